@@ -1,0 +1,29 @@
+"""Shared test set-up: Qt offscreen by default, paths to the shared media."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+MEDIA = (REPO.parent / "shared" / "media").resolve()
+SPEECH = MEDIA / "speech"
+VIDEO = MEDIA / "video"
+
+
+@pytest.fixture(scope="session")
+def media_dir() -> Path:
+    if not MEDIA.is_dir():
+        pytest.fail(f"shared media not found at {MEDIA}: the repo expects ../shared/media beside it")
+    return MEDIA
+
+
+@pytest.fixture(scope="session")
+def utterances(media_dir: Path) -> dict:
+    """``utterances.json``: exact text and voiced start/end (ms) of every shared speech file."""
+    return json.loads((media_dir / "speech" / "utterances.json").read_text())

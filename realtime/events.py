@@ -339,6 +339,32 @@ class Closed:
     by_client: bool = False
 
 
+@dataclass(frozen=True)
+class Reconnecting:
+    """The connection was lost (or is being renewed); attempt ``attempt`` starts in ``delay_s``.
+
+    Emitted by ``realtime.reconnect.ReconnectingSession``, never by a core.
+    """
+
+    attempt: int
+    delay_s: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    """A new connection carries the conversation on (``ReconnectingSession`` only).
+
+    ``resumed``: Gemini session resumption with a handle; ``replayed_turns``: earlier turns sent
+    as context (OpenAI); ``renewed``: a planned switch (session cap, goAway), not a failure.
+    """
+
+    attempt: int = 0
+    resumed: bool = False
+    replayed_turns: int = 0
+    renewed: bool = False
+
+
 Event = (
     SessionReady
     | SessionUpdated
@@ -362,4 +388,6 @@ Event = (
     | GoAway
     | ResumptionHandle
     | Closed
+    | Reconnecting
+    | Reconnected
 )

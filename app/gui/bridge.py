@@ -1,0 +1,70 @@
+"""One QObject turning the assistant's listener callbacks into queued Qt signals.
+
+The assistant calls the listener methods from its engine thread; each one emits a signal whose
+receivers live on the GUI thread, so Qt queues the call (``AutoConnection`` across threads).
+Only immutable values cross: frozen dataclasses, ``bytes``, ``str``, numbers.
+
+No signal per audio block: meters and preview are not here; GUI timers poll them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from app.gui.model import AssistantModel, Loading, StateInfo, Turn, Usage
+
+
+class AssistantBridge(QObject):
+    """Implements :class:`app.gui.model.AssistantListener`; register with ``attach()``.
+
+    Call ``detach()`` before the assistant or the bridge goes away (the window does it on close).
+    """
+
+    state_changed = Signal(object)  # StateInfo
+    turn_updated = Signal(object)  # Turn
+    usage_changed = Signal(object)  # Usage
+    time_left_changed = Signal(object)  # float | None
+    loading_changed = Signal(object)  # Loading
+    frame_sent = Signal(bytes, int)  # jpeg, t_ns
+    recording_changed = Signal(bool, object, object)  # on, path | None, error | None
+    transcript_reset = Signal()
+
+    def __init__(self, assistant: AssistantModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._assistant = assistant
+        self._attached = False
+
+    def attach(self) -> None:
+        if not self._attached:
+            self._assistant.add_listener(self)
+            self._attached = True
+
+    def detach(self) -> None:
+        if self._attached:
+            self._assistant.remove_listener(self)
+            self._attached = False
+
+    # ----------------------------------------------------------- listener (any thread)
+    def on_state(self, info: StateInfo) -> None:
+        self.state_changed.emit(info)
+
+    def on_turn(self, turn: Turn) -> None:
+        self.turn_updated.emit(turn)
+
+    def on_usage(self, usage: Usage) -> None:
+        self.usage_changed.emit(usage)
+
+    def on_time_left(self, seconds: float | None) -> None:
+        self.time_left_changed.emit(seconds)
+
+    def on_loading(self, loading: Loading) -> None:
+        self.loading_changed.emit(loading)
+
+    def on_frame_sent(self, jpeg: bytes, t_ns: int) -> None:
+        self.frame_sent.emit(bytes(jpeg), int(t_ns))
+
+    def on_recording(self, on: bool, path: str | None, error: str | None) -> None:
+        self.recording_changed.emit(bool(on), path, error)
+
+    def on_transcript_reset(self) -> None:
+        self.transcript_reset.emit()

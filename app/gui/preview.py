@@ -1,0 +1,151 @@
+"""Camera/screen preview and the strip of frames actually sent to the model.
+
+GUI thread only. The window polls ``assistant.preview_frame()`` with a timer and hands the
+array to :meth:`PreviewWidget.set_frame`; repeated sequence numbers are ignored. Large frames are
+shrunk with OpenCV (INTER_AREA, ~0.3 ms) to the widget's device-pixel size before painting.
+Sent-frame JPEGs are decoded at thumbnail size by ``QImageReader`` (no full-size decode).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
+from PySide6.QtGui import QIcon, QImage, QImageReader, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QSizePolicy, QWidget
+
+
+def bgr_to_qimage(image: Any) -> QImage:
+    """BGR ``uint8`` (h, w, 3) or grey (h, w) array → an owning QImage (safe to keep)."""
+    arr = np.ascontiguousarray(image)
+    if arr.ndim == 2:
+        h, w = arr.shape
+        return QImage(arr.data, w, h, arr.strides[0], QImage.Format.Format_Grayscale8).copy()
+    h, w = arr.shape[:2]
+    return QImage(arr.data, w, h, arr.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+class PreviewWidget(QWidget):
+    """Shows the latest frame letterboxed, or a placeholder message."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self._seq: int | None = None
+        self._placeholder = "Camera off"
+        self.setMinimumSize(320, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAccessibleName("Camera preview")
+        self.frames_shown = 0
+
+    def sizeHint(self) -> QSize:
+        return QSize(560, 315)
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        if self._image is None:
+            self.update()
+
+    def clear(self) -> None:
+        self._image = None
+        self._seq = None
+        self.update()
+
+    def has_image(self) -> bool:
+        return self._image is not None
+
+    def set_frame(self, image: Any, seq: int) -> None:
+        """Show a BGR array; a frame with the same ``seq`` as the last one is skipped."""
+        if seq == self._seq:
+            return
+        self._seq = seq
+        h, w = image.shape[:2]
+        dpr = self.devicePixelRatioF()
+        tw, th = max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr))
+        scale = min(tw / w, th / h)
+        if scale < 0.8:
+            image = cv2.resize(
+                image,
+                (max(1, int(w * scale)), max(1, int(h * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
+        self._image = bgr_to_qimage(image)
+        self._image.setDevicePixelRatio(dpr)
+        self.frames_shown += 1
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.fillRect(self.rect(), Qt.GlobalColor.black)
+        if self._image is None:
+            p.setPen(Qt.GlobalColor.lightGray)
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+        else:
+            dpr = self._image.devicePixelRatio()
+            iw, ih = self._image.width() / dpr, self._image.height() / dpr
+            s = min(self.width() / iw, self.height() / ih)
+            w, h = iw * s, ih * s
+            target = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+            p.drawImage(target, self._image)
+        p.end()
+
+
+def decode_thumbnail(jpeg: bytes, size: QSize) -> QImage:
+    """Decode a JPEG straight to (about) ``size``, keeping the aspect ratio. Null on bad data."""
+    data = QByteArray(jpeg)
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buf, QByteArray(b"jpeg"))
+    full = reader.size()
+    if full.isValid() and full.width() > 0 and full.height() > 0:
+        reader.setScaledSize(full.scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
+    img = reader.read()
+    buf.close()
+    return img
+
+
+class ThumbnailStrip(QListWidget):
+    """Horizontal strip of the last ``limit`` frames sent to the model, newest on the right."""
+
+    THUMB = QSize(96, 54)
+
+    def __init__(self, limit: int = 30, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._limit = limit
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(False)
+        self.setMovement(QListView.Movement.Static)
+        self.setIconSize(self.THUMB)
+        self.setSpacing(3)
+        self.setFixedHeight(self.THUMB.height() + 22)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setAccessibleName("Frames sent to the model")
+        self.setObjectName("thumbs")
+        self.setToolTip("Frames actually sent to the model")
+        self.sent_total = 0
+
+    def add_jpeg(self, jpeg: bytes, t_ns: int = 0) -> bool:
+        """Add one sent frame; returns False (and adds nothing) if the JPEG does not decode."""
+        img = decode_thumbnail(jpeg, self.THUMB * self.devicePixelRatioF())
+        if img.isNull():
+            return False
+        pm = QPixmap.fromImage(img)
+        pm.setDevicePixelRatio(self.devicePixelRatioF())
+        item = QListWidgetItem(QIcon(pm), "")
+        self.sent_total += 1
+        stamp = time.strftime("%H:%M:%S")
+        item.setToolTip(f"Frame {self.sent_total} sent at {stamp} ({len(jpeg) // 1024} KiB)")
+        self.addItem(item)
+        while self.count() > self._limit:
+            self.takeItem(0)
+        self.scrollToBottom()
+        self.scrollToItem(item)
+        return True

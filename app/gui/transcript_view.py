@@ -1,0 +1,188 @@
+"""Transcript: one bubble per turn, live partials, interrupted turns marked heard vs unheard.
+
+GUI thread only. ``update_turn(turn)`` creates or updates the bubble with that ``turn_id``;
+only that bubble is touched, so long conversations stay cheap. Each assistant bubble has a
+detail line (latency, tokens, cost) and the full latency waterfall as its tooltip.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from app.gui.model import Latency, Turn
+
+
+def format_ms(ms: float | None) -> str:
+    if ms is None:
+        return "—"
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms"
+
+
+def format_cost(cost: float | None, free: bool = False) -> str:
+    if free:
+        return "free (offline)"
+    if cost is None:
+        return "—"
+    if cost == 0:
+        return "$0"
+    return f"${cost:.4f}" if cost < 0.1 else f"${cost:.2f}"
+
+
+def latency_tooltip(lat: Latency) -> str:
+    return (
+        "Latency from the end of your speech:\n"
+        f"  turn closed: {format_ms(lat.commit_ms)}\n"
+        f"  first reply byte: {format_ms(lat.first_byte_ms)}\n"
+        f"  first audible sound: {format_ms(lat.first_audible_ms)}"
+    )
+
+
+def detail_line(turn: Turn) -> str:
+    parts: list[str] = []
+    if turn.latency is not None and turn.latency.total_ms is not None:
+        parts.append(f"reply in {format_ms(turn.latency.total_ms)}")
+    if turn.input_tokens is not None or turn.output_tokens is not None:
+        parts.append(f"{turn.input_tokens or 0} in / {turn.output_tokens or 0} out tokens")
+    if turn.cost_usd is not None:
+        parts.append(format_cost(turn.cost_usd))
+    if turn.interrupted:
+        parts.insert(0, "interrupted")
+    return " · ".join(parts)
+
+
+def turn_html(turn: Turn) -> str:
+    """Heard text normally; unheard text greyed and struck through; a caret while partial."""
+    text = html.escape(turn.text)
+    out = text
+    if turn.unheard:
+        out += (
+            f' <span style="color:#8a929e; text-decoration: line-through;">'
+            f"{html.escape(turn.unheard)}</span>"
+        )
+    if turn.partial:
+        out += ' <span style="color:#8a929e;">▍</span>'
+    if not out:
+        out = '<span style="color:#8a929e;">…</span>'
+    return out
+
+
+class TurnBubble(QFrame):
+    """One turn: speaker name, text, detail line."""
+
+    def __init__(self, turn: Turn, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"bubble_{turn.role}")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(12, 8, 12, 8)
+        lay.setSpacing(2)
+        self.who = QLabel("You" if turn.role == "user" else "Assistant")
+        self.who.setObjectName("sectionTitle")
+        self.body = QLabel()
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.detail = QLabel()
+        self.detail.setObjectName("detail")
+        self.detail.setWordWrap(True)
+        lay.addWidget(self.who)
+        lay.addWidget(self.body)
+        lay.addWidget(self.detail)
+        self.turn = turn
+        self.set_turn(turn)
+
+    def set_turn(self, turn: Turn) -> None:
+        self.turn = turn
+        self.body.setText(turn_html(turn))
+        self.body.setAccessibleName(f"{self.who.text()}: {turn.text}")
+        d = detail_line(turn)
+        self.detail.setText(d)
+        self.detail.setVisible(bool(d))
+        tip = latency_tooltip(turn.latency) if turn.latency is not None else ""
+        if turn.interrupted and turn.unheard:
+            tip = ("Struck-through text was generated but never heard.\n" + tip).strip()
+        self.setToolTip(tip)
+
+
+class TranscriptView(QScrollArea):
+    """Scrollable list of bubbles; sticks to the bottom while the user has not scrolled up."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAccessibleName("Transcript")
+        inner = QWidget()
+        inner.setObjectName("transcriptInner")
+        self._layout = QVBoxLayout(inner)
+        self._layout.setContentsMargins(4, 4, 4, 4)
+        self._layout.setSpacing(8)
+        self._placeholder = QLabel("The conversation will appear here.")
+        self._placeholder.setObjectName("muted")
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._layout.addWidget(self._placeholder)
+        self._layout.addStretch(1)
+        self.setWidget(inner)
+        self._bubbles: dict[str, TurnBubble] = {}
+        self._rows: dict[str, QWidget] = {}
+        self._order: list[str] = []
+        self._stick = True
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.verticalScrollBar().rangeChanged.connect(self._on_range)
+
+    # ------------------------------------------------------------------ API
+    def turns(self) -> list[Turn]:
+        return [self._bubbles[t].turn for t in self._order]
+
+    def bubble(self, turn_id: str) -> TurnBubble | None:
+        return self._bubbles.get(turn_id)
+
+    def update_turn(self, turn: Turn) -> None:
+        b = self._bubbles.get(turn.turn_id)
+        if b is not None:
+            b.set_turn(turn)
+            return
+        self._placeholder.hide()
+        b = TurnBubble(turn)
+        self._bubbles[turn.turn_id] = b
+        self._order.append(turn.turn_id)
+        # chat layout: your turns indented from the left, the assistant's from the right
+        row = QWidget()
+        row_l = QHBoxLayout(row)
+        row_l.setContentsMargins(0, 0, 0, 0)
+        if turn.role == "user":
+            row_l.addSpacing(36)
+        row_l.addWidget(b)
+        if turn.role != "user":
+            row_l.addSpacing(36)
+        self._rows[turn.turn_id] = row
+        # insert before the trailing stretch
+        self._layout.insertWidget(self._layout.count() - 1, row)
+
+    def set_turns(self, turns: tuple[Turn, ...] | list[Turn]) -> None:
+        self.clear()
+        for t in turns:
+            self.update_turn(t)
+
+    def clear(self) -> None:
+        for row in self._rows.values():
+            self._layout.removeWidget(row)
+            row.deleteLater()
+        self._rows.clear()
+        self._bubbles.clear()
+        self._order.clear()
+        self._placeholder.show()
+
+    # ------------------------------------------------------------------ scrolling
+    def _on_scrolled(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        self._stick = value >= bar.maximum() - 24
+
+    def _on_range(self, _lo: int, hi: int) -> None:
+        if self._stick:
+            self.verticalScrollBar().setValue(hi)

@@ -1,0 +1,663 @@
+"""The main window: thin widgets that observe the assistant and call it.
+
+GUI thread only. Nothing here blocks: commands go to the assistant (which returns at once),
+discrete changes arrive through :class:`app.gui.bridge.AssistantBridge` signals, meters and the
+preview are polled by timers. Settings (selected backend/model/voice, mode, geometry) persist in
+the ``QSettings`` passed in.
+
+Talk control, per mode (when not connected, a click/press connects):
+  hands-free  click = stop the conversation (disconnect)
+  push-to-talk  press/hold (button or Space) = talk, release = end of turn
+  toggle  click = start talking, click again = end of turn
+  mute  click = unmute (back to the previous mode)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QButtonGroup,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.bridge import AssistantBridge
+from app.gui.meters import MetersPanel, level_fraction
+from app.gui.model import (
+    AssistantModel,
+    Loading,
+    Mode,
+    State,
+    StateInfo,
+    Turn,
+    Usage,
+)
+from app.gui.preview import PreviewWidget, ThumbnailStrip
+from app.gui.status import StatusPanel
+from app.gui.talk_button import TalkButton
+from app.gui.theme import STATE_COLOURS
+from app.gui.transcript_view import TranscriptView
+
+CONNECTED_STATES = frozenset(
+    {
+        State.LOADING,
+        State.CONNECTING,
+        State.LISTENING,
+        State.USER_SPEAKING,
+        State.THINKING,
+        State.SPEAKING,
+        State.RECONNECTING,
+    }
+)
+
+MODE_LABELS = {
+    Mode.HANDS_FREE: "Hands-free",
+    Mode.PUSH_TO_TALK: "Push-to-talk",
+    Mode.TOGGLE: "Toggle",
+    Mode.MUTE: "Mute",
+}
+
+METER_INTERVAL_MS = 50
+PREVIEW_INTERVAL_MS = 66
+
+
+def state_texts(info: StateInfo, mode: Mode) -> tuple[str, str]:
+    """(headline, hint) for a state; errors carry the assistant's actionable message."""
+    s = info.state
+    if s == State.IDLE:
+        return "Not connected", "Press the big button or Ctrl+K to start a conversation."
+    if s == State.LOADING:
+        return "Loading models…", info.message or "First start: loading the offline models."
+    if s == State.CONNECTING:
+        return "Connecting…", info.message
+    if s == State.LISTENING:
+        hint = {
+            Mode.HANDS_FREE: "Just talk. Click the button to stop.",
+            Mode.PUSH_TO_TALK: "Hold Space or the button while you talk.",
+            Mode.TOGGLE: "Click (or press Space) to talk, again when you're done.",
+            Mode.MUTE: "Microphone muted — press Ctrl+M to unmute.",
+        }[mode]
+        head = "Muted" if mode == Mode.MUTE else "Ready — say something"
+        return head, hint
+    if s == State.USER_SPEAKING:
+        return "Listening to you…", ""
+    if s == State.THINKING:
+        return "Thinking…", ""
+    if s == State.SPEAKING:
+        return "Speaking", "Talk to interrupt."
+    if s == State.RECONNECTING:
+        return "Reconnecting…", info.message or "The connection dropped; trying again."
+    return "Something went wrong", info.message or "See the log for details."
+
+
+class MainWindow(QMainWindow):
+    """The VoiceCam window. ``settings`` is a QSettings (tests pass an INI file)."""
+
+    def __init__(
+        self,
+        assistant: AssistantModel,
+        settings: Any,
+        *,
+        open_settings: Callable[[QWidget], QWidget | None] | None = None,
+        open_sessions: Callable[[QWidget], QWidget | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.assistant = assistant
+        self.qsettings = settings
+        self._open_settings = open_settings
+        self._open_sessions = open_sessions
+        self.settings_dialog: QWidget | None = None
+        self.sessions_window: QWidget | None = None
+        self._backends = {b.name: b for b in assistant.backends()}
+        snap = assistant.snapshot()
+        self._info = snap.state
+        self._mode = snap.mode
+        self._mode_before_mute = Mode.HANDS_FREE if snap.mode == Mode.MUTE else snap.mode
+        self._talking = False
+        self._space_down = False
+        self._press_connected = False
+        self._loading: Loading | None = None
+        self._closed = False
+
+        self.setWindowTitle("VoiceCam")
+        self.setAccessibleName("VoiceCam")
+        self._build()
+        self._make_actions()
+
+        self.bridge = AssistantBridge(assistant, self)
+        self.bridge.state_changed.connect(self.on_state)
+        self.bridge.turn_updated.connect(self.on_turn)
+        self.bridge.usage_changed.connect(self.status.set_usage)
+        self.bridge.time_left_changed.connect(self.status.set_time_left)
+        self.bridge.loading_changed.connect(self.on_loading)
+        self.bridge.frame_sent.connect(self.thumbs.add_jpeg)
+        self.bridge.recording_changed.connect(self._on_recording)
+        self.bridge.transcript_reset.connect(self.transcript.clear)
+
+        self._restore()
+        # initial render from the snapshot, then live updates
+        self.transcript.set_turns(snap.turns)
+        self.status.set_usage(snap.usage)
+        self.status.set_time_left(snap.time_left_s)
+        self.status.set_recording(snap.recording)
+        self.camera_btn.setChecked(snap.camera_on)
+        self.screen_btn.setChecked(snap.screen_on)
+        self._set_mode_buttons(self._mode)
+        self.on_state(self._info)
+        self.bridge.attach()
+
+        self.meter_timer = QTimer(self)
+        self.meter_timer.setInterval(METER_INTERVAL_MS)
+        self.meter_timer.timeout.connect(self.poll_meters)
+        self.meter_timer.start()
+        self.preview_timer = QTimer(self)
+        self.preview_timer.setInterval(PREVIEW_INTERVAL_MS)
+        self.preview_timer.timeout.connect(self.poll_preview)
+        self.preview_timer.start()
+        QApplication.instance().installEventFilter(self)
+
+    # ================================================================ layout
+    def _build(self) -> None:
+        central = QWidget()
+        root = QVBoxLayout(central)
+        root.setContentsMargins(14, 10, 14, 6)
+        root.setSpacing(10)
+
+        # ---- top row: backend / model / voice / connect ... sessions / settings
+        top = QHBoxLayout()
+        top.setSpacing(8)
+        self.backend_box = QComboBox()
+        self.backend_box.setAccessibleName("Backend")
+        self.backend_box.setToolTip("Which service answers (Ctrl+B)")
+        for b in self._backends.values():
+            self.backend_box.addItem(b.label, b.name)
+        self.model_box = QComboBox()
+        self.model_box.setAccessibleName("Model")
+        self.model_box.setMinimumContentsLength(14)
+        self.voice_box = QComboBox()
+        self.voice_box.setAccessibleName("Voice")
+        self.voice_box.setMinimumContentsLength(8)
+        self.backend_box.currentIndexChanged.connect(self._on_backend_changed)
+        self.connect_btn = QPushButton("Connect")
+        self.connect_btn.setAccessibleName("Connect")
+        self.connect_btn.setToolTip("Connect or disconnect (Ctrl+K)")
+        self.connect_btn.clicked.connect(self.toggle_connection)
+        for text, w in (("Backend", self.backend_box), ("Model", self.model_box)):
+            lab = QLabel(text)
+            lab.setObjectName("muted")
+            lab.setBuddy(w)
+            top.addWidget(lab)
+            top.addWidget(w)
+        vlab = QLabel("Voice")
+        vlab.setObjectName("muted")
+        top.addWidget(vlab)
+        top.addWidget(self.voice_box)
+        top.addWidget(self.connect_btn)
+        top.addStretch(1)
+        self.sessions_btn = QPushButton("Sessions")
+        self.sessions_btn.setAccessibleName("Recorded sessions")
+        self.sessions_btn.setToolTip("Browse and replay recorded sessions (Ctrl+H)")
+        self.sessions_btn.clicked.connect(self.show_sessions)
+        self.settings_btn = QPushButton("Settings")
+        self.settings_btn.setAccessibleName("Settings")
+        self.settings_btn.setToolTip("Keys, devices, voice, camera… (Ctrl+,)")
+        self.settings_btn.clicked.connect(self.show_settings)
+        top.addWidget(self.sessions_btn)
+        top.addWidget(self.settings_btn)
+        root.addLayout(top)
+        self._on_backend_changed()
+
+        # ---- middle: preview card | transcript card
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        left = QFrame()
+        left.setObjectName("card")
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(10, 10, 10, 10)
+        ll.setSpacing(8)
+        self.preview = PreviewWidget()
+        self.preview.set_placeholder("Camera off — press Ctrl+E to turn it on")
+        ll.addWidget(self.preview, 1)
+        sent_lab = QLabel("Frames sent to the model")
+        sent_lab.setObjectName("muted")
+        ll.addWidget(sent_lab)
+        self.thumbs = ThumbnailStrip()
+        ll.addWidget(self.thumbs)
+        cams = QHBoxLayout()
+        self.camera_btn = QToolButton()
+        self.camera_btn.setText("Camera")
+        self.camera_btn.setCheckable(True)
+        self.camera_btn.setAccessibleName("Camera on or off")
+        self.camera_btn.setToolTip("Camera on/off (Ctrl+E)")
+        self.camera_btn.toggled.connect(self._on_camera)
+        self.screen_btn = QToolButton()
+        self.screen_btn.setText("Share screen")
+        self.screen_btn.setCheckable(True)
+        self.screen_btn.setAccessibleName("Share screen")
+        self.screen_btn.setToolTip("Share your screen instead of the camera (Ctrl+Shift+S)")
+        self.screen_btn.toggled.connect(self._on_screen)
+        self.look_btn = QPushButton("Look at this")
+        self.look_btn.setAccessibleName("Look at this: send a snapshot now")
+        self.look_btn.setToolTip("Send the current frame to the model now (Ctrl+L)")
+        self.look_btn.clicked.connect(self.assistant.look_at_this)
+        cams.addWidget(self.camera_btn)
+        cams.addWidget(self.screen_btn)
+        cams.addStretch(1)
+        cams.addWidget(self.look_btn)
+        ll.addLayout(cams)
+
+        right = QFrame()
+        right.setObjectName("card")
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(10, 10, 10, 10)
+        rl.setSpacing(8)
+        tlab = QLabel("Conversation")
+        tlab.setObjectName("sectionTitle")
+        rl.addWidget(tlab)
+        self.transcript = TranscriptView()
+        rl.addWidget(self.transcript, 1)
+        trow = QHBoxLayout()
+        self.text_box = QLineEdit()
+        self.text_box.setPlaceholderText("Type a message… (Ctrl+T)")
+        self.text_box.setAccessibleName("Message")
+        self.text_box.returnPressed.connect(self.send_text)
+        self.send_btn = QPushButton("Send")
+        self.send_btn.setAccessibleName("Send message")
+        self.send_btn.clicked.connect(self.send_text)
+        trow.addWidget(self.text_box, 1)
+        trow.addWidget(self.send_btn)
+        rl.addLayout(trow)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([560, 520])
+        root.addWidget(self.splitter, 1)
+
+        # ---- bottom: talk button, state, modes, meters
+        bottom = QFrame()
+        bottom.setObjectName("card")
+        bl = QHBoxLayout(bottom)
+        bl.setContentsMargins(12, 8, 16, 8)
+        bl.setSpacing(16)
+        self.talk_btn = TalkButton()
+        self.talk_btn.setToolTip("Start/stop; in push-to-talk hold it (or Space) while you talk")
+        self.talk_btn.pressed.connect(self._on_talk_pressed)
+        self.talk_btn.released.connect(self._on_talk_released)
+        bl.addWidget(self.talk_btn)
+        sc = QVBoxLayout()
+        sc.setSpacing(2)
+        sc.addStretch(1)
+        self.state_label = QLabel()
+        self.state_label.setAccessibleName("Status")
+        f = self.state_label.font()
+        f.setPointSizeF(f.pointSizeF() * 1.45)
+        f.setBold(True)
+        self.state_label.setFont(f)
+        self.hint_label = QLabel()
+        self.hint_label.setObjectName("muted")
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setAccessibleName("Status detail")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(8)
+        self.progress.setAccessibleName("Model loading progress")
+        self.progress.hide()
+        sc.addWidget(self.state_label)
+        sc.addWidget(self.hint_label)
+        sc.addWidget(self.progress)
+        sc.addStretch(1)
+        bl.addLayout(sc, 1)
+
+        modes = QVBoxLayout()
+        modes.setSpacing(4)
+        mlab = QLabel("Mode")
+        mlab.setObjectName("muted")
+        modes.addStretch(1)
+        modes.addWidget(mlab)
+        mrow = QHBoxLayout()
+        mrow.setSpacing(2)
+        self.mode_group = QButtonGroup(self)
+        self.mode_group.setExclusive(True)
+        self.mode_buttons: dict[Mode, QToolButton] = {}
+        for i, (m, text) in enumerate(MODE_LABELS.items(), start=1):
+            b = QToolButton()
+            b.setText(text)
+            b.setCheckable(True)
+            b.setAccessibleName(f"{text} mode")
+            b.setToolTip(f"{text} (Ctrl+{i})" if m != Mode.MUTE else "Mute (Ctrl+M)")
+            b.clicked.connect(lambda _=False, mode=m: self.set_mode(mode))
+            self.mode_group.addButton(b)
+            self.mode_buttons[m] = b
+            mrow.addWidget(b)
+        modes.addLayout(mrow)
+        modes.addStretch(1)
+        bl.addLayout(modes)
+        self.meters = MetersPanel()
+        self.meters.setMinimumWidth(200)
+        bl.addWidget(self.meters)
+        root.addWidget(bottom)
+
+        self.setCentralWidget(central)
+        self.status = StatusPanel()
+        self.status.recording_toggled.connect(self.assistant.set_recording)
+        self.setStatusBar(self.status)
+        self.resize(1120, 720)
+        self.setMinimumSize(820, 560)
+
+    def _make_actions(self) -> None:
+        def act(
+            name: str, keys: str | QKeySequence.StandardKey, slot: Callable[[], Any]
+        ) -> QAction:
+            a = QAction(name, self)
+            a.setShortcut(QKeySequence(keys))
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            a.triggered.connect(lambda _=False: slot())
+            self.addAction(a)
+            return a
+
+        self.actions_by_name = {
+            "connect": act("Connect/disconnect", "Ctrl+K", self.toggle_connection),
+            "camera": act("Camera", "Ctrl+E", self.camera_btn.toggle),
+            "screen": act("Share screen", "Ctrl+Shift+S", self.screen_btn.toggle),
+            "look": act("Look at this", "Ctrl+L", self.look_btn.click),
+            "text": act("Type a message", "Ctrl+T", self.text_box.setFocus),
+            "mute": act("Mute", "Ctrl+M", self.toggle_mute),
+            "settings": act("Settings", "Ctrl+,", self.show_settings),
+            "sessions": act("Sessions", "Ctrl+H", self.show_sessions),
+            "record": act("Recording", "Ctrl+R", self.status.rec_button.toggle),
+            "backend": act("Backend", "Ctrl+B", self.backend_box.showPopup),
+            "quit": act("Quit", "Ctrl+Q", self.close),
+        }
+        for i, m in enumerate((Mode.HANDS_FREE, Mode.PUSH_TO_TALK, Mode.TOGGLE), start=1):
+            self.actions_by_name[f"mode{i}"] = act(
+                MODE_LABELS[m], f"Ctrl+{i}", lambda mode=m: self.set_mode(mode)
+            )
+
+    # ================================================================ persistence
+    def _restore(self) -> None:
+        s = self.qsettings
+        geo = s.value("window/geometry")
+        if isinstance(geo, QByteArray | bytes) and geo:
+            self.restoreGeometry(QByteArray(geo))
+        split = s.value("window/splitter")
+        if isinstance(split, QByteArray | bytes) and split:
+            self.splitter.restoreState(QByteArray(split))
+        backend = s.value("ui/backend")
+        if backend:
+            i = self.backend_box.findData(backend)
+            if i >= 0:
+                self.backend_box.setCurrentIndex(i)
+        for key, box in (("ui/model", self.model_box), ("ui/voice", self.voice_box)):
+            v = s.value(key)
+            if v:
+                i = box.findText(str(v))
+                if i >= 0:
+                    box.setCurrentIndex(i)
+        mode = s.value("ui/mode")
+        if mode in {m.value for m in Mode} and Mode(mode) != self._mode:
+            self.set_mode(Mode(mode))
+
+    def save_state(self) -> None:
+        s = self.qsettings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("ui/backend", self.backend_box.currentData())
+        s.setValue("ui/model", self.model_box.currentText())
+        s.setValue("ui/voice", self.voice_box.currentText())
+        s.setValue("ui/mode", self._mode.value)
+        s.sync()
+
+    # ================================================================ selectors
+    def _on_backend_changed(self, *_: object) -> None:
+        b = self._backends.get(self.backend_box.currentData())
+        self.model_box.clear()
+        self.voice_box.clear()
+        if b is None:
+            return
+        self.model_box.addItems(list(b.models))
+        self.voice_box.addItems(list(b.voices))
+        self.voice_box.setEnabled(bool(b.voices))
+
+    def selection(self) -> tuple[str, str, str]:
+        return (
+            str(self.backend_box.currentData() or ""),
+            self.model_box.currentText(),
+            self.voice_box.currentText(),
+        )
+
+    # ================================================================ commands
+    def is_connected(self) -> bool:
+        return self._info.state in CONNECTED_STATES
+
+    def toggle_connection(self) -> None:
+        if self.is_connected():
+            self._talking = False
+            self.assistant.disconnect()
+        else:
+            self.assistant.connect(*self.selection())
+
+    def set_mode(self, mode: Mode) -> None:
+        if mode != Mode.MUTE:
+            self._mode_before_mute = mode
+        if self._talking and mode != self._mode:
+            self._talking = False
+            self.assistant.talk_end()
+        self._mode = mode
+        self._set_mode_buttons(mode)
+        self.assistant.set_mode(mode)
+        self._render_state()
+
+    def toggle_mute(self) -> None:
+        self.set_mode(self._mode_before_mute if self._mode == Mode.MUTE else Mode.MUTE)
+
+    def _set_mode_buttons(self, mode: Mode) -> None:
+        self.mode_buttons[mode].setChecked(True)
+
+    def send_text(self) -> None:
+        text = self.text_box.text().strip()
+        if not text:
+            return
+        self.assistant.send_text(text)
+        self.text_box.clear()
+
+    def _on_camera(self, on: bool) -> None:
+        self.assistant.set_camera(on)
+        if not on and not self.screen_btn.isChecked():
+            self.preview.clear()
+
+    def _on_screen(self, on: bool) -> None:
+        self.assistant.set_screen(on)
+        if not on and not self.camera_btn.isChecked():
+            self.preview.clear()
+
+    def _on_recording(self, on: bool, _path: object, error: object) -> None:
+        self.status.set_recording(on, str(error) if error else None)
+
+    # ---- talk control
+    def _on_talk_pressed(self) -> None:
+        self.talk_press()
+
+    def _on_talk_released(self) -> None:
+        self.talk_release()
+
+    def talk_press(self) -> None:
+        """Button or Space went down."""
+        self._press_connected = self.is_connected()
+        if not self._press_connected:
+            self.assistant.connect(*self.selection())
+            return
+        if self._mode == Mode.PUSH_TO_TALK and not self._talking:
+            self._talking = True
+            self.assistant.talk_start()
+            self._render_state()
+
+    def talk_release(self) -> None:
+        """Button or Space went up (a click is press + release)."""
+        if not (self._press_connected and self.is_connected()):
+            return
+        if self._mode == Mode.PUSH_TO_TALK:
+            if self._talking:
+                self._talking = False
+                self.assistant.talk_end()
+                self._render_state()
+        elif self._mode == Mode.TOGGLE:
+            self._talking = not self._talking
+            if self._talking:
+                self.assistant.talk_start()
+            else:
+                self.assistant.talk_end()
+            self._render_state()
+        elif self._mode == Mode.MUTE:
+            self.set_mode(self._mode_before_mute)
+        else:
+            self.assistant.disconnect()
+
+    # Space (hold) for the talk control, unless a text field has focus.
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        et = event.type()
+        if et in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.isActiveWindow():
+            key_event: QKeyEvent = event  # type: ignore[assignment]
+            if key_event.key() == Qt.Key.Key_Space and key_event.modifiers() in (
+                Qt.KeyboardModifier.NoModifier,
+                Qt.KeyboardModifier.KeypadModifier,
+            ):
+                focus = QApplication.focusWidget()
+                if isinstance(focus, QLineEdit | QTextEdit | QComboBox):
+                    return False
+                if focus is not None and focus.window() is not self:
+                    return False
+                if key_event.isAutoRepeat():
+                    return True
+                if et == QEvent.Type.KeyPress and not self._space_down:
+                    self._space_down = True
+                    self.talk_press()
+                elif et == QEvent.Type.KeyRelease and self._space_down:
+                    self._space_down = False
+                    self.talk_release()
+                return True
+        return False
+
+    # ================================================================ observers
+    def on_state(self, info: StateInfo) -> None:
+        self._info = info
+        if info.state not in CONNECTED_STATES:
+            self._talking = False
+        if info.state in (State.THINKING, State.SPEAKING) and self._mode == Mode.TOGGLE:
+            self._talking = False
+        self._render_state()
+
+    def _render_state(self) -> None:
+        info = self._info
+        head, hint = state_texts(info, self._mode)
+        if info.state == State.LOADING and self._loading is not None:
+            pct = int(self._loading.fraction * 100)
+            head = f"Loading models… {pct}%"
+            hint = self._loading.label or hint
+        if self._talking and info.state in (State.LISTENING, State.USER_SPEAKING):
+            head = "Talking — release to send" if self._mode == Mode.PUSH_TO_TALK else "Talking…"
+            if self._mode == Mode.TOGGLE:
+                hint = "Click again (or Space) when you're done."
+        self.state_label.setText(head)
+        self.hint_label.setText(hint)
+        self.hint_label.setVisible(bool(hint))
+        colour = STATE_COLOURS[info.state]
+        self.state_label.setStyleSheet(f"color: {colour};")
+        self.progress.setVisible(info.state == State.LOADING)
+        connected = self.is_connected()
+        self.connect_btn.setText("Disconnect" if connected else "Connect")
+        self.connect_btn.setAccessibleName("Disconnect" if connected else "Connect")
+        for w in (self.backend_box, self.model_box):
+            w.setEnabled(not connected)
+        self.voice_box.setEnabled(not connected and self.voice_box.count() > 0)
+        self.send_btn.setEnabled(connected)
+        self.talk_btn.set_state(info.state)
+        running = connected and self._mode == Mode.HANDS_FREE
+        self.talk_btn.set_active(running or self._talking)
+        self.talk_btn.setAccessibleDescription(head)
+        if connected:
+            self.talk_btn.setAccessibleName(
+                {
+                    Mode.HANDS_FREE: "Stop conversation",
+                    Mode.PUSH_TO_TALK: "Hold to talk",
+                    Mode.TOGGLE: "Stop talking" if self._talking else "Start talking",
+                    Mode.MUTE: "Unmute",
+                }[self._mode]
+            )
+        else:
+            self.talk_btn.setAccessibleName("Start conversation")
+        self.talk_btn.setToolTip(self.talk_btn.accessibleName() + " (Space)")
+
+    def on_turn(self, turn: Turn) -> None:
+        self.transcript.update_turn(turn)
+        if turn.role == "assistant" and turn.latency is not None:
+            self.status.set_latency_ms(turn.latency.total_ms)
+
+    def on_loading(self, loading: Loading) -> None:
+        self._loading = None if loading.done else loading
+        self.progress.setValue(int(max(0.0, min(1.0, loading.fraction)) * 1000))
+        self._render_state()
+
+    def on_usage(self, usage: Usage) -> None:
+        self.status.set_usage(usage)
+
+    def poll_meters(self) -> None:
+        m = self.assistant.meters()
+        self.meters.set_meters(m)
+        self.talk_btn.set_level(level_fraction(m.mic_dbfs))
+
+    def poll_preview(self) -> None:
+        if not (self.camera_btn.isChecked() or self.screen_btn.isChecked()):
+            return
+        frame = self.assistant.preview_frame()
+        if frame is not None:
+            self.preview.set_frame(frame.image, frame.seq)
+
+    # ================================================================ windows
+    def show_settings(self) -> None:
+        if self._open_settings is None:
+            return
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            return
+        self.settings_dialog = self._open_settings(self)
+
+    def show_sessions(self) -> None:
+        if self._open_sessions is None:
+            return
+        if self.sessions_window is not None and self.sessions_window.isVisible():
+            self.sessions_window.raise_()
+            return
+        self.sessions_window = self._open_sessions(self)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closed:
+            self._closed = True
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
+            self.meter_timer.stop()
+            self.preview_timer.stop()
+            self.bridge.detach()
+            self.save_state()
+            for w in (self.settings_dialog, self.sessions_window):
+                if w is not None:
+                    w.close()
+        super().closeEvent(event)

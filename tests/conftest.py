@@ -10,6 +10,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+pytest_plugins = [
+    "tests.fixtures.mjpeg",
+]
+
 REPO = Path(__file__).resolve().parents[1]
 MEDIA = (REPO.parent / "shared" / "media").resolve()
 SPEECH = MEDIA / "speech"

@@ -1,0 +1,582 @@
+"""OpenAI Realtime protocol core (GA ``gpt-realtime``; beta event names behind ``beta=True``).
+
+Pure Sans-I/O state machine implementing ``realtime.core.ProtocolCore``: commands in, JSON
+text messages out; server JSON in, provider-neutral events out. No clock, no I/O.
+
+Local rules it enforces (each refusal is a ``CommandRefused`` event, never an exception):
+
+* ``CommitInput`` needs ≥ 100 ms of audio appended since the last commit/clear.
+* ``CancelResponse`` sends ``response.cancel`` only while a response is in progress.
+* ``Truncate`` is clamped to the audio received for that item and never sent at ≤ 0 ms;
+  unknown items are dropped.
+* Audio must be PCM16 at 24 kHz (``input_rate_hz``); resampling is the caller's job.
+
+Every client message carries an ``event_id``; the core remembers the type of the last
+``SENT_EVENT_MEMORY`` ones so an ``error`` can name the client event it refers to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from realtime import _wire
+from realtime._wire import WireError, get_int, get_obj, get_str
+from realtime.core import Endpoint, WireMessage
+from realtime.events import (
+    ActivityEnd,
+    ActivityStart,
+    AddHistoryItem,
+    AppendAudio,
+    AppendImage,
+    AudioDelta,
+    AudioDone,
+    AudioStreamEnd,
+    CancelResponse,
+    ClearInput,
+    Command,
+    CommandRefused,
+    CommitInput,
+    CreateResponse,
+    Event,
+    InputCommitted,
+    InputTranscript,
+    ItemTruncated,
+    ProtocolViolation,
+    ResponseDone,
+    ResponseStarted,
+    SendText,
+    ServerError,
+    SessionConfig,
+    SessionReady,
+    SessionUpdated,
+    SpeechStarted,
+    SpeechStopped,
+    ToolCall,
+    TranscriptDelta,
+    TranscriptDone,
+    Truncate,
+    TurnDetection,
+    UpdateSession,
+    Usage,
+)
+
+RATE_HZ = 24_000
+BYTES_PER_MS = RATE_HZ * 2 // 1000  # 48 bytes of PCM16 mono per millisecond
+MIN_COMMIT_MS = 100
+#: Largest audio payload (bytes of PCM) put into one ``input_audio_buffer.append``: 1 s.
+MAX_APPEND_BYTES = RATE_HZ * 2
+SENT_EVENT_MEMORY = 512
+ITEM_MEMORY = 64
+FATAL_CODES = frozenset({"session_expired"})
+
+DEFAULT_URL = "wss://api.openai.com/v1"
+
+# Server event types that carry nothing the app needs (listed so they are not "unknown").
+_IGNORED = frozenset(
+    {
+        "conversation.created",
+        "conversation.item.created",
+        "conversation.item.added",
+        "conversation.item.done",
+        "conversation.item.deleted",
+        "conversation.item.retrieved",
+        "conversation.item.input_audio_transcription.segment",
+        "input_audio_buffer.cleared",
+        "input_audio_buffer.timeout_triggered",
+        "input_audio_buffer.dtmf_event_received",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.function_call_arguments.delta",
+        "rate_limits.updated",
+        "output_audio_buffer.started",
+        "output_audio_buffer.stopped",
+        "output_audio_buffer.cleared",
+        "mcp_list_tools.in_progress",
+        "mcp_list_tools.completed",
+        "mcp_list_tools.failed",
+        "response.mcp_call_arguments.delta",
+        "response.mcp_call_arguments.done",
+        "response.mcp_call.in_progress",
+        "response.mcp_call.completed",
+        "response.mcp_call.failed",
+    }
+)
+
+# Beta server names -> GA names (only recognised with ``beta=True``).
+_BETA_RENAMES = {
+    "response.audio.delta": "response.output_audio.delta",
+    "response.audio.done": "response.output_audio.done",
+    "response.audio_transcript.delta": "response.output_audio_transcript.delta",
+    "response.audio_transcript.done": "response.output_audio_transcript.done",
+    "response.text.delta": "response.output_text.delta",
+    "response.text.done": "response.output_text.done",
+}
+_GA_ONLY = frozenset(_BETA_RENAMES.values()) | {"conversation.item.added", "conversation.item.done"}
+
+
+class OpenAICore:
+    """OpenAI Realtime core. One thread owns it; see ``realtime.core.ProtocolCore``.
+
+    ``id_factory`` makes client ``event_id`` values (default: ``evt_1``, ``evt_2``, …).
+    ``beta=True`` speaks the pre-GA protocol (flat ``pcm16`` formats, beta event names, no images).
+    ``unknown_count`` counts server messages whose ``type`` the core does not know.
+    """
+
+    provider = "openai"
+    input_rate_hz = RATE_HZ
+    output_rate_hz = RATE_HZ
+
+    def __init__(self, id_factory: Callable[[], str] | None = None, beta: bool = False) -> None:
+        self._new_id = id_factory or _wire.counter_ids("evt")
+        self.beta = beta
+        self.unknown_count = 0
+        self._out: list[WireMessage] = []
+        self._events: list[Event] = []
+        self._sent_types: _wire.BoundedMap[str, str] = _wire.BoundedMap(SENT_EVENT_MEMORY)
+        self._item_audio_bytes: _wire.BoundedMap[str, int] = _wire.BoundedMap(ITEM_MEMORY)
+        self._buffered_bytes = 0
+        self._response_active = False
+        self._response_id = ""
+        self._cancel_sent = False
+        self._handlers: dict[str, Callable[[dict[str, object]], None]] = {
+            "session.created": self._on_session_created,
+            "session.updated": lambda m: self._events.append(SessionUpdated()),
+            "error": self._on_error,
+            "input_audio_buffer.speech_started": self._on_speech_started,
+            "input_audio_buffer.speech_stopped": self._on_speech_stopped,
+            "input_audio_buffer.committed": self._on_committed,
+            "conversation.item.input_audio_transcription.delta": self._on_input_delta,
+            "conversation.item.input_audio_transcription.completed": self._on_input_done,
+            "conversation.item.input_audio_transcription.failed": self._on_input_failed,
+            "conversation.item.truncated": self._on_truncated,
+            "response.created": self._on_response_created,
+            "response.output_audio.delta": self._on_audio_delta,
+            "response.output_audio.done": self._on_audio_done,
+            "response.output_audio_transcript.delta": self._on_transcript_delta,
+            "response.output_audio_transcript.done": self._on_transcript_done,
+            "response.output_text.delta": self._on_transcript_delta,
+            "response.output_text.done": self._on_text_done,
+            "response.function_call_arguments.done": self._on_function_call,
+            "response.done": self._on_response_done,
+        }
+
+    # ------------------------------------------------------------------ ProtocolCore
+
+    def start(self, config: SessionConfig) -> None:
+        """Queue the opening ``session.update`` for ``config``."""
+        self._emit("session.update", session=self._session(config))
+
+    def send(self, command: Command) -> None:
+        """Translate ``command`` into queued messages (or a ``CommandRefused`` event)."""
+        name = type(command).__name__
+        if isinstance(command, AppendAudio):
+            self._append(command)
+        elif isinstance(command, AppendImage):
+            self._image(command)
+        elif isinstance(command, SendText):
+            self._user_text(command.text)
+            if command.respond:
+                self._create_response(None)
+        elif isinstance(command, AddHistoryItem):
+            self._history(command)
+        elif isinstance(command, CommitInput):
+            self._commit(name)
+        elif isinstance(command, ClearInput | ActivityStart):
+            self._clear()
+        elif isinstance(command, ActivityEnd):
+            if self._commit(name):
+                self._create_response(None)
+        elif isinstance(command, CreateResponse):
+            self._create_response(command.instructions)
+        elif isinstance(command, CancelResponse):
+            self._cancel()
+        elif isinstance(command, Truncate):
+            self._truncate(command)
+        elif isinstance(command, UpdateSession):
+            self._emit("session.update", session=self._session(command.config))
+        elif isinstance(command, AudioStreamEnd):
+            pass  # nothing to tell OpenAI: the buffer simply stops growing
+        else:
+            raise TypeError(f"not a realtime command: {command!r}")
+
+    def receive(self, message: WireMessage) -> None:
+        """Parse one server message into events. Never raises."""
+        try:
+            self._receive(message)
+        except WireError as exc:
+            self._events.append(ProtocolViolation(exc.reason, _wire.excerpt(message)))
+        except Exception as exc:  # a bug in this core must not kill the session
+            self._events.append(
+                ProtocolViolation(f"internal error: {type(exc).__name__}", _wire.excerpt(message))
+            )
+
+    def messages(self) -> list[WireMessage]:
+        out, self._out = self._out, []
+        return out
+
+    def events(self) -> list[Event]:
+        out, self._events = self._events, []
+        return out
+
+    # ------------------------------------------------------------------ outgoing
+
+    def _emit(self, type_: str, **fields: object) -> None:
+        event_id = self._new_id()
+        self._sent_types[event_id] = type_
+        self._out.append(_wire.dumps({"type": type_, "event_id": event_id, **fields}))
+
+    def _refuse(self, command: str, reason: str) -> None:
+        self._events.append(CommandRefused(command, reason))
+
+    def _session(self, config: SessionConfig) -> dict[str, object]:
+        return _beta_session(config) if self.beta else _ga_session(config)
+
+    def _append(self, cmd: AppendAudio) -> None:
+        if cmd.rate_hz != RATE_HZ:
+            self._refuse("AppendAudio", f"OpenAI takes {RATE_HZ} Hz audio, got {cmd.rate_hz} Hz")
+            return
+        if len(cmd.pcm) % 2:
+            self._refuse("AppendAudio", "PCM16 audio must have an even number of bytes")
+            return
+        for start in range(0, len(cmd.pcm), MAX_APPEND_BYTES):
+            chunk = cmd.pcm[start : start + MAX_APPEND_BYTES]
+            self._emit("input_audio_buffer.append", audio=_wire.b64encode(chunk))
+        self._buffered_bytes += len(cmd.pcm)
+
+    def _image(self, cmd: AppendImage) -> None:
+        if self.beta:
+            self._refuse("AppendImage", "the OpenAI Realtime beta protocol takes no images")
+            return
+        if not cmd.jpeg:
+            self._refuse("AppendImage", "empty image")
+            return
+        url = "data:image/jpeg;base64," + _wire.b64encode(cmd.jpeg)
+        content: dict[str, object] = {"type": "input_image", "image_url": url, "detail": cmd.detail}
+        self._emit("conversation.item.create", item=_message("user", content))
+
+    def _user_text(self, text: str) -> None:
+        self._emit("conversation.item.create", item=_message("user", _text("input_text", text)))
+
+    def _history(self, cmd: AddHistoryItem) -> None:
+        if cmd.role == "user":
+            content = _text("input_text", cmd.text)
+        else:
+            content = _text("text" if self.beta else "output_text", cmd.text)
+        self._emit("conversation.item.create", item=_message(cmd.role, content))
+
+    def _commit(self, command: str) -> bool:
+        buffered_ms = self._buffered_bytes // BYTES_PER_MS
+        if buffered_ms < MIN_COMMIT_MS:
+            self._refuse(
+                command,
+                f"only {buffered_ms} ms of audio since the last commit; "
+                f"OpenAI needs at least {MIN_COMMIT_MS} ms",
+            )
+            return False
+        self._emit("input_audio_buffer.commit")
+        self._buffered_bytes = 0
+        return True
+
+    def _clear(self) -> None:
+        self._emit("input_audio_buffer.clear")
+        self._buffered_bytes = 0
+
+    def _create_response(self, instructions: str | None) -> None:
+        if instructions:
+            self._emit("response.create", response={"instructions": instructions})
+        else:
+            self._emit("response.create")
+        self._response_active = True
+        self._response_id = ""
+        self._cancel_sent = False
+
+    def _cancel(self) -> None:
+        if not self._response_active or self._cancel_sent:
+            return
+        if self._response_id:
+            self._emit("response.cancel", response_id=self._response_id)
+        else:
+            self._emit("response.cancel")
+        self._cancel_sent = True
+
+    def _truncate(self, cmd: Truncate) -> None:
+        if cmd.item_id not in self._item_audio_bytes:
+            self._refuse("Truncate", f"no audio was received for item {cmd.item_id[:64]!r}")
+            return
+        received_ms = self._item_audio_bytes.get(cmd.item_id, 0) // BYTES_PER_MS
+        audio_end_ms = min(cmd.played_ms, received_ms)
+        if audio_end_ms <= 0:
+            self._refuse("Truncate", "nothing of the item was played: truncating at 0 ms")
+            return
+        self._emit(
+            "conversation.item.truncate",
+            item_id=cmd.item_id,
+            content_index=0,
+            audio_end_ms=audio_end_ms,
+        )
+
+    # ------------------------------------------------------------------ incoming
+
+    def _receive(self, message: WireMessage) -> None:
+        msg = _wire.parse_object(message)
+        type_ = get_str(msg, "type")
+        if self.beta:
+            if type_ in _GA_ONLY:
+                self.unknown_count += 1
+                return
+            type_ = _BETA_RENAMES.get(type_, type_)
+        handler = self._handlers.get(type_)
+        if handler is not None:
+            handler(msg)
+        elif type_ not in _IGNORED:
+            self.unknown_count += 1
+
+    def _on_session_created(self, msg: dict[str, object]) -> None:
+        session = get_obj(msg, "session")
+        model = session.get("model")
+        self._events.append(
+            SessionReady(
+                session_id=get_str(session, "id", ""),
+                model=model if isinstance(model, str) else "",
+            )
+        )
+
+    def _on_error(self, msg: dict[str, object]) -> None:
+        error = get_obj(msg, "error", required=True)
+        code = get_str(error, "code", "")
+        event_id = get_str(error, "event_id", "")
+        self._events.append(
+            ServerError(
+                message=get_str(error, "message", ""),
+                code=code,
+                error_type=get_str(error, "type", ""),
+                client_event=self._sent_types.get(event_id, "") if event_id else "",
+                fatal=code in FATAL_CODES,
+            )
+        )
+
+    def _on_speech_started(self, msg: dict[str, object]) -> None:
+        self._events.append(
+            SpeechStarted(get_int(msg, "audio_start_ms", 0), get_str(msg, "item_id", ""))
+        )
+
+    def _on_speech_stopped(self, msg: dict[str, object]) -> None:
+        self._events.append(
+            SpeechStopped(get_int(msg, "audio_end_ms", 0), get_str(msg, "item_id", ""))
+        )
+
+    def _on_committed(self, msg: dict[str, object]) -> None:
+        self._buffered_bytes = 0  # the server (VAD) committed the buffer
+        self._events.append(InputCommitted(get_str(msg, "item_id", "")))
+
+    def _on_input_delta(self, msg: dict[str, object]) -> None:
+        delta = get_str(msg, "delta", "")
+        if delta:
+            self._events.append(InputTranscript(delta, False, get_str(msg, "item_id", "")))
+
+    def _on_input_done(self, msg: dict[str, object]) -> None:
+        self._events.append(
+            InputTranscript(get_str(msg, "transcript", ""), True, get_str(msg, "item_id", ""))
+        )
+
+    def _on_input_failed(self, msg: dict[str, object]) -> None:
+        error = get_obj(msg, "error")
+        self._events.append(
+            ServerError(
+                message=get_str(error, "message", "input transcription failed"),
+                code=get_str(error, "code", ""),
+                error_type=get_str(error, "type", "transcription_failed"),
+            )
+        )
+
+    def _on_truncated(self, msg: dict[str, object]) -> None:
+        self._events.append(ItemTruncated(get_str(msg, "item_id"), get_int(msg, "audio_end_ms")))
+
+    def _on_response_created(self, msg: dict[str, object]) -> None:
+        response = get_obj(msg, "response")
+        response_id = get_str(response, "id", "")
+        self._response_active = True
+        self._response_id = response_id
+        self._cancel_sent = False
+        self._events.append(ResponseStarted(response_id))
+
+    def _on_audio_delta(self, msg: dict[str, object]) -> None:
+        item_id = get_str(msg, "item_id")
+        pcm = _wire.b64decode(get_str(msg, "delta"))
+        if len(pcm) % 2:
+            raise WireError("audio delta has an odd number of bytes (not PCM16)")
+        self._item_audio_bytes[item_id] = self._item_audio_bytes.get(item_id, 0) + len(pcm)
+        self._events.append(AudioDelta(item_id, pcm, RATE_HZ))
+
+    def _on_audio_done(self, msg: dict[str, object]) -> None:
+        self._events.append(AudioDone(get_str(msg, "item_id", "")))
+
+    def _on_transcript_delta(self, msg: dict[str, object]) -> None:
+        self._events.append(TranscriptDelta(get_str(msg, "item_id", ""), get_str(msg, "delta")))
+
+    def _on_transcript_done(self, msg: dict[str, object]) -> None:
+        self._events.append(
+            TranscriptDone(get_str(msg, "item_id", ""), get_str(msg, "transcript", ""))
+        )
+
+    def _on_text_done(self, msg: dict[str, object]) -> None:
+        self._events.append(TranscriptDone(get_str(msg, "item_id", ""), get_str(msg, "text", "")))
+
+    def _on_function_call(self, msg: dict[str, object]) -> None:
+        self._events.append(
+            ToolCall(get_str(msg, "call_id"), get_str(msg, "name"), get_str(msg, "arguments", ""))
+        )
+
+    def _on_response_done(self, msg: dict[str, object]) -> None:
+        response = get_obj(msg, "response")
+        usage_obj = response.get("usage")
+        usage = _usage(get_obj(response, "usage")) if usage_obj is not None else None
+        self._response_active = False
+        self._cancel_sent = False
+        self._events.append(
+            ResponseDone(
+                response_id=get_str(response, "id", ""),
+                status=get_str(response, "status", "completed"),
+                usage=usage,
+            )
+        )
+
+
+# ---------------------------------------------------------------------- message builders
+
+
+def _text(kind: str, text: str) -> dict[str, object]:
+    return {"type": kind, "text": text}
+
+
+def _message(role: str, content: dict[str, object]) -> dict[str, object]:
+    return {"type": "message", "role": role, "content": [content]}
+
+
+def _turn_detection(td: TurnDetection) -> dict[str, object] | None:
+    if td.mode == "none":
+        return None
+    if td.mode == "semantic_vad":
+        return {
+            "type": "semantic_vad",
+            "eagerness": td.eagerness,
+            "create_response": td.create_response,
+            "interrupt_response": td.interrupt_response,
+        }
+    out: dict[str, object] = {
+        "type": "server_vad",
+        "threshold": td.threshold,
+        "prefix_padding_ms": td.prefix_padding_ms,
+        "silence_duration_ms": td.silence_duration_ms,
+        "create_response": td.create_response,
+        "interrupt_response": td.interrupt_response,
+    }
+    if td.idle_timeout_ms is not None:
+        out["idle_timeout_ms"] = td.idle_timeout_ms
+    return out
+
+
+def _ga_session(config: SessionConfig) -> dict[str, object]:
+    pcm = {"type": "audio/pcm", "rate": RATE_HZ}
+    audio_in: dict[str, object] = {
+        "format": pcm,
+        "transcription": (
+            {"model": config.transcription_model} if config.input_transcription else None
+        ),
+        "turn_detection": _turn_detection(config.turn_detection),
+    }
+    audio_out: dict[str, object] = {"format": pcm}
+    if config.voice:
+        audio_out["voice"] = config.voice
+    # GA takes exactly one of "audio" (which includes a transcript) or "text".
+    modality = "audio" if "audio" in config.output_modalities else "text"
+    session: dict[str, object] = {
+        "type": "realtime",
+        "output_modalities": [modality],
+        "audio": {"input": audio_in, "output": audio_out},
+    }
+    if config.instructions:
+        session["instructions"] = config.instructions
+    return session
+
+
+def _beta_session(config: SessionConfig) -> dict[str, object]:
+    modalities = ["audio", "text"] if "audio" in config.output_modalities else ["text"]
+    session: dict[str, object] = {
+        "modalities": modalities,
+        "input_audio_format": "pcm16",
+        "output_audio_format": "pcm16",
+        "input_audio_transcription": (
+            {"model": config.transcription_model} if config.input_transcription else None
+        ),
+        "turn_detection": _turn_detection(config.turn_detection),
+    }
+    if config.instructions:
+        session["instructions"] = config.instructions
+    if config.voice:
+        session["voice"] = config.voice
+    if config.temperature is not None:
+        session["temperature"] = config.temperature
+    return session
+
+
+def _usage(u: dict[str, object]) -> Usage:
+    inp = get_obj(u, "input_token_details")
+    out = get_obj(u, "output_token_details")
+    return Usage(
+        input_tokens=get_int(u, "input_tokens", 0),
+        output_tokens=get_int(u, "output_tokens", 0),
+        input_text_tokens=get_int(inp, "text_tokens", 0),
+        input_audio_tokens=get_int(inp, "audio_tokens", 0),
+        input_image_tokens=get_int(inp, "image_tokens", 0),
+        input_cached_tokens=get_int(inp, "cached_tokens", 0),
+        output_text_tokens=get_int(out, "text_tokens", 0),
+        output_audio_tokens=get_int(out, "audio_tokens", 0),
+    )
+
+
+# ---------------------------------------------------------------------- endpoint
+
+
+def endpoint(
+    api_key: str,
+    model: str = "gpt-realtime",
+    base_url: str | None = None,
+    azure: bool = False,
+    beta: bool = False,
+) -> Endpoint:
+    """Where to connect for ``model``.
+
+    ``base_url`` is an HTTP(S) or WS(S) API root such as ``http://127.0.0.1:8765/v1`` (→
+    ``ws://127.0.0.1:8765/v1/realtime?model=…``) or an Azure ``https://NAME.openai.azure.com/
+    openai/v1``. OpenAI authenticates with ``Authorization: Bearer``, Azure with ``api-key``.
+    ``beta`` adds ``OpenAI-Beta: realtime=v1``. Raises ``ValueError`` for an unusable URL.
+    """
+    if azure and not base_url:
+        raise ValueError(
+            "Azure OpenAI needs its endpoint URL, e.g. https://NAME.openai.azure.com/openai/v1"
+        )
+    parts = urlsplit(base_url or DEFAULT_URL)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    if scheme not in ("ws", "wss") or not parts.netloc:
+        raise ValueError(
+            f"base URL must look like https://host/v1 or http://127.0.0.1:PORT/v1, "
+            f"got {_wire.excerpt(base_url or '', 80)!r}"
+        )
+    path = parts.path.rstrip("/") + "/realtime"
+    query = f"model={quote(model, safe='')}"
+    if parts.query:
+        query = parts.query + "&" + query
+    url = urlunsplit((scheme, parts.netloc, path, query, ""))
+    if azure:
+        headers: list[tuple[str, str]] = [("api-key", api_key)]
+        secret = ("api-key",)
+    else:
+        headers = [("Authorization", f"Bearer {api_key}")]
+        secret = ("Authorization",)
+    if beta:
+        headers.append(("OpenAI-Beta", "realtime=v1"))
+    return Endpoint(url=url, headers=tuple(headers), secret_headers=secret)

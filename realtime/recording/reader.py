@@ -1,0 +1,653 @@
+"""``SessionFile``: read a session file back (replay, export, re-run, the sessions browser).
+
+Everything a file contains comes back as frozen dataclasses; times are ``*_ms`` floats, the
+offset from the start of recording. Any problem with the file (missing, not a session, corrupt,
+truncated, values of the wrong type, made by a newer version) raises ``SessionFileError`` with
+a sentence naming the file — never ``sqlite3`` errors or tracebacks from bad data.
+
+Not thread-safe: use one ``SessionFile`` per thread. A file still being recorded can be read
+(WAL mode); it shows what was committed when each query ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from realtime.core import ProtocolCore
+from realtime.events import Event, SessionConfig, Usage
+from realtime.recording import schema
+from realtime.recording.errors import SessionFileError
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Longest session offset accepted (anything beyond is a damaged timestamp).
+MAX_SESSION_MS = 12 * 3600 * 1000.0
+Int16Array = npt.NDArray[np.int16]
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class SessionMetadata:
+    schema_version: int
+    backend: str
+    model: str
+    voice: str
+    app_version: str
+    started_at: dt.datetime | None
+    start_mono_ns: int
+    #: None when the recording did not finish cleanly (crash, still recording).
+    end_mono_ns: int | None
+    #: Every metadata key as stored (JSON values).
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def get_int(self, key: str) -> int | None:
+        v = self.values.get(key)
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+@dataclass(frozen=True)
+class WireRecord:
+    t_ms: float
+    direction: Literal["in", "out"]
+    payload: str | bytes
+
+
+@dataclass(frozen=True)
+class MicChunk:
+    t_ms: float
+    rate_hz: int
+    raw: bool
+    pcm: bytes
+
+    @property
+    def duration_ms(self) -> float:
+        return len(self.pcm) / 2 / self.rate_hz * 1000.0
+
+
+@dataclass(frozen=True)
+class PlaybackChunk:
+    t_ms: float
+    item_id: str
+    rate_hz: int
+    position_ms: int
+    pcm: bytes
+
+    @property
+    def duration_ms(self) -> float:
+        return len(self.pcm) / 2 / self.rate_hz * 1000.0
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    t_ms: float
+    sent: bool
+    reason: str
+    jpeg: bytes
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One transcript turn. ``start_ms``/``end_ms`` span the speech (user) or the reply as
+    played (assistant, from the playback track when recorded)."""
+
+    index: int
+    role: Literal["user", "assistant"]
+    text: str
+    item_id: str
+    t_ms: float
+    start_ms: float
+    end_ms: float
+    source: str
+    status: str
+
+
+@dataclass(frozen=True)
+class LatencyRecord:
+    t_ms: float
+    item_id: str
+    metric: str
+    value_ms: float
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    t_ms: float
+    response_id: str
+    usage: Usage
+    cost_usd: float | None
+
+
+@dataclass(frozen=True)
+class MarkRecord:
+    t_ms: float
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    """A mono PCM16 track starting at session offset 0 (silence where nothing was recorded)."""
+
+    samples: Int16Array
+    rate_hz: int
+
+    @property
+    def duration_ms(self) -> float:
+        return len(self.samples) / self.rate_hz * 1000.0
+
+
+TimelineKind = Literal["wire", "mic", "playback", "frame", "turn", "latency", "usage", "mark"]
+TimelineRecord = (
+    WireRecord
+    | MicChunk
+    | PlaybackChunk
+    | FrameRecord
+    | Turn
+    | LatencyRecord
+    | UsageRecord
+    | MarkRecord
+)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    t_ms: float
+    kind: TimelineKind
+    record: TimelineRecord
+
+
+# --------------------------------------------------------------------------- value checks
+
+
+def _int(v: object, what: str) -> int:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    raise ValueError(f"{what} is not an integer")
+
+
+def _str(v: object, what: str) -> str:
+    if isinstance(v, str):
+        return v
+    raise ValueError(f"{what} is not text")
+
+
+def _blob(v: object, what: str) -> bytes:
+    if isinstance(v, bytes):
+        return v
+    raise ValueError(f"{what} is not binary data")
+
+
+def _rate(v: object) -> int:
+    r = _int(v, "sample rate")
+    if not 1000 <= r <= 384_000:
+        raise ValueError(f"sample rate {r} Hz is implausible")
+    return r
+
+
+def _pcm(v: object) -> bytes:
+    b = _blob(v, "audio")
+    if len(b) % 2:
+        raise ValueError("audio has an odd number of bytes")
+    return b
+
+
+# --------------------------------------------------------------------------- the file
+
+
+class SessionFile:
+    """An open session file. Use as a context manager or call ``close()``.
+
+    ``check=True`` runs SQLite's quick integrity check on open (catches truncation early);
+    listings pass ``False`` for speed (damage still surfaces as ``SessionFileError``).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, check: bool = True) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+        self._validate_header()
+        self._conn = self._connect()
+        try:
+            self._check_identity(check)
+            self.metadata = self._read_metadata()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def _err(self, problem: str) -> SessionFileError:
+        return SessionFileError(f"{self.path}: {problem}")
+
+    def _validate_header(self) -> None:
+        try:
+            if not self.path.exists():
+                raise self._err("no such file")
+            if not self.path.is_file():
+                raise self._err("not a file")
+            with self.path.open("rb") as f:
+                head = f.read(100)
+        except OSError as exc:
+            raise self._err(f"cannot be read ({exc.strerror or exc})") from None
+        if len(head) == 0:
+            raise self._err("the file is empty, not a VoiceCam session")
+        if not head.startswith(_SQLITE_MAGIC[: len(head)]) or len(head) < len(_SQLITE_MAGIC):
+            raise self._err("not a VoiceCam session file (wrong format)")
+        if len(head) < 100:
+            raise self._err("the file is truncated (damaged session file)")
+
+    def _connect(self) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri()
+        last: sqlite3.Error | None = None
+        for params in ("?mode=ro", "?mode=ro&immutable=1"):
+            conn: sqlite3.Connection | None = None
+            try:
+                conn = sqlite3.connect(uri + params, uri=True, check_same_thread=False)
+                conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+                return conn
+            except sqlite3.Error as exc:
+                last = exc
+                if conn is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.close()
+        raise self._err(f"cannot be opened as a session file ({last})")
+
+    def _check_identity(self, check: bool) -> None:
+        names = {str(r[0]) for r in self._q("SELECT name FROM sqlite_schema WHERE type='table'")}
+        app_id = self._q("PRAGMA application_id")[0][0]
+        if app_id != schema.APPLICATION_ID or "meta" not in names:
+            raise self._err("an SQLite database, but not a VoiceCam session")
+        version = self._q("PRAGMA user_version")[0][0]
+        if isinstance(version, int) and version > schema.SCHEMA_VERSION:
+            raise self._err(
+                f"made by a newer VoiceCam (session format {version}; this version reads "
+                f"up to {schema.SCHEMA_VERSION}): update VoiceCam to open it"
+            )
+        missing = [t for t in schema.TABLES if t not in names]
+        if missing:
+            raise self._err(f"damaged session file (missing tables: {', '.join(missing)})")
+        if check:
+            result = self._q("PRAGMA quick_check(5)")
+            if not result or result[0][0] != "ok":
+                raise self._err("the file is damaged or truncated (integrity check failed)")
+
+    def _q(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        if self._conn is None:
+            raise self._err("the session file is closed")
+        try:
+            return list(self._conn.execute(sql, args).fetchall())
+        except (sqlite3.Error, OverflowError, MemoryError) as exc:
+            raise self._err(f"the file is damaged or truncated ({exc})") from None
+
+    def _iter(self, sql: str, args: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
+        if self._conn is None:
+            raise self._err("the session file is closed")
+        try:
+            cur = self._conn.execute(sql, args)
+            while True:
+                rows = cur.fetchmany(256)
+                if not rows:
+                    return
+                yield from rows
+        except (sqlite3.Error, OverflowError, MemoryError) as exc:
+            raise self._err(f"the file is damaged or truncated ({exc})") from None
+
+    def _read_metadata(self) -> SessionMetadata:
+        values: dict[str, object] = {}
+        for key, text in self._q("SELECT key, value FROM meta"):
+            if not isinstance(key, str) or not isinstance(text, str):
+                raise self._err("damaged metadata")
+            try:
+                values[key] = json.loads(text)
+            except (ValueError, RecursionError):
+                raise self._err(f"damaged metadata (key {key!r})") from None
+        try:
+            start = _int(values.get("start_mono_ns"), "start time")
+            version = _int(values.get("schema_version"), "schema version")
+            end_v = values.get("end_mono_ns")
+            end = _int(end_v, "end time") if end_v is not None else None
+        except ValueError as exc:
+            raise self._err(f"damaged metadata ({exc})") from None
+        if version > schema.SCHEMA_VERSION:
+            raise self._err(f"made by a newer VoiceCam (session format {version})")
+        started: dt.datetime | None = None
+        if isinstance(values.get("started_at"), str):
+            try:
+                started = dt.datetime.fromisoformat(str(values["started_at"]))
+            except ValueError:
+                started = None
+
+        def s(key: str) -> str:
+            v = values.get(key, "")
+            return v if isinstance(v, str) else str(v)
+
+        return SessionMetadata(
+            schema_version=version,
+            backend=s("backend"),
+            model=s("model"),
+            voice=s("voice"),
+            app_version=s("app_version"),
+            started_at=started,
+            start_mono_ns=start,
+            end_mono_ns=end,
+            values=values,
+        )
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> SessionFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _ms(self, t_ns: object) -> float:
+        t = _int(t_ns, "timestamp")
+        ms = (t - self.metadata.start_mono_ns) / 1e6
+        if not -60_000.0 <= ms <= MAX_SESSION_MS:
+            raise ValueError(f"timestamp {ms:.0f} ms into the session is implausible")
+        return ms
+
+    def _rows(
+        self, sql: str, convert: Callable[[tuple[Any, ...]], Any], what: str
+    ) -> Iterator[Any]:
+        for row in self._iter(sql):
+            try:
+                yield convert(row)
+            except (ValueError, TypeError, OverflowError, UnicodeDecodeError) as exc:
+                raise self._err(f"damaged {what} record ({exc})") from None
+
+    # -- content -----------------------------------------------------------------------------
+
+    @property
+    def duration_ms(self) -> float:
+        """Length of the session: to the clean end, or to the last record after a crash."""
+        md = self.metadata
+        last = md.start_mono_ns if md.end_mono_ns is None else max(md.start_mono_ns, md.end_mono_ns)
+        for table in ("wire", "frames", "turns", "latency", "usage", "marks"):
+            v = self._q(f"SELECT MAX(t_ns) FROM {table}")[0][0]
+            if isinstance(v, int):
+                last = max(last, v)
+        for table in ("mic", "playback"):
+            v = self._q(
+                f"SELECT MAX(t_ns + (length(pcm) / 2) * 1000000000 / rate_hz) FROM {table} "
+                "WHERE rate_hz > 0"
+            )[0][0]
+            if isinstance(v, int):
+                last = max(last, v)
+        try:
+            return max(0.0, self._ms(last))
+        except ValueError as exc:
+            raise self._err(f"damaged record ({exc})") from None
+
+    def wire_messages(self, direction: Literal["in", "out"] | None = None) -> Iterator[WireRecord]:
+        def conv(r: tuple[Any, ...]) -> WireRecord:
+            d = _str(r[1], "direction")
+            if d not in ("in", "out"):
+                raise ValueError(f"direction {d!r}")
+            p = r[3]
+            if r[2]:
+                payload: str | bytes = _blob(p, "binary message")
+            else:
+                payload = p if isinstance(p, str) else _blob(p, "message").decode("utf-8")
+            return WireRecord(self._ms(r[0]), "in" if d == "in" else "out", payload)
+
+        where = "" if direction is None else f" WHERE direction = '{direction}'"
+        yield from self._rows(
+            "SELECT t_ns, direction, is_binary, payload FROM wire" + where + " ORDER BY t_ns, id",
+            conv,
+            "message",
+        )
+
+    def mic_chunks(self, raw: bool = False) -> Iterator[MicChunk]:
+        def conv(r: tuple[Any, ...]) -> MicChunk:
+            return MicChunk(self._ms(r[0]), _rate(r[1]), bool(_int(r[2], "raw")), _pcm(r[3]))
+
+        yield from self._rows(
+            f"SELECT t_ns, rate_hz, raw, pcm FROM mic WHERE raw = {int(raw)} ORDER BY t_ns, id",
+            conv,
+            "microphone audio",
+        )
+
+    def playback_chunks(self) -> Iterator[PlaybackChunk]:
+        def conv(r: tuple[Any, ...]) -> PlaybackChunk:
+            return PlaybackChunk(
+                self._ms(r[0]),
+                _str(r[1], "item id"),
+                _rate(r[2]),
+                _int(r[3], "position"),
+                _pcm(r[4]),
+            )
+
+        yield from self._rows(
+            "SELECT t_ns, item_id, rate_hz, position_ms, pcm FROM playback ORDER BY t_ns, id",
+            conv,
+            "reply audio",
+        )
+
+    def frames(self, sent: bool | None = None) -> Iterator[FrameRecord]:
+        def conv(r: tuple[Any, ...]) -> FrameRecord:
+            return FrameRecord(
+                self._ms(r[0]),
+                bool(_int(r[1], "sent")),
+                _str(r[2], "reason"),
+                _blob(r[3], "jpeg"),
+            )
+
+        where = "" if sent is None else f" WHERE sent = {int(sent)}"
+        yield from self._rows(
+            "SELECT t_ns, sent, reason, jpeg FROM frames" + where + " ORDER BY t_ns, id",
+            conv,
+            "frame",
+        )
+
+    def _play_spans(self) -> dict[str, tuple[float, float]]:
+        spans: dict[str, tuple[float, float]] = {}
+        for c in self.playback_chunks():
+            lo, hi = spans.get(c.item_id, (c.t_ms, c.t_ms))
+            spans[c.item_id] = (min(lo, c.t_ms), max(hi, c.t_ms + c.duration_ms))
+        return spans
+
+    def turns(self) -> list[Turn]:
+        """Transcript turns in speaking order."""
+        spans = self._play_spans()
+
+        def conv(r: tuple[Any, ...]) -> Turn:
+            role = _str(r[1], "role")
+            if role not in ("user", "assistant"):
+                raise ValueError(f"role {role!r}")
+            t = self._ms(r[0])
+            item_id = _str(r[2], "item id")
+            start = self._ms(r[4]) if r[4] is not None else t
+            end = self._ms(r[5]) if r[5] is not None else max(t, start)
+            if role == "assistant" and item_id in spans:
+                start, end = spans[item_id]
+            return Turn(
+                0,
+                "user" if role == "user" else "assistant",
+                _str(r[3], "text"),
+                item_id,
+                t,
+                start,
+                max(start, end),
+                _str(r[6], "source"),
+                _str(r[7], "status"),
+            )
+
+        turns = list(
+            self._rows(
+                "SELECT t_ns, role, item_id, text, t_start_ns, t_end_ns, source, status "
+                "FROM turns ORDER BY id",
+                conv,
+                "turn",
+            )
+        )
+        turns.sort(key=lambda t: (t.start_ms, t.t_ms))
+        return [
+            Turn(i, t.role, t.text, t.item_id, t.t_ms, t.start_ms, t.end_ms, t.source, t.status)
+            for i, t in enumerate(turns)
+        ]
+
+    def latencies(self) -> list[LatencyRecord]:
+        def conv(r: tuple[Any, ...]) -> LatencyRecord:
+            v = r[3]
+            if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
+                raise ValueError("latency value")
+            return LatencyRecord(
+                self._ms(r[0]), _str(r[1], "item id"), _str(r[2], "metric"), float(v)
+            )
+
+        return list(
+            self._rows(
+                "SELECT t_ns, item_id, metric, value_ms FROM latency ORDER BY t_ns, id",
+                conv,
+                "latency",
+            )
+        )
+
+    def usage(self) -> list[UsageRecord]:
+        cols = ", ".join(schema.USAGE_FIELDS)
+
+        def conv(r: tuple[Any, ...]) -> UsageRecord:
+            counts = [_int(v, "token count") for v in r[2 : 2 + len(schema.USAGE_FIELDS)]]
+            cost = r[-1]
+            if cost is not None and (
+                not isinstance(cost, int | float)
+                or isinstance(cost, bool)
+                or not math.isfinite(cost)
+            ):
+                raise ValueError("cost")
+            return UsageRecord(
+                self._ms(r[0]),
+                _str(r[1], "response id"),
+                Usage(*counts),
+                None if cost is None else float(cost),
+            )
+
+        return list(
+            self._rows(
+                f"SELECT t_ns, response_id, {cols}, cost_usd FROM usage ORDER BY t_ns, id",
+                conv,
+                "usage",
+            )
+        )
+
+    def marks(self) -> list[MarkRecord]:
+        def conv(r: tuple[Any, ...]) -> MarkRecord:
+            return MarkRecord(self._ms(r[0]), _str(r[1], "kind"), _str(r[2], "detail"))
+
+        return list(
+            self._rows("SELECT t_ns, kind, detail FROM marks ORDER BY t_ns, id", conv, "mark")
+        )
+
+    @property
+    def total_cost_usd(self) -> float | None:
+        """Sum of the known per-response costs; ``None`` if none is known."""
+        costs = [u.cost_usd for u in self.usage() if u.cost_usd is not None]
+        return sum(costs) if costs else None
+
+    def first_question(self) -> str:
+        for t in self.turns():
+            if t.role == "user" and t.text.strip():
+                return t.text.strip()
+        return ""
+
+    def table_counts(self) -> dict[str, int]:
+        return {t: int(self._q(f"SELECT count(*) FROM {t}")[0][0]) for t in schema.TABLES}
+
+    # -- audio -------------------------------------------------------------------------------
+
+    def mic_track(self, rate_hz: int | None = None, raw: bool = False) -> AudioTrack:
+        """The microphone as one track from offset 0 (each chunk placed at its timestamp)."""
+        return self._track(((c.t_ms, c.rate_hz, c.pcm) for c in self.mic_chunks(raw)), rate_hz)
+
+    def playback_track(self, rate_hz: int | None = None) -> AudioTrack:
+        """The reply audio as the user heard it, from offset 0."""
+        return self._track(((c.t_ms, c.rate_hz, c.pcm) for c in self.playback_chunks()), rate_hz)
+
+    def _track(self, chunks: Iterator[tuple[float, int, bytes]], rate_hz: int | None) -> AudioTrack:
+        parts: list[tuple[int, Int16Array]] = []
+        rate = rate_hz
+        cursor = 0
+        for t_ms, chunk_rate, pcm in chunks:
+            if rate is None:
+                rate = chunk_rate
+            samples = np.frombuffer(pcm, dtype="<i2").astype(np.int16)
+            if chunk_rate != rate:
+                samples = resample(samples, chunk_rate, rate)
+            want = max(0, round(t_ms * rate / 1000.0))
+            # Chunks that follow on within 30 ms are laid back to back (capture jitter).
+            tolerance = rate * 30 // 1000
+            start = cursor if abs(want - cursor) <= tolerance or want < cursor else want
+            parts.append((start, samples))
+            cursor = start + len(samples)
+        rate = rate or 16000
+        if cursor > MAX_SESSION_MS / 1000 * rate:
+            raise self._err("damaged audio timestamps (track longer than 12 hours)")
+        out = np.zeros(cursor, dtype=np.int16)
+        for start, samples in parts:
+            out[start : start + len(samples)] = samples
+        return AudioTrack(out, rate)
+
+    # -- timeline and replay -----------------------------------------------------------------
+
+    def timeline(self, *, include_wire: bool = False) -> list[TimelineEntry]:
+        """Everything in time order (turns at their start). Audio chunks included; wire messages
+        only if asked (they are many)."""
+        entries: list[TimelineEntry] = []
+        entries += [TimelineEntry(c.t_ms, "mic", c) for c in self.mic_chunks()]
+        entries += [TimelineEntry(c.t_ms, "playback", c) for c in self.playback_chunks()]
+        entries += [TimelineEntry(f.t_ms, "frame", f) for f in self.frames()]
+        entries += [TimelineEntry(t.start_ms, "turn", t) for t in self.turns()]
+        entries += [TimelineEntry(x.t_ms, "latency", x) for x in self.latencies()]
+        entries += [TimelineEntry(u.t_ms, "usage", u) for u in self.usage()]
+        entries += [TimelineEntry(m.t_ms, "mark", m) for m in self.marks()]
+        if include_wire:
+            entries += [TimelineEntry(w.t_ms, "wire", w) for w in self.wire_messages()]
+        entries.sort(key=lambda e: e.t_ms)
+        return entries
+
+    def session_config(self) -> SessionConfig:
+        md = self.metadata
+        return SessionConfig(model=md.model, voice=md.voice)
+
+    def replay_events(self, core: ProtocolCore) -> list[tuple[float, Event]]:
+        """Feed the received wire messages, in order, through ``core`` (a fresh one) and return
+        the events it produces with the time each message arrived."""
+        core.start(self.session_config())
+        core.messages()
+        core.events()
+        out: list[tuple[float, Event]] = []
+        for w in self.wire_messages("in"):
+            core.receive(w.payload)
+            out += [(w.t_ms, e) for e in core.events()]
+            core.messages()
+        return out
+
+
+def resample(samples: Int16Array, in_hz: int, out_hz: int) -> Int16Array:
+    """Whole-signal PCM16 resampling (soxr, high quality)."""
+    if in_hz == out_hz or len(samples) == 0:
+        return samples
+    import soxr
+
+    y = soxr.resample(samples.astype(np.float32) / 32768.0, in_hz, out_hz)
+    return np.asarray(np.clip(np.round(y * 32768.0), -32768, 32767), dtype=np.int16)

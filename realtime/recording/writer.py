@@ -1,0 +1,494 @@
+"""``SessionRecorder``: writes one session file from any thread without blocking it.
+
+Threading contract: every public method may be called from any thread (engine thread,
+PortAudio-free helper threads, the GUI thread). ``record_*``/``on_wire`` only enqueue an
+immutable tuple (O(1), no I/O, no locks held by slow code); a dedicated writer thread owns the
+SQLite connection, scrubs secrets, and commits batches at least every ``commit_interval_s``
+(default 0.2 s, so at most ~250 ms of data is at risk in a crash). The file is SQLite in WAL
+mode; after ``kill -9`` everything up to the last commit is readable.
+
+Failure contract: nothing here raises into the caller. If the folder cannot be written, the
+disk fills up, or the writer falls too far behind, recording stops: ``status.state`` becomes
+``"failed"``, ``status.error`` holds a ``RecordingError`` with a sentence a person can act on,
+``on_error`` (if given) is called once on the writer thread, and later ``record_*`` calls are
+dropped (counted in ``status.dropped``). The conversation is unaffected.
+
+Timestamps are ``time.monotonic_ns()`` values (``t_ns``/``t_mono_ns``) of this process.
+Secrets: the recorder never receives headers; still, every text it stores goes through
+``Scrubber`` (key shapes and any value registered with ``add_secret``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import json
+import os
+import queue
+import secrets as _secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from realtime.events import Event, Usage
+from realtime.recording import schema
+from realtime.recording.errors import RecordingError
+from realtime.recording.pricing import estimate_cost_usd
+from realtime.recording.scrub import Scrubber
+from realtime.recording.turns import TurnTracker
+
+RecorderState = Literal["starting", "recording", "paused", "failed", "closed"]
+
+_Item = tuple[str, tuple[Any, ...], int]
+_CLOSE: _Item = ("__close__", (), 0)
+
+
+def default_sessions_dir() -> Path:
+    """``<platformdirs user data dir>/voicecam/sessions`` (not created here)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("voicecam", appauthor=False)) / "sessions"
+
+
+def app_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("voicecam")
+    except Exception:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class RecorderStatus:
+    """A snapshot for the GUI indicator (poll it; it is cheap)."""
+
+    state: RecorderState
+    path: Path | None
+    error: RecordingError | None
+    #: Payload bytes committed to the file so far.
+    bytes_written: int
+    #: Records dropped because recording was paused or had failed.
+    dropped: int
+    #: Records waiting for the writer thread.
+    queued: int
+
+
+class SessionRecorder:
+    """Records one session. Implements ``realtime.session.WireRecorder`` (``on_wire``).
+
+    ``path``: the file to create (must not exist). Without it, a new file named after the UTC
+    start time is created in ``directory`` (default ``default_sessions_dir()``). The folder is
+    created 0700 and the file 0600. ``metadata`` (backend, model, voice, rates, ...) must be
+    JSON-serialisable; schema version, app version and start times are added.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        directory: str | os.PathLike[str] | None = None,
+        metadata: Mapping[str, object] | None = None,
+        secrets: tuple[str, ...] | list[str] = (),
+        commit_interval_s: float = 0.2,
+        on_error: Callable[[RecordingError], None] | None = None,
+        max_pending_bytes: int = 256 * 1024 * 1024,
+        clock: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        self._clock = clock
+        self._scrubber = Scrubber(list(secrets))
+        self._interval = max(0.01, min(commit_interval_s, 0.25))
+        self._on_error = on_error
+        self._max_pending = max_pending_bytes
+        self._q: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # guards the counters/state below (short sections only)
+        self._state: RecorderState = "starting"
+        self._error: RecordingError | None = None
+        self._accepting = True
+        self._enabled = True
+        self._pending_bytes = 0
+        self._queued = 0
+        self._dropped = 0
+        self._bytes_written = 0
+        self._turns = TurnTracker(self)
+        self.start_mono_ns = clock()
+        start_wall = dt.datetime.now(dt.UTC)
+        if path is not None:
+            self._path: Path | None = Path(path)
+        else:
+            folder = Path(directory) if directory is not None else default_sessions_dir()
+            stamp = start_wall.strftime("%Y-%m-%d_%H-%M-%S")
+            self._path = folder / f"{stamp}_{_secrets.token_hex(3)}{schema.FILE_SUFFIX}"
+        meta: dict[str, object] = {
+            "backend": "",
+            "model": "",
+            "voice": "",
+            **dict(metadata or {}),
+            "schema_version": schema.SCHEMA_VERSION,
+            "app_version": app_version(),
+            "started_at": start_wall.isoformat(),
+            "start_mono_ns": self.start_mono_ns,
+        }
+        self._meta: dict[str, object] = {}
+        self._opened = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(meta,), name="voicecam-recorder", daemon=True
+        )
+        self._thread.start()
+        self._opened.wait(10.0)
+
+    # ------------------------------------------------------------------ caller side (any thread)
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def status(self) -> RecorderStatus:
+        with self._lock:
+            return RecorderStatus(
+                self._state,
+                self._path,
+                self._error,
+                self._bytes_written,
+                self._dropped,
+                self._queued,
+            )
+
+    @property
+    def error(self) -> RecordingError | None:
+        return self._error
+
+    @property
+    def metadata(self) -> dict[str, object]:
+        """The metadata written so far (a copy)."""
+        with self._lock:
+            return dict(self._meta)
+
+    def add_secret(self, value: str) -> None:
+        """Never store this exact value (e.g. the API key in use)."""
+        self._scrubber.add_secret(value)
+
+    def set_enabled(self, enabled: bool) -> None:
+        """The user's off switch: while disabled nothing is stored (a mark records the gap)."""
+        with self._lock:
+            if enabled == self._enabled or self._state in ("failed", "closed"):
+                return
+            self._enabled = enabled
+            self._state = "recording" if enabled else "paused"
+        kind = "recording_resumed" if enabled else "recording_paused"
+        self._put("marks", (self._clock(), kind, ""), 0, force=True)
+
+    def set_metadata(self, **values: object) -> None:
+        """Add/replace metadata keys (JSON-serialisable values)."""
+        for key, value in values.items():
+            try:
+                text = json.dumps(value)
+            except (TypeError, ValueError):
+                text = json.dumps(str(value))
+            self._put("meta", (str(key), text), len(text), force=True)
+
+    def on_wire(
+        self, direction: Literal["in", "out"], message: str | bytes, t_mono_ns: int
+    ) -> None:
+        """WireRecorder hook: one WebSocket message, as sent/received, at ``t_mono_ns``."""
+        if direction not in ("in", "out"):
+            return
+        payload: str | bytes = (
+            bytes(message) if isinstance(message, bytes | bytearray | memoryview) else str(message)
+        )
+        binary = isinstance(payload, bytes)
+        self._put("wire", (t_mono_ns, direction, int(binary), payload), len(payload))
+
+    def record_mic(self, pcm16: bytes, rate_hz: int, t_ns: int, raw: bool = False) -> None:
+        """Microphone audio (PCM16 mono), ``t_ns`` = capture time of its first sample.
+        ``raw=True`` is the unprocessed mic (only if the user opted in)."""
+        if pcm16:
+            self._put("mic", (t_ns, int(rate_hz), int(raw), bytes(pcm16)), len(pcm16))
+
+    def record_playback(
+        self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
+    ) -> None:
+        """Reply audio as actually played: ``position_ms`` into item ``item_id``, first sample
+        audible at ``t_ns``."""
+        if pcm16:
+            self._turns.on_playback(item_id, t_ns)
+            row = (t_ns, str(item_id), int(rate_hz), int(position_ms), bytes(pcm16))
+            self._put("playback", row, len(pcm16))
+
+    def record_frame(self, jpeg: bytes, t_ns: int, sent: bool, reason: str = "") -> None:
+        """A camera/screen frame: ``sent=True`` went to the model; ``False`` is a preview."""
+        if jpeg:
+            self._put("frames", (t_ns, int(sent), str(reason), bytes(jpeg)), len(jpeg))
+
+    def record_turn(
+        self,
+        role: Literal["user", "assistant"],
+        text: str,
+        t_ns: int,
+        *,
+        item_id: str = "",
+        t_start_ns: int | None = None,
+        t_end_ns: int | None = None,
+        source: str = "voice",
+        status: str = "completed",
+    ) -> None:
+        """One transcript turn."""
+        row = (t_ns, role, str(item_id), str(text), t_start_ns, t_end_ns, source, status)
+        self._put("turns", row, len(text))
+
+    def record_user_text(self, text: str, t_ns: int) -> None:
+        """A typed user message (also starts the latency clock for the reply)."""
+        self._turns.on_user_text(text, t_ns)
+
+    def record_latency(self, item_id: str, metric: str, value_ms: float, t_ns: int) -> None:
+        self._put("latency", (t_ns, str(item_id), str(metric), float(value_ms)), 32)
+
+    def record_usage(
+        self, usage: Usage, t_ns: int, *, response_id: str = "", cost_usd: float | None = None
+    ) -> None:
+        """Token usage of one response; ``cost_usd=None`` estimates it from backend/model."""
+        if cost_usd is None:
+            with self._lock:
+                backend = str(self._meta.get("backend", ""))
+                model = str(self._meta.get("model", ""))
+            cost_usd = estimate_cost_usd(backend, model, usage)
+        counts = tuple(int(getattr(usage, f)) for f in schema.USAGE_FIELDS)
+        self._put("usage", (t_ns, str(response_id), *counts, cost_usd), 64)
+
+    def record_mark(self, kind: str, detail: str, t_ns: int) -> None:
+        """Something that happened to the session (reconnect, error, device lost...)."""
+        self._put("marks", (t_ns, str(kind), str(detail)), len(detail))
+
+    def on_event(self, event: Event, t_ns: int) -> None:
+        """Feed every core event (engine thread): derives turns, latency and usage rows."""
+        self._turns.on_event(event, t_ns)
+
+    def on_user_speech_end(self, t_ns: int) -> None:
+        """The local VAD heard the user stop (starts the latency clock if earlier than the
+        provider's own speech-stopped event)."""
+        self._turns.on_user_speech_end(t_ns)
+
+    def close(self, timeout_s: float = 10.0) -> RecorderStatus:
+        """Flush, finalise (single-file, non-WAL) and stop the writer. Idempotent."""
+        with self._lock:
+            self._accepting = False
+        if self._thread.is_alive():
+            self._turns.flush(self._clock())
+            self._q.put(_CLOSE)
+            self._thread.join(timeout_s)
+        return self.status
+
+    def __enter__(self) -> SessionRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ internals
+
+    def _put(self, table: str, row: tuple[Any, ...], size: int, *, force: bool = False) -> None:
+        with self._lock:
+            if not self._accepting or (not self._enabled and not force):
+                self._dropped += 1
+                return
+            self._queued += 1
+            self._pending_bytes += size
+            over = self._pending_bytes > self._max_pending
+        if over:
+            self._fail(
+                RecordingError(
+                    "Recording stopped: the disk is too slow to keep up "
+                    f"({self._max_pending // (1024 * 1024)} MB waiting). "
+                    "The conversation continues."
+                )
+            )
+            return
+        if table == "meta":
+            with self._lock:
+                self._meta[row[0]] = json.loads(row[1])
+        self._q.put((table, row, size))
+
+    def _fail(self, error: RecordingError) -> None:
+        with self._lock:
+            if self._state in ("failed", "closed"):
+                return
+            self._state = "failed"
+            self._error = error
+            self._accepting = False
+        if self._on_error is not None:
+            with contextlib.suppress(Exception):
+                self._on_error(error)
+
+    def _describe(self, exc: BaseException, doing: str) -> RecordingError:
+        where = self._path if self._path is not None else "?"
+        text = str(exc)
+        full = isinstance(exc, sqlite3.OperationalError) and "full" in text.lower()
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            full = True
+        if full:
+            return RecordingError(
+                f"Recording stopped: the disk is full while {doing} {where}. "
+                "Free some space; the conversation continues without recording."
+            )
+        if isinstance(exc, PermissionError) or "readonly" in text.lower().replace(" ", ""):
+            return RecordingError(
+                f"Recording stopped: cannot write {where} (permission denied). Choose a "
+                "writable sessions folder in the settings; the conversation continues."
+            )
+        return RecordingError(
+            f"Recording stopped: error while {doing} {where}: {text}. "
+            "The conversation continues without recording."
+        )
+
+    def _open(self, meta: dict[str, object]) -> sqlite3.Connection:
+        assert self._path is not None
+        self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA application_id={schema.APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version={schema.SCHEMA_VERSION}")
+        conn.executescript(schema.DDL)
+        conn.execute("BEGIN")
+        for key, value in meta.items():
+            text = self._scrubber.text(json.dumps(value))
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, text))
+        conn.execute("COMMIT")
+        with self._lock:
+            self._meta.update(meta)
+        return conn
+
+    _SQL: Mapping[str, str] = {
+        "meta": "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+        "wire": "INSERT INTO wire(t_ns, direction, is_binary, payload) VALUES (?, ?, ?, ?)",
+        "mic": "INSERT INTO mic(t_ns, rate_hz, raw, pcm) VALUES (?, ?, ?, ?)",
+        "playback": "INSERT INTO playback(t_ns, item_id, rate_hz, position_ms, pcm) "
+        "VALUES (?, ?, ?, ?, ?)",
+        "frames": "INSERT INTO frames(t_ns, sent, reason, jpeg) VALUES (?, ?, ?, ?)",
+        "turns": "INSERT INTO turns(t_ns, role, item_id, text, t_start_ns, t_end_ns, source, "
+        "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "latency": "INSERT INTO latency(t_ns, item_id, metric, value_ms) VALUES (?, ?, ?, ?)",
+        "usage": "INSERT INTO usage(t_ns, response_id, "
+        + ", ".join(schema.USAGE_FIELDS)
+        + ", cost_usd) VALUES (?, ?, "
+        + ", ".join("?" * len(schema.USAGE_FIELDS))
+        + ", ?)",
+        "marks": "INSERT INTO marks(t_ns, kind, detail) VALUES (?, ?, ?)",
+    }
+
+    def _clean(self, table: str, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Scrub the text fields of a row (writer thread)."""
+        s = self._scrubber
+        if table == "wire":
+            t, d, b, payload = row
+            return (t, d, b, s.data(payload) if isinstance(payload, bytes) else s.text(payload))
+        if table == "meta":
+            return (row[0], s.text(row[1]))
+        if table == "turns":
+            return (*row[:3], s.text(row[3]), *row[4:])
+        if table == "marks":
+            return (row[0], s.text(row[1]), s.text(row[2]))
+        if table in ("frames",):
+            return (row[0], row[1], s.text(row[2]), row[3])
+        return row
+
+    def _flush(self, conn: sqlite3.Connection, batch: list[_Item]) -> None:
+        if not batch:
+            return
+        grouped: dict[str, list[tuple[Any, ...]]] = {}
+        size = 0
+        for table, row, _ in batch:
+            grouped.setdefault(table, []).append(self._clean(table, row))
+        conn.execute("BEGIN")
+        try:
+            for table, rows in grouped.items():
+                conn.executemany(self._SQL[table], rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        for table, _, n in batch:
+            if table in ("wire", "mic", "playback", "frames"):
+                size += n
+        with self._lock:
+            self._bytes_written += size
+
+    def _run(self, meta: dict[str, object]) -> None:
+        try:
+            conn = self._open(meta)
+        except (OSError, sqlite3.Error) as exc:
+            self._fail(self._describe(exc, "creating"))
+            self._opened.set()
+            self._drain_forever()
+            return
+        with self._lock:
+            if self._state == "starting":
+                self._state = "recording"
+        self._opened.set()
+        batch: list[_Item] = []
+        deadline: float | None = None
+        closing = False
+        try:
+            while not closing:
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    item = self._q.get(timeout=timeout)
+                except queue.Empty:
+                    item = None
+                if item is _CLOSE:
+                    closing = True
+                elif item is not None:
+                    with self._lock:
+                        self._queued -= 1
+                        self._pending_bytes -= item[2]
+                    if self._state == "failed":
+                        continue
+                    batch.append(item)
+                    if deadline is None:
+                        deadline = time.monotonic() + self._interval
+                    continue_batch = time.monotonic() < deadline and len(batch) < 5000
+                    if continue_batch:
+                        continue
+                if self._state != "failed":
+                    self._flush(conn, batch)
+                batch = []
+                deadline = None
+            if self._state != "failed":
+                self._finalise(conn)
+        except (OSError, sqlite3.Error, MemoryError) as exc:
+            self._fail(self._describe(exc, "writing"))
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            with self._lock:
+                if self._state != "failed":
+                    self._state = "closed"
+                self._accepting = False
+        if not closing:
+            self._drain_forever()
+
+    def _finalise(self, conn: sqlite3.Connection) -> None:
+        end = json.dumps(self._clock())
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('end_mono_ns', ?)", (end,))
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+
+    def _drain_forever(self) -> None:
+        """After a failure: discard what callers still enqueue until close()."""
+        while True:
+            item = self._q.get()
+            if item is _CLOSE:
+                return
+            with self._lock:
+                self._queued -= 1
+                self._pending_bytes -= item[2]
+                self._dropped += 1

@@ -1,0 +1,93 @@
+"""Audio settings (``AudioConfig``) and talk modes.
+
+Devices are chosen by *name* (what the app persists) and re-resolved on every open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from audio.errors import AudioConfigError
+
+
+class TalkMode(StrEnum):
+    """How the microphone reaches the model.
+
+    ``HANDS_FREE``: voice detection decides; ``PUSH_TO_TALK``: audio flows while the key is held;
+    ``TOGGLE``: one press starts, the next stops; ``MUTE``: nothing is sent.
+    """
+
+    HANDS_FREE = "hands_free"
+    PUSH_TO_TALK = "push_to_talk"
+    TOGGLE = "toggle"
+    MUTE = "mute"
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """Settings for ``AudioEngine``.
+
+    Units: ms, Hz, dB. ``input_device``/``output_device``: device names (substring match, case
+    insensitive), ``None`` = system default. ``sample_rate``: preferred device rate (the engine
+    falls back to the device default, then 44.1/16 kHz). ``block_ms``: a multiple of 10 (echo
+    cancellation needs whole 10 ms frames). ``headphones=True`` turns echo cancellation off.
+    ``send_only_speech``: in hands-free mode emit ``MicAudio`` only while voice is detected
+    (with ``prefix_padding_ms`` of pre-roll); otherwise the mic streams continuously.
+    ``barge_in``: on local voice onset during playback, clear playback in the same ``process()``.
+    """
+
+    input_device: str | None = None
+    output_device: str | None = None
+    sample_rate: int = 48000
+    block_ms: int = 10
+    send_rate_hz: int = 24000
+    headphones: bool = False
+    echo_cancellation: bool = True
+    noise_suppression: bool = True
+    aec_delay_hint_ms: int = 0
+    mode: TalkMode = TalkMode.HANDS_FREE
+    vad_sensitivity: float = 0.5
+    vad_min_speech_ms: int = 64
+    vad_stop_ms: int = 500
+    prefix_padding_ms: int = 300
+    send_only_speech: bool = False
+    barge_in: bool = True
+    volume: float = 1.0
+    prefill_ms: int = 40
+    min_prefill_ms: int = 20
+    max_prefill_ms: int = 300
+    adaptive_jitter: bool = True
+    device_timeout_ms: int = 1000
+    retry_interval_ms: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.block_ms <= 0 or self.block_ms % 10:
+            raise AudioConfigError(
+                f"block_ms={self.block_ms}: audio blocks must be a positive multiple of 10 ms "
+                "(echo cancellation works on whole 10 ms frames); use 10 or 20"
+            )
+        if self.sample_rate <= 0 or self.sample_rate % 100:
+            raise AudioConfigError(
+                f"sample_rate={self.sample_rate} Hz: use a rate with whole samples per 10 ms "
+                "(48000, 44100, 32000, 16000)"
+            )
+        if self.send_rate_hz not in (16000, 24000):
+            raise AudioConfigError(
+                f"send_rate_hz={self.send_rate_hz}: the backends take 16000 (Gemini) "
+                "or 24000 (OpenAI)"
+            )
+        if not 0.0 <= self.vad_sensitivity <= 1.0:
+            raise AudioConfigError(f"vad_sensitivity={self.vad_sensitivity}: use 0.0 … 1.0")
+        if not 0.0 <= self.volume <= 4.0:
+            raise AudioConfigError(f"volume={self.volume}: use 0.0 (silent) … 1.0 (full) … 4.0")
+        if not 0 < self.min_prefill_ms <= self.prefill_ms <= self.max_prefill_ms:
+            raise AudioConfigError(
+                "jitter buffer: need 0 < min_prefill_ms <= prefill_ms <= max_prefill_ms, got "
+                f"{self.min_prefill_ms}/{self.prefill_ms}/{self.max_prefill_ms}"
+            )
+
+    @property
+    def aec_enabled(self) -> bool:
+        """Echo cancellation runs unless turned off or the user wears headphones."""
+        return self.echo_cancellation and not self.headphones

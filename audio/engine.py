@@ -1,0 +1,607 @@
+"""``AudioEngine``: the facade the app uses for microphone, voice detection, echo cancellation
+and reply playback.
+
+Threads (every public method names its own):
+
+* **any thread**: ``start()``, ``stop()``, ``meters()``, ``info``.
+* **engine thread** (the app's asyncio thread; one thread only): ``process()`` every ~10 ms,
+  ``play()``, ``end_item()``, ``clear_playback()``, ``played_ms()``, ``first_audible_ns()``,
+  ``is_playing``, ``set_send_rate()``, ``set_mode()``, ``talk_press()``, ``talk_release()``,
+  ``set_volume()``.
+* **PortAudio callback**: ``audio.duplex.DuplexIO.callback`` (copies only).
+* **device retry thread** (internal): reopens the stream after a device failure.
+
+``process()`` drains the captured blocks and runs, in order: echo cancellation (mic block against
+exactly the block the speaker got) → streaming resampling (device → 16 kHz, device → send rate) →
+voice detection (16 kHz) → talk gate (mode) → levels. It never raises for device trouble: a lost
+or unopenable device becomes an ``AudioDeviceError`` event, the engine keeps running, a background
+thread retries every ``retry_interval_ms`` (re-resolving device names) and ``DeviceRecovered``
+follows when it works again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from audio.aec import EchoCanceller, EchoHint
+from audio.config import AudioConfig, TalkMode
+from audio.devices import DeviceBackend, SoundDeviceBackend, reinitialize, resolve
+from audio.duplex import DuplexIO, StreamFactory, StreamLike, StreamSpec, sounddevice_factory
+from audio.errors import AudioConfigError, AudioDeviceError
+from audio.events import (
+    AudioEvent,
+    BargeIn,
+    DeviceRecovered,
+    DeviceWarning,
+    MicAudio,
+    StreamInfo,
+    StreamOpened,
+    VoiceStarted,
+    VoiceStopped,
+)
+from audio.jitter import JitterBuffer
+from audio.modes import TalkGate
+from audio.player import Player
+from audio.ring import BlockRing
+from dsp.pcm import dbfs
+from dsp.resample import StreamResampler
+from dsp.vad import StreamingVad, VoiceEnd, VoiceStart, threshold_for_sensitivity
+
+log = logging.getLogger(__name__)
+
+VAD_RATE = 16000
+
+
+class VadLike(Protocol):
+    """What the engine needs from ``dsp.vad.StreamingVad``."""
+
+    probability: float
+
+    def process(self, pcm: bytes) -> list[VoiceStart | VoiceEnd]: ...
+    def reset(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Meters:
+    """Latest levels and counters (a snapshot; poll it from the GUI with a timer).
+
+    ``underruns``: reply gaps (jitter buffer) + device output underflows; ``overflows``: blocks
+    dropped because the engine fell behind + device input overflows.
+    """
+
+    mic_dbfs: float = -120.0
+    speaker_dbfs: float = -120.0
+    erle_db: float | None = None
+    underruns: int = 0
+    overflows: int = 0
+    aec_enabled: bool = False
+    echo_hint: EchoHint = "no_playback"
+    vad_probability: float = 0.0
+    jitter_target_ms: float = 0.0
+    callbacks: int = 0
+
+
+class _History:
+    """The last ``keep`` samples of a PCM16 stream, addressable by absolute sample index."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.buf = bytearray()
+        self.start = 0  # absolute index of buf[0]
+
+    def append(self, pcm: bytes) -> None:
+        self.buf += pcm
+        excess = len(self.buf) // 2 - self.keep
+        if excess > 0:
+            del self.buf[: 2 * excess]
+            self.start += excess
+
+    def since(self, sample: int) -> bytes:
+        off = max(0, sample - self.start)
+        return bytes(self.buf[2 * off :])
+
+    def reset(self) -> None:
+        self.buf.clear()
+        self.start = 0
+
+
+class _Pipeline:
+    """Everything bound to one open stream."""
+
+    def __init__(
+        self,
+        stream: StreamLike,
+        io: DuplexIO,
+        aec: EchoCanceller,
+        info: StreamInfo,
+        opened_ns: int,
+    ) -> None:
+        self.stream = stream
+        self.io = io
+        self.aec = aec
+        self.info = info
+        self.opened_ns = opened_ns
+
+    @property
+    def player(self) -> Player:
+        return self.io.player
+
+
+class AudioEngine:
+    """Duplex audio with AEC, VAD, talk modes, jitter-buffered playback and device recovery."""
+
+    def __init__(
+        self,
+        config: AudioConfig,
+        stream_factory: StreamFactory | None = None,
+        *,
+        device_backend: DeviceBackend | None = None,
+        vad_factory: Callable[[], VadLike] | None = None,
+        clock: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        self.config = config
+        self._real = stream_factory is None
+        self._factory: StreamFactory = stream_factory or sounddevice_factory
+        self._backend = device_backend or (SoundDeviceBackend() if self._real else None)
+        self._clock = clock
+        self._vad: VadLike = (
+            vad_factory()
+            if vad_factory is not None
+            else StreamingVad(
+                threshold=threshold_for_sensitivity(config.vad_sensitivity),
+                min_speech_ms=config.vad_min_speech_ms,
+                min_silence_ms=config.vad_stop_ms,
+            )
+        )
+        self._gate = TalkGate(config.mode, config.send_only_speech)
+        self._send_rate = config.send_rate_hz
+        self._volume = config.volume
+        self._events: deque[AudioEvent] = deque()  # appended by any thread, drained by process()
+        self._pending: tuple[_Pipeline, bool] | None = None  # set by start()/retry thread
+        self._pipe: _Pipeline | None = None
+        self._retired: deque[Player] = deque(maxlen=4)
+        self._stop = threading.Event()
+        self._retry: threading.Thread | None = None
+        self._lock = threading.Lock()  # start/stop/retry bookkeeping only (never the callback)
+        self._meters = Meters(aec_enabled=config.aec_enabled)
+        self._rs16: StreamResampler | None = None
+        self._rs_send: StreamResampler | None = None
+        self._pos16 = 0
+        self._pos_send = 0
+        self._hist16 = _History(2 * VAD_RATE)
+        self._hist_send = _History(2 * self._send_rate)
+        self._mic_dbfs = -120.0
+        self._spk_dbfs = -120.0
+        self._info: StreamInfo | None = None
+
+    # ================================================================== any thread
+    def start(self) -> None:
+        """Open the stream (any thread; blocks while PortAudio opens). Never raises for devices:
+        a failure is reported by the next ``process()`` and retried in the background."""
+        with self._lock:
+            if self._pipe is not None or self._pending is not None or self._retrying():
+                return
+            self._stop.clear()
+        try:
+            pipe = self._open()
+        except AudioDeviceError as exc:
+            log.warning("%s", exc.message)
+            self._events.append(exc)
+            self._start_retry(None)
+            return
+        self._pending = (pipe, False)
+
+    def stop(self) -> None:
+        """Close the stream and stop retrying (any thread; idempotent)."""
+        self._stop.set()
+        t = self._retry
+        if t is not None:
+            t.join(timeout=5.0)
+        with self._lock:
+            pipes = [p for p in (self._pipe, self._pending[0] if self._pending else None) if p]
+            self._pipe = None
+            self._pending = None
+        for p in pipes:
+            _close_quietly(p.stream)
+
+    def meters(self) -> Meters:
+        """Latest meter snapshot (any thread)."""
+        return self._meters
+
+    @property
+    def info(self) -> StreamInfo | None:
+        """The open stream's negotiated rate, devices and latencies (None while closed)."""
+        return self._info
+
+    # ================================================================== engine thread
+    def process(self) -> list[AudioEvent]:
+        """Engine thread, every ~10 ms: drain captured audio; return events in time order."""
+        events: list[AudioEvent] = []
+        while self._events:
+            events.append(self._events.popleft())
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            events.extend(self._install(*pending))
+        pipe = self._pipe
+        if pipe is None:
+            return events
+        now = self._clock()
+        io = pipe.io
+        timeout_ns = self.config.device_timeout_ms * 1_000_000
+        last = max(io.last_callback_ns, pipe.opened_ns)
+        if io.finished or not pipe.stream.active or now - last > timeout_ns:
+            events.extend(self._lose(pipe, now))
+            return events
+        ring = io.ring
+        n = ring.available()
+        if n:
+            mics, fars = [], []
+            t0 = 0
+            for k in range(n):
+                slot = ring.read_slot()
+                if k == 0:
+                    t0 = int(ring.t_ns[slot])
+                mics.append(ring.mic[slot].copy())
+                fars.append(ring.far[slot].copy())
+                ring.release()
+            near = np.concatenate(mics) if n > 1 else mics[0]
+            far = np.concatenate(fars) if n > 1 else fars[0]
+            events.extend(self._process_audio(pipe, near, far, t0))
+        self._update_meters(pipe)
+        return events
+
+    def play(self, item_id: str, pcm16: bytes, rate_hz: int) -> None:
+        """Engine thread: queue reply audio (PCM16 mono at ``rate_hz``) for playback.
+
+        Dropped when no device is open (an ``AudioDeviceError`` was reported)."""
+        pipe = self._pipe
+        if pipe is not None and pcm16:
+            pipe.player.play(item_id, pcm16, rate_hz, self._clock())
+
+    def end_item(self, item_id: str) -> None:
+        """Engine thread: all audio of ``item_id`` has been queued (provider audio-done)."""
+        pipe = self._pipe
+        if pipe is not None:
+            pipe.player.end_item(item_id, self._clock())
+
+    def clear_playback(self) -> None:
+        """Engine thread: silence playback from the next callback on (barge-in, interruption)."""
+        pipe = self._pipe
+        if pipe is not None:
+            pipe.player.clear()
+
+    def played_ms(self, item_id: str) -> int:
+        """Engine thread: ms of ``item_id`` that reached the device (underruns excluded).
+
+        Counted when a block is handed to PortAudio; never more than the audio received."""
+        for player in self._players():
+            ms = player.played_ms(item_id)
+            if ms:
+                return ms
+        return 0
+
+    def first_audible_ns(self, item_id: str) -> int | None:
+        """Engine thread: estimated monotonic time the first sample of ``item_id`` hit the DAC."""
+        for player in self._players():
+            t = player.first_audible_ns(item_id)
+            if t is not None:
+                return t
+        return None
+
+    @property
+    def is_playing(self) -> bool:
+        """Engine thread: reply audio is queued or playing."""
+        pipe = self._pipe
+        return pipe is not None and pipe.player.is_playing
+
+    @property
+    def current_item(self) -> str | None:
+        """Engine thread: the item playing now (or next), if any."""
+        pipe = self._pipe
+        return pipe.player.jitter.current_item if pipe is not None else None
+
+    def set_send_rate(self, hz: int) -> None:
+        """Engine thread: rate of ``MicAudio.pcm16_send`` (24000 OpenAI, 16000 Gemini)."""
+        if hz not in (16000, 24000):
+            raise AudioConfigError(f"send rate {hz} Hz: the backends take 16000 or 24000")
+        self._send_rate = hz
+        self._hist_send = _History(2 * hz)
+        self._pos_send = 0
+        pipe = self._pipe
+        if pipe is not None:
+            rate = pipe.info.sample_rate
+            self._rs_send = StreamResampler(rate, hz) if hz != VAD_RATE else None
+
+    def set_volume(self, volume: float) -> None:
+        """Engine thread: playback gain 0.0 … 4.0 (applies from the next block)."""
+        self._volume = min(4.0, max(0.0, volume))
+        pipe = self._pipe
+        if pipe is not None:
+            pipe.player.volume = self._volume
+
+    def set_mode(self, mode: TalkMode) -> None:
+        """Engine thread: switch talk mode; ends a running turn (``VoiceStopped``)."""
+        self._events.extend(self._gate.set_mode(mode, self._clock()))
+
+    @property
+    def mode(self) -> TalkMode:
+        return self._gate.mode
+
+    def talk_press(self) -> None:
+        """Engine thread: talk key down (push-to-talk start / toggle flip)."""
+        self._events.extend(self._with_barge_in(self._gate.press(self._clock())))
+
+    def talk_release(self) -> None:
+        """Engine thread: talk key up (push-to-talk stop)."""
+        self._events.extend(self._gate.release(self._clock()))
+
+    # ================================================================== internals
+    def _players(self) -> list[Player]:
+        players = [self._pipe.player] if self._pipe is not None else []
+        return players + list(reversed(self._retired))
+
+    def _process_audio(
+        self, pipe: _Pipeline, near: np.ndarray, far: np.ndarray, t0: int
+    ) -> list[AudioEvent]:
+        clean = pipe.aec.process(near, far)
+        self._mic_dbfs = dbfs(near.tobytes())
+        self._spk_dbfs = dbfs(far.tobytes())
+        raw = clean.tobytes()
+        assert self._rs16 is not None
+        pcm16 = self._rs16.process(raw)
+        pcm_send = self._rs_send.process(raw) if self._rs_send is not None else pcm16
+        start16 = self._pos16
+        self._pos16 += len(pcm16) // 2
+        self._pos_send += len(pcm_send) // 2
+        self._hist16.append(pcm16)
+        self._hist_send.append(pcm_send)
+
+        def t_of(sample16: int) -> int:  # 16 kHz sample index → monotonic ns (anchored here)
+            return t0 + (sample16 - start16) * 1_000_000_000 // VAD_RATE
+
+        events: list[AudioEvent] = []
+        was_open = self._gate.mic_open
+        emitted = False
+        vad_events = self._vad.process(pcm16) if self._gate.mode is TalkMode.HANDS_FREE else []
+        for ev in vad_events:
+            t = t_of(ev.sample)
+            if isinstance(ev, VoiceStart):
+                gate_events = self._with_barge_in(self._gate.vad_start(t))
+                if gate_events and not was_open and self._gate.mic_open:
+                    # send-only-speech: open with pre-roll so the first syllable goes out
+                    pad16 = self.config.prefix_padding_ms * VAD_RATE // 1000
+                    from16 = ev.sample - pad16
+                    from_send = from16 * self._send_rate // VAD_RATE
+                    events.extend(gate_events)
+                    events.append(
+                        MicAudio(
+                            self._hist16.since(from16),
+                            self._hist_send.since(from_send)
+                            if self._rs_send is not None
+                            else self._hist16.since(from16),
+                            self._send_rate,
+                            t_of(max(from16, self._hist16.start)),
+                        )
+                    )
+                    emitted = True
+                    continue
+                events.extend(gate_events)
+            else:
+                if self._gate.mic_open and not emitted:
+                    events.append(MicAudio(pcm16, pcm_send, self._send_rate, t_of(start16)))
+                    emitted = True
+                events.extend(self._gate.vad_stop(t))
+        if not emitted and (was_open or self._gate.mic_open) and self._gate.mic_open:
+            events.append(MicAudio(pcm16, pcm_send, self._send_rate, t_of(start16)))
+        return events
+
+    def _with_barge_in(self, gate_events: list[VoiceStarted | VoiceStopped]) -> list[AudioEvent]:
+        out: list[AudioEvent] = list(gate_events)
+        pipe = self._pipe
+        if not self.config.barge_in or pipe is None:
+            return out
+        for ev in gate_events:
+            if isinstance(ev, VoiceStarted) and pipe.player.is_playing:
+                item = pipe.player.jitter.current_item
+                pipe.player.clear()
+                played = pipe.player.played_ms(item) if item is not None else 0
+                out.append(BargeIn(self._clock(), item, played))
+        return out
+
+    def _update_meters(self, pipe: _Pipeline) -> None:
+        io, aec, jitter = pipe.io, pipe.aec, pipe.player.jitter
+        self._meters = Meters(
+            mic_dbfs=self._mic_dbfs,
+            speaker_dbfs=self._spk_dbfs,
+            erle_db=aec.erle_db,
+            underruns=jitter.underruns + io.output_underflows,
+            overflows=io.ring.dropped + io.input_overflows,
+            aec_enabled=aec.enabled,
+            echo_hint=aec.hint(),
+            vad_probability=self._vad.probability,
+            jitter_target_ms=jitter.target_ms,
+            callbacks=io.callbacks,
+        )
+
+    # ------------------------------------------------------------------ opening / recovery
+    def _open(self) -> _Pipeline:
+        """Resolve devices by name and open a started stream (blocking; not the engine thread's
+        business except through ``_pending``). Raises ``AudioDeviceError``."""
+        cfg = self.config
+        warnings: list[str] = []
+        in_dev: int | str | None = cfg.input_device
+        out_dev: int | str | None = cfg.output_device
+        in_name = cfg.input_device or "default"
+        out_name = cfg.output_device or "default"
+        rates = [cfg.sample_rate]
+        if self._backend is not None:
+            try:
+                rin = resolve(cfg.input_device, "input", self._backend)
+                rout = resolve(cfg.output_device, "output", self._backend)
+            except AudioDeviceError:
+                raise
+            except Exception as exc:  # PortAudio enumeration failure
+                raise AudioDeviceError(
+                    f"could not list audio devices ({exc}); check the sound server is running"
+                ) from None
+            for r in (rin, rout):
+                if r.warning:
+                    warnings.append(r.warning)
+            in_dev, out_dev = rin.device.index, rout.device.index
+            in_name, out_name = rin.device.name, rout.device.name
+            rates.append(int(rout.device.default_sample_rate))
+        rates += [48000, 44100, 16000]
+        tried: list[str] = []
+        for rate in dict.fromkeys(r for r in rates if r > 0 and r % 100 == 0):
+            for out_ch in (1, 2):
+                frames = rate * cfg.block_ms // 1000
+                spec = StreamSpec(in_dev, out_dev, rate, frames, 1, out_ch)
+                jitter = JitterBuffer(
+                    rate,
+                    prefill_ms=cfg.prefill_ms,
+                    min_prefill_ms=cfg.min_prefill_ms,
+                    max_prefill_ms=cfg.max_prefill_ms,
+                    adaptive=cfg.adaptive_jitter,
+                )
+                io = DuplexIO(
+                    frames, BlockRing(frames), Player(jitter, frames, self._volume), self._clock
+                )
+                try:
+                    stream = self._factory(spec, io.callback, io.on_finished)
+                except Exception as exc:  # PortAudioError, ValueError from sounddevice
+                    tried.append(f"{rate} Hz/{out_ch} ch: {exc}")
+                    continue
+                try:
+                    stream.start()
+                except Exception as exc:
+                    _close_quietly(stream)
+                    tried.append(f"{rate} Hz start: {exc}")
+                    continue
+                lat_in, lat_out = _latencies(stream.latency)
+                for w in warnings:
+                    log.warning("%s", w)
+                aec = EchoCanceller(
+                    rate,
+                    enabled=cfg.aec_enabled,
+                    noise_suppression=cfg.noise_suppression,
+                    delay_hint_ms=cfg.aec_delay_hint_ms,
+                )
+                info = StreamInfo(
+                    input_device=in_name,
+                    output_device=out_name,
+                    sample_rate=int(stream.samplerate),
+                    block_frames=frames,
+                    input_latency_ms=lat_in * 1000.0,
+                    output_latency_ms=lat_out * 1000.0,
+                    aec_enabled=aec.enabled,
+                    warnings=tuple(warnings),
+                )
+                return _Pipeline(stream, io, aec, info, self._clock())
+        raise AudioDeviceError(
+            f"could not open microphone '{in_name}' with speaker '{out_name}' "
+            f"({'; '.join(tried[:3])}). Check they are connected and not used exclusively by "
+            "another program, or pick other devices in Settings; VoiceCam keeps retrying."
+        )
+
+    def _install(self, pipe: _Pipeline, recovered: bool) -> list[AudioEvent]:
+        rate = pipe.info.sample_rate
+        self._pipe = pipe
+        self._info = pipe.info
+        self._rs16 = StreamResampler(rate, VAD_RATE)
+        self._rs_send = (
+            StreamResampler(rate, self._send_rate) if self._send_rate != VAD_RATE else None
+        )
+        self._vad.reset()
+        self._pos16 = self._pos_send = 0
+        self._hist16.reset()
+        self._hist_send.reset()
+        events: list[AudioEvent] = [DeviceWarning(w) for w in pipe.info.warnings]
+        if not pipe.info.aec_enabled:
+            events.append(
+                DeviceWarning("echo cancellation is off (headphones): use headphones to avoid echo")
+            )
+        events.append(StreamOpened(pipe.info))
+        if recovered:
+            events.append(DeviceRecovered(pipe.info))
+        return events
+
+    def _lose(self, pipe: _Pipeline, now: int) -> list[AudioEvent]:
+        self._pipe = None
+        self._info = None
+        self._retired.append(pipe.player)
+        info = pipe.info
+        why = "the stream ended" if pipe.io.finished else "no audio for over a second"
+        err = AudioDeviceError(
+            f"audio device lost ({why}): microphone '{info.input_device}', speaker "
+            f"'{info.output_device}'. Check the device is plugged in and the sound server runs, "
+            f"or pick another device in Settings; VoiceCam retries every "
+            f"{self.config.retry_interval_ms / 1000:g} s."
+        )
+        log.warning("%s", err.message)
+        events: list[AudioEvent] = [err]
+        events.extend(self._gate.vad_stop(now))
+        self._start_retry(pipe.stream)
+        return events
+
+    def _retrying(self) -> bool:
+        return self._retry is not None and self._retry.is_alive()
+
+    def _start_retry(self, dead: StreamLike | None) -> None:
+        with self._lock:
+            if self._retrying() or self._stop.is_set():
+                return
+            self._retry = threading.Thread(
+                target=self._retry_loop, args=(dead,), name="audio-device-retry", daemon=True
+            )
+            self._retry.start()
+
+    def _retry_loop(self, dead: StreamLike | None) -> None:
+        if dead is not None:
+            _close_quietly(dead)
+        interval = self.config.retry_interval_ms / 1000.0
+        while not self._stop.wait(interval):
+            if self._real:
+                try:
+                    reinitialize()  # see devices that appeared since
+                except Exception as exc:  # PortAudio init failure: keep trying
+                    log.debug("PortAudio re-initialisation failed: %s", exc)
+                    continue
+            try:
+                pipe = self._open()
+            except AudioDeviceError as exc:
+                log.debug("audio device retry failed: %s", exc.message)
+                continue
+            with self._lock:
+                if self._stop.is_set():
+                    _close_quietly(pipe.stream)
+                    return
+                self._pending = (pipe, True)
+            return
+
+
+def _latencies(latency: object) -> tuple[float, float]:
+    if isinstance(latency, tuple | list) and len(latency) == 2:
+        return float(latency[0]), float(latency[1])
+    if isinstance(latency, int | float):
+        return float(latency), float(latency)
+    return 0.0, 0.0
+
+
+def _close_quietly(stream: StreamLike) -> None:
+    try:
+        stream.stop()
+    except Exception as exc:  # a dead device may refuse to stop
+        log.debug("stream stop failed: %s", exc)
+    try:
+        stream.close()
+    except Exception as exc:
+        log.debug("stream close failed: %s", exc)

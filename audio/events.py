@@ -1,0 +1,114 @@
+"""Events returned by ``AudioEngine.process()`` (engine thread). All immutable.
+
+``AudioDeviceError`` is the exception class from ``audio.errors`` used as an event (never raised
+out of ``process()``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from audio.errors import AudioDeviceError
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """What PortAudio negotiated for the open duplex stream."""
+
+    input_device: str
+    output_device: str
+    sample_rate: int
+    block_frames: int
+    input_latency_ms: float
+    output_latency_ms: float
+    aec_enabled: bool
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MicAudio:
+    """Processed microphone audio (after echo cancellation).
+
+    ``pcm16_16k``: 16 kHz PCM16 mono (VAD, Gemini); ``pcm16_send``: the same audio at
+    ``send_rate_hz`` (24 kHz for OpenAI; identical to ``pcm16_16k`` at 16 kHz). ``t_ns``:
+    ``time.monotonic_ns()`` at which the first sample entered the microphone (ADC time estimate).
+    The two byte strings may differ slightly in duration per event (streaming resamplers).
+    """
+
+    pcm16_16k: bytes
+    pcm16_send: bytes
+    send_rate_hz: int
+    t_ns: int
+
+
+@dataclass(frozen=True)
+class VoiceStarted:
+    """Local voice onset (VAD start, push-to-talk press, toggle on); ``t_ns`` monotonic."""
+
+    t_ns: int
+
+
+@dataclass(frozen=True)
+class VoiceStopped:
+    """Local voice end (VAD stop after the stop delay, key release, toggle off)."""
+
+    t_ns: int
+
+
+@dataclass(frozen=True)
+class BargeIn:
+    """Playback was cleared because the user spoke over it (config ``barge_in``).
+
+    ``item_id``: the item that was playing (None if between items); ``played_ms``: how much of
+    it actually reached the device: the value for a truncate command.
+    """
+
+    t_ns: int
+    item_id: str | None
+    played_ms: int
+
+
+@dataclass(frozen=True)
+class StreamOpened:
+    """The duplex stream is open (first open and every reopen)."""
+
+    info: StreamInfo
+
+
+@dataclass(frozen=True)
+class DeviceWarning:
+    """Something works but not as configured (e.g. a device fell back to the default)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class DeviceRecovered:
+    """The stream reopened after an ``AudioDeviceError``."""
+
+    info: StreamInfo
+
+
+AudioEvent = (
+    MicAudio
+    | VoiceStarted
+    | VoiceStopped
+    | BargeIn
+    | StreamOpened
+    | DeviceWarning
+    | DeviceRecovered
+    | AudioDeviceError
+)
+
+__all__ = [
+    "AudioDeviceError",
+    "AudioEvent",
+    "BargeIn",
+    "DeviceRecovered",
+    "DeviceWarning",
+    "MicAudio",
+    "StreamInfo",
+    "StreamOpened",
+    "VoiceStarted",
+    "VoiceStopped",
+]

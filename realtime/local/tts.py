@@ -1,0 +1,90 @@
+"""Text to speech with piper (en_US-joe-medium), resampled to 24 kHz PCM16 for the wire.
+
+``Speaker(models).speak(text, cancel)`` yields 24 kHz PCM16 ``bytes`` per sentence piece.
+Piper normalises each sentence to full scale; we synthesise at volume 0.9 to leave headroom
+for the resampler. Thread: worker (blocking; checks ``cancel`` between sentences).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+
+from dsp.resample import StreamResampler
+from realtime.local.models import Models
+
+OUTPUT_RATE_HZ = 24000
+#: 100 ms of 24 kHz PCM16: the largest ``response.output_audio.delta`` we send.
+MAX_CHUNK_BYTES = OUTPUT_RATE_HZ // 10 * 2
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split finished text into sentences (keeps their punctuation)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+class SentenceBuffer:
+    """Accumulates streamed text; ``push`` returns the sentences completed so far.
+
+    A sentence is complete at ``.!?;:`` followed by whitespace. ``flush`` returns the rest.
+    Very long sentences are cut at a comma after ``max_chars`` to keep first audio early.
+    """
+
+    def __init__(self, max_chars: int = 160) -> None:
+        self._buf = ""
+        self._max = max_chars
+
+    def push(self, text: str) -> list[str]:
+        self._buf += text
+        out: list[str] = []
+        while True:
+            m = _SENTENCE_END.search(self._buf)
+            if m is None:
+                break
+            piece, self._buf = self._buf[: m.start()].strip(), self._buf[m.end() :]
+            if piece:
+                out.append(piece)
+        if len(self._buf) > self._max:
+            cut = self._buf.rfind(", ", 0, self._max)
+            if cut > 20:
+                out.append(self._buf[: cut + 1].strip())
+                self._buf = self._buf[cut + 2 :]
+        return out
+
+    def flush(self) -> list[str]:
+        rest, self._buf = self._buf.strip(), ""
+        return [rest] if rest else []
+
+
+class Speaker:
+    """Synthesises sentences with the shared piper voice (under ``models.piper_lock``)."""
+
+    def __init__(self, models: Models, volume: float = 0.9) -> None:
+        from piper import SynthesisConfig
+
+        self._models = models
+        self._config = SynthesisConfig(volume=volume)
+        self.source_rate_hz = int(models.piper.config.sample_rate)
+
+    def speak(self, text: str, cancel: threading.Event) -> Iterator[bytes]:
+        """Yield 24 kHz PCM16 mono for ``text``, one piece per sentence, until ``cancel``."""
+        for chunk_text in split_sentences(text) or [text]:
+            if cancel.is_set():
+                return
+            with self._models.piper_lock:
+                chunks = list(self._models.piper.synthesize(chunk_text, self._config))
+            resampler = StreamResampler(self.source_rate_hz, OUTPUT_RATE_HZ)
+            pcm = b"".join(resampler.process(c.audio_int16_bytes) for c in chunks)
+            pcm += resampler.flush()
+            if cancel.is_set():
+                return
+            if pcm:
+                yield pcm
+
+
+def chunk_audio(pcm: bytes, max_bytes: int = MAX_CHUNK_BYTES) -> list[bytes]:
+    """Split PCM16 into wire chunks of at most ``max_bytes`` (even lengths, ≤ 100 ms)."""
+    return [pcm[i : i + max_bytes] for i in range(0, len(pcm), max_bytes)]

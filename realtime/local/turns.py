@@ -1,0 +1,256 @@
+"""The input audio buffer and OpenAI ``server_vad`` turn detection over ``dsp.vad``.
+
+``InputBuffer`` receives the client's 24 kHz PCM16 (``input_audio_buffer.append``), keeps a 16 kHz
+copy for the detector and the recogniser, and returns ``TurnEvent``s:
+
+- ``SpeechBegan(item_id, audio_start_ms)`` → ``input_audio_buffer.speech_started``
+- ``SilenceBegan(start_sample, end_sample, pcm16_16k)`` → start speculative transcription
+- ``SpeechResumed()`` → the speculation is stale
+- ``SpeechEnded(item_id, audio_end_ms)`` → ``input_audio_buffer.speech_stopped``
+- ``TurnCommitted(item_id, pcm16_16k, start_sample, last_voiced_sample)`` → committed + a user item
+
+Times (``*_ms``) are milliseconds of audio appended since the session began, as in OpenAI's
+events; ``*_sample`` are sample indices in that same 16 kHz stream. VAD timing depends only on the
+samples, so audio may be streamed faster than real time.
+
+``turn_detection=None`` is push-to-talk: no detection; ``commit()`` closes the turn.
+Thread: the session's event-loop thread only (the detector costs ~0.1 ms per 32 ms window).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dsp.resample import StreamResampler
+from dsp.vad import StreamingVad, VoiceEnd, VoiceStart
+
+INPUT_RATE_HZ = 24000
+VAD_RATE_HZ = 16000
+_BYTES_PER_MS_16K = VAD_RATE_HZ * 2 // 1000
+#: OpenAI refuses to commit less than this.
+MIN_COMMIT_MS = 100
+
+
+@dataclass(frozen=True)
+class ServerVadParams:
+    """OpenAI ``server_vad`` parameters (defaults as the cloud's)."""
+
+    threshold: float = 0.5
+    prefix_padding_ms: int = 300
+    silence_duration_ms: int = 500
+    create_response: bool = True
+    interrupt_response: bool = True
+    idle_timeout_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class SpeechBegan:
+    item_id: str
+    audio_start_ms: int
+
+
+@dataclass(frozen=True)
+class SilenceBegan:
+    start_sample: int
+    end_sample: int
+    pcm16_16k: bytes
+
+
+@dataclass(frozen=True)
+class SpeechResumed:
+    pass
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    item_id: str
+    audio_end_ms: int
+
+
+@dataclass(frozen=True)
+class TurnCommitted:
+    item_id: str
+    pcm16_16k: bytes
+    start_sample: int
+    last_voiced_sample: int
+
+    @property
+    def duration_ms(self) -> int:
+        return len(self.pcm16_16k) // _BYTES_PER_MS_16K
+
+
+TurnEvent = SpeechBegan | SilenceBegan | SpeechResumed | SpeechEnded | TurnCommitted
+
+
+class CommitTooShort(ValueError):
+    """``commit()`` with less than 100 ms of audio buffered; ``buffered_ms`` says how much."""
+
+    def __init__(self, buffered_ms: float) -> None:
+        self.buffered_ms = buffered_ms
+        super().__init__(
+            f"buffer too small. Expected at least {MIN_COMMIT_MS}ms of audio, but buffer only "
+            f"has {buffered_ms:.2f}ms of audio."
+        )
+
+
+class InputBuffer:
+    """Uncommitted user audio plus the turn detector (see module docstring)."""
+
+    def __init__(self, new_item_id: Callable[[], str], vad: ServerVadParams | None) -> None:
+        self._new_id = new_item_id
+        self._resampler = StreamResampler(INPUT_RATE_HZ, VAD_RATE_HZ)
+        self._pcm16 = bytearray()  # uncommitted 16 kHz audio
+        self._buf_start = 0  # stream sample index of self._pcm16[0]
+        self._total_24k_bytes = 0
+        self.params: ServerVadParams | None = None
+        self._vad: StreamingVad | None = None
+        self._vad_base = 0
+        self._speech_item: str | None = None
+        self._speech_start = 0
+        self._silence_from: int | None = None
+        self.configure(vad)
+
+    # ------------------------------------------------------------------ configuration
+
+    def configure(self, vad: ServerVadParams | None) -> None:
+        """Switch detection on/off or change its parameters (``session.update``)."""
+        if vad == self.params and (vad is None) == (self._vad is None):
+            return
+        self.params = vad
+        self._speech_item = None
+        self._silence_from = None
+        if vad is None:
+            self._vad = None
+            return
+        self._vad = StreamingVad(
+            rate_hz=VAD_RATE_HZ,
+            threshold=vad.threshold,
+            min_silence_ms=vad.silence_duration_ms,
+        )
+        self._vad_base = self.stream_samples
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def stream_samples(self) -> int:
+        """16 kHz samples appended since the session began."""
+        return self._buf_start + len(self._pcm16) // 2
+
+    @property
+    def buffered_ms(self) -> float:
+        return len(self._pcm16) / _BYTES_PER_MS_16K
+
+    @property
+    def in_speech(self) -> bool:
+        return self._speech_item is not None
+
+    # ------------------------------------------------------------------ input
+
+    def append(self, pcm24: bytes) -> list[TurnEvent]:
+        """``input_audio_buffer.append``: 24 kHz PCM16 mono (even length)."""
+        self._total_24k_bytes += len(pcm24)
+        pcm16 = self._resampler.process(pcm24)
+        self._pcm16 += pcm16
+        if self._vad is None or not pcm16:
+            return []
+        events: list[TurnEvent] = []
+        for ev in self._vad.process(pcm16):
+            if isinstance(ev, VoiceStart):
+                events.extend(self._on_start(self._vad_base + ev.sample))
+            elif isinstance(ev, VoiceEnd):
+                events.extend(self._on_end(self._vad_base + ev.sample))
+        events.extend(self._watch_silence())
+        if self._speech_item is None:
+            self._trim_idle()
+        return events
+
+    def _trim_idle(self) -> None:
+        """Between utterances keep only what the next one's prefix padding could need."""
+        assert self.params is not None
+        keep = (self.params.prefix_padding_ms + 1000) * _BYTES_PER_MS_16K
+        excess = len(self._pcm16) - keep
+        if excess > VAD_RATE_HZ * 2:  # trim in ≥ 1 s steps
+            del self._pcm16[:excess]
+            self._buf_start += excess // 2
+
+    def _on_start(self, sample: int) -> list[TurnEvent]:
+        self._speech_item = self._new_id()
+        self._speech_start = sample
+        self._silence_from = None
+        return [SpeechBegan(self._speech_item, sample * 1000 // VAD_RATE_HZ)]
+
+    def _turn_start(self) -> int:
+        assert self.params is not None
+        pad = self.params.prefix_padding_ms * VAD_RATE_HZ // 1000
+        return max(self._buf_start, self._speech_start - pad)
+
+    def _on_end(self, sample: int) -> list[TurnEvent]:
+        item_id = self._speech_item or self._new_id()
+        self._speech_item = None
+        self._silence_from = None
+        events: list[TurnEvent] = [SpeechEnded(item_id, sample * 1000 // VAD_RATE_HZ)]
+        start = self._turn_start()
+        # Keep ~100 ms of the silence after the last voiced window (Whisper likes a tail).
+        end = min(self.stream_samples, sample + VAD_RATE_HZ // 10)
+        pcm = bytes(self._pcm16[(start - self._buf_start) * 2 : (end - self._buf_start) * 2])
+        del self._pcm16[: (end - self._buf_start) * 2]
+        self._buf_start = end
+        if len(pcm) >= MIN_COMMIT_MS * _BYTES_PER_MS_16K:
+            events.append(TurnCommitted(item_id, pcm, start, sample))
+        return events
+
+    def _watch_silence(self) -> list[TurnEvent]:
+        """Speculation hook: report when the probability first drops inside an utterance."""
+        vad = self._vad
+        if vad is None or self._speech_item is None:
+            return []
+        quiet = vad.probability < vad.end_threshold
+        if quiet and self._silence_from is None:
+            self._silence_from = self.stream_samples
+            start = self._turn_start()
+            pcm = bytes(self._pcm16[(start - self._buf_start) * 2 :])
+            return [SilenceBegan(start, self._silence_from, pcm)]
+        if not quiet and self._silence_from is not None:
+            self._silence_from = None
+            return [SpeechResumed()]
+        return []
+
+    # ------------------------------------------------------------------ client commands
+
+    def commit(self) -> TurnCommitted:
+        """``input_audio_buffer.commit``: the whole buffer becomes a user item.
+
+        Raises ``CommitTooShort`` with < 100 ms buffered (the buffer is kept).
+        """
+        if self.buffered_ms < MIN_COMMIT_MS:
+            raise CommitTooShort(self.buffered_ms)
+        item_id = self._speech_item or self._new_id()
+        self._speech_item = None
+        self._silence_from = None
+        pcm = bytes(self._pcm16)
+        start = self._buf_start
+        self._buf_start = self.stream_samples
+        self._pcm16.clear()
+        if self._vad is not None:
+            self._vad = StreamingVad(
+                rate_hz=VAD_RATE_HZ,
+                threshold=self._vad.threshold,
+                min_silence_ms=self._vad.min_silence_ms,
+            )
+            self._vad_base = self.stream_samples
+        return TurnCommitted(item_id, pcm, start, self.stream_samples)
+
+    def clear(self) -> None:
+        """``input_audio_buffer.clear``: drop uncommitted audio; an utterance in progress ends."""
+        self._buf_start = self.stream_samples
+        self._pcm16.clear()
+        self._speech_item = None
+        self._silence_from = None
+        if self._vad is not None and self.params is not None:
+            self._vad = StreamingVad(
+                rate_hz=VAD_RATE_HZ,
+                threshold=self.params.threshold,
+                min_silence_ms=self.params.silence_duration_ms,
+            )
+            self._vad_base = self.stream_samples

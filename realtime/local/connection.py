@@ -72,8 +72,12 @@ class Connection:
         self.modalities: tuple[str, ...] = ("audio",)
         self.transcription: dict[str, Any] | None = None
         self.turn_detection: dict[str, Any] | None = {
-            "type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300,
-            "silence_duration_ms": 500, "create_response": True, "interrupt_response": True,
+            "type": "server_vad",
+            "threshold": 0.5,
+            "prefix_padding_ms": 300,
+            "silence_duration_ms": 500,
+            "create_response": True,
+            "interrupt_response": True,
             "idle_timeout_ms": None,
         }
         self.voice = "joe"
@@ -124,8 +128,9 @@ class Connection:
 
     async def start(self) -> None:
         """Send ``session.created`` (the first server event)."""
-        await self.send(protocol.event(self._ids, "session.created",
-                                       session=self._session_object()))
+        await self.send(
+            protocol.event(self._ids, "session.created", session=self._session_object())
+        )
 
     async def close(self) -> None:
         """The socket closed: stop the response and background work."""
@@ -149,10 +154,15 @@ class Connection:
             await self.error(exc)
         except ConversationError as exc:
             ev = event if "event" in locals() else {}
-            await self.error(ClientEventError(
-                str(exc), exc.code, param=exc.param, event_id=ev.get("event_id"),
-                event_type=ev.get("type"),
-            ))
+            await self.error(
+                ClientEventError(
+                    str(exc),
+                    exc.code,
+                    param=exc.param,
+                    event_id=ev.get("event_id"),
+                    event_type=ev.get("type"),
+                )
+            )
 
     @staticmethod
     def oversized_error(raw: str | bytes, limit: int) -> ClientEventError:
@@ -189,20 +199,23 @@ class Connection:
         s = require(event, "session", dict)
 
         def bad(msg: str, param: str, code: str = "invalid_value") -> ClientEventError:
-            return ClientEventError(msg, code, param=param, event_id=event.get("event_id"),
-                                    event_type="session.update")
+            return ClientEventError(
+                msg, code, param=param, event_id=event.get("event_id"), event_type="session.update"
+            )
 
         if s.get("type") != "realtime":
             raise bad("Missing or invalid 'session.type': expected 'realtime'.", "session.type")
-        if "instructions" in s:
-            if not isinstance(s["instructions"], str) or len(s["instructions"]) > _MAX_INSTRUCTIONS:
-                raise bad("'session.instructions' must be a string.", "session.instructions")
+        if "instructions" in s and (
+            not isinstance(s["instructions"], str) or len(s["instructions"]) > _MAX_INSTRUCTIONS
+        ):
+            raise bad("'session.instructions' must be a string.", "session.instructions")
         mods = s.get("output_modalities")
         if mods is not None and (
             not isinstance(mods, list) or len(mods) != 1 or mods[0] not in ("audio", "text")
         ):
-            raise bad("'output_modalities' must be [\"audio\"] or [\"text\"].",
-                      "session.output_modalities")
+            raise bad(
+                '\'output_modalities\' must be ["audio"] or ["text"].', "session.output_modalities"
+            )
         if s.get("tools"):
             raise bad("Tools are not supported by the local server.", "session.tools")
         audio = s.get("audio") or {}
@@ -210,24 +223,34 @@ class Connection:
         aout = audio.get("output") or {}
         fmt = ain.get("format")
         if fmt is not None and (fmt.get("type") != "audio/pcm" or fmt.get("rate", 24000) != 24000):
-            raise bad("Only audio/pcm at 24000 Hz is supported for input.",
-                      "session.audio.input.format")
+            raise bad(
+                "Only audio/pcm at 24000 Hz is supported for input.", "session.audio.input.format"
+            )
         ofmt = aout.get("format")
-        if ofmt is not None and (ofmt.get("type") != "audio/pcm"
-                                 or ofmt.get("rate", 24000) != 24000):
-            raise bad("Only audio/pcm at 24000 Hz is supported for output.",
-                      "session.audio.output.format")
+        if ofmt is not None and (
+            ofmt.get("type") != "audio/pcm" or ofmt.get("rate", 24000) != 24000
+        ):
+            raise bad(
+                "Only audio/pcm at 24000 Hz is supported for output.", "session.audio.output.format"
+            )
         td_given = "turn_detection" in ain
         td = ain.get("turn_detection")
-        if td is not None and (not isinstance(td, dict)
-                               or td.get("type") not in ("server_vad", "semantic_vad")):
-            raise bad("'turn_detection.type' must be 'server_vad' or 'semantic_vad'.",
-                      "session.audio.input.turn_detection.type")
-        if td is not None and td.get("threshold") is not None and not (
-            isinstance(td["threshold"], int | float) and 0.0 <= td["threshold"] <= 1.0
+        if td is not None and (
+            not isinstance(td, dict) or td.get("type") not in ("server_vad", "semantic_vad")
         ):
-            raise bad("'threshold' must be between 0 and 1.",
-                      "session.audio.input.turn_detection.threshold")
+            raise bad(
+                "'turn_detection.type' must be 'server_vad' or 'semantic_vad'.",
+                "session.audio.input.turn_detection.type",
+            )
+        if (
+            td is not None
+            and td.get("threshold") is not None
+            and not (isinstance(td["threshold"], int | float) and 0.0 <= td["threshold"] <= 1.0)
+        ):
+            raise bad(
+                "'threshold' must be between 0 and 1.",
+                "session.audio.input.turn_detection.threshold",
+            )
         mot = s.get("max_output_tokens")
         if mot is not None and mot != "inf" and not (isinstance(mot, int) and 1 <= mot <= 4096):
             raise bad("'max_output_tokens' must be 1-4096 or 'inf'.", "session.max_output_tokens")
@@ -243,13 +266,21 @@ class Connection:
                 self.turn_detection = None
             else:
                 merged = {
-                    "type": td["type"], "threshold": 0.5, "prefix_padding_ms": 300,
-                    "silence_duration_ms": 500, "create_response": True,
-                    "interrupt_response": True, "idle_timeout_ms": None,
+                    "type": td["type"],
+                    "threshold": 0.5,
+                    "prefix_padding_ms": 300,
+                    "silence_duration_ms": 500,
+                    "create_response": True,
+                    "interrupt_response": True,
+                    "idle_timeout_ms": None,
                 }
                 if td["type"] == "semantic_vad":
-                    merged = {"type": "semantic_vad", "eagerness": "auto",
-                              "create_response": True, "interrupt_response": True}
+                    merged = {
+                        "type": "semantic_vad",
+                        "eagerness": "auto",
+                        "create_response": True,
+                        "interrupt_response": True,
+                    }
                 merged.update({k: v for k, v in td.items() if v is not None})
                 self.turn_detection = merged
             self.input.configure(self._vad_params())
@@ -259,8 +290,9 @@ class Connection:
             self.max_output_tokens = mot
         if "temperature" in s and isinstance(s["temperature"], int | float):
             self.temperature = float(s["temperature"])
-        await self.send(protocol.event(self._ids, "session.updated",
-                                       session=self._session_object()))
+        await self.send(
+            protocol.event(self._ids, "session.updated", session=self._session_object())
+        )
 
     # ------------------------------------------------------------------ input audio
 
@@ -272,20 +304,34 @@ class Connection:
     async def _turn_event(self, ev: TurnEvent) -> None:
         if isinstance(ev, SpeechBegan):
             params = self.input.params
-            if params is not None and params.interrupt_response and self.response is not None \
-                    and not self.response.done:
+            if (
+                params is not None
+                and params.interrupt_response
+                and self.response is not None
+                and not self.response.done
+            ):
                 await self.response.cancel("turn_detected")
-            await self.send(protocol.event(
-                self._ids, "input_audio_buffer.speech_started",
-                audio_start_ms=ev.audio_start_ms, item_id=ev.item_id))
+            await self.send(
+                protocol.event(
+                    self._ids,
+                    "input_audio_buffer.speech_started",
+                    audio_start_ms=ev.audio_start_ms,
+                    item_id=ev.item_id,
+                )
+            )
         elif isinstance(ev, SilenceBegan):
             self._speculator.start(ev.start_sample, ev.end_sample, ev.pcm16_16k)
         elif isinstance(ev, SpeechResumed):
             self._speculator.discard()
         elif isinstance(ev, SpeechEnded):
-            await self.send(protocol.event(
-                self._ids, "input_audio_buffer.speech_stopped",
-                audio_end_ms=ev.audio_end_ms, item_id=ev.item_id))
+            await self.send(
+                protocol.event(
+                    self._ids,
+                    "input_audio_buffer.speech_stopped",
+                    audio_end_ms=ev.audio_end_ms,
+                    item_id=ev.item_id,
+                )
+            )
         elif isinstance(ev, TurnCommitted):
             await self._commit(ev, from_vad=True)
 
@@ -298,11 +344,20 @@ class Connection:
         part = Part(type="input_audio", transcript=None, audio_ms=turn.duration_ms)
         item = Item(id=turn.item_id, role="user", parts=[part], transcript_task=transcript)
         self.conversation.add(item)
-        await self.send(protocol.event(self._ids, "input_audio_buffer.committed",
-                                       previous_item_id=previous, item_id=item.id))
+        await self.send(
+            protocol.event(
+                self._ids,
+                "input_audio_buffer.committed",
+                previous_item_id=previous,
+                item_id=item.id,
+            )
+        )
         wire = item.to_wire()
-        await self.send(protocol.event(self._ids, "conversation.item.added",
-                                       previous_item_id=previous, item=wire))
+        await self.send(
+            protocol.event(
+                self._ids, "conversation.item.added", previous_item_id=previous, item=wire
+            )
+        )
         task = asyncio.ensure_future(self._finish_transcript(item, part, transcript))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -320,31 +375,55 @@ class Connection:
         except Exception as exc:
             part.transcript = ""
             if self.transcription is not None:
-                await self.send(protocol.event(
-                    self._ids, "conversation.item.input_audio_transcription.failed",
-                    item_id=item.id, content_index=0,
-                    error={"type": "server_error", "code": "transcription_failed",
-                           "message": str(exc), "param": None}))
+                await self.send(
+                    protocol.event(
+                        self._ids,
+                        "conversation.item.input_audio_transcription.failed",
+                        item_id=item.id,
+                        content_index=0,
+                        error={
+                            "type": "server_error",
+                            "code": "transcription_failed",
+                            "message": str(exc),
+                            "param": None,
+                        },
+                    )
+                )
             return
         part.transcript = text
         if self.transcription is not None:
-            await self.send(protocol.event(
-                self._ids, "conversation.item.input_audio_transcription.delta",
-                item_id=item.id, content_index=0, delta=text))
-            await self.send(protocol.event(
-                self._ids, "conversation.item.input_audio_transcription.completed",
-                item_id=item.id, content_index=0, transcript=text,
-                usage={"type": "duration", "seconds": round(part.audio_ms / 1000, 3)}))
+            await self.send(
+                protocol.event(
+                    self._ids,
+                    "conversation.item.input_audio_transcription.delta",
+                    item_id=item.id,
+                    content_index=0,
+                    delta=text,
+                )
+            )
+            await self.send(
+                protocol.event(
+                    self._ids,
+                    "conversation.item.input_audio_transcription.completed",
+                    item_id=item.id,
+                    content_index=0,
+                    transcript=text,
+                    usage={"type": "duration", "seconds": round(part.audio_ms / 1000, 3)},
+                )
+            )
         if item in self.conversation.items:
-            await self.send(protocol.event(self._ids, "conversation.item.done",
-                                           item=item.to_wire()))
+            await self.send(
+                protocol.event(self._ids, "conversation.item.done", item=item.to_wire())
+            )
 
     async def _on_input_audio_buffer_commit(self, event: dict[str, Any]) -> None:
         try:
             turn = self.input.commit()
         except CommitTooShort as exc:
             raise ClientEventError(
-                str(exc), "input_audio_buffer_commit_empty", event_id=event.get("event_id"),
+                str(exc),
+                "input_audio_buffer_commit_empty",
+                event_id=event.get("event_id"),
                 event_type="input_audio_buffer.commit",
             ) from None
         self._speculator.discard()
@@ -358,8 +437,11 @@ class Connection:
     async def _on_output_audio_buffer_clear(self, event: dict[str, Any]) -> None:
         raise ClientEventError(
             "output_audio_buffer.clear is only available over WebRTC/SIP; over WebSocket "
-            "send response.cancel and conversation.item.truncate.", "invalid_value",
-            event_id=event.get("event_id"), event_type="output_audio_buffer.clear")
+            "send response.cancel and conversation.item.truncate.",
+            "invalid_value",
+            event_id=event.get("event_id"),
+            event_type="output_audio_buffer.clear",
+        )
 
     # ------------------------------------------------------------------ conversation items
 
@@ -368,8 +450,13 @@ class Connection:
         eid = event.get("event_id")
 
         def bad(msg: str, param: str) -> ClientEventError:
-            return ClientEventError(msg, "invalid_value", param=param, event_id=eid,
-                                    event_type="conversation.item.create")
+            return ClientEventError(
+                msg,
+                "invalid_value",
+                param=param,
+                event_id=eid,
+                event_type="conversation.item.create",
+            )
 
         if raw_item.get("type", "message") != "message":
             raise bad("Only 'message' items are supported by the local server.", "item.type")
@@ -379,16 +466,20 @@ class Connection:
         content = raw_item.get("content")
         if not isinstance(content, list) or not content:
             raise bad("'item.content' must be a non-empty list.", "item.content")
-        allowed = {"user": ("input_text", "input_image", "input_audio"),
-                   "assistant": ("output_text", "output_audio", "text"),
-                   "system": ("input_text", "text")}[role]
+        allowed = {
+            "user": ("input_text", "input_image", "input_audio"),
+            "assistant": ("output_text", "output_audio", "text"),
+            "system": ("input_text", "text"),
+        }[role]
         parts: list[Part] = []
         image: bytes | None = None
         for c in content:
             ctype = c.get("type") if isinstance(c, dict) else None
             if ctype not in allowed:
-                raise bad(f"Content type {ctype!r} is not valid for a {role} message.",
-                          "item.content.type")
+                raise bad(
+                    f"Content type {ctype!r} is not valid for a {role} message.",
+                    "item.content.type",
+                )
             if ctype == "input_image":
                 url = c.get("image_url")
                 if not isinstance(url, str):
@@ -405,8 +496,9 @@ class Connection:
                 if isinstance(audio, str) and audio:
                     pcm = protocol.decode_audio({**event, "audio": audio})
                     ms = len(pcm) // 48
-                parts.append(Part(type="input_audio", transcript=c.get("transcript") or "",
-                                  audio_ms=ms))
+                parts.append(
+                    Part(type="input_audio", transcript=c.get("transcript") or "", audio_ms=ms)
+                )
             elif ctype == "output_audio":
                 parts.append(Part(type="output_audio", transcript=c.get("transcript") or ""))
             else:
@@ -418,16 +510,23 @@ class Connection:
         item = Item(id=item_id or self._ids.make("item"), role=role, parts=parts)
         if image is not None:
             item.image_jpeg = image
-            item.scene_task = asyncio.wrap_future(
-                self._executor.submit(self._analyse, image))
-            item.scene_task.add_done_callback(lambda f: f.exception() if not f.cancelled() else None)
+            item.scene_task = asyncio.wrap_future(self._executor.submit(self._analyse, image))
+            item.scene_task.add_done_callback(
+                lambda f: f.exception() if not f.cancelled() else None
+            )
         prev_arg = event.get("previous_item_id")
         previous = self.conversation.add(item, prev_arg if isinstance(prev_arg, str) else None)
         wire = item.to_wire()
-        await self.send(protocol.event(self._ids, "conversation.item.added",
-                                       previous_item_id=previous, item=wire))
-        await self.send(protocol.event(self._ids, "conversation.item.done",
-                                       previous_item_id=previous, item=wire))
+        await self.send(
+            protocol.event(
+                self._ids, "conversation.item.added", previous_item_id=previous, item=wire
+            )
+        )
+        await self.send(
+            protocol.event(
+                self._ids, "conversation.item.done", previous_item_id=previous, item=wire
+            )
+        )
 
     def _analyse(self, jpeg: bytes) -> SceneFacts:
         """Worker: decode and analyse a frame (OCR under the shared lock)."""
@@ -447,21 +546,31 @@ class Connection:
     async def _on_conversation_item_retrieve(self, event: dict[str, Any]) -> None:
         item_id = require(event, "item_id", str)
         item = self.conversation.get(item_id)
-        await self.send(protocol.event(self._ids, "conversation.item.retrieved",
-                                       item=item.to_wire()))
+        await self.send(
+            protocol.event(self._ids, "conversation.item.retrieved", item=item.to_wire())
+        )
 
     async def _on_conversation_item_truncate(self, event: dict[str, Any]) -> None:
         item_id = require(event, "item_id", str)
         content_index = require(event, "content_index", int)
         audio_end_ms = require(event, "audio_end_ms", int)
         self.conversation.get(item_id)
-        if self.response is not None and not self.response.done \
-                and self.response.item_id == item_id:
+        if (
+            self.response is not None
+            and not self.response.done
+            and self.response.item_id == item_id
+        ):
             await self.response.cancel("client_cancelled")
         self.conversation.truncate(item_id, content_index, audio_end_ms)
-        await self.send(protocol.event(self._ids, "conversation.item.truncated",
-                                       item_id=item_id, content_index=content_index,
-                                       audio_end_ms=audio_end_ms))
+        await self.send(
+            protocol.event(
+                self._ids,
+                "conversation.item.truncated",
+                item_id=item_id,
+                content_index=content_index,
+                audio_end_ms=audio_end_ms,
+            )
+        )
 
     # ------------------------------------------------------------------ responses
 
@@ -477,10 +586,16 @@ class Connection:
 
     async def _start_response(self, options: ResponseOptions) -> Response:
         resp = Response(
-            ids=self._ids, send=self.send, conversation=self.conversation, brain=self._brain,
-            speaker=self._speaker, executor=self._executor, options=options,
-            previous_item_id=lambda: self.conversation.items[-1].id
-            if self.conversation.items else None,
+            ids=self._ids,
+            send=self.send,
+            conversation=self.conversation,
+            brain=self._brain,
+            speaker=self._speaker,
+            executor=self._executor,
+            options=options,
+            previous_item_id=lambda: (
+                self.conversation.items[-1].id if self.conversation.items else None
+            ),
         )
         self.response = resp
         resp.start()
@@ -492,21 +607,30 @@ class Connection:
                 f"Conversation already has an active response in progress: {self.response.id}. "
                 "Wait until the response is finished before creating a new one.",
                 "conversation_already_has_active_response",
-                event_id=event.get("event_id"), event_type="response.create")
+                event_id=event.get("event_id"),
+                event_type="response.create",
+            )
         options = self._default_options()
         r = event.get("response")
         if r is not None and not isinstance(r, dict):
-            raise ClientEventError("'response' must be an object.", "invalid_type",
-                                   param="response", event_id=event.get("event_id"),
-                                   event_type="response.create")
+            raise ClientEventError(
+                "'response' must be an object.",
+                "invalid_type",
+                param="response",
+                event_id=event.get("event_id"),
+                event_type="response.create",
+            )
         if r:
             mods = r.get("output_modalities")
             if mods is not None:
                 if not isinstance(mods, list) or len(mods) != 1 or mods[0] not in ("audio", "text"):
                     raise ClientEventError(
-                        "'output_modalities' must be [\"audio\"] or [\"text\"].", "invalid_value",
-                        param="response.output_modalities", event_id=event.get("event_id"),
-                        event_type="response.create")
+                        '\'output_modalities\' must be ["audio"] or ["text"].',
+                        "invalid_value",
+                        param="response.output_modalities",
+                        event_id=event.get("event_id"),
+                        event_type="response.create",
+                    )
                 options.modalities = (mods[0],)
             if isinstance(r.get("instructions"), str):
                 options.instructions = r["instructions"]
@@ -521,10 +645,15 @@ class Connection:
 
     async def _on_response_cancel(self, event: dict[str, Any]) -> None:
         wanted = event.get("response_id")
-        if self.response is None or self.response.done or (
-            isinstance(wanted, str) and wanted != self.response.id
+        if (
+            self.response is None
+            or self.response.done
+            or (isinstance(wanted, str) and wanted != self.response.id)
         ):
             raise ClientEventError(
-                "Cancellation failed: no active response found.", "response_cancel_not_active",
-                event_id=event.get("event_id"), event_type="response.cancel")
+                "Cancellation failed: no active response found.",
+                "response_cancel_not_active",
+                event_id=event.get("event_id"),
+                event_type="response.cancel",
+            )
         await self.response.cancel("client_cancelled")

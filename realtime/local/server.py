@@ -107,7 +107,8 @@ class Server:
         self.session_max_s = session_max_s
         self.max_message_bytes = max_message_bytes
         self.executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=6, thread_name_prefix="voicecam-infer")
+            max_workers=6, thread_name_prefix="voicecam-infer"
+        )
 
     # websockets hook: runs before the handshake completes.
     def process_request(self, conn: ServerConnection, request: Request) -> HttpResponse | None:
@@ -122,16 +123,25 @@ class Server:
         if scheme.lower() != "bearer" or not hmac.compare_digest(
             given.strip().encode(), self._token.encode()
         ):
-            return _reject(conn, http.HTTPStatus.UNAUTHORIZED,
-                           "missing or wrong bearer token (Authorization: Bearer <token>)")
+            return _reject(
+                conn,
+                http.HTTPStatus.UNAUTHORIZED,
+                "missing or wrong bearer token (Authorization: Bearer <token>)",
+            )
         return None
 
     async def handler(self, ws: ServerConnection) -> None:
-        query = urllib.parse.parse_qs(urllib.parse.urlsplit(ws.request.path).query
-                                      if ws.request else "")
+        query = urllib.parse.parse_qs(
+            urllib.parse.urlsplit(ws.request.path).query if ws.request else ""
+        )
         model = (query.get("model") or ["voicecam-local"])[0]
-        conn = Connection(send_text=ws.send, models=self.models, brain=self.brain,
-                          executor=self.executor, model_name=model)
+        conn = Connection(
+            send_text=ws.send,
+            models=self.models,
+            brain=self.brain,
+            executor=self.executor,
+            model_name=model,
+        )
         expiry: asyncio.Task[None] | None = None
         if self.session_max_s:
             expiry = asyncio.create_task(self._expire(ws, conn, self.session_max_s))
@@ -154,9 +164,12 @@ class Server:
         from realtime.local.protocol import ClientEventError
 
         try:
-            await conn.error(ClientEventError(
-                f"Your session hit the maximum duration of {after_s:g} seconds.",
-                "session_expired"))
+            await conn.error(
+                ClientEventError(
+                    f"Your session hit the maximum duration of {after_s:g} seconds.",
+                    "session_expired",
+                )
+            )
             await conn.close()
             await ws.close(1001, "session expired")
         except ConnectionClosed:
@@ -168,19 +181,34 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--token", default=None, help="bearer token (default: $VOICECAM_SERVER_TOKEN)")
-    p.add_argument("--allow-remote", action="store_true",
-                   help="allow binding a non-loopback host (anyone with the token can connect)")
-    p.add_argument("--session-max-s", type=float, default=None,
-                   help="end sessions after this many seconds (error session_expired, close 1001)")
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow binding a non-loopback host (anyone with the token can connect)",
+    )
+    p.add_argument(
+        "--session-max-s",
+        type=float,
+        default=None,
+        help="end sessions after this many seconds (error session_expired, close 1001)",
+    )
     p.add_argument("--max-message-mb", type=float, default=8.0)
-    p.add_argument("--llm-url", default=None,
-                   help="OpenAI-compatible base URL (e.g. http://127.0.0.1:11434/v1) replacing "
-                        "SmolLM2")
+    p.add_argument(
+        "--llm-url",
+        default=None,
+        help="OpenAI-compatible base URL (e.g. http://127.0.0.1:11434/v1) replacing SmolLM2",
+    )
     p.add_argument("--llm-model", default=None, help="model name for --llm-url")
-    p.add_argument("--llm-key-env", default=None,
-                   help="name of an environment variable holding the --llm-url API key")
-    p.add_argument("--llm-no-vision", action="store_true",
-                   help="do not send camera frames to --llm-url as image_url parts")
+    p.add_argument(
+        "--llm-key-env",
+        default=None,
+        help="name of an environment variable holding the --llm-url API key",
+    )
+    p.add_argument(
+        "--llm-no-vision",
+        action="store_true",
+        help="do not send camera frames to --llm-url as image_url parts",
+    )
     args = p.parse_args(argv)
     if bool(args.llm_url) != bool(args.llm_model):
         p.error("--llm-url and --llm-model go together")
@@ -190,23 +218,31 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 async def _serve(args: argparse.Namespace, models: Models, brain: Brain, token: str) -> None:
-    server = Server(models, brain, token, session_max_s=args.session_max_s,
-                    max_message_bytes=int(args.max_message_mb * 1024 * 1024))
-    stop = asyncio.get_running_loop().create_future()
+    server = Server(
+        models,
+        brain,
+        token,
+        session_max_s=args.session_max_s,
+        max_message_bytes=int(args.max_message_mb * 1024 * 1024),
+    )
+    stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with serve(
-        server.handler, args.host, args.port,
+        server.handler,
+        args.host,
+        args.port,
         process_request=server.process_request,
         max_size=server.max_message_bytes * 2,
         compression=None,
-        ping_interval=20, ping_timeout=60,
+        ping_interval=20,
+        ping_timeout=60,
     ) as ws_server:
         sock = next(iter(ws_server.sockets))
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
         _emit(f"{READY_PREFIX}ws://{shown}:{port}{PATH}")
-        await stop
+        await stop.wait()
     server.executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -217,8 +253,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         token = secrets.token_urlsafe(24)
         print(f"voicecam-server: no --token given; this run's token: {token}", file=sys.stderr)
     if args.allow_remote and not is_loopback_host(args.host):
-        print(f"voicecam-server: WARNING: listening on {args.host}, reachable from other "
-              "machines; anyone with the token can use it", file=sys.stderr)
+        print(
+            f"voicecam-server: WARNING: listening on {args.host}, reachable from other "
+            "machines; anyone with the token can use it",
+            file=sys.stderr,
+        )
     with_llm = not args.llm_url
     total = 4 if with_llm else 3
     step = iter(range(1, total + 1))
@@ -240,8 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     endpoint = None
     if args.llm_url:
         key = os.environ.get(args.llm_key_env) if args.llm_key_env else None
-        endpoint = ChatEndpoint(url=args.llm_url, model=args.llm_model, api_key=key,
-                                vision=not args.llm_no_vision)
+        endpoint = ChatEndpoint(
+            url=args.llm_url, model=args.llm_model, api_key=key, vision=not args.llm_no_vision
+        )
     brain = Brain(models, endpoint)
     try:
         asyncio.run(_serve(args, models, brain, token))

@@ -109,7 +109,7 @@ def _faces(gray: np.ndarray) -> int:
     global _face_cascade
     with _face_lock:
         if _face_cascade is None:
-            path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+            path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
             _face_cascade = cv2.CascadeClassifier(path)
         found = _face_cascade.detectMultiScale(
             gray, scaleFactor=1.1, minNeighbors=5, minSize=(40, 40)
@@ -157,11 +157,18 @@ def _colours(image: np.ndarray, k: int = 6) -> tuple[tuple[str, float], ...]:
     # Cluster in BGR (hue wraps around, BGR does not); name the cluster centres in HSV.
     bgr = small.reshape(-1, 3).astype(np.float32)
     cv2.setRNGSeed(7)
-    _c, labels, centres = cv2.kmeans(bgr, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    _c, labels, centres = cv2.kmeans(
+        bgr,
+        k,
+        None,
+        criteria,
+        2,
+        cv2.KMEANS_PP_CENTERS,  # type: ignore[call-overload]
+    )
     shares: dict[str, float] = {}
     total = float(len(labels))
     for idx, centre in enumerate(centres):
-        pix = np.uint8([[centre]])
+        pix = np.clip(centre, 0, 255).astype(np.uint8).reshape(1, 1, 3)
         h, s, v = cv2.cvtColor(pix, cv2.COLOR_BGR2HSV)[0, 0]
         name = _colour_name(float(h), float(s), float(v))
         shares[name] = shares.get(name, 0.0) + float(np.sum(labels == idx)) / total

@@ -482,8 +482,12 @@ class RealtimeSession:
             log.exception("reader of %r failed", self)
             with contextlib.suppress(Exception):
                 await ws.close(1011, "client error")
-        code = ws.close_code if ws.close_code is not None else 1006
-        reason = ws.close_reason or ""
+        # The server's close frame if one came; else the one we sent when websockets failed the
+        # connection (1009 message too big, 1011 keepalive timeout, 1002 protocol error); else
+        # the connection was simply lost (1006).
+        frame = ws.protocol.close_rcvd or ws.protocol.close_sent
+        code = frame.code if frame is not None else 1006
+        reason = frame.reason if frame is not None else ""
         self._finish(
             Closed(code=code, reason=redact(reason, self._secrets), by_client=self._closing)
         )

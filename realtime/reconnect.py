@@ -1,0 +1,556 @@
+"""Keeping a conversation alive across connections: backoff, context log, reconnect, renewal.
+
+* ``Backoff``: exponential backoff with full jitter, pure and deterministic with an injected rng.
+* ``ContextLog``: a bounded log of the conversation's final transcripts (user speech and typed
+  text, assistant replies), replayed as ``AddHistoryItem`` on a new connection.
+* ``ReconnectingSession``: the app-facing session. Same surface as ``RealtimeSession``
+  (``connect``/``send``/``events``/``close``) plus ``renew()``. On an abnormal close it emits
+  ``Reconnecting(attempt, delay_s)``, reconnects with backoff and emits ``Reconnected``; after
+  ``Backoff.max_attempts`` it emits a fatal ``ServerError`` then ``Closed`` and ends.
+
+How the conversation is carried over:
+
+* Gemini: the latest resumable ``ResumptionHandle`` goes into ``SessionConfig.resumption_handle``
+  (the server restores the session). ``GoAway`` triggers a planned switch (``renew``). Without a
+  handle, or if resuming is refused, it falls back to replaying the context log.
+* OpenAI (and the offline server, which speaks its protocol): there is no resume, so recent turns
+  are replayed as ``AddHistoryItem``. ``renew()`` (call it before the 60-minute cap, or set
+  ``renew_after_s``) opens the new connection first and swaps over when no reply is in progress,
+  so no event is lost. A ``session_expired`` close (1001) is recovered the same way.
+
+While disconnected, ``send()`` keeps ``SendText`` (sent after reconnecting) and the config of
+``UpdateSession``; real-time input (audio, images, commits, cancels, truncates) is dropped and
+counted in ``dropped_commands``: it would be stale.
+
+Threading: one asyncio loop, like ``RealtimeSession``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from realtime.events import (
+    AddHistoryItem,
+    AudioDelta,
+    Closed,
+    Command,
+    Event,
+    GoAway,
+    InputCommitted,
+    InputTranscript,
+    ItemTruncated,
+    Reconnected,
+    Reconnecting,
+    ResponseDone,
+    ResponseStarted,
+    ResumptionHandle,
+    SendText,
+    ServerError,
+    SessionConfig,
+    SessionReady,
+    SpeechStarted,
+    TranscriptDelta,
+    TranscriptDone,
+    TurnComplete,
+    UpdateSession,
+)
+from realtime.session import (
+    KeyRejectedError,
+    MissingKeyError,
+    NotConnectedError,
+    RealtimeSession,
+    SessionError,
+    TlsError,
+)
+
+__all__ = [
+    "NON_RETRYABLE_CODES",
+    "OPENAI_RENEW_AFTER_S",
+    "Backoff",
+    "ContextLog",
+    "ReconnectingSession",
+]
+
+log = logging.getLogger(__name__)
+
+#: OpenAI Realtime sessions end at 60 minutes; renew a little before.
+OPENAI_RENEW_AFTER_S = 55 * 60.0
+#: Close codes after which reconnecting cannot help (normal end, our protocol/policy errors).
+NON_RETRYABLE_CODES = frozenset({1000, 1002, 1003, 1007, 1008, 1010})
+#: Failures that no retry fixes: a person has to act.
+_FATAL_ERRORS = (KeyRejectedError, MissingKeyError, TlsError)
+
+
+# --------------------------------------------------------------------------- backoff
+
+
+class Backoff:
+    """Exponential backoff with full jitter: attempt ``n`` (1-based) waits a uniform random time
+    in ``[0, min(max_s, base_s * 2**(n-1))]``. At most ``max_attempts`` attempts.
+
+    Pure: randomness comes only from ``rng`` (seed it for deterministic tests).
+    """
+
+    def __init__(
+        self,
+        base_s: float = 0.5,
+        max_s: float = 30.0,
+        max_attempts: int = 8,
+        rng: random.Random | None = None,
+    ) -> None:
+        if base_s < 0 or max_s < base_s:
+            raise ValueError(f"need 0 <= base_s <= max_s, got base_s={base_s} max_s={max_s}")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+        self.base_s = base_s
+        self.max_s = max_s
+        self.max_attempts = max_attempts
+        self._rng = rng if rng is not None else random.Random()
+
+    def ceiling_s(self, attempt: int) -> float:
+        """Upper bound of the delay before ``attempt`` (1-based)."""
+        if attempt < 1:
+            raise ValueError(f"attempt is 1-based, got {attempt}")
+        return min(self.max_s, self.base_s * 2.0 ** min(attempt - 1, 62))
+
+    def delay_s(self, attempt: int) -> float:
+        """A fresh jittered delay before ``attempt`` (consumes one rng draw)."""
+        return self._rng.uniform(0.0, self.ceiling_s(attempt))
+
+    def delays(self) -> Iterator[float]:
+        """The delays of attempts 1..max_attempts."""
+        for attempt in range(1, self.max_attempts + 1):
+            yield self.delay_s(attempt)
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class _Entry:
+    role: str
+    key: str
+    text: str = ""
+    final: bool = False
+    audio_ms: float = 0.0
+
+
+class ContextLog:
+    """Recent turns of the conversation, in conversation order, bounded.
+
+    Fed with every event (``observe``) and with what the user typed (``add``). User turns are
+    placed when their input is committed, so a transcript that arrives late (OpenAI transcribes
+    asynchronously) keeps its place before the reply. A reply cut off by a drop keeps its
+    partial text; a reply truncated by barge-in keeps roughly the part that was heard.
+    """
+
+    def __init__(self, max_turns: int = 20, max_chars: int = 8000) -> None:
+        self.max_turns = max_turns
+        self.max_chars = max_chars
+        self._entries: list[_Entry] = []
+        self._by_key: dict[str, _Entry] = {}
+        self._turn = 0
+        self._seq = 0
+
+    def add(self, role: str, text: str) -> None:
+        """A turn known in full (typed text, a seeded history item)."""
+        self._seq += 1
+        self._put(_Entry(role, f"~add{self._seq}", text, final=True))
+
+    def observe(self, event: Event) -> None:
+        if isinstance(event, InputCommitted) and event.item_id:
+            self._get("user", event.item_id)
+        elif isinstance(event, InputTranscript):
+            entry = self._get("user", event.item_id or f"~user{self._turn}")
+            if event.final:
+                entry.text, entry.final = event.text, True
+            elif not entry.final:
+                entry.text += event.text
+        elif isinstance(event, TranscriptDelta):
+            entry = self._get("assistant", event.item_id or f"~assistant{self._turn}")
+            if not entry.final:
+                entry.text += event.text
+        elif isinstance(event, TranscriptDone):
+            entry = self._get("assistant", event.item_id or f"~assistant{self._turn}")
+            entry.text, entry.final = event.text, True
+        elif isinstance(event, AudioDelta) and event.rate_hz > 0:
+            entry = self._get("assistant", event.item_id or f"~assistant{self._turn}")
+            entry.audio_ms += len(event.pcm) / 2 / event.rate_hz * 1000.0
+        elif isinstance(event, ItemTruncated):
+            entry_or_none = self._by_key.get(event.item_id)
+            if entry_or_none is not None and entry_or_none.audio_ms > 0:
+                entry_or_none.text = _cut(
+                    entry_or_none.text, event.audio_end_ms / entry_or_none.audio_ms
+                )
+                entry_or_none.final = True
+        elif isinstance(event, TurnComplete):
+            self._turn += 1
+
+    def items(self) -> tuple[AddHistoryItem, ...]:
+        """The turns to replay, oldest first (empty turns skipped)."""
+        out: list[AddHistoryItem] = []
+        for e in self._entries:
+            text = e.text.strip()
+            if text:
+                out.append(
+                    AddHistoryItem(role="user" if e.role == "user" else "assistant", text=text)
+                )
+        return tuple(out)
+
+    def __len__(self) -> int:
+        return len(self.items())
+
+    def _get(self, role: str, key: str) -> _Entry:
+        entry = self._by_key.get(key)
+        if entry is None:
+            entry = _Entry(role, key)
+            self._put(entry)
+        return entry
+
+    def _put(self, entry: _Entry) -> None:
+        self._entries.append(entry)
+        self._by_key[entry.key] = entry
+        while len(self._entries) > self.max_turns or (
+            len(self._entries) > 1 and sum(len(e.text) for e in self._entries) > self.max_chars
+        ):
+            old = self._entries.pop(0)
+            self._by_key.pop(old.key, None)
+
+
+def _cut(text: str, fraction: float) -> str:
+    """About ``fraction`` of ``text``, cut at a word boundary, marked with an ellipsis."""
+    if fraction >= 1.0:
+        return text
+    n = max(0, int(len(text) * fraction))
+    head = text[:n]
+    if n < len(text) and " " in head:
+        head = head[: head.rindex(" ")]
+    return head.rstrip() + "…" if head.strip() else ""
+
+
+# --------------------------------------------------------------------------- the session
+
+
+class ReconnectingSession:
+    """An app-facing session that survives drops, server goAways and session caps.
+
+    ``session_factory()`` returns a NEW ``RealtimeSession`` around a NEW core each call (cores
+    carry per-connection state). ``renew_after_s`` schedules ``renew()`` after each connection
+    (use ``OPENAI_RENEW_AFTER_S`` for OpenAI). A connection that saw a completed reply, or
+    lasted ``stable_after_s``, resets the attempt counter. ``renew()`` waits up to
+    ``idle_wait_s`` for the reply in progress to finish before switching.
+    """
+
+    def __init__(
+        self,
+        session_factory: Callable[[], RealtimeSession],
+        *,
+        backoff: Backoff | None = None,
+        context: ContextLog | None = None,
+        renew_after_s: float | None = None,
+        stable_after_s: float = 30.0,
+        idle_wait_s: float = 10.0,
+    ) -> None:
+        self._factory = session_factory
+        self._backoff = backoff if backoff is not None else Backoff()
+        self.context = context if context is not None else ContextLog()
+        self._renew_after_s = renew_after_s
+        self._stable_after_s = stable_after_s
+        self._idle_wait_s = idle_wait_s
+        self._config = SessionConfig()
+        self._current: RealtimeSession | None = None
+        self._ready: dict[int, bool] = {}
+        self._resumed: dict[int, bool] = {}
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._lock = asyncio.Lock()
+        self._closing = asyncio.Event()
+        self._done = asyncio.Event()
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._renew_timer: asyncio.Task[object] | None = None
+        self._handle: str | None = None
+        self._pending: list[Command] = []
+        self._failures = 0
+        self._connected_at = 0.0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.dropped_commands = 0
+        self.connections = 0
+
+    # ----------------------------------------------------------------- public surface
+
+    @property
+    def connected(self) -> bool:
+        return self._current is not None and self._current.connected
+
+    @property
+    def resumption_handle(self) -> str | None:
+        """The latest resumable Gemini handle seen (``None`` before the first)."""
+        return self._handle
+
+    def __repr__(self) -> str:
+        return f"<ReconnectingSession current={self._current!r} connections={self.connections}>"
+
+    async def connect(self, config: SessionConfig) -> None:
+        """First connection. Errors (``SessionError``) are raised, not retried: a person acts."""
+        self._config = config
+        self._handle = config.resumption_handle
+        session, _, _ = await self._open()
+        self._install(session)
+
+    async def send(self, command: Command) -> None:
+        """Send on the current connection; while reconnecting keep or drop (module docstring).
+
+        Raises ``NotConnectedError`` only after the session has ended (or is closing).
+        """
+        if self._closing.is_set() or self._done.is_set():
+            raise NotConnectedError("The session has ended.")
+        if isinstance(command, UpdateSession):
+            self._config = command.config
+        session = self._current
+        if session is not None:
+            try:
+                await session.send(command)
+            except NotConnectedError:
+                session = None
+            else:
+                self._remember_sent(command)
+                return
+        if isinstance(command, SendText):
+            self._pending.append(command)
+        elif isinstance(command, AddHistoryItem):
+            self.context.add(command.role, command.text)  # replayed on reconnect
+        elif not isinstance(command, UpdateSession):
+            self.dropped_commands += 1
+
+    async def events(self) -> AsyncIterator[Event]:
+        """App-visible events of every connection; ends after the final ``Closed``."""
+        while True:
+            event = await self._queue.get()
+            yield event
+            if isinstance(event, Closed):
+                return
+
+    async def close(self) -> None:
+        """Clean close; ``events()`` ends with ``Closed(by_client=True)``. Idempotent."""
+        if self._done.is_set():
+            return
+        self._closing.set()
+        self._cancel_renew_timer()
+        session = self._current
+        if session is not None:
+            await session.close()
+        elif not self._lock.locked():
+            self._end(Closed(code=1000, reason="closed by client", by_client=True))
+        try:
+            await asyncio.wait_for(self._done.wait(), 30.0)
+        except TimeoutError:  # a switch in progress never finished: end regardless
+            log.warning("close(): the session did not end within 30 s; ending it anyway")
+            self._end(Closed(code=1000, reason="closed by client", by_client=True))
+
+    async def renew(self, reason: str = "renewal", idle_wait_s: float | None = None) -> bool:
+        """Open a new connection carrying the conversation, then retire the old one.
+
+        Waits (at most ``idle_wait_s``) for no reply to be in progress. Returns ``False`` if
+        nothing was switched (not connected, closing, or the new connection failed: then a
+        non-fatal ``ServerError`` says why and the old connection carries on).
+        """
+        async with self._lock:
+            old = self._current
+            if old is None or self._closing.is_set():
+                return False
+            wait_s = self._idle_wait_s if idle_wait_s is None else idle_wait_s
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), wait_s)
+            if old is not self._current or not old.connected or self._closing.is_set():
+                return False
+            try:
+                new, resumed, replayed = await self._open()
+            except SessionError as exc:
+                self._emit(
+                    ServerError(message=f"Session {reason} failed: {exc}", code="renewal_failed")
+                )
+                return False
+            if self._closing.is_set():
+                await new.close()
+                return False
+            self._install(new)
+            self._emit(Reconnected(resumed=resumed, replayed_turns=replayed, renewed=True))
+        log.info("session switched to a new connection (%s)", reason)
+        await old.close()
+        return True
+
+    # ----------------------------------------------------------------- connections
+
+    async def _open(self) -> tuple[RealtimeSession, bool, int]:
+        """Connect a fresh session and carry the conversation into it."""
+        session = self._factory()
+        config = self._config
+        resumed = False
+        if session.provider == "gemini" and self._handle:
+            config = dataclasses.replace(config, resumption_handle=self._handle)
+            resumed = True
+        elif config.resumption_handle is not None:
+            config = dataclasses.replace(config, resumption_handle=None)
+        await session.connect(config)
+        replayed = 0
+        try:
+            if not resumed:
+                for item in self.context.items():
+                    await session.send(item)
+                    replayed += 1
+            pending, self._pending = self._pending, []
+            for command in pending:
+                await session.send(command)
+                self._remember_sent(command)
+        except NotConnectedError:
+            await session.close()
+            raise
+        self._resumed[id(session)] = resumed
+        return session, resumed, replayed
+
+    def _install(self, session: RealtimeSession) -> None:
+        self._current = session
+        self.connections += 1
+        self._connected_at = time.monotonic()
+        self._set_busy(False)
+        self._spawn(self._pump(session))
+        self._cancel_renew_timer()
+        if self._renew_after_s is not None:
+            self._renew_timer = self._spawn(self._renew_later(self._renew_after_s))
+
+    async def _renew_later(self, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        self._renew_timer = None  # renew() installs the next timer; do not cancel this task
+        await self.renew("renewal")
+
+    async def _pump(self, session: RealtimeSession) -> None:
+        async for event in session.events():
+            if isinstance(event, Closed):
+                await self._on_closed(session, event)
+                return
+            self._observe(session, event)
+            self._emit(event)
+
+    def _observe(self, session: RealtimeSession, event: Event) -> None:
+        self.context.observe(event)
+        if isinstance(event, SessionReady):
+            self._ready[id(session)] = True
+        elif isinstance(event, ResumptionHandle):
+            if event.resumable and event.handle:
+                self._handle = event.handle
+        elif isinstance(event, ResponseStarted | AudioDelta | TranscriptDelta | SpeechStarted):
+            self._set_busy(True)
+        elif isinstance(event, ResponseDone | TurnComplete):
+            self._set_busy(False)
+            self._failures = 0
+        elif isinstance(event, GoAway) and session is self._current:
+            wait_s = min(self._idle_wait_s, max(0.0, event.time_left_ms / 2000.0))
+            self._spawn(self.renew("goAway", idle_wait_s=wait_s))
+
+    async def _on_closed(self, session: RealtimeSession, event: Closed) -> None:
+        if session is not self._current:
+            return  # retired by renew(): its Closed is not the app's business
+        if self._closing.is_set() or event.by_client:
+            self._end(event)
+            return
+        failed_resume = self._resumed.get(id(session), False) and not self._ready.get(
+            id(session), False
+        )
+        if failed_resume:
+            self._handle = None  # the server refused the handle: carry context instead
+        elif event.code in NON_RETRYABLE_CODES:
+            self._end(event)
+            return
+        await self._recover(session, event)
+
+    async def _recover(self, dead: RealtimeSession, closed: Closed) -> None:
+        async with self._lock:
+            if dead is not self._current:
+                return
+            self._current = None
+            self._cancel_renew_timer()
+            self._set_busy(False)
+            if time.monotonic() - self._connected_at >= self._stable_after_s:
+                self._failures = 0
+            detail = f": {closed.reason}" if closed.reason else ""
+            why = f"connection lost (code {closed.code}{detail})"
+            while True:
+                self._failures += 1
+                attempt = self._failures
+                if attempt > self._backoff.max_attempts:
+                    self._give_up(
+                        closed, f"gave up after {self._backoff.max_attempts} attempts; last: {why}"
+                    )
+                    return
+                delay = self._backoff.delay_s(attempt)
+                self._emit(Reconnecting(attempt=attempt, delay_s=delay, reason=why))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), delay)
+                if self._closing.is_set():
+                    self._end(Closed(code=1000, reason="closed by client", by_client=True))
+                    return
+                try:
+                    new, resumed, replayed = await self._open()
+                except _FATAL_ERRORS as exc:
+                    self._give_up(closed, str(exc))
+                    return
+                except SessionError as exc:
+                    why = str(exc)
+                    continue
+                if self._closing.is_set():
+                    await new.close()
+                    self._end(Closed(code=1000, reason="closed by client", by_client=True))
+                    return
+                self._install(new)
+                self._emit(Reconnected(attempt=attempt, resumed=resumed, replayed_turns=replayed))
+                return
+
+    def _give_up(self, closed: Closed, why: str) -> None:
+        self._emit(
+            ServerError(message=f"Reconnecting failed: {why}", code="reconnect_failed", fatal=True)
+        )
+        self._end(Closed(code=closed.code, reason=closed.reason or why, by_client=False))
+
+    # ----------------------------------------------------------------- helpers
+
+    def _remember_sent(self, command: Command) -> None:
+        if isinstance(command, SendText | AddHistoryItem):
+            role = "user" if isinstance(command, SendText) else command.role
+            self.context.add(role, command.text)
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy:
+            self._idle.clear()
+        else:
+            self._idle.set()
+
+    def _emit(self, event: Event) -> None:
+        if not self._done.is_set():
+            self._queue.put_nowait(event)
+
+    def _end(self, event: Closed) -> None:
+        if self._done.is_set():
+            return
+        self._current = None
+        self._cancel_renew_timer()
+        self._queue.put_nowait(event)
+        self._done.set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
+        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _cancel_renew_timer(self) -> None:
+        timer, self._renew_timer = self._renew_timer, None
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()

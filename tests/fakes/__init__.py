@@ -1,0 +1,1 @@
+"""Scripted loopback fake providers (OpenAI Realtime GA, Gemini Live) for tests."""

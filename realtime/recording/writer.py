@@ -347,21 +347,40 @@ class SessionRecorder:
         )
 
     def _open(self, meta: dict[str, object]) -> sqlite3.Connection:
+        """Create the file atomically: schema and metadata are written under a hidden temporary
+        name, then hard-linked to the final name (never overwriting), so a file with the final
+        name is always a readable session, even after ``kill -9`` during creation."""
         assert self._path is not None
-        self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        path = self._path
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(fd)
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute(f"PRAGMA application_id={schema.APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version={schema.SCHEMA_VERSION}")
+                conn.executescript(schema.DDL)
+                conn.execute("BEGIN")
+                for key, value in meta.items():
+                    text = self._scrubber.text(json.dumps(value))
+                    conn.execute(self._SQL["meta"], (key, text))
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            try:
+                os.link(tmp, path)
+            except OSError as exc:  # no hard links here (FAT, some FUSE): plain rename
+                if exc.errno == errno.EEXIST or path.exists():
+                    raise
+                os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"PRAGMA application_id={schema.APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version={schema.SCHEMA_VERSION}")
-        conn.executescript(schema.DDL)
-        conn.execute("BEGIN")
-        for key, value in meta.items():
-            text = self._scrubber.text(json.dumps(value))
-            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, text))
-        conn.execute("COMMIT")
         with self._lock:
             self._meta.update(meta)
         return conn

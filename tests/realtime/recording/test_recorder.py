@@ -1,0 +1,212 @@
+"""SessionRecorder + SessionFile round trips: every table, timing, replay, permissions, pause."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from realtime.events import SessionReady
+from realtime.openai import OpenAICore
+from realtime.recording import schema
+from realtime.recording.listing import delete_session, list_sessions
+from realtime.recording.reader import SessionFile
+from realtime.recording.writer import SessionRecorder
+from tests.realtime.recording.synth import SynthResult, read_wav16
+
+
+def test_every_table_populated_and_turns_match(synth_session: SynthResult) -> None:
+    with SessionFile(synth_session.path) as sf:
+        counts = sf.table_counts()
+        assert set(counts) == set(schema.TABLES)
+        assert all(n > 0 for n in counts.values()), counts
+        assert [(t.role, t.text) for t in sf.turns()] == synth_session.turns
+        md = sf.metadata
+        assert (md.backend, md.model, md.voice) == ("openai", "gpt-realtime", "marin")
+        assert md.schema_version == schema.SCHEMA_VERSION
+        assert md.end_mono_ns is not None and md.started_at is not None
+        assert md.get_int("mic_rate_hz") == 16000
+        assert sf.duration_ms == pytest.approx(synth_session.duration_ms, abs=1)
+        # latency: speech end -> first audio is 300 ms, first played 360 ms in the synth script
+        lat = {(x.item_id, x.metric): x.value_ms for x in sf.latencies()}
+        assert lat[("item_A0", "first_audio_ms")] == pytest.approx(300, abs=0.01)
+        assert lat[("item_A0", "first_played_ms")] == pytest.approx(360, abs=0.01)
+        usage = sf.usage()
+        assert len(usage) == 3 and usage[0].usage.input_audio_tokens == 180
+        assert sf.total_cost_usd == pytest.approx(3 * (20 * 4 + 180 * 32 + 10 * 16 + 90 * 64) / 1e6)
+        assert sf.first_question() == "What color is the mug on my desk?"
+        assert any(f.sent for f in sf.frames()) and any(not f.sent for f in sf.frames())
+        assert all(f.jpeg.startswith(b"\xff\xd8") for f in sf.frames())
+
+
+def test_replay_through_fresh_core_gives_same_events(synth_session: SynthResult) -> None:
+    with SessionFile(synth_session.path) as sf:
+        replayed = sf.replay_events(OpenAICore())
+    assert replayed == synth_session.events
+    assert any(isinstance(e, SessionReady) for _, e in replayed)
+
+
+def test_audio_tracks_are_aligned_to_the_session_clock(synth_session: SynthResult) -> None:
+    with SessionFile(synth_session.path) as sf:
+        mic = sf.mic_track()
+        raw = sf.mic_track(raw=True)
+        play = sf.playback_track()
+        turns = sf.turns()
+    assert mic.rate_hz == 16000 and play.rate_hz == 24000
+    assert np.array_equal(mic.samples, raw.samples)
+    # the first question starts at 100 ms: compare with the source wav
+    q = read_wav16("q01_piper.wav")
+    start = 100 * 16
+    assert np.array_equal(mic.samples[start : start + len(q)], q)
+    # the first reply plays from the recorded start, exactly
+    first = synth_session.play_start_ms["item_A0"]
+    assert turns[1].start_ms == pytest.approx(first)
+    s = round(first * 24)
+    assert not play.samples[: s - 1].any()
+    reply = read_wav16("q04_espeak.wav")
+    assert abs(len(play.samples) / 24000 * 1000 - turns[-1].end_ms) < 25
+    assert play.samples[s : s + 24 * len(reply) // 16].any()
+    # resampling to a common rate keeps the length
+    with SessionFile(synth_session.path) as sf:
+        mic48 = sf.mic_track(rate_hz=48000)
+    assert mic48.rate_hz == 48000
+    assert abs(mic48.duration_ms - mic.duration_ms) < 2
+
+
+def test_file_is_private_single_and_listed(tmp_path: Path, synth_session: SynthResult) -> None:
+    p = synth_session.path
+    assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    assert not Path(str(p) + "-wal").exists()
+    rec = SessionRecorder(directory=tmp_path / "sub" / "sessions", metadata={"backend": "local"})
+    rec.record_mic(b"\0\0" * 160, 16000, time.monotonic_ns())
+    status = rec.close()
+    assert status.state == "closed" and status.path is not None
+    assert status.path.suffix == ".voicecam"
+    assert stat.S_IMODE(status.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(status.path.parent.stat().st_mode) == 0o700
+    assert [x.name for x in status.path.parent.iterdir()] == [status.path.name]
+    summaries = list_sessions(status.path.parent)
+    assert len(summaries) == 1 and summaries[0].backend == "local"
+    assert summaries[0].cost_usd is None and summaries[0].error is None
+    delete_session(status.path)
+    assert list_sessions(status.path.parent) == []
+
+
+def test_listing_summaries(tmp_path: Path, synth_session: SynthResult) -> None:
+    import shutil
+
+    shutil.copy(synth_session.path, tmp_path / "a.voicecam")
+    (tmp_path / "broken.voicecam").write_bytes(b"garbage" * 50)
+    (tmp_path / "notes.txt").write_text("not a session")
+    got = list_sessions(tmp_path)
+    assert len(got) == 2
+    good = next(s for s in got if s.error is None)
+    bad = next(s for s in got if s.error is not None)
+    assert good.first_question == "What color is the mug on my desk?"
+    assert good.thumbnail_jpeg is not None and good.thumbnail_jpeg.startswith(b"\xff\xd8")
+    assert good.turns == 6 and good.cost_usd and good.cost_usd > 0
+    assert good.duration_ms == pytest.approx(synth_session.duration_ms, abs=1)
+    assert "not a VoiceCam session" in (bad.error or "")
+    delete_session(bad.path)
+    assert not bad.path.exists()
+    with pytest.raises(Exception, match="not a session file"):
+        delete_session(tmp_path / "notes.txt")
+
+
+def test_pause_switch_drops_and_marks(tmp_path: Path) -> None:
+    rec = SessionRecorder(tmp_path / "p.voicecam")
+    t = time.monotonic_ns()
+    rec.record_mic(b"\1\0" * 160, 16000, t)
+    rec.set_enabled(False)
+    assert rec.status.state == "paused"
+    rec.record_mic(b"\2\0" * 160, 16000, t + 10_000_000)
+    rec.on_wire("in", "{}", t + 10_000_000)
+    rec.set_enabled(True)
+    rec.record_mic(b"\3\0" * 160, 16000, t + 20_000_000)
+    status = rec.close()
+    assert status.dropped == 2
+    with SessionFile(tmp_path / "p.voicecam") as sf:
+        assert [c.pcm[0] for c in sf.mic_chunks()] == [1, 3]
+        assert [m.kind for m in sf.marks()] == ["recording_paused", "recording_resumed"]
+        assert sf.table_counts()["wire"] == 0
+
+
+def test_live_file_is_readable_while_recording(tmp_path: Path) -> None:
+    path = tmp_path / "live.voicecam"
+    rec = SessionRecorder(path, commit_interval_s=0.05)
+    t = time.monotonic_ns()
+    for i in range(10):
+        rec.record_mic(b"\0\0" * 320, 16000, t + i * 20_000_000)
+    deadline = time.monotonic() + 10
+    n = 0
+    while time.monotonic() < deadline and n < 10:  # wait for a commit (no timing asserted)
+        with SessionFile(path) as sf:
+            n = sf.table_counts()["mic"]
+        time.sleep(0.02)
+    assert n == 10
+    assert Path(str(path) + "-wal").exists()  # still recording, WAL mode
+    rec.close()
+    with SessionFile(path) as sf:
+        assert sf.metadata.end_mono_ns is not None
+
+
+def test_record_calls_from_many_threads(tmp_path: Path) -> None:
+    rec = SessionRecorder(tmp_path / "mt.voicecam")
+    t0 = time.monotonic_ns()
+
+    def worker(k: int) -> None:
+        for i in range(200):
+            rec.on_wire("out", f'{{"k":{k},"i":{i}}}', t0 + i)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    rec.close()
+    with SessionFile(tmp_path / "mt.voicecam") as sf:
+        assert sf.table_counts()["wire"] == 800
+
+
+def test_existing_path_is_never_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "x.voicecam"
+    path.write_bytes(b"precious")
+    errors = []
+    rec = SessionRecorder(path, on_error=errors.append)
+    rec.record_mic(b"\0\0", 16000, 0)  # dropped, no exception
+    status = rec.close()
+    assert status.state == "failed" and errors and errors[0] is status.error
+    assert path.read_bytes() == b"precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.voicecam"]
+
+
+def test_binary_wire_messages_round_trip(tmp_path: Path) -> None:
+    rec = SessionRecorder(tmp_path / "b.voicecam")
+    t = time.monotonic_ns()
+    rec.on_wire("in", b'{"setupComplete":{}}', t)
+    rec.on_wire("in", bytes(range(256)), t + 1)
+    rec.on_wire("out", "text \u00e9", t + 2)
+    rec.close()
+    with SessionFile(tmp_path / "b.voicecam") as sf:
+        got = [(w.direction, w.payload) for w in sf.wire_messages()]
+    assert got == [
+        ("in", b'{"setupComplete":{}}'),
+        ("in", bytes(range(256))),
+        ("out", "text \u00e9"),
+    ]
+
+
+def test_umask_does_not_widen_permissions(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        rec = SessionRecorder(tmp_path / "u.voicecam")
+        rec.record_mic(b"\0\0", 16000, time.monotonic_ns())
+        rec.close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "u.voicecam").stat().st_mode) == 0o600

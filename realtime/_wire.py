@@ -127,8 +127,15 @@ def get_list(d: JsonObject, key: str) -> list[object]:
     return value
 
 
-def b64decode(data: str, what: str = "audio") -> bytes:
-    """Strict standard base64 (with padding) to bytes, or ``WireError``."""
+def b64decode(data: str, what: str = "audio", lenient: bool = False) -> bytes:
+    """Strict standard base64 (with padding) to bytes, or ``WireError``.
+
+    ``lenient`` also accepts what protobuf JSON parsers accept: the URL-safe alphabet and
+    missing padding (pydantic, and so the google-genai SDK, writes URL-safe base64).
+    """
+    if lenient:
+        data = data.replace("-", "+").replace("_", "/")
+        data += "=" * (-len(data) % 4)
     try:
         return base64.b64decode(data.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):

@@ -7,7 +7,9 @@
   / ``RealtimeServerEvent`` with ``Field(discriminator="type")`` (GA protocol only; the SDK
   has no types for the beta protocol). The SDK models allow extra fields.
 * Gemini: ``google.genai.types.LiveClientMessage`` / ``LiveServerMessage`` ``model_validate``
-  (camelCase or snake_case; unknown fields are rejected).
+  (camelCase or snake_case; unknown fields are rejected). One SDK gap: the SDK's own client
+  sends ``setup.realtimeInputConfig`` (see ``_live_converters``) but ``LiveClientSetup`` has no
+  such field, so that sub-object is validated separately against ``types.RealtimeInputConfig``.
 
 Each function returns the validated SDK object, or raises ``pydantic.ValidationError``.
 Messages may be given as a dict or as the raw JSON text/bytes.
@@ -71,7 +73,19 @@ def validate_gemini_client(msg: dict[str, Any] | str | bytes) -> Any:
     """Validate one Gemini Live client message (``LiveClientMessage``)."""
     from google.genai import types
 
-    return types.LiveClientMessage.model_validate_json(json.dumps(_as_dict(msg)))
+    msg = _as_dict(msg)
+    setup = msg.get("setup")
+    if isinstance(setup, dict):
+        for key in ("realtimeInputConfig", "realtime_input_config"):
+            if key in setup:
+                types.RealtimeInputConfig.model_validate_json(json.dumps(setup[key]))
+        rest = {
+            k: v
+            for k, v in setup.items()
+            if k not in ("realtimeInputConfig", "realtime_input_config")
+        }
+        msg = {**msg, "setup": rest}
+    return types.LiveClientMessage.model_validate_json(json.dumps(msg))
 
 
 def validate_gemini_server(msg: dict[str, Any] | str | bytes) -> Any:

@@ -667,3 +667,22 @@ def test_fuzz_receive_never_raises(message: str | bytes, beta: bool) -> None:
         if isinstance(event, ProtocolViolation):
             assert not event.reason.startswith("internal error"), (event, message)
             assert len(event.raw_excerpt) <= 200
+
+
+def test_cores_import_nothing_impure() -> None:
+    """Importing the cores pulls in no I/O, clock, randomness or numpy (beyond the baseline)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "bad = ('asyncio', 'websockets', 'socket', 'time', 'random', 'numpy', 'threading')\n"
+        "before = {m for m in bad if m in sys.modules}\n"
+        "import realtime.openai, realtime.gemini\n"
+        "print(sorted({m for m in bad if m in sys.modules} - before))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

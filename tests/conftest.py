@@ -23,7 +23,7 @@ VIDEO = MEDIA / "video"
 @pytest.fixture(scope="session")
 def media_dir() -> Path:
     if not MEDIA.is_dir():
-        pytest.fail(f"shared media not found at {MEDIA}: the repo expects ../shared/media beside it")
+        pytest.fail(f"shared media not found at {MEDIA}: expected ../shared/media beside the repo")
     return MEDIA
 
 

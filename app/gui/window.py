@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -360,7 +361,7 @@ class MainWindow(QMainWindow):
         self.status.recording_toggled.connect(self.assistant.set_recording)
         self.setStatusBar(self.status)
         self.resize(1120, 720)
-        self.setMinimumSize(820, 560)
+        self.setMinimumSize(720, 520)
 
     def _make_actions(self) -> None:
         def act(
@@ -539,10 +540,10 @@ class MainWindow(QMainWindow):
                 Qt.KeyboardModifier.NoModifier,
                 Qt.KeyboardModifier.KeypadModifier,
             ):
-                focus = QApplication.focusWidget()
-                if isinstance(focus, QLineEdit | QTextEdit | QComboBox):
+                target = obj if isinstance(obj, QWidget) else QApplication.focusWidget()
+                if target is None or target.window() is not self:
                     return False
-                if focus is not None and focus.window() is not self:
+                if isinstance(target, QLineEdit | QTextEdit | QPlainTextEdit | QComboBox):
                     return False
                 if key_event.isAutoRepeat():
                     return True
@@ -659,5 +660,8 @@ class MainWindow(QMainWindow):
             self.save_state()
             for w in (self.settings_dialog, self.sessions_window):
                 if w is not None:
+                    shutdown = getattr(w, "shutdown", None)
+                    if shutdown is not None:
+                        shutdown()
                     w.close()
         super().closeEvent(event)

@@ -1,0 +1,252 @@
+"""Recorded sessions: a list (date, duration, backend/model, first question, thumbnail, cost)
+and the replay view; delete with confirmation.
+
+GUI thread only; listing and deleting run on a :class:`app.gui.tasks.TaskRunner` (each file is
+opened to summarise it). Uses the Qt-free ``realtime.recording.listing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.preview import decode_thumbnail
+from app.gui.replay_view import ReplayView, fmt_clock
+from app.gui.tasks import TaskRunner
+from app.gui.transcript_view import format_cost
+
+COLUMNS = ("", "Date", "Duration", "Backend / model", "First question", "Cost")
+THUMB = QSize(80, 45)
+
+
+def _list(folder: str | None) -> list[Any]:
+    from realtime.recording.listing import list_sessions
+
+    return list_sessions(folder)
+
+
+def _delete(path: Path) -> None:
+    from realtime.recording.listing import delete_session
+
+    delete_session(path)
+
+
+def _confirm_delete(parent: QWidget, name: str) -> bool:
+    answer = QMessageBox.question(
+        parent,
+        "Delete session",
+        f"Delete the recorded session “{name}”? This cannot be undone.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class SessionsBrowser(QWidget):
+    """A separate window (child of the main window). ``refresh()`` re-lists in the background."""
+
+    listed = Signal(int)  # number of sessions after a refresh
+    deleted = Signal(str)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        folder: str | None = None,
+        confirm: Callable[[QWidget, str], bool] = _confirm_delete,
+        audio: bool = True,
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("VoiceCam — recorded sessions")
+        self.setAccessibleName("Recorded sessions")
+        self.folder = folder
+        self._confirm = confirm
+        self.tasks = TaskRunner(self)
+        self.summaries: list[Any] = []
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setAccessibleName("Sessions")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setIconSize(THUMB)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB.height() + 10)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _: self.open_selected())
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+        self.status = QLabel("")
+        self.status.setObjectName("muted")
+        self.refresh_btn = QPushButton("Refresh")
+        self.refresh_btn.setAccessibleName("Refresh the list")
+        self.refresh_btn.setShortcut(QKeySequence("F5"))
+        self.refresh_btn.clicked.connect(self.refresh)
+        self.open_btn = QPushButton("Replay")
+        self.open_btn.setAccessibleName("Replay the selected session")
+        self.open_btn.setToolTip("Replay (Enter)")
+        self.open_btn.clicked.connect(self.open_selected)
+        self.delete_btn = QPushButton("Delete")
+        self.delete_btn.setAccessibleName("Delete the selected session")
+        self.delete_btn.setToolTip("Delete (Del)")
+        self.delete_btn.clicked.connect(self.delete_selected)
+        QShortcut(QKeySequence(Qt.Key.Key_Delete), self.table, self.delete_selected)
+        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self.open_selected)
+
+        list_page = QWidget()
+        lp = QVBoxLayout(list_page)
+        lp.setContentsMargins(0, 0, 0, 0)
+        lp.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.refresh_btn)
+        row.addWidget(self.delete_btn)
+        row.addWidget(self.open_btn)
+        lp.addLayout(row)
+
+        self.replay = ReplayView(audio=audio)
+        back = QPushButton("← All sessions")
+        back.setAccessibleName("Back to all sessions")
+        back.setShortcut(QKeySequence("Alt+Left"))
+        back.clicked.connect(self.show_list)
+        replay_page = QWidget()
+        rp = QVBoxLayout(replay_page)
+        rp.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        top.addWidget(back)
+        top.addStretch(1)
+        rp.addLayout(top)
+        rp.addWidget(self.replay, 1)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(list_page)
+        self.stack.addWidget(replay_page)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(12, 12, 12, 12)
+        lay.addWidget(self.stack)
+        self.resize(900, 560)
+        self._update_buttons()
+        self.refresh()
+
+    # ------------------------------------------------------------------ list
+    def refresh(self) -> None:
+        self.status.setText("Reading sessions…")
+        self.refresh_btn.setEnabled(False)
+        folder = self.folder
+        self.tasks.submit(lambda: _list(folder), self._on_listed, self._on_error)
+
+    def _on_listed(self, summaries: list[Any]) -> None:
+        self.summaries = summaries
+        self.refresh_btn.setEnabled(True)
+        self.table.setRowCount(0)
+        for s in summaries:
+            r = self.table.rowCount()
+            self.table.insertRow(r)
+            thumb = QTableWidgetItem()
+            if s.thumbnail_jpeg:
+                img = decode_thumbnail(s.thumbnail_jpeg, THUMB)
+                if not img.isNull():
+                    thumb.setIcon(QIcon(QPixmap.fromImage(img)))
+            date = s.started_at.astimezone().strftime("%Y-%m-%d %H:%M") if s.started_at else "?"
+            if s.error:
+                cells = (date, "—", "unreadable", s.error, "—")
+            else:
+                model = " / ".join(x for x in (s.backend, s.model) if x)
+                question = s.first_question or "(no question)"
+                if s.unfinished:
+                    question += "  (did not end cleanly)"
+                cells = (
+                    date,
+                    fmt_clock(s.duration_ms),
+                    model,
+                    question,
+                    format_cost(s.cost_usd, s.backend in ("local", "offline")),
+                )
+            self.table.setItem(r, 0, thumb)
+            for c, text in enumerate(cells, start=1):
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(s.path) if c == 1 else text)
+                self.table.setItem(r, c, item)
+        n = len(summaries)
+        self.status.setText(
+            f"{n} session{'s' if n != 1 else ''}" if n else "No recorded sessions yet."
+        )
+        if n:
+            self.table.selectRow(0)
+        self._update_buttons()
+        self.listed.emit(n)
+
+    def _on_error(self, msg: str) -> None:
+        self.refresh_btn.setEnabled(True)
+        self.status.setText(f"Could not read the sessions folder: {msg}")
+
+    def selected(self) -> Any | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        r = rows[0].row()
+        return self.summaries[r] if 0 <= r < len(self.summaries) else None
+
+    def _update_buttons(self) -> None:
+        s = self.selected()
+        self.delete_btn.setEnabled(s is not None)
+        self.open_btn.setEnabled(s is not None and not getattr(s, "error", None))
+
+    # ------------------------------------------------------------------ actions
+    def open_selected(self) -> None:
+        s = self.selected()
+        if s is None or s.error:
+            return
+        self.replay.open(s.path)
+        self.stack.setCurrentIndex(1)
+
+    def show_list(self) -> None:
+        self.replay.stop()
+        self.stack.setCurrentIndex(0)
+
+    def delete_selected(self) -> None:
+        s = self.selected()
+        if s is None or not self._confirm(self, s.path.name):
+            return
+        path = s.path
+        self.status.setText(f"Deleting {path.name}…")
+        self.tasks.submit(
+            lambda: _delete(path), lambda _: self._on_deleted(path), self._on_delete_error
+        )
+
+    def _on_deleted(self, path: Path) -> None:
+        self.deleted.emit(str(path))
+        self.refresh()
+
+    def _on_delete_error(self, msg: str) -> None:
+        self.status.setText(msg)
+
+    def shutdown(self) -> None:
+        self.replay.shutdown()
+        self.tasks.shutdown(cancel_pending=False)
+
+    def closeEvent(self, event: Any) -> None:
+        self.replay.stop()
+        super().closeEvent(event)

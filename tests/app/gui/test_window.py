@@ -1,0 +1,317 @@
+"""Every control drives the right assistant call; states render; listener threads are safe."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QSlider,
+)
+
+from app.gui.model import Latency, Loading, Meters, Mode, State, Turn, Usage
+from app.gui.window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+
+def connected(window: MainWindow, fake, state: State = State.LISTENING) -> None:
+    fake.emit_state(state)
+    assert window.is_connected()
+
+
+def test_connect_uses_selected_backend_model_voice(window, fake, qtbot) -> None:
+    i = window.backend_box.findData("openai")
+    window.backend_box.setCurrentIndex(i)
+    window.model_box.setCurrentIndex(window.model_box.findText("gpt-realtime-mini"))
+    window.voice_box.setCurrentIndex(window.voice_box.findText("cedar"))
+    qtbot.mouseClick(window.connect_btn, Qt.MouseButton.LeftButton)
+    assert fake.calls[-1] == ("connect", ("openai", "gpt-realtime-mini", "cedar"))
+    fake.emit_state(State.CONNECTING)
+    assert window.connect_btn.text() == "Disconnect"
+    assert not window.backend_box.isEnabled()
+    qtbot.mouseClick(window.connect_btn, Qt.MouseButton.LeftButton)
+    assert fake.calls[-1] == ("disconnect", ())
+
+
+def test_talk_button_hands_free_starts_and_stops(window, fake, qtbot) -> None:
+    qtbot.mouseClick(window.talk_btn, Qt.MouseButton.LeftButton)
+    assert fake.names()[-1] == "connect"
+    fake.emit_state(State.CONNECTING)
+    assert fake.names().count("disconnect") == 0
+    connected(window, fake)
+    qtbot.mouseClick(window.talk_btn, Qt.MouseButton.LeftButton)
+    assert fake.names()[-1] == "disconnect"
+
+
+def test_push_to_talk_button_hold(window, fake, qtbot) -> None:
+    connected(window, fake)
+    qtbot.mouseClick(window.mode_buttons[Mode.PUSH_TO_TALK], Qt.MouseButton.LeftButton)
+    assert fake.calls[-1] == ("set_mode", (Mode.PUSH_TO_TALK,))
+    qtbot.mousePress(window.talk_btn, Qt.MouseButton.LeftButton)
+    assert fake.names()[-1] == "talk_start"
+    assert "release" in window.state_label.text()
+    qtbot.mouseRelease(window.talk_btn, Qt.MouseButton.LeftButton)
+    assert fake.names()[-1] == "talk_end"
+
+
+def test_push_to_talk_space_hold_ignores_autorepeat(window, fake, qtbot) -> None:
+    connected(window, fake)
+    window.set_mode(Mode.PUSH_TO_TALK)
+    window.talk_btn.setFocus()
+    qtbot.keyPress(window.talk_btn, Qt.Key.Key_Space)
+    for _ in range(3):  # auto-repeat while held
+        QApplication.sendEvent(
+            window.talk_btn,
+            QKeyEvent(
+                QEvent.Type.KeyPress, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ", True
+            ),
+        )
+    assert fake.names().count("talk_start") == 1
+    qtbot.keyRelease(window.talk_btn, Qt.Key.Key_Space)
+    assert fake.names()[-1] == "talk_end"
+    assert fake.names().count("talk_end") == 1
+
+
+def test_space_types_in_text_box(window, fake, qtbot) -> None:
+    connected(window, fake)
+    window.set_mode(Mode.PUSH_TO_TALK)
+    window.text_box.setFocus()
+    qtbot.keyClicks(window.text_box, "a b")
+    assert window.text_box.text() == "a b"
+    assert "talk_start" not in fake.names()
+
+
+def test_toggle_mode_click_twice(window, fake, qtbot) -> None:
+    connected(window, fake)
+    qtbot.mouseClick(window.mode_buttons[Mode.TOGGLE], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.talk_btn, Qt.MouseButton.LeftButton)
+    assert fake.names()[-1] == "talk_start"
+    qtbot.mouseClick(window.talk_btn, Qt.MouseButton.LeftButton)
+    assert fake.names()[-1] == "talk_end"
+
+
+def test_mute_mode_and_unmute(window, fake, qtbot) -> None:
+    connected(window, fake)
+    window.set_mode(Mode.TOGGLE)
+    qtbot.mouseClick(window.mode_buttons[Mode.MUTE], Qt.MouseButton.LeftButton)
+    assert fake.calls[-1] == ("set_mode", (Mode.MUTE,))
+    assert window.state_label.text() == "Muted"
+    qtbot.mouseClick(window.talk_btn, Qt.MouseButton.LeftButton)  # click unmutes
+    assert fake.calls[-1] == ("set_mode", (Mode.TOGGLE,))
+
+
+def test_camera_screen_look_text_recording(window, fake, qtbot) -> None:
+    connected(window, fake)
+    qtbot.mouseClick(window.camera_btn, Qt.MouseButton.LeftButton)
+    assert fake.calls[-1] == ("set_camera", (True,))
+    qtbot.mouseClick(window.camera_btn, Qt.MouseButton.LeftButton)
+    assert fake.calls[-1] == ("set_camera", (False,))
+    qtbot.mouseClick(window.screen_btn, Qt.MouseButton.LeftButton)
+    assert fake.calls[-1] == ("set_screen", (True,))
+    qtbot.mouseClick(window.look_btn, Qt.MouseButton.LeftButton)
+    assert fake.calls[-1] == ("look_at_this", ())
+    qtbot.keyClicks(window.text_box, "what is on my desk?")
+    qtbot.keyClick(window.text_box, Qt.Key.Key_Return)
+    assert fake.calls[-1] == ("send_text", ("what is on my desk?",))
+    assert window.text_box.text() == ""
+    qtbot.keyClick(window.text_box, Qt.Key.Key_Return)  # empty: nothing sent
+    assert fake.calls[-1] == ("send_text", ("what is on my desk?",))
+    qtbot.mouseClick(window.status.rec_button, Qt.MouseButton.LeftButton)
+    assert fake.calls[-1] == ("set_recording", (False,))
+    assert "Not recording" in window.status.rec_dot.text()
+
+
+SHORTCUTS = [
+    ("Ctrl+K", ("connect", None)),
+    ("Ctrl+E", ("set_camera", (True,))),
+    ("Ctrl+Shift+S", ("set_screen", (True,))),
+    ("Ctrl+L", ("look_at_this", ())),
+    ("Ctrl+M", ("set_mode", (Mode.MUTE,))),
+    ("Ctrl+2", ("set_mode", (Mode.PUSH_TO_TALK,))),
+    ("Ctrl+3", ("set_mode", (Mode.TOGGLE,))),
+    ("Ctrl+R", ("set_recording", (False,))),
+]
+
+
+@pytest.mark.parametrize(("keys", "expected"), SHORTCUTS)
+def test_shortcuts(window, fake, keys, expected) -> None:
+    action = next(a for a in window.actions_by_name.values() if a.shortcut().toString() == keys)
+    action.trigger()
+    name, args = expected
+    assert fake.calls[-1][0] == name
+    if args is not None:
+        assert fake.calls[-1][1] == args
+
+
+def test_every_main_action_has_a_shortcut(window) -> None:
+    for name in ("connect", "camera", "screen", "look", "text", "mute", "settings", "sessions"):
+        assert not window.actions_by_name[name].shortcut().isEmpty(), name
+
+
+def test_states_render(window, fake) -> None:
+    expected = {
+        State.IDLE: "Not connected",
+        State.CONNECTING: "Connecting…",
+        State.LISTENING: "Ready — say something",
+        State.USER_SPEAKING: "Listening to you…",
+        State.THINKING: "Thinking…",
+        State.SPEAKING: "Speaking",
+        State.RECONNECTING: "Reconnecting…",
+    }
+    for state, text in expected.items():
+        fake.emit_state(state)
+        assert window.state_label.text() == text
+        assert window.talk_btn._state == state
+    fake.emit_state(State.ERROR, "OPENAI_API_KEY is not set: add it in Settings → API keys.")
+    assert window.state_label.text() == "Something went wrong"
+    assert "Settings → API keys" in window.hint_label.text()
+    assert window.connect_btn.text() == "Connect"  # can retry
+
+
+def test_loading_progress_then_ready(window, fake) -> None:
+    fake.emit_state(State.LOADING)
+    fake.emit_loading(Loading(0.4, "Loading speech recognition (Whisper tiny.en)"))
+    assert window.progress.isVisibleTo(window)
+    assert window.progress.value() == 400
+    assert "40%" in window.state_label.text()
+    assert "Whisper" in window.hint_label.text()
+    fake.emit_loading(Loading(1.0, "", done=True))
+    fake.emit_state(State.LISTENING)
+    assert not window.progress.isVisibleTo(window)
+    assert window.state_label.text() == "Ready — say something"
+
+
+def test_transcript_partials_interrupted_and_detail(window, fake) -> None:
+    fake.emit_turn(Turn("t1", "user", "What is on", partial=True))
+    fake.emit_turn(Turn("t1", "user", "What is on my desk?"))
+    fake.emit_turn(Turn("t2", "assistant", "A red mug", partial=True))
+    lat = Latency(commit_ms=90, first_byte_ms=420, first_audible_ms=610)
+    fake.emit_turn(
+        Turn(
+            "t2",
+            "assistant",
+            "A red mug and",
+            interrupted=True,
+            unheard="a QR code.",
+            latency=lat,
+            input_tokens=100,
+            output_tokens=20,
+            cost_usd=0.0021,
+        )
+    )
+    turns = window.transcript.turns()
+    assert [t.turn_id for t in turns] == ["t1", "t2"]
+    bubble = window.transcript.bubble("t2")
+    assert "line-through" in bubble.body.text() and "a QR code." in bubble.body.text()
+    assert "interrupted" in bubble.detail.text() and "610 ms" in bubble.detail.text()
+    assert "$0.0021" in bubble.detail.text()
+    assert "first audible sound: 610 ms" in bubble.toolTip()
+    assert window.status.latency.text() == "Last reply: 610 ms"
+    fake.emit_usage(Usage(100, 20, 0.0021))
+    assert window.status.cost.text() == "Cost: $0.0021"
+    fake.emit_usage(Usage(100, 20, 0.0, free=True))
+    assert "free" in window.status.cost.text()
+    fake.emit_time_left(125)
+    assert window.status.time_left.text() == "2:05 left"
+
+
+def test_listener_calls_from_engine_thread_are_queued(window, fake, qtbot) -> None:
+    gui_thread = threading.get_ident()
+    seen: list[int] = []
+    window.bridge.turn_updated.connect(lambda _t: seen.append(threading.get_ident()))
+
+    def engine() -> None:
+        fake.emit_state(State.SPEAKING)
+        for i in range(50):
+            fake.emit_turn(Turn("a", "assistant", "x" * i, partial=True))
+
+    t = threading.Thread(target=engine)
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: len(seen) == 50)
+    assert set(seen) == {gui_thread}
+    assert window.state_label.text() == "Speaking"
+    assert window.transcript.turns()[-1].text == "x" * 49
+
+
+def test_sent_frames_and_preview(window, fake, qtbot) -> None:
+    img = np.zeros((480, 640, 3), np.uint8)
+    img[:, :, 2] = 200
+    _ok, jpg = cv2.imencode(".jpg", img)
+    fake.emit_frame_sent(jpg.tobytes())
+    fake.emit_frame_sent(b"not a jpeg")
+    assert window.thumbs.count() == 1
+    fake.set_preview(img, 1)
+    window.camera_btn.setChecked(True)
+    qtbot.waitUntil(lambda: window.preview.frames_shown == 1)
+    polls = fake.preview_polls
+    qtbot.waitUntil(lambda: fake.preview_polls > polls + 2)
+    assert window.preview.frames_shown == 1  # same seq: not redrawn
+    window.camera_btn.setChecked(False)
+    assert not window.preview.has_image()
+
+
+def test_meters_and_echo_hint(window, fake, qtbot) -> None:
+    fake.current_meters = Meters(mic_dbfs=-30, speaker_dbfs=-10, erle_db=35)
+    qtbot.waitUntil(lambda: window.meters.echo.text() == "Speakers OK")
+    assert 0.4 < window.meters.mic.fraction() < 0.6
+    fake.current_meters = Meters(mic_dbfs=-30, speaker_dbfs=-10, erle_db=4)
+    qtbot.waitUntil(lambda: window.meters.echo.text() == "Use headphones")
+    fake.current_meters = Meters(mic_dbfs=-90, speaker_dbfs=-90, erle_db=None)
+    qtbot.waitUntil(lambda: window.meters.mic.fraction() == 0)
+    assert window.meters.echo.text() == "Use headphones"  # kept until judged again
+
+
+def test_recording_error_shown(window, fake) -> None:
+    fake.emit_recording(False, "The disk is full: recording stopped.")
+    assert "Not recording" in window.status.rec_dot.text()
+    assert "disk is full" in window.status.rec_dot.toolTip()
+
+
+def test_title_never_contains_a_key(window, fake, monkeypatch) -> None:
+    canary = "sk-canary-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", canary)
+    window.backend_box.setCurrentIndex(window.backend_box.findData("openai"))
+    window.toggle_connection()
+    fake.emit_state(State.ERROR, "The key was rejected: check OPENAI_API_KEY.")
+    assert canary not in window.windowTitle()
+    texts = [w.text() for w in window.findChildren(QLabel)]
+    assert not any(canary in t for t in texts)
+
+
+def test_controls_have_accessible_names(window) -> None:
+    missing = []
+    for cls in (QAbstractButton, QComboBox, QLineEdit, QSlider):
+        for w in window.findChildren(cls):
+            if w.isVisibleTo(window) and not (w.accessibleName() or getattr(w, "text", str)()):
+                missing.append(f"{type(w).__name__} {w.objectName()}")
+    assert not missing
+
+
+def test_window_state_persists(qtbot, fake, qsettings, memory_keyring) -> None:
+    from app.gui.main import build_window
+
+    w = build_window(fake, qsettings)
+    qtbot.addWidget(w)
+    w.backend_box.setCurrentIndex(w.backend_box.findData("gemini"))
+    w.voice_box.setCurrentIndex(w.voice_box.findText("Kore"))
+    w.set_mode(Mode.TOGGLE)
+    w.resize(760, 540)
+    w.close()
+    w2 = build_window(fake, qsettings)
+    qtbot.addWidget(w2)
+    assert w2.selection() == ("gemini", "gemini-2.5-flash-native-audio", "Kore")
+    assert w2.mode_buttons[Mode.TOGGLE].isChecked()
+    assert fake.calls[-2] == ("set_mode", (Mode.TOGGLE,))
+    assert (w2.width(), w2.height()) == (760, 540)
+    w2.close()

@@ -365,8 +365,8 @@ class ReplayView(QWidget):
         for i, t in enumerate(data.turns):
             if t.start_ms <= pos:
                 current = i
-        if current >= 0 and self.turn_list.currentRow() != current:
-            self.turn_list.setCurrentRow(current)
+        if self.turn_list.currentRow() != current:
+            self.turn_list.setCurrentRow(current)  # -1 (none) before the first turn
 
     def current_turn(self) -> int:
         return self.turn_list.currentRow()

@@ -1,0 +1,125 @@
+"""Settings dialog: keys go to the keyring (in-memory test backend) and are never shown in
+full again; everything else persists in QSettings and reaches the assistant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit
+
+from app.gui.settings_dialog import KEYRING_SERVICE, SettingsDialog, load_settings, mask_key
+
+pytestmark = pytest.mark.gui
+
+KEY = "sk-proj-CANARY0123456789abcdefWXYZ"
+
+
+def open_dialog(window, qtbot) -> SettingsDialog:
+    window.actions_by_name["settings"].trigger()
+    dlg = window.settings_dialog
+    assert isinstance(dlg, SettingsDialog)
+    qtbot.waitUntil(lambda: dlg.keys_loaded and dlg.devices_loaded)
+    return dlg
+
+
+def all_texts(dlg: SettingsDialog) -> list[str]:
+    texts = [w.text() for w in dlg.findChildren(QLineEdit)]
+    texts += [w.text() for w in dlg.findChildren(QLabel)]
+    texts += [w.toPlainText() for w in dlg.findChildren(QPlainTextEdit)]
+    texts.append(dlg.windowTitle())
+    return texts
+
+
+def test_mask_key() -> None:
+    assert mask_key(KEY) == "sk-…WXYZ"
+    assert KEY not in mask_key(KEY)
+    assert mask_key("short") == "••••••"
+
+
+def test_settings_persist_and_reach_assistant(window, fake, qtbot, memory_keyring, qsettings):
+    dlg = open_dialog(window, qtbot)
+    assert [dlg.input_box.itemText(i) for i in range(dlg.input_box.count())] == [
+        "System default",
+        "USB Mic",
+        "Built-in Mic",
+    ]
+    dlg.key_rows["OPENAI_API_KEY"].edit.setText(KEY)
+    dlg.input_box.setCurrentIndex(dlg.input_box.findData("USB Mic"))
+    dlg.output_box.setCurrentIndex(dlg.output_box.findData("Speakers"))
+    dlg.vad_slider.setValue(80)
+    dlg.aec_check.setChecked(False)
+    dlg.policy_box.setCurrentIndex(dlg.policy_box.findData("interval"))
+    dlg.interval_spin.setValue(3.5)
+    dlg.budget_spin.setValue(12)
+    dlg.instructions_edit.setPlainText("Answer in one sentence.")
+    dlg.voice_box.setCurrentIndex(dlg.voice_box.findData("joe"))
+    dlg.folder_edit.setText("/tmp/voicecam-sessions")
+    dlg.record_check.setChecked(False)
+    with qtbot.waitSignal(dlg.keys_saved):
+        dlg.buttons.accepted.emit()
+
+    assert memory_keyring.store[(KEYRING_SERVICE, "OPENAI_API_KEY")] == KEY
+    name, (applied,) = fake.calls[-1]
+    assert name == "apply_settings"
+    assert applied["input_device"] == "USB Mic" and applied["output_device"] == "Speakers"
+    assert applied["aec"] is False and applied["frames_per_minute"] == 12
+    assert applied["frame_policy"] == "interval" and applied["frame_interval_s"] == 3.5
+    assert applied["instructions"] == "Answer in one sentence." and applied["voice"] == "joe"
+    assert applied["vad_threshold"] < 0.5  # more sensitive → lower threshold
+    assert KEY not in repr(applied)
+    assert "Not recording" in window.status.rec_dot.text()
+    ini_text = Path(qsettings.fileName()).read_text()
+    assert KEY not in ini_text
+
+    stored = load_settings(qsettings)
+    assert stored["input_device"] == "USB Mic" and stored["vad_sensitivity"] == 0.8
+    assert stored["record"] is False and stored["recordings_dir"] == "/tmp/voicecam-sessions"
+
+    # reopen: the key is shown masked only; the form shows the saved values
+    dlg2 = open_dialog(window, qtbot)
+    assert dlg2 is not dlg
+    assert dlg2.input_box.currentData() == "USB Mic"
+    assert dlg2.vad_slider.value() == 80
+    assert not dlg2.aec_check.isChecked()
+    assert dlg2.instructions_edit.toPlainText() == "Answer in one sentence."
+    row = dlg2.key_rows["OPENAI_API_KEY"]
+    assert "sk-…WXYZ" in row.status.text()
+    assert row.edit.text() == ""
+    assert not any(KEY in t for t in all_texts(dlg2))
+
+    # remove the key
+    row.remove.click()
+    with qtbot.waitSignal(dlg2.keys_saved):
+        dlg2.accept()
+    assert (KEYRING_SERVICE, "OPENAI_API_KEY") not in memory_keyring.store
+
+
+def test_environment_key_shown_masked(window, qtbot, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", "AIzaSyCANARY0123456789abcd")
+    dlg = open_dialog(window, qtbot)
+    text = dlg.key_rows["GEMINI_API_KEY"].status.text()
+    assert "environment" in text and "abcd" in text
+    assert "AIzaSyCANARY0123456789abcd" not in text
+    dlg.reject()
+
+
+def test_cancel_changes_nothing(window, fake, qtbot, memory_keyring, qsettings):
+    dlg = open_dialog(window, qtbot)
+    dlg.key_rows["OPENAI_API_KEY"].edit.setText(KEY)
+    dlg.budget_spin.setValue(3)
+    dlg.reject()
+    assert memory_keyring.store == {}
+    assert load_settings(qsettings)["frames_per_minute"] == 20
+    assert "apply_settings" not in fake.names()[1:]  # only the start-up one
+
+
+def test_keyring_failure_is_reported(window, qtbot, qsettings):
+    def broken() -> dict:
+        raise RuntimeError("no Secret Service on this machine")
+
+    dlg = SettingsDialog(qsettings, window, keyring_read=broken, device_lister=lambda: ([], []))
+    qtbot.waitUntil(lambda: dlg.keys_loaded and dlg.devices_loaded)
+    assert "keyring is not available" in dlg.message.text()
+    dlg.shutdown()
+    dlg.deleteLater()

@@ -48,6 +48,14 @@ _Item = tuple[str, tuple[Any, ...], int]
 _CLOSE: _Item = ("__close__", (), 0)
 
 
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_bytes(v: object) -> bool:
+    return isinstance(v, bytes | bytearray | memoryview)
+
+
 def default_sessions_dir() -> Path:
     """``<platformdirs user data dir>/voicecam/sessions`` (not created here)."""
     import platformdirs
@@ -116,6 +124,9 @@ class SessionRecorder:
         self._dropped = 0
         self._bytes_written = 0
         self._turns = TurnTracker(self)
+        self._played = False
+        self._reply_source_noted = False
+        self._bad_calls: set[str] = set()
         self.start_mono_ns = clock()
         start_wall = dt.datetime.now(dt.UTC)
         if path is not None:
@@ -207,47 +218,120 @@ class SessionRecorder:
 
     def record_mic(self, pcm16: bytes, rate_hz: int, t_ns: int, raw: bool = False) -> None:
         """Microphone audio (PCM16 mono), ``t_ns`` = capture time of its first sample.
-        ``raw=True`` is the unprocessed mic (only if the user opted in)."""
-        if pcm16:
-            self._put("mic", (t_ns, int(rate_hz), int(raw), bytes(pcm16)), len(pcm16))
+        ``raw=True`` is the unprocessed mic (only if the user opted in).
+
+        Also accepts the timestamp-first order ``record_mic(t_ns, pcm16, rate_hz)``."""
+        a: tuple[Any, ...] = (pcm16, rate_hz, t_ns)
+        if _is_int(a[0]) and _is_bytes(a[1]):
+            a = (a[1], a[2], a[0])
+        pcm, rate, t = a
+        if not (_is_bytes(pcm) and _is_int(rate) and _is_int(t)):
+            self._bad_call("record_mic")
+        elif pcm:
+            self._put("mic", (t, rate, int(bool(raw)), bytes(pcm)), len(pcm))
 
     def record_playback(
         self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
     ) -> None:
         """Reply audio as actually played: ``position_ms`` into item ``item_id``, first sample
         audible at ``t_ns``."""
+        if not (_is_bytes(pcm16) and _is_int(rate_hz) and _is_int(t_ns)):
+            self._bad_call("record_playback")
+            return
+        self._played = True
         if pcm16:
             self._turns.on_playback(item_id, t_ns)
-            row = (t_ns, str(item_id), int(rate_hz), int(position_ms), bytes(pcm16))
+            row = (t_ns, str(item_id), rate_hz, int(position_ms), bytes(pcm16))
+            self._put("playback", row, len(pcm16))
+
+    def record_reply(
+        self, t_ns: int, item_id: str, rate_hz: int, position_ms: int, pcm16: bytes
+    ) -> None:
+        """Reply audio as *received* (when the app cannot report what was played). Stored in
+        the playback track only while ``record_playback`` has never been called; the track
+        then lays the audio back to back from its arrival, which matches playback except
+        for the jitter-buffer delay and audio cut off by barge-in."""
+        if self._played or not (_is_bytes(pcm16) and _is_int(rate_hz) and _is_int(t_ns)):
+            return
+        if not self._reply_source_noted:
+            self._reply_source_noted = True
+            self.set_metadata(playback_source="received")
+        if pcm16:
+            self._turns.on_playback(item_id, t_ns)
+            row = (t_ns, str(item_id), rate_hz, int(position_ms), bytes(pcm16))
             self._put("playback", row, len(pcm16))
 
     def record_frame(self, jpeg: bytes, t_ns: int, sent: bool, reason: str = "") -> None:
-        """A camera/screen frame: ``sent=True`` went to the model; ``False`` is a preview."""
-        if jpeg:
-            self._put("frames", (t_ns, int(sent), str(reason), bytes(jpeg)), len(jpeg))
+        """A camera/screen frame: ``sent=True`` went to the model; ``False`` is a preview.
+        Also accepts ``record_frame(t_ns, jpeg, sent, reason)``."""
+        a: tuple[Any, ...] = (jpeg, t_ns)
+        if _is_int(a[0]) and _is_bytes(a[1]):
+            a = (a[1], a[0])
+        data, t = a
+        if not (_is_bytes(data) and _is_int(t)):
+            self._bad_call("record_frame")
+        elif data:
+            self._put("frames", (t, int(bool(sent)), str(reason), bytes(data)), len(data))
 
     def record_turn(
         self,
         role: Literal["user", "assistant"],
         text: str,
         t_ns: int,
-        *,
         item_id: str = "",
+        *,
         t_start_ns: int | None = None,
         t_end_ns: int | None = None,
         source: str = "voice",
         status: str = "completed",
     ) -> None:
-        """One transcript turn."""
-        row = (t_ns, role, str(item_id), str(text), t_start_ns, t_end_ns, source, status)
-        self._put("turns", row, len(text))
+        """One transcript turn. Also accepts ``record_turn(t_ns, role, item_id, text)``."""
+        a: tuple[Any, ...] = (role, text, t_ns, item_id)
+        if _is_int(a[0]):
+            a = (a[1], a[3], a[0], a[2])
+        r, txt, t, item = a
+        if r not in ("user", "assistant") or not isinstance(txt, str) or not _is_int(t):
+            self._bad_call("record_turn")
+            return
+        row = (t, r, str(item), txt, t_start_ns, t_end_ns, source, status)
+        self._put("turns", row, len(txt))
 
     def record_user_text(self, text: str, t_ns: int) -> None:
         """A typed user message (also starts the latency clock for the reply)."""
         self._turns.on_user_text(text, t_ns)
 
-    def record_latency(self, item_id: str, metric: str, value_ms: float, t_ns: int) -> None:
-        self._put("latency", (t_ns, str(item_id), str(metric), float(value_ms)), 32)
+    def record_latency(
+        self, item_id: str, metric: str = "", value_ms: float = 0.0, t_ns: int = 0
+    ) -> None:
+        """One latency figure (ms) of the reply ``item_id``.
+
+        Also accepts one object shaped like ``app.latency.TurnLatency`` (``item_id``,
+        ``to_commit_ms()``, ``to_first_byte_ms()``, ``to_audible_ms()``, ``total_ms()``)."""
+        if isinstance(item_id, str):
+            if _is_int(t_ns) and isinstance(value_ms, int | float):
+                self._put("latency", (t_ns, item_id, str(metric), float(value_ms)), 32)
+            return
+        obj: Any = item_id
+        t = self._clock()
+        for attr in ("first_audible_ns", "first_byte_ns", "commit_ns", "speech_end_ns"):
+            v = getattr(obj, attr, None)
+            if _is_int(v):
+                t = v
+                break
+        item = str(getattr(obj, "item_id", ""))
+        for method, name in (
+            ("to_commit_ms", "speech_end_to_commit_ms"),
+            ("to_first_byte_ms", "first_audio_ms"),
+            ("to_audible_ms", "first_played_ms"),
+            ("total_ms", "total_ms"),
+        ):
+            fn = getattr(obj, method, None)
+            try:
+                v = fn() if callable(fn) else None
+            except Exception:
+                v = None
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                self._put("latency", (t, item, name, float(v)), 32)
 
     def record_usage(
         self, usage: Usage, t_ns: int, *, response_id: str = "", cost_usd: float | None = None
@@ -262,8 +346,16 @@ class SessionRecorder:
         self._put("usage", (t_ns, str(response_id), *counts, cost_usd), 64)
 
     def record_mark(self, kind: str, detail: str, t_ns: int) -> None:
-        """Something that happened to the session (reconnect, error, device lost...)."""
-        self._put("marks", (t_ns, str(kind), str(detail)), len(detail))
+        """Something that happened to the session (reconnect, error, device lost...).
+        Also accepts ``record_mark(t_ns, kind, detail)``."""
+        a: tuple[Any, ...] = (kind, detail, t_ns)
+        if _is_int(a[0]):
+            a = (a[1], a[2], a[0])
+        k, d, t = a
+        if not _is_int(t):
+            self._bad_call("record_mark")
+            return
+        self._put("marks", (t, str(k), str(d)), len(str(d)))
 
     def on_event(self, event: Event, t_ns: int) -> None:
         """Feed every core event (engine thread): derives turns, latency and usage rows."""
@@ -291,6 +383,15 @@ class SessionRecorder:
         self.close()
 
     # ------------------------------------------------------------------ internals
+
+    def _bad_call(self, method: str) -> None:
+        """A call with arguments of the wrong types: dropped and counted, never raised."""
+        with self._lock:
+            self._dropped += 1
+            first = method not in self._bad_calls
+            self._bad_calls.add(method)
+        if first:
+            self.record_mark("recorder_bad_call", method, self._clock())
 
     def _put(self, table: str, row: tuple[Any, ...], size: int, *, force: bool = False) -> None:
         with self._lock:

@@ -210,3 +210,39 @@ def test_umask_does_not_widen_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "u.voicecam").stat().st_mode) == 0o600
+
+
+def test_timestamp_first_call_style_of_the_app(tmp_path: Path) -> None:
+    """app.conversation calls record_*(t_ns, ...) and record_latency(TurnLatency): accepted."""
+    from dataclasses import dataclass
+
+    @dataclass
+    class Lat:
+        item_id: str = "a1"
+        first_byte_ns: int = 0
+
+        def to_first_byte_ms(self) -> float:
+            return 321.0
+
+        def to_audible_ms(self) -> float | None:
+            return None
+
+    rec = SessionRecorder(tmp_path / "app.voicecam")
+    t = time.monotonic_ns()
+    rec.record_mic(t, b"\1\0" * 160, 16000)
+    rec.record_frame(t, b"\xff\xd8x", True, "speech_start")
+    rec.record_turn(t, "user", "u1", "hello")
+    rec.record_mark(t, "barge_in", "vad a1 200")
+    rec.record_reply(t + 1000, "a1", 24000, 0, b"\2\0" * 240)
+    rec.record_latency(Lat(first_byte_ns=t + 2000))
+    rec.record_mic("nonsense", 3, None)  # type: ignore[arg-type]  # dropped, no exception
+    status = rec.close()
+    assert status.state == "closed"
+    with SessionFile(tmp_path / "app.voicecam") as sf:
+        assert [c.rate_hz for c in sf.mic_chunks()] == [16000]
+        assert [f.reason for f in sf.frames()] == ["speech_start"]
+        assert [(x.role, x.item_id, x.text) for x in sf.turns()] == [("user", "u1", "hello")]
+        assert [m.kind for m in sf.marks()] == ["barge_in", "recorder_bad_call"]
+        assert [c.item_id for c in sf.playback_chunks()] == ["a1"]
+        assert sf.metadata.values["playback_source"] == "received"
+        assert [(x.metric, x.value_ms) for x in sf.latencies()] == [("first_audio_ms", 321.0)]

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from realtime import openai
+from realtime import gemini, openai
 from realtime.events import (
     AppendAudio,
     AudioDelta,
@@ -30,12 +30,15 @@ from realtime.events import (
     CancelResponse,
     Closed,
     CommitInput,
+    GoAway,
     InputCommitted,
     InputTranscript,
+    Interrupted,
     ItemTruncated,
     ProtocolViolation,
     ResponseDone,
     ResponseStarted,
+    ResumptionHandle,
     SendText,
     ServerError,
     SessionConfig,
@@ -45,6 +48,7 @@ from realtime.events import (
     TranscriptDelta,
     TranscriptDone,
     Truncate,
+    TurnComplete,
     TurnDetection,
 )
 from realtime.session import (
@@ -58,6 +62,7 @@ from realtime.session import (
     resolve_api_key,
 )
 from tests.fakes.collect import EventCollector, run
+from tests.fakes.fake_gemini import FakeGemini
 from tests.fakes.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.timeout(60)
@@ -464,3 +469,84 @@ def test_tls_is_always_verified(self_signed: tuple[Path, Path]) -> None:
     run(main())
     params = set(inspect.signature(RealtimeSession).parameters)
     assert not params & {"ssl", "verify", "insecure", "verify_ssl", "ssl_context"}
+
+
+# --------------------------------------------------------------------------- Gemini
+
+
+@asynccontextmanager
+async def gemini_session(
+    fake_kw: dict[str, Any] | None = None, config: SessionConfig | None = None
+) -> AsyncIterator[tuple[FakeGemini, RealtimeSession, EventCollector, Recorder]]:
+    async with FakeGemini(api_key=KEY, **(fake_kw or {})) as fake:
+        rec = Recorder()
+        session = RealtimeSession(
+            gemini.GeminiCore(), gemini.endpoint(KEY, base_url=fake.base_url), recorder=rec
+        )
+        await session.connect(config or SessionConfig())
+        col = EventCollector(session)
+        try:
+            yield fake, session, col, rec
+        finally:
+            await session.close()
+        assert fake.client_errors == []
+        assert fake.fake_errors == []
+
+
+def test_gemini_whole_turn_over_binary_frames() -> None:
+    async def main() -> None:
+        async with gemini_session() as (fake, session, col, rec):
+            await col.next(SessionReady)
+            setup = fake.current.state["setup"]
+            assert setup["model"].startswith("models/")
+            assert "key=" not in fake.current.path
+            await session.send(AppendAudio(b"\x01\x00" * 3200, 16_000))
+            await fake.wait_for("realtimeInput.audio")
+            await fake.user_turn("What is on my desk?")
+            await col.next(TurnComplete)
+            handle = await col.next(ResumptionHandle)
+            assert handle.resumable and handle.handle in fake.handles
+            user = [e for e in col.of(InputTranscript) if e.final]
+            assert [e.text for e in user] == ["What is on my desk?"]
+            assert "".join(e.text for e in col.of(TranscriptDelta)) == fake.reply_text
+            audio = b"".join(e.pcm for e in col.of(AudioDelta))
+            assert len(audio) == 24_000 * 2 * 600 // 1000
+            done = [e for e in col.of(ResponseDone) if e.usage is not None]
+            assert done and done[0].usage is not None and done[0].usage.total_tokens > 0
+            # The server's frames are binary and reach the recorder (and the core) as bytes.
+            assert rec.of("in") and all(isinstance(m, bytes) for m in rec.of("in"))
+            assert all(isinstance(m, str) for m in rec.of("out"))
+
+    run(main())
+
+
+def test_gemini_interruption_and_go_away() -> None:
+    async def main() -> None:
+        fake_kw = {"reply_audio_ms": 3000, "chunk_delay_s": 0.05}
+        async with gemini_session(fake_kw) as (fake, session, col, _rec):
+            await col.next(SessionReady)
+            await session.send(SendText("Describe the room."))
+            await fake.wait_for("realtimeInput.text")
+            await col.next(AudioDelta)
+            await fake.interrupt()
+            await col.next(Interrupted)
+            cancelled = await col.next(ResponseDone)
+            assert cancelled.status == "cancelled"
+            await fake.go_away("7.5s")
+            assert (await col.next(GoAway)).time_left_ms == 7500
+            # The session keeps going after both.
+            await fake.user_turn("And now?")
+            await col.next(TurnComplete)
+
+    run(main())
+
+
+def test_gemini_key_rejected() -> None:
+    async def main() -> None:
+        async with FakeGemini(api_key=KEY) as fake:
+            ep = gemini.endpoint("AIza-wrong-key-000000", base_url=fake.base_url)
+            with pytest.raises(KeyRejectedError) as info:
+                await RealtimeSession(gemini.GeminiCore(), ep).connect(SessionConfig())
+            assert "AIza-wrong-key-000000" not in str(info.value)
+
+    run(main())

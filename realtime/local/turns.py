@@ -102,7 +102,7 @@ class InputBuffer:
         self._resampler = StreamResampler(INPUT_RATE_HZ, VAD_RATE_HZ)
         self._pcm16 = bytearray()  # uncommitted 16 kHz audio
         self._buf_start = 0  # stream sample index of self._pcm16[0]
-        self._total_24k_bytes = 0
+        self._pending_24k_bytes = 0  # appended since the last commit/clear
         self.params: ServerVadParams | None = None
         self._vad: StreamingVad | None = None
         self._vad_base = 0
@@ -139,7 +139,8 @@ class InputBuffer:
 
     @property
     def buffered_ms(self) -> float:
-        return len(self._pcm16) / _BYTES_PER_MS_16K
+        """Milliseconds of audio appended and not yet committed or cleared."""
+        return self._pending_24k_bytes / (INPUT_RATE_HZ * 2 / 1000)
 
     @property
     def in_speech(self) -> bool:
@@ -149,7 +150,7 @@ class InputBuffer:
 
     def append(self, pcm24: bytes) -> list[TurnEvent]:
         """``input_audio_buffer.append``: 24 kHz PCM16 mono (even length)."""
-        self._total_24k_bytes += len(pcm24)
+        self._pending_24k_bytes += len(pcm24)
         pcm16 = self._resampler.process(pcm24)
         self._pcm16 += pcm16
         if self._vad is None or not pcm16:
@@ -196,6 +197,7 @@ class InputBuffer:
         pcm = bytes(self._pcm16[(start - self._buf_start) * 2 : (end - self._buf_start) * 2])
         del self._pcm16[: (end - self._buf_start) * 2]
         self._buf_start = end
+        self._pending_24k_bytes = len(self._pcm16) * 3 // 2
         if len(pcm) >= MIN_COMMIT_MS * _BYTES_PER_MS_16K:
             events.append(TurnCommitted(item_id, pcm, start, sample))
         return events
@@ -228,6 +230,10 @@ class InputBuffer:
         item_id = self._speech_item or self._new_id()
         self._speech_item = None
         self._silence_from = None
+        # Push the resampler's look-ahead tail out so the item holds all the audio sent.
+        self._pcm16 += self._resampler.flush()
+        self._resampler = StreamResampler(INPUT_RATE_HZ, VAD_RATE_HZ)
+        self._pending_24k_bytes = 0
         pcm = bytes(self._pcm16)
         start = self._buf_start
         self._buf_start = self.stream_samples
@@ -245,6 +251,7 @@ class InputBuffer:
         """``input_audio_buffer.clear``: drop uncommitted audio; an utterance in progress ends."""
         self._buf_start = self.stream_samples
         self._pcm16.clear()
+        self._pending_24k_bytes = 0
         self._speech_item = None
         self._silence_from = None
         if self._vad is not None and self.params is not None:

@@ -177,7 +177,7 @@ def test_cancel_mid_reply_then_truncate(local_server: Any) -> None:
     async def run() -> dict[str, Any]:
         async with connect(local_server) as peer:
             for _attempt in range(3):
-                resp_id, item_id = await _start_long_reply(peer)
+                _resp_id, item_id = await _start_long_reply(peer)
                 await peer.conn.send({"type": "response.cancel", "event_id": "evt_cancel"})
                 events = await peer.until("response.done")
                 done = events[-1]["response"]
@@ -192,15 +192,8 @@ def test_cancel_mid_reply_then_truncate(local_server: Any) -> None:
                     extra = await peer.recv(timeout=1.0)
                     pytest.fail(f"event after cancel: {extra['type']}")
                 full = answer_text(events)
-                sent_ms = (
-                    len(audio_bytes(peer.events))
-                    and sum(
-                        len(audio_bytes([e]))
-                        for e in peer.events
-                        if e["type"] == "response.output_audio.delta" and e["item_id"] == item_id
-                    )
-                    // 48
-                )
+                mine = [e for e in peer.events if e.get("item_id") == item_id]
+                sent_ms = len(audio_bytes(mine)) // 48
                 cut = min(700, sent_ms - 1)
                 await peer.conn.conversation.item.truncate(
                     item_id=item_id, content_index=0, audio_end_ms=cut
@@ -249,7 +242,7 @@ def test_speech_during_reply_interrupts_it(local_server: Any, media_dir: Any) ->
             pytest.fail("three replies finished before the user spoke")
 
     events = asyncio.run(run())
-    done = [e for e in events if e["type"] == "response.done"][0]["response"]
+    done = next(e for e in events if e["type"] == "response.done")["response"]
     assert done["status_details"]["reason"] == "turn_detected"
     kinds = [e["type"] for e in events]
     # The cancelled response is closed before speech_started; no audio after its response.done.

@@ -262,7 +262,7 @@ class SessionFile:
                 if conn is not None:
                     with contextlib.suppress(sqlite3.Error):
                         conn.close()
-        raise self._err(f"cannot be opened as a session file ({last})")
+        raise self._err(f"cannot be opened: the file is damaged or truncated ({last})")
 
     def _check_identity(self, check: bool) -> None:
         names = {str(r[0]) for r in self._q("SELECT name FROM sqlite_schema WHERE type='table'")}

@@ -16,7 +16,9 @@ Listener methods (all optional; a listener implements the ones it wants):
 ``on_state(state: ConversationState, message: str)``, ``on_turn(turn: Turn)``,
 ``on_usage(snapshot: AssistantSnapshot)``, ``on_time_left(seconds: float | None)``,
 ``on_frame_sent(frame: SentFrame)``, ``on_notice(message: str)``, ``on_mode(mode: Mode)``,
-``on_turn_complete(count: int)``, ``on_transcript_reset()``.
+``on_turn_complete(count: int)``, ``on_transcript_reset()``, ``on_server_error(error)``,
+``on_loading(step: int, total: int, what: str)`` (offline models loading; ``what="ready"`` at
+the end), ``on_camera(on: bool)``.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class AssistantSnapshot:
     free: bool = False
     time_left_s: float | None = None
     completed_turns: int = 0
+    #: Engine clock (monotonic ns) when the last completed reply finished playing.
+    last_complete_ns: int = 0
     server_errors: tuple[ServerError, ...] = ()
     frames_sent: int = 0
     last_frame: SentFrame | None = None
@@ -356,6 +360,7 @@ class Assistant:
                 cost_line=cost.describe(),
                 time_left_s=conv.time_left_s,
                 completed_turns=conv.completed_turns,
+                last_complete_ns=conv.last_complete_ns,
                 server_errors=tuple(conv.server_errors),
                 frames_sent=self._snap.frames_sent + (1 if kind == "frame_sent" else 0),
                 last_frame=frames[-1] if frames else None,
@@ -378,6 +383,8 @@ class Assistant:
             self._call_listeners("on_mode", payload)
         elif kind == "turn_complete":
             self._call_listeners("on_turn_complete", payload)
+        elif kind == "loading":
+            self._call_listeners("on_loading", *payload)
         elif kind == "error_event":
             self._call_listeners("on_server_error", payload)
 

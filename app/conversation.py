@@ -36,6 +36,7 @@ from realtime.events import (
     ActivityEnd,
     ActivityStart,
     AudioDelta,
+    AudioDone,
     AudioStreamEnd,
     CancelResponse,
     Closed,
@@ -112,6 +113,7 @@ class Conversation:
         self._user_voice = False  # local VAD says the user is speaking
         self._preroll = PreRoll(options.preroll_ms, spec.input_rate_hz)
         self._response_active = False
+        self._cancel_sent = False
         self._awaiting_drain = False
         self._drain_ticks = 0
         self._last_status = ""
@@ -122,6 +124,8 @@ class Conversation:
         self._deadline_ns: int | None = None
         self.time_left_s: float | None = None
         self.completed_turns = 0
+        self.last_complete_ns = 0
+        self._cancel_sent = False
         self.server_errors: list[ServerError] = []
         self.closed: Closed | None = None
         self.notice = ""
@@ -134,9 +138,19 @@ class Conversation:
         try:
             if self.audio is not None:
                 self.audio.set_send_rate(self.spec.input_rate_hz)
-                self.audio.start()
+                await asyncio.get_running_loop().run_in_executor(None, self.audio.start)
+                self._audio_mode()
             if self.frames is not None:
                 await asyncio.get_running_loop().run_in_executor(None, self.frames.start)
+            prepare = getattr(self.spec, "prepare", None)
+            if prepare is not None:  # e.g. start the offline server (blocking: off the loop)
+                loop = asyncio.get_running_loop()
+
+                def progress(step: int, total: int, what: str) -> None:
+                    loop.call_soon_threadsafe(self.notify, "loading", (step, total, what))
+
+                await loop.run_in_executor(None, prepare, progress)
+                self.notify("loading", (1, 1, "ready"))
             self.session = self.spec.make_session(self._wire_hook())
             config = self.options.session_config(self.spec.model)
             if self.spec.voice and not config.voice:
@@ -220,6 +234,7 @@ class Conversation:
         if self._talking:
             await self._end_talk(self.clock())
         self.mode = mode
+        self._audio_mode()
         if mode == Mode.MUTE and self._ready:
             await self._send(AudioStreamEnd())
         was_server = old == Mode.HANDS_FREE and self.options.turn_detection != "client"
@@ -231,12 +246,31 @@ class Conversation:
             await self._send(UpdateSession(opts.session_config(self.spec.model)))
         self.notify("mode", mode)
 
+    def _audio_mode(self) -> None:
+        """Mirror the mode into the audio engine (its talk gate and its local barge-in)."""
+        set_mode = getattr(self.audio, "set_mode", None)
+        if set_mode is None:
+            return
+        from audio.config import TalkMode
+
+        try:
+            set_mode(TalkMode(self.mode.value))
+        except Exception:
+            log.exception("audio engine refused mode %s", self.mode)
+
+    def _audio_talk(self, pressed: bool) -> None:
+        fn = getattr(self.audio, "talk_press" if pressed else "talk_release", None)
+        if fn is not None:
+            fn()
+
     async def mute(self, on: bool) -> None:
         await self.set_mode(Mode.MUTE if on else self._mode_before_mute)
 
     async def push_to_talk(self, pressed: bool) -> None:
         """Hold-to-talk (``push_to_talk`` mode) or a press of the toggle (``toggle`` mode)."""
         now = self.clock()
+        if self.mode in (Mode.PUSH_TO_TALK, Mode.TOGGLE):
+            self._audio_talk(pressed)
         if self.mode == Mode.PUSH_TO_TALK:
             if pressed and not self._talking:
                 await self._start_talk(now)
@@ -260,6 +294,7 @@ class Conversation:
             await self._frame_tick()
             self.frames.speech_stopped(now)
         self.transcript.user_typed(text)
+        self._record("record_user_text", text, now)
         self._turn_changed("user", "")
         self.latency.speech_ended(now)
         self.latency.committed(now)
@@ -289,6 +324,7 @@ class Conversation:
 
     async def _end_talk(self, t_ns: int) -> None:
         self._talking = False
+        self._record("on_user_speech_end", t_ns)
         if self.frames is not None:
             self.frames.speech_stopped(t_ns)
         self.latency.speech_ended(t_ns)
@@ -351,6 +387,7 @@ class Conversation:
                 await self._end_talk(ev.t_ns)
             elif self.mode == Mode.HANDS_FREE and self._ready:
                 self.latency.speech_ended(ev.t_ns)
+                self._record("on_user_speech_end", ev.t_ns)
                 if self.frames is not None:
                     self.frames.speech_stopped(ev.t_ns)
         elif kind == "BargeIn":
@@ -396,6 +433,7 @@ class Conversation:
             self._annotate_latency(item)
         if self._last_status == "completed":
             self.completed_turns += 1
+            self.last_complete_ns = self.clock()
             self.notify("turn_complete", self.completed_turns)
         if self.sm.state in (S.ASSISTANT_SPEAKING, S.THINKING):
             self._go(S.USER_SPEAKING if self._talking else S.LISTENING)
@@ -415,7 +453,8 @@ class Conversation:
         log.info("barge-in (%s) on %s at %s ms", reason, item, played_ms)
         self._record("record_mark", self.clock(), "barge_in", f"{reason} {item} {played_ms}")
         if self.spec.provider != "gemini":
-            if self._response_active:
+            if self._response_active and not self._cancel_sent:
+                self._cancel_sent = True
                 await self._send(CancelResponse())
             if item and item not in self._truncated and (played_ms or 0) > 0:
                 self._truncated.add(item)
@@ -458,6 +497,7 @@ class Conversation:
     async def _pump_events(self) -> None:
         assert self.session is not None
         async for ev in self.session.events():
+            self._record("on_event", ev, self.clock())
             try:
                 await self._on_event(ev)
             except Exception:  # one bad event must not end the conversation
@@ -495,24 +535,25 @@ class Conversation:
         elif isinstance(ev, InputTranscript):
             self.transcript.user_transcript(ev.text, ev.final, ev.item_id)
             self._turn_changed("user", ev.item_id)
-            self._record_turn_if_final("user", ev.item_id, ev.final)
         elif isinstance(ev, ResponseStarted):
             self._response_active = True
+            self._cancel_sent = False
             self._awaiting_drain = False
             if self.sm.state in (S.LISTENING, S.USER_SPEAKING) and not self._talking:
                 self._go(S.THINKING)
         elif isinstance(ev, AudioDelta):
             self._on_audio_delta(ev, now)
+        elif isinstance(ev, AudioDone):
+            end_item = getattr(self.audio, "end_item", None)
+            if end_item is not None and ev.item_id not in self._cut_items:
+                end_item(ev.item_id)
         elif isinstance(ev, TranscriptDelta):
-            if ev.item_id in self._cut_items and self.spec.provider == "gemini":
-                pass  # keep the text: it is shown as "not heard"
             self.latency.first_byte(now, ev.item_id)
             self.transcript.assistant_delta(ev.item_id, ev.text)
             self._turn_changed("assistant", ev.item_id)
         elif isinstance(ev, TranscriptDone):
             self.transcript.assistant_done(ev.item_id, ev.text)
             self._turn_changed("assistant", ev.item_id)
-            self._record_turn_if_final("assistant", ev.item_id, True)
         elif isinstance(ev, ResponseDone | TurnComplete):
             self._on_response_done(ev)
         elif isinstance(ev, Interrupted):
@@ -572,6 +613,7 @@ class Conversation:
 
     def _on_response_done(self, ev: ResponseDone | TurnComplete) -> None:
         self._response_active = False
+        self._cancel_sent = False
         status = ev.status if isinstance(ev, ResponseDone) else "completed"
         usage = ev.usage if isinstance(ev, ResponseDone) else None
         if usage is not None:
@@ -609,13 +651,6 @@ class Conversation:
         if turn is not None:
             self.notify("turn", turn)
 
-    def _record_turn_if_final(self, role: str, item_id: str, final: bool) -> None:
-        if not final:
-            return
-        turn = self.transcript.get(role, item_id)  # type: ignore[arg-type]
-        if turn is not None:
-            self._record("record_turn", self.clock(), role, item_id, turn.text)
-
     def _annotate_latency(self, item_id: str) -> None:
         lat = self.latency.current
         if lat is None:
@@ -623,7 +658,6 @@ class Conversation:
         turn = self.transcript.annotate(item_id, latency=lat, detail=lat.describe())
         if turn is not None:
             self.notify("turn", turn)
-        self._record("record_latency", lat)
 
     def _update_time_left(self, now: int) -> None:
         if self._deadline_ns is None:

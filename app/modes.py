@@ -44,14 +44,6 @@ class ConversationOptions:
     preroll_ms: int = 600
     #: Reconnect attempts after an abrupt close (0: go to the error state at once).
     max_reconnects: int = 3
-    #: Camera frames: ``speech`` (one at each speech start + every ``frame_interval_s`` while the
-    #: user talks), ``interval`` (every ``frame_interval_s``), ``manual`` (only "look at this").
-    frame_policy: Literal["speech", "interval", "manual"] = "speech"
-    frame_interval_s: float = 2.0
-    #: At most this many frames per minute (budget); 0 = no limit.
-    frames_per_minute: int = 20
-    frame_max_side: int = 768
-    frame_quality: int = 80
     temperature: float | None = None
     extra: dict[str, str] = field(default_factory=dict)
 

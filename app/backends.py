@@ -1,0 +1,204 @@
+"""Backend registry: a name → protocol core, endpoint, default model/voice, price and caps.
+
+Names: ``openai`` (OpenAI Realtime GA), ``gemini`` (Gemini Live), ``local`` (the embedded
+offline server, started as a child process by ``app.local_server.LocalServer``), or a
+``ws://``/``wss://`` URL of any server speaking the OpenAI Realtime protocol (its bearer token, if
+any, from ``VOICECAM_BACKEND_TOKEN``).
+
+``resolve(name, model, voice)`` returns a ``Backend`` (implements ``app.ports.ConnectSpec``).
+Keys are read only when a session is made (``make_session``), so a missing key becomes the
+conversation's error message (``MissingKeyError`` names the variable), not a crash at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from app.local_server import LocalServer, ProgressCallback
+from app.ports import SessionPort, WireRecorderPort
+from realtime import gemini, openai
+from realtime.core import Endpoint, ProtocolCore
+from realtime.reconnect import OPENAI_RENEW_AFTER_S, Backoff, ReconnectingSession
+from realtime.session import RealtimeSession
+
+OPENAI_MODELS = ("gpt-realtime", "gpt-realtime-mini")
+OPENAI_VOICES = (
+    "marin",
+    "cedar",
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "sage",
+    "shimmer",
+    "verse",
+)
+GEMINI_MODELS = (gemini.DEFAULT_MODEL, "gemini-live-2.5-flash-preview", "gemini-2.0-flash-live-001")
+GEMINI_VOICES = ("Puck", "Charon", "Kore", "Fenrir", "Aoede", "Leda", "Orus", "Zephyr")
+LOCAL_MODELS = ("local",)
+LOCAL_VOICES = ("joe",)
+OPENAI_SESSION_CAP_S = 3600.0
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class BackendError(ValueError):
+    """An unusable backend name or URL (the message lists what is accepted)."""
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What a settings UI shows for a backend. ``needs_key`` names the env variable, if any."""
+
+    name: str
+    label: str
+    models: tuple[str, ...]
+    voices: tuple[str, ...]
+    needs_key: str | None = None
+
+
+BACKENDS: tuple[BackendInfo, ...] = (
+    BackendInfo("local", "Offline (this computer)", LOCAL_MODELS, LOCAL_VOICES),
+    BackendInfo("openai", "OpenAI Realtime", OPENAI_MODELS, OPENAI_VOICES, "OPENAI_API_KEY"),
+    BackendInfo("gemini", "Gemini Live", GEMINI_MODELS, GEMINI_VOICES, "GEMINI_API_KEY"),
+)
+
+
+@dataclass
+class Backend:
+    """A resolved backend. ``make_session`` builds a fresh (reconnecting) session each call."""
+
+    name: str
+    provider: str  # "openai" | "gemini": protocol family
+    model: str
+    voice: str
+    input_rate_hz: int
+    free: bool
+    session_cap_s: float | None
+    endpoint: Callable[[], Endpoint]
+    reconnect: bool = True
+    max_reconnect_attempts: int = 6
+    #: Blocking preparation before the first connect (starting the offline server).
+    prepare_fn: Callable[[ProgressCallback | None], None] | None = None
+    server: LocalServer | None = field(default=None, repr=False)
+
+    def core(self) -> ProtocolCore:
+        return gemini.GeminiCore() if self.provider == "gemini" else openai.OpenAICore()
+
+    def prepare(self, on_progress: ProgressCallback | None = None) -> None:
+        """Blocking (run it off the GUI and engine loops): e.g. start the offline server."""
+        if self.prepare_fn is not None:
+            self.prepare_fn(on_progress)
+
+    def make_session(self, recorder: WireRecorderPort | None) -> SessionPort:
+        def one() -> RealtimeSession:
+            return RealtimeSession(self.core(), self.endpoint(), recorder=recorder)
+
+        if not self.reconnect:
+            return one()
+        return ReconnectingSession(
+            one,
+            backoff=Backoff(max_attempts=self.max_reconnect_attempts),
+            renew_after_s=OPENAI_RENEW_AFTER_S if self.session_cap_s else None,
+        )
+
+
+def _ws_base(url: str) -> str:
+    """``ws://h:p/v1/realtime?model=x`` → ``ws://h:p/v1`` (the API root the core expects)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.netloc:
+        raise BackendError(f"backend URL must look like ws://HOST:PORT/v1/realtime, got {url!r}")
+    path = parts.path.rstrip("/").removesuffix("/realtime")
+    return urlunsplit((parts.scheme, parts.netloc, path or "/v1", "", ""))
+
+
+def resolve(
+    name: str,
+    model: str = "",
+    voice: str = "",
+    *,
+    reconnect: bool = True,
+    local_server: LocalServer | None = None,
+    server_args: tuple[str, ...] = (),
+    key_lookup: Callable[[str], str] | None = None,
+) -> Backend:
+    """The ``Backend`` for ``name`` (see module docstring). Raises ``BackendError``."""
+    if key_lookup is None:
+        from app.secrets import api_key
+
+        key_lookup = api_key
+    lookup = key_lookup
+    if name == "openai":
+        model = model or OPENAI_MODELS[0]
+        return Backend(
+            name="openai",
+            provider="openai",
+            model=model,
+            voice=voice or OPENAI_VOICES[0],
+            input_rate_hz=24000,
+            free=False,
+            session_cap_s=OPENAI_SESSION_CAP_S,
+            endpoint=lambda: openai.endpoint(lookup("openai"), model),
+            reconnect=reconnect,
+        )
+    if name == "gemini":
+        return Backend(
+            name="gemini",
+            provider="gemini",
+            model=model or GEMINI_MODELS[0],
+            voice=voice or GEMINI_VOICES[0],
+            input_rate_hz=16000,
+            free=False,
+            session_cap_s=None,
+            endpoint=lambda: gemini.endpoint(lookup("gemini")),
+            reconnect=reconnect,
+        )
+    if name == "local":
+        server = local_server or LocalServer(server_args)
+        model = model or LOCAL_MODELS[0]
+
+        def local_endpoint() -> Endpoint:
+            base = server.base_url
+            if base is None:  # crashed and restarting: the connect fails and is retried
+                base = "ws://127.0.0.1:9/v1"
+            return openai.endpoint(server.token, model, base_url=base)
+
+        def prepare(progress: ProgressCallback | None) -> None:
+            if progress is not None:
+                server.on_progress = progress
+            server.start()
+
+        return Backend(
+            name="local",
+            provider="openai",
+            model=model,
+            voice=voice or LOCAL_VOICES[0],
+            input_rate_hz=24000,
+            free=True,
+            session_cap_s=None,
+            endpoint=local_endpoint,
+            reconnect=reconnect,
+            prepare_fn=prepare,
+            server=server,
+        )
+    if name.startswith(("ws://", "wss://")):
+        base = _ws_base(name)
+        token = os.environ.get("VOICECAM_BACKEND_TOKEN", "")
+        host = urlsplit(name).hostname or ""
+        return Backend(
+            name=name,
+            provider="openai",
+            model=model or "gpt-realtime",
+            voice=voice,
+            input_rate_hz=24000,
+            free=host in _LOOPBACK,
+            session_cap_s=None,
+            endpoint=lambda: openai.endpoint(token, model or "gpt-realtime", base_url=base),
+            reconnect=reconnect,
+        )
+    raise BackendError(
+        f"unknown backend {name!r}: use local, openai, gemini, or a ws://HOST:PORT/v1/realtime URL"
+    )

@@ -1,0 +1,388 @@
+"""``voicecam``: the GUI (no arguments), a headless conversation, or a session-file tool.
+
+Usage::
+
+    voicecam                                   # the window
+    voicecam --headless [--backend local|openai|gemini|ws://HOST:PORT/v1/realtime]
+             [--model M] [--voice V] [--instructions TEXT]
+             [--audio-in question.wav | (the microphone)] [--audio-out reply.wav]
+             [--image frame.png | --video clip.mp4 | --camera NAME] [--text "..."]
+             [--mode hands_free|push_to_talk] [--turn-detection client|server|semantic]
+             [--record DIR] [--timeout S] [--duration S] [-v]
+    voicecam replay|export|rerun ARGS...       # session files (see each command's --help)
+
+Headless runs the same ``app.assistant.Assistant`` as the window and prints the user's and the
+assistant's transcripts as they arrive. With ``--audio-in`` and/or ``--text`` it is a script:
+the file is sent paced in real time, and it exits 0 once the reply to the last thing said has
+been completed and played (written to ``--audio-out``), 1 if the conversation failed (the error
+is printed), 2 for bad arguments. Without them it listens to the microphone until Ctrl-C or
+``--duration``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from app.state import ConversationState as S
+from app.transcript import Turn
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm"}
+SUBCOMMANDS = {
+    "replay": ("app.replay", "replay_main"),
+    "export": ("app.export", "export_main"),
+    "rerun": ("app.rerun", "rerun_main"),
+}
+
+
+class UsageError(Exception):
+    """A bad argument; the message says which and why."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in and args_in[0] in SUBCOMMANDS:
+        import importlib
+
+        module, func = SUBCOMMANDS[args_in[0]]
+        return int(getattr(importlib.import_module(module), func)(args_in[1:]) or 0)
+    parser = build_parser()
+    args = parser.parse_args(args_in)
+    if not args.headless:
+        headless_only = [
+            name
+            for name in ("audio_in", "audio_out", "image", "video", "camera", "text", "record")
+            if getattr(args, name) is not None
+        ]
+        if headless_only:
+            parser.error(f"--{headless_only[0].replace('_', '-')} needs --headless")
+        from app.gui.main import main as gui_main
+
+        return int(gui_main([sys.argv[0], *args_in]) or 0)
+    from app.logging_setup import install_logging
+
+    install_logging(
+        logging.DEBUG if args.verbose > 1 else (logging.INFO if args.verbose else logging.WARNING)
+    )
+    try:
+        validate(args)
+    except UsageError as exc:
+        parser.error(str(exc))
+    return Headless(args).run()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="voicecam",
+        description="Talk to a multimodal realtime model by voice while showing it a camera.",
+        epilog="Subcommands: voicecam replay|export|rerun --help",
+    )
+    p.add_argument("--headless", action="store_true", help="no window: talk in the terminal")
+    p.add_argument(
+        "--backend", default="local", help="local (default), openai, gemini, or a ws:// URL"
+    )
+    p.add_argument("--model", default="", help="model name (default: the backend's)")
+    p.add_argument("--voice", default="", help="voice name (default: the backend's)")
+    p.add_argument("--instructions", default=None, help="system instructions for the model")
+    p.add_argument(
+        "--audio-in",
+        type=Path,
+        default=None,
+        help="WAV file spoken as the user (paced in real time)",
+    )
+    p.add_argument(
+        "--audio-out", type=Path, default=None, help="write the reply audio as played to this WAV"
+    )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--image", type=Path, default=None, help="a still image shown as the camera")
+    src.add_argument("--video", type=Path, default=None, help="a video file played as the camera")
+    src.add_argument("--camera", default=None, help="camera name, index or stream URL")
+    p.add_argument("--text", default=None, help="a typed message to send")
+    p.add_argument("--mode", default="hands_free", choices=["hands_free", "push_to_talk"])
+    p.add_argument("--turn-detection", default="client", choices=["client", "server", "semantic"])
+    p.add_argument("--record", type=Path, default=None, help="record the session into this folder")
+    p.add_argument(
+        "--timeout", type=float, default=120.0, help="give up after S seconds (file mode)"
+    )
+    p.add_argument("--duration", type=float, default=None, help="stop after S seconds (microphone)")
+    p.add_argument("--input-device", default=None, help="microphone by name (default: system)")
+    p.add_argument("--output-device", default=None, help="speaker by name (default: system)")
+    p.add_argument("-v", "--verbose", action="count", default=0)
+    return p
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Check every file argument; raise ``UsageError`` with a sentence a person can act on."""
+    from dsp.pcm import AudioFileError, read_wav
+
+    if args.audio_in is not None:
+        try:
+            read_wav(args.audio_in)
+        except AudioFileError as exc:
+            raise UsageError(f"--audio-in: {exc}") from None
+    if args.image is not None:
+        if not args.image.is_file():
+            raise UsageError(f"--image: {args.image}: no such file")
+        if args.image.suffix.lower() not in IMAGE_SUFFIXES:
+            raise UsageError(
+                f"--image: {args.image}: not an image file ({', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
+        import cv2
+
+        if cv2.imread(str(args.image)) is None:
+            raise UsageError(f"--image: {args.image}: the image could not be decoded")
+    if args.video is not None and not args.video.is_file():
+        raise UsageError(f"--video: {args.video}: no such file")
+    if args.audio_out is not None:
+        parent = args.audio_out.expanduser().resolve().parent
+        if not parent.is_dir():
+            raise UsageError(f"--audio-out: folder {parent} does not exist")
+        if not os.access(parent, os.W_OK):
+            raise UsageError(f"--audio-out: folder {parent} is not writable")
+        if args.audio_in is None and args.text is None:
+            raise UsageError(
+                "--audio-out needs --audio-in or --text (the microphone plays to the speaker)"
+            )
+    if args.record is not None and args.record.exists() and not args.record.is_dir():
+        raise UsageError(f"--record: {args.record} is not a folder")
+    if args.text is not None and not args.text.strip():
+        raise UsageError("--text: the message is empty")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be > 0 seconds")
+    b = args.backend
+    if b not in ("local", "openai", "gemini") and not b.startswith(("ws://", "wss://")):
+        raise UsageError(
+            f"--backend {b!r}: use local, openai, gemini, or a ws://HOST:PORT/v1/realtime URL"
+        )
+
+
+class Printer:
+    """Assistant listener printing the transcript live (called on the engine thread)."""
+
+    def __init__(self, out: Any = None, err: Any = None) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self._printed: dict[int, int] = {}  # turn seq -> chars of assistant text printed
+        self._done: set[int] = set()
+        self._open: int | None = None
+        self._lock = threading.Lock()
+
+    def _line_end(self) -> None:
+        if self._open is not None:
+            self.out.write("\n")
+            self._open = None
+
+    def on_turn(self, turn: Turn) -> None:
+        with self._lock:
+            if turn.seq in self._done:
+                return
+            if turn.role == "user":
+                if turn.partial or not turn.text:
+                    return
+                self._line_end()
+                self._done.add(turn.seq)
+                self.out.write(f"you: {turn.text}\n")
+            else:
+                shown = self._printed.get(turn.seq, 0)
+                if self._open != turn.seq:
+                    self._line_end()
+                    self.out.write("assistant: " + ("…" if shown else ""))
+                    self._open = turn.seq
+                self.out.write(turn.text[shown:])
+                self._printed[turn.seq] = max(shown, len(turn.text))
+                if turn.interrupted:
+                    self.out.write(
+                        f"  [interrupted: heard {turn.played_ms} of {turn.received_ms} ms]"
+                    )
+                if not turn.partial or turn.interrupted:
+                    self._line_end()
+                    self._done.add(turn.seq)
+            self.out.flush()
+
+    def on_state(self, state: S, message: str) -> None:
+        if state == S.ERROR and message:
+            with self._lock:
+                self._line_end()
+                self.err.write(f"error: {message}\n")
+                self.err.flush()
+
+    def on_server_error(self, error: Any) -> None:
+        with self._lock:
+            self.err.write(f"server error: {error.message}\n")
+            self.err.flush()
+
+    def on_loading(self, step: int, total: int, what: str) -> None:
+        if what != "ready":
+            self.err.write(f"loading offline models {step}/{total}: {what}\n")
+            self.err.flush()
+
+    def on_notice(self, message: str) -> None:
+        if message and not message.startswith("Server:"):
+            self.err.write(f"note: {message}\n")
+            self.err.flush()
+
+
+class Headless:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+
+    def run(self) -> int:
+        from app.assistant import Assistant
+        from app.backends import BackendError, resolve
+        from app.modes import ConversationOptions, Mode
+
+        args = self.args
+        file_mode = args.audio_in is not None or args.text is not None
+        try:
+            spec = resolve(args.backend, args.model, args.voice, reconnect=not file_mode)
+        except BackendError as exc:
+            print(f"voicecam: {exc}", file=sys.stderr)
+            return 2
+        options = ConversationOptions(
+            mode=Mode(args.mode),
+            turn_detection=args.turn_detection,
+            **({"instructions": args.instructions} if args.instructions is not None else {}),
+        )
+        if not options.instructions:
+            from dataclasses import replace
+
+            from app.config import Settings
+
+            options = replace(options, instructions=Settings().instructions)
+        audio = self._audio(spec.input_rate_hz, file_mode)
+        frames = self._frames()
+        recorder = self._recorder(spec)
+        assistant = Assistant(spec, audio, frames, options, recorder=recorder)
+        printer = Printer()
+        assistant.add_listener(printer)
+        code = 1
+        try:
+            assistant.start()
+            code = self._drive(assistant, audio, file_mode)
+        except KeyboardInterrupt:
+            code = 130
+        finally:
+            assistant.close()
+            if recorder is not None:
+                recorder.close()
+            server = getattr(spec, "server", None)
+            if server is not None:
+                server.stop()
+        if args.audio_out is not None and code == 0:
+            pcm, rate = audio.played_audio()
+            print(
+                f"reply audio: {args.audio_out} ({len(pcm) * 500 // (rate or 24000)} ms)",
+                file=sys.stderr,
+            )
+        return code
+
+    def _audio(self, send_rate: int, file_mode: bool) -> Any:
+        args = self.args
+        if file_mode:
+            from app.file_audio import FileAudio
+
+            return FileAudio(args.audio_in, args.audio_out, send_rate_hz=send_rate)
+        from audio.config import AudioConfig
+        from audio.engine import AudioEngine
+
+        return AudioEngine(
+            AudioConfig(
+                input_device=args.input_device,
+                output_device=args.output_device,
+                send_rate_hz=send_rate,
+            )
+        )
+
+    def _frames(self) -> Any:
+        args = self.args
+        source: Any = None
+        if args.image is not None or args.video is not None:
+            from video.file import FileSource
+
+            path = args.image or args.video
+            source = FileSource(path, loop=True, still_fps=5.0)
+        elif args.camera is not None:
+            from video.camera import CameraSource
+
+            source = CameraSource(int(args.camera) if args.camera.isdigit() else args.camera)
+        if source is None:
+            return None
+        from app.frames import FrameFeed
+
+        return FrameFeed(source)
+
+    def _recorder(self, spec: Any) -> Any:
+        if self.args.record is None:
+            return None
+        from realtime.recording.writer import SessionRecorder
+
+        self.args.record.mkdir(parents=True, exist_ok=True)
+        return SessionRecorder(
+            directory=self.args.record,
+            metadata={"backend": spec.name, "model": spec.model, "voice": spec.voice},
+        )
+
+    def _drive(self, assistant: Any, audio: Any, file_mode: bool) -> int:
+        args = self.args
+        snap = assistant.wait_for(lambda s: s.state in (S.LISTENING, S.ERROR), args.timeout)
+        if snap is None:
+            print(f"voicecam: could not connect within {args.timeout:.0f} s", file=sys.stderr)
+            return 1
+        if snap.state == S.ERROR:
+            return 1
+        if args.text is not None:
+            assistant.send_text(args.text)
+        if not file_mode:
+            deadline = None if args.duration is None else time.monotonic() + args.duration
+            while deadline is None or time.monotonic() < deadline:
+                if assistant.snapshot().state == S.ERROR:
+                    return 1
+                time.sleep(0.2)
+            return 0
+        return self._wait_done(assistant, audio)
+
+    def _wait_done(self, assistant: Any, audio: Any) -> int:
+        args = self.args
+        deadline = time.monotonic() + args.timeout
+        heard_voice = False
+        file_done_at: float | None = None
+        while time.monotonic() < deadline:
+            snap = assistant.snapshot()
+            if snap.state == S.ERROR:
+                return 1
+            if snap.state == S.IDLE:
+                print("voicecam: the conversation ended before a reply", file=sys.stderr)
+                return 1
+            heard_voice = heard_voice or audio.last_voice_stop_ns is not None
+            if args.audio_in is not None and audio.file_done and file_done_at is None:
+                file_done_at = time.monotonic()
+            input_over = args.audio_in is None or audio.input_finished
+            last_input = audio.last_voice_stop_ns or 0
+            replied = snap.completed_turns >= 1 and snap.last_complete_ns > last_input
+            if input_over and replied and snap.state == S.LISTENING:
+                return 0
+            if (
+                args.audio_in is not None
+                and args.text is None
+                and file_done_at is not None
+                and not heard_voice
+                and snap.state == S.LISTENING
+                and time.monotonic() - file_done_at > 3.0
+                and args.turn_detection == "client"
+            ):
+                print(f"voicecam: no speech found in {args.audio_in}", file=sys.stderr)
+                return 1
+            time.sleep(0.05)
+        print(f"voicecam: no completed reply within {args.timeout:.0f} s", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""User settings, persisted as TOML in the platformdirs config folder (never any API key).
+
+``Settings.load()`` reads ``<config dir>/settings.toml`` (``VOICECAM_CONFIG_DIR`` overrides the
+folder, for tests and portable installs); unknown keys are ignored, a wrong type or value raises
+``SettingsError`` naming the key and what is allowed. ``save()`` writes atomically. API keys live
+in the environment or the OS keyring (``app.secrets``): a key-looking field is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from app.modes import ConversationOptions, Mode
+from video.pacing import PacerConfig, Policy
+
+APP_NAME = "voicecam"
+BACKENDS = ("local", "openai", "gemini")
+FRAME_POLICIES = ("on-speech", "continuous", "on-change", "snapshot")
+AEC_CHOICES = ("on", "off", "headphones")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the key and the allowed values."""
+
+
+def config_dir() -> Path:
+    override = os.environ.get("VOICECAM_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def default_recordings_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "sessions"
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str = "local"  # local | openai | gemini | ws://… URL
+    model: str = ""  # "" = the backend's default
+    voice: str = ""  # "" = the backend's default
+    instructions: str = (
+        "You are VoiceCam, a helpful voice assistant that can see the user's camera. "
+        "Answer briefly, in one or two spoken sentences."
+    )
+    input_device: str = ""  # by name ("" = system default)
+    output_device: str = ""
+    camera: str = ""  # camera name, index, or stream URL ("" = first camera)
+    camera_on: bool = True
+    vad_sensitivity: float = 0.5  # 0 (only clear speech) … 1 (very sensitive)
+    aec: str = "on"  # on | off | headphones
+    mode: str = Mode.HANDS_FREE.value
+    turn_detection: str = "client"  # client | server | semantic
+    frame_policy: str = "on-speech"
+    frames_per_minute: int = 30
+    recordings_dir: str = ""  # "" = default_recordings_dir()
+    recording: bool = True
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if not (self.backend in BACKENDS or self.backend.startswith(("ws://", "wss://"))):
+            raise SettingsError(
+                f"backend = {self.backend!r}: use one of {', '.join(BACKENDS)} or a ws:// URL"
+            )
+        if not 0.0 <= self.vad_sensitivity <= 1.0:
+            raise SettingsError(f"vad_sensitivity = {self.vad_sensitivity}: use 0.0 … 1.0")
+        if self.aec not in AEC_CHOICES:
+            raise SettingsError(f"aec = {self.aec!r}: use one of {', '.join(AEC_CHOICES)}")
+        if self.mode not in {m.value for m in Mode}:
+            raise SettingsError(
+                f"mode = {self.mode!r}: use one of {', '.join(m.value for m in Mode)}"
+            )
+        if self.turn_detection not in ("client", "server", "semantic"):
+            raise SettingsError(
+                f"turn_detection = {self.turn_detection!r}: use client, server or semantic"
+            )
+        if self.frame_policy not in FRAME_POLICIES:
+            raise SettingsError(
+                f"frame_policy = {self.frame_policy!r}: use one of {', '.join(FRAME_POLICIES)}"
+            )
+        if not 1 <= self.frames_per_minute <= 120:
+            raise SettingsError(f"frames_per_minute = {self.frames_per_minute}: use 1 … 120")
+
+    # ------------------------------------------------------------------ persistence
+    @staticmethod
+    def path() -> Path:
+        return config_dir() / "settings.toml"
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        """Settings from ``path`` (default ``Settings.path()``); defaults if it does not exist."""
+        path = path or cls.path()
+        if not path.is_file():
+            return cls()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path} is not valid TOML ({exc}); fix or delete it") from exc
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "settings") -> Settings:
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        default = cls()
+        for key, value in data.items():
+            if key not in known:
+                continue
+            want = type(getattr(default, key))
+            if want is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                raise SettingsError(f"{source}: {key} = {value!r} should be a {want.__name__}")
+            values[key] = value
+        return replace(default, **values)
+
+    def save(self, path: Path | None = None) -> Path:
+        path = path or self.path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text(dumps_toml(asdict(self)), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    # ------------------------------------------------------------------ mapping
+    def recordings_path(self) -> Path:
+        return (
+            Path(self.recordings_dir).expanduser()
+            if self.recordings_dir
+            else (default_recordings_dir())
+        )
+
+    def options(self) -> ConversationOptions:
+        """The runtime conversation options these settings describe."""
+        return ConversationOptions(
+            instructions=self.instructions,
+            voice=self.voice,
+            mode=Mode(self.mode),
+            turn_detection=self.turn_detection,  # type: ignore[arg-type]
+            vad_threshold=round(0.8 - 0.6 * self.vad_sensitivity, 3),
+        )
+
+    def pacer_config(self) -> PacerConfig:
+        return PacerConfig(
+            policy=Policy(self.frame_policy), budget_per_minute=self.frames_per_minute
+        )
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = (
+            value.replace("\\", "\\\\")
+            .replace('"', '\\"')
+            .replace("\n", "\\n")
+            .replace("\t", "\\t")
+        )
+        return f'"{escaped}"'
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def dumps_toml(data: dict[str, Any]) -> str:
+    """A flat table of str/int/float/bool as TOML (enough for ``Settings``)."""
+    lines = ["# VoiceCam settings. API keys are never stored here (environment or keyring)."]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in data.items()]
+    return "\n".join(lines) + "\n"

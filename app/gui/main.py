@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
+from app.config import Settings, SettingsError
 from app.gui.model import AssistantModel
-from app.gui.settings_dialog import SettingsDialog, load_settings
+from app.gui.settings_dialog import SettingsDialog
 from app.gui.theme import apply_theme
 from app.gui.window import MainWindow
 
 ORG, APP = "VoiceCam", "VoiceCam"
+
+
+def _save_settings(settings: Settings) -> None:
+    settings.save()
 
 
 def make_qsettings(path: str | None = None) -> QSettings:
@@ -33,15 +39,20 @@ def make_qsettings(path: str | None = None) -> QSettings:
 def build_window(
     assistant: AssistantModel,
     qsettings: Any,
+    settings: Settings | None = None,
     *,
+    save_settings: Callable[[Settings], None] | None = _save_settings,
     settings_kwargs: dict[str, Any] | None = None,
     sessions_kwargs: dict[str, Any] | None = None,
 ) -> MainWindow:
-    """The main window, its Settings dialog (non-modal, window-modal) and Sessions browser.
+    """The main window, its Settings dialog (window-modal, non-blocking) and Sessions browser.
 
-    ``settings_kwargs`` / ``sessions_kwargs`` are passed to the dialog / browser (tests inject
-    keyring and device functions, a sessions folder).
+    ``settings``: the persisted ``app.config.Settings`` (default: loaded by the caller; a fresh
+    ``Settings()`` if None). ``save_settings`` writes them (on a worker thread) when the window
+    closes. ``settings_kwargs`` / ``sessions_kwargs`` go to the dialog / browser (tests inject
+    keyring and device functions, a sessions folder, ``audio=False``).
     """
+    settings = settings if settings is not None else Settings()
 
     def open_settings(parent: QWidget) -> QWidget:
         win: MainWindow = parent  # type: ignore[assignment]
@@ -50,14 +61,14 @@ def build_window(
             old.shutdown()  # type: ignore[attr-defined]
             old.deleteLater()
         backend = win._backends.get(win.selection()[0])
+        kwargs = {"saver": save_settings or (lambda _s: None), **(settings_kwargs or {})}
         dlg = SettingsDialog(
-            qsettings,
+            win.current_settings(),
             parent,
             voices=backend.voices if backend is not None else (),
-            **(settings_kwargs or {}),
+            **kwargs,
         )
-        dlg.settings_saved.connect(assistant.apply_settings)
-        dlg.settings_saved.connect(lambda v: win.status.set_recording(bool(v.get("record"))))
+        dlg.settings_saved.connect(win.apply_settings)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.open()
         return dlg
@@ -70,17 +81,20 @@ def build_window(
         if old is not None:
             old.shutdown()  # type: ignore[attr-defined]
             old.deleteLater()
-        folder = load_settings(qsettings).get("recordings_dir") or None
-        kwargs = {"folder": folder, **(sessions_kwargs or {})}
+        kwargs = {"folder": str(win.settings.recordings_path()), **(sessions_kwargs or {})}
         browser = SessionsBrowser(parent, **kwargs)
         browser.show()
         return browser
 
     window = MainWindow(
-        assistant, qsettings, open_settings=open_settings, open_sessions=open_sessions
+        assistant,
+        qsettings,
+        settings,
+        open_settings=open_settings,
+        open_sessions=open_sessions,
+        save_settings=save_settings,
     )
-    # the assistant starts with the persisted settings
-    assistant.apply_settings(load_settings(qsettings))
+    assistant.apply_settings(window.current_settings())
     return window
 
 
@@ -99,8 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     from app.gui.adapter import make_assistant
 
     qsettings = make_qsettings(os.environ.get("VOICECAM_GUI_SETTINGS"))
-    assistant = make_assistant()
-    window = build_window(assistant, qsettings)
+    try:
+        settings = Settings.load()
+        problem = ""
+    except SettingsError as exc:  # start with defaults and say what was wrong
+        settings, problem = Settings(), str(exc)
+    assistant = make_assistant(settings)
+    window = build_window(assistant, qsettings, settings)
+    if problem:
+        window.status.showMessage(f"Settings file ignored: {problem}", 15000)
     window.show()
     try:
         code = app.exec()

@@ -15,6 +15,7 @@ Talk control, per mode (when not connected, a click/press connects):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.config import Settings
 from app.gui.bridge import AssistantBridge
 from app.gui.meters import MetersPanel, level_fraction
 from app.gui.model import (
@@ -52,6 +54,7 @@ from app.gui.model import (
 from app.gui.preview import PreviewWidget, ThumbnailStrip
 from app.gui.status import StatusPanel
 from app.gui.talk_button import TalkButton
+from app.gui.tasks import TaskRunner
 from app.gui.theme import STATE_COLOURS
 from app.gui.transcript_view import TranscriptView
 
@@ -76,6 +79,10 @@ MODE_LABELS = {
 
 METER_INTERVAL_MS = 50
 PREVIEW_INTERVAL_MS = 66
+
+
+def _selection_fields(st: Settings) -> dict[str, str]:
+    return {"backend": st.backend, "model": st.model, "voice": st.voice, "mode": st.mode}
 
 
 def state_texts(info: StateInfo, mode: Mode) -> tuple[str, str]:
@@ -113,18 +120,23 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         assistant: AssistantModel,
-        settings: Any,
+        qsettings: Any,
+        settings: Settings | None = None,
         *,
         open_settings: Callable[[QWidget], QWidget | None] | None = None,
         open_sessions: Callable[[QWidget], QWidget | None] | None = None,
+        save_settings: Callable[[Settings], None] | None = None,
     ) -> None:
         super().__init__()
         self.assistant = assistant
-        self.qsettings = settings
+        self.qsettings = qsettings
+        self.settings = settings if settings is not None else Settings()
+        self._save_settings = save_settings
         self._open_settings = open_settings
         self._open_sessions = open_sessions
         self.settings_dialog: QWidget | None = None
         self.sessions_window: QWidget | None = None
+        self.tasks = TaskRunner(self)
         self._backends = {b.name: b for b in assistant.backends()}
         snap = assistant.snapshot()
         self._info = snap.state
@@ -394,6 +406,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================ persistence
     def _restore(self) -> None:
+        """Window geometry from QSettings; backend/model/voice/mode from ``Settings``."""
         s = self.qsettings
         geo = s.value("window/geometry")
         if isinstance(geo, QByteArray | bytes) and geo:
@@ -401,30 +414,51 @@ class MainWindow(QMainWindow):
         split = s.value("window/splitter")
         if isinstance(split, QByteArray | bytes) and split:
             self.splitter.restoreState(QByteArray(split))
-        backend = s.value("ui/backend")
-        if backend:
-            i = self.backend_box.findData(backend)
-            if i >= 0:
-                self.backend_box.setCurrentIndex(i)
-        for key, box in (("ui/model", self.model_box), ("ui/voice", self.voice_box)):
-            v = s.value(key)
-            if v:
-                i = box.findText(str(v))
+        st = self.settings
+        i = self.backend_box.findData(st.backend)
+        if i >= 0:
+            self.backend_box.setCurrentIndex(i)
+        for value, box in ((st.model, self.model_box), (st.voice, self.voice_box)):
+            if value:
+                i = box.findText(value)
                 if i >= 0:
                     box.setCurrentIndex(i)
-        mode = s.value("ui/mode")
-        if mode in {m.value for m in Mode} and Mode(mode) != self._mode:
-            self.set_mode(Mode(mode))
+        if st.mode in {m.value for m in Mode} and Mode(st.mode) != self._mode:
+            self.set_mode(Mode(st.mode))
+
+    def current_settings(self) -> Settings:
+        """``settings`` with the window's backend/model/voice/mode selection."""
+        backend, model, voice = self.selection()
+        return replace(
+            self.settings,
+            backend=backend or self.settings.backend,
+            model=model,
+            voice=voice,
+            mode=self._mode.value,
+        )
 
     def save_state(self) -> None:
+        """Geometry to QSettings (GUI thread, Qt-buffered); ``Settings`` to disk on the worker."""
         s = self.qsettings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/splitter", self.splitter.saveState())
-        s.setValue("ui/backend", self.backend_box.currentData())
-        s.setValue("ui/model", self.model_box.currentText())
-        s.setValue("ui/voice", self.voice_box.currentText())
-        s.setValue("ui/mode", self._mode.value)
         s.sync()
+        self.settings = self.current_settings()
+        saver = self._save_settings
+        if saver is not None:
+            settings = self.settings
+            self.tasks.submit(lambda: saver(settings), lambda _: None)
+
+    def apply_settings(self, settings: Settings) -> None:
+        """New settings from the dialog: keep the selection in step, pass them on."""
+        self.settings = replace(settings, **_selection_fields(self.current_settings()))
+        if settings.voice:
+            i = self.voice_box.findText(settings.voice)
+            if i >= 0:
+                self.voice_box.setCurrentIndex(i)
+            self.settings = replace(self.settings, voice=settings.voice)
+        self.status.set_recording(settings.recording)
+        self.assistant.apply_settings(self.settings)
 
     # ================================================================ selectors
     def _on_backend_changed(self, *_: object) -> None:
@@ -658,6 +692,7 @@ class MainWindow(QMainWindow):
             self.preview_timer.stop()
             self.bridge.detach()
             self.save_state()
+            self.tasks.shutdown(cancel_pending=False)
             for w in (self.settings_dialog, self.sessions_window):
                 if w is not None:
                     shutdown = getattr(w, "shutdown", None)

@@ -115,12 +115,24 @@ def qsettings(ini: Path) -> QSettings:
 
 
 @pytest.fixture
-def window(qtbot, fake: FakeAssistant, qsettings: QSettings, memory_keyring, tmp_path: Path):
+def config_dir(tmp_path: Path, monkeypatch) -> Path:
+    """``app.config.Settings`` load/save go to a temp folder."""
+    d = tmp_path / "config"
+    monkeypatch.setenv("VOICECAM_CONFIG_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def window(
+    qtbot, fake: FakeAssistant, qsettings: QSettings, memory_keyring, tmp_path: Path, config_dir
+):
+    from app.config import Settings
     from app.gui.main import build_window
 
     w = build_window(
         fake,
         qsettings,
+        Settings.load(),
         settings_kwargs={"device_lister": lambda: (["USB Mic", "Built-in Mic"], ["Speakers"])},
         sessions_kwargs={"folder": str(tmp_path / "sessions"), "audio": False},
     )

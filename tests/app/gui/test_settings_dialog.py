@@ -1,5 +1,5 @@
 """Settings dialog: keys go to the keyring (in-memory test backend) and are never shown in
-full again; everything else persists in QSettings and reaches the assistant."""
+full again; everything else persists in app.config.Settings and reaches the assistant."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit
 
-from app.gui.settings_dialog import KEYRING_SERVICE, SettingsDialog, load_settings, mask_key
+from app.config import Settings
+from app.gui.settings_dialog import KEYRING_SERVICE, SettingsDialog, mask_key
 
 pytestmark = pytest.mark.gui
 
@@ -26,6 +27,7 @@ def open_dialog(window, qtbot) -> SettingsDialog:
 def all_texts(dlg: SettingsDialog) -> list[str]:
     texts = [w.text() for w in dlg.findChildren(QLineEdit)]
     texts += [w.text() for w in dlg.findChildren(QLabel)]
+    texts += [w.toolTip() for w in dlg.findChildren(QLabel)]
     texts += [w.toPlainText() for w in dlg.findChildren(QPlainTextEdit)]
     texts.append(dlg.windowTitle())
     return texts
@@ -34,56 +36,60 @@ def all_texts(dlg: SettingsDialog) -> list[str]:
 def test_mask_key() -> None:
     assert mask_key(KEY) == "sk-…WXYZ"
     assert KEY not in mask_key(KEY)
-    assert mask_key("short") == "••••••"
 
 
-def test_settings_persist_and_reach_assistant(window, fake, qtbot, memory_keyring, qsettings):
+def test_settings_persist_and_reach_assistant(
+    window, fake, qtbot, memory_keyring, qsettings, config_dir: Path
+) -> None:
+    window.backend_box.setCurrentIndex(window.backend_box.findData("openai"))
     dlg = open_dialog(window, qtbot)
     assert [dlg.input_box.itemText(i) for i in range(dlg.input_box.count())] == [
         "System default",
         "USB Mic",
         "Built-in Mic",
     ]
-    dlg.key_rows["OPENAI_API_KEY"].edit.setText(KEY)
+    dlg.key_rows["openai"].edit.setText(KEY)
     dlg.input_box.setCurrentIndex(dlg.input_box.findData("USB Mic"))
     dlg.output_box.setCurrentIndex(dlg.output_box.findData("Speakers"))
     dlg.vad_slider.setValue(80)
-    dlg.aec_check.setChecked(False)
-    dlg.policy_box.setCurrentIndex(dlg.policy_box.findData("interval"))
-    dlg.interval_spin.setValue(3.5)
+    dlg.aec_box.setCurrentIndex(dlg.aec_box.findData("headphones"))
+    dlg.policy_box.setCurrentIndex(dlg.policy_box.findData("on-change"))
     dlg.budget_spin.setValue(12)
+    dlg.camera_edit.setText("/work/shared/media/video/desk.mp4")
     dlg.instructions_edit.setPlainText("Answer in one sentence.")
-    dlg.voice_box.setCurrentIndex(dlg.voice_box.findData("joe"))
+    dlg.voice_box.setCurrentIndex(dlg.voice_box.findData("cedar"))
     dlg.folder_edit.setText("/tmp/voicecam-sessions")
     dlg.record_check.setChecked(False)
-    with qtbot.waitSignal(dlg.keys_saved):
+    with qtbot.waitSignals([dlg.keys_saved, dlg.saved_to_disk]):
         dlg.buttons.accepted.emit()
 
-    assert memory_keyring.store[(KEYRING_SERVICE, "OPENAI_API_KEY")] == KEY
+    assert memory_keyring.store[(KEYRING_SERVICE, "openai")] == KEY
     name, (applied,) = fake.calls[-1]
-    assert name == "apply_settings"
-    assert applied["input_device"] == "USB Mic" and applied["output_device"] == "Speakers"
-    assert applied["aec"] is False and applied["frames_per_minute"] == 12
-    assert applied["frame_policy"] == "interval" and applied["frame_interval_s"] == 3.5
-    assert applied["instructions"] == "Answer in one sentence." and applied["voice"] == "joe"
-    assert applied["vad_threshold"] < 0.5  # more sensitive → lower threshold
-    assert KEY not in repr(applied)
+    assert name == "apply_settings" and isinstance(applied, Settings)
+    assert applied.input_device == "USB Mic" and applied.output_device == "Speakers"
+    assert applied.aec == "headphones" and applied.frames_per_minute == 12
+    assert applied.frame_policy == "on-change" and applied.voice == "cedar"
+    assert applied.instructions == "Answer in one sentence." and applied.backend == "openai"
+    assert applied.camera.endswith("desk.mp4")
+    assert applied.options().vad_threshold < 0.5  # more sensitive → lower threshold
+    assert window.voice_box.currentText() == "cedar"
     assert "Not recording" in window.status.rec_dot.text()
-    ini_text = Path(qsettings.fileName()).read_text()
-    assert KEY not in ini_text
 
-    stored = load_settings(qsettings)
-    assert stored["input_device"] == "USB Mic" and stored["vad_sensitivity"] == 0.8
-    assert stored["record"] is False and stored["recordings_dir"] == "/tmp/voicecam-sessions"
+    stored = Settings.load()
+    assert stored.input_device == "USB Mic" and stored.vad_sensitivity == 0.8
+    assert stored.recording is False and stored.recordings_dir == "/tmp/voicecam-sessions"
+    for f in [*config_dir.rglob("*"), Path(qsettings.fileName())]:
+        if f.is_file():
+            assert KEY not in f.read_text(errors="replace"), f
 
     # reopen: the key is shown masked only; the form shows the saved values
     dlg2 = open_dialog(window, qtbot)
     assert dlg2 is not dlg
     assert dlg2.input_box.currentData() == "USB Mic"
     assert dlg2.vad_slider.value() == 80
-    assert not dlg2.aec_check.isChecked()
+    assert dlg2.aec_box.currentData() == "headphones"
     assert dlg2.instructions_edit.toPlainText() == "Answer in one sentence."
-    row = dlg2.key_rows["OPENAI_API_KEY"]
+    row = dlg2.key_rows["openai"]
     assert "sk-…WXYZ" in row.status.text()
     assert row.edit.text() == ""
     assert not any(KEY in t for t in all_texts(dlg2))
@@ -92,33 +98,33 @@ def test_settings_persist_and_reach_assistant(window, fake, qtbot, memory_keyrin
     row.remove.click()
     with qtbot.waitSignal(dlg2.keys_saved):
         dlg2.accept()
-    assert (KEYRING_SERVICE, "OPENAI_API_KEY") not in memory_keyring.store
+    assert (KEYRING_SERVICE, "openai") not in memory_keyring.store
 
 
-def test_environment_key_shown_masked(window, qtbot, monkeypatch):
+def test_environment_key_shown_masked(window, qtbot, monkeypatch) -> None:
     monkeypatch.setenv("GEMINI_API_KEY", "AIzaSyCANARY0123456789abcd")
     dlg = open_dialog(window, qtbot)
-    text = dlg.key_rows["GEMINI_API_KEY"].status.text()
+    text = dlg.key_rows["gemini"].status.text()
     assert "environment" in text and "abcd" in text
     assert "AIzaSyCANARY0123456789abcd" not in text
     dlg.reject()
 
 
-def test_cancel_changes_nothing(window, fake, qtbot, memory_keyring, qsettings):
+def test_cancel_changes_nothing(window, fake, qtbot, memory_keyring, config_dir) -> None:
     dlg = open_dialog(window, qtbot)
-    dlg.key_rows["OPENAI_API_KEY"].edit.setText(KEY)
+    dlg.key_rows["openai"].edit.setText(KEY)
     dlg.budget_spin.setValue(3)
     dlg.reject()
     assert memory_keyring.store == {}
-    assert load_settings(qsettings)["frames_per_minute"] == 20
+    assert not Settings.path().exists()
     assert "apply_settings" not in fake.names()[1:]  # only the start-up one
 
 
-def test_keyring_failure_is_reported(window, qtbot, qsettings):
+def test_keyring_failure_is_reported(window, qtbot) -> None:
     def broken() -> dict:
         raise RuntimeError("no Secret Service on this machine")
 
-    dlg = SettingsDialog(qsettings, window, keyring_read=broken, device_lister=lambda: ([], []))
+    dlg = SettingsDialog(Settings(), window, keyring_read=broken, device_lister=lambda: ([], []))
     qtbot.waitUntil(lambda: dlg.keys_loaded and dlg.devices_loaded)
     assert "keyring is not available" in dlg.message.text()
     dlg.shutdown()

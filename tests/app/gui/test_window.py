@@ -298,20 +298,24 @@ def test_controls_have_accessible_names(window) -> None:
     assert not missing
 
 
-def test_window_state_persists(qtbot, fake, qsettings, memory_keyring) -> None:
+def test_window_state_persists(qtbot, fake, qsettings, memory_keyring, config_dir) -> None:
+    from app.config import Settings
     from app.gui.main import build_window
 
-    w = build_window(fake, qsettings)
+    w = build_window(fake, qsettings, Settings.load())
     qtbot.addWidget(w)
     w.backend_box.setCurrentIndex(w.backend_box.findData("gemini"))
     w.voice_box.setCurrentIndex(w.voice_box.findText("Kore"))
     w.set_mode(Mode.TOGGLE)
     w.resize(760, 540)
-    w.close()
-    w2 = build_window(fake, qsettings)
+    w.close()  # waits for the settings file to be written
+    saved = Settings.load()
+    assert (saved.backend, saved.voice, saved.mode) == ("gemini", "Kore", "toggle")
+    w2 = build_window(fake, qsettings, saved)
     qtbot.addWidget(w2)
     assert w2.selection() == ("gemini", "gemini-2.5-flash-native-audio", "Kore")
     assert w2.mode_buttons[Mode.TOGGLE].isChecked()
-    assert fake.calls[-2] == ("set_mode", (Mode.TOGGLE,))
+    assert ("set_mode", (Mode.TOGGLE,)) in fake.calls
+    assert fake.calls[-1][0] == "apply_settings" and fake.calls[-1][1][0].voice == "Kore"
     assert (w2.width(), w2.height()) == (760, 540)
     w2.close()

@@ -58,6 +58,8 @@ from dsp.vad import StreamingVad, VoiceEnd, VoiceStart, threshold_for_sensitivit
 log = logging.getLogger(__name__)
 
 VAD_RATE = 16000
+FAR_ACTIVE_DBFS = -60.0  # speaker block louder than this can echo
+ECHO_TAIL_MS = 400  # after the speaker goes quiet, the room and AEC3 still ring this long
 
 
 class VadLike(Protocol):
@@ -158,7 +160,9 @@ class AudioEngine:
             else StreamingVad(
                 threshold=threshold_for_sensitivity(config.vad_sensitivity),
                 min_speech_ms=config.vad_min_speech_ms,
-                min_silence_ms=config.vad_stop_ms,
+                # the stop delay counts from the end of voice to VoiceStopped: Silero decides in
+                # 32 ms windows, so take one window off to keep the total within the setting
+                min_silence_ms=max(100, config.vad_stop_ms - 32),
             )
         )
         self._gate = TalkGate(config.mode, config.send_only_speech)
@@ -173,9 +177,13 @@ class AudioEngine:
         self._lock = threading.Lock()  # start/stop/retry bookkeeping only (never the callback)
         self._meters = Meters(aec_enabled=config.aec_enabled)
         self._rs16: StreamResampler | None = None
+        self._rs16_raw: StreamResampler | None = None
+        self._rs16_vad: StreamResampler | None = None
+        self._far_active_until = 0
         self._rs_send: StreamResampler | None = None
         self._pos16 = 0
         self._pos_send = 0
+        self._dev_pos = 0
         self._hist16 = _History(2 * VAD_RATE)
         self._hist_send = _History(2 * self._send_rate)
         self._mic_dbfs = -120.0
@@ -353,25 +361,41 @@ class AudioEngine:
         self, pipe: _Pipeline, near: np.ndarray, far: np.ndarray, t0: int
     ) -> list[AudioEvent]:
         clean = pipe.aec.process(near, far)
-        self._mic_dbfs = dbfs(near.tobytes())
+        raw_bytes = near.tobytes()
+        self._mic_dbfs = dbfs(raw_bytes)
         self._spk_dbfs = dbfs(far.tobytes())
-        raw = clean.tobytes()
-        assert self._rs16 is not None
-        pcm16 = self._rs16.process(raw)
-        pcm_send = self._rs_send.process(raw) if self._rs_send is not None else pcm16
+        if self._spk_dbfs > FAR_ACTIVE_DBFS:
+            self._far_active_until = t0 + ECHO_TAIL_MS * 1_000_000
+        cleaned = clean.tobytes()
+        assert self._rs16 is not None and self._rs16_raw is not None
+        assert self._rs16_vad is not None
+        pcm16 = self._rs16.process(cleaned)
+        vad_clean = self._rs16_vad.process(cleaned)
+        vad_raw = self._rs16_raw.process(raw_bytes)
+        pcm_send = self._rs_send.process(cleaned) if self._rs_send is not None else pcm16
+        # VAD input: the echo-cancelled mic while the speaker plays (and its echo tail rings);
+        # otherwise the raw mic, because AEC3/noise suppression soften speech onsets (measured:
+        # up to +128 ms late starts on the shared media).
+        echo_possible = pipe.aec.enabled and t0 < self._far_active_until
+        vad_in = vad_clean if echo_possible else vad_raw
         start16 = self._pos16
         self._pos16 += len(pcm16) // 2
+        dev_start = self._dev_pos
+        self._dev_pos += int(near.shape[0])
+        rate = pipe.info.sample_rate
         self._pos_send += len(pcm_send) // 2
         self._hist16.append(pcm16)
         self._hist_send.append(pcm_send)
 
-        def t_of(sample16: int) -> int:  # 16 kHz sample index → monotonic ns (anchored here)
-            return t0 + (sample16 - start16) * 1_000_000_000 // VAD_RATE
+        def t_of(sample16: int) -> int:
+            """16 kHz stream index → monotonic ns, anchored at this chunk's ADC time."""
+            dev = sample16 * rate // VAD_RATE
+            return t0 + (dev - dev_start) * 1_000_000_000 // rate
 
         events: list[AudioEvent] = []
         was_open = self._gate.mic_open
         emitted = False
-        vad_events = self._vad.process(pcm16) if self._gate.mode is TalkMode.HANDS_FREE else []
+        vad_events = self._vad.process(vad_in) if self._gate.mode is TalkMode.HANDS_FREE else []
         for ev in vad_events:
             t = t_of(ev.sample)
             if isinstance(ev, VoiceStart):
@@ -400,7 +424,7 @@ class AudioEngine:
                     events.append(MicAudio(pcm16, pcm_send, self._send_rate, t_of(start16)))
                     emitted = True
                 events.extend(self._gate.vad_stop(t))
-        if not emitted and (was_open or self._gate.mic_open) and self._gate.mic_open:
+        if not emitted and self._gate.mic_open and (pcm16 or pcm_send):
             events.append(MicAudio(pcm16, pcm_send, self._send_rate, t_of(start16)))
         return events
 
@@ -517,11 +541,15 @@ class AudioEngine:
         self._pipe = pipe
         self._info = pipe.info
         self._rs16 = StreamResampler(rate, VAD_RATE)
+        # VAD inputs use soxr "LQ": ~20 ms less latency than "HQ" (faster barge-in and stop)
+        self._rs16_raw = StreamResampler(rate, VAD_RATE, quality="LQ")
+        self._rs16_vad = StreamResampler(rate, VAD_RATE, quality="LQ")
+        self._far_active_until = 0
         self._rs_send = (
             StreamResampler(rate, self._send_rate) if self._send_rate != VAD_RATE else None
         )
         self._vad.reset()
-        self._pos16 = self._pos_send = 0
+        self._pos16 = self._pos_send = self._dev_pos = 0
         self._hist16.reset()
         self._hist_send.reset()
         events: list[AudioEvent] = [DeviceWarning(w) for w in pipe.info.warnings]

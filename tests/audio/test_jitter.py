@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -67,7 +69,7 @@ def test_underrun_counted_only_for_gap_inside_item():
     jb.write("a", ramp(400), 0)
     assert read(jb, 0)[1] == 160
     assert read(jb, 10 * MS)[1] == 160
-    out, n = read(jb, 20 * MS)
+    _out, n = read(jb, 20 * MS)
     assert n == 80
     assert jb.underruns == 0, "not yet known to be a gap"
     read(jb, 30 * MS)  # still dry: zero-fill, rebuffering
@@ -164,7 +166,7 @@ def test_random_chunks_and_reads_preserve_audio(n, cuts, block, ops, clear_at):
     """Any chunking and any read/write interleaving plays a prefix of the data, in order, once."""
     data = ramp(n)
     bounds = sorted({0, n, *[c for c in cuts if c < n]})
-    chunks = [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    chunks = [data[a:b] for a, b in itertools.pairwise(bounds)]
     jb = JitterBuffer(RATE, prefill_ms=20)
     played: list[np.ndarray] = []
     t = 0

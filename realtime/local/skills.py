@@ -154,6 +154,17 @@ def seeing(question: str, scene: SceneFacts | None) -> str | None:
             return "I don't see a QR code or barcode in the picture."
         kind = "QR code" if scene.qr_codes else "barcode"
         return f"The {kind} says {'; '.join(codes)}."
+    if re.search(r"\blight\b|\bdark\b|\bbright\b|\bdim\b|\blit\b", q):
+        if scene is None:
+            return _NO_CAMERA
+        level = scene.light_level
+        verdict = {
+            "very dark": "It's very dark, too dark for reading.",
+            "dim": "It's dim; a bit dark for reading.",
+            "fairly bright": "The light is fairly bright, fine for reading.",
+            "bright": "It's bright, plenty of light for reading.",
+        }[level]
+        return verdict
     if re.search(r"\bread\b|\btext\b|\bsign\b|\bsays?\b|\bwritten\b|\bwriting\b", q):
         if scene is None:
             return _NO_CAMERA
@@ -179,17 +190,6 @@ def seeing(question: str, scene: SceneFacts | None) -> str | None:
         if re.search(r"\bwhat colou?r (is|are) (the|my|this|that)\b", q):
             prefix = "I can't pick out single objects offline, but "
         return f"{prefix}the main colours I see are {listed}."
-    if re.search(r"\blight\b|\bdark\b|\bbright\b|\bdim\b|\blit\b", q):
-        if scene is None:
-            return _NO_CAMERA
-        level = scene.light_level
-        verdict = {
-            "very dark": "It's very dark, too dark for reading.",
-            "dim": "It's dim; a bit dark for reading.",
-            "fairly bright": "The light is fairly bright, fine for reading.",
-            "bright": "It's bright, plenty of light for reading.",
-        }[level]
-        return verdict
     if re.search(r"\bblurr?y\b|\bin focus\b|\bsharp\b", q):
         if scene is None:
             return _NO_CAMERA

@@ -221,7 +221,7 @@ def test_server_vad_ignores_silence_and_noise(media_dir: Path, name: str) -> Non
 def test_push_to_talk_commit_and_too_short(media_dir: Path) -> None:
     buf = InputBuffer(lambda: "item_ptt", None)
     buf.append(b"\0\0" * 1200)  # 50 ms at 24 kHz
-    with pytest.raises(CommitTooShort, match="50.00ms"):
+    with pytest.raises(CommitTooShort, match=r"50\.00ms"):
         buf.commit()
     buf.append(b"\0\0" * 2400)  # +100 ms
     turn = buf.commit()
@@ -241,5 +241,5 @@ def test_vision_on_the_desk_still(media_dir: Path) -> None:
     dark = analyse((image * 0.15).astype(np.uint8), ocr=None)
     assert dark.light_level in ("very dark", "dim")
     assert "QR code" in facts.summary()
-    ok, jpg = cv2.imencode(".jpg", image)
+    _ok, jpg = cv2.imencode(".jpg", image)
     assert decode_image(jpg.tobytes()).shape == image.shape

@@ -55,7 +55,6 @@ from realtime.events import (
     SendText,
     ServerError,
     SessionConfig,
-    SessionReady,
     SpeechStarted,
     TranscriptDelta,
     TranscriptDone,
@@ -68,6 +67,7 @@ from realtime.session import (
     NotConnectedError,
     RealtimeSession,
     SessionError,
+    SessionRefusedError,
     TlsError,
 )
 
@@ -267,8 +267,7 @@ class ReconnectingSession:
         self._idle_wait_s = idle_wait_s
         self._config = SessionConfig()
         self._current: RealtimeSession | None = None
-        self._ready: dict[int, bool] = {}
-        self._resumed: dict[int, bool] = {}
+        self._last_open_resumed = False
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._lock = asyncio.Lock()
         self._closing = asyncio.Event()
@@ -302,7 +301,13 @@ class ReconnectingSession:
         """First connection. Errors (``SessionError``) are raised, not retried: a person acts."""
         self._config = config
         self._handle = config.resumption_handle
-        session, _, _ = await self._open()
+        try:
+            session, _, _ = await self._open()
+        except SessionRefusedError:
+            if not self._last_open_resumed:
+                raise
+            log.info("the server refused the resumption handle; starting a new session")
+            session, _, _ = await self._open()  # _open dropped the handle
         self._install(session)
 
     async def send(self, command: Command) -> None:
@@ -399,7 +404,15 @@ class ReconnectingSession:
             resumed = True
         elif config.resumption_handle is not None:
             config = dataclasses.replace(config, resumption_handle=None)
+        self._last_open_resumed = resumed
         await session.connect(config)
+        if not await session.wait_ready(session.open_timeout_s):
+            closed = session.closed
+            await session.close()
+            if resumed and closed is not None:
+                self._handle = None  # the server refused the handle: carry context next time
+            error = session.last_error.message if session.last_error else ""
+            raise SessionRefusedError(session.host, closed, error, session.open_timeout_s)
         replayed = 0
         try:
             if not resumed:
@@ -413,7 +426,6 @@ class ReconnectingSession:
         except NotConnectedError:
             await session.close()
             raise
-        self._resumed[id(session)] = resumed
         return session, resumed, replayed
 
     def _install(self, session: RealtimeSession) -> None:
@@ -441,9 +453,7 @@ class ReconnectingSession:
 
     def _observe(self, session: RealtimeSession, event: Event) -> None:
         self.context.observe(event)
-        if isinstance(event, SessionReady):
-            self._ready[id(session)] = True
-        elif isinstance(event, ResumptionHandle):
+        if isinstance(event, ResumptionHandle):
             if event.resumable and event.handle:
                 self._handle = event.handle
         elif isinstance(event, ResponseStarted | AudioDelta | TranscriptDelta | SpeechStarted):
@@ -461,12 +471,7 @@ class ReconnectingSession:
         if self._closing.is_set() or event.by_client:
             self._end(event)
             return
-        failed_resume = self._resumed.get(id(session), False) and not self._ready.get(
-            id(session), False
-        )
-        if failed_resume:
-            self._handle = None  # the server refused the handle: carry context instead
-        elif event.code in NON_RETRYABLE_CODES:
+        if event.code in NON_RETRYABLE_CODES:
             self._end(event)
             return
         await self._recover(session, event)
@@ -502,6 +507,14 @@ class ReconnectingSession:
                 except _FATAL_ERRORS as exc:
                     self._give_up(closed, str(exc))
                     return
+                except SessionRefusedError as exc:
+                    refused = exc.closed
+                    resumed = self._last_open_resumed
+                    if refused is not None and refused.code in NON_RETRYABLE_CODES and not resumed:
+                        self._give_up(refused, str(exc))
+                        return
+                    why = str(exc)
+                    continue
                 except SessionError as exc:
                     why = str(exc)
                     continue

@@ -27,6 +27,7 @@ Error tree (every message says what to do next and never contains the key)::
     ├── HostUnreachableError  DNS failure, connection refused, timeout (names host:port)
     ├── TlsError              certificate verification or TLS handshake failed (always verified)
     ├── HandshakeError        any other refused or broken upgrade (HTTP status, not WebSocket)
+    ├── SessionRefusedError   connected, but the server closed before confirming the session
     └── NotConnectedError     send() before connect() or after the connection closed
 """
 
@@ -53,7 +54,7 @@ from websockets.exceptions import (
 )
 
 from realtime.core import Endpoint, ProtocolCore, WireMessage
-from realtime.events import Closed, Command, Event, SessionConfig
+from realtime.events import Closed, Command, Event, ServerError, SessionConfig, SessionReady
 
 __all__ = [
     "KEY_VARIABLES",
@@ -64,6 +65,7 @@ __all__ = [
     "NotConnectedError",
     "RealtimeSession",
     "SessionError",
+    "SessionRefusedError",
     "TlsError",
     "WireRecorder",
     "resolve_api_key",
@@ -136,6 +138,24 @@ class HandshakeError(SessionError):
         self.host = host
         self.status = status
         super().__init__(f"{host} refused the realtime connection: {why}.")
+
+
+class SessionRefusedError(SessionError):
+    """The WebSocket opened but the server ended it before confirming the session (bad model,
+    refused resumption handle, ...). ``closed`` is how it ended (``None``: no answer in time)."""
+
+    def __init__(self, host: str, closed: Closed | None, error: str = "", waited_s: float = 0):
+        self.host = host
+        self.closed = closed
+        if closed is None:
+            why = f"no session confirmation within {waited_s:g} s"
+        else:
+            why = f"closed with code {closed.code}" + (
+                f" ({closed.reason})" if closed.reason else ""
+            )
+        if error:
+            why += f"; the server said: {error}"
+        super().__init__(f"{host} did not start the session: {why}.")
 
 
 class NotConnectedError(SessionError):
@@ -296,6 +316,9 @@ class RealtimeSession:
         self._closing = False
         self._closed: Closed | None = None
         self._recorder_failed = False
+        self._ready = False
+        self._ready_or_closed = asyncio.Event()
+        self.last_error: ServerError | None = None
 
     # ----------------------------------------------------------------- properties
 
@@ -304,12 +327,35 @@ class RealtimeSession:
         return self._core.provider
 
     @property
+    def host(self) -> str:
+        """``host:port`` of the endpoint (no secrets)."""
+        return self._host
+
+    @property
+    def open_timeout_s(self) -> float:
+        return self._open_timeout_s
+
+    @property
     def core(self) -> ProtocolCore:
         return self._core
 
     @property
     def connected(self) -> bool:
         return self._ws is not None and self._closed is None
+
+    @property
+    def ready(self) -> bool:
+        """The server confirmed the session (the core emitted ``SessionReady``)."""
+        return self._ready
+
+    async def wait_ready(self, timeout_s: float) -> bool:
+        """Wait until the server confirms the session. ``False`` if the connection closed
+        first or ``timeout_s`` passed. Events stay queued for ``events()``."""
+        try:
+            await asyncio.wait_for(self._ready_or_closed.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return self._ready and self._closed is None
 
     @property
     def closed(self) -> Closed | None:
@@ -436,6 +482,11 @@ class RealtimeSession:
 
     def _emit(self, events: list[Event]) -> None:
         for event in events:
+            if isinstance(event, SessionReady):
+                self._ready = True
+                self._ready_or_closed.set()
+            elif isinstance(event, ServerError):
+                self.last_error = event
             self._queue.put_nowait(event)
 
     def _record(self, direction: Literal["in", "out"], message: WireMessage) -> None:
@@ -496,3 +547,4 @@ class RealtimeSession:
         if self._closed is None:
             self._closed = event
             self._queue.put_nowait(event)
+            self._ready_or_closed.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -137,7 +138,7 @@ class FakeCapture:
     """Stands in for cv2.VideoCapture on a machine without cameras: a device that agrees to
     640x480 @ 15 whatever is asked, and fails after ``frames`` reads (unplugged)."""
 
-    opened: list[object] = []
+    opened: ClassVar[list[object]] = []
 
     def __init__(self, target: object, backend: int, frames: int = 5) -> None:
         FakeCapture.opened.append(target)
@@ -145,7 +146,7 @@ class FakeCapture:
         self.left = frames
         self.released = False
 
-    def isOpened(self) -> bool:  # noqa: N802 - cv2 API
+    def isOpened(self) -> bool:  # the cv2 API's name
         return True
 
     def set(self, prop: int, value: float) -> bool:

@@ -66,7 +66,10 @@ def test_non_looping_file_ends_and_looping_file_restarts(media_dir: Path):
     looping.start()
     try:
         deadline = time.monotonic() + 20
-        while (looping.latest() is None or looping.latest().seq < 300) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            frame = looping.latest()
+            if frame is not None and frame.seq >= 300:
+                break
             time.sleep(0.05)
         assert looping.latest().seq >= 300  # past the end: it looped
         assert looping.state is SourceState.LIVE and not looping.errors()
@@ -97,7 +100,8 @@ def test_missing_file_is_an_actionable_error_event_not_an_exception(tmp_path: Pa
         while not errors and time.monotonic() < deadline:
             errors = src.errors()
             time.sleep(0.02)
-        assert len(errors) == 1 and "does not exist" in str(errors[0]) and "--video" in str(errors[0])
+        assert len(errors) == 1
+        assert "does not exist" in str(errors[0]) and "--video" in str(errors[0])
         assert errors[0].retrying
         time.sleep(0.5)  # retried several times meanwhile: still one event per outage
         assert src.errors() == [] and src.state is SourceState.LOST and src.latest() is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -77,7 +79,7 @@ def test_continuous_is_at_most_one_fps_even_if_configured_faster():
     pacer = Pacer(PacerConfig(policy=Policy.CONTINUOUS, budget_per_minute=1000))
     sim = Sim(pacer)
     sim.run(0, 20 * S, step=33 * MS)
-    gaps = [b.t_ns - a.t_ns for a, b in zip(sim.sent, sim.sent[1:])]
+    gaps = [b.t_ns - a.t_ns for a, b in itertools.pairwise(sim.sent)]
     assert len(sim.sent) == 20
     assert min(gaps) >= S
     assert {d.reason for d in sim.sent} == {Reason.INTERVAL}
@@ -196,11 +198,19 @@ def test_budget_and_one_fps_hold_for_any_event_sequence(scenario):
     for i, t in enumerate(times):  # any 60 s window holds at most `budget` frames
         assert sum(1 for u in times[i:] if u < t + 60 * S) <= budget
     regular = [d.t_ns for d in sim.sent if not d.snapshot]
-    assert all(b - a >= S for a, b in zip(regular, regular[1:]))  # ≤ 1 fps
+    assert all(b - a >= S for a, b in itertools.pairwise(regular))  # ≤ 1 fps
     for d in sim.decisions:
         assert d.reason.text  # every decision explains itself
-        assert d.send == (d.reason in {Reason.SPEECH_START, Reason.WHILE_SPEAKING,
-                                       Reason.INTERVAL, Reason.CHANGED, Reason.HEARTBEAT,
-                                       Reason.SNAPSHOT})
+        assert d.send == (
+            d.reason
+            in {
+                Reason.SPEECH_START,
+                Reason.WHILE_SPEAKING,
+                Reason.INTERVAL,
+                Reason.CHANGED,
+                Reason.HEARTBEAT,
+                Reason.SNAPSHOT,
+            }
+        )
     if policy is Policy.SNAPSHOT:
         assert all(d.snapshot for d in sim.sent)

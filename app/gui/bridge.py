@@ -25,9 +25,10 @@ class AssistantBridge(QObject):
     usage_changed = Signal(object)  # Usage
     time_left_changed = Signal(object)  # float | None
     loading_changed = Signal(object)  # Loading
-    frame_sent = Signal(bytes, int)  # jpeg, t_ns
+    frame_sent = Signal(bytes, object)  # jpeg, t_ns (int: too large for a C int)
     recording_changed = Signal(bool, object, object)  # on, path | None, error | None
     transcript_reset = Signal()
+    notice = Signal(str)
 
     def __init__(self, assistant: AssistantModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,3 +69,6 @@ class AssistantBridge(QObject):
 
     def on_transcript_reset(self) -> None:
         self.transcript_reset.emit()
+
+    def on_notice(self, message: str) -> None:
+        self.notice.emit(str(message))

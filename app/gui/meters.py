@@ -23,8 +23,19 @@ def level_fraction(dbfs: float) -> float:
     return max(0.0, min(1.0, (dbfs - FLOOR_DB) / -FLOOR_DB))
 
 
+ENGINE_HINTS = {
+    "speakers_ok": "Speakers OK",
+    "use_headphones": "Use headphones",
+    "converging": "Echo: measuring…",
+    "aec_off": "Echo cancellation off",
+}
+
+
 def echo_hint(m: Meters, last: str) -> str:
-    """Hint text; only re-judged while the speaker plays (echo needs playback to measure)."""
+    """Hint text; only re-judged while the speaker plays (echo needs playback to measure).
+    The audio engine's own verdict wins when it gives one."""
+    if m.echo_hint in ENGINE_HINTS:
+        return ENGINE_HINTS[m.echo_hint]
     if m.erle_db is None:
         return last or "Echo: —"
     if m.speaker_dbfs < SPEAKER_ACTIVE_DBFS:

@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         self.bridge.frame_sent.connect(self.thumbs.add_jpeg)
         self.bridge.recording_changed.connect(self._on_recording)
         self.bridge.transcript_reset.connect(self.transcript.clear)
+        self.bridge.notice.connect(lambda m: self.status.showMessage(m, 8000))
 
         self._restore()
         # initial render from the snapshot, then live updates

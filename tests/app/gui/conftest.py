@@ -67,7 +67,11 @@ def qt_leaks(app: QApplication, before_widgets: set[int], before_threads: set[in
         except RuntimeError:
             continue
     for t in threading.enumerate():
-        if t.ident not in before_threads and t.is_alive() and t.name.startswith("gui-task"):
+        if (
+            t.ident not in before_threads
+            and t.is_alive()
+            and t.name.startswith(("gui-task", "voicecam-gui", "voicecam-engine"))
+        ):
             leaks.append(f"worker thread {t.name}")
     return leaks
 

@@ -4,6 +4,7 @@ changes through the listeners exactly as the real assistant would (optionally fr
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -139,7 +140,7 @@ class FakeAssistant:
 
     def emit_frame_sent(self, jpeg: bytes) -> None:
         for lst in list(self.listeners):
-            lst.on_frame_sent(jpeg, 1)
+            lst.on_frame_sent(jpeg, time.monotonic_ns())
 
     def emit_recording(self, on: bool, error: str | None = None) -> None:
         for lst in list(self.listeners):

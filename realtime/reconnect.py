@@ -372,8 +372,11 @@ class ReconnectingSession:
             if old is None or self._closing.is_set():
                 return False
             wait_s = self._idle_wait_s if idle_wait_s is None else idle_wait_s
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), wait_s)
+            idle = asyncio.ensure_future(self._idle.wait())
+            gone = asyncio.ensure_future(old.wait_closed())
+            await asyncio.wait((idle, gone), timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+            idle.cancel()
+            gone.cancel()
             if old is not self._current or not old.connected or self._closing.is_set():
                 return False
             try:

@@ -318,6 +318,7 @@ class RealtimeSession:
         self._recorder_failed = False
         self._ready = False
         self._ready_or_closed = asyncio.Event()
+        self._closed_event = asyncio.Event()
         self.last_error: ServerError | None = None
 
     # ----------------------------------------------------------------- properties
@@ -356,6 +357,12 @@ class RealtimeSession:
         except TimeoutError:
             return False
         return self._ready and self._closed is None
+
+    async def wait_closed(self) -> Closed:
+        """Wait until the connection has ended; the ``Closed`` event (also in ``events()``)."""
+        await self._closed_event.wait()
+        assert self._closed is not None
+        return self._closed
 
     @property
     def closed(self) -> Closed | None:
@@ -548,3 +555,4 @@ class RealtimeSession:
             self._closed = event
             self._queue.put_nowait(event)
             self._ready_or_closed.set()
+            self._closed_event.set()

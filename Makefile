@@ -10,7 +10,8 @@ PIP    := $(VENV)/bin/pip
 RUN_DEBS  := libportaudio2 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 \
              libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-shape0 \
              libegl1 libgl1 libfontconfig1 libdbus-1-3
-TEST_DEBS := $(RUN_DEBS) pulseaudio pulseaudio-utils libasound2-plugins xvfb espeak-ng sox ffmpeg
+TEST_DEBS := $(RUN_DEBS) pulseaudio pulseaudio-utils libasound2-plugins xvfb espeak-ng sox ffmpeg \
+             imagemagick
 # llama-cpp-python is an sdist: portable flags so the cached wheel runs on any x86-64 here.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 

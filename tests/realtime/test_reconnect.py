@@ -489,3 +489,44 @@ def test_initial_errors_are_raised_not_retried() -> None:
             assert fake.rejected == [401]
 
     run(main())
+
+
+# --------------------------------------------------------------------------- offline server
+
+
+@pytest.mark.models
+@pytest.mark.timeout(400)
+def test_offline_server_session_cap_is_renewed_with_context() -> None:
+    """The real offline server ending sessions after 8 s (like OpenAI's 60 min cap): the
+    conversation carries on over a new connection with the earlier turns replayed."""
+    from tests.realtime.local.conftest import start_server
+
+    server = start_server("--session-max-s", "8")
+    try:
+
+        async def main() -> None:
+            ep = openai.endpoint(server.token, "gpt-realtime", base_url=server.base_url)
+            rs = ReconnectingSession(
+                lambda: RealtimeSession(openai.OpenAICore(), ep),
+                backoff=Backoff(**FAST, max_attempts=5, rng=random.Random(2)),
+            )
+            await rs.connect(SessionConfig(output_modalities=("text",)))
+            col = EventCollector(rs)
+            await col.next(SessionReady, timeout=30)
+            await rs.send(SendText("Please remember the word banana."))
+            first = await col.until(lambda e: isinstance(e, ResponseDone), timeout=120)
+            assert first.status == "completed"
+            expired = await col.until(
+                lambda e: isinstance(e, ServerError) and e.code == "session_expired", timeout=30
+            )
+            assert expired.code == "session_expired"
+            reconnected = await col.next(Reconnected, timeout=30)
+            assert reconnected.replayed_turns == 2  # the question and the answer
+            await rs.send(SendText("Which word did I ask you to remember?"))
+            await col.until(lambda e: isinstance(e, ResponseDone) and e is not first, timeout=120)
+            assert not col.of(Closed)
+            await rs.close()
+
+        run(main(), timeout=300)
+    finally:
+        assert server.stop() == 0

@@ -132,6 +132,14 @@ class ThumbnailStrip(QListWidget):
         self.setToolTip("Frames actually sent to the model")
         self.sent_total = 0
 
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.count() == 0:
+            p = QPainter(self.viewport())
+            p.setPen(self.palette().color(self.palette().ColorRole.PlaceholderText))
+            p.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, "No frames sent yet")
+            p.end()
+
     def add_jpeg(self, jpeg: bytes, t_ns: int = 0) -> bool:
         """Add one sent frame; returns False (and adds nothing) if the JPEG does not decode."""
         img = decode_thumbnail(jpeg, self.THUMB * self.devicePixelRatioF())

@@ -616,6 +616,7 @@ class MainWindow(QMainWindow):
         self.hint_label.setVisible(bool(hint))
         colour = STATE_COLOURS[info.state]
         self.state_label.setStyleSheet(f"color: {colour};")
+        self.progress.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
         self.progress.setVisible(info.state == State.LOADING)
         connected = self.is_connected()
         self.connect_btn.setText("Disconnect" if connected else "Connect")

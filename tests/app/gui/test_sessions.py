@@ -18,7 +18,9 @@ pytestmark = pytest.mark.gui
 MS = 1_000_000
 
 
-def make_session(folder: Path, question: str, backend: str = "openai") -> Path:
+def make_session(
+    folder: Path, question: str, backend: str = "openai", images: list[np.ndarray] | None = None
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     rec = SessionRecorder(
         directory=folder, metadata={"backend": backend, "model": "gpt-realtime", "voice": "marin"}
@@ -26,9 +28,13 @@ def make_session(folder: Path, question: str, backend: str = "openai") -> Path:
     t0 = rec.start_mono_ns
     tone = (np.sin(np.arange(24000) * 2 * np.pi * 440 / 24000) * 8000).astype(np.int16)
     rec.record_mic(tone.tobytes(), 24000, t0 + 100 * MS)
-    for i, colour in enumerate(((0, 0, 200), (0, 200, 0))):
-        img = np.zeros((120, 160, 3), np.uint8)
-        img[:] = colour
+    if images is None:
+        images = []
+        for colour in ((0, 0, 200), (0, 200, 0)):
+            img = np.zeros((120, 160, 3), np.uint8)
+            img[:] = colour
+            images.append(img)
+    for i, img in enumerate(images):
         rec.record_frame(cv2.imencode(".jpg", img)[1].tobytes(), t0 + (200 + 1000 * i) * MS, True)
     rec.record_turn("user", question, t0 + 1100 * MS, "u1", t_start_ns=t0 + 100 * MS)
     rec.record_playback("a1", tone.tobytes(), 24000, 0, t0 + 1500 * MS)

@@ -317,6 +317,8 @@ class ReconnectingSession:
         """
         if self._closing.is_set() or self._done.is_set():
             raise NotConnectedError("The session has ended.")
+        if self.connections == 0:
+            raise NotConnectedError("Call connect() before send().")
         if isinstance(command, UpdateSession):
             self._config = command.config
         session = self._current

@@ -35,7 +35,7 @@ from realtime.events import (
     TurnComplete,
 )
 from realtime.reconnect import Backoff, ContextLog, ReconnectingSession
-from realtime.session import KeyRejectedError, RealtimeSession
+from realtime.session import KeyRejectedError, NotConnectedError, RealtimeSession
 from tests.fakes.collect import EventCollector, run
 from tests.fakes.fake_gemini import FakeGemini
 from tests.fakes.fake_openai import FakeOpenAI
@@ -103,9 +103,7 @@ def test_context_log_orders_turns_by_conversation_and_bounds_them() -> None:
     small = ContextLog(max_turns=10, max_chars=30)
     for i in range(5):
         small.add("user", f"message number {i}")
-    assert [i.text for i in small.items()] == ["message number 4"] or sum(
-        len(i.text) for i in small.items()
-    ) <= 30
+    assert [i.text for i in small.items()] == ["message number 4"]  # 2 x 16 chars > 30
 
 
 def test_context_log_keeps_what_was_heard_of_a_truncated_reply() -> None:
@@ -459,7 +457,7 @@ def test_gemini_drop_resumes_with_handle() -> None:
 
 def test_gemini_refused_handle_falls_back_to_context() -> None:
     async def main() -> None:
-        async with gemini_via_proxy() as (fake, proxy, rs, col):
+        async with gemini_via_proxy() as (fake, proxy, _rs, col):
             await col.next(SessionReady)
             await fake.user_turn("Remember the word banana.")
             await col.next(ResumptionHandle)
@@ -474,7 +472,6 @@ def test_gemini_refused_handle_falls_back_to_context() -> None:
                 ("user", "Remember the word banana."),
                 ("model", fake.reply_text),
             ]
-            assert rs.resumption_handle in fake.handles or rs.resumption_handle is None
 
     run(main())
 
@@ -484,6 +481,8 @@ def test_initial_errors_are_raised_not_retried() -> None:
         async with FakeOpenAI(api_key=KEY) as fake:
             ep = openai.endpoint("sk-bad-key-xyz", "gpt-realtime", base_url=fake.base_url)
             rs = ReconnectingSession(lambda: RealtimeSession(openai.OpenAICore(), ep))
+            with pytest.raises(NotConnectedError):
+                await rs.send(SendText("too early"))
             with pytest.raises(KeyRejectedError):
                 await rs.connect(SessionConfig())
             assert fake.rejected == [401]

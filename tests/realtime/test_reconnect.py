@@ -5,6 +5,8 @@ Topology: ReconnectingSession → RealtimeSession(OpenAICore/GeminiCore) → Fau
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -529,3 +531,44 @@ def test_offline_server_session_cap_is_renewed_with_context() -> None:
         run(main(), timeout=300)
     finally:
         assert server.stop() == 0
+
+
+# --------------------------------------------------------------------------- more network faults
+
+
+@pytest.mark.parametrize("code", [1001, 1006, 1011])
+def test_proxy_close_codes_are_recovered(code: int) -> None:
+    async def main() -> None:
+        async with openai_via_proxy() as (fake, proxy, rs, col, _rec):
+            await col.next(SessionReady)
+            await proxy.close_with(code, "" if code == 1006 else "fault")
+            reconnecting = await col.next(Reconnecting)
+            assert f"code {code}" in reconnecting.reason
+            await col.next(Reconnected)
+            await fake.user_turn("Still there?", conn=await fake.wait_connections(2))
+            await col.until(lambda e: isinstance(e, ResponseDone))
+            assert rs.connected and not col.of(Closed)
+
+    run(main())
+
+
+def test_whole_turn_through_latency_jitter_and_throttle() -> None:
+    async def main() -> None:
+        fake_kw = {"reply_audio_ms": 1000}
+        async with openai_via_proxy(fake_kw) as (fake, proxy, _rs, col, _rec):
+            await col.next(SessionReady)
+            proxy.set_latency(30, 20)
+            proxy.throttle(200_000)
+            await fake.user_turn("Slow network?")
+            done = await col.until(lambda e: isinstance(e, ResponseDone), timeout=20)
+            assert done.status == "completed"
+            audio = b"".join(e.pcm for e in col.of(AudioDelta))
+            assert audio == b"".join(
+                base64.b64decode(json.loads(m)["delta"])
+                for m in fake.current.sent
+                if '"response.output_audio.delta"' in str(m)
+            )
+            assert len(audio) == 24_000 * 2  # 1 s, intact and in order
+            assert not col.of(Reconnecting)
+
+    run(main())

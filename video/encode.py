@@ -1,8 +1,9 @@
 """JPEG encoding for frames that leave the machine: resize, quality, no metadata.
 
 ``encode_jpeg(image, max_side=768, quality=80)`` shrinks (never enlarges) so the longer side is at
-most ``max_side`` px (see :func:`resize_max_side`), encodes baseline JPEG with 4:2:0 chroma, and strips every
-APP1–APP15 and COM segment (EXIF, XMP, ICC, comments) so only the JFIF header and the pixels remain.
+most ``max_side`` px (see :func:`resize_max_side`), encodes baseline JPEG with 4:2:0 chroma, and
+strips every APP1–APP15 and COM segment (EXIF, XMP, ICC, comments): only the JFIF header and the
+pixels remain.
 Snapshots ("look at this") use :data:`SNAPSHOT_MAX_SIDE`/:data:`SNAPSHOT_QUALITY`.
 
 Encoder choice, measured by ``bench/bench_video.py`` on this machine (2 shared cores, 1280×720 desk
@@ -89,7 +90,9 @@ def resize_max_side(image: Image, max_side: int) -> Image:
     src = image
     factor = min(w // nw, h // nh)
     if factor >= 2:  # integer area pre-shrink: anti-aliased and on OpenCV's fast path
-        src = cv2.resize(src, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+        src = np.asarray(
+            cv2.resize(src, (w // factor, h // factor), interpolation=cv2.INTER_AREA), np.uint8
+        )
         if src.shape[1] == nw and src.shape[0] == nh:
             return np.ascontiguousarray(src)
     return np.ascontiguousarray(cv2.resize(src, (nw, nh), interpolation=cv2.INTER_CUBIC))

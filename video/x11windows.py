@@ -15,7 +15,7 @@ from typing import Any
 
 from video.errors import CameraError
 
-__all__ = ["WindowInfo", "find_window", "list_windows"]
+__all__ = ["WindowInfo", "find_window", "list_windows", "x11_screen"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,9 @@ def _load_xlib() -> Any:
     ]
     lib.XGetWindowProperty.restype = c_int
     lib.XSetErrorHandler.argtypes, lib.XSetErrorHandler.restype = [vp], vp
+    lib.XDefaultScreen.argtypes, lib.XDefaultScreen.restype = [vp], c_int
+    for fn in (lib.XDisplayWidth, lib.XDisplayHeight, lib.XDefaultDepth):
+        fn.argtypes, fn.restype = [vp, c_int], c_int
     _xlib = lib
     return lib
 
@@ -210,6 +213,23 @@ def _list_x11(display: str | None) -> list[WindowInfo]:
                 elif depth < 3:  # reparenting window managers put the titled client inside
                     stack.append((kid, depth + 1))
         return found
+    finally:
+        lib.XCloseDisplay(dpy)
+
+
+def x11_screen(display: str | None = None) -> tuple[int, int, int] | None:
+    """(width, height, depth) of the default screen of an X display, or None if unreachable."""
+    lib = _load_xlib()
+    dpy = lib.XOpenDisplay(display.encode() if display else None)
+    if not dpy:
+        return None
+    try:
+        screen = lib.XDefaultScreen(dpy)
+        return (
+            int(lib.XDisplayWidth(dpy, screen)),
+            int(lib.XDisplayHeight(dpy, screen)),
+            int(lib.XDefaultDepth(dpy, screen)),
+        )
     finally:
         lib.XCloseDisplay(dpy)
 

@@ -444,9 +444,13 @@ class ReconnectingSession:
             self._renew_timer = self._spawn(self._renew_later(self._renew_after_s))
 
     async def _renew_later(self, delay_s: float) -> None:
+        """The ``renew_after_s`` timer. On success ``_install`` has armed the next one; on
+        failure retry (the old connection still works) until a reconnect replaces this timer."""
         await asyncio.sleep(delay_s)
-        self._renew_timer = None  # renew() installs the next timer; do not cancel this task
-        await self.renew("renewal")
+        while not await self.renew("renewal"):
+            if self._closing.is_set() or self._renew_timer is not asyncio.current_task():
+                return
+            await asyncio.sleep(min(30.0, max(1.0, delay_s / 10)))
 
     async def _pump(self, session: RealtimeSession) -> None:
         async for event in session.events():

@@ -572,3 +572,21 @@ def test_whole_turn_through_latency_jitter_and_throttle() -> None:
             assert not col.of(Reconnecting)
 
     run(main())
+
+
+def test_failed_renewal_keeps_the_old_connection_and_retries() -> None:
+    async def main() -> None:
+        async with openai_via_proxy(renew_after_s=0.3) as (fake, proxy, rs, col, _rec):
+            await col.next(SessionReady)
+            proxy.reject_upgrades(503)
+            failed = await col.until(lambda e: isinstance(e, ServerError))
+            assert failed.code == "renewal_failed" and not failed.fatal
+            assert "503" in failed.message
+            assert rs.connected  # the old connection carries on
+            await fake.user_turn("Still fine?", conn=fake.connections[0])
+            await col.until(lambda e: isinstance(e, ResponseDone))
+            proxy.reject_upgrades(None)
+            renewed = await col.next(Reconnected, timeout=10)
+            assert renewed.renewed and renewed.replayed_turns == 2
+
+    run(main())

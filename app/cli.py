@@ -269,6 +269,12 @@ class Headless:
         except KeyboardInterrupt:
             code = 130
         finally:
+            snap = assistant.snapshot()
+            for lat in snap.latency:
+                if lat.first_byte_ns is not None:
+                    print(f"turn {lat.turn}: {lat.describe()}", file=sys.stderr)
+            if snap.cost_line:
+                print(snap.cost_line, file=sys.stderr)
             assistant.close()
             if recorder is not None:
                 recorder.close()

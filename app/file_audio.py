@@ -137,6 +137,14 @@ class FileAudio:
                     events.append(VoiceStopped(t))
         return events
 
+    def feed(self, pcm16: bytes, rate_hz: int = VAD_RATE) -> None:
+        """Append more microphone audio (any thread): it follows what is still to be sent, or
+        starts right away if the file has been sent already (tests: speak *now*)."""
+        pcm = pcm16 if rate_hz == VAD_RATE else resample(pcm16, rate_hz, VAD_RATE)
+        current = self._pcm16
+        sent = min(len(current), self._pos * 2)
+        self._pcm16 = current[:sent] + b"\x00" * (self._pos * 2 - sent) + current[sent:] + pcm
+
     def set_send_rate(self, hz: int) -> None:
         self._send_rate = hz
 

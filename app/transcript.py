@@ -159,9 +159,10 @@ class Transcript:
         self._new("user", text=text, partial=False, typed=True)
 
     def close_user_partials(self) -> None:
-        """Mark open user turns done (Gemini sends no final transcription)."""
+        """Mark open user turns that have text done (Gemini sends no final transcription).
+        Empty open turns stay open: the user may be speaking right now."""
         for i, t in enumerate(self._turns):
-            if t.role == "user" and t.partial:
+            if t.role == "user" and t.partial and t.text:
                 self._set(i, partial=False, text=t.text.strip())
 
     def drop_empty_user(self) -> None:
@@ -175,6 +176,8 @@ class Transcript:
 
     # ------------------------------------------------------------------ assistant side
     def assistant_delta(self, item_id: str, text: str) -> None:
+        if not text:
+            return
         i = self._find("assistant", item_id)
         if i is None:
             self._new("assistant", item_id=item_id, text=text)
@@ -183,6 +186,8 @@ class Transcript:
 
     def assistant_done(self, item_id: str, text: str) -> None:
         i = self._find("assistant", item_id)
+        if i is None and not text:
+            return
         if i is None:
             self._new("assistant", item_id=item_id, text=text, partial=False)
         else:

@@ -1,0 +1,25 @@
+"""App test fixtures: ONE real offline server per session, started by the app's own supervisor.
+
+``app.local_server.LocalServer`` launches ``python -m realtime.local.server`` with a per-launch
+token, parses the READY line and stops it at the end — so these tests exercise the supervisor the
+app uses, then reuse the server for every assistant/CLI test that needs real models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from app.local_server import LocalServer
+
+
+@pytest.fixture(scope="session")
+def offline_server() -> Iterator[LocalServer]:
+    progress: list[tuple[int, int, str]] = []
+    server = LocalServer(on_progress=lambda k, n, what: progress.append((k, n, what)))
+    server.start()
+    assert progress and progress[-1][0] == progress[-1][1], progress  # every model reported
+    yield server
+    server.stop()
+    assert not server.running

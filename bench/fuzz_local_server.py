@@ -1,0 +1,498 @@
+"""Long mutation fuzz of the offline server's per-message handling (``Connection.handle``).
+
+    .venv/bin/python bench/fuzz_local_server.py [--cases 100000] [--seed 1] [--reset-every 300]
+
+The real ``realtime.local.connection.Connection`` is driven in-process (no socket) with the real
+local models (loaded once: Whisper, piper, rapidocr, SmolLM2) and the real shared executor, so
+valid turns, images and responses really run. Seeds are valid GA client events of every type
+(including image URLs that are file paths, which must be refused); each case mutates one
+(replace/delete/retype fields at any depth, damage base64 and data URLs, cut/flip the JSON text,
+binary frames, invalid UTF-8, deep nesting) and hands it to ``Connection.handle``. Connections are
+long-lived (replaced every ``--reset-every`` cases) so state-dependent paths (active responses,
+truncation of real items, VAD turns) are reached.
+
+Checked for every case: no exception escapes ``handle()``; no exception reaches the event loop's
+handler from a background task; every reply is an OpenAI-shaped server event (validated with the
+official SDK's types, ``tests.realtime.sdk_validators.validate_openai_server``); and the session
+keeps running (a sentinel ``conversation.item.retrieve`` after every case must be answered with
+an ``error`` event echoing its ``event_id``).
+
+Prints the number of cases, replies (by type), refusals, and the failures (all must be 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import concurrent.futures
+import copy
+import io
+import json
+import random
+import re
+import sys
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from realtime.local.brain import Brain  # noqa: E402
+from realtime.local.connection import Connection  # noqa: E402
+from realtime.local.models import Models, load_all  # noqa: E402
+from tests.realtime.sdk_validators import validate_openai_server  # noqa: E402
+
+CLIENT_TYPES = [
+    "session.update",
+    "input_audio_buffer.append",
+    "input_audio_buffer.commit",
+    "input_audio_buffer.clear",
+    "conversation.item.create",
+    "conversation.item.delete",
+    "conversation.item.retrieve",
+    "conversation.item.truncate",
+    "response.create",
+    "response.cancel",
+    "output_audio_buffer.clear",
+    "transcription_session.update",
+    "session.created",
+    "",
+]
+KEYS = [
+    "type",
+    "event_id",
+    "session",
+    "audio",
+    "item",
+    "item_id",
+    "content",
+    "content_index",
+    "audio_end_ms",
+    "response",
+    "response_id",
+    "role",
+    "text",
+    "image_url",
+    "previous_item_id",
+    "output_modalities",
+    "turn_detection",
+    "instructions",
+    "max_output_tokens",
+    "format",
+    "input",
+    "output",
+    "voice",
+    "threshold",
+    "transcript",
+    "id",
+    "detail",
+    "conversation",
+    "metadata",
+    "__proto__",
+]
+
+
+def _png_data_url() -> str:
+    import cv2
+    import numpy as np
+
+    img = np.zeros((24, 32, 3), np.uint8)
+    img[:, :16] = (0, 0, 255)
+    ok, buf = cv2.imencode(".png", img)
+    assert ok
+    return "data:image/png;base64," + base64.b64encode(buf.tobytes()).decode()
+
+
+def pcm_b64(ms: int, rng: random.Random, loud: bool = False) -> str:
+    """24 kHz PCM16 of ``ms`` milliseconds (noise; loud noise may trigger the VAD)."""
+    n = ms * 24
+    if loud:
+        import numpy as np
+
+        x = (np.random.default_rng(rng.randrange(1 << 30)).standard_normal(n) * 6000).astype("<i2")
+        return base64.b64encode(x.tobytes()).decode()
+    return base64.b64encode(bytes(2 * n)).decode()
+
+
+def seed_events(rng: random.Random) -> list[dict[str, Any]]:
+    """One or more valid client events of every GA type the server knows (and a few it refuses)."""
+    png = _png_data_url()
+    return [
+        {"type": "session.update", "session": {"type": "realtime", "instructions": "Be brief."}},
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "output_modalities": ["text"],
+                "audio": {
+                    "input": {
+                        "format": {"type": "audio/pcm", "rate": 24000},
+                        "turn_detection": None,
+                        "transcription": {"model": "whisper-1"},
+                    },
+                    "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "joe"},
+                },
+                "max_output_tokens": 8,
+            },
+        },
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "audio": {
+                    "input": {"turn_detection": {"type": "semantic_vad", "eagerness": "high"}}
+                },
+            },
+        },
+        {"type": "input_audio_buffer.append", "audio": pcm_b64(20, rng)},
+        {"type": "input_audio_buffer.append", "audio": pcm_b64(60, rng, loud=True)},
+        {"type": "input_audio_buffer.append", "audio": pcm_b64(120, rng)},
+        {"type": "input_audio_buffer.commit", "event_id": "ev_commit"},
+        {"type": "input_audio_buffer.clear"},
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "What time is it?"}],
+            },
+        },
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_image", "image_url": png, "detail": "low"}],
+            },
+        },
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_image", "image_url": "file:///etc/passwd"}],
+            },
+        },
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_image", "image_url": "/etc/hostname"}],
+            },
+        },
+        {
+            "type": "conversation.item.create",
+            "previous_item_id": "root",
+            "item": {
+                "id": "item_fz1",
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_audio", "transcript": "Hello there."}],
+            },
+        },
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "system",
+                "content": [{"type": "input_text", "text": "Answer in French."}],
+            },
+        },
+        {"type": "conversation.item.retrieve", "item_id": "item_fz1"},
+        {"type": "conversation.item.delete", "item_id": "item_fz1"},
+        {
+            "type": "conversation.item.truncate",
+            "item_id": "item_fz1",
+            "content_index": 0,
+            "audio_end_ms": 100,
+        },
+        {"type": "response.create"},
+        {
+            "type": "response.create",
+            "response": {
+                "output_modalities": ["text"],
+                "conversation": "none",
+                "instructions": "Say hi.",
+                "metadata": {"k": "v"},
+                "max_output_tokens": 4,
+            },
+        },
+        {"type": "response.cancel"},
+        {"type": "output_audio_buffer.clear"},
+    ]
+
+
+class Mutator:
+    """Random damage to one seed event (see module docstring)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def json_value(self, depth: int = 0) -> Any:
+        r = self.rng
+        kind = r.randrange(13 if depth < 3 else 9)
+        if kind == 0:
+            return None
+        if kind == 1:
+            return r.choice([True, False])
+        if kind == 2:
+            return r.choice([0, -1, 1, 2**31, -(2**63), 10**30, r.randrange(-1000, 100000)])
+        if kind == 3:
+            return r.choice([0.5, -0.0, 1e308, float("nan"), float("inf"), 1.5])
+        if kind == 4:
+            return "".join(
+                r.choice("aZ0 _-=+/\\\"'\u00e9\u4e2d\U0001f600\x00") for _ in range(r.randrange(12))
+            )
+        if kind == 5:
+            return base64.b64encode(r.randbytes(r.randrange(0, 64))).decode()
+        if kind == 6:
+            return r.choice(CLIENT_TYPES)
+        if kind == 7:
+            return r.choice(
+                [
+                    "file:///etc/passwd",
+                    "/etc/passwd",
+                    "../../etc/shadow",
+                    "http://127.0.0.1:1/x.png",
+                    "data:image/png;base64,AAAA",
+                    "data:text/plain;base64,aGk=",
+                    "data:image/png,notbase64",
+                    "data:image/jpeg;base64," + base64.b64encode(r.randbytes(40)).decode(),
+                ]
+            )
+        if kind == 8:
+            return r.choice(["item_fz1", "root", "", "resp_1", "item_" + "x" * 200])
+        if kind in (9, 10):
+            return [self.json_value(depth + 1) for _ in range(r.randrange(4))]
+        return {r.choice(KEYS): self.json_value(depth + 1) for _ in range(r.randrange(4))}
+
+    def _containers(self, value: Any, out: list[Any]) -> None:
+        if isinstance(value, dict | list):
+            out.append(value)
+            for v in value.values() if isinstance(value, dict) else value:
+                self._containers(v, out)
+
+    def mutate_tree(self, msg: dict[str, Any]) -> Any:
+        r = self.rng
+        msg = copy.deepcopy(msg)
+        for _ in range(r.randrange(1, 4)):
+            containers: list[Any] = []
+            self._containers(msg, containers)
+            target = r.choice(containers)
+            op = r.randrange(6)
+            if isinstance(target, dict):
+                key = r.choice(list(target) or [r.choice(KEYS)])
+                if op == 0 and target:
+                    target.pop(key, None)
+                elif op == 1:
+                    target[r.choice(KEYS)] = self.json_value()
+                elif op == 2 and "type" in target:
+                    target["type"] = r.choice(CLIENT_TYPES)
+                elif op == 3 and isinstance(target.get(key), str):
+                    s = target[key]
+                    cut = r.randrange(len(s) + 1)
+                    target[key] = s[:cut] + r.choice(["", "!", "=", "A", "-", "_", "\u00e9"])
+                else:
+                    target[key] = self.json_value()
+            elif target:
+                i = r.randrange(len(target))
+                if op == 0:
+                    target.pop(i)
+                else:
+                    target[i] = self.json_value()
+            else:
+                target.append(self.json_value())
+        if r.random() < 0.03:
+            return [msg]
+        return msg
+
+    def case(self, seed: dict[str, Any]) -> str | bytes:
+        r = self.rng
+        mode = r.random()
+        if mode < 0.15:  # the seed untouched (keeps the state machine moving)
+            text = json.dumps(seed)
+        elif mode < 0.80:
+            text = json.dumps(self.mutate_tree(seed), ensure_ascii=r.random() < 0.5)
+        elif mode < 0.93:  # text-level damage
+            text = json.dumps(seed)
+            chars = list(text)
+            for _ in range(r.randrange(1, 6)):
+                if not chars:
+                    break
+                i = r.randrange(len(chars))
+                op = r.randrange(3)
+                if op == 0:
+                    del chars[i:]
+                elif op == 1:
+                    chars[i] = r.choice('{}[]",:0a\\\x00\ud800')
+                else:
+                    chars.insert(i, r.choice('{}[]",:0a\\'))
+            text = "".join(chars)
+        else:  # raw frames
+            if r.random() < 0.4:
+                return r.randbytes(r.randrange(64))
+            text = r.choice(
+                ["", "null", "[]", "1", '"x"', "{" * 2000, "[" * 50000, "{}", '{"type":null}']
+            )
+        if r.random() < 0.25:  # binary frame, sometimes with invalid UTF-8
+            data = text.encode("utf-8", errors="surrogatepass")
+            if r.random() < 0.1 and data:
+                data = data[:-1] + b"\xff"
+            return data
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+class Harness:
+    """One in-process ``Connection`` at a time, its replies validated as they are sent.
+
+    Thread: the asyncio loop running ``run``. ``failures`` lists (kind, detail) of every problem.
+    """
+
+    def __init__(self, models: Models, executor: concurrent.futures.Executor) -> None:
+        self.models = models
+        self.brain = Brain(models)
+        self.executor = executor
+        self.replies: Counter[str] = Counter()
+        self.error_codes: Counter[str] = Counter()
+        self.failures: list[tuple[str, str]] = []
+        self.conn: Connection | None = None
+        self._sentinel_answers: set[str] = set()
+
+    async def _send(self, text: str) -> None:
+        try:
+            event = json.loads(text)
+            validate_openai_server(event)
+        except Exception as exc:
+            self.failures.append(("invalid reply", f"{exc!r}: {text[:300]}"))
+            return
+        self.replies[event["type"]] += 1
+        if event["type"] == "error":
+            self.error_codes[str(event["error"].get("code"))] += 1
+            eid = event["error"].get("event_id")
+            if isinstance(eid, str) and eid.startswith("sentinel_"):
+                self._sentinel_answers.add(eid)
+
+    def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        detail = "".join(traceback.format_exception(exc)) if exc else str(context.get("message"))
+        self.failures.append(("background exception", detail[-1500:]))
+
+    async def new_connection(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+        self.conn = Connection(
+            send_text=self._send,
+            models=self.models,
+            brain=self.brain,
+            executor=self.executor,
+            model_name="fuzz",
+        )
+        await self.conn.start()
+
+    async def case(self, n: int, raw: str | bytes) -> None:
+        assert self.conn is not None
+        try:
+            await self.conn.handle(raw)
+        except Exception:
+            self.failures.append(
+                ("unhandled exception", f"{raw[:300]!r}\n{traceback.format_exc()[-2000:]}")
+            )
+        await asyncio.sleep(0)
+        sid = f"sentinel_{n}"
+        await self.conn.handle(
+            json.dumps({"type": "conversation.item.retrieve", "item_id": sid, "event_id": sid})
+        )
+        if sid not in self._sentinel_answers:
+            self.failures.append(("session stopped answering", f"after {raw[:300]!r}"))
+        self._sentinel_answers.discard(sid)
+
+
+async def run(cases: int, seed: int, reset_every: int, models: Models) -> tuple[Harness, int]:
+    rng = random.Random(seed)
+    seeds = seed_events(rng)
+    mutator = Mutator(rng)
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=6, thread_name_prefix="fz")
+    h = Harness(models, executor)
+    asyncio.get_running_loop().set_exception_handler(h.loop_exception)
+    await h.new_connection()
+    done = 0
+    t0 = time.monotonic()
+    for n in range(cases):
+        if n and n % reset_every == 0:
+            await h.new_connection()
+        await h.case(n, mutator.case(rng.choice(seeds)))
+        done += 1
+        if n % 10000 == 0 and n:
+            print(f"  {n} cases, {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
+    # Let responses and transcriptions in flight finish (their events are validated too).
+    await asyncio.sleep(2.0)
+    assert h.conn is not None
+    await h.conn.close()
+    await asyncio.sleep(0.5)
+    executor.shutdown(wait=True, cancel_futures=True)
+    return h, done
+
+
+def _signature(kind: str, detail: str) -> str:
+    """A short, stable description of a failure, to group repeats."""
+    lines = [ln for ln in detail.splitlines() if ln.strip()]
+    if kind == "invalid reply":
+        for i, ln in enumerate(lines):
+            if ln.startswith("`"):
+                return (
+                    ln.strip()
+                    + " "
+                    + (lines[i + 1].strip().split(" [")[0] if i + 1 < len(lines) else "")
+                )
+        return lines[0][:120] if lines else ""
+    where = [ln.strip() for ln in lines if ln.strip().startswith("File ")]
+    last = re.sub(r"'[^']*'|\"[^\"]*\"", "…", lines[-1]) if lines else ""
+    return (last[:120] if lines else "") + (" @ " + where[-1][-80:] if where else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--cases", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--reset-every", type=int, default=300)
+    args = p.parse_args(argv)
+    t0 = time.monotonic()
+    models = load_all(lambda what: print(f"  {what}", file=sys.stderr), with_llm=True)
+    print(f"models loaded in {time.monotonic() - t0:.1f} s", flush=True)
+    t1 = time.monotonic()
+    h, done = asyncio.run(run(args.cases, args.seed, args.reset_every, models))
+    dt = time.monotonic() - t1
+    kinds = Counter(kind for kind, _ in h.failures)
+    out = io.StringIO()
+    print(f"cases: {done} ({done / dt:.0f}/s, {dt:.0f} s)", file=out)
+    print(f"replies: {sum(h.replies.values())} events, {len(h.replies)} types", file=out)
+    for etype, count in h.replies.most_common():
+        print(f"  {etype}: {count}", file=out)
+    print("refusals (error codes):", file=out)
+    for code, count in h.error_codes.most_common():
+        print(f"  {code}: {count}", file=out)
+    print(f"unhandled exceptions: {kinds['unhandled exception']}", file=out)
+    print(f"background exceptions: {kinds['background exception']}", file=out)
+    print(f"invalid replies (not OpenAI-shaped): {kinds['invalid reply']}", file=out)
+    print(f"session stopped answering: {kinds['session stopped answering']}", file=out)
+    signatures: Counter[tuple[str, str]] = Counter()
+    examples: dict[tuple[str, str], str] = {}
+    for kind, detail in h.failures:
+        sig = (kind, _signature(kind, detail))
+        signatures[sig] += 1
+        examples.setdefault(sig, detail)
+    for (kind, sig), count in signatures.most_common():
+        print(f"{kind} x{count}: {sig}", file=out)
+    print(out.getvalue(), end="")
+    for (kind, sig), detail in examples.items():
+        print(f"--- first {kind} ({sig}):\n{detail[-1200:]}\n", file=sys.stderr)
+    return 1 if h.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

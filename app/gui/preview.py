@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QImageReader, QPainter, QPaintEvent, QPixmap
@@ -67,6 +66,8 @@ class PreviewWidget(QWidget):
         tw, th = max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr))
         scale = min(tw / w, th / h)
         if scale < 0.8:
+            import cv2  # lazily: only needed once a camera is on (saves ~0.2 s at launch)
+
             image = cv2.resize(
                 image,
                 (max(1, int(w * scale)), max(1, int(h * scale))),

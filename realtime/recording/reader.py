@@ -250,14 +250,14 @@ class SessionFile:
 
     def _connect(self) -> sqlite3.Connection:
         uri = self.path.resolve().as_uri()
-        last: sqlite3.Error | None = None
+        last: Exception | None = None
         for params in ("?mode=ro", "?mode=ro&immutable=1"):
             conn: sqlite3.Connection | None = None
             try:
                 conn = sqlite3.connect(uri + params, uri=True, check_same_thread=False)
                 conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
                 return conn
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, ValueError) as exc:  # ValueError: undecodable text
                 last = exc
                 if conn is not None:
                     with contextlib.suppress(sqlite3.Error):
@@ -288,7 +288,7 @@ class SessionFile:
             raise self._err("the session file is closed")
         try:
             return list(self._conn.execute(sql, args).fetchall())
-        except (sqlite3.Error, OverflowError, MemoryError) as exc:
+        except (sqlite3.Error, ValueError, OverflowError, MemoryError) as exc:
             raise self._err(f"the file is damaged or truncated ({exc})") from None
 
     def _iter(self, sql: str, args: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
@@ -301,7 +301,7 @@ class SessionFile:
                 if not rows:
                     return
                 yield from rows
-        except (sqlite3.Error, OverflowError, MemoryError) as exc:
+        except (sqlite3.Error, ValueError, OverflowError, MemoryError) as exc:
             raise self._err(f"the file is damaged or truncated ({exc})") from None
 
     def _read_metadata(self) -> SessionMetadata:

@@ -34,7 +34,7 @@ COLUMNS: dict[str, list[str]] = {
 def make_seed(path: Path) -> bytes:
     """A one-turn session with every table populated, a few tens of KB."""
     path.unlink(missing_ok=True)
-    write_session(path, turns=1, max_question_ms=300, max_reply_ms=200, raw_mic=False)
+    write_session(path, turns=1, max_question_ms=300, max_reply_ms=200, frame_side=48)
     con = sqlite3.connect(path)
     con.execute("VACUUM")
     con.close()

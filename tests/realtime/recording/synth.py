@@ -86,6 +86,7 @@ def write_session(
     model: str = "gpt-realtime",
     backend: str = "openai",
     raw_mic: bool = False,
+    frame_side: int = 320,
 ) -> SynthResult:
     """Record a synthetic ``turns``-turn conversation into ``path``.
 
@@ -112,7 +113,7 @@ def write_session(
 
     core.start(SessionConfig(model=model, voice="marin"))
     result = SynthResult(path)
-    jpegs = jpeg_frames(4) if frames else []
+    jpegs = jpeg_frames(4, frame_side) if frames else []
 
     def out(t: int) -> None:
         for m in core.messages():

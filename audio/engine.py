@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 VAD_RATE = 16000
 FAR_ACTIVE_DBFS = -60.0  # speaker block louder than this can echo
 ECHO_TAIL_MS = 400  # after the speaker goes quiet, the room and AEC3 still ring this long
+STARTUP_TIMEOUT_MS = 5000  # first callback of a new stream
 
 
 class VadLike(Protocol):
@@ -113,6 +114,36 @@ class _History:
     def reset(self) -> None:
         self.buf.clear()
         self.start = 0
+
+
+class _ClockMap:
+    """Device sample index → capture time.
+
+    Each block's ADC time minus its sample position gives the stream's time origin; callback
+    scheduling only ever makes a block look *later*, so the origin is the minimum over the last
+    ``window`` blocks (a running-minimum deque: O(1) per block). A stall that loses samples moves
+    the origin up; the window forgets the old origin after ``window`` blocks.
+    """
+
+    def __init__(self, rate: int, window: int = 200) -> None:
+        self.rate = rate
+        self.window = window
+        self._mins: deque[tuple[int, int]] = deque()  # (block number, origin ns), increasing
+        self._n = 0
+
+    def add(self, pos: int, t_ns: int) -> None:
+        origin = t_ns - pos * 1_000_000_000 // self.rate
+        mins = self._mins
+        while mins and mins[-1][1] >= origin:
+            mins.pop()
+        mins.append((self._n, origin))
+        while mins[0][0] <= self._n - self.window:
+            mins.popleft()
+        self._n += 1
+
+    def time_of(self, pos: int) -> int:
+        origin = self._mins[0][1] if self._mins else 0
+        return origin + pos * 1_000_000_000 // self.rate
 
 
 class _Pipeline:
@@ -184,6 +215,7 @@ class AudioEngine:
         self._pos16 = 0
         self._pos_send = 0
         self._dev_pos = 0
+        self._clockmap = _ClockMap(config.sample_rate)
         self._hist16 = _History(2 * VAD_RATE)
         self._hist_send = _History(2 * self._send_rate)
         self._mic_dbfs = -120.0
@@ -244,9 +276,13 @@ class AudioEngine:
             return events
         now = self._clock()
         io = pipe.io
-        timeout_ns = self.config.device_timeout_ms * 1_000_000
-        last = max(io.last_callback_ns, pipe.opened_ns)
-        if io.finished or not pipe.stream.active or now - last > timeout_ns:
+        if io.callbacks:
+            silent_ns = now - io.last_callback_ns
+            timeout_ns = self.config.device_timeout_ms * 1_000_000
+        else:  # some servers take seconds to deliver the first block of a fresh stream
+            silent_ns = now - pipe.opened_ns
+            timeout_ns = STARTUP_TIMEOUT_MS * 1_000_000
+        if io.finished or not pipe.stream.active or silent_ns > timeout_ns:
             events.extend(self._lose(pipe, now))
             return events
         ring = io.ring
@@ -256,8 +292,10 @@ class AudioEngine:
             t0 = 0
             for k in range(n):
                 slot = ring.read_slot()
+                t_block = int(ring.t_ns[slot])
                 if k == 0:
-                    t0 = int(ring.t_ns[slot])
+                    t0 = t_block
+                self._clockmap.add(self._dev_pos + k * ring.frames, t_block)
                 mics.append(ring.mic[slot].copy())
                 fars.append(ring.far[slot].copy())
                 ring.release()
@@ -338,7 +376,7 @@ class AudioEngine:
 
     def set_mode(self, mode: TalkMode) -> None:
         """Engine thread: switch talk mode; ends a running turn (``VoiceStopped``)."""
-        self._events.extend(self._gate.set_mode(mode, self._clock()))
+        self._events.extend(self._gate.set_mode(mode, self._clock(), self._pos16))
 
     @property
     def mode(self) -> TalkMode:
@@ -346,11 +384,11 @@ class AudioEngine:
 
     def talk_press(self) -> None:
         """Engine thread: talk key down (push-to-talk start / toggle flip)."""
-        self._events.extend(self._with_barge_in(self._gate.press(self._clock())))
+        self._events.extend(self._with_barge_in(self._gate.press(self._clock(), self._pos16)))
 
     def talk_release(self) -> None:
         """Engine thread: talk key up (push-to-talk stop)."""
-        self._events.extend(self._gate.release(self._clock()))
+        self._events.extend(self._gate.release(self._clock(), self._pos16))
 
     # ================================================================== internals
     def _players(self) -> list[Player]:
@@ -380,17 +418,17 @@ class AudioEngine:
         vad_in = vad_clean if echo_possible else vad_raw
         start16 = self._pos16
         self._pos16 += len(pcm16) // 2
-        dev_start = self._dev_pos
         self._dev_pos += int(near.shape[0])
         rate = pipe.info.sample_rate
         self._pos_send += len(pcm_send) // 2
         self._hist16.append(pcm16)
         self._hist_send.append(pcm_send)
 
+        clockmap = self._clockmap
+
         def t_of(sample16: int) -> int:
-            """16 kHz stream index → monotonic ns, anchored at this chunk's ADC time."""
-            dev = sample16 * rate // VAD_RATE
-            return t0 + (dev - dev_start) * 1_000_000_000 // rate
+            """16 kHz stream index → monotonic ns (via the ADC time of the block holding it)."""
+            return clockmap.time_of(sample16 * rate // VAD_RATE)
 
         events: list[AudioEvent] = []
         was_open = self._gate.mic_open
@@ -399,7 +437,7 @@ class AudioEngine:
         for ev in vad_events:
             t = t_of(ev.sample)
             if isinstance(ev, VoiceStart):
-                gate_events = self._with_barge_in(self._gate.vad_start(t))
+                gate_events = self._with_barge_in(self._gate.vad_start(t, ev.sample))
                 if gate_events and not was_open and self._gate.mic_open:
                     # send-only-speech: open with pre-roll so the first syllable goes out
                     pad16 = self.config.prefix_padding_ms * VAD_RATE // 1000
@@ -423,7 +461,7 @@ class AudioEngine:
                 if self._gate.mic_open and not emitted:
                     events.append(MicAudio(pcm16, pcm_send, self._send_rate, t_of(start16)))
                     emitted = True
-                events.extend(self._gate.vad_stop(t))
+                events.extend(self._gate.vad_stop(t, ev.sample))
         if not emitted and self._gate.mic_open and (pcm16 or pcm_send):
             events.append(MicAudio(pcm16, pcm_send, self._send_rate, t_of(start16)))
         return events
@@ -550,6 +588,7 @@ class AudioEngine:
         )
         self._vad.reset()
         self._pos16 = self._pos_send = self._dev_pos = 0
+        self._clockmap = _ClockMap(rate)
         self._hist16.reset()
         self._hist_send.reset()
         events: list[AudioEvent] = [DeviceWarning(w) for w in pipe.info.warnings]
@@ -567,7 +606,13 @@ class AudioEngine:
         self._info = None
         self._retired.append(pipe.player)
         info = pipe.info
-        why = "the stream ended" if pipe.io.finished else "no audio for over a second"
+        why = (
+            "the stream ended"
+            if pipe.io.finished
+            else "no audio from it"
+            if pipe.io.callbacks
+            else "it never started delivering audio"
+        )
         err = AudioDeviceError(
             f"audio device lost ({why}): microphone '{info.input_device}', speaker "
             f"'{info.output_device}'. Check the device is plugged in and the sound server runs, "
@@ -576,7 +621,7 @@ class AudioEngine:
         )
         log.warning("%s", err.message)
         events: list[AudioEvent] = [err]
-        events.extend(self._gate.vad_stop(now))
+        events.extend(self._gate.vad_stop(now, self._pos16))
         self._start_retry(pipe.stream)
         return events
 

@@ -43,16 +43,25 @@ class MicAudio:
 
 @dataclass(frozen=True)
 class VoiceStarted:
-    """Local voice onset (VAD start, push-to-talk press, toggle on); ``t_ns`` monotonic."""
+    """Local voice onset (VAD start, push-to-talk press, toggle on); ``t_ns`` monotonic.
+
+    ``sample16``: the same instant as an index into the engine's 16 kHz stream (the
+    concatenation of every ``MicAudio.pcm16_16k`` since ``StreamOpened``); -1 if unknown.
+    """
 
     t_ns: int
+    sample16: int = -1
 
 
 @dataclass(frozen=True)
 class VoiceStopped:
-    """Local voice end (VAD stop after the stop delay, key release, toggle off)."""
+    """Local voice end (VAD stop after the stop delay, key release, toggle off).
+
+    ``t_ns``/``sample16``: when the voice ended (not when the stop delay ran out).
+    """
 
     t_ns: int
+    sample16: int = -1
 
 
 @dataclass(frozen=True)

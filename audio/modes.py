@@ -37,39 +37,39 @@ class TalkGate:
             return True
         return self.talking
 
-    def _start(self, t_ns: int) -> list[GateEvent]:
+    def _start(self, t_ns: int, sample: int) -> list[GateEvent]:
         if self.talking:
             return []
         self.talking = True
-        return [VoiceStarted(t_ns)]
+        return [VoiceStarted(t_ns, sample)]
 
-    def _stop(self, t_ns: int) -> list[GateEvent]:
+    def _stop(self, t_ns: int, sample: int) -> list[GateEvent]:
         if not self.talking:
             return []
         self.talking = False
-        return [VoiceStopped(t_ns)]
+        return [VoiceStopped(t_ns, sample)]
 
-    def set_mode(self, mode: TalkMode, t_ns: int) -> list[GateEvent]:
-        events = self._stop(t_ns) if mode is not self.mode else []
+    def set_mode(self, mode: TalkMode, t_ns: int, sample: int = -1) -> list[GateEvent]:
+        events = self._stop(t_ns, sample) if mode is not self.mode else []
         self.mode = mode
         return events
 
-    def press(self, t_ns: int) -> list[GateEvent]:
+    def press(self, t_ns: int, sample: int = -1) -> list[GateEvent]:
         """Talk key down (push-to-talk starts; toggle flips)."""
         if self.mode is TalkMode.PUSH_TO_TALK:
-            return self._start(t_ns)
+            return self._start(t_ns, sample)
         if self.mode is TalkMode.TOGGLE:
-            return self._stop(t_ns) if self.talking else self._start(t_ns)
+            return self._stop(t_ns, sample) if self.talking else self._start(t_ns, sample)
         return []
 
-    def release(self, t_ns: int) -> list[GateEvent]:
+    def release(self, t_ns: int, sample: int = -1) -> list[GateEvent]:
         """Talk key up (push-to-talk stops)."""
         if self.mode is TalkMode.PUSH_TO_TALK:
-            return self._stop(t_ns)
+            return self._stop(t_ns, sample)
         return []
 
-    def vad_start(self, t_ns: int) -> list[GateEvent]:
-        return self._start(t_ns) if self.mode is TalkMode.HANDS_FREE else []
+    def vad_start(self, t_ns: int, sample: int = -1) -> list[GateEvent]:
+        return self._start(t_ns, sample) if self.mode is TalkMode.HANDS_FREE else []
 
-    def vad_stop(self, t_ns: int) -> list[GateEvent]:
-        return self._stop(t_ns) if self.mode is TalkMode.HANDS_FREE else []
+    def vad_stop(self, t_ns: int, sample: int = -1) -> list[GateEvent]:
+        return self._stop(t_ns, sample) if self.mode is TalkMode.HANDS_FREE else []

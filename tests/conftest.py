@@ -12,6 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 pytest_plugins = [
     "tests.fixtures.mjpeg",
+    "tests.fixtures.pulse",
 ]
 
 REPO = Path(__file__).resolve().parents[1]

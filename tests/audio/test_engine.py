@@ -75,6 +75,7 @@ def test_speech_is_detected_with_accurate_times():
     starts, stops = of(events, VoiceStarted), of(events, VoiceStopped)
     assert len(starts) == 1 and len(stops) == 1
     assert abs((starts[0].t_ns - t0) / MS - 640) <= 60
+    assert starts[0].t_ns - t0 == starts[0].sample16 * 1_000_000_000 // 16000, "same instant"
     assert -60 <= (stops[0].t_ns - t0) / MS - 2490 <= 500 + 60
     engine.stop()
 
@@ -220,6 +221,8 @@ def test_device_lost_reports_error_and_recovers_in_background():
 def test_silent_device_is_detected_by_watchdog():
     engine, factory, clock = make(device_timeout_ms=500, retry_interval_ms=60000)
     engine.process()
+    clock.advance_ms(4000)
+    assert not of(engine.process(), AudioDeviceError), "a fresh stream gets 5 s to start"
     factory.stream.tick()
     engine.process()
     clock.advance_ms(600)

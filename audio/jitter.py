@@ -62,8 +62,8 @@ class JitterBuffer:
         min_prefill_ms: int = 20,
         max_prefill_ms: int = 300,
         adaptive: bool = True,
-        window_ms: int = 10_000,
-        margin_ms: int = 10,
+        window_ms: int = 30_000,
+        margin_ms: int = 20,
     ) -> None:
         if rate_hz <= 0:
             raise ValueError(f"rate_hz must be positive, got {rate_hz}")

@@ -1,0 +1,474 @@
+"""Audio benchmarks (real PulseAudio with virtual devices, started here). Prints figures with a
+baseline measured in the same run; no pass/fail.
+
+    .venv/bin/python bench/bench_audio.py                  # all four, ~3 min
+    .venv/bin/python bench/bench_audio.py --only 1,3 --trials 10
+
+1. Reply arrival → first sample at the device. Engine (10 ms duplex blocks, jitter buffer) vs a
+   naive player (a locked list of chunks read by a 50 ms-block callback, as common examples do).
+   "At the device" is observed on ``speaker.monitor`` by a low-latency ``parec`` reader, which
+   adds the same constant to both. The engine's own DAC estimate (``first_audible_ns``) is shown
+   too.
+2. Barge-in: user speech onset in the microphone (seen on ``micfeed.monitor``) → playback silent
+   on ``speaker.monitor``, p50/p95. Engine (local VAD → clear at the next 10 ms callback) vs the
+   same VAD decision clearing the naive 50 ms player.
+3. Underruns per minute and added latency under simulated bursty arrival jitter 0/40/80/150 ms,
+   adaptive jitter buffer vs fixed 40 ms prefill (pure simulation in virtual time).
+4. CPU per second of audio for capture + VAD + AEC + playback (% of one core), full engine on
+   the real server with a reply playing and speech in the mic; baseline: a bare duplex stream
+   whose callback does nothing, same duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from audio.config import AudioConfig  # noqa: E402
+from audio.engine import AudioEngine  # noqa: E402
+from audio.events import MicAudio, VoiceStarted  # noqa: E402
+from audio.jitter import JitterBuffer  # noqa: E402
+from dsp.pcm import read_wav  # noqa: E402
+from dsp.resample import resample  # noqa: E402
+from tests.audio.runner import EngineRunner  # noqa: E402
+from tests.fixtures.pulse import PulseServer, reinit_portaudio, start_pulse, stop_pulse  # noqa: E402
+
+SPEECH = REPO.parent / "shared" / "media" / "speech"
+RATE = 48000
+MS = 1_000_000
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q / 100 * (len(s) - 1)))]
+
+
+def summary(values: list[float]) -> str:
+    return (
+        f"p50 {pct(values, 50):6.1f}  p95 {pct(values, 95):6.1f}  max {max(values):6.1f} ms"
+        f"  (n={len(values)})"
+        if values
+        else "no data"
+    )
+
+
+class Monitor:
+    """Reads a PulseAudio source with ``parec --raw`` in 5 ms chunks, stamping each on arrival."""
+
+    def __init__(self, server: PulseServer, device: str) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "parec",
+                f"--device={device}",
+                "--raw",
+                f"--rate={RATE}",
+                "--channels=1",
+                "--format=s16le",
+                "--latency-msec=5",
+            ],
+            env=server.env,
+            stdout=subprocess.PIPE,
+        )
+        self.chunks: list[tuple[int, np.ndarray]] = []  # (arrival ns of the chunk's end, samples)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while True:
+            data = self.proc.stdout.read1(480) if hasattr(self.proc.stdout, "read1") else b""
+            if not data:
+                return
+            self.chunks.append((time.monotonic_ns(), np.frombuffer(data, dtype="<i2")))
+
+    def first_loud_after(self, t_ns: int, threshold: int = 500) -> int | None:
+        """Time the first sample above ``threshold`` arrived (chunk time minus what followed)."""
+        for t, c in list(self.chunks):
+            if t < t_ns:
+                continue
+            idx = np.flatnonzero(np.abs(c) > threshold)
+            if idx.size:
+                return t - (len(c) - int(idx[0])) * 1_000_000_000 // RATE
+        return None
+
+    def first_quiet_after(self, t_ns: int, threshold: int = 200, hold_ms: int = 30) -> int | None:
+        """Start of the first run of ``hold_ms`` of near-silence after ``t_ns``."""
+        run_start: int | None = None
+        quiet = 0
+        for t, c in list(self.chunks):
+            if t < t_ns:
+                continue
+            loud = np.flatnonzero(np.abs(c) > threshold)
+            if loud.size:
+                run_start, quiet = None, 0
+                tail = len(c) - int(loud[-1]) - 1
+                if tail:
+                    run_start = t - tail * 1_000_000_000 // RATE
+                    quiet = tail
+                continue
+            if run_start is None:
+                run_start = t - len(c) * 1_000_000_000 // RATE
+            quiet += len(c)
+            if quiet >= hold_ms * RATE // 1000:
+                return run_start
+        return None
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=5)
+
+
+class NaivePlayer:
+    """The common-example player: a locked list of chunks, 50 ms blocks, default latency."""
+
+    def __init__(self, block_ms: int = 50) -> None:
+        import sounddevice as sd
+
+        self.lock = threading.Lock()
+        self.chunks: list[np.ndarray] = []
+        self.stream = sd.OutputStream(
+            device="pulse",
+            samplerate=RATE,
+            channels=1,
+            dtype="int16",
+            blocksize=RATE * block_ms // 1000,
+            callback=self._callback,
+        )
+        self.stream.start()
+
+    def _callback(self, outdata: Any, frames: int, _t: Any, _status: Any) -> None:
+        out = np.zeros(frames, dtype=np.int16)
+        pos = 0
+        with self.lock:
+            while pos < frames and self.chunks:
+                c = self.chunks[0]
+                take = min(frames - pos, len(c))
+                out[pos : pos + take] = c[:take]
+                pos += take
+                if take == len(c):
+                    self.chunks.pop(0)
+                else:
+                    self.chunks[0] = c[take:]
+        outdata[:, 0] = out
+
+    def play(self, pcm: np.ndarray) -> None:
+        with self.lock:
+            self.chunks.append(pcm)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.chunks.clear()
+
+    def close(self) -> None:
+        self.stream.stop()
+        self.stream.close()
+
+
+def tone(ms: int, rate: int, level: float = 0.25, hz: float = 440.0) -> np.ndarray:
+    n = rate * ms // 1000
+    return (np.sin(2 * np.pi * hz * np.arange(n) / rate) * level * 32767).astype(np.int16)
+
+
+def engine(**cfg: Any) -> AudioEngine:
+    return AudioEngine(AudioConfig(input_device="pulse", output_device="pulse", **cfg))
+
+
+def wait_quiet(mon: Monitor, s: float = 0.3) -> None:
+    time.sleep(s)
+
+
+# ----------------------------------------------------------------------------- 1
+def bench_first_sample(server: PulseServer, trials: int) -> None:
+    print("\n1. Reply arrival → first sample at speaker.monitor (ms)")
+    mon = Monitor(server, "speaker.monitor")
+    reply24 = tone(200, 24000)
+    eng_lat, eng_dac = [], []
+    with EngineRunner(engine(), period_ms=2) as run:
+        run.wait_for(MicAudio)
+        time.sleep(1.0)
+        for k in range(trials):
+            item = f"i{k}"
+
+            def go(item: str = item) -> int:
+                t = time.monotonic_ns()
+                run.engine.play(item, reply24.tobytes(), 24000)
+                run.engine.end_item(item)
+                return t
+
+            t0 = run.call(go)
+            time.sleep(0.45)
+            t1 = mon.first_loud_after(t0)
+            dac = run.call(lambda item=item: run.engine.first_audible_ns(item))
+            if t1 is not None:
+                eng_lat.append((t1 - t0) / MS)
+            if dac is not None:
+                eng_dac.append((dac - t0) / MS)
+        info = run.engine.info
+    naive_lat = []
+    naive = NaivePlayer()
+    reply48 = tone(200, RATE)
+    time.sleep(1.0)
+    for _ in range(trials):
+        t0 = time.monotonic_ns()
+        naive.play(reply48)
+        time.sleep(0.45)
+        t1 = mon.first_loud_after(t0)
+        if t1 is not None:
+            naive_lat.append((t1 - t0) / MS)
+    naive_out = naive.stream.latency
+    naive.close()
+    mon.close()
+    if info is not None:
+        print(
+            f"   engine stream: {info.sample_rate} Hz, block {info.block_frames} frames, PortAudio "
+            f"latency in {info.input_latency_ms:.1f} / out {info.output_latency_ms:.1f} ms"
+        )
+    print(f"   engine (10 ms blocks)      {summary(eng_lat)}")
+    print(f"   engine DAC estimate        {summary(eng_dac)}")
+    print(f"   baseline naive 50 ms list  {summary(naive_lat)}")
+    print(f"   (naive stream output latency {naive_out * 1000:.0f} ms)")
+    if eng_lat and naive_lat:
+        print(f"   ratio p50 engine/naive     {pct(eng_lat, 50) / pct(naive_lat, 50):.2f}")
+
+
+# ----------------------------------------------------------------------------- 2
+def bench_barge_in(server: PulseServer, trials: int) -> None:
+    print("\n2. Barge-in: speech onset in mic → playback silent at speaker.monitor (ms)")
+    files = ["q01_piper.wav", "q02_espeak.wav", "q03_piper.wav", "q04_espeak.wav"]
+    spk = Monitor(server, "speaker.monitor")
+    mic = Monitor(server, "micfeed.monitor")
+    long_reply = tone(60_000, 24000, level=0.2)
+
+    def trial_set(run: EngineRunner, start_playback: Any) -> list[float]:
+        out = []
+        for k in range(trials):
+            start_playback(k)
+            time.sleep(0.4)
+            t_feed = time.monotonic_ns()
+            server.play_to_mic(SPEECH / files[k % len(files)], wait=False)
+            t_onset = None
+            deadline = time.monotonic() + 4
+            while time.monotonic() < deadline and t_onset is None:
+                time.sleep(0.05)
+                t_onset = mic.first_loud_after(t_feed, threshold=300)
+            time.sleep(1.0)
+            t_quiet = spk.first_quiet_after(t_onset) if t_onset else None
+            if t_onset is not None and t_quiet is not None:
+                out.append((t_quiet - t_onset) / MS)
+            time.sleep(3.0)  # the rest of the utterance + the stop delay
+        return out
+
+    with EngineRunner(engine(), period_ms=2) as run:
+        run.wait_for(MicAudio)
+        time.sleep(1.0)
+        engine_ms = trial_set(
+            run,
+            lambda k: run.call(lambda: run.engine.play(f"b{k}", long_reply.tobytes(), 24000)),
+        )
+        misses = len(run.of(VoiceStarted))
+    naive = NaivePlayer()
+    reply48 = tone(60_000, RATE, level=0.2)
+
+    def on_event(ev: Any, _t: int) -> None:
+        if isinstance(ev, VoiceStarted):
+            naive.clear()
+
+    with EngineRunner(engine(barge_in=False), period_ms=2, on_event=on_event) as run:
+        run.wait_for(MicAudio)
+        time.sleep(1.0)
+        naive_ms = trial_set(run, lambda k: naive.play(reply48))
+    naive.close()
+    spk.close()
+    mic.close()
+    print(f"   engine (clear at next 10 ms block)   {summary(engine_ms)}")
+    print(f"   baseline same VAD, naive 50 ms list  {summary(naive_ms)}")
+    print(f"   (voice starts seen by the engine: {misses} for {trials} utterances)")
+
+
+# ----------------------------------------------------------------------------- 3
+def simulate(
+    jitter_ms: int, adaptive: bool, minutes: float, seed: int
+) -> tuple[float, float, float, float]:
+    """Replies paced in real time (40 ms chunks), with network stalls: each chunk starts a stall
+    of uniform(J/2, J) ms with probability 5 %; chunks due during a stall arrive in one burst at
+    its end. The buffer is read in 10 ms blocks. Returns (underruns/min, mean start latency ms,
+    mean and p95 of buffer delay ms: when a block played minus when its audio arrived)."""
+    rng = random.Random(seed)
+    chunk_ms, item_s, gap_s = 40, 6.0, 1.0
+    chunk = tone(chunk_ms, RATE)
+    per_chunk = len(chunk)
+    jb = JitterBuffer(RATE, prefill_ms=40, adaptive=adaptive)
+    n_items = max(1, int(minutes * 60 / (item_s + gap_s)))
+    out = np.zeros(480, dtype=np.int16)
+    starts: list[float] = []
+    delays: list[float] = []
+    t = 0
+    for it in range(n_items):
+        item = f"r{it}"
+        n_chunks = int(item_s * 1000 / chunk_ms)
+        arrivals = []
+        stall_until = 0
+        for k in range(n_chunks):
+            nominal = t + k * chunk_ms * MS
+            if jitter_ms and nominal >= stall_until and rng.random() < 0.05:
+                stall_until = nominal + int(rng.uniform(jitter_ms / 2, jitter_ms) * MS)
+            arrivals.append(stall_until if nominal < stall_until else nominal)
+        k = 0
+        tick = t
+        end_t = t + int((item_s + gap_s) * 1e9)
+        while tick < end_t:
+            while k < n_chunks and arrivals[k] <= tick:
+                jb.write(item, chunk, arrivals[k])
+                k += 1
+                if k == n_chunks:
+                    jb.end(item)
+            before = jb.played_samples(item)
+            if jb.read_into(out, tick):
+                delays.append((tick - arrivals[before // per_chunk]) / MS)
+            tick += 10 * MS
+        fa = jb.first_audible_ns(item)
+        if fa is not None:
+            starts.append((fa - arrivals[0]) / MS)
+        t = end_t
+    sim_min = n_items * (item_s + gap_s) / 60
+    return jb.underruns / sim_min, float(np.mean(starts)), float(np.mean(delays)), pct(delays, 95)
+
+
+def bench_jitter(minutes: float) -> None:
+    print(
+        f"\n3. Simulated bursty arrival jitter ({minutes:g} min of replies per cell, 40 ms chunks)"
+    )
+    print("   buffer delay = when a block played − when its audio arrived (the latency added)")
+    print(
+        "   jitter |  adaptive: underruns/min  start  delay mean/p95 |  fixed 40 ms prefill: same"
+    )
+    for j in (0, 40, 80, 150):
+        a = simulate(j, True, minutes, seed=j)
+        f = simulate(j, False, minutes, seed=j)
+        print(
+            f"   {j:4d} ms | {a[0]:10.2f} {a[1]:13.1f} {a[2]:7.1f} /{a[3]:6.1f} | "
+            f"{f[0]:10.2f} {f[1]:13.1f} {f[2]:7.1f} /{f[3]:6.1f}"
+        )
+
+
+# ----------------------------------------------------------------------------- 4
+def bench_cpu(server: PulseServer, seconds: float) -> None:
+    import sounddevice as sd
+
+    print(f"\n4. CPU per second of audio ({seconds:g} s each, % of one core, whole process)")
+
+    def feeder(stop: threading.Event) -> None:
+        files = [SPEECH / f for f in ("q05_piper.wav", "q06_espeak.wav", "q07_piper.wav")]
+        k = 0
+        while not stop.is_set():
+            server.play_to_mic(files[k % len(files)])
+            k += 1
+
+    # baseline: bare duplex stream, callback copies nothing
+    def cb(indata: Any, outdata: Any, frames: int, t: Any, status: Any) -> None:
+        outdata.fill(0)
+
+    stream = sd.Stream(
+        device=("pulse", "pulse"),
+        samplerate=RATE,
+        blocksize=480,
+        dtype="int16",
+        channels=(1, 1),
+        callback=cb,
+    )
+    stream.start()
+    time.sleep(1.0)
+    c0, w0 = time.process_time(), time.monotonic()
+    time.sleep(seconds)
+    base = (time.process_time() - c0) / (time.monotonic() - w0) * 100
+    stream.stop()
+    stream.close()
+
+    stop = threading.Event()
+    th = threading.Thread(target=feeder, args=(stop,), daemon=True)
+    reply = np.frombuffer(
+        resample(read_wav(SPEECH / "q08_piper.wav")[0], 16000, 24000), dtype=np.int16
+    )
+    proc_time = [0.0]
+    with EngineRunner(engine(barge_in=False), period_ms=10) as run:
+        orig = run.engine.process
+
+        def timed() -> Any:
+            t = time.perf_counter()
+            r = orig()
+            proc_time[0] += time.perf_counter() - t
+            return r
+
+        run.engine.process = timed  # type: ignore[method-assign]
+        run.wait_for(MicAudio)
+        th.start()
+        for k in range(int(seconds / 4) + 2):
+            run.call(lambda k=k: run.engine.play(f"c{k}", reply.tobytes(), 24000))
+        time.sleep(1.0)
+        proc_time[0] = 0.0
+        c0, w0 = time.process_time(), time.monotonic()
+        time.sleep(seconds)
+        wall = time.monotonic() - w0
+        full = (time.process_time() - c0) / wall * 100
+        engine_thread = proc_time[0] / wall * 100
+        m = run.engine.meters()
+    stop.set()
+    print(f"   baseline bare duplex stream      {base:5.2f} %")
+    print(
+        f"   engine (AEC+NS, resample, VAD,   {full:5.2f} %   (+{full - base:.2f} % over baseline)"
+    )
+    print("          jitter buffer, playback)")
+    print(f"   of which engine.process()        {engine_thread:5.2f} %")
+    print(
+        f"   meters: underruns {m.underruns}, overflows {m.overflows}, ERLE "
+        f"{m.erle_db if m.erle_db is None else round(m.erle_db, 1)} dB, hint {m.echo_hint}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--only", default="1,2,3,4")
+    ap.add_argument("--trials", type=int, default=20)
+    ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--cpu-seconds", type=float, default=20.0)
+    args = ap.parse_args()
+    which = {int(x) for x in args.only.split(",")}
+    print(f"bench_audio: {os.cpu_count()} cores, load avg {os.getloadavg()[0]:.1f}")
+    server = None
+    try:
+        if which & {1, 2, 4}:
+            server = start_pulse(Path(tempfile.mkdtemp(prefix="bench-pulse-")))
+            os.environ["PULSE_SERVER"] = server.env["PULSE_SERVER"]
+            os.environ["PULSE_RUNTIME_PATH"] = server.env["PULSE_RUNTIME_PATH"]
+            reinit_portaudio()
+            time.sleep(1.0)
+        if 1 in which and server:
+            bench_first_sample(server, args.trials)
+        if 2 in which and server:
+            bench_barge_in(server, max(5, args.trials // 2))
+        if 3 in which:
+            bench_jitter(args.minutes)
+        if 4 in which and server:
+            bench_cpu(server, args.cpu_seconds)
+    finally:
+        if server is not None:
+            stop_pulse(server)
+
+
+if __name__ == "__main__":
+    main()

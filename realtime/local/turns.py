@@ -109,6 +109,7 @@ class InputBuffer:
         self._speech_item: str | None = None
         self._speech_start = 0
         self._silence_from: int | None = None
+        self._speculated = False
         self.configure(vad)
 
     # ------------------------------------------------------------------ configuration
@@ -120,6 +121,7 @@ class InputBuffer:
         self.params = vad
         self._speech_item = None
         self._silence_from = None
+        self._speculated = False
         if vad is None:
             self._vad = None
             return
@@ -179,6 +181,7 @@ class InputBuffer:
         self._speech_item = self._new_id()
         self._speech_start = sample
         self._silence_from = None
+        self._speculated = False
         return [SpeechBegan(self._speech_item, sample * 1000 // VAD_RATE_HZ)]
 
     def _turn_start(self) -> int:
@@ -190,6 +193,7 @@ class InputBuffer:
         item_id = self._speech_item or self._new_id()
         self._speech_item = None
         self._silence_from = None
+        self._speculated = False
         events: list[TurnEvent] = [SpeechEnded(item_id, sample * 1000 // VAD_RATE_HZ)]
         start = self._turn_start()
         # Keep ~100 ms of the silence after the last voiced window (Whisper likes a tail).
@@ -203,19 +207,26 @@ class InputBuffer:
         return events
 
     def _watch_silence(self) -> list[TurnEvent]:
-        """Speculation hook: report when the probability first drops inside an utterance."""
+        """Speculation hook: once silence inside an utterance has lasted ``speculate_ms``
+        (half the stop delay, at most 200 ms), report ``SilenceBegan`` with the audio so far;
+        if voice comes back after that, ``SpeechResumed``."""
         vad = self._vad
-        if vad is None or self._speech_item is None:
+        if vad is None or self._speech_item is None or self.params is None:
             return []
         quiet = vad.probability < vad.end_threshold
-        if quiet and self._silence_from is None:
+        if not quiet:
+            resumed = self._speculated
+            self._silence_from = None
+            self._speculated = False
+            return [SpeechResumed()] if resumed else []
+        if self._silence_from is None:
             self._silence_from = self.stream_samples
+        wait = min(200, self.params.silence_duration_ms // 2) * VAD_RATE_HZ // 1000
+        if not self._speculated and self.stream_samples - self._silence_from >= wait:
+            self._speculated = True
             start = self._turn_start()
             pcm = bytes(self._pcm16[(start - self._buf_start) * 2 :])
-            return [SilenceBegan(start, self._silence_from, pcm)]
-        if not quiet and self._silence_from is not None:
-            self._silence_from = None
-            return [SpeechResumed()]
+            return [SilenceBegan(start, self.stream_samples, pcm)]
         return []
 
     # ------------------------------------------------------------------ client commands
@@ -230,6 +241,7 @@ class InputBuffer:
         item_id = self._speech_item or self._new_id()
         self._speech_item = None
         self._silence_from = None
+        self._speculated = False
         # Push the resampler's look-ahead tail out so the item holds all the audio sent.
         self._pcm16 += self._resampler.flush()
         self._resampler = StreamResampler(INPUT_RATE_HZ, VAD_RATE_HZ)
@@ -254,6 +266,7 @@ class InputBuffer:
         self._pending_24k_bytes = 0
         self._speech_item = None
         self._silence_from = None
+        self._speculated = False
         if self._vad is not None and self.params is not None:
             self._vad = StreamingVad(
                 rate_hz=VAD_RATE_HZ,

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-#: Longest side the frame is scaled to before analysis (keeps OCR at ~0.2-0.3 s).
-MAX_SIDE = 960
+#: Longest side the frame is scaled to before analysis (OCR time and memory grow with it).
+MAX_SIDE = 800
 
 # Named colours in HSV terms: (name, hue ranges in OpenCV's 0-179 scale).
 _HUES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
@@ -117,14 +117,22 @@ def _faces(gray: np.ndarray) -> int:
     return len(found)
 
 
-def _qr(image: np.ndarray) -> tuple[str, ...]:
+def _qr(image: np.ndarray) -> tuple[tuple[str, ...], list[np.ndarray]]:
+    """QR payloads and the corner quads of every code found."""
     try:
-        ok, texts, _pts, _ = cv2.QRCodeDetectorAruco().detectAndDecodeMulti(image)
+        ok, texts, pts, _ = cv2.QRCodeDetectorAruco().detectAndDecodeMulti(image)
     except cv2.error:
-        return ()
-    if not ok:
-        return ()
-    return tuple(dict.fromkeys(t for t in texts if t))
+        return (), []
+    if not ok or pts is None:
+        return (), []
+    quads = [np.asarray(q, dtype=np.int32).reshape(-1, 2) for q in pts]
+    return tuple(dict.fromkeys(t for t in texts if t)), quads
+
+
+def _plausible_text(text: str) -> bool:
+    """OCR lines worth saying: mostly letters/digits (drops squiggles read off patterns)."""
+    alnum = sum(c.isascii() and c.isalnum() for c in text)
+    return alnum >= 2 and alnum >= 0.6 * len(text.replace(" ", ""))
 
 
 def _barcodes(image: np.ndarray) -> tuple[str, ...]:
@@ -182,24 +190,30 @@ OcrFn = Callable[[np.ndarray], list[str]]
 def analyse(image: np.ndarray, ocr: OcrFn | None) -> SceneFacts:
     """Run every detector on a BGR frame. ``ocr`` maps an image to text lines (None: skip)."""
     h, w = image.shape[:2]
+    # Codes are found at full resolution (cheap, and small codes need the pixels).
+    qr, quads = _qr(image)
+    barcodes = _barcodes(image)
     scale = MAX_SIDE / max(h, w)
     if scale < 1.0:
         image = cv2.resize(
             image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
         )
+        quads = [np.round(q * scale).astype(np.int32) for q in quads]
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     texts: tuple[str, ...] = ()
     if ocr is not None:
-        texts = tuple(dict.fromkeys(t.strip() for t in ocr(image) if t.strip()))
-    qr = _qr(image)
-    # OCR happily reads the squiggles of a QR code as text: drop lines that are the payload.
-    texts = tuple(t for t in texts if t not in qr)
+        # OCR reads the modules of a QR code as squiggles: paint the codes out first.
+        masked = image.copy() if quads else image
+        for quad in quads:
+            cv2.fillConvexPoly(masked, cv2.convexHull(quad), (255, 255, 255))
+        lines = (t.strip() for t in ocr(masked))
+        texts = tuple(dict.fromkeys(t for t in lines if t and _plausible_text(t)))
     return SceneFacts(
         width=w,
         height=h,
         texts=texts,
         qr_codes=qr,
-        barcodes=_barcodes(image),
+        barcodes=barcodes,
         faces=_faces(gray),
         colours=_colours(image),
         brightness=round(float(gray.mean()), 1),

@@ -380,8 +380,8 @@ class RealtimeSession:
 
         Raises a ``SessionError`` subclass on failure (the core is not started then).
         """
-        if self._ws is not None:
-            raise RuntimeError("connect() was already called; make a new RealtimeSession")
+        if self._ws is not None or self._closed is not None:
+            raise RuntimeError("connect() after connect()/close(): make a new RealtimeSession")
         self._ws = await self._open()
         self._core.start(config)
         self._emit(self._core.events())
@@ -441,6 +441,10 @@ class RealtimeSession:
         elif scheme != "ws":
             raise SessionError(f"Unsupported backend URL {safe_url(url)}: use ws:// or wss://.")
         hostname = (urlsplit(url).hostname or "").lower()
+        if scheme == "ws" and hostname not in _LOOPBACK and self._secrets:
+            log.warning(
+                "sending credentials to %s without TLS (ws://): use wss:// if you can", host
+            )
         try:
             return await connect(
                 url,

@@ -145,19 +145,23 @@ def exchanges(sf: SessionFile) -> list[Exchange]:
     return [Exchange(e["user"].strip(), " ".join(e["assistant"]), e["lat"], e["cost"]) for e in out]
 
 
-def _cost(usd: float | None, backend: str) -> str:
-    if backend in ("local", "offline"):
+def _cost(usd: float | None, backend: str, free: bool = False) -> str:
+    if free or backend in ("local", "offline"):
         return "free"
     return "cost ?" if usd is None else f"${usd:.4f}"
 
 
-def _side(ex: Exchange | None, backend: str, width: int) -> list[str]:
+def _side(ex: Exchange | None, backend: str, width: int, free: bool = False) -> list[str]:
     if ex is None:
         return ["(no turn)"]
-    lines = textwrap.wrap(f"You: {ex.user or '(no transcript)'}", width) or [""]
-    lines += textwrap.wrap(f"AI:  {ex.assistant or '(no answer)'}", width) or [""]
+    lines = textwrap.wrap(
+        f"You: {ex.user or '(no transcript)'}", width, subsequent_indent="     "
+    ) or [""]
+    lines += textwrap.wrap(
+        f"AI:  {ex.assistant or '(no answer)'}", width, subsequent_indent="     "
+    ) or [""]
     lat = "—" if ex.first_audio_ms is None else f"{ex.first_audio_ms:.0f} ms"
-    lines.append(f"     first audio {lat} · {_cost(ex.cost_usd, backend)}")
+    lines.append(f"     first audio {lat} · {_cost(ex.cost_usd, backend, free)}")
     return lines
 
 
@@ -170,7 +174,8 @@ def compare(original: SessionFile, rerun: SessionFile, width: int = 100) -> str:
     head_b = f"{mb.backend}/{mb.model}" if mb.model else mb.backend
     rows = [f"{'ORIGINAL ' + head_a:<{col}} | RE-RUN {head_b}", "-" * col + "-+-" + "-" * col]
     for n, (ea, eb) in enumerate(itertools.zip_longest(a, b), 1):
-        la, lb = _side(ea, ma.backend, col), _side(eb, mb.backend, col)
+        la = _side(ea, ma.backend, col, ma.values.get("free") is True)
+        lb = _side(eb, mb.backend, col, mb.values.get("free") is True)
         rows.append(f"{'Turn ' + str(n):<{col}} |")
         for x, y in itertools.zip_longest(la, lb, fillvalue=""):
             rows.append(f"{x:<{col}} | {y}")
@@ -179,9 +184,10 @@ def compare(original: SessionFile, rerun: SessionFile, width: int = 100) -> str:
     def summary(ex: list[Exchange], sf: SessionFile) -> str:
         lats = [e.first_audio_ms for e in ex if e.first_audio_ms is not None]
         med = f"{statistics.median(lats):.0f} ms" if lats else "—"
+        free = sf.metadata.values.get("free") is True
         return (
             f"{len(ex)} turns · median first audio {med} · "
-            f"total {_cost(sf.total_cost_usd, sf.metadata.backend)}"
+            f"total {_cost(sf.total_cost_usd, sf.metadata.backend, free)}"
         )
 
     rows.append(f"{summary(a, original):<{col}} | {summary(b, rerun)}")
@@ -401,6 +407,7 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
                 "input_rate_hz": backend.input_rate_hz,
                 "mic_rate_hz": 16000,
                 "rerun_of": src.name,
+                "free": backend.free,
                 "turns": turns,
             },
         )

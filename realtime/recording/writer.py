@@ -93,7 +93,9 @@ class SessionRecorder:
     ``path``: the file to create (must not exist). Without it, a new file named after the UTC
     start time is created in ``directory`` (default ``default_sessions_dir()``). The folder is
     created 0700 and the file 0600. ``metadata`` (backend, model, voice, rates, ...) must be
-    JSON-serialisable; schema version, app version and start times are added.
+    JSON-serialisable; schema version, app version and start times are added. ``free=True``
+    in the metadata (a loopback server) makes every cost 0; otherwise costs are estimated from
+    ``backend``/``model`` (``realtime.recording.pricing``) unless given.
     """
 
     def __init__(
@@ -341,7 +343,8 @@ class SessionRecorder:
             with self._lock:
                 backend = str(self._meta.get("backend", ""))
                 model = str(self._meta.get("model", ""))
-            cost_usd = estimate_cost_usd(backend, model, usage)
+                free = self._meta.get("free") is True
+            cost_usd = 0.0 if free else estimate_cost_usd(backend, model, usage)
         counts = tuple(int(getattr(usage, f)) for f in schema.USAGE_FIELDS)
         self._put("usage", (t_ns, str(response_id), *counts, cost_usd), 64)
 

@@ -15,6 +15,7 @@ import pytest
 
 from app.export import export_main
 from app.replay import Replayer, ReplayPlan
+from app.rerun import rerun_main
 from realtime import openai
 from realtime.events import (
     AppendAudio,
@@ -120,22 +121,28 @@ async def _converse(server: ServerProcess, rec: SessionRecorder, live: Live) -> 
     await asyncio.wait_for(consumer, 10)
 
 
-def test_real_offline_session_recorded_and_replayed(tmp_path: Path, server: ServerProcess) -> None:
-    path = tmp_path / "real.voicecam"
-    rec = SessionRecorder(
-        path,
-        metadata={
-            "backend": "local",
-            "model": "local",
-            "voice": "joe",
-            "input_rate_hz": 24000,
-            "mic_rate_hz": 16000,
-        },
-    )
+@pytest.fixture(scope="module")
+def recorded(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Live]:
+    path = tmp_path_factory.mktemp("real") / "real.voicecam"
+    meta = {
+        "backend": "local",
+        "model": "local",
+        "voice": "joe",
+        "input_rate_hz": 24000,
+        "mic_rate_hz": 16000,
+    }
+    rec = SessionRecorder(path, metadata=meta)
     live = Live(rec.start_mono_ns)
     asyncio.run(_converse(server, rec, live))
     status = rec.close()
     assert status.state == "closed", status
+    return path, live
+
+
+def test_real_offline_session_recorded_and_replayed(
+    tmp_path: Path, recorded: tuple[Path, Live]
+) -> None:
+    path, live = recorded
 
     with SessionFile(path) as sf:
         counts = sf.table_counts()
@@ -193,6 +200,35 @@ def test_real_offline_session_recorded_and_replayed(tmp_path: Path, server: Serv
     # the server token (our canary) is nowhere: file and every export
     for ext in ("wav", "mp4", "md", "srt"):
         assert export_main([str(path), "--to", str(tmp_path / f"out.{ext}")]) == 0
-    for f in tmp_path.rglob("*"):
+    for f in [path, *tmp_path.rglob("*")]:
         if f.is_file():
             assert CANARY.encode() not in f.read_bytes(), f
+
+
+def test_rerun_on_the_offline_server_is_deterministic(
+    tmp_path: Path,
+    recorded: tuple[Path, Live],
+    server: ServerProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """voicecam rerun twice against the offline server: same questions, same answers."""
+    path, _ = recorded
+    monkeypatch.setenv("VOICECAM_BACKEND_TOKEN", CANARY)
+    transcripts = []
+    for k in range(2):
+        out = tmp_path / f"run{k}"
+        out.mkdir()
+        args = [str(path), "--backend", server.url, "--out-dir", str(out), "--tail", "30"]
+        assert rerun_main(args) == 0
+        (new,) = out.glob("*.voicecam")
+        with SessionFile(new) as sf:
+            transcripts.append([(t.role, t.text) for t in sf.turns()])
+            assert sf.total_cost_usd == 0.0
+        for f in out.iterdir():
+            assert CANARY.encode() not in f.read_bytes()
+    with SessionFile(path) as sf:
+        original = [(t.role, t.text) for t in sf.turns()]
+    assert transcripts[0] == transcripts[1] == original
+    printed = capsys.readouterr().out
+    assert printed.count("RE-RUN") == 2 and CANARY not in printed

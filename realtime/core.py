@@ -19,7 +19,7 @@ command; a command the provider cannot take becomes a ``CommandRefused`` event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from realtime.events import Command, Event, SessionConfig
@@ -32,7 +32,8 @@ class Endpoint:
     """Where and how to connect. ``headers`` may hold a secret: never log or record them."""
 
     url: str
-    headers: tuple[tuple[str, str], ...]
+    #: Kept out of ``repr()`` so a logged or formatted Endpoint never shows a key.
+    headers: tuple[tuple[str, str], ...] = field(repr=False)
     #: Header names whose values are secrets, for redaction.
     secret_headers: tuple[str, ...] = ()
 

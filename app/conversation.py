@@ -169,6 +169,8 @@ class Conversation:
         ]
         if self.frames is not None:
             pumps.append(asyncio.ensure_future(self._pump_frames()))
+        for pump in pumps:
+            pump.add_done_callback(_report_pump_failure)
         stopper = asyncio.ensure_future(self._stop.wait())
         done, _ = await asyncio.wait([pumps[0], stopper], return_when=asyncio.FIRST_COMPLETED)
         if stopper in done and self.session is not None:
@@ -373,7 +375,7 @@ class Conversation:
         elif kind == "VoiceStarted":
             self._user_voice = True
             if self.mode == Mode.MUTE or not self._ready:
-                return
+                return  # (a voice still going on when the session gets ready opens a turn then)
             if self.mode == Mode.HANDS_FREE:
                 if self._is_playing():
                     await self._barge_in(reason="voice")
@@ -509,9 +511,14 @@ class Conversation:
         now = self.clock()
         if isinstance(ev, SessionReady):
             self._ready = True
+            ready_hook = getattr(self.audio, "on_session_ready", None)
+            if ready_hook is not None:  # a file "microphone" starts talking only now
+                ready_hook()
             if self.spec.session_cap_s:
                 self._deadline_ns = now + int(self.spec.session_cap_s * 1e9)
             self._go(S.LISTENING)
+            if self._user_voice and self.options.client_vad_turns and not self._talking:
+                await self._start_talk(now)
         elif isinstance(ev, SpeechStarted):  # the provider's VAD
             self.transcript.user_started(ev.item_id)
             self._turn_changed("user", ev.item_id)
@@ -666,3 +673,8 @@ class Conversation:
         if self.time_left_s is None or abs(left - self.time_left_s) >= 1.0:
             self.time_left_s = left
             self.notify("time_left", left)
+
+
+def _report_pump_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("conversation pump failed", exc_info=task.exception())

@@ -1,7 +1,8 @@
 """An ``AudioPort`` for headless runs: a WAV file as the microphone, a simulated speaker.
 
 Microphone: the file is resampled to 16 kHz (VAD) and to the send rate, and handed out by
-``process()`` in ``block_ms`` blocks paced by the clock (real time), followed by silence so the
+``process()`` in ``block_ms`` blocks paced by the clock (real time) from the moment the session is
+ready (``on_session_ready()``), followed by silence so the
 conversation can finish (the provider's or our VAD sees the end of speech). ``dsp.vad``'s
 ``StreamingVad`` runs on it exactly as the audio engine does, producing ``VoiceStarted`` /
 ``VoiceStopped`` with the times of the samples.
@@ -104,13 +105,17 @@ class FileAudio:
         return self.file_done and not self.voice_active
 
     # ------------------------------------------------------------------ microphone
+    def on_session_ready(self) -> None:
+        """Called by the conversation when the session is ready: the file starts playing now
+        (a slow connect must not swallow the beginning of the question)."""
+        if self._t0 is None:
+            self._t0 = self._clock()
+
     def process(self) -> list[object]:
         now = self._clock()
         self._advance(now)
-        if self.in_path is None or not self.started:
+        if self.in_path is None or not self.started or self._t0 is None:
             return []
-        if self._t0 is None:
-            self._t0 = now
         due = (now - self._t0) * VAD_RATE // 1_000_000_000
         block = VAD_RATE * self.block_ms // 1000
         events: list[object] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -150,3 +151,27 @@ class FakeSpec:
         s = FakeSession(self.sent)
         self.sessions.append(s)
         return s
+
+
+class FakeThread:
+    """A scripted fake provider (``tests.fakes``) on its own loop thread; ``call(fn, ...)`` runs
+    one of its coroutine methods there and returns the result."""
+
+    def __init__(self, fake: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.fake = fake
+        self.call(self.fake.__aenter__)
+
+    def call(self, fn: Any, *args: Any, timeout: float = 30, **kw: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(fn(*args, **kw), self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.call(self.fake.__aexit__, None, None, None)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+    @property
+    def url(self) -> str:
+        return str(self.fake.url).split("?")[0]

@@ -6,7 +6,6 @@ time, while the fake runs on its own event loop thread and the test scripts it.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import wave
 from collections.abc import Iterator
@@ -17,38 +16,16 @@ import pytest
 
 from app import cli
 from dsp.pcm import read_wav, write_wav
+from tests.app.fakes import FakeThread
 from tests.fakes.fake_openai import FakeOpenAI
 
 KEY = "sk-test-cli-fake-key-0123456789"
 
 
-class FakeThread:
-    """A FakeOpenAI on its own loop thread; ``call(coro_fn)`` runs a coroutine there."""
-
-    def __init__(self, **kw: Any) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.fake = FakeOpenAI(api_key=KEY, **kw)
-        self.call(self.fake.__aenter__)
-
-    def call(self, fn: Any, *args: Any, timeout: float = 30, **kw: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(fn(*args, **kw), self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.call(self.fake.__aexit__, None, None, None)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.fake.port}/v1/realtime"
-
-
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeThread]:
     monkeypatch.setenv("VOICECAM_BACKEND_TOKEN", KEY)
-    ft = FakeThread(chunk_delay_s=0.02)
+    ft = FakeThread(FakeOpenAI(api_key=KEY, chunk_delay_s=0.02))
     yield ft
     ft.close()
     assert not ft.fake.client_errors, ft.fake.client_errors  # every client message validated

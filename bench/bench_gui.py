@@ -174,7 +174,36 @@ def session_child(args: argparse.Namespace) -> int:
     clock = QElapsedTimer()
     last = [0.0]
 
+    import collections
+    import threading
+    import traceback
+
+    main_ident = threading.get_ident()
+    last_beat = [time.monotonic()]
+    stall_sites: collections.Counter[str] = collections.Counter()
+    watching = threading.Event()
+    watching.set()
+
+    def watchdog() -> None:
+        """Where the GUI thread is when the heartbeat is > 100 ms late (diagnostics)."""
+        reported = 0.0
+        while watching.is_set():
+            time.sleep(0.02)
+            late = time.monotonic() - last_beat[0]
+            if late > 0.1 and last_beat[0] != reported:
+                reported = last_beat[0]
+                frame = sys._current_frames().get(main_ident)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-4:]
+                    site = " < ".join(
+                        f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack)
+                    )
+                    stall_sites[site] += 1
+
+    threading.Thread(target=watchdog, name="bench-watchdog", daemon=True).start()
+
     def beat() -> None:
+        last_beat[0] = time.monotonic()
         now = clock.nsecsElapsed() / 1e6
         if last[0]:
             gaps.append(max(0.0, now - last[0] - 10.0))
@@ -290,6 +319,11 @@ def session_child(args: argparse.Namespace) -> int:
         f"{(c1[0] - c0[0]) / elapsed * 100:.1f}%, offline server (children) "
         f"{(c1[1] - c0[1]) / elapsed * 100:.1f}%"
     )
+    watching.clear()
+    if stall_sites:
+        print("GUI thread location when the heartbeat was > 100 ms late (top 6):")
+        for site, n in stall_sites.most_common(6):
+            print(f"  {n:4d}× {site}")
     w.close()
     if args.fake:
         source.stop()

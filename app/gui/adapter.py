@@ -146,6 +146,7 @@ class AssistantAdapter:
         make_audio: Callable[[Settings, int], Any] | None = None,
         make_source: Callable[[str], Any] | None = None,
         make_recorder: Callable[[Settings, Any, Callable[[Exception], None]], Any] | None = None,
+        local_server: Any = None,
     ) -> None:
         if assistant is None:
             from app.assistant import Assistant
@@ -170,9 +171,13 @@ class AssistantAdapter:
         self._feed_spec: str | None = None
         self._loading = False
         self._state = StateInfo(State.IDLE)
-        self._server: Any = None
+        #: The offline server (``app.local_server.LocalServer``); created on the first local
+        #: connect unless given. One given by the caller is not stopped by ``close()``.
+        self._server: Any = local_server
+        self._own_server = local_server is None
         self._workers: list[threading.Thread] = []
         self._closed = False
+        self._connecting = threading.Event()
 
     # ------------------------------------------------------------------ plumbing
     def _emit(self, method: str, *args: Any) -> None:
@@ -259,12 +264,20 @@ class AssistantAdapter:
                 self._listeners.remove(listener)
 
     def connect(self, backend: str, model: str, voice: str) -> None:
-        if self.assistant.running() or self._closed:
+        if self.assistant.running() or self._closed or self._connecting.is_set():
             return
+        self._connecting.set()
         settings = replace(self.settings, backend=backend, model=model, voice=voice)
         self._state = StateInfo(State.CONNECTING)
         self._emit("on_state", self._state)
-        self._spawn(lambda: self._start(settings), "connect")
+
+        def run() -> None:
+            try:
+                self._start(settings)
+            finally:
+                self._connecting.clear()
+
+        self._spawn(run, "connect")
 
     def _start(self, settings: Settings) -> None:
         """Worker thread: build everything, configure, start (the assistant returns at once)."""
@@ -412,7 +425,7 @@ class AssistantAdapter:
         if self._feed is not None:
             with contextlib.suppress(Exception):
                 self._feed.stop()
-        if self._server is not None:
+        if self._server is not None and self._own_server:
             with contextlib.suppress(Exception):
                 self._server.stop()
 

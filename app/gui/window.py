@@ -515,11 +515,19 @@ class MainWindow(QMainWindow):
         self.text_box.clear()
 
     def _on_camera(self, on: bool) -> None:
+        if on and self.screen_btn.isChecked():  # one video source at a time
+            self.screen_btn.blockSignals(True)
+            self.screen_btn.setChecked(False)
+            self.screen_btn.blockSignals(False)
         self.assistant.set_camera(on)
         if not on and not self.screen_btn.isChecked():
             self.preview.clear()
 
     def _on_screen(self, on: bool) -> None:
+        if on and self.camera_btn.isChecked():
+            self.camera_btn.blockSignals(True)
+            self.camera_btn.setChecked(False)
+            self.camera_btn.blockSignals(False)
         self.assistant.set_screen(on)
         if not on and not self.camera_btn.isChecked():
             self.preview.clear()

@@ -8,7 +8,7 @@ Usage::
              [--audio-in question.wav | (the microphone)] [--audio-out reply.wav]
              [--image frame.png | --video clip.mp4 | --camera NAME] [--text "..."]
              [--mode hands_free|push_to_talk] [--turn-detection client|server|semantic]
-             [--record DIR] [--timeout S] [--duration S] [-v]
+             [--record DIR] [--timeout S] [--duration S] [--turns N] [-v]
     voicecam replay|export|rerun ARGS...       # session files (see each command's --help)
 
 Headless runs the same ``app.assistant.Assistant`` as the window and prints the user's and the
@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=120.0, help="give up after S seconds (file mode)"
     )
     p.add_argument("--duration", type=float, default=None, help="stop after S seconds (microphone)")
+    p.add_argument(
+        "--turns", type=int, default=None, help="exit 0 after N completed replies (microphone)"
+    )
     p.add_argument("--input-device", default=None, help="microphone by name (default: system)")
     p.add_argument("--output-device", default=None, help="speaker by name (default: system)")
     p.add_argument("-v", "--verbose", action="count", default=0)
@@ -156,6 +159,8 @@ def validate(args: argparse.Namespace) -> None:
         raise UsageError("--text: the message is empty")
     if args.timeout <= 0:
         raise UsageError("--timeout must be > 0 seconds")
+    if args.turns is not None and args.turns < 1:
+        raise UsageError("--turns must be at least 1")
     b = args.backend
     if b not in ("local", "openai", "gemini") and not b.startswith(("ws://", "wss://")):
         raise UsageError(
@@ -166,7 +171,8 @@ def validate(args: argparse.Namespace) -> None:
 class Printer:
     """Assistant listener printing the transcript live (called on the engine thread)."""
 
-    def __init__(self, out: Any = None, err: Any = None) -> None:
+    def __init__(self, out: Any = None, err: Any = None, verbose: bool = False) -> None:
+        self.verbose = verbose
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self._printed: dict[int, int] = {}  # turn seq -> chars of assistant text printed
@@ -207,6 +213,9 @@ class Printer:
             self.out.flush()
 
     def on_state(self, state: S, message: str) -> None:
+        if self.verbose:
+            self.err.write(f"[{state.value}]\n")
+            self.err.flush()
         if state == S.ERROR and message:
             with self._lock:
                 self._line_end()
@@ -260,7 +269,7 @@ class Headless:
         frames = self._frames()
         recorder = self._recorder(spec)
         assistant = Assistant(spec, audio, frames, options, recorder=recorder)
-        printer = Printer()
+        printer = Printer(verbose=args.verbose > 0)
         assistant.add_listener(printer)
         code = 1
         try:
@@ -348,10 +357,13 @@ class Headless:
         if not file_mode:
             deadline = None if args.duration is None else time.monotonic() + args.duration
             while deadline is None or time.monotonic() < deadline:
-                if assistant.snapshot().state == S.ERROR:
+                snap = assistant.snapshot()
+                if snap.state == S.ERROR:
                     return 1
-                time.sleep(0.2)
-            return 0
+                if args.turns is not None and snap.completed_turns >= args.turns:
+                    return 0
+                time.sleep(0.1)
+            return 0 if args.turns is None else 1
         return self._wait_done(assistant, audio)
 
     def _wait_done(self, assistant: Any, audio: Any) -> int:

@@ -10,7 +10,9 @@ import threading
 import time
 import wave
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from app import cli
@@ -110,3 +112,52 @@ def test_assistant_barge_in_truncates_real_reply(
         assert not [e for e in snap.server_errors if "truncat" in e.message.lower()]
     finally:
         a.close()
+
+
+@pytest.mark.pulse
+def test_cli_with_the_microphone_through_pulseaudio(
+    offline_server: LocalServer,
+    pulse_server: Any,
+    media_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The real audio engine: a question played into the virtual mic, the reply at the speaker."""
+    monkeypatch.setenv("VOICECAM_BACKEND_TOKEN", offline_server.token)
+    code: list[int] = []
+    argv = [
+        "--headless",
+        "--backend",
+        str(offline_server.url),
+        "--turns",
+        "1",
+        "--duration",
+        "90",
+        "--input-device",
+        "pulse",
+        "--output-device",
+        "pulse",
+        "-v",
+    ]
+    worker = threading.Thread(target=lambda: code.append(cli.main(argv)), daemon=True)
+    recording = pulse_server.record(tmp_path / "speaker.wav")
+    worker.start()
+    err = ""
+    deadline = time.monotonic() + 60
+    while "[listening]" not in err and time.monotonic() < deadline and worker.is_alive():
+        time.sleep(0.1)
+        err += capsys.readouterr().err
+    assert "[listening]" in err, err
+    pulse_server.play_to_mic(media_dir / "speech" / "q03_piper.wav")
+    worker.join(90)
+    recording.stop()
+    cap = capsys.readouterr()
+    assert code == [0], err + cap.err
+    user = next(line for line in cap.out.splitlines() if line.startswith("you: "))
+    assert "sign" in user.lower(), user  # "Can you read the text on this sign?"
+    assert any(line.startswith("assistant: ") for line in cap.out.splitlines())
+    pcm, rate = read_wav(tmp_path / "speaker.wav")
+    samples = np.frombuffer(pcm, dtype=np.int16)
+    loud = np.abs(samples.astype(np.int32)) > 1000
+    assert loud.sum() > rate // 2, "the reply was not heard at speaker.monitor"

@@ -69,10 +69,11 @@ def test_spoken_question_answered_in_the_window(
         qtbot.wait(500)
         heard.stop()
         turns = w.transcript.turns()
-        user = next(t for t in turns if t.role == "user")
+        # on a loaded machine the VAD may split the question into two turns: join them
+        said = " ".join(t.text for t in turns if t.role == "user")
         reply = next(t for t in turns if t.role == "assistant")
-        overlap = words(user.text) & words(q["text"])
-        assert len(overlap) >= len(words(q["text"])) // 2, (user.text, q["text"])
+        overlap = words(said) & words(q["text"])
+        assert len(overlap) >= len(words(q["text"])) // 2, (said, q["text"])
         assert reply.text.strip()
         assert w.thumbs.sent_total >= 1  # a frame went to the model
         assert "—" not in w.status.latency.text()  # a measured reply latency

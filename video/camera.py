@@ -6,7 +6,8 @@
   ``/sys/class/video4linux/video*/name``; the name is re-resolved on every (re)open because indices
   shift when hardware changes;
 - an index (``0``, ``"1"``) or a device path (``"/dev/video2"``);
-- a stream URL (``http(s)://…`` MJPEG, ``rtsp://…``) — read through FFmpeg with open/read timeouts.
+- a stream URL (``http(s)://…`` MJPEG read directly, ``rtsp://…`` and others through FFmpeg),
+  with open/read timeouts (:mod:`video.mjpeg`).
 
 Capture runs on the source's own thread (see :mod:`video.source`): missing or disappearing cameras
 become :class:`~video.errors.CameraError` events and are retried in the background; nothing raises
@@ -28,6 +29,7 @@ import cv2
 
 from video.errors import CameraError, redact_url
 from video.frame import Image, to_bgr
+from video.mjpeg import UrlReader, decode_jpeg, open_url
 from video.source import Clock, ThreadedSource
 
 __all__ = [
@@ -37,7 +39,6 @@ __all__ = [
     "Negotiated",
     "is_stream_url",
     "list_cameras",
-    "open_stream",
     "resolve_camera",
 ]
 
@@ -143,21 +144,6 @@ def resolve_camera(spec: str | int, cameras: list[CameraInfo]) -> CameraInfo:
     )
 
 
-def open_stream(url: str, timeout_s: float = 5.0) -> cv2.VideoCapture:
-    """Open an MJPEG/RTSP/… URL through FFmpeg with open and read timeouts. Raises CameraError."""
-    ms = int(timeout_s * 1000)
-    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
-    cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
-    if not cap.isOpened():
-        cap.release()
-        raise CameraError(
-            f"Cannot open the video stream {redact_url(url)}: nothing answers there or it is not "
-            "a video stream. Check that the camera/server is on and the URL is right.",
-            source=redact_url(url),
-        )
-    return cap
-
-
 def _fourcc_text(value: float) -> str:
     code = int(value)
     text = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4))
@@ -200,6 +186,8 @@ class CameraSource(ThreadedSource):
         self._sysfs_root = sysfs_root
         self._factory = capture_factory
         self._cap: cv2.VideoCapture | None = None
+        self._url_reader: UrlReader | None = None
+        self._raw_mjpeg = False
         self._negotiated: Negotiated | None = None
         self._neg_lock = threading.Lock()
 
@@ -214,13 +202,9 @@ class CameraSource(ThreadedSource):
         if self._is_url:
             url = str(self._device)
             if self._factory is not None:
-                cap = self._factory(url, int(cv2.CAP_FFMPEG))
-                if not cap.isOpened():
-                    cap.release()
-                    raise CameraError(f"Cannot open the video stream {self.name}.")
+                self._url_reader = self._factory(url, self._timeout_s)
             else:
-                cap = open_stream(url, self._timeout_s)
-            self._cap = cap
+                self._url_reader = open_url(url, self._timeout_s)
             return
         target: int | str
         if isinstance(self._device, str) and self._device.startswith("/dev/"):
@@ -246,28 +230,46 @@ class CameraSource(ThreadedSource):
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         cap.set(cv2.CAP_PROP_FPS, fps)
         self._cap = cap
+        fourcc = _fourcc_text(cap.get(cv2.CAP_PROP_FOURCC))
+        # MJPG: take the compressed buffers and decode them with libjpeg-turbo (simplejpeg),
+        # ~3x cheaper than OpenCV's own decode; frames that are not JPEG are used as they come.
+        self._raw_mjpeg = fourcc == "MJPG" and bool(cap.set(cv2.CAP_PROP_CONVERT_RGB, 0))
         with self._neg_lock:
             self._negotiated = Negotiated(
                 int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                 int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
                 float(cap.get(cv2.CAP_PROP_FPS)),
-                _fourcc_text(cap.get(cv2.CAP_PROP_FOURCC)),
+                fourcc,
             )
 
     def _read(self) -> Image | None:
+        if self._url_reader is not None:
+            image = self._url_reader.read()
+            if image is not None and self.negotiated is None:
+                with self._neg_lock:
+                    self._negotiated = Negotiated(image.shape[1], image.shape[0], 0.0, "")
+            return image
         cap = self._cap
         if cap is None:
             return None
-        ok, image = cap.read()
-        if not ok or image is None or image.size == 0:
-            return None
-        if self._is_url and self.negotiated is None:
-            with self._neg_lock:
-                fps = float(cap.get(cv2.CAP_PROP_FPS))
-                self._negotiated = Negotiated(image.shape[1], image.shape[0], fps, "MJPG")
-        return to_bgr(image)
+        for _ in range(5):  # skip the odd corrupt MJPEG frame instead of dropping the camera
+            ok, raw = cap.read()
+            if not ok or raw is None or raw.size == 0:
+                return None
+            if self._raw_mjpeg and (raw.ndim == 1 or raw.shape[0] == 1):
+                data = raw.tobytes()
+                if data[:2] == b"\xff\xd8":
+                    decoded = decode_jpeg(data)
+                    if decoded is None:
+                        continue
+                    return decoded
+            return to_bgr(raw)
+        return None
 
     def _close(self) -> None:
+        reader, self._url_reader = self._url_reader, None
+        if reader is not None:
+            reader.close()
         cap, self._cap = self._cap, None
         if cap is not None:
             with contextlib.suppress(Exception):  # release must never take the thread down

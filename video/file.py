@@ -20,9 +20,10 @@ from pathlib import Path
 
 import cv2
 
-from video.camera import is_stream_url, open_stream
+from video.camera import is_stream_url
 from video.errors import CameraError, redact_url
 from video.frame import Image, to_bgr
+from video.mjpeg import UrlReader, open_url
 from video.source import Clock, EndOfStream, ThreadedSource
 
 __all__ = ["IMAGE_SUFFIXES", "FileSource"]
@@ -65,6 +66,7 @@ class FileSource(ThreadedSource):
         self._max_lag_ns = int(max_lag_s * 1e9)
         self._timeout_s = timeout_s
         self._cap: cv2.VideoCapture | None = None
+        self._url_reader: UrlReader | None = None
         self._still: Image | None = None
         self._fps = 0.0
         self._t0 = 0
@@ -81,7 +83,7 @@ class FileSource(ThreadedSource):
 
     def _open(self) -> None:
         if self._is_url:
-            self._cap = open_stream(self._spec, self._timeout_s)
+            self._url_reader = open_url(self._spec, self._timeout_s)
             return
         assert self._path is not None
         if not self._path.is_file():
@@ -149,15 +151,13 @@ class FileSource(ThreadedSource):
         return to_bgr(image)
 
     def _read_stream(self) -> Image | None:
-        cap = self._cap
-        if cap is None:
-            return None
-        ok, image = cap.read()
-        if not ok or image is None or image.size == 0:
-            return None
-        return to_bgr(image)
+        reader = self._url_reader
+        return reader.read() if reader is not None else None
 
     def _close(self) -> None:
+        reader, self._url_reader = self._url_reader, None
+        if reader is not None:
+            reader.close()
         cap, self._cap = self._cap, None
         self._still = None
         if cap is not None:

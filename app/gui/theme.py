@@ -97,12 +97,19 @@ QListWidget#thumbs {{ border: none; background: transparent; }}
 """
 
 
-def apply_theme(app: QApplication) -> None:
-    """Fusion + system-matching palette; follows later scheme changes."""
+def apply_theme(app: QApplication, scheme: str | None = None) -> None:
+    """Fusion + a palette matching the system colour scheme; follows later scheme changes.
+
+    ``scheme`` ("light"/"dark"; default: the ``VOICECAM_THEME`` environment variable, else the
+    system) forces one, for people whose desktop reports no scheme, and for screenshots.
+    """
+    import os
+
     app.setStyle("Fusion")
+    forced = (scheme or os.environ.get("VOICECAM_THEME", "")).lower()
 
     def _apply() -> None:
-        dark = is_dark()
+        dark = forced == "dark" if forced in ("light", "dark") else is_dark()
         app.setPalette(_palette(dark))
         app.setStyleSheet(stylesheet(dark))
 

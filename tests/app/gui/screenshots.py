@@ -120,6 +120,12 @@ def main(out: Path) -> int:
     )
     shot("speaking")
 
+    # dark scheme (Xvfb has no desktop theme to report one, so force it like VOICECAM_THEME)
+    apply_theme(app, "dark")
+    shot("speaking_dark")
+    apply_theme(app, "light")
+    settle()
+
     fake.emit_state(
         State.ERROR,
         "The OpenAI key was rejected (401). Check OPENAI_API_KEY or paste a new key in "

@@ -18,7 +18,17 @@ from PySide6.QtGui import QImage
 pytestmark = pytest.mark.gui
 
 REPO = Path(__file__).resolve().parents[3]
-NAMES = ("idle", "loading", "listening", "speaking", "error", "settings", "sessions", "replay")
+NAMES = (
+    "idle",
+    "loading",
+    "listening",
+    "speaking",
+    "speaking_dark",
+    "error",
+    "settings",
+    "sessions",
+    "replay",
+)
 
 
 def test_screenshots_under_xvfb(tmp_path: Path) -> None:

@@ -17,8 +17,11 @@ import asyncio
 import concurrent.futures
 import json
 import re
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from websockets.exceptions import ConnectionClosed
 
 from realtime.local import protocol
 from realtime.local.brain import Brain
@@ -26,12 +29,12 @@ from realtime.local.conversation import Conversation, ConversationError, Item, P
 from realtime.local.models import Models, trim_memory
 from realtime.local.pipeline import Response, ResponseOptions
 from realtime.local.protocol import ClientEventError, require
+from realtime.local.session_config import SessionState
 from realtime.local.stt import Speculator, transcribe
 from realtime.local.tts import OUTPUT_RATE_HZ, Speaker
 from realtime.local.turns import (
     CommitTooShort,
     InputBuffer,
-    ServerVadParams,
     SilenceBegan,
     SpeechBegan,
     SpeechEnded,
@@ -42,9 +45,6 @@ from realtime.local.turns import (
 from realtime.local.vision import ImageDecodeError, SceneFacts, analyse, decode_image
 
 SendText = Callable[[str], Awaitable[None]]
-
-_SEMANTIC_SILENCE_MS = {"low": 1000, "medium": 700, "auto": 700, "high": 400}
-_MAX_INSTRUCTIONS = 20000
 
 
 class Connection:
@@ -66,24 +66,10 @@ class Connection:
         self._ids = protocol.Ids()
         self._speaker = Speaker(models)
         self.conversation = Conversation()
+        self.closed = False
         self.session_id = self._ids.make("sess")
-        self.model_name = model_name or "voicecam-local"
-        self.instructions = ""
-        self.modalities: tuple[str, ...] = ("audio",)
-        self.transcription: dict[str, Any] | None = None
-        self.turn_detection: dict[str, Any] | None = {
-            "type": "server_vad",
-            "threshold": 0.5,
-            "prefix_padding_ms": 300,
-            "silence_duration_ms": 500,
-            "create_response": True,
-            "interrupt_response": True,
-            "idle_timeout_ms": None,
-        }
-        self.voice = "joe"
-        self.max_output_tokens: int | str = "inf"
-        self.temperature: float | None = None
-        self.input = InputBuffer(lambda: self._ids.make("item"), self._vad_params())
+        self.config = SessionState(model=model_name or "voicecam-local")
+        self.input = InputBuffer(lambda: self._ids.make("item"), self.config.vad_params())
         self._speculator = Speculator(models, executor)
         self.response: Response | None = None
         self._analysing: asyncio.Future[SceneFacts] | None = None
@@ -92,7 +78,13 @@ class Connection:
     # ------------------------------------------------------------------ sending
 
     async def send(self, event: dict[str, Any]) -> None:
-        await self._send_text(json.dumps(event, separators=(",", ":")))
+        """Send one server event; after the client has gone, events are dropped silently."""
+        if self.closed:
+            return
+        try:
+            await self._send_text(json.dumps(event, separators=(",", ":")))
+        except ConnectionClosed:
+            self.closed = True
 
     async def error(self, exc: ClientEventError) -> None:
         await self.send(protocol.error_event(self._ids, exc))
@@ -102,12 +94,12 @@ class Connection:
             "type": "realtime",
             "object": "realtime.session",
             "id": self.session_id,
-            "model": self.model_name,
-            "output_modalities": list(self.modalities),
-            "instructions": self.instructions,
+            "model": self.config.model,
+            "output_modalities": list(self.config.modalities),
+            "instructions": self.config.instructions,
             "tools": [],
             "tool_choice": "auto",
-            "max_output_tokens": self.max_output_tokens,
+            "max_output_tokens": self.config.max_output_tokens,
             "tracing": None,
             "truncation": "auto",
             "prompt": None,
@@ -115,13 +107,13 @@ class Connection:
             "audio": {
                 "input": {
                     "format": {"type": "audio/pcm", "rate": 24000},
-                    "transcription": self.transcription,
+                    "transcription": self.config.transcription,
                     "noise_reduction": None,
-                    "turn_detection": self.turn_detection,
+                    "turn_detection": self.config.turn_detection,
                 },
                 "output": {
                     "format": {"type": "audio/pcm", "rate": OUTPUT_RATE_HZ},
-                    "voice": self.voice,
+                    "voice": self.config.voice,
                     "speed": 1.0,
                 },
             },
@@ -135,6 +127,7 @@ class Connection:
 
     async def close(self) -> None:
         """The socket closed: stop the response and background work."""
+        self.closed = True
         if self.response is not None:
             self.response._cancel.set()
             if self.response.task is not None:
@@ -146,7 +139,9 @@ class Connection:
     # ------------------------------------------------------------------ dispatch
 
     async def handle(self, raw: str | bytes) -> None:
-        """Handle one client message. Never raises for bad input."""
+        """Handle one client message. Never raises for bad input; a bug in a handler becomes a
+        ``server_error`` event and a one-line report on stderr, and the session goes on."""
+        event: dict[str, Any] = {}
         try:
             event = protocol.parse_client_event(raw)
             handler = getattr(self, "_on_" + event["type"].replace(".", "_"))
@@ -154,14 +149,29 @@ class Connection:
         except ClientEventError as exc:
             await self.error(exc)
         except ConversationError as exc:
-            ev = event if "event" in locals() else {}
             await self.error(
                 ClientEventError(
                     str(exc),
                     exc.code,
                     param=exc.param,
-                    event_id=ev.get("event_id"),
-                    event_type=ev.get("type"),
+                    event_id=event.get("event_id"),
+                    event_type=event.get("type"),
+                )
+            )
+        except Exception as exc:
+            etype = event.get("type") if isinstance(event.get("type"), str) else "message"
+            print(
+                f"voicecam-server: handler failed on {etype}: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
+            await self.error(
+                ClientEventError(
+                    f"The server failed to handle this event ({type(exc).__name__}).",
+                    "server_error",
+                    event_id=event.get("event_id"),
+                    event_type=etype,
+                    error_type="server_error",
                 )
             )
 
@@ -180,117 +190,9 @@ class Connection:
 
     # ------------------------------------------------------------------ session.update
 
-    def _vad_params(self) -> ServerVadParams | None:
-        td = self.turn_detection
-        if td is None:
-            return None
-        silence = td.get("silence_duration_ms")
-        if td["type"] == "semantic_vad":
-            silence = _SEMANTIC_SILENCE_MS[td.get("eagerness") or "auto"]
-        return ServerVadParams(
-            threshold=float(td.get("threshold") or 0.5),
-            prefix_padding_ms=int(td.get("prefix_padding_ms") or 300),
-            silence_duration_ms=int(silence or 500),
-            create_response=td.get("create_response") is not False,
-            interrupt_response=td.get("interrupt_response") is not False,
-            idle_timeout_ms=td.get("idle_timeout_ms"),
-        )
-
     async def _on_session_update(self, event: dict[str, Any]) -> None:
-        s = require(event, "session", dict)
-
-        def bad(msg: str, param: str, code: str = "invalid_value") -> ClientEventError:
-            return ClientEventError(
-                msg, code, param=param, event_id=event.get("event_id"), event_type="session.update"
-            )
-
-        if s.get("type") != "realtime":
-            raise bad("Missing or invalid 'session.type': expected 'realtime'.", "session.type")
-        if "instructions" in s and (
-            not isinstance(s["instructions"], str) or len(s["instructions"]) > _MAX_INSTRUCTIONS
-        ):
-            raise bad("'session.instructions' must be a string.", "session.instructions")
-        mods = s.get("output_modalities")
-        if mods is not None and (
-            not isinstance(mods, list) or len(mods) != 1 or mods[0] not in ("audio", "text")
-        ):
-            raise bad(
-                '\'output_modalities\' must be ["audio"] or ["text"].', "session.output_modalities"
-            )
-        if s.get("tools"):
-            raise bad("Tools are not supported by the local server.", "session.tools")
-        audio = s.get("audio") or {}
-        ain = audio.get("input") or {}
-        aout = audio.get("output") or {}
-        fmt = ain.get("format")
-        if fmt is not None and (fmt.get("type") != "audio/pcm" or fmt.get("rate", 24000) != 24000):
-            raise bad(
-                "Only audio/pcm at 24000 Hz is supported for input.", "session.audio.input.format"
-            )
-        ofmt = aout.get("format")
-        if ofmt is not None and (
-            ofmt.get("type") != "audio/pcm" or ofmt.get("rate", 24000) != 24000
-        ):
-            raise bad(
-                "Only audio/pcm at 24000 Hz is supported for output.", "session.audio.output.format"
-            )
-        td_given = "turn_detection" in ain
-        td = ain.get("turn_detection")
-        if td is not None and (
-            not isinstance(td, dict) or td.get("type") not in ("server_vad", "semantic_vad")
-        ):
-            raise bad(
-                "'turn_detection.type' must be 'server_vad' or 'semantic_vad'.",
-                "session.audio.input.turn_detection.type",
-            )
-        if (
-            td is not None
-            and td.get("threshold") is not None
-            and not (isinstance(td["threshold"], int | float) and 0.0 <= td["threshold"] <= 1.0)
-        ):
-            raise bad(
-                "'threshold' must be between 0 and 1.",
-                "session.audio.input.turn_detection.threshold",
-            )
-        mot = s.get("max_output_tokens")
-        if mot is not None and mot != "inf" and not (isinstance(mot, int) and 1 <= mot <= 4096):
-            raise bad("'max_output_tokens' must be 1-4096 or 'inf'.", "session.max_output_tokens")
-        # Validated: apply.
-        if "instructions" in s:
-            self.instructions = s["instructions"]
-        if mods is not None:
-            self.modalities = (mods[0],)
-        if "transcription" in ain:
-            self.transcription = ain["transcription"]
-        if td_given:
-            if td is None:
-                self.turn_detection = None
-            else:
-                merged = {
-                    "type": td["type"],
-                    "threshold": 0.5,
-                    "prefix_padding_ms": 300,
-                    "silence_duration_ms": 500,
-                    "create_response": True,
-                    "interrupt_response": True,
-                    "idle_timeout_ms": None,
-                }
-                if td["type"] == "semantic_vad":
-                    merged = {
-                        "type": "semantic_vad",
-                        "eagerness": "auto",
-                        "create_response": True,
-                        "interrupt_response": True,
-                    }
-                merged.update({k: v for k, v in td.items() if v is not None})
-                self.turn_detection = merged
-            self.input.configure(self._vad_params())
-        if isinstance(aout.get("voice"), str):
-            self.voice = aout["voice"]
-        if mot is not None:
-            self.max_output_tokens = mot
-        if "temperature" in s and isinstance(s["temperature"], int | float):
-            self.temperature = float(s["temperature"])
+        self.config.apply(event)
+        self.input.configure(self.config.vad_params())
         await self.send(
             protocol.event(self._ids, "session.updated", session=self._session_object())
         )
@@ -375,7 +277,7 @@ class Connection:
             text = await fut
         except Exception as exc:
             part.transcript = ""
-            if self.transcription is not None:
+            if self.config.transcription is not None:
                 await self.send(
                     protocol.event(
                         self._ids,
@@ -392,7 +294,7 @@ class Connection:
                 )
             return
         part.transcript = text
-        if self.transcription is not None:
+        if self.config.transcription is not None:
             await self.send(
                 protocol.event(
                     self._ids,
@@ -490,7 +392,14 @@ class Connection:
                     decode_image(image)
                 except ImageDecodeError as exc:
                     raise bad(f"Invalid image: {exc}.", "item.content.image_url") from None
-                parts.append(Part(type="input_image", detail=c.get("detail") or "auto"))
+                detail = c.get("detail") or "auto"
+                if detail not in ("auto", "low", "high"):
+                    raise bad("'detail' must be auto, low or high.", "item.content.detail")
+                parts.append(Part(type="input_image", detail=detail))
+            elif ctype in ("input_audio", "output_audio") and not isinstance(
+                c.get("transcript"), str | None
+            ):
+                raise bad("'transcript' must be a string.", "item.content.transcript")
             elif ctype == "input_audio":
                 audio = c.get("audio")
                 ms = 0
@@ -506,6 +415,9 @@ class Connection:
                 text = c.get("text")
                 if not isinstance(text, str):
                     raise bad("'text' is required for text content.", "item.content.text")
+                # The beta's plain "text" part: the GA names are input_text / output_text.
+                if ctype == "text":
+                    ctype = "output_text" if role == "assistant" else "input_text"
                 parts.append(Part(type=ctype, text=text))
         item_id = raw_item.get("id") if isinstance(raw_item.get("id"), str) else None
         item = Item(id=item_id or self._ids.make("item"), role=role, parts=parts)
@@ -591,13 +503,13 @@ class Connection:
     # ------------------------------------------------------------------ responses
 
     def _default_options(self) -> ResponseOptions:
-        mot = self.max_output_tokens
+        mot = self.config.max_output_tokens
         return ResponseOptions(
-            modalities=self.modalities,
-            instructions=self.instructions,
+            modalities=self.config.modalities,
+            instructions=self.config.instructions,
             max_tokens=96 if mot == "inf" else min(int(mot), 256),
-            temperature=self.temperature,
-            voice=self.voice,
+            temperature=self.config.temperature,
+            voice=self.config.voice,
         )
 
     async def _start_response(self, options: ResponseOptions) -> Response:
@@ -653,8 +565,24 @@ class Connection:
                 options.instructions = r["instructions"]
             if r.get("conversation") == "none":
                 options.in_conversation = False
-            if isinstance(r.get("metadata"), dict):
-                options.metadata = r["metadata"]
+            meta = r.get("metadata")
+            if meta is not None:
+                if (
+                    not isinstance(meta, dict)
+                    or len(meta) > 16
+                    or not all(
+                        isinstance(k, str) and isinstance(v, str) and len(k) <= 64 and len(v) <= 512
+                        for k, v in meta.items()
+                    )
+                ):
+                    raise ClientEventError(
+                        "'metadata' must map at most 16 string keys to string values.",
+                        "invalid_type",
+                        param="response.metadata",
+                        event_id=event.get("event_id"),
+                        event_type="response.create",
+                    )
+                options.metadata = meta
             mot = r.get("max_output_tokens")
             if isinstance(mot, int) and not isinstance(mot, bool):
                 options.max_tokens = max(1, min(mot, 256))

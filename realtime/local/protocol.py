@@ -81,6 +81,8 @@ def parse_client_event(raw: str | bytes) -> dict[str, Any]:
             f"The client event is not valid JSON: {exc.msg} at position {exc.pos}.",
             "invalid_json",
         ) from None
+    except RecursionError:
+        raise ClientEventError("The client event is nested too deeply.", "invalid_json") from None
     if not isinstance(event, dict):
         raise ClientEventError("A client event must be a JSON object.", "invalid_json")
     event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
@@ -182,6 +184,7 @@ def decode_data_url(url: str, event: dict[str, Any]) -> bytes:
 def error_event(ids: Ids, exc: ClientEventError) -> dict[str, Any]:
     """OpenAI's ``error`` event; the message starts with the offending client event's type."""
     message = f"{exc.event_type}: {exc.message}" if exc.event_type else exc.message
+    event_id = exc.event_id if isinstance(exc.event_id, str) else None
     return {
         "type": "error",
         "event_id": ids.make("event"),
@@ -190,7 +193,7 @@ def error_event(ids: Ids, exc: ClientEventError) -> dict[str, Any]:
             "code": exc.code,
             "message": message,
             "param": exc.param,
-            "event_id": exc.event_id,
+            "event_id": event_id,
         },
     }
 

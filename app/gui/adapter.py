@@ -224,6 +224,9 @@ class AssistantAdapter:
         if not done and self._state.state == State.CONNECTING:
             self._state = StateInfo(State.LOADING, "")
             self._emit("on_state", self._state)
+        elif done and self._state.state == State.LOADING:  # models ready: now the session
+            self._state = StateInfo(State.CONNECTING, "")
+            self._emit("on_state", self._state)
 
     def _session_ended(self) -> None:
         rec, self._recorder = self._recorder, None

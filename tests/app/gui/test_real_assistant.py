@@ -127,3 +127,35 @@ def test_connect_error_is_shown(qtbot, qsettings, memory_keyring, config_dir, mo
     assert w.connect_btn.text() == "Connect"
     w.close()
     adapter.close()
+
+
+def test_offline_loading_progress_maps_to_loading_state(config_dir) -> None:
+    seen: list[object] = []
+
+    class Listener:
+        def on_state(self, info) -> None:  # type: ignore[no-untyped-def]
+            seen.append(info.state)
+
+        def on_loading(self, loading) -> None:  # type: ignore[no-untyped-def]
+            seen.append((round(loading.fraction, 2), loading.label, loading.done))
+
+    adapter = AssistantAdapter(Settings(recording=False))
+    adapter.add_listener(Listener())
+    try:
+        relay = adapter._relay
+        relay.on_state(type("S", (), {"value": "connecting"})(), "")
+        relay.on_loading(1, 4, "speech recognition")
+        relay.on_loading(2, 4, "language model")
+        relay.on_loading(1, 1, "ready")
+        relay.on_state(type("S", (), {"value": "listening"})(), "")
+        assert seen == [
+            State.CONNECTING,
+            (0.25, "speech recognition", False),
+            State.LOADING,
+            (0.5, "language model", False),
+            (1.0, "", True),
+            State.CONNECTING,
+            State.LISTENING,
+        ]
+    finally:
+        adapter.close()

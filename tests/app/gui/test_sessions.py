@@ -120,3 +120,29 @@ def test_replay_of_corrupt_file_says_so(qtbot, tmp_path: Path) -> None:
     assert "cannot be replayed" in view.title.text()
     assert view.note.text()
     view.shutdown()
+
+
+@pytest.mark.pulse
+def test_replay_audio_heard_through_pulseaudio(qtbot, tmp_path: Path, pulse_server) -> None:
+    """The replay view's audio reaches a real (virtual) speaker, in time with the clock."""
+    from dsp.pcm import read_wav
+
+    path = make_session(tmp_path, "What is on my desk?")
+    view = ReplayView(audio=True)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loaded, timeout=20000):
+        view.open(path)
+    assert view.player is not None, view.note.text()
+    rec = pulse_server.record(tmp_path / "heard.wav")
+    qtbot.wait(300)
+    view.play()
+    qtbot.waitUntil(lambda: not view._playing, timeout=20000)  # stops at the end
+    qtbot.wait(300)
+    rec.stop()
+    view.shutdown()
+    pcm, rate = read_wav(tmp_path / "heard.wav")
+    x = np.frombuffer(pcm, np.int16).astype(np.float64)
+    win = rate // 20
+    loud = [np.sqrt(np.mean(x[i : i + win] ** 2)) > 1000 for i in range(0, len(x) - win, win)]
+    # two 1 s tones (mic at 0.1 s, reply at 1.5 s): about 2 s of loud audio in 50 ms windows
+    assert 30 <= sum(loud) <= 50, sum(loud)

@@ -8,6 +8,14 @@ number of 10 ms frames (otherwise AEC3 zero-pads and quality collapses, so that 
 When disabled (headphones), ``process`` still runs noise suppression if asked, and the meter
 reports ``None``.
 
+Echo-free bypass (measured here): with *no* echo path at all (headphones the user did not declare,
+virtual devices) AEC3 never finds one and keeps suppressing the microphone while the speaker
+plays, by ~40 dB: the user's barge-in is lost. So the canceller tracks the acoustic coupling
+(mic power / speaker power, smoothed over 150 ms, judged after 300 ms of unbroken playback so a
+delayed echo has arrived; falls at once to a new minimum, rises 3 dB/s) and while
+it stays below -50 dB it feeds AEC3 a silent far end (it then only filters and denoises). It
+re-engages above -45 dB, and starts engaged (coupling assumed 0 dB) after every reset.
+
 ERLE (echo return loss enhancement, dB) = mic power / cleaned power, smoothed over blocks where
 the speaker was playing (far end above -50 dBFS). ``hint()`` turns it into what the GUI shows.
 """
@@ -28,6 +36,9 @@ EchoHint = Literal["aec_off", "no_playback", "speakers_ok", "converging", "use_h
 
 _FAR_ACTIVE = (10 ** (-50 / 20) * 32768.0) ** 2  # mean-square of -50 dBFS
 _ECHO_NEGLIGIBLE_DB = 35.0  # mic this far below the speaker: no audible echo path at all
+_BYPASS_BELOW_DB = -50.0  # coupling under this: no echo path, stop feeding the far end
+_ENGAGE_ABOVE_DB = -45.0
+_COUPLING_RISE_DB_PER_S = 3.0
 
 
 class EchoCanceller:
@@ -62,6 +73,12 @@ class EchoCanceller:
         self._p_out = 0.0
         self._p_far = 0.0
         self._active_blocks = 0
+        self.coupling_db = 0.0
+        self.engaged = True
+        self._zeros: Int16Array = np.zeros(0, dtype=np.int16)
+        self._far_run = 0
+        self._s_near = 0.0
+        self._s_far = 0.0
 
     def process(self, near: Int16Array, far: Int16Array) -> Int16Array:
         """Cancel the echo of ``far`` in ``near``; returns the cleaned block (new array)."""
@@ -72,17 +89,50 @@ class EchoCanceller:
             )
         if self._proc is None:
             return near.copy()
-        out = self._proc.process(near, far) if self.enabled else self._proc.process(near)
-        if self.enabled:
-            self._meter(near, far, out)
+        if not self.enabled:
+            return self._proc.process(near)
+        p_far = float(np.mean(np.square(far, dtype=np.float64)))
+        p_near = float(np.mean(np.square(near, dtype=np.float64)))
+        self._track_coupling(p_near, p_far, near.shape[0])
+        if self.engaged:
+            out = self._proc.process(near, far)
+        else:
+            if self._zeros.shape != far.shape:
+                self._zeros = np.zeros(far.shape, dtype=np.int16)
+            out = self._proc.process(near, self._zeros)
+        if p_far >= _FAR_ACTIVE:
+            self._meter(p_near, p_far, out)
         return out
 
-    def _meter(self, near: Int16Array, far: Int16Array, out: Int16Array) -> None:
-        p_far = float(np.mean(np.square(far, dtype=np.float64)))
+    def _track_coupling(self, p_near: float, p_far: float, n: int) -> None:
+        """Smoothed (150 ms) mic/speaker power ratio, only once the speaker has played for
+        300 ms without a break, so a delayed echo has arrived before it is judged absent."""
         if p_far < _FAR_ACTIVE:
+            self._far_run = 0
             return
+        a = min(1.0, n / (0.15 * self.rate_hz))
+        if self._far_run == 0:
+            self._s_near, self._s_far = p_near, p_far
+        else:
+            self._s_near += a * (p_near - self._s_near)
+            self._s_far += a * (p_far - self._s_far)
+        self._far_run += n
+        if self._far_run < 0.3 * self.rate_hz:
+            return
+        ratio = 10.0 * math.log10((self._s_near + 1.0) / (self._s_far + 1.0))
+        if ratio < self.coupling_db:
+            self.coupling_db = ratio
+        else:
+            rise = _COUPLING_RISE_DB_PER_S * n / self.rate_hz
+            self.coupling_db = min(ratio, self.coupling_db + rise)
+        if self.engaged and self.coupling_db < _BYPASS_BELOW_DB:
+            self.engaged = False
+        elif not self.engaged and self.coupling_db > _ENGAGE_ABOVE_DB:
+            self.engaged = True
+
+    def _meter(self, p_near: float, p_far: float, out: Int16Array) -> None:
         a = self._alpha
-        self._p_near += a * (float(np.mean(np.square(near, dtype=np.float64))) - self._p_near)
+        self._p_near += a * (p_near - self._p_near)
         self._p_out += a * (float(np.mean(np.square(out, dtype=np.float64))) - self._p_out)
         self._p_far += a * (p_far - self._p_far)
         self._active_blocks += 1
@@ -108,7 +158,7 @@ class EchoCanceller:
         erle, path = self.erle_db, self.echo_path_db
         if erle is None or path is None:
             return "no_playback"
-        if path < -_ECHO_NEGLIGIBLE_DB or erle >= 20.0:
+        if not self.engaged or path < -_ECHO_NEGLIGIBLE_DB or erle >= 20.0:
             return "speakers_ok"
         if self._active_blocks < 100:  # < ~1 s of playback at 10 ms blocks
             return "converging"
@@ -119,3 +169,6 @@ class EchoCanceller:
             self._proc.reset()
         self._p_near = self._p_out = self._p_far = 0.0
         self._active_blocks = 0
+        self.coupling_db = 0.0
+        self.engaged = True
+        self._far_run = 0

@@ -414,7 +414,7 @@ class AudioEngine:
         # VAD input: the echo-cancelled mic while the speaker plays (and its echo tail rings);
         # otherwise the raw mic, because AEC3/noise suppression soften speech onsets (measured:
         # up to +128 ms late starts on the shared media).
-        echo_possible = pipe.aec.enabled and t0 < self._far_active_until
+        echo_possible = pipe.aec.enabled and pipe.aec.engaged and t0 < self._far_active_until
         vad_in = vad_clean if echo_possible else vad_raw
         start16 = self._pos16
         self._pos16 += len(pcm16) // 2

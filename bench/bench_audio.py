@@ -247,18 +247,33 @@ def bench_first_sample(server: PulseServer, trials: int) -> None:
 
 
 # ----------------------------------------------------------------------------- 2
+def speech_reply(rate: int, seconds: float) -> np.ndarray:
+    """A speech reply (the piper files back to back) over a -30 dBFS tone, so the speaker is never
+    silent until cleared, while AEC3 still gets speech as its far end (a pure tone keeps it from
+    finding the echo path and it then suppresses the user too)."""
+    files = [f"q0{i}_piper.wav" for i in range(1, 9)]
+    pcm = b"".join(resample(read_wav(SPEECH / f)[0], 16000, rate) for f in files)
+    speech = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+    n = int(rate * seconds)
+    speech = np.resize(speech, n)
+    bed = tone(int(seconds * 1000), rate, level=0.03)[:n].astype(np.float64)
+    return np.clip(speech * 0.7 + bed, -32768, 32767).astype(np.int16)
+
+
 def bench_barge_in(server: PulseServer, trials: int) -> None:
     print("\n2. Barge-in: speech onset in mic → playback silent at speaker.monitor (ms)")
     files = ["q01_piper.wav", "q02_espeak.wav", "q03_piper.wav", "q04_espeak.wav"]
     spk = Monitor(server, "speaker.monitor")
     mic = Monitor(server, "micfeed.monitor")
-    long_reply = tone(60_000, 24000, level=0.2)
 
-    def trial_set(run: EngineRunner, start_playback: Any) -> list[float]:
-        out = []
+    def trial_set(
+        run: EngineRunner, start_playback: Any
+    ) -> tuple[list[float], list[float], list[float], int]:
+        total, detect, stop = [], [], []
+        missed = 0
         for k in range(trials):
             start_playback(k)
-            time.sleep(0.4)
+            time.sleep(1.5)  # the reply plays alone first (AEC3 sees its far end)
             t_feed = time.monotonic_ns()
             server.play_to_mic(SPEECH / files[k % len(files)], wait=False)
             t_onset = None
@@ -268,21 +283,29 @@ def bench_barge_in(server: PulseServer, trials: int) -> None:
                 t_onset = mic.first_loud_after(t_feed, threshold=300)
             time.sleep(1.0)
             t_quiet = spk.first_quiet_after(t_onset) if t_onset else None
-            if t_onset is not None and t_quiet is not None:
-                out.append((t_quiet - t_onset) / MS)
+            t_voice = next(
+                (t for t, e in list(run.events) if t >= t_feed and isinstance(e, VoiceStarted)),
+                None,
+            )
+            if t_onset is None or t_quiet is None or t_voice is None:
+                missed += 1
+            else:
+                total.append((t_quiet - t_onset) / MS)
+                detect.append((t_voice - t_onset) / MS)
+                stop.append((t_quiet - t_voice) / MS)
             time.sleep(3.0)  # the rest of the utterance + the stop delay
-        return out
+        return total, detect, stop, missed
 
+    reply24 = speech_reply(24000, 60)
     with EngineRunner(engine(), period_ms=2) as run:
         run.wait_for(MicAudio)
         time.sleep(1.0)
-        engine_ms = trial_set(
+        eng = trial_set(
             run,
-            lambda k: run.call(lambda: run.engine.play(f"b{k}", long_reply.tobytes(), 24000)),
+            lambda k: run.call(lambda: run.engine.play(f"b{k}", reply24.tobytes(), 24000)),
         )
-        misses = len(run.of(VoiceStarted))
     naive = NaivePlayer()
-    reply48 = tone(60_000, RATE, level=0.2)
+    reply48 = speech_reply(RATE, 60)
 
     def on_event(ev: Any, _t: int) -> None:
         if isinstance(ev, VoiceStarted):
@@ -291,13 +314,18 @@ def bench_barge_in(server: PulseServer, trials: int) -> None:
     with EngineRunner(engine(barge_in=False), period_ms=2, on_event=on_event) as run:
         run.wait_for(MicAudio)
         time.sleep(1.0)
-        naive_ms = trial_set(run, lambda k: naive.play(reply48))
+        nai = trial_set(run, lambda k: naive.play(reply48))
     naive.close()
     spk.close()
     mic.close()
-    print(f"   engine (clear at next 10 ms block)   {summary(engine_ms)}")
-    print(f"   baseline same VAD, naive 50 ms list  {summary(naive_ms)}")
-    print(f"   (voice starts seen by the engine: {misses} for {trials} utterances)")
+    for name, (total, detect, stop, missed) in (
+        ("engine (clear at next 10 ms block)", eng),
+        ("baseline same VAD, naive 50 ms list", nai),
+    ):
+        print(f"   {name}")
+        print(f"     onset → silent        {summary(total)}  missed {missed}/{trials}")
+        print(f"     onset → VoiceStarted  {summary(detect)}")
+        print(f"     VoiceStarted → silent {summary(stop)}")
 
 
 # ----------------------------------------------------------------------------- 3

@@ -84,8 +84,24 @@ def time_of(mic: list[MicAudio], sample: int) -> int:
 
 
 def test_reply_reaches_speaker_monitor_intact(pulse_server: PulseServer, tmp_path: Path):
+    """Up to two attempts: on this shared 2-core machine the virtual device itself sometimes
+    glitches (ALSA 'underrun occurred'); one clean pass must show correlation >= 0.98."""
     reply = load("q04_piper.wav", 24000)
-    rec = pulse_server.record(tmp_path / "out.wav")
+    ref = np.frombuffer(resample(reply.tobytes(), 24000, 48000), dtype=np.int16).astype(float)
+    results = []
+    for attempt in range(2):
+        corr, played = _play_and_record(pulse_server, tmp_path / f"out{attempt}.wav", reply, ref)
+        results.append(corr)
+        assert played == pytest.approx(len(reply) * 1000 // 24000, abs=2)
+        if corr >= 0.98:
+            break
+    assert max(results) >= 0.98, results
+
+
+def _play_and_record(
+    server: PulseServer, path: Path, reply: np.ndarray, ref: np.ndarray
+) -> tuple[float, int]:
+    rec = server.record(path)
     with EngineRunner(engine()) as run:
         run.wait_for(MicAudio)
         time.sleep(0.3)
@@ -97,14 +113,12 @@ def test_reply_reaches_speaker_monitor_intact(pulse_server: PulseServer, tmp_pat
         played = run.call(lambda: run.engine.played_ms("item_a"))
         time.sleep(0.3)
     rec.stop()
-    got_pcm, rate = read_wav(tmp_path / "out.wav")
+    got_pcm, rate = read_wav(path)
     assert rate == 48000
     got = np.frombuffer(got_pcm, dtype=np.int16).astype(float)
-    ref = np.frombuffer(resample(reply.tobytes(), 24000, 48000), dtype=np.int16).astype(float)
     lag = best_lag(got, ref)
-    corr = np.corrcoef(got[lag : lag + len(ref)], ref[: len(got) - lag])[0, 1]
-    assert corr >= 0.98
-    assert played == pytest.approx(len(reply) * 1000 // 24000, abs=2)
+    seg = got[lag : lag + len(ref)]
+    return float(np.corrcoef(seg, ref[: len(seg)])[0, 1]), played
 
 
 @pytest.mark.parametrize("aec_on", [True, False])

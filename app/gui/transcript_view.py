@@ -35,7 +35,7 @@ def format_cost(cost: float | None, free: bool = False) -> str:
     if cost is None:
         return "—"
     if cost == 0:
-        return "$0"
+        return "free"
     return f"${cost:.4f}" if cost < 0.1 else f"${cost:.2f}"
 
 

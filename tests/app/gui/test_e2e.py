@@ -5,6 +5,7 @@ the session is recorded."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -88,6 +89,9 @@ def test_spoken_question_answered_in_the_window(
         loud = sum(r > 300 for r in rms)  # > ~-40 dBFS
         assert loud >= 5, f"reply not heard at speaker.monitor ({loud} loud 100 ms windows)"
 
+        shot = os.environ.get("VOICECAM_E2E_SCREENSHOT")
+        if shot:  # a look at the real thing: VOICECAM_E2E_SCREENSHOT=/tmp/e2e.png
+            w.grab().save(shot)
         w.toggle_connection()
         qtbot.waitUntil(lambda: w._info.state == State.IDLE, timeout=30_000)
         qtbot.waitUntil(lambda: adapter._recorder is None, timeout=10_000)

@@ -6,11 +6,12 @@ strips every APP1–APP15 and COM segment (EXIF, XMP, ICC, comments): only the J
 pixels remain.
 Snapshots ("look at this") use :data:`SNAPSHOT_MAX_SIDE`/:data:`SNAPSHOT_QUALITY`.
 
-Encoder choice, measured by ``bench/bench_video.py`` on this machine (2 shared cores, 1280×720 desk
-frame resized to 768×432, q80, 400 runs): cv2.imencode p50 0.63 ms vs simplejpeg p50 0.54 ms
-(simplejpeg with fastdct; equal file size, decodes identically to the eye and the QR detector) →
-simplejpeg is the default; cv2 is the fallback if simplejpeg is not importable. Both are available
-via ``backend=``.
+Encoder choice, measured on this machine (2 shared cores, OpenCV 4.14, simplejpeg 1.9; desk.mp4
+frames resized to 768×432, q80, 720 encodes each, interleaved, CPU time): cv2.imencode p50 0.615 ms
+/ p95 0.686 ms vs simplejpeg (fastdct) p50 0.624 ms / p95 0.708 ms — equal within noise, cv2 by a
+hair, so **cv2.imencode is the default**; ``backend="simplejpeg"`` is kept (same size, same QR
+result). Decoding is where simplejpeg wins (see :mod:`video.mjpeg`). ``bench/bench_video.py``
+prints the current figures.
 """
 
 from __future__ import annotations
@@ -46,13 +47,12 @@ SNAPSHOT_QUALITY = 90
 
 Backend = Literal["cv2", "simplejpeg"]
 
+DEFAULT_BACKEND: Backend = "cv2"
+
 try:
     import simplejpeg as _simplejpeg
-
-    DEFAULT_BACKEND: Backend = "simplejpeg"
 except ImportError:  # pragma: no cover - simplejpeg is a dependency; keep working without it
     _simplejpeg = None
-    DEFAULT_BACKEND = "cv2"
 
 
 @dataclass(frozen=True)

@@ -324,6 +324,9 @@ def session_child(args: argparse.Namespace) -> int:
         print("GUI thread location when the heartbeat was > 100 ms late (top 6):")
         for site, n in stall_sites.most_common(6):
             print(f"  {n:4d}× {site}")
+    if args.fake:
+        t_feed.stop()
+        t_script.stop()
     w.close()
     if args.fake:
         source.stop()

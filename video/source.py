@@ -151,8 +151,11 @@ class ThreadedSource(ABC):
 
     def start(self) -> None:
         with self._lock:
-            if self._run_stop is not None and not self._run_stop.is_set():
-                return
+            running = self._thread is not None and self._thread.is_alive()
+            if running and self._run_stop is not None and not self._run_stop.is_set():
+                return  # already capturing (an ENDED file's thread has exited: restart it)
+            if self._run_stop is not None:
+                self._run_stop.set()  # an ended run: make sure its thread can't publish
             stop = threading.Event()
             self._run_stop = stop
             self._state = SourceState.OPENING

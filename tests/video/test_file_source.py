@@ -60,6 +60,9 @@ def test_non_looping_file_ends_and_looping_file_restarts(media_dir: Path):
     assert once.state is SourceState.ENDED
     last = once.latest()
     assert last is not None and last.seq + once.frames_skipped == 240
+    once.start()  # an ended file can be played again
+    again = once.wait_frame(last.seq, 10)
+    assert again is not None and once.state is SourceState.LIVE
     once.stop()
 
     looping = FileSource(clip, fps=240.0, loop=True)

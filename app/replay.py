@@ -123,7 +123,9 @@ class _AudioOut:
             samplerate=rate_hz,
             channels=2,
             dtype="int16",
-            blocksize=rate_hz // 100,
+            # replay needs no low latency: large buffers so a busy machine does not underrun
+            blocksize=rate_hz // 25,
+            latency="high",
             device=device,
             callback=self._callback,
         )
@@ -142,8 +144,10 @@ class _AudioOut:
         self._stream.start()
 
     def position_ms(self) -> float:
-        """Session time reached by the audio (ms)."""
-        return self._pos / self._rate * 1000 * self._speed
+        """Session time being heard now (ms): what the callback consumed minus the output
+        latency still in the device buffers."""
+        heard = self._pos / self._rate - float(self._stream.latency)
+        return max(0.0, heard) * 1000 * self._speed
 
     def close(self) -> None:
         try:

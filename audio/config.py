@@ -35,6 +35,9 @@ class AudioConfig:
     ``send_only_speech``: in hands-free mode emit ``MicAudio`` only while voice is detected
     (with ``prefix_padding_ms`` of pre-roll); otherwise the mic streams continuously.
     ``barge_in``: on local voice onset during playback, clear playback in the same ``process()``.
+    ``pause_on_voice_hint``: while playing, pause playback at the first voiced Silero window (before
+    the start is confirmed); clear on confirmation, resume where it stopped if not confirmed within
+    ``vad_min_speech_ms`` + 64 ms. Cuts barge-in latency by about the confirmation time.
     """
 
     input_device: str | None = None
@@ -53,6 +56,7 @@ class AudioConfig:
     prefix_padding_ms: int = 300
     send_only_speech: bool = False
     barge_in: bool = True
+    pause_on_voice_hint: bool = True
     volume: float = 1.0
     prefill_ms: int = 40
     min_prefill_ms: int = 20

@@ -67,6 +67,7 @@ class VadLike(Protocol):
     """What the engine needs from ``dsp.vad.StreamingVad``."""
 
     probability: float
+    threshold: float
 
     def process(self, pcm: bytes) -> list[VoiceStart | VoiceEnd]: ...
     def reset(self) -> None: ...
@@ -90,6 +91,9 @@ class Meters:
     vad_probability: float = 0.0
     jitter_target_ms: float = 0.0
     callbacks: int = 0
+    #: provisional barge-in pauses, and those that were not confirmed (resumed)
+    voice_pauses: int = 0
+    false_pauses: int = 0
 
 
 class _History:
@@ -221,6 +225,9 @@ class AudioEngine:
         self._mic_dbfs = -120.0
         self._spk_dbfs = -120.0
         self._info: StreamInfo | None = None
+        self._pause_until: int | None = None  # 16 kHz sample by which a pause must be confirmed
+        self._voice_pauses = 0
+        self._false_pauses = 0
 
     # ================================================================== any thread
     def start(self) -> None:
@@ -464,7 +471,33 @@ class AudioEngine:
                 events.extend(self._gate.vad_stop(t, ev.sample))
         if not emitted and self._gate.mic_open and (pcm16 or pcm_send):
             events.append(MicAudio(pcm16, pcm_send, self._send_rate, t_of(start16)))
+        if self._gate.mode is TalkMode.HANDS_FREE:
+            self._provisional_pause(pipe.player)
         return events
+
+    def _provisional_pause(self, player: Player) -> None:
+        """Pause playback on the first voiced window; confirm (clear) or resume."""
+        if self._pause_until is not None:
+            if self._gate.talking or not player.is_playing:  # confirmed (cleared) or over
+                player.paused = False
+                self._pause_until = None
+            elif self._pos16 >= self._pause_until:  # not confirmed: resume where it stopped
+                player.paused = False
+                self._pause_until = None
+                self._false_pauses += 1
+            return
+        cfg = self.config
+        if (
+            cfg.barge_in
+            and cfg.pause_on_voice_hint
+            and not self._gate.talking
+            and self._vad.probability >= self._vad.threshold
+            and player.is_playing
+        ):
+            player.paused = True
+            confirm = (cfg.vad_min_speech_ms + 64) * VAD_RATE // 1000
+            self._pause_until = self._pos16 + confirm
+            self._voice_pauses += 1
 
     def _with_barge_in(self, gate_events: list[VoiceStarted | VoiceStopped]) -> list[AudioEvent]:
         out: list[AudioEvent] = list(gate_events)
@@ -492,6 +525,8 @@ class AudioEngine:
             vad_probability=self._vad.probability,
             jitter_target_ms=jitter.target_ms,
             callbacks=io.callbacks,
+            voice_pauses=self._voice_pauses,
+            false_pauses=self._false_pauses,
         )
 
     # ------------------------------------------------------------------ opening / recovery
@@ -589,6 +624,7 @@ class AudioEngine:
         self._vad.reset()
         self._pos16 = self._pos_send = self._dev_pos = 0
         self._clockmap = _ClockMap(rate)
+        self._pause_until = None
         self._hist16.reset()
         self._hist_send.reset()
         events: list[AudioEvent] = [DeviceWarning(w) for w in pipe.info.warnings]

@@ -43,8 +43,10 @@ class Player:
         self._commands: deque[_Command] = deque()
         self._resamplers: dict[str, StreamResampler] = {}
         self._tmp = np.zeros(block_frames, dtype=np.float32)
-        self._queued_samples = 0  # engine-side count of samples sent to the callback
         self.clears = 0
+        #: Engine thread sets, callback reads: output silence without consuming (a provisional
+        #: barge-in pause; ``resume`` continues exactly where it stopped).
+        self.paused = False
 
     # ------------------------------------------------------------------ engine thread
     def play(self, item_id: str, pcm16: bytes, rate_hz: int, t_ns: int) -> None:
@@ -98,6 +100,9 @@ class Player:
                 jitter.end(item_id)
             else:
                 jitter.clear()
+        if self.paused:
+            out.fill(0)
+            return 0
         n = jitter.read_into(out, t_dac_ns)
         vol = self.volume
         if n and vol != 1.0:

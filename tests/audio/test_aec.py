@@ -110,6 +110,7 @@ def test_engine_does_not_hear_its_own_voice(aec_on: bool):
     own_voice = [t for t in starts if t < 6.0]
     if aec_on:
         assert own_voice == [], "echo cancellation must keep VAD off the assistant's voice"
+        assert engine.meters().false_pauses == 0, "no stutter from provisional pauses either"
         assert any(6.0 <= t <= 6.0 + 1.2 for t in starts), "the user is still heard over it"
     else:
         assert own_voice, "control: without AEC the VAD hears the assistant (test can fail)"

@@ -275,3 +275,57 @@ def test_devices_resolved_by_name_with_visible_fallback():
     assert warn and "Bluetooth Speaker" in warn[0].message and "Speakers" in warn[0].message
     assert engine.info is not None and engine.info.input_device == "USB Headset"
     engine.stop()
+
+
+class ScriptedVad:
+    """VadLike whose probability follows a script (one value per process() call)."""
+
+    threshold = 0.5
+
+    def __init__(self, probs: list[float]) -> None:
+        self.probs = probs
+        self.probability = 0.0
+        self.calls = 0
+
+    def process(self, pcm: bytes) -> list:
+        self.probability = self.probs[self.calls] if self.calls < len(self.probs) else 0.0
+        self.calls += 1
+        return []
+
+    def reset(self) -> None:
+        self.calls = 0
+
+
+def test_unconfirmed_voice_hint_pauses_then_resumes_without_losing_audio():
+    clock = FakeClock()
+    factory = FakeFactory(clock)
+    vad = ScriptedVad([0.0] * 30 + [0.9] + [0.0] * 200)
+    engine = AudioEngine(
+        AudioConfig(headphones=True), factory, vad_factory=lambda: vad, clock=clock
+    )
+    engine.start()
+    engine.process()
+    ramp = (np.arange(48000) % 20000 + 1).astype(np.int16)  # 1 s, never zero
+    engine.play("r", ramp[::2].tobytes(), 24000)
+    engine.end_item("r")
+    out = []
+    for _ in range(150):
+        out.append(factory.stream.tick())
+        engine.process()
+    blocks = np.array([b.any() for b in out])
+    silent = np.flatnonzero(~blocks[: int(np.flatnonzero(blocks)[-1])])
+    assert 10 <= len(silent) <= 16, "paused for the confirmation window (64 + 64 ms)"
+    m = engine.meters()
+    assert m.voice_pauses == 1 and m.false_pauses == 1
+    assert engine.played_ms("r") == 1000, "nothing lost: playback resumed where it stopped"
+    assert not of(engine.process(), BargeIn)
+
+
+def test_confirmed_voice_hint_clears_and_reports_barge_in():
+    engine, factory, _ = make()
+    engine.process()
+    engine.play("r", np.full(24000 * 10, 3000, np.int16).tobytes(), 24000)
+    events, _ = drive(engine, factory.stream, load("q06_piper.wav"), pad_blocks=10)
+    assert of(events, BargeIn)
+    m = engine.meters()
+    assert m.voice_pauses >= 1 and m.false_pauses == 0

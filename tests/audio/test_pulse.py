@@ -154,6 +154,7 @@ def test_room_echo_is_cancelled_and_user_still_heard(
             assert own_voice == [], "with AEC the detector must not fire on the assistant's voice"
             assert user, "the user speaking over the reply must still be detected"
             assert barge and barge[0].item_id == "r" and barge[0].played_ms > 5000
+            assert run.engine.meters().false_pauses == 0, "no stutter on the assistant's voice"
         else:
             assert own_voice, "control: without AEC the echo triggers the detector"
     finally:

@@ -178,6 +178,8 @@ class ServerEvents:
             self._go(S.RECONNECTING)
         elif isinstance(ev, Reconnected):
             self._ready = True
+            if self.spec.session_cap_s and not ev.resumed:  # a new session: a new cap
+                self._deadline_ns = now + int(self.spec.session_cap_s * 1e9)
             self._go(S.LISTENING)
         elif isinstance(ev, ProtocolViolation):
             log.warning("protocol violation: %s", ev.reason)

@@ -218,3 +218,37 @@ def test_missing_key_names_the_variable(
     monkeypatch.setattr("app.secrets._keyring_get", lambda service, user: None)
     assert cli.main(["--headless", "--backend", "openai", "--text", "hi", "--timeout", "10"]) == 1
     assert "OPENAI_API_KEY" in capsys.readouterr().err
+
+
+def test_record_writes_a_readable_session_file(
+    fake: FakeThread, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from realtime.recording.reader import SessionFile
+
+    run = Run(
+        [
+            "--headless",
+            "--backend",
+            fake.url,
+            "--audio-in",
+            str(media_dir / "speech" / "q01_piper.wav"),
+            "--image",
+            str(media_dir / "video" / "desk.png"),
+            "--record",
+            str(tmp_path / "sessions"),
+            "--timeout",
+            "30",
+        ]
+    )
+    assert run.wait() == 0
+    (path,) = (tmp_path / "sessions").iterdir()
+    with SessionFile(path) as f:
+        assert f.metadata.backend == fake.url
+        wire_out = [w for w in f.wire_messages("out")]
+        assert any("input_audio_buffer.commit" in str(w.payload) for w in wire_out)
+        assert KEY not in "".join(str(w.payload) for w in f.wire_messages())
+        assert sum(c.duration_ms for c in f.mic_chunks()) > 3000  # the question as captured
+        assert list(f.frames(sent=True))  # the desk frame that went to the model
+        roles = [t.role for t in f.turns()]
+        assert "user" in roles and "assistant" in roles
+        assert list(f.playback_chunks())  # the reply audio

@@ -98,6 +98,22 @@ def build_window(
     return window
 
 
+def _quit_on_signals(app: QApplication) -> None:
+    """Ctrl-C / SIGTERM close the window cleanly (settings saved, offline server stopped).
+
+    Python runs signal handlers only between bytecodes, so a no-op timer wakes it regularly.
+    """
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    waker = QTimer(app)
+    waker.timeout.connect(lambda: None)
+    waker.start(250)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the GUI. Returns the process exit code."""
     argv = list(sys.argv if argv is None else argv)
@@ -120,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         settings, problem = Settings(), str(exc)
     assistant = make_assistant(settings)
     window = build_window(assistant, qsettings, settings)
+    _quit_on_signals(app)
     if problem:
         window.status.showMessage(f"Settings file ignored: {problem}", 15000)
     window.show()

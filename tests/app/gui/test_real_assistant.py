@@ -159,3 +159,54 @@ def test_offline_loading_progress_maps_to_loading_state(config_dir) -> None:
         ]
     finally:
         adapter.close()
+
+
+def _join_workers(adapter: AssistantAdapter) -> None:
+    for t in list(adapter._workers):
+        t.join(20)
+
+
+def test_camera_and_screen_share_swap_the_source(media_dir: Path, config_dir) -> None:
+    from video.file import FileSource
+
+    specs: list[str] = []
+
+    def source(spec: str):  # type: ignore[no-untyped-def]
+        specs.append(spec)
+        return FileSource(str(media_dir / "video" / "desk.png"), loop=True, still_fps=5.0)
+
+    adapter = AssistantAdapter(Settings(camera="cam:desk", recording=False), make_source=source)
+    try:
+        adapter.set_camera(True)
+        _join_workers(adapter)
+        assert specs == ["cam:desk"] and adapter._feed.enabled
+        first = adapter._feed.source
+        adapter.set_screen(True)
+        _join_workers(adapter)
+        assert specs == ["cam:desk", "screen:1"]
+        assert adapter._feed.source is not first and adapter._feed.enabled
+        adapter.set_screen(False)
+        _join_workers(adapter)
+        assert not adapter._feed.enabled
+        assert adapter.preview_frame() is None  # off: no old frame shown
+    finally:
+        adapter.close()
+
+
+def test_real_screen_share_preview_under_xvfb(config_dir) -> None:
+    import os
+    import time
+
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("no X display (pytest-xvfb provides one)")
+    adapter = AssistantAdapter(Settings(recording=False))
+    try:
+        adapter.set_screen(True)
+        deadline = time.monotonic() + 20
+        frame = None
+        while frame is None and time.monotonic() < deadline:
+            frame = adapter.preview_frame()
+            time.sleep(0.1)
+        assert frame is not None and frame.image.ndim == 3
+    finally:
+        adapter.close()

@@ -34,7 +34,8 @@ def transcribe(models: Models, pcm16_16k: bytes) -> str:
         segments, _info = models.whisper.transcribe(
             audio,
             language="en",
-            beam_size=5,
+            # Greedy: same WER as beam 5 on the shared set, less CPU on 2 shared cores.
+            beam_size=1,
             without_timestamps=True,
             condition_on_previous_text=False,
             vad_filter=False,

@@ -30,12 +30,14 @@ class SentenceBuffer:
     """Accumulates streamed text; ``push`` returns the sentences completed so far.
 
     A sentence is complete at ``.!?;:`` followed by whitespace. ``flush`` returns the rest.
-    Very long sentences are cut at a comma after ``max_chars`` to keep first audio early.
+    A first sentence longer than ``first_max_chars`` (later ones: ``max_chars``) is cut at its
+    last comma, to keep the first audio early.
     """
 
-    def __init__(self, max_chars: int = 160) -> None:
+    def __init__(self, max_chars: int = 160, first_max_chars: int = 60) -> None:
         self._buf = ""
-        self._max = max_chars
+        self._max = first_max_chars
+        self._later_max = max_chars
 
     def push(self, text: str) -> list[str]:
         self._buf += text
@@ -48,10 +50,13 @@ class SentenceBuffer:
             if piece:
                 out.append(piece)
         if len(self._buf) > self._max:
-            cut = self._buf.rfind(", ", 0, self._max)
+            cut = self._buf.rfind(", ", 0, self._later_max)
             if cut > 20:
                 out.append(self._buf[: cut + 1].strip())
                 self._buf = self._buf[cut + 2 :]
+        if out:
+            # Only the first piece is cut early (at a comma), so the first audio comes sooner.
+            self._max = self._later_max
         return out
 
     def flush(self) -> list[str]:

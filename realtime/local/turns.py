@@ -208,7 +208,7 @@ class InputBuffer:
 
     def _watch_silence(self) -> list[TurnEvent]:
         """Speculation hook: once silence inside an utterance has lasted ``speculate_ms``
-        (half the stop delay, at most 200 ms), report ``SilenceBegan`` with the audio so far;
+        (a third of the stop delay, at most 100 ms), report ``SilenceBegan`` with the audio so far;
         if voice comes back after that, ``SpeechResumed``."""
         vad = self._vad
         if vad is None or self._speech_item is None or self.params is None:
@@ -221,7 +221,7 @@ class InputBuffer:
             return [SpeechResumed()] if resumed else []
         if self._silence_from is None:
             self._silence_from = self.stream_samples
-        wait = min(200, self.params.silence_duration_ms // 2) * VAD_RATE_HZ // 1000
+        wait = min(100, self.params.silence_duration_ms // 3) * VAD_RATE_HZ // 1000
         if not self._speculated and self.stream_samples - self._silence_from >= wait:
             self._speculated = True
             start = self._turn_start()

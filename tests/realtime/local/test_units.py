@@ -176,6 +176,11 @@ def test_sentence_buffer_streams_sentences() -> None:
     assert out == ["Hello there.", "How are you?"]
     assert buf.flush() == ["I'm fine"]
     assert split_sentences("One. Two! Three") == ["One.", "Two!", "Three"]
+    long_first = SentenceBuffer(first_max_chars=30)
+    assert long_first.push("Once upon a time, in a small village by the sea, a robot") == [
+        "Once upon a time, in a small village by the sea,"
+    ]
+    assert long_first.push(" lived, quietly, far away from all the noise and the people") == []
     chunks = chunk_audio(b"\0" * 10000)
     assert [len(c) for c in chunks] == [4800, 4800, 400]
 

@@ -23,7 +23,6 @@ import asyncio
 import base64
 import json
 import secrets
-import statistics
 import subprocess
 import sys
 import threading
@@ -54,8 +53,10 @@ def pct(values: list[float], q: float) -> float:
 def line(name: str, values: list[float], unit: str = "s") -> str:
     if not values:
         return f"  {name:<34} n=0"
-    return (f"  {name:<34} p50 {pct(values, 50):6.3f}{unit}  p95 {pct(values, 95):6.3f}{unit}"
-            f"  min {min(values):6.3f}  max {max(values):6.3f}  n={len(values)}")
+    return (
+        f"  {name:<34} p50 {pct(values, 50):6.3f}{unit}  p95 {pct(values, 95):6.3f}{unit}"
+        f"  min {min(values):6.3f}  max {max(values):6.3f}  n={len(values)}"
+    )
 
 
 class Server:
@@ -64,7 +65,9 @@ class Server:
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "realtime.local.server", "--token", self.token],
-            cwd=REPO, stdout=subprocess.PIPE, text=True,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         self.progress: list[tuple[float, str]] = []
         self.url = ""
@@ -78,8 +81,7 @@ class Server:
             if raw.startswith("VOICECAM-SERVER ERROR "):
                 raise SystemExit(raw)
         self.ready_s = time.monotonic() - self.t0
-        threading.Thread(target=lambda: [None for _ in self.proc.stdout or []],
-                         daemon=True).start()
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout or []], daemon=True).start()
         self.port = int(self.url.split(":")[2].split("/")[0])
         self.ps = psutil.Process(self.proc.pid)
 
@@ -109,22 +111,40 @@ async def until(conn: Any, etype: str) -> list[dict[str, Any]]:
 
 async def image(conn: Any) -> None:
     data = (MEDIA / "video" / "desk.png").read_bytes()
-    await conn.conversation.item.create(item={
-        "type": "message", "role": "user",
-        "content": [{"type": "input_image",
-                     "image_url": "data:image/png;base64," + base64.b64encode(data).decode()}]})
+    await conn.conversation.item.create(
+        item={
+            "type": "message",
+            "role": "user",
+            "content": [
+                {
+                    "type": "input_image",
+                    "image_url": "data:image/png;base64," + base64.b64encode(data).decode(),
+                }
+            ],
+        }
+    )
     await until(conn, "conversation.item.done")
 
 
-async def spoken_turns(server: Server, files: list[dict[str, Any]], silence_ms: int
-                       ) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {k: [] for k in
-                                   ("speech_stopped", "transcript", "first_audio", "done")}
+async def spoken_turns(
+    server: Server, files: list[dict[str, Any]], silence_ms: int
+) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {
+        k: [] for k in ("speech_stopped", "transcript", "first_audio", "done")
+    }
     async with server.client().realtime.connect(model="voicecam-local") as conn:
         await recv(conn)
-        await conn.session.update(session={"type": "realtime", "audio": {"input": {
-            "transcription": {"model": "whisper-1"},
-            "turn_detection": {"type": "server_vad", "silence_duration_ms": silence_ms}}}})
+        await conn.session.update(
+            session={
+                "type": "realtime",
+                "audio": {
+                    "input": {
+                        "transcription": {"model": "whisper-1"},
+                        "turn_detection": {"type": "server_vad", "silence_duration_ms": silence_ms},
+                    }
+                },
+            }
+        )
         await until(conn, "session.updated")
         await image(conn)
         for u in files:
@@ -134,17 +154,20 @@ async def spoken_turns(server: Server, files: list[dict[str, Any]], silence_ms: 
             marks: dict[str, float] = {}
             events: list[dict[str, Any]] = []
 
-            async def reader(marks: dict[str, float] = marks,
-                             events: list[dict[str, Any]] = events) -> None:
+            async def reader(
+                marks: dict[str, float] = marks, events: list[dict[str, Any]] = events
+            ) -> None:
                 while True:
                     ev = await recv(conn, 90)
                     t = time.monotonic()
                     events.append(ev)
                     kind = ev["type"]
-                    key = {"input_audio_buffer.speech_stopped": "speech_stopped",
-                           "conversation.item.input_audio_transcription.completed": "transcript",
-                           "response.output_audio.delta": "first_audio",
-                           "response.done": "done"}.get(kind)
+                    key = {
+                        "input_audio_buffer.speech_stopped": "speech_stopped",
+                        "conversation.item.input_audio_transcription.completed": "transcript",
+                        "response.output_audio.delta": "first_audio",
+                        "response.done": "done",
+                    }.get(kind)
                     if key and key not in marks:
                         marks[key] = t
                     if kind == "response.done":
@@ -157,7 +180,8 @@ async def spoken_turns(server: Server, files: list[dict[str, Any]], silence_ms: 
                 if delay > 0:
                     await asyncio.sleep(delay)
                 await conn.input_audio_buffer.append(
-                    audio=base64.b64encode(pcm[i:i + step]).decode())
+                    audio=base64.b64encode(pcm[i : i + step]).decode()
+                )
             await asyncio.wait_for(task, 120)
             end_of_speech = t0 + u["speech_end_ms"] / 1000
             row = []
@@ -173,18 +197,32 @@ async def cancel_latency(server: Server, trials: int) -> tuple[list[float], list
     cancel, baseline, late = [], [], 0
     async with server.client().realtime.connect(model="voicecam-local") as conn:
         await recv(conn)
-        await conn.conversation.item.create(item={
-            "type": "message", "role": "user", "id": "item_probe",
-            "content": [{"type": "input_text", "text": "hello"}]})
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "id": "item_probe",
+                "content": [{"type": "input_text", "text": "hello"}],
+            }
+        )
         await until(conn, "conversation.item.done")
         for _ in range(trials):
             t = time.monotonic()
             await conn.conversation.item.retrieve(item_id="item_probe")
             await until(conn, "conversation.item.retrieved")
             baseline.append(time.monotonic() - t)
-            await conn.conversation.item.create(item={
-                "type": "message", "role": "user", "content": [{"type": "input_text",
-                "text": "Tell me a story about a robot who learns to paint, in four sentences."}]})
+            await conn.conversation.item.create(
+                item={
+                    "type": "message",
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "input_text",
+                            "text": "Tell me a story about a robot who learns to paint, in four sentences.",
+                        }
+                    ],
+                }
+            )
             await until(conn, "conversation.item.done")
             await conn.response.create()
             await until(conn, "response.output_audio.delta")
@@ -206,8 +244,11 @@ async def cancel_latency(server: Server, trials: int) -> tuple[list[float], list
 
 
 QUESTIONS = [
-    "What is twelve times seven?", "Tell me something nice about the sea.",
-    "What does the QR code say?", "Say hello to Ana.", "What time is it?",
+    "What is twelve times seven?",
+    "Tell me something nice about the sea.",
+    "What does the QR code say?",
+    "Say hello to Ana.",
+    "What time is it?",
 ]
 
 
@@ -223,9 +264,15 @@ async def memory_turns(server: Server, turns: int) -> tuple[float, float, float]
             for _ in range(per_conn):
                 if done >= turns:
                     break
-                await conn.conversation.item.create(item={
-                    "type": "message", "role": "user",
-                    "content": [{"type": "input_text", "text": QUESTIONS[done % len(QUESTIONS)]}]})
+                await conn.conversation.item.create(
+                    item={
+                        "type": "message",
+                        "role": "user",
+                        "content": [
+                            {"type": "input_text", "text": QUESTIONS[done % len(QUESTIONS)]}
+                        ],
+                    }
+                )
                 await until(conn, "conversation.item.done")
                 await conn.response.create()
                 await until(conn, "response.done")
@@ -242,8 +289,9 @@ async def main() -> None:
     ap.add_argument("--turns", type=int, default=100)
     ap.add_argument("--cancels", type=int, default=10)
     args = ap.parse_args()
-    utts = [u for u in json.loads((MEDIA / "speech" / "utterances.json").read_text())
-            if u.get("text")]
+    utts = [
+        u for u in json.loads((MEDIA / "speech" / "utterances.json").read_text()) if u.get("text")
+    ]
     if args.quick:
         utts = [u for u in utts if u.get("voice") == "piper" and "noise" not in u]
 
@@ -268,8 +316,10 @@ async def main() -> None:
         print(f"  events after the cancelled response.done: {late}")
         print(f"memory over {args.turns} spoken text turns (10 per connection)")
         warm, after, secs = await memory_turns(server, args.turns)
-        print(f"  RSS after 10 turns {warm:.0f} MB, after {args.turns} turns {after:.0f} MB, "
-              f"growth {after - warm:+.1f} MB ({secs:.0f} s)")
+        print(
+            f"  RSS after 10 turns {warm:.0f} MB, after {args.turns} turns {after:.0f} MB, "
+            f"growth {after - warm:+.1f} MB ({secs:.0f} s)"
+        )
     finally:
         server.stop()
 

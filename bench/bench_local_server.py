@@ -218,7 +218,7 @@ async def cancel_latency(server: Server, trials: int) -> tuple[list[float], list
                     "content": [
                         {
                             "type": "input_text",
-                            "text": "Tell me a story about a robot who learns to paint, in four sentences.",
+                            "text": STORY,
                         }
                     ],
                 }
@@ -243,6 +243,7 @@ async def cancel_latency(server: Server, trials: int) -> tuple[list[float], list
     return cancel, baseline, late
 
 
+STORY = "Tell me a story about a robot who learns to paint, in four sentences."
 QUESTIONS = [
     "What is twelve times seven?",
     "Tell me something nice about the sea.",

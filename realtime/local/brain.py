@@ -41,6 +41,7 @@ SYSTEM_PROMPT = (
 #: (a 135M model loses the thread with long prompts).
 MAX_INSTRUCTIONS_CHARS = 400
 MAX_SENTENCES = 3
+UNHEARD = "Sorry, I didn't catch that."
 #: The small model sees only the last few turns (prompt evaluation dominates its latency).
 MAX_HISTORY_TURNS = 6
 MAX_TURN_CHARS = 400
@@ -71,6 +72,8 @@ class BrainRequest:
     """Everything one response is generated from. ``history`` ends with the user's turn."""
 
     history: list[Turn]
+    #: The user's newest turn was audio with no recognisable words.
+    unheard: bool = False
     instructions: str = ""
     scene: SceneFacts | None = None
     image_jpeg: bytes | None = None
@@ -135,6 +138,10 @@ class Brain:
         self, req: BrainRequest, cancel: threading.Event, usage: TokenUsage
     ) -> Iterator[str]:
         """Yield the answer's text pieces. Thread: worker. Raises ``BrainError``."""
+        if req.unheard:  # never answer an older question again
+            usage.source = "skill"
+            yield UNHEARD
+            return
         question = _last_user_text(req.history)
         skilled = skills.answer(question, req.scene, self._now())
         if skilled is not None:

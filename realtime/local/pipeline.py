@@ -208,8 +208,15 @@ class Response:
                 jpeg = img.image_jpeg
             except Exception:
                 scene = None
+        last_user = next((i for i in reversed(self._conv.items) if i.role == "user"), None)
+        unheard = (
+            last_user is not None
+            and not last_user.text()
+            and any(p.type == "input_audio" for p in last_user.parts)
+        )
         return BrainRequest(
             history=self._conv.history(),
+            unheard=unheard,
             instructions=self.options.instructions,
             scene=scene,
             image_jpeg=jpeg,

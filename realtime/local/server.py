@@ -107,7 +107,7 @@ class Server:
         self.session_max_s = session_max_s
         self.max_message_bytes = max_message_bytes
         self.executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=6, thread_name_prefix="voicecam-infer"
+            max_workers=16, thread_name_prefix="voicecam-infer"
         )
 
     # websockets hook: runs before the handshake completes.

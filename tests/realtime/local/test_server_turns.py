@@ -253,3 +253,24 @@ async def vad_turn_rest(peer: Peer) -> None:
     """Drain the rest of a turn already streamed (until its response is done)."""
     while (await peer.recv(timeout=90))["type"] != "response.done":
         pass
+
+
+def test_unintelligible_turn_is_not_answered_with_an_old_answer(
+    local_server: Any, media_dir: Any
+) -> None:
+    """A committed turn with no words gets "didn't catch that", not a reply to the turn before."""
+
+    async def run() -> list[dict[str, Any]]:
+        async with connect(local_server) as peer:
+            await peer.update(audio={"input": {**TRANSCRIBE, "turn_detection": None}})
+            await peer.say_text("What is six times seven?")
+            await peer.conn.response.create()
+            await peer.until("response.done")
+            await peer.send_wav(media_dir / "speech" / "silence_3s.wav")
+            await peer.conn.input_audio_buffer.commit()
+            await peer.conn.response.create()
+            return await peer.until("response.done")
+
+    events = asyncio.run(run())
+    assert "catch" in answer_text(events)
+    assert "42" not in answer_text(events)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import json
 import os
 import queue
@@ -33,7 +34,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 from realtime.events import Event, Usage
 from realtime.recording import schema
@@ -46,6 +47,23 @@ RecorderState = Literal["starting", "recording", "paused", "failed", "closed"]
 
 _Item = tuple[str, tuple[Any, ...], int]
 _CLOSE: _Item = ("__close__", (), 0)
+
+
+_F = TypeVar("_F", bound=Callable[..., None])
+
+
+def _never_raises(method: _F) -> _F:
+    """Recording must never break the caller: any exception becomes a dropped, marked call."""
+
+    @functools.wraps(method)
+    def wrapper(self: SessionRecorder, *args: Any, **kwargs: Any) -> None:
+        try:
+            method(self, *args, **kwargs)
+        except Exception:
+            with contextlib.suppress(Exception):
+                self._bad_call(method.__name__)
+
+    return cast(_F, wrapper)
 
 
 def _is_int(v: object) -> bool:
@@ -137,11 +155,17 @@ class SessionRecorder:
             folder = Path(directory) if directory is not None else default_sessions_dir()
             stamp = start_wall.strftime("%Y-%m-%d_%H-%M-%S")
             self._path = folder / f"{stamp}_{_secrets.token_hex(3)}{schema.FILE_SUFFIX}"
+        safe: dict[str, object] = {}
+        for key, value in dict(metadata or {}).items():
+            try:
+                safe[str(key)] = json.loads(json.dumps(value))
+            except (TypeError, ValueError):
+                safe[str(key)] = str(value)
         meta: dict[str, object] = {
             "backend": "",
             "model": "",
             "voice": "",
-            **dict(metadata or {}),
+            **safe,
             "schema_version": schema.SCHEMA_VERSION,
             "app_version": app_version(),
             "started_at": start_wall.isoformat(),
@@ -183,10 +207,12 @@ class SessionRecorder:
         with self._lock:
             return dict(self._meta)
 
+    @_never_raises
     def add_secret(self, value: str) -> None:
         """Never store this exact value (e.g. the API key in use)."""
         self._scrubber.add_secret(value)
 
+    @_never_raises
     def set_enabled(self, enabled: bool) -> None:
         """The user's off switch: while disabled nothing is stored (a mark records the gap)."""
         with self._lock:
@@ -197,6 +223,7 @@ class SessionRecorder:
         kind = "recording_resumed" if enabled else "recording_paused"
         self._put("marks", (self._clock(), kind, ""), 0, force=True)
 
+    @_never_raises
     def set_metadata(self, **values: object) -> None:
         """Add/replace metadata keys (JSON-serialisable values)."""
         for key, value in values.items():
@@ -206,6 +233,7 @@ class SessionRecorder:
                 text = json.dumps(str(value))
             self._put("meta", (str(key), text), len(text), force=True)
 
+    @_never_raises
     def on_wire(
         self, direction: Literal["in", "out"], message: str | bytes, t_mono_ns: int
     ) -> None:
@@ -218,6 +246,7 @@ class SessionRecorder:
         binary = isinstance(payload, bytes)
         self._put("wire", (t_mono_ns, direction, int(binary), payload), len(payload))
 
+    @_never_raises
     def record_mic(self, pcm16: bytes, rate_hz: int, t_ns: int, raw: bool = False) -> None:
         """Microphone audio (PCM16 mono), ``t_ns`` = capture time of its first sample.
         ``raw=True`` is the unprocessed mic (only if the user opted in).
@@ -232,6 +261,7 @@ class SessionRecorder:
         elif pcm:
             self._put("mic", (t, rate, int(bool(raw)), bytes(pcm)), len(pcm))
 
+    @_never_raises
     def record_playback(
         self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
     ) -> None:
@@ -246,6 +276,7 @@ class SessionRecorder:
             row = (t_ns, str(item_id), rate_hz, int(position_ms), bytes(pcm16))
             self._put("playback", row, len(pcm16))
 
+    @_never_raises
     def record_reply(
         self, t_ns: int, item_id: str, rate_hz: int, position_ms: int, pcm16: bytes
     ) -> None:
@@ -263,6 +294,7 @@ class SessionRecorder:
             row = (t_ns, str(item_id), rate_hz, int(position_ms), bytes(pcm16))
             self._put("playback", row, len(pcm16))
 
+    @_never_raises
     def record_frame(self, jpeg: bytes, t_ns: int, sent: bool, reason: str = "") -> None:
         """A camera/screen frame: ``sent=True`` went to the model; ``False`` is a preview.
         Also accepts ``record_frame(t_ns, jpeg, sent, reason)``."""
@@ -275,6 +307,7 @@ class SessionRecorder:
         elif data:
             self._put("frames", (t, int(bool(sent)), str(reason), bytes(data)), len(data))
 
+    @_never_raises
     def record_turn(
         self,
         role: Literal["user", "assistant"],
@@ -298,10 +331,12 @@ class SessionRecorder:
         row = (t, r, str(item), txt, t_start_ns, t_end_ns, source, status)
         self._put("turns", row, len(txt))
 
+    @_never_raises
     def record_user_text(self, text: str, t_ns: int) -> None:
         """A typed user message (also starts the latency clock for the reply)."""
         self._turns.on_user_text(text, t_ns)
 
+    @_never_raises
     def record_latency(
         self, item_id: str, metric: str = "", value_ms: float = 0.0, t_ns: int = 0
     ) -> None:
@@ -335,6 +370,7 @@ class SessionRecorder:
             if isinstance(v, int | float) and not isinstance(v, bool):
                 self._put("latency", (t, item, name, float(v)), 32)
 
+    @_never_raises
     def record_usage(
         self, usage: Usage, t_ns: int, *, response_id: str = "", cost_usd: float | None = None
     ) -> None:
@@ -348,6 +384,7 @@ class SessionRecorder:
         counts = tuple(int(getattr(usage, f)) for f in schema.USAGE_FIELDS)
         self._put("usage", (t_ns, str(response_id), *counts, cost_usd), 64)
 
+    @_never_raises
     def record_mark(self, kind: str, detail: str, t_ns: int) -> None:
         """Something that happened to the session (reconnect, error, device lost...).
         Also accepts ``record_mark(t_ns, kind, detail)``."""
@@ -360,10 +397,12 @@ class SessionRecorder:
             return
         self._put("marks", (t, str(k), str(d)), len(str(d)))
 
+    @_never_raises
     def on_event(self, event: Event, t_ns: int) -> None:
         """Feed every core event (engine thread): derives turns, latency and usage rows."""
         self._turns.on_event(event, t_ns)
 
+    @_never_raises
     def on_user_speech_end(self, t_ns: int) -> None:
         """The local VAD heard the user stop (starts the latency clock if earlier than the
         provider's own speech-stopped event)."""
@@ -548,7 +587,7 @@ class SessionRecorder:
     def _run(self, meta: dict[str, object]) -> None:
         try:
             conn = self._open(meta)
-        except (OSError, sqlite3.Error) as exc:
+        except Exception as exc:  # OSError, sqlite3.Error, ... : never kill the thread
             self._fail(self._describe(exc, "creating"))
             self._opened.set()
             self._drain_forever()
@@ -587,7 +626,7 @@ class SessionRecorder:
                 deadline = None
             if self._state != "failed":
                 self._finalise(conn)
-        except (OSError, sqlite3.Error, MemoryError) as exc:
+        except Exception as exc:  # OSError, sqlite3.Error, MemoryError, ...
             self._fail(self._describe(exc, "writing"))
         finally:
             with contextlib.suppress(sqlite3.Error):

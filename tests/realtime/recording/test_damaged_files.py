@@ -20,6 +20,7 @@ from realtime.recording.reader import SessionFile
 from tests.realtime.recording import fuzzing
 
 REPO = Path(__file__).resolve().parents[3]
+CANARY = "sk-canary-crash-9a8b7c6d5e4f3a2b1c0d"
 
 
 def _open_error(path: Path) -> str:
@@ -124,7 +125,7 @@ import sys, time, json, base64
 sys.path.insert(0, sys.argv[2])
 from realtime.recording.writer import SessionRecorder
 rec = SessionRecorder(sys.argv[1], metadata={"backend": "openai", "model": "gpt-realtime"},
-                      commit_interval_s=0.05)
+                      commit_interval_s=0.05, secrets=[sys.argv[3]])
 print("ready", flush=True)
 i = 0
 pcm = bytes(range(256)) * 3
@@ -137,6 +138,9 @@ while True:
                                   "response_id": "r", "item_id": "a%d" % (i // 50),
                                   "output_index": 0, "content_index": 0, "delta": "w%d " % i}), t)
     rec.record_playback("a%d" % (i // 50), pcm, 24000, (i % 50) * 16, t)
+    if i % 25 == 0:  # a careless error text carrying the key
+        rec.on_wire("in", json.dumps({"type": "error", "error": {
+            "message": "Incorrect API key provided: " + sys.argv[3]}}), t)
     if i % 10 == 0:
         rec.record_frame(b"\xff\xd8" + pcm * 20, t, i % 20 == 0, "tick")
         rec.record_turn("user", "turn %d" % i, t)
@@ -153,7 +157,7 @@ def test_kill_9_at_20_random_moments(tmp_path: Path) -> None:
     for k in range(20):
         path = tmp_path / f"crash{k}.voicecam"
         proc = subprocess.Popen(
-            [sys.executable, str(script), str(path), str(REPO)],
+            [sys.executable, str(script), str(path), str(REPO), CANARY],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -172,5 +176,7 @@ def test_kill_9_at_20_random_moments(tmp_path: Path) -> None:
             n_in = sum(1 for _ in sf.wire_messages("in"))
             assert sf.duration_ms >= 0
         assert len(events) >= n_in  # every received message replays into an event
+        for f in tmp_path.glob(f"crash{k}.voicecam*"):  # the file and its -wal/-shm
+            assert CANARY.encode() not in f.read_bytes()
         readable += 1
     assert readable == 20

@@ -246,3 +246,52 @@ def test_timestamp_first_call_style_of_the_app(tmp_path: Path) -> None:
         assert [c.item_id for c in sf.playback_chunks()] == ["a1"]
         assert sf.metadata.values["playback_source"] == "received"
         assert [(x.metric, x.value_ms) for x in sf.latencies()] == [("first_audio_ms", 321.0)]
+
+
+def test_nothing_raises_into_the_caller(tmp_path: Path) -> None:
+    class Weird:
+        pass
+
+    rec = SessionRecorder(tmp_path / "w.voicecam", metadata={"obj": Weird(), "ok": 1})
+    t = time.monotonic_ns()
+    rec.record_usage(Weird(), t)  # type: ignore[arg-type]
+    rec.record_playback("a", b"\0\0", 24000, Weird(), t)  # type: ignore[arg-type]
+    rec.record_latency("a", "m", "slow", t)  # type: ignore[arg-type]
+    rec.on_wire("sideways", "x", t)  # type: ignore[arg-type]
+    rec.on_event(Weird(), t)  # type: ignore[arg-type]
+    rec.set_metadata(bad=Weird())
+    status = rec.close()
+    assert status.state == "closed"
+    with SessionFile(tmp_path / "w.voicecam") as sf:
+        assert sf.metadata.values["ok"] == 1 and "Weird" in str(sf.metadata.values["obj"])
+        assert "Weird" in str(sf.metadata.values["bad"])
+        assert {m.detail for m in sf.marks()} == {"record_usage", "record_playback"}
+
+
+def test_barge_in_marks_the_reply_interrupted_and_keeps_what_was_played(tmp_path: Path) -> None:
+    from realtime.events import (
+        AudioDelta,
+        ItemTruncated,
+        ResponseDone,
+        SpeechStopped,
+        TranscriptDelta,
+    )
+
+    rec = SessionRecorder(tmp_path / "i.voicecam", metadata={"backend": "openai"})
+    t = rec.start_mono_ns
+    ms = 1_000_000
+    rec.on_event(SpeechStopped(1000, "u1"), t + 1000 * ms)
+    rec.on_event(AudioDelta("a1", b"\1\0" * 24000, 24000), t + 1300 * ms)  # 1 s received
+    rec.on_event(TranscriptDelta("a1", "Let me tell you a long"), t + 1300 * ms)
+    rec.record_playback("a1", b"\1\0" * 4800, 24000, 0, t + 1350 * ms)  # 200 ms played
+    rec.record_playback("a1", b"\1\0" * 4800, 24000, 200, t + 1550 * ms)  # then barge-in
+    rec.on_event(ItemTruncated("a1", 400), t + 1760 * ms)
+    rec.on_event(ResponseDone("r1", "cancelled"), t + 1770 * ms)
+    rec.close()
+    with SessionFile(tmp_path / "i.voicecam") as sf:
+        (turn,) = sf.turns()
+        assert turn.status == "interrupted" and turn.text == "Let me tell you a long"
+        assert turn.start_ms == pytest.approx(1350) and turn.end_ms == pytest.approx(1750)
+        assert [c.position_ms for c in sf.playback_chunks()] == [0, 200]
+        lat = {x.metric: x.value_ms for x in sf.latencies()}
+        assert lat == {"first_audio_ms": 300.0, "first_text_ms": 300.0, "first_played_ms": 350.0}

@@ -2,8 +2,8 @@
 
 OpenCV parallelises resizes and colour conversions over a thread pool whose workers spin while
 waiting for work. On a 2-core machine, for 720p frames, that costs more CPU than it saves:
-``bench/bench_video.py`` measured a 30 fps MJPEG camera + 30 fps preview + 1 fps to the model at
-9.2 % of one core with OpenCV's default 2 threads and 6.4 % with 1 thread (same run conditions).
+``bench/bench_video.py`` measured a 30 fps 720p MJPEG camera + 30 fps preview + 1 fps to the model
+at 9.1–9.2 % of one core with OpenCV's default 2 threads and 5.4–6.4 % with 1 thread.
 The app should call :func:`limit_threads` once at start-up (it is process-wide).
 """
 

@@ -156,15 +156,16 @@ class ThreadedSource(ABC):
                 return  # already capturing (an ENDED file's thread has exited: restart it)
             if self._run_stop is not None:
                 self._run_stop.set()  # an ended run: make sure its thread can't publish
+            previous = self._thread if running else None
             stop = threading.Event()
             self._run_stop = stop
             self._state = SourceState.OPENING
             self._thread = threading.Thread(
-                target=self._run, args=(stop,), name=f"video:{self._name}", daemon=True
+                target=self._run, args=(stop, previous), name=f"video:{self._name}", daemon=True
             )
             self._thread.start()
 
-    def stop(self, timeout_s: float = 3.0) -> None:
+    def stop(self, timeout_s: float = 1.0) -> None:
         """Stop; waits up to ``timeout_s`` for the thread (a blocked read may outlive it — the
         thread then exits by itself and can no longer publish frames)."""
         with self._lock:
@@ -232,7 +233,11 @@ class ThreadedSource(ABC):
             if not stop.is_set():
                 self._state = state
 
-    def _run(self, stop: threading.Event) -> None:
+    def _run(self, stop: threading.Event, previous: threading.Thread | None = None) -> None:
+        if previous is not None:
+            # A quick stop()/start(): the old thread may still be blocked in a read. The device
+            # state lives on ``self``, so let it finish and close its device before opening ours.
+            previous.join()
         self._local.stop = stop
         in_outage = False
         while not stop.is_set():

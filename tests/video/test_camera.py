@@ -325,3 +325,24 @@ def test_raw_mjpeg_buffers_from_a_usb_camera_are_decoded_with_libjpeg_turbo(
         assert same_scene(frame.image, desk)
     finally:
         src.stop()
+
+
+def test_rapid_off_on_cycles_never_mix_up_devices(mjpeg_camera: MjpegCamera):
+    src = CameraSource(mjpeg_camera.url, retry_s=0.2, timeout_s=3)
+    try:
+        for _ in range(5):
+            src.start()
+            time.sleep(0.05)
+            src.stop(timeout_s=0)  # don't wait: the next start() must cope with a live thread
+            assert src.latest() is None
+        src.start()
+        first = src.wait_frame(0, 15)
+        assert first is not None
+        assert src.wait_frame(first.seq + 10, 10) is not None
+        assert src.errors() == []
+    finally:
+        src.stop()
+    deadline = time.monotonic() + 10
+    while mjpeg_camera._conns and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not mjpeg_camera._conns  # every connection was closed: no leaked reader

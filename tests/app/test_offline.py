@@ -161,3 +161,34 @@ def test_cli_with_the_microphone_through_pulseaudio(
     samples = np.frombuffer(pcm, dtype=np.int16)
     loud = np.abs(samples.astype(np.int32)) > 1000
     assert loud.sum() > rate // 2, "the reply was not heard at speaker.monitor"
+
+
+def test_push_to_talk_then_text_in_the_same_conversation(
+    offline_server: LocalServer, media_dir: Path
+) -> None:
+    from app.modes import Mode
+
+    spec = resolve("local", local_server=offline_server, reconnect=False)
+    spec.prepare_fn = None
+    audio = FileAudio(media_dir / "speech" / "q04_piper.wav", None)
+    a = Assistant(spec, audio, None, ConversationOptions(mode=Mode.PUSH_TO_TALK))
+    try:
+        a.start()
+        assert a.wait_for(lambda s: s.state == S.LISTENING, 60)
+        a.push_to_talk(True)
+        deadline = time.monotonic() + 30
+        while not audio.file_done and time.monotonic() < deadline:
+            time.sleep(0.05)
+        a.push_to_talk(False)
+        snap = a.wait_for(lambda s: s.completed_turns >= 1 and s.state == S.LISTENING, 90)
+        assert snap is not None, a.snapshot()
+        assert snap.latency[-1].commit_ns is not None
+        a.send_text("What does the sign say?")
+        snap = a.wait_for(lambda s: s.completed_turns >= 2 and s.state == S.LISTENING, 90)
+        assert snap is not None, a.snapshot()
+        users = [t for t in snap.turns if t.role == "user"]
+        assert len(users) == 2 and users[1].typed and users[0].text and not users[0].typed
+        assert len([t for t in snap.turns if t.role == "assistant" and t.text]) == 2
+        assert snap.cost_usd == 0.0 and snap.free and snap.usage.total_tokens > 0
+    finally:
+        a.close()

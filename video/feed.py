@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from video.encode import (
     MAX_SIDE,
@@ -51,6 +52,11 @@ class SentFrame:
     seq: int = 0
     sent_ns: int = 0
     source: str = ""
+
+    @property
+    def detail(self) -> Literal["auto", "high"]:
+        """OpenAI's image detail hint: "high" for a snapshot, else "auto"."""
+        return "high" if self.snapshot else "auto"
 
 
 class VideoFeed:

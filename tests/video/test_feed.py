@@ -152,7 +152,7 @@ def test_snapshot_frame_is_larger_and_better():
     src.push(clock.now, size=(1920, 1080))
     snap = feed.poll()
     assert snap is not None and snap.snapshot and snap.reason is Reason.SNAPSHOT
-    assert (snap.width, snap.height) == (1536, 864)
+    assert (snap.width, snap.height) == (1536, 864) and snap.detail == "high"
     assert "with your next question" in Reason.WAITING_FOR_QUESTION.text
 
 

@@ -629,9 +629,25 @@ class SessionFile:
         md = self.metadata
         return SessionConfig(model=md.model, voice=md.voice)
 
-    def replay_events(self, core: ProtocolCore) -> list[tuple[float, Event]]:
-        """Feed the received wire messages, in order, through ``core`` (a fresh one) and return
-        the events it produces with the time each message arrived."""
+    def default_core(self) -> ProtocolCore:
+        """A fresh core for the recorded protocol: Gemini Live for ``backend == "gemini"``
+        (or ``provider`` metadata ``"gemini"``), else OpenAI Realtime (OpenAI, the offline
+        server and ws:// servers speak it)."""
+        provider = self.metadata.values.get("provider", self.metadata.backend)
+        if provider == "gemini":
+            from realtime.gemini import GeminiCore
+
+            return GeminiCore()
+        from realtime.openai import OpenAICore
+
+        return OpenAICore()
+
+    def replay_events(self, core: ProtocolCore | None = None) -> list[tuple[float, Event]]:
+        """Feed the received wire messages, in order, through ``core`` (a fresh one; default
+        ``default_core()``) and return the events it produces with the time each message
+        arrived."""
+        if core is None:
+            core = self.default_core()
         core.start(self.session_config())
         core.messages()
         core.events()

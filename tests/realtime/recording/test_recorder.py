@@ -295,3 +295,27 @@ def test_barge_in_marks_the_reply_interrupted_and_keeps_what_was_played(tmp_path
         assert [c.position_ms for c in sf.playback_chunks()] == [0, 200]
         lat = {x.metric: x.value_ms for x in sf.latencies()}
         assert lat == {"first_audio_ms": 300.0, "first_text_ms": 300.0, "first_played_ms": 350.0}
+
+
+def test_gemini_binary_frames_replay_through_the_default_core(tmp_path: Path) -> None:
+    from realtime.gemini import GeminiCore
+
+    golden = Path(__file__).resolve().parents[1] / "golden" / "gemini_turn.jsonl"
+    lines = [ln.encode() for ln in golden.read_text().splitlines() if ln.strip()]
+    rec = SessionRecorder(tmp_path / "g.voicecam", metadata={"backend": "gemini"})
+    t = rec.start_mono_ns
+    expected = []
+    core = GeminiCore()
+    from realtime.events import SessionConfig
+
+    core.start(SessionConfig())
+    core.events()
+    for i, msg in enumerate(lines):
+        rec.on_wire("in", msg, t + i * 1_000_000)  # Gemini sends JSON in binary frames
+        core.receive(msg)
+        expected += core.events()
+    rec.close()
+    with SessionFile(tmp_path / "g.voicecam") as sf:
+        assert isinstance(sf.default_core(), GeminiCore)
+        got = [e for _, e in sf.replay_events()]
+    assert got == expected and len(got) > 5

@@ -295,6 +295,9 @@ class AssistantAdapter:
             kwargs["local_server"] = self._server
         spec = self._resolve(settings.backend, settings.model, settings.voice, **kwargs)
         audio = self._make_audio(settings, spec.input_rate_hz)
+        if settings.camera_on and not (self._camera_on or self._screen_on):
+            self._camera_on = True  # "turn the camera on when a conversation starts"
+            self._emit("on_camera", True)
         feed = self._ensure_feed(settings)
         recorder = None
         if self._recording and settings.recording:

@@ -29,6 +29,7 @@ class AssistantBridge(QObject):
     recording_changed = Signal(bool, object, object)  # on, path | None, error | None
     transcript_reset = Signal()
     notice = Signal(str)
+    camera_changed = Signal(bool)
 
     def __init__(self, assistant: AssistantModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -72,3 +73,6 @@ class AssistantBridge(QObject):
 
     def on_notice(self, message: str) -> None:
         self.notice.emit(str(message))
+
+    def on_camera(self, on: bool) -> None:
+        self.camera_changed.emit(bool(on))

@@ -115,7 +115,12 @@ def state_texts(info: StateInfo, mode: Mode) -> tuple[str, str]:
 
 
 class MainWindow(QMainWindow):
-    """The VoiceCam window. ``settings`` is a QSettings (tests pass an INI file)."""
+    """The VoiceCam window.
+
+    ``qsettings``: a QSettings for window geometry (tests pass an INI file); ``settings``: the
+    persisted ``app.config.Settings`` (backend/model/voice/mode are kept in step with the
+    selectors and written by ``save_settings`` on a worker when the window closes).
+    """
 
     def __init__(
         self,
@@ -163,6 +168,7 @@ class MainWindow(QMainWindow):
         self.bridge.recording_changed.connect(self._on_recording)
         self.bridge.transcript_reset.connect(self.transcript.clear)
         self.bridge.notice.connect(lambda m: self.status.showMessage(m, 8000))
+        self.bridge.camera_changed.connect(self._reflect_camera)
 
         self._restore()
         # initial render from the snapshot, then live updates
@@ -530,6 +536,18 @@ class MainWindow(QMainWindow):
             self.camera_btn.blockSignals(False)
         self.assistant.set_screen(on)
         if not on and not self.camera_btn.isChecked():
+            self.preview.clear()
+
+    def _reflect_camera(self, on: bool) -> None:
+        """The assistant switched the camera itself: show it without calling back."""
+        self.camera_btn.blockSignals(True)
+        self.camera_btn.setChecked(on)
+        self.camera_btn.blockSignals(False)
+        if on and self.screen_btn.isChecked():
+            self.screen_btn.blockSignals(True)
+            self.screen_btn.setChecked(False)
+            self.screen_btn.blockSignals(False)
+        if not on and not self.screen_btn.isChecked():
             self.preview.clear()
 
     def _on_recording(self, on: bool, _path: object, error: object) -> None:

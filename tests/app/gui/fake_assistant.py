@@ -146,5 +146,9 @@ class FakeAssistant:
         for lst in list(self.listeners):
             lst.on_recording(on, None, error)
 
+    def emit_camera(self, on: bool) -> None:
+        for lst in list(self.listeners):
+            lst.on_camera(on)
+
     def set_preview(self, image: np.ndarray, seq: int) -> None:
         self.frame = PreviewFrame(image, seq)

@@ -272,6 +272,16 @@ def test_meters_and_echo_hint(window, fake, qtbot) -> None:
     assert window.meters.echo.text() == "Use headphones"  # kept until judged again
 
 
+def test_camera_switched_by_assistant_is_reflected(window, fake) -> None:
+    window.screen_btn.setChecked(True)
+    n = len(fake.calls)
+    fake.emit_camera(True)
+    assert window.camera_btn.isChecked() and not window.screen_btn.isChecked()
+    assert len(fake.calls) == n  # reflected, not echoed back
+    fake.emit_camera(False)
+    assert not window.camera_btn.isChecked()
+
+
 def test_recording_error_shown(window, fake) -> None:
     fake.emit_recording(False, "The disk is full: recording stopped.")
     assert "Not recording" in window.status.rec_dot.text()

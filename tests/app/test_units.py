@@ -311,3 +311,18 @@ def test_supervisor_error_line_and_restart_after_crash(tmp_path: Path) -> None:
     assert crashing.restart_count == 2  # restarted, then gave up within the window
     assert crashing.token != first_token  # a fresh token per launch
     crashing.stop()
+
+
+def test_cli_dispatches_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    from app import cli
+
+    for sub in ("replay", "export", "rerun"):
+        try:
+            code = cli.main([sub, "--help"])
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        assert code == 0
+        assert f"voicecam {sub}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--image", "x.png"])  # file arguments belong to --headless
+    assert exc.value.code == 2 and "needs --headless" in capsys.readouterr().err

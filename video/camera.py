@@ -125,8 +125,10 @@ def resolve_camera(spec: str | int, cameras: list[CameraInfo]) -> CameraInfo:
         for cam in cameras:
             if cam.index == index:
                 return cam
-        if not cameras and not sys.platform.startswith("linux"):
-            return CameraInfo(index, f"Camera {index}")
+        # No names from the platform (not Linux, or a container without sysfs): trust the index.
+        linux = sys.platform.startswith("linux")
+        if not linux or Path(f"/dev/video{index}").exists():
+            return CameraInfo(index, f"Camera {index}", f"/dev/video{index}" if linux else "")
     else:
         wanted = spec.strip()
         for cam in cameras:

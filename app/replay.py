@@ -201,6 +201,7 @@ class Replayer:
     def run(self) -> None:
         cues = [c for c in self.plan.cues if c.t_ms >= self._start_ms]
         t0 = self._clock()
+        give_up = t0 + (self.plan.duration_ms - self._start_ms) / 1000 / self.speed + 10.0
         if self._audio is not None:
             self._audio.start(self._start_ms)
         try:
@@ -213,6 +214,9 @@ class Replayer:
                         self.on_cue(cues[i])
                     i += 1
                 if i >= len(cues) and now >= self.plan.duration_ms:
+                    break
+                if self._clock() > give_up:  # the audio device stalled: do not hang
+                    self.audio_note = "The audio output stopped advancing; replay ended."
                     break
                 nxt = cues[i].t_ms if i < len(cues) else self.plan.duration_ms
                 wait_s = (nxt - now) / 1000 / self.speed
@@ -286,8 +290,11 @@ def replay_main(argv: Sequence[str] | None = None, out: TextIO | None = None) ->
     )
     if replayer.audio_note:
         print(replayer.audio_note, file=sys.stderr)
+    note = replayer.audio_note
     try:
         replayer.run()
+        if replayer.audio_note != note:
+            print(replayer.audio_note, file=sys.stderr)
     except KeyboardInterrupt:
         replayer.stop()
         print("Stopped.", file=stream)

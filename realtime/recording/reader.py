@@ -476,8 +476,12 @@ class SessionFile:
                 raise ValueError(f"role {role!r}")
             t = self._ms(r[0])
             item_id = _str(r[2], "item id")
-            start = self._ms(r[4]) if r[4] is not None else t
-            end = self._ms(r[5]) if r[5] is not None else max(t, start)
+            end_known = self._ms(r[5]) if r[5] is not None else None
+            if r[4] is not None:
+                start = self._ms(r[4])
+            else:  # no speech start recorded (push-to-talk): from the turn's end if known
+                start = t if end_known is None else min(t, end_known)
+            end = end_known if end_known is not None else max(t, start)
             if role == "assistant" and item_id in spans:
                 start, end = spans[item_id]
             return Turn(

@@ -83,6 +83,12 @@ class TurnTracker:
 
     # -- inputs -----------------------------------------------------------------------------
 
+    def on_user_speech_start(self, t_ns: int) -> None:
+        with self._lock:
+            if self._speech_start_ns is None or self._user_end_ns is not None:
+                self._speech_start_ns = t_ns
+                self._user_end_ns = None
+
     def on_user_speech_end(self, t_ns: int) -> None:
         with self._lock:
             self._mark_user_end(t_ns)
@@ -109,7 +115,9 @@ class TurnTracker:
         latency: tuple[str, str, float] | None = None
         with self._lock:
             if isinstance(event, SpeechStarted):
-                self._speech_start_ns = t_ns
+                # the provider's detector; a local VAD start shortly before it wins
+                if self._speech_start_ns is None or self._user_end_ns is not None:
+                    self._speech_start_ns = t_ns
                 self._user_end_ns = None
             elif isinstance(event, SpeechStopped | InputCommitted):
                 self._mark_user_end(t_ns)

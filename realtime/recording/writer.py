@@ -403,6 +403,12 @@ class SessionRecorder:
         self._turns.on_event(event, t_ns)
 
     @_never_raises
+    def on_user_speech_start(self, t_ns: int) -> None:
+        """The local VAD heard the user start (the user turn's start when the provider reports
+        none, e.g. push-to-talk)."""
+        self._turns.on_user_speech_start(t_ns)
+
+    @_never_raises
     def on_user_speech_end(self, t_ns: int) -> None:
         """The local VAD heard the user stop (starts the latency clock if earlier than the
         provider's own speech-stopped event)."""

@@ -319,3 +319,23 @@ def test_gemini_binary_frames_replay_through_the_default_core(tmp_path: Path) ->
         assert isinstance(sf.default_core(), GeminiCore)
         got = [e for _, e in sf.replay_events()]
     assert got == expected and len(got) > 5
+
+
+def test_push_to_talk_turn_times_from_local_vad(tmp_path: Path) -> None:
+    from realtime.events import InputCommitted, InputTranscript
+
+    rec = SessionRecorder(tmp_path / "ptt.voicecam")
+    t = rec.start_mono_ns
+    ms = 1_000_000
+    rec.on_user_speech_start(t + 500 * ms)
+    rec.on_user_speech_end(t + 2000 * ms)
+    rec.on_event(InputCommitted("u1"), t + 2100 * ms)
+    rec.on_event(InputTranscript("hello", True, "u1"), t + 2600 * ms)
+    rec.record_turn("user", "typed without times", t + 3000 * ms)
+    rec.record_turn("user", "end only", t + 4000 * ms, t_end_ns=t + 3500 * ms)
+    rec.close()
+    with SessionFile(tmp_path / "ptt.voicecam") as sf:
+        turns = {x.text: x for x in sf.turns()}
+    assert (turns["hello"].start_ms, turns["hello"].end_ms) == (500, 2000)
+    assert turns["typed without times"].start_ms == turns["typed without times"].end_ms == 3000
+    assert turns["end only"].start_ms == turns["end only"].end_ms == 3500

@@ -8,6 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from video.encode import (
     MAX_SIDE,
@@ -146,3 +148,18 @@ def test_bad_input_is_a_clear_error():
         encode_jpeg(np.zeros((10, 10, 3), np.float32))  # type: ignore[arg-type]
     with pytest.raises(EncodeError, match="quality"):
         encode_jpeg(np.zeros((10, 10, 3), np.uint8), quality=0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200), st.integers(0, 400))
+def test_strip_metadata_never_crashes_on_garbage_or_truncation(garbage: bytes, cut: int):
+    clean = _SMALL_JPEG
+    for data in (garbage, b"\xff\xd8" + garbage, clean[: cut + 2], clean[:2] + garbage + clean[2:]):
+        try:
+            out = strip_metadata(data)
+        except EncodeError:
+            continue
+        assert out.startswith(b"\xff\xd8") and len(out) <= len(data)
+
+
+_SMALL_JPEG = encode_jpeg(np.full((16, 16, 3), 128, np.uint8))

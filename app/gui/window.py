@@ -19,29 +19,21 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QButtonGroup,
     QComboBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
     QTextEdit,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.config import Settings
 from app.gui.bridge import AssistantBridge
-from app.gui.meters import MetersPanel, level_fraction
+from app.gui.layout import build_ui, make_actions
+from app.gui.meters import level_fraction
 from app.gui.model import (
     AssistantModel,
     Loading,
@@ -51,12 +43,8 @@ from app.gui.model import (
     Turn,
     Usage,
 )
-from app.gui.preview import PreviewWidget, ThumbnailStrip
-from app.gui.status import StatusPanel
-from app.gui.talk_button import TalkButton
 from app.gui.tasks import TaskRunner
 from app.gui.theme import STATE_COLOURS
-from app.gui.transcript_view import TranscriptView
 
 CONNECTED_STATES = frozenset(
     {
@@ -70,12 +58,6 @@ CONNECTED_STATES = frozenset(
     }
 )
 
-MODE_LABELS = {
-    Mode.HANDS_FREE: "Hands-free",
-    Mode.PUSH_TO_TALK: "Push-to-talk",
-    Mode.TOGGLE: "Toggle",
-    Mode.MUTE: "Mute",
-}
 
 METER_INTERVAL_MS = 50
 PREVIEW_INTERVAL_MS = 66
@@ -194,222 +176,10 @@ class MainWindow(QMainWindow):
 
     # ================================================================ layout
     def _build(self) -> None:
-        central = QWidget()
-        root = QVBoxLayout(central)
-        root.setContentsMargins(14, 10, 14, 6)
-        root.setSpacing(10)
-
-        # ---- top row: backend / model / voice / connect ... sessions / settings
-        top = QHBoxLayout()
-        top.setSpacing(8)
-        self.backend_box = QComboBox()
-        self.backend_box.setAccessibleName("Backend")
-        self.backend_box.setToolTip("Which service answers (Ctrl+B)")
-        for b in self._backends.values():
-            self.backend_box.addItem(b.label, b.name)
-        self.model_box = QComboBox()
-        self.model_box.setAccessibleName("Model")
-        self.model_box.setMinimumContentsLength(14)
-        self.voice_box = QComboBox()
-        self.voice_box.setAccessibleName("Voice")
-        self.voice_box.setMinimumContentsLength(8)
-        self.backend_box.currentIndexChanged.connect(self._on_backend_changed)
-        self.connect_btn = QPushButton("Connect")
-        self.connect_btn.setAccessibleName("Connect")
-        self.connect_btn.setToolTip("Connect or disconnect (Ctrl+K)")
-        self.connect_btn.clicked.connect(self.toggle_connection)
-        for text, w in (("Backend", self.backend_box), ("Model", self.model_box)):
-            lab = QLabel(text)
-            lab.setObjectName("muted")
-            lab.setBuddy(w)
-            top.addWidget(lab)
-            top.addWidget(w)
-        vlab = QLabel("Voice")
-        vlab.setObjectName("muted")
-        top.addWidget(vlab)
-        top.addWidget(self.voice_box)
-        top.addWidget(self.connect_btn)
-        top.addStretch(1)
-        self.sessions_btn = QPushButton("Sessions")
-        self.sessions_btn.setAccessibleName("Recorded sessions")
-        self.sessions_btn.setToolTip("Browse and replay recorded sessions (Ctrl+H)")
-        self.sessions_btn.clicked.connect(self.show_sessions)
-        self.settings_btn = QPushButton("Settings")
-        self.settings_btn.setAccessibleName("Settings")
-        self.settings_btn.setToolTip("Keys, devices, voice, camera… (Ctrl+,)")
-        self.settings_btn.clicked.connect(self.show_settings)
-        top.addWidget(self.sessions_btn)
-        top.addWidget(self.settings_btn)
-        root.addLayout(top)
-        self._on_backend_changed()
-
-        # ---- middle: preview card | transcript card
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
-        left = QFrame()
-        left.setObjectName("card")
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(10, 10, 10, 10)
-        ll.setSpacing(8)
-        self.preview = PreviewWidget()
-        self.preview.set_placeholder("Camera off — press Ctrl+E to turn it on")
-        ll.addWidget(self.preview, 1)
-        sent_lab = QLabel("Frames sent to the model")
-        sent_lab.setObjectName("muted")
-        ll.addWidget(sent_lab)
-        self.thumbs = ThumbnailStrip()
-        ll.addWidget(self.thumbs)
-        cams = QHBoxLayout()
-        self.camera_btn = QToolButton()
-        self.camera_btn.setText("Camera")
-        self.camera_btn.setCheckable(True)
-        self.camera_btn.setAccessibleName("Camera on or off")
-        self.camera_btn.setToolTip("Camera on/off (Ctrl+E)")
-        self.camera_btn.toggled.connect(self._on_camera)
-        self.screen_btn = QToolButton()
-        self.screen_btn.setText("Share screen")
-        self.screen_btn.setCheckable(True)
-        self.screen_btn.setAccessibleName("Share screen")
-        self.screen_btn.setToolTip("Share your screen instead of the camera (Ctrl+Shift+S)")
-        self.screen_btn.toggled.connect(self._on_screen)
-        self.look_btn = QPushButton("Look at this")
-        self.look_btn.setAccessibleName("Look at this: send a snapshot now")
-        self.look_btn.setToolTip("Send the current frame to the model now (Ctrl+L)")
-        self.look_btn.clicked.connect(self.assistant.look_at_this)
-        cams.addWidget(self.camera_btn)
-        cams.addWidget(self.screen_btn)
-        cams.addStretch(1)
-        cams.addWidget(self.look_btn)
-        ll.addLayout(cams)
-
-        right = QFrame()
-        right.setObjectName("card")
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(10, 10, 10, 10)
-        rl.setSpacing(8)
-        tlab = QLabel("Conversation")
-        tlab.setObjectName("sectionTitle")
-        rl.addWidget(tlab)
-        self.transcript = TranscriptView()
-        rl.addWidget(self.transcript, 1)
-        trow = QHBoxLayout()
-        self.text_box = QLineEdit()
-        self.text_box.setPlaceholderText("Type a message… (Ctrl+T)")
-        self.text_box.setAccessibleName("Message")
-        self.text_box.returnPressed.connect(self.send_text)
-        self.send_btn = QPushButton("Send")
-        self.send_btn.setAccessibleName("Send message")
-        self.send_btn.clicked.connect(self.send_text)
-        trow.addWidget(self.text_box, 1)
-        trow.addWidget(self.send_btn)
-        rl.addLayout(trow)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([560, 520])
-        root.addWidget(self.splitter, 1)
-
-        # ---- bottom: talk button, state, modes, meters
-        bottom = QFrame()
-        bottom.setObjectName("card")
-        bl = QHBoxLayout(bottom)
-        bl.setContentsMargins(12, 8, 16, 8)
-        bl.setSpacing(16)
-        self.talk_btn = TalkButton()
-        self.talk_btn.setToolTip("Start/stop; in push-to-talk hold it (or Space) while you talk")
-        self.talk_btn.pressed.connect(self._on_talk_pressed)
-        self.talk_btn.released.connect(self._on_talk_released)
-        bl.addWidget(self.talk_btn)
-        sc = QVBoxLayout()
-        sc.setSpacing(2)
-        sc.addStretch(1)
-        self.state_label = QLabel()
-        self.state_label.setAccessibleName("Status")
-        f = self.state_label.font()
-        f.setPointSizeF(f.pointSizeF() * 1.45)
-        f.setBold(True)
-        self.state_label.setFont(f)
-        self.hint_label = QLabel()
-        self.hint_label.setObjectName("muted")
-        self.hint_label.setWordWrap(True)
-        self.hint_label.setAccessibleName("Status detail")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setFixedHeight(8)
-        self.progress.setAccessibleName("Model loading progress")
-        self.progress.hide()
-        sc.addWidget(self.state_label)
-        sc.addWidget(self.hint_label)
-        sc.addWidget(self.progress)
-        sc.addStretch(1)
-        bl.addLayout(sc, 1)
-
-        modes = QVBoxLayout()
-        modes.setSpacing(4)
-        mlab = QLabel("Mode")
-        mlab.setObjectName("muted")
-        modes.addStretch(1)
-        modes.addWidget(mlab)
-        mrow = QHBoxLayout()
-        mrow.setSpacing(2)
-        self.mode_group = QButtonGroup(self)
-        self.mode_group.setExclusive(True)
-        self.mode_buttons: dict[Mode, QToolButton] = {}
-        for i, (m, text) in enumerate(MODE_LABELS.items(), start=1):
-            b = QToolButton()
-            b.setText(text)
-            b.setCheckable(True)
-            b.setAccessibleName(f"{text} mode")
-            b.setToolTip(f"{text} (Ctrl+{i})" if m != Mode.MUTE else "Mute (Ctrl+M)")
-            b.clicked.connect(lambda _=False, mode=m: self.set_mode(mode))
-            self.mode_group.addButton(b)
-            self.mode_buttons[m] = b
-            mrow.addWidget(b)
-        modes.addLayout(mrow)
-        modes.addStretch(1)
-        bl.addLayout(modes)
-        self.meters = MetersPanel()
-        self.meters.setMinimumWidth(200)
-        bl.addWidget(self.meters)
-        root.addWidget(bottom)
-
-        self.setCentralWidget(central)
-        self.status = StatusPanel()
-        self.status.recording_toggled.connect(self.assistant.set_recording)
-        self.setStatusBar(self.status)
-        self.resize(1120, 720)
-        self.setMinimumSize(720, 520)
+        build_ui(self)
 
     def _make_actions(self) -> None:
-        def act(
-            name: str, keys: str | QKeySequence.StandardKey, slot: Callable[[], Any]
-        ) -> QAction:
-            a = QAction(name, self)
-            a.setShortcut(QKeySequence(keys))
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            a.triggered.connect(lambda _=False: slot())
-            self.addAction(a)
-            return a
-
-        self.actions_by_name = {
-            "connect": act("Connect/disconnect", "Ctrl+K", self.toggle_connection),
-            "camera": act("Camera", "Ctrl+E", self.camera_btn.toggle),
-            "screen": act("Share screen", "Ctrl+Shift+S", self.screen_btn.toggle),
-            "look": act("Look at this", "Ctrl+L", self.look_btn.click),
-            "text": act("Type a message", "Ctrl+T", self.text_box.setFocus),
-            "mute": act("Mute", "Ctrl+M", self.toggle_mute),
-            "settings": act("Settings", "Ctrl+,", self.show_settings),
-            "sessions": act("Sessions", "Ctrl+H", self.show_sessions),
-            "record": act("Recording", "Ctrl+R", self.status.rec_button.toggle),
-            "backend": act("Backend", "Ctrl+B", self.backend_box.showPopup),
-            "quit": act("Quit", "Ctrl+Q", self.close),
-        }
-        for i, m in enumerate((Mode.HANDS_FREE, Mode.PUSH_TO_TALK, Mode.TOGGLE), start=1):
-            self.actions_by_name[f"mode{i}"] = act(
-                MODE_LABELS[m], f"Ctrl+{i}", lambda mode=m: self.set_mode(mode)
-            )
+        make_actions(self)
 
     # ================================================================ persistence
     def _restore(self) -> None:

@@ -72,36 +72,51 @@ def _atomic(out: Path, suffix: str = "") -> Iterator[Path]:
             tmp.unlink()
 
 
-def tracks(sf: SessionFile, rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
-    """(user, assistant) int16 tracks at ``rate_hz``, equal length, from offset 0."""
+BLOCK_S = 10  # export audio in blocks of this many seconds (bounded extra memory)
+
+
+def tracks(sf: SessionFile, rate_hz: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(user, assistant) int16 tracks at ``rate_hz`` from offset 0, and the export length in
+    samples (the longer track or the session's duration; shorter tracks end in silence)."""
     user = sf.mic_track(rate_hz).samples
     bot = sf.playback_track(rate_hz).samples
     n = max(len(user), len(bot), round(sf.duration_ms * rate_hz / 1000))
-    out_u = np.zeros(n, np.int16)
-    out_b = np.zeros(n, np.int16)
-    out_u[: len(user)] = user
-    out_b[: len(bot)] = bot
-    return out_u, out_b
+    return user, bot, n
 
 
-def mixed(sf: SessionFile, rate_hz: int) -> np.ndarray:
-    user, bot = tracks(sf, rate_hz)
-    return np.clip(user.astype(np.int32) + bot.astype(np.int32), -32768, 32767).astype(np.int16)
+def _block(track: np.ndarray, start: int, stop: int) -> np.ndarray:
+    out = np.zeros(stop - start, np.int32)
+    part = track[start:stop]
+    out[: len(part)] = part
+    return out
+
+
+def mixed_blocks(sf: SessionFile, rate_hz: int) -> Iterator[np.ndarray]:
+    """Both sides mixed (int16), in blocks of ``BLOCK_S`` seconds."""
+    user, bot, n = tracks(sf, rate_hz)
+    step = BLOCK_S * rate_hz
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        mix = _block(user, start, stop) + _block(bot, start, stop)
+        yield np.clip(mix, -32768, 32767).astype(np.int16)
 
 
 # --------------------------------------------------------------------------- WAV
 
 
 def export_wav(sf: SessionFile, out: Path, rate_hz: int = DEFAULT_RATE_HZ) -> None:
-    user, bot = tracks(sf, rate_hz)
-    stereo = np.empty(2 * len(user), np.int16)
-    stereo[0::2] = user
-    stereo[1::2] = bot
+    user, bot, n = tracks(sf, rate_hz)
+    step = BLOCK_S * rate_hz
     with _atomic(out) as tmp, wave.open(str(tmp), "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)
         w.setframerate(rate_hz)
-        w.writeframes(stereo.astype("<i2").tobytes())
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            stereo = np.empty((stop - start, 2), "<i2")
+            stereo[:, 0] = _block(user, start, stop)
+            stereo[:, 1] = _block(bot, start, stop)
+            w.writeframes(stereo.tobytes())
 
 
 # --------------------------------------------------------------------------- MP4
@@ -135,8 +150,8 @@ def export_mp4(
         w, h = max(2, int(w * scale) // 2 * 2), max(2, int(h * scale) // 2 * 2)
     else:
         w, h = 320, 240
-    audio = mixed(sf, rate_hz)
-    duration_ms = max(sf.duration_ms, len(audio) / rate_hz * 1000, 1000 / fps)
+    _, _, n_audio = tracks(sf, rate_hz)
+    duration_ms = max(sf.duration_ms, n_audio / rate_hz * 1000, 1000 / fps)
     n_video = max(1, int(np.ceil(duration_ms * fps / 1000)))
     black = np.zeros((h, w, 3), np.uint8)
     with _atomic(out) as tmp, av.open(str(tmp), mode="w", format="mp4") as container:
@@ -158,15 +173,17 @@ def export_mp4(
                 container.mux(packet)
         for packet in vs.encode():
             container.mux(packet)
-        samples = audio.astype(np.float32) / 32768.0
-        step = 1024
-        for i in range(0, len(samples), step):
-            chunk = samples[i : i + step]
-            af = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp", layout="mono")
-            af.sample_rate = rate_hz
-            af.pts = i
-            for packet in aus.encode(af):
-                container.mux(packet)
+        pts = 0
+        for block in mixed_blocks(sf, rate_hz):
+            samples = block.astype(np.float32) / 32768.0
+            for i in range(0, len(samples), 1024):
+                chunk = np.ascontiguousarray(samples[i : i + 1024].reshape(1, -1))
+                af = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+                af.sample_rate = rate_hz
+                af.pts = pts
+                pts += chunk.shape[1]
+                for packet in aus.encode(af):
+                    container.mux(packet)
         for packet in aus.encode():
             container.mux(packet)
 

@@ -60,6 +60,7 @@ class LocalServer:
         self._max_restarts = max_restarts
         self._restart_window_s = restart_window_s
         self._lock = threading.RLock()
+        self._start_lock = threading.Lock()
         self._proc: subprocess.Popen[str] | None = None
         self._url: str | None = None
         self._token = ""
@@ -100,18 +101,21 @@ class LocalServer:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> str:
-        """Start (if not running) and block until ready; returns the URL."""
-        with self._lock:
-            if self.running:
-                assert self._url is not None
-                return self._url
-            self._stopping = False
+        """Start (if not running) and block until ready; returns the URL. ``stop()`` from
+        another thread interrupts a start (it then raises ``LocalServerError``)."""
+        with self._start_lock:  # one start at a time; stop() is not blocked by it
+            with self._lock:
+                if self.running:
+                    assert self._url is not None
+                    return self._url
+                self._stopping = False
             url = self._launch()
-            if self._watchdog is None or not self._watchdog.is_alive():
-                self._watchdog = threading.Thread(
-                    target=self._watch, name="voicecam-server-watchdog", daemon=True
-                )
-                self._watchdog.start()
+            with self._lock:
+                if self._watchdog is None or not self._watchdog.is_alive():
+                    self._watchdog = threading.Thread(
+                        target=self._watch, name="voicecam-server-watchdog", daemon=True
+                    )
+                    self._watchdog.start()
             return url
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -145,7 +149,11 @@ class LocalServer:
             )
         except OSError as exc:
             raise LocalServerError(f"cannot start the offline server ({exc})") from exc
-        self._proc, self._token, self._url = proc, token, None
+        with self._lock:
+            if self._stopping:  # stop() ran while we were starting: do not leave it behind
+                self._kill(proc)
+                raise LocalServerError("the offline server was stopped while starting")
+            self._proc, self._token, self._url = proc, token, None
         threading.Thread(target=self._drain_stderr, args=(proc,), daemon=True).start()
         ready = threading.Event()
         result: dict[str, str] = {}
@@ -160,7 +168,11 @@ class LocalServer:
             self._kill(proc)
             message = result.get("error") or self._exit_message(proc)
             raise LocalServerError(f"the offline server could not start: {message}")
-        self._url = result["url"]
+        with self._lock:
+            if self._stopping:
+                self._kill(proc)
+                raise LocalServerError("the offline server was stopped while starting")
+            self._url = result["url"]
         log.info("offline server ready at %s", self._url)
         return self._url
 
@@ -238,4 +250,6 @@ class LocalServer:
             try:  # outside the lock: loading the models takes a while
                 self._launch()
             except LocalServerError as exc:
+                if self._stopping:
+                    return
                 log.error("%s", exc)

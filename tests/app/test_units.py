@@ -326,3 +326,29 @@ def test_cli_dispatches_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["--image", "x.png"])  # file arguments belong to --headless
     assert exc.value.code == 2 and "needs --headless" in capsys.readouterr().err
+
+
+def test_stop_interrupts_a_start_in_progress(tmp_path: Path) -> None:
+    import threading
+
+    script = tmp_path / "slow_server.py"
+    script.write_text(
+        "import time\nprint('VOICECAM-SERVER PROGRESS 1/1 loading', flush=True)\ntime.sleep(60)\n"
+    )
+    server = LocalServer(command=[sys.executable, str(script)])
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            server.start()
+        except LocalServerError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=run)
+    t.start()
+    deadline = time.monotonic() + 10
+    while server.pid is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.stop()
+    t.join(10)
+    assert not t.is_alive() and errors and not server.running

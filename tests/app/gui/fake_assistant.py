@@ -23,23 +23,15 @@ from app.gui.model import (
     Usage,
 )
 
-BACKENDS = (
-    Backend("local", "Offline (on this computer)", ("smollm2-135m",), ("joe",)),
-    Backend(
-        "openai",
-        "OpenAI Realtime",
-        ("gpt-realtime", "gpt-realtime-mini"),
-        ("marin", "cedar", "alloy"),
-        "OPENAI_API_KEY",
-    ),
-    Backend(
-        "gemini",
-        "Gemini Live",
-        ("gemini-2.5-flash-native-audio",),
-        ("Puck", "Kore"),
-        "GEMINI_API_KEY",
-    ),
-)
+
+def _backends() -> tuple[Backend, ...]:
+    """The real backend list (names, models, voices), as the real adapter reports it."""
+    from app.backends import BACKENDS as REAL
+
+    return tuple(Backend(b.name, b.label, b.models, b.voices, b.needs_key) for b in REAL)
+
+
+BACKENDS = _backends()
 
 
 class FakeAssistant:

@@ -323,7 +323,7 @@ def test_window_state_persists(qtbot, fake, qsettings, memory_keyring, config_di
     assert (saved.backend, saved.voice, saved.mode) == ("gemini", "Kore", "toggle")
     w2 = build_window(fake, qsettings, saved)
     qtbot.addWidget(w2)
-    assert w2.selection() == ("gemini", "gemini-2.5-flash-native-audio", "Kore")
+    assert w2.selection() == ("gemini", w2.model_box.itemText(0), "Kore")
     assert w2.mode_buttons[Mode.TOGGLE].isChecked()
     assert ("set_mode", (Mode.TOGGLE,)) in fake.calls
     assert fake.calls[-1][0] == "apply_settings" and fake.calls[-1][1][0].voice == "Kore"

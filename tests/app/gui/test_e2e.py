@@ -103,3 +103,38 @@ def test_spoken_question_answered_in_the_window(
     [summary] = list_sessions(tmp_path / "rec")
     assert summary.error is None and summary.backend == "local"
     assert summary.thumbnail_jpeg
+
+
+def test_first_start_shows_model_loading_then_ready(
+    qtbot, qsettings, memory_keyring, config_dir
+) -> None:
+    """No server running yet: the adapter starts its own; the window shows the loading
+    progress the server reports, then "Ready — say something"."""
+    from tests.app.fakes import FakeAudio
+
+    settings = Settings(backend="local", recording=False, camera_on=False)
+    adapter = AssistantAdapter(settings, make_audio=lambda s, rate: FakeAudio())
+    w = build_window(adapter, qsettings, settings, save_settings=None)
+    qtbot.addWidget(w)
+    headlines: list[str] = []
+    progress: list[tuple[float, str, bool]] = []
+    w.bridge.loading_changed.connect(
+        lambda ld: (
+            progress.append((ld.fraction, ld.label, ld.done)),
+            headlines.append(w.state_label.text()),
+        )
+    )
+    w.bridge.state_changed.connect(lambda _i: headlines.append(w.state_label.text()))
+    try:
+        w.toggle_connection()
+        qtbot.waitUntil(lambda: w._info.state in (State.LISTENING, State.ERROR), timeout=240_000)
+        assert w._info.state == State.LISTENING, w.hint_label.text()
+        steps = [p for p in progress if not p[2]]
+        assert steps and all(0 < f <= 1 and label for f, label, _ in steps), progress
+        assert progress[-1][2]  # done
+        assert any(h.startswith("Loading models…") for h in headlines), headlines
+        assert headlines[-1] == "Ready — say something"
+    finally:
+        w.close()
+        adapter.close()
+    assert adapter._server is not None and not adapter._server.running

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import functools
 import json
 import os
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from realtime.events import Event, Usage
-from realtime.recording import schema
+from realtime.recording import _store, schema
 from realtime.recording.errors import RecordingError
 from realtime.recording.pricing import estimate_cost_usd
 from realtime.recording.scrub import Scrubber
@@ -474,127 +473,19 @@ class SessionRecorder:
             with contextlib.suppress(Exception):
                 self._on_error(error)
 
-    def _describe(self, exc: BaseException, doing: str) -> RecordingError:
-        where = self._path if self._path is not None else "?"
-        text = str(exc)
-        full = isinstance(exc, sqlite3.OperationalError) and "full" in text.lower()
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-            full = True
-        if full:
-            return RecordingError(
-                f"Recording stopped: the disk is full while {doing} {where}. "
-                "Free some space; the conversation continues without recording."
-            )
-        if isinstance(exc, PermissionError) or "readonly" in text.lower().replace(" ", ""):
-            return RecordingError(
-                f"Recording stopped: cannot write {where} (permission denied). Choose a "
-                "writable sessions folder in the settings; the conversation continues."
-            )
-        return RecordingError(
-            f"Recording stopped: error while {doing} {where}: {text}. "
-            "The conversation continues without recording."
-        )
-
-    def _open(self, meta: dict[str, object]) -> sqlite3.Connection:
-        """Create the file atomically: schema and metadata are written under a hidden temporary
-        name, then hard-linked to the final name (never overwriting), so a file with the final
-        name is always a readable session, even after ``kill -9`` during creation."""
-        assert self._path is not None
-        path = self._path
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        os.close(fd)
-        try:
-            conn = sqlite3.connect(tmp, isolation_level=None)
-            try:
-                conn.execute(f"PRAGMA application_id={schema.APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version={schema.SCHEMA_VERSION}")
-                conn.executescript(schema.DDL)
-                conn.execute("BEGIN")
-                for key, value in meta.items():
-                    text = self._scrubber.text(json.dumps(value))
-                    conn.execute(self._SQL["meta"], (key, text))
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
-            try:
-                os.link(tmp, path)
-            except OSError as exc:  # no hard links here (FAT, some FUSE): plain rename
-                if exc.errno == errno.EEXIST or path.exists():
-                    raise
-                os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        with self._lock:
-            self._meta.update(meta)
-        return conn
-
-    _SQL: Mapping[str, str] = {
-        "meta": "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-        "wire": "INSERT INTO wire(t_ns, direction, is_binary, payload) VALUES (?, ?, ?, ?)",
-        "mic": "INSERT INTO mic(t_ns, rate_hz, raw, pcm) VALUES (?, ?, ?, ?)",
-        "playback": "INSERT INTO playback(t_ns, item_id, rate_hz, position_ms, pcm) "
-        "VALUES (?, ?, ?, ?, ?)",
-        "frames": "INSERT INTO frames(t_ns, sent, reason, jpeg) VALUES (?, ?, ?, ?)",
-        "turns": "INSERT INTO turns(t_ns, role, item_id, text, t_start_ns, t_end_ns, source, "
-        "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        "latency": "INSERT INTO latency(t_ns, item_id, metric, value_ms) VALUES (?, ?, ?, ?)",
-        "usage": "INSERT INTO usage(t_ns, response_id, "
-        + ", ".join(schema.USAGE_FIELDS)
-        + ", cost_usd) VALUES (?, ?, "
-        + ", ".join("?" * len(schema.USAGE_FIELDS))
-        + ", ?)",
-        "marks": "INSERT INTO marks(t_ns, kind, detail) VALUES (?, ?, ?)",
-    }
-
-    def _clean(self, table: str, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        """Scrub the text fields of a row (writer thread)."""
-        s = self._scrubber
-        if table == "wire":
-            t, d, b, payload = row
-            return (t, d, b, s.data(payload) if isinstance(payload, bytes) else s.text(payload))
-        if table == "meta":
-            return (row[0], s.text(row[1]))
-        if table == "turns":
-            return (*row[:3], s.text(row[3]), *row[4:])
-        if table == "marks":
-            return (row[0], s.text(row[1]), s.text(row[2]))
-        if table in ("frames",):
-            return (row[0], row[1], s.text(row[2]), row[3])
-        return row
-
     def _flush(self, conn: sqlite3.Connection, batch: list[_Item]) -> None:
-        if not batch:
-            return
-        grouped: dict[str, list[tuple[Any, ...]]] = {}
-        size = 0
-        for table, row, _ in batch:
-            grouped.setdefault(table, []).append(self._clean(table, row))
-        conn.execute("BEGIN")
-        try:
-            for table, rows in grouped.items():
-                conn.executemany(self._SQL[table], rows)
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
-        for table, _, n in batch:
-            if table in ("wire", "mic", "playback", "frames"):
-                size += n
+        size = _store.insert_batch(conn, self._scrubber, batch)
         with self._lock:
             self._bytes_written += size
 
     def _run(self, meta: dict[str, object]) -> None:
         try:
-            conn = self._open(meta)
+            assert self._path is not None
+            conn = _store.create(self._path, meta, self._scrubber)
+            with self._lock:
+                self._meta.update(meta)
         except Exception as exc:  # OSError, sqlite3.Error, ... : never kill the thread
-            self._fail(self._describe(exc, "creating"))
+            self._fail(_store.describe(exc, "creating", self._path))
             self._opened.set()
             self._drain_forever()
             return
@@ -631,9 +522,9 @@ class SessionRecorder:
                 batch = []
                 deadline = None
             if self._state != "failed":
-                self._finalise(conn)
+                _store.finalise(conn, self._clock())
         except Exception as exc:  # OSError, sqlite3.Error, MemoryError, ...
-            self._fail(self._describe(exc, "writing"))
+            self._fail(_store.describe(exc, "writing", self._path))
         finally:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
@@ -643,12 +534,6 @@ class SessionRecorder:
                 self._accepting = False
         if not closing:
             self._drain_forever()
-
-    def _finalise(self, conn: sqlite3.Connection) -> None:
-        end = json.dumps(self._clock())
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('end_mono_ns', ?)", (end,))
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("PRAGMA journal_mode=DELETE")
 
     def _drain_forever(self) -> None:
         """After a failure: discard what callers still enqueue until close()."""

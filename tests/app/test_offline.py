@@ -154,8 +154,9 @@ def test_cli_with_the_microphone_through_pulseaudio(
     recording.stop()
     cap = capsys.readouterr()
     assert code == [0], err + cap.err
-    user = next(line for line in cap.out.splitlines() if line.startswith("you: "))
-    assert "sign" in user.lower(), user  # "Can you read the text on this sign?"
+    users = [line.lower() for line in cap.out.splitlines() if line.startswith("you: ")]
+    # "Can you read the text on this sign?" (on a loaded machine a capture glitch may split it)
+    assert any("sign" in u for u in users), cap.out
     assert any(line.startswith("assistant: ") for line in cap.out.splitlines())
     pcm, rate = read_wav(tmp_path / "speaker.wav")
     samples = np.frombuffer(pcm, dtype=np.int16)

@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
         self._set_mode_buttons(self._mode)
         self.on_state(self._info)
         self.bridge.attach()
+        self.talk_btn.setFocus()  # Space works at once; Tab reaches everything else
 
         self.meter_timer = QTimer(self)
         self.meter_timer.setInterval(METER_INTERVAL_MS)

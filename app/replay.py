@@ -18,6 +18,7 @@ Ctrl-C. Without a usable output device it says so and replays text only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import threading
 import time
@@ -282,16 +283,16 @@ def replay_main(argv: Sequence[str] | None = None, out: TextIO | None = None) ->
         on_cue=show,
         start_ms=max(0.0, args.start * 1000),
     )
-    print(
-        f"Replaying {plan.path.name} ({plan.title}, {_clock_text(plan.duration_ms)})"
-        + (f" at {args.speed:g}x" if args.speed != 1 else ""),
-        file=stream,
-        flush=True,
-    )
     if replayer.audio_note:
         print(replayer.audio_note, file=sys.stderr)
     note = replayer.audio_note
     try:
+        print(
+            f"Replaying {plan.path.name} ({plan.title}, {_clock_text(plan.duration_ms)})"
+            + (f" at {args.speed:g}x" if args.speed != 1 else ""),
+            file=stream,
+            flush=True,
+        )
         replayer.run()
         if replayer.audio_note != note:
             print(replayer.audio_note, file=sys.stderr)
@@ -299,4 +300,11 @@ def replay_main(argv: Sequence[str] | None = None, out: TextIO | None = None) ->
         replayer.stop()
         print("Stopped.", file=stream)
         return 130
+    except BrokenPipeError:  # `voicecam replay FILE | head`: the reader left; that's fine
+        import os
+
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        replayer.stop()
+        return 0
     return 0

@@ -74,7 +74,8 @@ def byte_case(rng: random.Random, seed: bytes, page: int) -> bytes:
             data[b : b + page] = data[a : a + page]
         else:  # header fields (page size, counts, schema cookie, ...)
             q = rng.randrange(16, 100)
-            data[q] = rng.randrange(256)
+            if q < len(data):
+                data[q] = rng.randrange(256)
     return bytes(data)
 
 

@@ -285,6 +285,7 @@ def session_child(args: argparse.Namespace) -> int:
         print(f"connected: {w.state_label.text()!r} after {time.monotonic() - t0:.1f} s")
         gaps[:] = []
     c0 = cpu_tree()
+    threads0 = {t.id: t.user_time + t.system_time for t in proc.threads()}
     t0 = time.monotonic()
     asked = 0
     questions = [
@@ -300,6 +301,13 @@ def session_child(args: argparse.Namespace) -> int:
         run_for(0.5)
     c1 = cpu_tree()
     elapsed = time.monotonic() - t0
+    threads1 = {t.id: t.user_time + t.system_time for t in proc.threads()}
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    names[proc.pid] = "GUI (main)"
+    per_thread = sorted(
+        ((threads1[i] - threads0.get(i, 0.0), names.get(i, f"native {i}")) for i in threads1),
+        reverse=True,
+    )
     sess_gaps = list(gaps)
     hb.stop()
     turns = w.transcript.turns()
@@ -320,6 +328,9 @@ def session_child(args: argparse.Namespace) -> int:
         f"{(c1[1] - c0[1]) / elapsed * 100:.1f}%"
     )
     watching.clear()
+    print("CPU by thread during the session (% of one core), top 6:")
+    for cpu_s, name in per_thread[:6]:
+        print(f"  {cpu_s / elapsed * 100:5.1f}%  {name}")
     if stall_sites:
         print("GUI thread location when the heartbeat was > 100 ms late (top 6):")
         for site, n in stall_sites.most_common(6):

@@ -23,6 +23,7 @@ class StreamInfo:
     output_latency_ms: float
     aec_enabled: bool
     warnings: tuple[str, ...] = ()
+    aec_delay_hint_ms: int = 0
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,42 @@ async def image(conn: Any) -> None:
     await until(conn, "conversation.item.done")
 
 
+def last_done_after(timeline: list[tuple[float, dict[str, Any]]], index: int) -> bool:
+    """A response.created after ``index`` and its response.done have both arrived."""
+    if index < 0:
+        return False
+    created = {e["response"]["id"] for _, e in timeline[index:] if e["type"] == "response.created"}
+    done = {e["response"]["id"] for _, e in timeline[index:] if e["type"] == "response.done"}
+    return bool(created) and created <= done
+
+
+def last_turn_marks(timeline: list[tuple[float, dict[str, Any]]]) -> dict[str, float]:
+    """Arrival times of the last turn's speech_stopped, transcript, first audio, response.done."""
+    commits = [
+        i for i, (_, e) in enumerate(timeline) if e["type"] == "input_audio_buffer.committed"
+    ]
+    if not commits:
+        return {}
+    item = timeline[commits[-1]][1]["item_id"]
+    marks: dict[str, float] = {}
+    for t, e in timeline:
+        kind = e["type"]
+        if kind == "input_audio_buffer.speech_stopped" and e["item_id"] == item:
+            marks["speech_stopped"] = t
+        elif kind == "conversation.item.input_audio_transcription.completed" and (
+            e["item_id"] == item
+        ):
+            marks["transcript"] = t
+    after = timeline[commits[-1] :]
+    resp = next((e["response"]["id"] for _, e in after if e["type"] == "response.created"), None)
+    for t, e in after:
+        if e.get("response_id") == resp and e["type"] == "response.output_audio.delta":
+            marks.setdefault("first_audio", t)
+        if e["type"] == "response.done" and e["response"]["id"] == resp:
+            marks["done"] = t
+    return marks
+
+
 async def spoken_turns(
     server: Server, files: list[dict[str, Any]], silence_ms: int
 ) -> dict[str, list[float]]:
@@ -151,27 +187,26 @@ async def spoken_turns(
             pcm16, _ = read_wav(MEDIA / "speech" / u["file"])
             pcm = resample(pcm16, 16000, 24000)
             step = 48 * 20
-            marks: dict[str, float] = {}
-            events: list[dict[str, Any]] = []
+            timeline: list[tuple[float, dict[str, Any]]] = []
+            state = {"streaming": True}
 
             async def reader(
-                marks: dict[str, float] = marks, events: list[dict[str, Any]] = events
+                timeline: list[tuple[float, dict[str, Any]]] = timeline,
+                state: dict[str, bool] = state,
             ) -> None:
+                """Until the stream has ended and the response to its last turn is done (a
+                pause inside an utterance may close an extra turn first: only the last counts)."""
+                last_commit = -1
                 while True:
-                    ev = await recv(conn, 90)
-                    t = time.monotonic()
-                    events.append(ev)
-                    kind = ev["type"]
-                    key = {
-                        "input_audio_buffer.speech_stopped": "speech_stopped",
-                        "conversation.item.input_audio_transcription.completed": "transcript",
-                        "response.output_audio.delta": "first_audio",
-                        "response.done": "done",
-                    }.get(kind)
-                    if key and key not in marks:
-                        marks[key] = t
-                    if kind == "response.done":
-                        return
+                    try:
+                        ev = await recv(conn, 0.8 if not state["streaming"] else 90)
+                    except TimeoutError:
+                        if not state["streaming"] and last_done_after(timeline, last_commit):
+                            return
+                        continue
+                    timeline.append((time.monotonic(), ev))
+                    if ev["type"] == "input_audio_buffer.committed":
+                        last_commit = len(timeline) - 1
 
             task = asyncio.create_task(reader())
             t0 = time.monotonic()
@@ -182,9 +217,12 @@ async def spoken_turns(
                 await conn.input_audio_buffer.append(
                     audio=base64.b64encode(pcm[i : i + step]).decode()
                 )
+            state["streaming"] = False
             await asyncio.wait_for(task, 120)
             end_of_speech = t0 + u["speech_end_ms"] / 1000
-            row = []
+            marks = last_turn_marks(timeline)
+            turns = sum(1 for _, e in timeline if e["type"] == "input_audio_buffer.committed")
+            row = [f"turns={turns}"]
             for k in out:
                 if k in marks:
                     out[k].append(marks[k] - end_of_speech)
@@ -225,7 +263,9 @@ async def cancel_latency(server: Server, trials: int) -> tuple[list[float], list
             )
             await until(conn, "conversation.item.done")
             await conn.response.create()
-            await until(conn, "response.output_audio.delta")
+            # Alternate: cancel while it thinks (at response.created) or while it speaks.
+            point = "response.created" if len(baseline) % 2 else "response.output_audio.delta"
+            await until(conn, point)
             t = time.monotonic()
             await conn.response.cancel()
             got = await until(conn, "response.done")

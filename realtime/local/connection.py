@@ -266,10 +266,12 @@ class Connection:
         task.add_done_callback(self._background.discard)
         params = self.input.params
         if from_vad and params is not None and params.create_response:
-            if self.response is not None and not self.response.done:
+            if self.response is not None and self.response.active:
                 if not params.interrupt_response:
                     return
                 await self.response.cancel("turn_detected")
+            if self.response is not None:
+                await self.response.finish()
             await self._start_response(self._default_options())
 
     async def _finish_transcript(self, item: Item, part: Part, fut: asyncio.Future[str]) -> None:
@@ -531,7 +533,9 @@ class Connection:
         return resp
 
     async def _on_response_create(self, event: dict[str, Any]) -> None:
-        if self.response is not None and not self.response.done:
+        if self.response is not None and not self.response.active:
+            await self.response.finish()  # closing or cancelled: its response.done comes first
+        if self.response is not None and self.response.active:
             raise ClientEventError(
                 f"Conversation already has an active response in progress: {self.response.id}. "
                 "Wait until the response is finished before creating a new one.",
@@ -592,7 +596,7 @@ class Connection:
         wanted = event.get("response_id")
         if (
             self.response is None
-            or self.response.done
+            or not self.response.active
             or (isinstance(wanted, str) and wanted != self.response.id)
         ):
             raise ClientEventError(

@@ -104,6 +104,7 @@ class Response:
         self._usage = TokenUsage()
         self._audio_ms = 0.0
         self._opened = False
+        self._closing = False
         self.stats = ResponseStats(created=time.monotonic())
         self.task: asyncio.Task[None] | None = None
 
@@ -117,21 +118,33 @@ class Response:
 
     @property
     def done(self) -> bool:
+        """``response.done`` has been sent (or the response never started)."""
         return self.task is None or self.task.done()
 
+    @property
+    def active(self) -> bool:
+        """Still generating: not yet sending its closing events, not being cancelled."""
+        return not self.done and not self._closing and not self._cancel.is_set()
+
+    async def finish(self) -> None:
+        """Wait until ``response.done`` has been sent."""
+        if self.task is not None and not self.task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self.task)
+
     async def cancel(self, reason: str = "client_cancelled") -> None:
-        """Stop now; returns once ``response.done`` (cancelled) has been sent."""
+        """Stop now; returns once ``response.done`` (cancelled) has been sent.
+
+        A response already sending its closing events (or already being cancelled) is left to
+        finish as it is: it is never closed twice.
+        """
         if self.task is None or self.task.done():
             return
-        self._reason = reason
-        self._cancel.set()
-        self.task.cancel()
-        try:
-            await asyncio.shield(self.task)
-        except asyncio.CancelledError:
-            if self.task.done():
-                return
-            raise
+        if not self._closing and not self._cancel.is_set():
+            self._reason = reason
+            self._cancel.set()
+            self.task.cancel()
+        await self.finish()
 
     # ------------------------------------------------------------------ wire helpers
 
@@ -346,6 +359,7 @@ class Response:
     # ------------------------------------------------------------------ closing
 
     async def _close(self, status: str, details: dict[str, Any] | None) -> None:
+        self._closing = True
         if self._opened and self._item is not None and self._part is not None:
             self._item.status = "completed" if status == "completed" else "incomplete"
             if self.audio:

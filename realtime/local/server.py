@@ -52,7 +52,7 @@ from websockets.http11 import Response as HttpResponse
 
 from realtime.local.brain import Brain, ChatEndpoint
 from realtime.local.connection import Connection
-from realtime.local.models import ModelLoadError, Models, load_all
+from realtime.local.models import ModelLoadError, Models, limit_malloc_arenas, load_all
 
 READY_PREFIX = "VOICECAM-SERVER READY "
 PROGRESS_PREFIX = "VOICECAM-SERVER PROGRESS "
@@ -258,6 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machines; anyone with the token can use it",
             file=sys.stderr,
         )
+    limit_malloc_arenas()
     with_llm = not args.llm_url
     total = 4 if with_llm else 3
     step = iter(range(1, total + 1))

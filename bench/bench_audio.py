@@ -289,6 +289,8 @@ def bench_barge_in(server: PulseServer, trials: int) -> None:
             )
             if t_onset is None or t_quiet is None or t_voice is None:
                 missed += 1
+                why = "no onset" if t_onset is None else "no VAD start" if t_voice is None else ""
+                print(f"     (trial {k}: missed: {why or 'playback never went silent'})")
             else:
                 total.append((t_quiet - t_onset) / MS)
                 detect.append((t_voice - t_onset) / MS)
@@ -326,6 +328,46 @@ def bench_barge_in(server: PulseServer, trials: int) -> None:
         print(f"     onset → silent        {summary(total)}  missed {missed}/{trials}")
         print(f"     onset → VoiceStarted  {summary(detect)}")
         print(f"     VoiceStarted → silent {summary(stop)}")
+
+
+def bench_barge_in_virtual() -> None:
+    """The same path in virtual time (fake stream + fake clock): what the algorithm costs with no
+    scheduling delay. Speaker silent = first all-zero output block after the true onset."""
+    import json
+
+    from tests.audio.fakes import FakeClock, FakeFactory
+    from tests.audio.helpers import load
+
+    utts = [u for u in json.loads((SPEECH / "utterances.json").read_text()) if u.get("text")]
+    for pause in (True, False):
+        silent, started = [], []
+        for u in utts:
+            clock = FakeClock()
+            factory = FakeFactory(clock)
+            eng = AudioEngine(AudioConfig(pause_on_voice_hint=pause), factory, clock=clock)
+            eng.start()
+            eng.process()
+            eng.play("r", speech_reply(24000, 8).tobytes(), 24000)
+            lead = np.zeros(RATE, dtype=np.int16)  # the reply plays alone for 1 s
+            mic = np.concatenate([lead, load(u["file"])])
+            onset = clock() + (1000 + u["speech_start_ms"]) * MS
+            t_silent = t_voice = None
+            for k in range(len(mic) // 480):
+                out = factory.stream.tick(mic[k * 480 : (k + 1) * 480])
+                for ev in eng.process():
+                    if isinstance(ev, VoiceStarted) and t_voice is None:
+                        t_voice = clock()
+                if t_silent is None and clock() > onset and not out.any():
+                    t_silent = clock() - 10 * MS  # the block started 10 ms before now
+            eng.stop()
+            if t_silent is not None:
+                silent.append((t_silent - onset) / MS)
+            if t_voice is not None:
+                started.append((t_voice - onset) / MS)
+        label = "with provisional pause" if pause else "confirmed start only  "
+        print(f"   virtual time, {label}: onset → last block out {summary(silent)}")
+    print(f"   virtual time, onset → VoiceStarted decided      {summary(started)}")
+    print("   (add the device output latency for the time at the speaker)")
 
 
 # ----------------------------------------------------------------------------- 3
@@ -489,6 +531,8 @@ def main() -> None:
             bench_first_sample(server, args.trials)
         if 2 in which and server:
             bench_barge_in(server, max(5, args.trials // 2))
+        if 2 in which:
+            bench_barge_in_virtual()
         if 3 in which:
             bench_jitter(args.minutes)
         if 4 in which and server:

@@ -268,11 +268,15 @@ def test_session_expires_like_the_cloud() -> None:
 
     try:
         events, code = asyncio.run(run())
-    finally:
-        assert server.stop() == 0
-    assert [e["type"] for e in events] == ["session.created", "error"]
-    assert events[1]["error"]["code"] == "session_expired"
-    assert code == 1001
+    except Exception as exc:
+        server.stop()
+        pytest.fail(f"{exc!r}; server:\n" + "\n".join(server.lines[-30:]))
+    status = server.stop()
+    diag = f"events={events} code={code} server:\n" + "\n".join(server.lines[-30:])
+    assert status == 0, diag
+    assert [e["type"] for e in events] == ["session.created", "error"], diag
+    assert events[1]["error"]["code"] == "session_expired", diag
+    assert code == 1001, diag
 
 
 def test_missing_model_package_names_it(tmp_path: Path) -> None:

@@ -221,7 +221,15 @@ class Response:
                 jpeg = img.image_jpeg
             except Exception:
                 scene = None
-        last_user = next((i for i in reversed(self._conv.items) if i.role == "user"), None)
+        said = ("input_text", "input_audio")  # image-only items are not something said
+        last_user = next(
+            (
+                i
+                for i in reversed(self._conv.items)
+                if i.role == "user" and any(p.type in said for p in i.parts)
+            ),
+            None,
+        )
         unheard = (
             last_user is not None
             and not last_user.text()

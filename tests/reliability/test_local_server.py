@@ -158,3 +158,62 @@ def _kill_and_recover(assistant: Any, server: Any, watch: Watch) -> None:
     assert S.RECONNECTING in states, f"the user was not told: {watch.states[-8:]}"
     assert states[-1] == S.LISTENING, watch.states[-8:]
     _turn(assistant, "Are you back?")
+
+
+def test_real_server_behind_the_fault_proxy_survives_a_1011_mid_reply(tmp_path: Path) -> None:
+    """The fault proxy between the app and the real offline server: the connection is closed
+    with 1011 while a real reply streams; the app reconnects and the next turn is answered
+    with the earlier turn carried over (seen in the recorded outgoing wire)."""
+    from app.assistant import Assistant
+    from app.backends import resolve
+    from app.local_server import LocalServer
+    from app.modes import ConversationOptions
+    from realtime.recording.writer import SessionRecorder
+    from tests.fixtures.fault_proxy import FaultProxy
+    from tests.reliability.helpers import LoopThread
+
+    server = LocalServer(ready_timeout_s=300)
+    server.start()
+    loop = LoopThread()
+    proxy = FaultProxy(server.url or "")
+    loop.call(proxy.__aenter__)
+    os.environ["VOICECAM_BACKEND_TOKEN"] = server.token
+    try:
+        spec = resolve(f"ws://127.0.0.1:{proxy.port}/v1/realtime", reconnect=True)
+    finally:
+        os.environ.pop("VOICECAM_BACKEND_TOKEN", None)
+    rec_dir = tmp_path / "rec"
+    rec_dir.mkdir()
+    recorder = SessionRecorder(directory=rec_dir, metadata={"backend": "local+proxy"})
+    audio = ProbeAudio()
+    assistant = Assistant(
+        spec, audio, None, ConversationOptions(instructions="Be brief."), recorder=recorder
+    )
+    watch = Watch()
+    assistant.add_listener(watch)
+    try:
+        assistant.start()
+        assert assistant.wait_for(lambda s: s.state == S.LISTENING, 60), watch.states
+        t0 = time.monotonic()
+        assistant.send_text("My dog is called Biscuit. Tell me a long story about him.")
+        wait_until(lambda: audio.play_calls > 0, 120, "the real reply's audio")
+        loop.call(proxy.close_with, 1011)
+        wait_until(lambda: S.RECONNECTING in watch.since(t0), 30, "the reconnecting state")
+        assert assistant.wait_for(lambda s: s.state == S.LISTENING, 90), watch.states[-8:]
+        states = watch.since(t0)
+        assert S.RECONNECTING in states and S.ERROR not in states, watch.states[-8:]
+        assert audio.serviced_between(t0, time.monotonic()) > 20
+        _turn(assistant, "What is my dog called?")
+        out = _wire_out(recorder, rec_dir)
+        updates = [i for i, m in enumerate(out) if m.get("type") == "session.update"]
+        assert len(updates) >= 2
+        assert any(
+            m.get("type") == "conversation.item.create" and "Biscuit" in json.dumps(m)
+            for m in out[updates[1] :]
+        ), "the first turn was not carried over"
+    finally:
+        assistant.close()
+        recorder.close()
+        loop.call(proxy.__aexit__, None, None, None)
+        loop.stop()
+        server.stop()

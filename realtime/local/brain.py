@@ -99,16 +99,25 @@ def _last_user_text(history: list[Turn]) -> str:
 
 
 def build_messages(req: BrainRequest) -> list[dict[str, Any]]:
-    """Chat messages: system prompt (+ client instructions, + camera description), history."""
+    """Chat messages: system prompt (+ client instructions), history, and the camera
+    description as a note on the last user message.
+
+    The note goes last, not into the system prompt, so the prompt prefix stays the same from
+    turn to turn and llama.cpp reuses its evaluated tokens (the frame changes every turn).
+    """
     system = SYSTEM_PROMPT
     if req.instructions.strip():
         system += " " + req.instructions.strip()[:MAX_INSTRUCTIONS_CHARS]
-    if req.scene is not None:
-        system += " " + req.scene.summary()
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
     for turn in req.history[-MAX_HISTORY_TURNS:]:
         text = turn.text if len(turn.text) <= MAX_TURN_CHARS else turn.text[-MAX_TURN_CHARS:]
         messages.append({"role": turn.role, "content": text})
+    if req.scene is not None:
+        note = f"({req.scene.summary()})"
+        if messages[-1]["role"] == "user":
+            messages[-1] = {"role": "user", "content": f"{messages[-1]['content']}\n{note}"}
+        else:
+            messages.append({"role": "user", "content": note})
     return messages
 
 

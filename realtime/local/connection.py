@@ -135,6 +135,9 @@ class Connection:
         self._speculator.discard()
         for fut in list(self._background):
             fut.cancel()
+        self.conversation.items.clear()
+        # Hand the session's freed heap back to the OS (keeps a long-running server flat).
+        self._executor.submit(trim_memory)
 
     # ------------------------------------------------------------------ dispatch
 

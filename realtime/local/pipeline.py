@@ -326,8 +326,9 @@ class Response:
     ) -> None:
         """Worker: brain → text pieces (text mode) or complete sentences (audio mode)."""
         splitter = SentenceBuffer()
+        pieces = self._brain.generate(request, self._cancel, self._usage)
         try:
-            for piece in self._brain.generate(request, self._cancel, self._usage):
+            for piece in pieces:
                 if self._cancel.is_set():
                     break
                 if self.audio:
@@ -343,6 +344,10 @@ class Response:
         except Exception as exc:  # a model crash must not hang the response
             post(("error", f"{type(exc).__name__}: {exc}"))
         finally:
+            # Close the generator now: it holds the language model's lock while suspended.
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
             if self.audio:
                 sentences.put(_END)
             else:

@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from realtime.events import Event, Usage
+from realtime.pricing import estimate_cost_usd
 from realtime.recording import _store, schema
 from realtime.recording.errors import RecordingError
-from realtime.recording.pricing import estimate_cost_usd
 from realtime.recording.scrub import Scrubber
 from realtime.recording.turns import TurnTracker
 
@@ -112,7 +112,7 @@ class SessionRecorder:
     created 0700 and the file 0600. ``metadata`` (backend, model, voice, rates, ...) must be
     JSON-serialisable; schema version, app version and start times are added. ``free=True``
     in the metadata (a loopback server) makes every cost 0; otherwise costs are estimated from
-    ``backend``/``model`` (``realtime.recording.pricing``) unless given.
+    ``backend``/``model`` (``realtime.pricing``) unless given.
     """
 
     def __init__(

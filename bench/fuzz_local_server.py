@@ -17,7 +17,10 @@ official SDK's types, ``tests.realtime.sdk_validators.validate_openai_server``);
 keeps running (a sentinel ``conversation.item.retrieve`` after every case must be answered with
 an ``error`` event echoing its ``event_id``).
 
-Prints the number of cases, replies (by type), refusals, and the failures (all must be 0).
+Prints the number of cases, replies (by type), refusals, and the failures (all must be 0):
+unhandled exceptions, background exceptions, invalid replies, a session that stopped answering,
+and internal errors the server's own safety net turned into ``server_error`` events (a bug
+caught, e.g. a handler raising TypeError; the server prints "handler failed on …" on stderr).
 """
 
 from __future__ import annotations
@@ -373,6 +376,8 @@ class Harness:
         self.replies[event["type"]] += 1
         if event["type"] == "error":
             self.error_codes[str(event["error"].get("code"))] += 1
+            if event["error"].get("code") == "server_error":  # the server's safety net
+                self.failures.append(("internal error", str(event["error"].get("message"))))
             eid = event["error"].get("event_id")
             if isinstance(eid, str) and eid.startswith("sentinel_"):
                 self._sentinel_answers.add(eid)
@@ -480,6 +485,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"background exceptions: {kinds['background exception']}", file=out)
     print(f"invalid replies (not OpenAI-shaped): {kinds['invalid reply']}", file=out)
     print(f"session stopped answering: {kinds['session stopped answering']}", file=out)
+    print(
+        f"internal errors caught by the server's safety net (server_error): "
+        f"{kinds['internal error']}",
+        file=out,
+    )
     signatures: Counter[tuple[str, str]] = Counter()
     examples: dict[tuple[str, str], str] = {}
     for kind, detail in h.failures:

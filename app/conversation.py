@@ -461,7 +461,7 @@ class Conversation(ServerEvents):
     async def _frame_tick(self) -> None:
         if self.frames is None or not self._ready:
             return
-        for message in self.frames.errors():
+        for message in self.frames.error_messages():
             self.notice = message
             self.notify("notice", message)
         try:
@@ -473,8 +473,8 @@ class Conversation(ServerEvents):
             return
         from realtime.events import AppendImage
 
-        await self._send(AppendImage(jpeg=sent.jpeg))
-        self._record("record_frame", sent.sent_ns, sent.jpeg, True, sent.reason)
+        await self._send(AppendImage(jpeg=sent.jpeg, detail=sent.detail))
+        self._record("record_frame", sent.sent_ns, sent.jpeg, True, str(sent.reason))
         self.notify("frame_sent", sent)
 
 

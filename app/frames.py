@@ -1,130 +1,102 @@
-"""Camera/screen frames to the model: a source, the pacer's decisions, JPEG encoding.
+"""Camera/screen frames to the model, as the assistant uses them.
 
-``FrameFeed`` runs on the assistant's engine thread (``poll()`` every ~50 ms); the source captures
-on its own thread and ``preview()`` may be called from any thread (it only reads the source's
-one-slot mailbox). Which frame goes out, and why, is ``video.pacing.Pacer``'s decision; each sent
-frame is returned as a ``SentFrame`` (JPEG bytes, capture time, reason) for the session, the
-recorder and the GUI's thumbnail strip.
+``FrameFeed`` is ``video.feed.VideoFeed`` (source → pacer → JPEG, hard camera-off that never
+re-sends a frame captured before the camera was switched on) plus what the app needs on top:
+
+- a camera switch (``enabled``) that is separate from the conversation's lifecycle
+  (``start()`` / ``stop()``): the switch may be flipped while idle and is honoured at ``start()``;
+- the most recent frames sent, for the GUI's thumbnail strip (``sent_frames()``);
+- ``preview()``: the newest captured frame while the camera is on.
+
+Threads: ``poll()`` runs on the assistant's engine thread (every ~50 ms); the source captures on
+its own thread; every other method may be called from any thread (``VideoFeed`` serialises them).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
-from app.ports import FrameSourcePort
-from video.encode import MAX_SIDE, QUALITY, SNAPSHOT_MAX_SIDE, SNAPSHOT_QUALITY, encode_frame
-from video.pacing import Pacer, PacerConfig, Reason
+from video.encode import MAX_SIDE, QUALITY
+from video.feed import SentFrame, VideoFeed
+from video.pacing import Pacer, PacerConfig
+from video.source import FrameSource
+
+__all__ = ["FrameFeed", "SentFrame"]
 
 
-@dataclass(frozen=True)
-class SentFrame:
-    jpeg: bytes
-    t_ns: int  # capture time of the frame (monotonic ns)
-    sent_ns: int
-    seq: int
-    reason: str
-    width: int
-    height: int
-
-
-class FrameFeed:
-    """Source → pacer → JPEG. ``enabled`` is the camera on/off switch."""
+class FrameFeed(VideoFeed):
+    """The app's video feed: a ``VideoFeed`` with a camera switch and a thumbnail history."""
 
     def __init__(
         self,
-        source: FrameSourcePort,
+        source: FrameSource,
         pacer: PacerConfig | None = None,
         max_side: int = MAX_SIDE,
         quality: int = QUALITY,
         keep: int = 12,
     ) -> None:
-        self.source = source
-        self.pacer = Pacer(pacer)
-        self.max_side = max_side
-        self.quality = quality
-        self.enabled = True
-        self.last_decision: str = ""
-        self._sent: deque[SentFrame] = deque(maxlen=keep)
-        self._lock = threading.Lock()
+        super().__init__(source, Pacer(pacer), max_side=max_side, quality=quality, enabled=False)
+        self._switch_on = True
         self._started = False
+        self._sent: deque[SentFrame] = deque(maxlen=keep)
+        self._sent_lock = threading.Lock()
 
-    # ------------------------------------------------------------------ lifecycle (any thread)
-    def start(self) -> None:
-        if self.enabled and not self._started:
-            self.source.start()
-            self._started = True
+    # ------------------------------------------------------------------ the camera switch
+    @property  # type: ignore[override]
+    def enabled(self) -> bool:
+        """The user's camera switch (not whether the source is running)."""
+        return self._switch_on
 
-    def stop(self) -> None:
-        if self._started:
-            self.source.stop()
-            self._started = False
+    @enabled.setter
+    def enabled(self, on: bool) -> None:
+        self._switch_on = on
+        if not self._started:
+            return
+        if on:
+            self.camera_on()
+        else:
+            self.camera_off()
 
     def set_enabled(self, on: bool) -> None:
-        """Camera on/off. Off stops the source so no old frame can be sent or shown."""
-        self.enabled = on
-        self.pacer.scene_reset()
+        """Camera on/off now. Off stops the source: no old frame is sent or shown again."""
+        self._switch_on = on
         if on:
             self.start()
         else:
-            self.stop()
+            self.camera_off()
 
+    # ------------------------------------------------------------------ conversation lifecycle
+    def start(self) -> None:
+        """The conversation starts: run the source if the switch is on."""
+        self._started = True
+        if self._switch_on:
+            self.camera_on()
+
+    def stop(self) -> None:
+        """The conversation ends: release the source (the switch keeps its position)."""
+        self._started = False
+        self.camera_off()
+
+    # ------------------------------------------------------------------ observation (any thread)
     def preview(self) -> Any:
-        """The newest captured frame (``video.frame.Frame``) or None. Any thread."""
-        return self.source.latest() if self.enabled else None
+        """The newest captured frame (``video.frame.Frame``) while the camera runs, else None."""
+        source = self.source
+        return source.latest() if super().enabled and source is not None else None
 
     def sent_frames(self) -> tuple[SentFrame, ...]:
-        with self._lock:
+        with self._sent_lock:
             return tuple(self._sent)
 
+    def error_messages(self) -> list[str]:
+        """Camera/screen problems since the last call, as sentences for the user."""
+        return [str(getattr(e, "message", e)) for e in self.errors()]
+
     # ------------------------------------------------------------------ engine thread
-    def speech_started(self, t_ns: int) -> None:
-        self.pacer.speech_started(t_ns)
-
-    def speech_stopped(self, t_ns: int) -> None:
-        self.pacer.speech_stopped(t_ns)
-
-    def request_snapshot(self, t_ns: int) -> None:
-        self.pacer.request_snapshot(t_ns)
-
-    def errors(self) -> list[str]:
-        return [str(getattr(e, "message", e)) for e in self.source.errors()]
-
-    def poll(self, now_ns: int) -> SentFrame | None:
-        """Offer the newest frame to the pacer; encode and return it if it should go out."""
-        if not self.enabled:
-            self.last_decision = self.pacer.no_frame(now_ns, Reason.CAMERA_OFF).text
-            return None
-        frame = self.source.latest()
-        if frame is None:
-            self.last_decision = self.pacer.no_frame(now_ns).text
-            return None
-        fingerprint = None
-        if self.pacer.config.policy == "on-change":
-            from video.perceptual import dhash
-
-            fingerprint = dhash(frame.image)
-        decision = self.pacer.offer(now_ns, frame.seq, frame.t_ns, fingerprint)
-        self.last_decision = decision.text
-        if not decision.send:
-            return None
-        side, quality = (
-            (SNAPSHOT_MAX_SIDE, SNAPSHOT_QUALITY)
-            if decision.snapshot
-            else (self.max_side, self.quality)
-        )
-        enc = encode_frame(frame.image, side, quality)
-        sent = SentFrame(
-            jpeg=enc.jpeg,
-            t_ns=frame.t_ns,
-            sent_ns=now_ns,
-            seq=frame.seq,
-            reason=str(decision.reason),
-            width=enc.width,
-            height=enc.height,
-        )
-        with self._lock:
-            self._sent.append(sent)
+    def poll(self, now_ns: int | None = None) -> SentFrame | None:
+        sent = super().poll(now_ns)
+        if sent is not None:
+            with self._sent_lock:
+                self._sent.append(sent)
         return sent

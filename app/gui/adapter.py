@@ -327,14 +327,8 @@ class AssistantAdapter:
 
     def _swap_source(self, spec: str) -> None:
         """Replace the feed's source (camera ↔ screen). Worker thread."""
-        feed = self._feed
-        was_on = feed.enabled
-        feed.stop()
-        feed.source = self._make_source(spec)
+        self._feed.set_source(self._make_source(spec))
         self._feed_spec = spec
-        feed.pacer.scene_reset()
-        if was_on:
-            feed.start()
 
     def _recording_failed(self, error: Exception) -> None:
         self._emit("on_recording", False, None, str(error))

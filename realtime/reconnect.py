@@ -457,6 +457,15 @@ class ReconnectingSession:
             if isinstance(event, Closed):
                 await self._on_closed(session, event)
                 return
+            if (
+                isinstance(event, ServerError)
+                and event.code == "session_expired"
+                and session is self._current
+            ):
+                # OpenAI's 60-minute cap (or the offline server's --session-max-s): the session
+                # is renewed with its context, so the expiry is not fatal for the conversation.
+                event = dataclasses.replace(event, fatal=False)
+                self._spawn(self.renew("expiry", idle_wait_s=0.0))
             self._observe(session, event)
             self._emit(event)
 

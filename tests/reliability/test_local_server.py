@@ -104,15 +104,6 @@ def _wire_out(recorder: Any, rec_dir: Path) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="realtime/reconnect.py ReconnectingSession._pump forwards the core's fatal "
-    "ServerError(code='session_expired') to the app, which goes to ERROR ('The server reported "
-    "an error: Your session hit the maximum duration…') although the 1001 close that follows is "
-    "recovered. Fix: in _pump, for ServerError code 'session_expired' emit "
-    "dataclasses.replace(event, fatal=False) (or swallow it) and renew at once "
-    "(self._spawn(self.renew('expiry')))",
-)
 def test_expired_sessions_are_renewed_with_the_context(tmp_path: Path) -> None:
     with app_on_local(tmp_path, "--session-max-s", str(SESSION_MAX_S)) as rig:
         _renewal(*rig)

@@ -141,8 +141,14 @@ def validate(args: argparse.Namespace) -> None:
 
         if cv2.imread(str(args.image)) is None:
             raise UsageError(f"--image: {args.image}: the image could not be decoded")
-    if args.video is not None and not args.video.is_file():
-        raise UsageError(f"--video: {args.video}: no such file")
+    if args.video is not None:
+        from video.errors import CameraError
+        from video.file import probe_video_file
+
+        try:
+            probe_video_file(args.video)
+        except CameraError as exc:
+            raise UsageError(f"--video: {exc.message}") from None
     if args.audio_out is not None:
         parent = args.audio_out.expanduser().resolve().parent
         if not parent.is_dir():

@@ -163,3 +163,24 @@ class FileSource(ThreadedSource):
         if cap is not None:
             with contextlib.suppress(Exception):  # release must never take the thread down
                 cap.release()
+
+
+def probe_video_file(path: Path) -> None:
+    """Check that ``path`` is a video file with at least one decodable frame.
+
+    For validating a command-line argument before a session starts. Raises ``CameraError``
+    with a sentence a person can act on.
+    """
+    if not path.is_file():
+        raise CameraError(f"{path}: no such video file", source=str(path))
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    try:
+        ok = cap.isOpened() and cap.read()[0]
+    finally:
+        cap.release()
+    if not ok:
+        raise CameraError(
+            f"{path.name} is not a video OpenCV/FFmpeg can decode. Convert it, e.g. "
+            "`ffmpeg -i in.mov -c:v libx264 out.mp4`.",
+            source=str(path),
+        )

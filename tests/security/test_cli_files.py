@@ -64,13 +64,6 @@ def test_every_file_argument_is_validated(tmp_path: Path, media_dir: Path) -> No
     _check(tmp_path, cases)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/cli.py validate() only checks that --video is a file: a text file or a WAV "
-    "goes on to connect and fails later (exit 1, OpenCV warnings). Fix: in validate(), open it "
-    "with cv2.VideoCapture and read one frame (release it); if that fails raise "
-    "UsageError(f'--video: {path}: not a readable video file')",
-)
 def test_video_argument_format_is_validated(tmp_path: Path, media_dir: Path) -> None:
     _check(tmp_path, [c for c in _cases(tmp_path, media_dir) if c[0] in UNVALIDATED])
 

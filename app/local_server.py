@@ -69,6 +69,9 @@ class LocalServer:
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._watchdog: threading.Thread | None = None
         self.restart_count = 0
+        #: Why the server last died unexpectedly ("" until it does); read by the conversation.
+        self.last_crash = ""
+        self._last_crash_at = -1e9
         atexit.register(self.stop)
 
     # ------------------------------------------------------------------ properties
@@ -210,6 +213,12 @@ class LocalServer:
                 self._stderr.append(line)
                 log.debug("server stderr: %s", line)
 
+    def recent_crash(self, within_s: float = 60.0) -> str:
+        """Why the server died, if it died unexpectedly in the last ``within_s`` s, else ""."""
+        if time.monotonic() - self._last_crash_at <= within_s:
+            return self.last_crash
+        return ""
+
     def _exit_message(self, proc: subprocess.Popen[str]) -> str:
         try:
             code = proc.wait(5)
@@ -246,7 +255,9 @@ class LocalServer:
                 self._restarts.append(now)
                 self.restart_count += 1
                 self._url = None
-            log.warning("offline server exited (%s); restarting", self._exit_message(proc))
+                self.last_crash = self._exit_message(proc)
+                self._last_crash_at = now
+            log.warning("offline server exited (%s); restarting", self.last_crash)
             try:  # outside the lock: loading the models takes a while
                 self._launch()
             except LocalServerError as exc:

@@ -37,6 +37,10 @@ from realtime.events import (
 log = logging.getLogger("app.conversation")
 
 
+#: Notices that a successful reconnect makes obsolete.
+RECONNECT_NOTICE_PREFIXES = ("Connection lost", "The offline server stopped")
+
+
 class ServerEvents:
     """Session-event handlers; relies on ``Conversation``'s state and on its helpers
     ``_go``, ``_record``, ``_barge_in``, ``_start_talk``, ``_frame_tick``, ``_is_playing`` and
@@ -175,9 +179,14 @@ class ServerEvents:
             pass  # the reconnecting session keeps it
         elif isinstance(ev, Reconnecting):
             self._ready = False
+            self.notice = self._reconnect_notice(ev)
+            self.notify("notice", self.notice)
             self._go(S.RECONNECTING)
         elif isinstance(ev, Reconnected):
             self._ready = True
+            if self.notice.startswith(RECONNECT_NOTICE_PREFIXES):
+                self.notice = ""
+                self.notify("notice", "")
             if self.spec.session_cap_s and not ev.resumed:  # a new session: a new cap
                 self._deadline_ns = now + int(self.spec.session_cap_s * 1e9)
             self._go(S.LISTENING)
@@ -263,3 +272,15 @@ class ServerEvents:
         if self.time_left_s is None or abs(left - self.time_left_s) >= 1.0:
             self.time_left_s = left
             self.notify("time_left", left)
+
+    def _reconnect_notice(self, ev: Reconnecting) -> str:
+        """What the user is told while reconnecting: a crashed offline server says so."""
+        server = getattr(self.spec, "server", None)
+        crash = getattr(server, "recent_crash", lambda: "")() if server is not None else ""
+        if crash:
+            doing = "restarting it" if ev.attempt == 1 else f"reconnecting (attempt {ev.attempt})"
+            return f"The offline server stopped unexpectedly ({crash}); {doing}…"
+        return (
+            f"Connection lost ({ev.reason}); "
+            f"reconnecting in {ev.delay_s:.1f} s (attempt {ev.attempt})…"
+        )

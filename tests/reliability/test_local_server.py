@@ -148,6 +148,7 @@ def _kill_and_recover(assistant: Any, server: Any, watch: Watch) -> None:
     assert snap is not None, watch.states[-8:]
     states = watch.since(t0)
     assert S.RECONNECTING in states, f"the user was not told: {watch.states[-8:]}"
+    assert any("offline server stopped unexpectedly" in n for n in watch.notices), watch.notices
     assert states[-1] == S.LISTENING, watch.states[-8:]
     _turn(assistant, "Are you back?")
 

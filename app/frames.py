@@ -20,6 +20,7 @@ from typing import Any
 
 from video.encode import MAX_SIDE, QUALITY
 from video.feed import SentFrame, VideoFeed
+from video.opencv import limit_threads
 from video.pacing import Pacer, PacerConfig
 from video.source import FrameSource
 
@@ -37,6 +38,9 @@ class FrameFeed(VideoFeed):
         quality: int = QUALITY,
         keep: int = 12,
     ) -> None:
+        # One OpenCV worker thread: on 2 cores its spinning pool costs more than it saves
+        # (bench/bench_video.py: camera + preview + 1 fps to the model, 9.1 % → 5.4 % of a core).
+        limit_threads(1)
         super().__init__(source, Pacer(pacer), max_side=max_side, quality=quality, enabled=False)
         self._switch_on = True
         self._started = False

@@ -86,6 +86,9 @@ def main(out: Path) -> int:
     fake.current_meters = Meters(mic_dbfs=-24, speaker_dbfs=-120, erle_db=None)
     shot("listening")
 
+    # The speaking state shows a cloud conversation (OpenAI): it has a per-turn cost and a
+    # session cap; the offline backend is free, has no cap and cannot name objects.
+    w.backend_box.setCurrentIndex(w.backend_box.findData("openai"))
     jpg = cv2.imencode(".jpg", cv2.resize(desk, (640, 360)))[1].tobytes()
     for _ in range(3):
         fake.emit_frame_sent(jpg)
@@ -124,6 +127,7 @@ def main(out: Path) -> int:
     apply_theme(app, "dark")
     shot("speaking_dark")
     apply_theme(app, "light")
+    w.backend_box.setCurrentIndex(w.backend_box.findData("local"))
     settle()
 
     fake.emit_state(

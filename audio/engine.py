@@ -711,11 +711,24 @@ class AudioEngine:
             self._retry.start()
 
     def _retry_loop(self, dead: StreamLike | None) -> None:
+        # Closing a stream whose server/device died can block forever (PortAudio waits for a
+        # callback thread stuck in ALSA's poll): do it on a throw-away thread, and only
+        # re-initialise PortAudio (which would close it too) once that has finished.
+        closed = threading.Event()
         if dead is not None:
-            _close_quietly(dead)
+
+            def reap(stream: StreamLike = dead) -> None:
+                _close_quietly(stream, abort=True)
+                closed.set()
+
+            threading.Thread(target=reap, name="audio-stream-reaper", daemon=True).start()
+        else:
+            closed.set()
         interval = self.config.retry_interval_ms / 1000.0
+        if self._real and dead is not None and not closed.wait(2.0):
+            _skip_portaudio_exit_handler()
         while not self._stop.wait(interval):
-            if self._real:
+            if self._real and closed.is_set():
                 try:
                     reinitialize()  # see devices that appeared since
                 except Exception as exc:  # PortAudio init failure: keep trying
@@ -734,6 +747,17 @@ class AudioEngine:
             return
 
 
+def _skip_portaudio_exit_handler() -> None:
+    """A dead stream is stuck closing: sounddevice's exit handler (Pa_Terminate) would hang the
+    process at exit waiting for it, so unregister it; the OS frees everything anyway."""
+    import atexit
+
+    import sounddevice as sd
+
+    log.warning("a lost audio stream cannot be closed; PortAudio will not be shut down at exit")
+    atexit.unregister(sd._exit_handler)
+
+
 def _latencies(latency: object) -> tuple[float, float]:
     if isinstance(latency, tuple | list) and len(latency) == 2:
         return float(latency[0]), float(latency[1])
@@ -742,9 +766,10 @@ def _latencies(latency: object) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def _close_quietly(stream: StreamLike) -> None:
+def _close_quietly(stream: StreamLike, abort: bool = False) -> None:
     try:
-        stream.stop()
+        stop = getattr(stream, "abort", None) if abort else None
+        (stop or stream.stop)()
     except Exception as exc:  # a dead device may refuse to stop
         log.debug("stream stop failed: %s", exc)
     try:

@@ -437,6 +437,29 @@ def bench_jitter(minutes: float) -> None:
 
 
 # ----------------------------------------------------------------------------- 4
+def cpu_virtual() -> float:
+    """CPU % of one core for the engine's own work (callbacks + process() every 10 ms) driven by a
+    fake stream: capture, AEC+NS at 48 kHz, 4 resamplers, VAD and playback of a reply, with speech
+    in the mic: no PulseAudio client, no thread wake-ups."""
+    from tests.audio.fakes import FakeClock, FakeFactory
+    from tests.audio.helpers import load
+
+    clock = FakeClock()
+    factory = FakeFactory(clock)
+    eng = AudioEngine(AudioConfig(barge_in=False), factory, clock=clock)
+    eng.start()
+    eng.process()
+    eng.play("r", speech_reply(24000, 30).tobytes(), 24000)
+    mic = np.concatenate([load("q05_piper.wav"), load("q06_espeak.wav")] * 3)
+    n = len(mic) // 480
+    t = time.process_time()
+    for k in range(n):
+        factory.stream.tick(mic[k * 480 : (k + 1) * 480])
+        eng.process()
+    eng.stop()
+    return (time.process_time() - t) / (n / 100) * 100
+
+
 def bench_cpu(server: PulseServer, seconds: float) -> None:
     import sounddevice as sd
 
@@ -499,6 +522,10 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
         m = run.engine.meters()
     stop.set()
     print(f"   baseline bare duplex stream      {base:5.2f} %")
+    print(
+        f"   engine work alone (fake stream)  {cpu_virtual():5.2f} %"
+        "   (callbacks + process(), one thread)"
+    )
     print(
         f"   engine (AEC+NS, resample, VAD,   {full:5.2f} %   (+{full - base:.2f} % over baseline)"
     )

@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed
 from realtime.local import protocol
 from realtime.local.brain import Brain
 from realtime.local.conversation import Conversation, ConversationError, Item, Part
+from realtime.local.items import parse_item
 from realtime.local.models import Models, trim_memory
 from realtime.local.pipeline import Response, ResponseOptions
 from realtime.local.protocol import ClientEventError, require
@@ -42,7 +43,7 @@ from realtime.local.turns import (
     TurnCommitted,
     TurnEvent,
 )
-from realtime.local.vision import ImageDecodeError, SceneFacts, analyse, decode_image
+from realtime.local.vision import SceneFacts, analyse, decode_image
 
 SendText = Callable[[str], Awaitable[None]]
 
@@ -354,80 +355,8 @@ class Connection:
     # ------------------------------------------------------------------ conversation items
 
     async def _on_conversation_item_create(self, event: dict[str, Any]) -> None:
-        raw_item = require(event, "item", dict)
-        eid = event.get("event_id")
-
-        def bad(msg: str, param: str) -> ClientEventError:
-            return ClientEventError(
-                msg,
-                "invalid_value",
-                param=param,
-                event_id=eid,
-                event_type="conversation.item.create",
-            )
-
-        if raw_item.get("type", "message") != "message":
-            raise bad("Only 'message' items are supported by the local server.", "item.type")
-        role = raw_item.get("role")
-        if role not in ("user", "assistant", "system"):
-            raise bad("'item.role' must be 'user', 'assistant' or 'system'.", "item.role")
-        content = raw_item.get("content")
-        if not isinstance(content, list) or not content:
-            raise bad("'item.content' must be a non-empty list.", "item.content")
-        allowed = {
-            "user": ("input_text", "input_image", "input_audio"),
-            "assistant": ("output_text", "output_audio", "text"),
-            "system": ("input_text", "text"),
-        }[role]
-        parts: list[Part] = []
-        image: bytes | None = None
-        for c in content:
-            ctype = c.get("type") if isinstance(c, dict) else None
-            if ctype not in allowed:
-                raise bad(
-                    f"Content type {ctype!r} is not valid for a {role} message.",
-                    "item.content.type",
-                )
-            if ctype == "input_image":
-                url = c.get("image_url")
-                if not isinstance(url, str):
-                    raise bad("'image_url' is required for input_image.", "item.content.image_url")
-                image = protocol.decode_data_url(url, event)
-                try:
-                    decode_image(image)
-                except ImageDecodeError as exc:
-                    raise bad(f"Invalid image: {exc}.", "item.content.image_url") from None
-                detail = c.get("detail") or "auto"
-                if detail not in ("auto", "low", "high"):
-                    raise bad("'detail' must be auto, low or high.", "item.content.detail")
-                parts.append(Part(type="input_image", detail=detail))
-            elif ctype in ("input_audio", "output_audio") and not isinstance(
-                c.get("transcript"), str | None
-            ):
-                raise bad("'transcript' must be a string.", "item.content.transcript")
-            elif ctype == "input_audio":
-                audio = c.get("audio")
-                ms = 0
-                if isinstance(audio, str) and audio:
-                    pcm = protocol.decode_audio({**event, "audio": audio})
-                    ms = len(pcm) // 48
-                parts.append(
-                    Part(type="input_audio", transcript=c.get("transcript") or "", audio_ms=ms)
-                )
-            elif ctype == "output_audio":
-                parts.append(Part(type="output_audio", transcript=c.get("transcript") or ""))
-            else:
-                text = c.get("text")
-                if not isinstance(text, str):
-                    raise bad("'text' is required for text content.", "item.content.text")
-                # The beta's plain "text" part: the GA names are input_text / output_text.
-                if ctype == "text":
-                    ctype = "output_text" if role == "assistant" else "input_text"
-                parts.append(Part(type=ctype, text=text))
-        item_id = raw_item.get("id") if isinstance(raw_item.get("id"), str) else None
-        item = Item(id=item_id or self._ids.make("item"), role=role, parts=parts)
-        if image is not None:
-            item.image_jpeg = image
+        item = parse_item(event, lambda: self._ids.make("item"))
+        image = item.image_jpeg
         prev_arg = event.get("previous_item_id")
         previous = self.conversation.add(item, prev_arg if isinstance(prev_arg, str) else None)
         if image is not None and (self._analysing is None or self._analysing.done()):

@@ -200,7 +200,7 @@ class SessionState:
 
         if td["type"] == "semantic_vad":
             eager = td.get("eagerness") or "auto"
-            if eager not in SEMANTIC_SILENCE_MS:
+            if not isinstance(eager, str) or eager not in SEMANTIC_SILENCE_MS:
                 raise bad("'eagerness' must be low, medium, high or auto.", base + ".eagerness")
             return {
                 "type": "semantic_vad",

@@ -31,7 +31,7 @@ class SentenceBuffer:
 
     A sentence is complete at ``.!?;:`` followed by whitespace. ``flush`` returns the rest.
     A first sentence longer than ``first_max_chars`` (later ones: ``max_chars``) is cut at its
-    last comma, to keep the first audio early.
+    last comma (without one, at a word once twice as long), to keep the first audio early.
     """
 
     def __init__(self, max_chars: int = 160, first_max_chars: int = 60) -> None:
@@ -54,6 +54,12 @@ class SentenceBuffer:
             if cut > 20:
                 out.append(self._buf[: cut + 1].strip())
                 self._buf = self._buf[cut + 2 :]
+            elif len(self._buf) > 2 * self._max:
+                # No comma either (a run-on reply): cut at a word boundary.
+                space = self._buf.rfind(" ", 0, 2 * self._max)
+                if space > 20:
+                    out.append(self._buf[:space].strip())
+                    self._buf = self._buf[space + 1 :]
         if out:
             # Only the first piece is cut early (at a comma), so the first audio comes sooner.
             self._max = self._later_max

@@ -336,12 +336,7 @@ def test_bugs_found_by_fuzzing(client_factory: Any, name: str, request: Any) -> 
     assert not [e for e in replies if e["type"] == "error" and _internal(e)], replies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="realtime/local/session_config.py: `eager not in SEMANTIC_SILENCE_MS` raises "
-    "TypeError (unhashable) for a dict/list eagerness; the handler's safety net turns it into a "
-    "server_error. Fix: `if not isinstance(eager, str) or eager not in SEMANTIC_SILENCE_MS`",
-)
+# Found by the fuzz bench; fixed in session_config.py (eagerness must be a string).
 def test_unhashable_eagerness_is_refused_not_an_internal_error(client_factory: Any) -> None:
     event = {
         "type": "session.update",

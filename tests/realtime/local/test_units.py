@@ -181,6 +181,28 @@ def test_sentence_buffer_streams_sentences() -> None:
         "Once upon a time, in a small village by the sea,"
     ]
     assert long_first.push(" lived, quietly, far away from all the noise and the people") == []
+    run_on = SentenceBuffer(first_max_chars=30)
+    pieces = run_on.push("and then the robot painted the sky and the sea and the hills all day")
+    assert pieces and all(len(p) <= 60 for p in pieces)
+    assert " ".join(pieces + run_on.flush()).split() == (
+        [
+            "and",
+            "then",
+            "the",
+            "robot",
+            "painted",
+            "the",
+            "sky",
+            "and",
+            "the",
+            "sea",
+            "and",
+            "the",
+            "hills",
+            "all",
+            "day",
+        ]
+    )
     chunks = chunk_audio(b"\0" * 10000)
     assert [len(c) for c in chunks] == [4800, 4800, 400]
 

@@ -31,10 +31,10 @@ from typing import Protocol
 
 import numpy as np
 
-from audio.aec import EchoCanceller, EchoHint
+from audio.aec import EchoHint
 from audio.config import AudioConfig, TalkMode
-from audio.devices import DeviceBackend, SoundDeviceBackend, reinitialize, resolve
-from audio.duplex import DuplexIO, StreamFactory, StreamLike, StreamSpec, sounddevice_factory
+from audio.devices import DeviceBackend, SoundDeviceBackend, reinitialize
+from audio.duplex import StreamFactory, StreamLike, sounddevice_factory
 from audio.errors import AudioConfigError, AudioDeviceError
 from audio.events import (
     AudioEvent,
@@ -47,10 +47,10 @@ from audio.events import (
     VoiceStarted,
     VoiceStopped,
 )
-from audio.jitter import JitterBuffer
 from audio.modes import TalkGate
+from audio.opener import Pipeline, close_quietly, open_pipeline, skip_portaudio_exit_handler
 from audio.player import Player
-from audio.ring import BlockRing
+from audio.timeline import ClockMap, History
 from dsp.pcm import dbfs
 from dsp.resample import StreamResampler
 from dsp.vad import StreamingVad, VoiceEnd, VoiceStart, threshold_for_sensitivity
@@ -100,82 +100,10 @@ class Meters:
     false_pauses: int = 0
     #: voice starts ignored because an xrun had just misaligned echo cancellation
     distrusted_starts: int = 0
-
-
-class _History:
-    """The last ``keep`` samples of a PCM16 stream, addressable by absolute sample index."""
-
-    def __init__(self, keep: int) -> None:
-        self.keep = keep
-        self.buf = bytearray()
-        self.start = 0  # absolute index of buf[0]
-
-    def append(self, pcm: bytes) -> None:
-        self.buf += pcm
-        excess = len(self.buf) // 2 - self.keep
-        if excess > 0:
-            del self.buf[: 2 * excess]
-            self.start += excess
-
-    def since(self, sample: int) -> bytes:
-        off = max(0, sample - self.start)
-        return bytes(self.buf[2 * off :])
-
-    def reset(self) -> None:
-        self.buf.clear()
-        self.start = 0
-
-
-class _ClockMap:
-    """Device sample index → capture time.
-
-    Each block's ADC time minus its sample position gives the stream's time origin; callback
-    scheduling only ever makes a block look *later*, so the origin is the minimum over the last
-    ``window`` blocks (a running-minimum deque: O(1) per block). A stall that loses samples moves
-    the origin up; the window forgets the old origin after ``window`` blocks.
-    """
-
-    def __init__(self, rate: int, window: int = 200) -> None:
-        self.rate = rate
-        self.window = window
-        self._mins: deque[tuple[int, int]] = deque()  # (block number, origin ns), increasing
-        self._n = 0
-
-    def add(self, pos: int, t_ns: int) -> None:
-        origin = t_ns - pos * 1_000_000_000 // self.rate
-        mins = self._mins
-        while mins and mins[-1][1] >= origin:
-            mins.pop()
-        mins.append((self._n, origin))
-        while mins[0][0] <= self._n - self.window:
-            mins.popleft()
-        self._n += 1
-
-    def time_of(self, pos: int) -> int:
-        origin = self._mins[0][1] if self._mins else 0
-        return origin + pos * 1_000_000_000 // self.rate
-
-
-class _Pipeline:
-    """Everything bound to one open stream."""
-
-    def __init__(
-        self,
-        stream: StreamLike,
-        io: DuplexIO,
-        aec: EchoCanceller,
-        info: StreamInfo,
-        opened_ns: int,
-    ) -> None:
-        self.stream = stream
-        self.io = io
-        self.aec = aec
-        self.info = info
-        self.opened_ns = opened_ns
-
-    @property
-    def player(self) -> Player:
-        return self.io.player
+    #: AEC3 is fed the speaker signal (False: no echo path measured, see audio.aec), and the
+    #: measured speaker→mic coupling in dB
+    aec_engaged: bool = True
+    coupling_db: float = 0.0
 
 
 class AudioEngine:
@@ -210,8 +138,8 @@ class AudioEngine:
         self._send_rate = config.send_rate_hz
         self._volume = config.volume
         self._events: deque[AudioEvent] = deque()  # appended by any thread, drained by process()
-        self._pending: tuple[_Pipeline, bool] | None = None  # set by start()/retry thread
-        self._pipe: _Pipeline | None = None
+        self._pending: tuple[Pipeline, bool] | None = None  # set by start()/retry thread
+        self._pipe: Pipeline | None = None
         self._retired: deque[Player] = deque(maxlen=4)
         self._stop = threading.Event()
         self._retry: threading.Thread | None = None
@@ -225,9 +153,9 @@ class AudioEngine:
         self._pos16 = 0
         self._pos_send = 0
         self._dev_pos = 0
-        self._clockmap = _ClockMap(config.sample_rate)
-        self._hist16 = _History(2 * VAD_RATE)
-        self._hist_send = _History(2 * self._send_rate)
+        self._clockmap = ClockMap(config.sample_rate)
+        self._hist16 = History(2 * VAD_RATE)
+        self._hist_send = History(2 * self._send_rate)
         self._mic_dbfs = -120.0
         self._spk_dbfs = -120.0
         self._info: StreamInfo | None = None
@@ -248,7 +176,9 @@ class AudioEngine:
                 return
             self._stop.clear()
         try:
-            pipe = self._open()
+            pipe = open_pipeline(
+                self.config, self._factory, self._backend, self._clock, self._volume
+            )
         except AudioDeviceError as exc:
             log.warning("%s", exc.message)
             self._events.append(exc)
@@ -267,7 +197,7 @@ class AudioEngine:
             self._pipe = None
             self._pending = None
         for p in pipes:
-            _close_quietly(p.stream)
+            close_quietly(p.stream)
 
     def meters(self) -> Meters:
         """Latest meter snapshot (any thread)."""
@@ -377,7 +307,7 @@ class AudioEngine:
         if hz not in (16000, 24000):
             raise AudioConfigError(f"send rate {hz} Hz: the backends take 16000 or 24000")
         self._send_rate = hz
-        self._hist_send = _History(2 * hz)
+        self._hist_send = History(2 * hz)
         self._pos_send = 0
         pipe = self._pipe
         if pipe is not None:
@@ -413,7 +343,7 @@ class AudioEngine:
         return players + list(reversed(self._retired))
 
     def _process_audio(
-        self, pipe: _Pipeline, near: np.ndarray, far: np.ndarray, t0: int
+        self, pipe: Pipeline, near: np.ndarray, far: np.ndarray, t0: int
     ) -> list[AudioEvent]:
         clean = pipe.aec.process(near, far)
         raw_bytes = near.tobytes()
@@ -541,7 +471,7 @@ class AudioEngine:
                 out.append(BargeIn(self._clock(), item, played))
         return out
 
-    def _update_meters(self, pipe: _Pipeline) -> None:
+    def _update_meters(self, pipe: Pipeline) -> None:
         io, aec, jitter = pipe.io, pipe.aec, pipe.player.jitter
         self._meters = Meters(
             mic_dbfs=self._mic_dbfs,
@@ -557,93 +487,16 @@ class AudioEngine:
             voice_pauses=self._voice_pauses,
             false_pauses=self._false_pauses,
             distrusted_starts=self._suppressed,
+            aec_engaged=aec.engaged,
+            coupling_db=aec.coupling_db,
         )
 
     # ------------------------------------------------------------------ opening / recovery
-    def _open(self) -> _Pipeline:
-        """Resolve devices by name and open a started stream (blocking; not the engine thread's
-        business except through ``_pending``). Raises ``AudioDeviceError``."""
-        cfg = self.config
-        warnings: list[str] = []
-        in_dev: int | str | None = cfg.input_device
-        out_dev: int | str | None = cfg.output_device
-        in_name = cfg.input_device or "default"
-        out_name = cfg.output_device or "default"
-        rates = [cfg.sample_rate]
-        if self._backend is not None:
-            try:
-                rin = resolve(cfg.input_device, "input", self._backend)
-                rout = resolve(cfg.output_device, "output", self._backend)
-            except AudioDeviceError:
-                raise
-            except Exception as exc:  # PortAudio enumeration failure
-                raise AudioDeviceError(
-                    f"could not list audio devices ({exc}); check the sound server is running"
-                ) from None
-            for r in (rin, rout):
-                if r.warning:
-                    warnings.append(r.warning)
-            in_dev, out_dev = rin.device.index, rout.device.index
-            in_name, out_name = rin.device.name, rout.device.name
-            rates.append(int(rout.device.default_sample_rate))
-        rates += [48000, 44100, 16000]
-        tried: list[str] = []
-        for rate in dict.fromkeys(r for r in rates if r > 0 and r % 100 == 0):
-            for out_ch in (1, 2):
-                frames = rate * cfg.block_ms // 1000
-                spec = StreamSpec(in_dev, out_dev, rate, frames, 1, out_ch)
-                jitter = JitterBuffer(
-                    rate,
-                    prefill_ms=cfg.prefill_ms,
-                    min_prefill_ms=cfg.min_prefill_ms,
-                    max_prefill_ms=cfg.max_prefill_ms,
-                    adaptive=cfg.adaptive_jitter,
-                )
-                io = DuplexIO(
-                    frames, BlockRing(frames), Player(jitter, frames, self._volume), self._clock
-                )
-                try:
-                    stream = self._factory(spec, io.callback, io.on_finished)
-                except Exception as exc:  # PortAudioError, ValueError from sounddevice
-                    tried.append(f"{rate} Hz/{out_ch} ch: {exc}")
-                    continue
-                try:
-                    stream.start()
-                except Exception as exc:
-                    _close_quietly(stream)
-                    tried.append(f"{rate} Hz start: {exc}")
-                    continue
-                lat_in, lat_out = _latencies(stream.latency)
-                for w in warnings:
-                    log.warning("%s", w)
-                hint = cfg.aec_delay_hint_ms
-                if hint is None:
-                    hint = round((lat_in + lat_out) * 1000.0)
-                aec = EchoCanceller(
-                    rate,
-                    enabled=cfg.aec_enabled,
-                    noise_suppression=cfg.noise_suppression,
-                    delay_hint_ms=hint,
-                )
-                info = StreamInfo(
-                    input_device=in_name,
-                    output_device=out_name,
-                    sample_rate=int(stream.samplerate),
-                    block_frames=frames,
-                    input_latency_ms=lat_in * 1000.0,
-                    output_latency_ms=lat_out * 1000.0,
-                    aec_enabled=aec.enabled,
-                    warnings=tuple(warnings),
-                    aec_delay_hint_ms=hint,
-                )
-                return _Pipeline(stream, io, aec, info, self._clock())
-        raise AudioDeviceError(
-            f"could not open microphone '{in_name}' with speaker '{out_name}' "
-            f"({'; '.join(tried[:3])}). Check they are connected and not used exclusively by "
-            "another program, or pick other devices in Settings; VoiceCam keeps retrying."
-        )
+    def _open(self) -> Pipeline:
+        """Blocking open with this engine's settings (start() caller or the retry thread)."""
+        return open_pipeline(self.config, self._factory, self._backend, self._clock, self._volume)
 
-    def _install(self, pipe: _Pipeline, recovered: bool) -> list[AudioEvent]:
+    def _install(self, pipe: Pipeline, recovered: bool) -> list[AudioEvent]:
         rate = pipe.info.sample_rate
         self._pipe = pipe
         self._info = pipe.info
@@ -657,7 +510,7 @@ class AudioEngine:
         )
         self._vad.reset()
         self._pos16 = self._pos_send = self._dev_pos = 0
-        self._clockmap = _ClockMap(rate)
+        self._clockmap = ClockMap(rate)
         self._pause_until = None
         self._xruns = 0
         self._xrun_guard_until = 0
@@ -674,7 +527,7 @@ class AudioEngine:
             events.append(DeviceRecovered(pipe.info))
         return events
 
-    def _lose(self, pipe: _Pipeline, now: int) -> list[AudioEvent]:
+    def _lose(self, pipe: Pipeline, now: int) -> list[AudioEvent]:
         self._pipe = None
         self._info = None
         self._retired.append(pipe.player)
@@ -718,7 +571,7 @@ class AudioEngine:
         if dead is not None:
 
             def reap(stream: StreamLike = dead) -> None:
-                _close_quietly(stream, abort=True)
+                close_quietly(stream, abort=True)
                 closed.set()
 
             threading.Thread(target=reap, name="audio-stream-reaper", daemon=True).start()
@@ -726,7 +579,7 @@ class AudioEngine:
             closed.set()
         interval = self.config.retry_interval_ms / 1000.0
         if self._real and dead is not None and not closed.wait(2.0):
-            _skip_portaudio_exit_handler()
+            skip_portaudio_exit_handler()
         while not self._stop.wait(interval):
             if self._real and closed.is_set():
                 try:
@@ -735,44 +588,15 @@ class AudioEngine:
                     log.debug("PortAudio re-initialisation failed: %s", exc)
                     continue
             try:
-                pipe = self._open()
+                pipe = open_pipeline(
+                    self.config, self._factory, self._backend, self._clock, self._volume
+                )
             except AudioDeviceError as exc:
                 log.debug("audio device retry failed: %s", exc.message)
                 continue
             with self._lock:
                 if self._stop.is_set():
-                    _close_quietly(pipe.stream)
+                    close_quietly(pipe.stream)
                     return
                 self._pending = (pipe, True)
             return
-
-
-def _skip_portaudio_exit_handler() -> None:
-    """A dead stream is stuck closing: sounddevice's exit handler (Pa_Terminate) would hang the
-    process at exit waiting for it, so unregister it; the OS frees everything anyway."""
-    import atexit
-
-    import sounddevice as sd
-
-    log.warning("a lost audio stream cannot be closed; PortAudio will not be shut down at exit")
-    atexit.unregister(sd._exit_handler)
-
-
-def _latencies(latency: object) -> tuple[float, float]:
-    if isinstance(latency, tuple | list) and len(latency) == 2:
-        return float(latency[0]), float(latency[1])
-    if isinstance(latency, int | float):
-        return float(latency), float(latency)
-    return 0.0, 0.0
-
-
-def _close_quietly(stream: StreamLike, abort: bool = False) -> None:
-    try:
-        stop = getattr(stream, "abort", None) if abort else None
-        (stop or stream.stop)()
-    except Exception as exc:  # a dead device may refuse to stop
-        log.debug("stream stop failed: %s", exc)
-    try:
-        stream.close()
-    except Exception as exc:
-        log.debug("stream close failed: %s", exc)

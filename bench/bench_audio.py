@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,9 @@ class Monitor:
             env=server.env,
             stdout=subprocess.PIPE,
         )
-        self.chunks: list[tuple[int, np.ndarray]] = []  # (arrival ns of the chunk's end, samples)
+        # (arrival ns of the chunk's end, samples); bounded so searching stays cheap and this
+        # thread never starves the engine thread of the GIL
+        self.chunks: deque[tuple[int, np.ndarray]] = deque(maxlen=3000)
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
@@ -289,6 +292,7 @@ def bench_barge_in(server: PulseServer, trials: int) -> None:
             )
             if t_onset is None or t_quiet is None or t_voice is None:
                 missed += 1
+                print(f"     (meters: {run.engine.meters()})")
                 why = "no onset" if t_onset is None else "no VAD start" if t_voice is None else ""
                 print(f"     (trial {k}: missed: {why or 'playback never went silent'})")
             else:
@@ -306,6 +310,8 @@ def bench_barge_in(server: PulseServer, trials: int) -> None:
             run,
             lambda k: run.call(lambda: run.engine.play(f"b{k}", reply24.tobytes(), 24000)),
         )
+        m = run.engine.meters()
+        print(f"     (engine AEC engaged {m.aec_engaged}, coupling {m.coupling_db:.1f} dB)")
     naive = NaivePlayer()
     reply48 = speech_reply(RATE, 60)
 
@@ -521,6 +527,7 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
         engine_thread = proc_time[0] / wall * 100
         m = run.engine.meters()
     stop.set()
+    th.join(timeout=15)  # the last question must not spill into the next section's mic
     print(f"   baseline bare duplex stream      {base:5.2f} %")
     print(
         f"   engine work alone (fake stream)  {cpu_virtual():5.2f} %"
@@ -554,6 +561,8 @@ def main() -> None:
             os.environ["PULSE_RUNTIME_PATH"] = server.env["PULSE_RUNTIME_PATH"]
             reinit_portaudio()
             time.sleep(1.0)
+        if 4 in which and server:  # first: later sections leave threads that would count
+            bench_cpu(server, args.cpu_seconds)
         if 1 in which and server:
             bench_first_sample(server, args.trials)
         if 2 in which and server:
@@ -562,8 +571,6 @@ def main() -> None:
             bench_barge_in_virtual()
         if 3 in which:
             bench_jitter(args.minutes)
-        if 4 in which and server:
-            bench_cpu(server, args.cpu_seconds)
     finally:
         if server is not None:
             stop_pulse(server)

@@ -138,14 +138,19 @@ class LocalServer:
     def _launch(self) -> str:
         token = secrets.token_urlsafe(24)
         env = dict(os.environ, VOICECAM_SERVER_TOKEN=token, PYTHONUNBUFFERED="1")
-        cmd = [*self._command, "--host", "127.0.0.1", "--port", "0", *self._extra]
+        cmd = [
+            *self._command,
+            *("--host", "127.0.0.1", "--port", "0", "--exit-with-stdin"),
+            *self._extra,
+        ]
         log.info("starting offline server: %s", " ".join(cmd))
         try:
             proc = subprocess.Popen(
                 cmd,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
+                # Never written: when this process dies, the pipe closes and the server exits.
+                stdin=subprocess.PIPE,
                 text=True,
                 bufsize=1,
                 env=env,

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import contextlib
 import hmac
 import http
 import ipaddress
@@ -41,6 +42,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 import urllib.parse
 from collections.abc import Sequence
 
@@ -205,6 +207,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="name of an environment variable holding the --llm-url API key",
     )
     p.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help="exit when standard input closes (the app passes a pipe, so the server never "
+        "outlives it, even after a hard crash)",
+    )
+    p.add_argument(
         "--llm-no-vision",
         action="store_true",
         help="do not send camera frames to --llm-url as image_url parts",
@@ -246,6 +254,20 @@ async def _serve(args: argparse.Namespace, models: Models, brain: Brain, token: 
     server.executor.shutdown(wait=False, cancel_futures=True)
 
 
+def _exit_when_stdin_closes() -> None:
+    """Watch standard input on a daemon thread; at EOF (the parent died or closed the pipe)
+    send ourselves SIGTERM: while loading that ends the process, while serving it is a clean
+    stop (the handler in ``_serve``)."""
+
+    def watch() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while sys.stdin.buffer.read(4096):
+                pass
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     token = args.token or os.environ.get("VOICECAM_SERVER_TOKEN")
@@ -258,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machines; anyone with the token can use it",
             file=sys.stderr,
         )
+    if args.exit_with_stdin:
+        _exit_when_stdin_closes()
     limit_malloc_arenas()
     with_llm = not args.llm_url
     total = 4 if with_llm else 3

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import re
 import sys
@@ -31,6 +32,7 @@ from realtime.local.models import Models, trim_memory
 from realtime.local.pipeline import Response, ResponseOptions
 from realtime.local.protocol import ClientEventError, require
 from realtime.local.session_config import SessionState
+from realtime.local.speculation import Prefetch, build_request
 from realtime.local.stt import Speculator, transcribe
 from realtime.local.tts import OUTPUT_RATE_HZ, Speaker
 from realtime.local.turns import (
@@ -59,6 +61,7 @@ class Connection:
         brain: Brain,
         executor: concurrent.futures.Executor,
         model_name: str,
+        speculate_replies: bool = True,
     ) -> None:
         self._send_text = send_text
         self._models = models
@@ -75,6 +78,10 @@ class Connection:
         self.response: Response | None = None
         self._analysing: asyncio.Future[SceneFacts] | None = None
         self._background: set[asyncio.Future[Any]] = set()
+        #: A reply being prepared from the speculative transcript (see ``_prefetch_reply``).
+        self._prefetch: Prefetch | None = None
+        self._prefetch_task: asyncio.Task[None] | None = None
+        self._speculate_replies = speculate_replies
 
     # ------------------------------------------------------------------ sending
 
@@ -134,6 +141,7 @@ class Connection:
             if self.response.task is not None:
                 self.response.task.cancel()
         self._speculator.discard()
+        self._drop_prefetch()
         for fut in list(self._background):
             fut.cancel()
         self.conversation.items.clear()
@@ -196,6 +204,7 @@ class Connection:
 
     async def _on_session_update(self, event: dict[str, Any]) -> None:
         self.config.apply(event)
+        self._drop_prefetch()  # made with the old instructions/limits
         self.input.configure(self.config.vad_params())
         await self.send(
             protocol.event(self._ids, "session.updated", session=self._session_object())
@@ -210,6 +219,7 @@ class Connection:
 
     async def _turn_event(self, ev: TurnEvent) -> None:
         if isinstance(ev, SpeechBegan):
+            self._drop_prefetch()
             params = self.input.params
             if (
                 params is not None
@@ -228,8 +238,10 @@ class Connection:
             )
         elif isinstance(ev, SilenceBegan):
             self._speculator.start(ev.start_sample, ev.end_sample, ev.pcm16_16k)
+            self._start_prefetch()
         elif isinstance(ev, SpeechResumed):
             self._speculator.discard()
+            self._drop_prefetch()
         elif isinstance(ev, SpeechEnded):
             await self.send(
                 protocol.event(
@@ -245,7 +257,11 @@ class Connection:
     async def _commit(self, turn: TurnCommitted, *, from_vad: bool) -> None:
         previous = self.conversation.items[-1].id if self.conversation.items else None
         fut = self._speculator.take(turn.start_sample, turn.last_voiced_sample)
+        prefetch = self._take_prefetch()
         if fut is None:
+            if prefetch is not None:
+                prefetch.cancel()  # made from audio that is not this turn's
+                prefetch = None
             fut = self._executor.submit(transcribe, self._models, turn.pcm16_16k)
         transcript = asyncio.wrap_future(fut)
         part = Part(type="input_audio", transcript=None, audio_ms=turn.duration_ms)
@@ -272,11 +288,98 @@ class Connection:
         if from_vad and params is not None and params.create_response:
             if self.response is not None and self.response.active:
                 if not params.interrupt_response:
+                    if prefetch is not None:
+                        prefetch.cancel()
                     return
                 await self.response.cancel("turn_detected")
             if self.response is not None:
                 await self.response.finish()
-            await self._start_response(self._default_options())
+            await self._start_response(self._default_options(), prefetch)
+        elif prefetch is not None:
+            prefetch.cancel()
+
+    # ------------------------------------------------------------------ speculative replies
+
+    def _start_prefetch(self) -> None:
+        """Silence began inside an utterance (server VAD with create_response): once the
+        speculative transcript is ready, prepare the reply to it without sending anything."""
+        self._drop_prefetch()
+        params = self.input.params
+        spec = self._speculator.pending
+        if (
+            not self._speculate_replies
+            or params is None
+            or not params.create_response
+            or spec is None
+        ):
+            return
+        self._prefetch_task = asyncio.ensure_future(self._prefetch_reply(spec))
+
+    async def _prefetch_reply(self, spec: concurrent.futures.Future[str]) -> None:
+        """Thread: event loop; cancelled by ``_drop_prefetch``."""
+        try:
+            text = await asyncio.shield(asyncio.wrap_future(spec))
+        except Exception:
+            return
+        if not text or self._speculator.pending is not spec:
+            return
+        if self.response is not None and not self.response.done:
+            return  # the turn would interrupt (or wait for) it: not worth guessing
+        options = self._default_options()
+        if self.response is not None:
+            await self.response.finish()
+        # The conversation as it will be once the turn is committed (transcripts all final).
+        for item in list(self.conversation.items):
+            if item.transcript_task is not None and not item.transcript_task.done():
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(item.transcript_task)
+        scene: SceneFacts | None = None
+        jpeg: bytes | None = None
+        img = self.conversation.latest_image()
+        if img is not None:
+            try:
+                scene = await asyncio.shield(self.scene_for(img))
+                jpeg = img.image_jpeg
+            except Exception:
+                scene = None
+        if self._speculator.pending is not spec:
+            return
+        user = Item(
+            id="speculative",
+            role="user",
+            parts=[Part(type="input_audio", transcript=text)],
+        )
+        items = [*self.conversation.items, user]
+        request = build_request(
+            items,
+            self.conversation.history(extra=user),
+            scene=scene,
+            image_jpeg=jpeg,
+            instructions=options.instructions,
+            max_tokens=options.max_tokens,
+            temperature=options.temperature,
+        )
+        self._prefetch = Prefetch(
+            executor=self._executor,
+            brain=self._brain,
+            speaker=self._speaker,
+            request=request,
+            audio="audio" in options.modalities,
+        )
+
+    def _take_prefetch(self) -> Prefetch | None:
+        """The prepared reply, if its preparation got as far as starting the workers."""
+        prefetch, self._prefetch = self._prefetch, None
+        if self._prefetch_task is not None:
+            self._prefetch_task.cancel()
+            self._prefetch_task = None
+        return prefetch
+
+    def _drop_prefetch(self) -> None:
+        """Speech resumed, the buffer changed or the session did: stop preparing (silently)."""
+        prefetch = self._take_prefetch()
+        if prefetch is not None:
+            prefetch.cancel()
 
     async def _finish_transcript(self, item: Item, part: Part, fut: asyncio.Future[str]) -> None:
         try:
@@ -336,11 +439,13 @@ class Connection:
                 event_type="input_audio_buffer.commit",
             ) from None
         self._speculator.discard()
+        self._drop_prefetch()
         await self._commit(turn, from_vad=False)
 
     async def _on_input_audio_buffer_clear(self, event: dict[str, Any]) -> None:
         self.input.clear()
         self._speculator.discard()
+        self._drop_prefetch()
         await self.send(protocol.event(self._ids, "input_audio_buffer.cleared"))
 
     async def _on_output_audio_buffer_clear(self, event: dict[str, Any]) -> None:
@@ -446,7 +551,9 @@ class Connection:
             voice=self.config.voice,
         )
 
-    async def _start_response(self, options: ResponseOptions) -> Response:
+    async def _start_response(
+        self, options: ResponseOptions, prefetch: Prefetch | None = None
+    ) -> Response:
         resp = Response(
             ids=self._ids,
             send=self.send,
@@ -455,6 +562,7 @@ class Connection:
             speaker=self._speaker,
             executor=self._executor,
             options=options,
+            prefetch=prefetch,
             scene_for=self.scene_for,
             previous_item_id=lambda: (
                 self.conversation.items[-1].id if self.conversation.items else None

@@ -212,10 +212,12 @@ class Conversation:
                 return item
         return None
 
-    def history(self) -> list[Turn]:
-        """The last turns as (role, text), consecutive same-role items merged, empties dropped."""
+    def history(self, extra: Item | None = None) -> list[Turn]:
+        """The last turns as (role, text), consecutive same-role items merged, empties dropped.
+
+        ``extra``: an item not in the conversation, counted as if appended (speculation)."""
         turns: list[Turn] = []
-        for item in self.items:
+        for item in [*self.items, extra] if extra is not None else self.items:
             text = item.text()
             if not text:
                 continue

@@ -24,7 +24,6 @@ import asyncio
 import base64
 import concurrent.futures
 import contextlib
-import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -34,14 +33,13 @@ from typing import Any
 from realtime.local import protocol
 from realtime.local.brain import Brain, BrainError, BrainRequest, TokenUsage
 from realtime.local.conversation import Conversation, Item, Part
-from realtime.local.models import trim_memory
-from realtime.local.tts import OUTPUT_RATE_HZ, SentenceBuffer, Speaker, chunk_audio
+from realtime.local.speculation import END, Prefetch, build_request, start_workers
+from realtime.local.tts import OUTPUT_RATE_HZ, Speaker, chunk_audio
 from realtime.local.vision import SceneFacts
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _BYTES_PER_MS = OUTPUT_RATE_HZ * 2 // 1000
-_END = object()
 
 
 @dataclass
@@ -84,6 +82,7 @@ class Response:
         options: ResponseOptions,
         previous_item_id: Callable[[], str | None],
         scene_for: Callable[[Item], asyncio.Future[SceneFacts]],
+        prefetch: Prefetch | None = None,
     ) -> None:
         self.id = ids.make("resp")
         self.item_id = ids.make("item")
@@ -96,6 +95,7 @@ class Response:
         self.options = options
         self._previous_item_id = previous_item_id
         self._scene_for = scene_for
+        self._prefetch = prefetch
         self._cancel = threading.Event()
         self._reason = "client_cancelled"
         self._item: Item | None = None
@@ -204,6 +204,10 @@ class Response:
                     "error": {"type": "server_error", "code": "model_error", "message": str(exc)},
                 },
             )
+        finally:
+            if self._prefetch is not None:  # ended before adopting it
+                self._prefetch.cancel()
+                self._prefetch = None
 
     async def _context(self) -> BrainRequest:
         """Wait for pending transcripts and the newest frame's analysis; build the request."""
@@ -221,26 +225,12 @@ class Response:
                 jpeg = img.image_jpeg
             except Exception:
                 scene = None
-        said = ("input_text", "input_audio")  # image-only items are not something said
-        last_user = next(
-            (
-                i
-                for i in reversed(self._conv.items)
-                if i.role == "user" and any(p.type in said for p in i.parts)
-            ),
-            None,
-        )
-        unheard = (
-            last_user is not None
-            and not last_user.text()
-            and any(p.type == "input_audio" for p in last_user.parts)
-        )
-        return BrainRequest(
-            history=self._conv.history(),
-            unheard=unheard,
-            instructions=self.options.instructions,
+        return build_request(
+            self._conv.items,
+            self._conv.history(),
             scene=scene,
             image_jpeg=jpeg,
+            instructions=self.options.instructions,
             max_tokens=self.options.max_tokens,
             temperature=self.options.temperature,
         )
@@ -273,13 +263,27 @@ class Response:
         def post(x: Any) -> None:
             loop.call_soon_threadsafe(out.put_nowait, x)
 
-        sentences: queue.Queue[Any] = queue.Queue()
-        self._executor.submit(self._think, request, post, sentences)
-        if self.audio:
-            self._executor.submit(self._voice, post, sentences)
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None and prefetch.adopt_into(request, self.audio, post):
+            # The speculative reply was made for exactly this request: its workers (and
+            # their cancel flag and token count) become this response's.
+            self._cancel = prefetch.cancel_event
+            self._usage = prefetch.usage
+            self.stats.extra["speculative"] = True
+        else:
+            start_workers(
+                self._executor,
+                self._brain,
+                self._speaker,
+                request,
+                audio=self.audio,
+                cancel=self._cancel,
+                usage=self._usage,
+                post=post,
+            )
         while True:
             msg = await out.get()
-            if msg is _END:
+            if msg is END:
                 return
             kind = msg[0]
             if kind == "error":
@@ -318,56 +322,6 @@ class Response:
                 self._part.segments[-1] = (sentence, start, int(self._audio_ms))
             else:
                 self._part.segments.append((sentence, start, int(self._audio_ms)))
-
-    # ------------------------------------------------------------------ workers (threads)
-
-    def _think(
-        self, request: BrainRequest, post: Callable[[Any], None], sentences: queue.Queue[Any]
-    ) -> None:
-        """Worker: brain → text pieces (text mode) or complete sentences (audio mode)."""
-        splitter = SentenceBuffer()
-        pieces = self._brain.generate(request, self._cancel, self._usage)
-        try:
-            for piece in pieces:
-                if self._cancel.is_set():
-                    break
-                if self.audio:
-                    for s in splitter.push(piece):
-                        sentences.put(s)
-                else:
-                    post(("text", piece))
-            if self.audio and not self._cancel.is_set():
-                for s in splitter.flush():
-                    sentences.put(s)
-        except BrainError as exc:
-            post(("error", str(exc)))
-        except Exception as exc:  # a model crash must not hang the response
-            post(("error", f"{type(exc).__name__}: {exc}"))
-        finally:
-            # Close the generator now: it holds the language model's lock while suspended.
-            close = getattr(pieces, "close", None)
-            if close is not None:
-                close()
-            if self.audio:
-                sentences.put(_END)
-            else:
-                post(_END)
-
-    def _voice(self, post: Callable[[Any], None], sentences: queue.Queue[Any]) -> None:
-        """Worker: sentences → piper → ("sentence", text, pcm24k)."""
-        try:
-            while True:
-                s = sentences.get()
-                if s is _END or self._cancel.is_set():
-                    break
-                pcm = b"".join(self._speaker.speak(s, self._cancel))
-                if pcm and not self._cancel.is_set():
-                    post(("sentence", s, pcm))
-        except Exception as exc:
-            post(("error", f"speech synthesis failed: {type(exc).__name__}: {exc}"))
-        finally:
-            post(_END)
-            trim_memory()
 
     # ------------------------------------------------------------------ closing
 

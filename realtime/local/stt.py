@@ -67,6 +67,11 @@ class Speculator:
         fut = self._executor.submit(transcribe, self._models, pcm16_16k)
         self._spec = _Spec(start_sample, end_sample, fut)
 
+    @property
+    def pending(self) -> concurrent.futures.Future[str] | None:
+        """The current speculative transcription, if any (not yet taken or discarded)."""
+        return self._spec.future if self._spec is not None else None
+
     def discard(self) -> None:
         """Speech resumed (or the buffer was cleared): the speculation is stale."""
         if self._spec is not None:

@@ -26,6 +26,7 @@ from typing import Any
 from app.frames import FrameFeed
 from app.latency import LatencyTracker
 from app.modes import ConversationOptions, Mode
+from app.played_audio import PlayedAudio
 from app.ports import AudioPort, ConnectSpec, SessionPort, audio_event_kind
 from app.pricing import CostMeter
 from app.server_events import ServerEvents
@@ -101,6 +102,15 @@ class Conversation(ServerEvents):
         self._last_status = ""
         self._playing_item: str | None = None
         self._received_ms: dict[str, float] = {}
+        # Reply audio is recorded as the player reports it played (exact for cut-off replies);
+        # a port that cannot say what it played gets the audio recorded as received.
+        self._played_audio = (
+            PlayedAudio()
+            if audio is not None
+            and hasattr(audio, "played_ms")
+            and hasattr(audio, "first_audible_ns")
+            else None
+        )
         self._cut_items: set[str] = set()
         self._truncated: set[str] = set()
         self._deadline_ns: int | None = None
@@ -174,11 +184,24 @@ class Conversation(ServerEvents):
         if self.audio is not None:
             with contextlib.suppress(Exception):
                 self.audio.clear_playback()
+            self._record_played()
             with contextlib.suppress(Exception):
                 self.audio.stop()
         if self.frames is not None:
             with contextlib.suppress(Exception):
                 await asyncio.get_running_loop().run_in_executor(None, self.frames.stop)
+
+    def _record_played(self) -> None:
+        """Hand the recorder the reply audio played since the last call (engine thread)."""
+        if self._played_audio is None or self.audio is None:
+            return
+        try:
+            played = self._played_audio.take(self.audio)
+        except Exception as exc:  # a recording detail must not end the conversation
+            log.warning("played audio not recorded: %s", exc)
+            return
+        for s in played:
+            self._record("record_playback", s.item_id, s.pcm16, s.rate_hz, s.position_ms, s.t_ns)
 
     def _wire_hook(self) -> Any:
         return self.recorder if hasattr(self.recorder, "on_wire") else None
@@ -337,6 +360,8 @@ class Conversation(ServerEvents):
                     await self._on_audio(ev)
                 self._check_playback()
                 tick += 1
+                if tick % 5 == 0:
+                    self._record_played()
                 if tick % 5 == 0:  # the GUI polls the latest value; no event per block
                     with contextlib.suppress(Exception):
                         self.last_meters = self.audio.meters()
@@ -434,6 +459,9 @@ class Conversation(ServerEvents):
             played_ms = self.audio.played_ms(item)
         if item:
             self._cut_items.add(item)
+            if self._played_audio is not None:
+                self._played_audio.cut(item)
+                self._record_played()
         log.info("barge-in (%s) on %s at %s ms", reason, item, played_ms)
         self._record("record_mark", self.clock(), "barge_in", f"{reason} {item} {played_ms}")
         if self.spec.provider != "gemini":

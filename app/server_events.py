@@ -69,6 +69,7 @@ class ServerEvents:
     _last_status: str
     _playing_item: str | None
     _received_ms: dict[str, float]
+    _played_audio: Any
     _cut_items: set[str]
     _deadline_ns: int | None
     time_left_s: float | None
@@ -146,6 +147,8 @@ class ServerEvents:
             end_item = getattr(self.audio, "end_item", None)
             if end_item is not None and ev.item_id not in self._cut_items:
                 end_item(ev.item_id)
+            if self._played_audio is not None:
+                self._played_audio.complete(ev.item_id)
         elif isinstance(ev, TranscriptDelta):
             self.latency.first_byte(now, ev.item_id)
             self.transcript.assistant_delta(ev.item_id, ev.text)
@@ -213,7 +216,10 @@ class ServerEvents:
         self._playing_item = ev.item_id
         if self.audio is not None:
             self.audio.play(ev.item_id, ev.pcm, ev.rate_hz)
-        self._record("record_reply", now, ev.item_id, ev.rate_hz, round(prev_ms), ev.pcm)
+        if self._played_audio is not None:
+            self._played_audio.received(ev.item_id, ev.pcm, ev.rate_hz)
+        else:
+            self._record("record_reply", now, ev.item_id, ev.rate_hz, round(prev_ms), ev.pcm)
         if self.sm.state != S.USER_SPEAKING or not self._talking:
             self._go(S.ASSISTANT_SPEAKING)
 

@@ -77,6 +77,10 @@ MAX_SESSION_MS = 12 * 3600 * 1000.0
 # --------------------------------------------------------------------------- the file
 
 
+#: A microphone chunk stamped up to this late still follows on from the one before.
+MIC_GAP_MS = 200
+
+
 class SessionFile:
     """An open session file. Use as a context manager or call ``close()``.
 
@@ -450,14 +454,23 @@ class SessionFile:
     # -- audio -------------------------------------------------------------------------------
 
     def mic_track(self, rate_hz: int | None = None, raw: bool = False) -> AudioTrack:
-        """The microphone as one track from offset 0 (each chunk placed at its timestamp)."""
-        return self._track(((c.t_ms, c.rate_hz, c.pcm) for c in self.mic_chunks(raw)), rate_hz)
+        """The microphone as one track from offset 0 (each chunk placed at its timestamp).
+
+        Capture is continuous, so a chunk up to ``MIC_GAP_MS`` late follows on from the one
+        before (a busy engine thread stamps late, then catches up); a longer gap is a real break
+        in capture (mute, device lost) and is kept."""
+        chunks = ((c.t_ms, c.rate_hz, c.pcm) for c in self.mic_chunks(raw))
+        return self._track(chunks, rate_hz, gap_ms=MIC_GAP_MS)
 
     def playback_track(self, rate_hz: int | None = None) -> AudioTrack:
-        """The reply audio as the user heard it, from offset 0."""
-        return self._track(((c.t_ms, c.rate_hz, c.pcm) for c in self.playback_chunks()), rate_hz)
+        """The reply audio as the user heard it, from offset 0 (gaps over 30 ms are kept: pauses
+        between replies and underruns are real)."""
+        chunks = ((c.t_ms, c.rate_hz, c.pcm) for c in self.playback_chunks())
+        return self._track(chunks, rate_hz, gap_ms=30)
 
-    def _track(self, chunks: Iterator[tuple[float, int, bytes]], rate_hz: int | None) -> AudioTrack:
+    def _track(
+        self, chunks: Iterator[tuple[float, int, bytes]], rate_hz: int | None, gap_ms: int
+    ) -> AudioTrack:
         parts: list[tuple[int, Int16Array]] = []
         rate = rate_hz
         cursor = 0
@@ -468,9 +481,10 @@ class SessionFile:
             if chunk_rate != rate:
                 samples = resample(samples, chunk_rate, rate)
             want = max(0, round(t_ms * rate / 1000.0))
-            # Chunks that follow on within 30 ms are laid back to back (capture jitter).
-            tolerance = rate * 30 // 1000
-            start = cursor if abs(want - cursor) <= tolerance or want < cursor else want
+            # Chunks that follow on within ``gap_ms`` are laid back to back (timing jitter).
+            tolerance = rate * gap_ms // 1000
+            follows_on = bool(parts) and (want < cursor or want - cursor <= tolerance)
+            start = cursor if follows_on else want
             parts.append((start, samples))
             cursor = start + len(samples)
         rate = rate or 16000

@@ -315,3 +315,35 @@ def test_abrupt_close_is_an_error_a_person_can_act_on(rig) -> None:  # type: ign
     a.stop()
     a.start()  # a new conversation can start from the error state
     wait_state(a, S.LISTENING)
+
+
+def test_recording_holds_the_reply_as_played_and_ends_where_it_was_cut(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 7: reply audio as actually played — an interrupted reply ends at the played
+    position, not at what the server sent."""
+    from realtime.recording.reader import SessionFile
+    from realtime.recording.writer import SessionRecorder
+
+    spec = FakeSpec()
+    audio = FakeAudio()
+    audio.calls = spec.sent
+    path = tmp_path / "s.voicecam"
+    recorder = SessionRecorder(path, metadata={"backend": "openai", "model": "gpt-realtime"})
+    a = Assistant(
+        spec, audio, options=ConversationOptions(mode=Mode.HANDS_FREE), recorder=recorder
+    )
+    try:
+        start(a)
+        speak_reply(spec, a, "a1", "one two three")
+        audio.advance("a1", 250)
+        audio.advance("a1", 150)
+        audio.voice(True)
+        wait_sent(spec, lambda s: any(isinstance(c, Truncate) for c in s), "truncate")
+        spec.sessions[-1].emit(AudioDelta("a1", ONE_SECOND_24K, 24000))  # late: never played
+        wait_until(a, lambda s: any(t.interrupted for t in s.turns), "interrupted turn")
+    finally:
+        a.close()
+        recorder.close()
+    chunks = [c for c in SessionFile(path).playback_chunks() if c.item_id == "a1"]
+    played_bytes = sum(len(c.pcm) for c in chunks)
+    assert played_bytes == 400 * 48, f"{played_bytes / 48} ms recorded, 400 ms were played"
+    assert [c.position_ms for c in chunks] == sorted(c.position_ms for c in chunks)

@@ -75,6 +75,7 @@ def test_install_logging_puts_the_filter_on_the_root_handler() -> None:
     root = logging.getLogger()
     before = list(root.handlers)
     level = root.level
+    ws_level = logging.getLogger("websockets").level
     try:
         handler = install_logging(logging.INFO)
         assert any(isinstance(f, RedactingFilter) for f in handler.filters)
@@ -85,3 +86,4 @@ def test_install_logging_puts_the_filter_on_the_root_handler() -> None:
             if h not in before:
                 root.removeHandler(h)
         root.setLevel(level)
+        logging.getLogger("websockets").setLevel(ws_level)  # other tests read its DEBUG lines

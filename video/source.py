@@ -152,8 +152,15 @@ class ThreadedSource(ABC):
     def start(self) -> None:
         with self._lock:
             running = self._thread is not None and self._thread.is_alive()
-            if running and self._run_stop is not None and not self._run_stop.is_set():
-                return  # already capturing (an ENDED file's thread has exited: restart it)
+            capturing = (
+                running
+                and self._run_stop is not None
+                and not self._run_stop.is_set()
+                # an ENDED file restarts even while its finished thread is still exiting
+                and self._state is not SourceState.ENDED
+            )
+            if capturing:
+                return
             if self._run_stop is not None:
                 self._run_stop.set()  # an ended run: make sure its thread can't publish
             previous = self._thread if running else None

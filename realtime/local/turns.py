@@ -30,6 +30,9 @@ VAD_RATE_HZ = 16000
 _BYTES_PER_MS_16K = VAD_RATE_HZ * 2 // 1000
 #: OpenAI refuses to commit less than this.
 MIN_COMMIT_MS = 100
+#: Speculation starts after this much quiet inside an utterance (at most a third of the stop
+#: delay). Silero's windows already put the first quiet window ~100 ms after the voice ends.
+SPECULATE_AFTER_MS = 100
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,7 @@ class InputBuffer:
             return [SpeechResumed()] if resumed else []
         if self._silence_from is None:
             self._silence_from = self.stream_samples
-        wait = min(100, self.params.silence_duration_ms // 3) * VAD_RATE_HZ // 1000
+        wait = min(SPECULATE_AFTER_MS, self.params.silence_duration_ms // 3) * VAD_RATE_HZ // 1000
         if not self._speculated and self.stream_samples - self._silence_from >= wait:
             self._speculated = True
             start = self._turn_start()

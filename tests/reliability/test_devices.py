@@ -108,15 +108,6 @@ def _notice_about(watch: Watch, *words: str) -> str:
     return str(wait_until(found, 20, f"a notice about {words}: {watch.notices[-5:]}"))
 
 
-HANG = (
-    "audio/engine.py: after the sound server dies, the retry thread's _close_quietly(dead) calls "
-    "stream.stop() (a drain), which can block forever in PortAudio/ALSA-pulse; the device then "
-    "never recovers and a later sounddevice terminate() (reinit) blocks too. Seen intermittently "
-    "(~1 run in 3 here). Fix: close a dead stream with stream.abort() (no drain) and do it on a "
-    "throwaway daemon thread with a timeout, so recovery never waits on a hung PortAudio call"
-)
-
-
 def _in_subprocess(scenario: str, tmp_path: Path, timeout: float = 150) -> None:
     """Run ``scenario`` (a function below) in a fresh interpreter: a hung PortAudio call can
     then only fail this test instead of hanging the whole suite."""
@@ -140,7 +131,6 @@ def _in_subprocess(scenario: str, tmp_path: Path, timeout: float = 150) -> None:
     assert proc.returncode == 0, out[-6000:]
 
 
-@pytest.mark.xfail(strict=False, reason=HANG)
 def test_microphone_lost_mid_session_then_recovers(tmp_path: Path) -> None:
     _in_subprocess("scenario_mic_lost", tmp_path)
 

@@ -14,6 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
+from realtime.events import Event, ProtocolViolation
+
 JsonObject = Mapping[str, object]
 
 #: Longest excerpt of server input ever put into an event (characters, before the ellipsis).
@@ -179,3 +181,39 @@ class BoundedMap(Generic[K, V]):
 
     def get(self, key: K, default: V) -> V:
         return self._items.get(key, default)
+
+
+class QueueingCore:
+    """The queues and the never-raising ``receive()`` both protocol cores share.
+
+    Subclasses implement ``_receive(message)`` (may raise ``WireError`` for bad input) and
+    append to ``self._out`` / ``self._events``.
+    """
+
+    def __init__(self) -> None:
+        self._out: list[str | bytes] = []
+        self._events: list[Event] = []
+
+    def _receive(self, message: str | bytes) -> None:
+        raise NotImplementedError
+
+    def receive(self, message: str | bytes) -> None:
+        """Parse one server message into queued events. Never raises."""
+        try:
+            self._receive(message)
+        except WireError as exc:
+            self._events.append(ProtocolViolation(exc.reason, excerpt(message)))
+        except Exception as exc:  # a bug in a core must not kill the session
+            self._events.append(
+                ProtocolViolation(f"internal error: {type(exc).__name__}", excerpt(message))
+            )
+
+    def messages(self) -> list[str | bytes]:
+        """Drain the queued wire messages, oldest first."""
+        out, self._out = self._out, []
+        return out
+
+    def events(self) -> list[Event]:
+        """Drain the queued events, oldest first."""
+        out, self._events = self._events, []
+        return out

@@ -46,11 +46,9 @@ from realtime.events import (
     CommandRefused,
     CommitInput,
     CreateResponse,
-    Event,
     GoAway,
     InputTranscript,
     Interrupted,
-    ProtocolViolation,
     ResponseDone,
     ResponseStarted,
     ResumptionHandle,
@@ -120,7 +118,7 @@ def parse_duration_ms(text: str) -> int:
     return 0 if sign else ms
 
 
-class GeminiCore:
+class GeminiCore(_wire.QueueingCore):
     """Gemini Live core. One thread owns it; see ``realtime.core.ProtocolCore``.
 
     ``id_factory`` makes the synthesized per-turn item ids (default ``item_1``, ``item_2``, …)
@@ -134,8 +132,7 @@ class GeminiCore:
     def __init__(self, id_factory: Callable[[], str] | None = None) -> None:
         self._new_id = id_factory or _wire.counter_ids("item")
         self.unknown_count = 0
-        self._out: list[WireMessage] = []
-        self._events: list[Event] = []
+        super().__init__()
         self._model = ""
         self._manual = False
         self._text_output = False
@@ -211,25 +208,6 @@ class GeminiCore:
             pass  # no such thing on Gemini: see the module docstring
         else:
             raise TypeError(f"not a realtime command: {command!r}")
-
-    def receive(self, message: WireMessage) -> None:
-        """Parse one server message (text or binary JSON) into events. Never raises."""
-        try:
-            self._receive(message)
-        except WireError as exc:
-            self._events.append(ProtocolViolation(exc.reason, _wire.excerpt(message)))
-        except Exception as exc:  # a bug in this core must not kill the session
-            self._events.append(
-                ProtocolViolation(f"internal error: {type(exc).__name__}", _wire.excerpt(message))
-            )
-
-    def messages(self) -> list[WireMessage]:
-        out, self._out = self._out, []
-        return out
-
-    def events(self) -> list[Event]:
-        out, self._events = self._events, []
-        return out
 
     # ------------------------------------------------------------------ outgoing
 

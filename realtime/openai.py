@@ -38,11 +38,9 @@ from realtime.events import (
     CommandRefused,
     CommitInput,
     CreateResponse,
-    Event,
     InputCommitted,
     InputTranscript,
     ItemTruncated,
-    ProtocolViolation,
     ResponseDone,
     ResponseStarted,
     SendText,
@@ -117,7 +115,7 @@ _BETA_RENAMES = {
 _GA_ONLY = frozenset(_BETA_RENAMES.values()) | {"conversation.item.added", "conversation.item.done"}
 
 
-class OpenAICore:
+class OpenAICore(_wire.QueueingCore):
     """OpenAI Realtime core. One thread owns it; see ``realtime.core.ProtocolCore``.
 
     ``id_factory`` makes client ``event_id`` values (default: ``evt_1``, ``evt_2``, …).
@@ -133,8 +131,7 @@ class OpenAICore:
         self._new_id = id_factory or _wire.counter_ids("evt")
         self.beta = beta
         self.unknown_count = 0
-        self._out: list[WireMessage] = []
-        self._events: list[Event] = []
+        super().__init__()
         self._sent_types: _wire.BoundedMap[str, str] = _wire.BoundedMap(SENT_EVENT_MEMORY)
         self._item_audio_bytes: _wire.BoundedMap[str, int] = _wire.BoundedMap(ITEM_MEMORY)
         self._buffered_bytes = 0
@@ -201,25 +198,6 @@ class OpenAICore:
             pass  # nothing to tell OpenAI: the buffer simply stops growing
         else:
             raise TypeError(f"not a realtime command: {command!r}")
-
-    def receive(self, message: WireMessage) -> None:
-        """Parse one server message into events. Never raises."""
-        try:
-            self._receive(message)
-        except WireError as exc:
-            self._events.append(ProtocolViolation(exc.reason, _wire.excerpt(message)))
-        except Exception as exc:  # a bug in this core must not kill the session
-            self._events.append(
-                ProtocolViolation(f"internal error: {type(exc).__name__}", _wire.excerpt(message))
-            )
-
-    def messages(self) -> list[WireMessage]:
-        out, self._out = self._out, []
-        return out
-
-    def events(self) -> list[Event]:
-        out, self._events = self._events, []
-        return out
 
     # ------------------------------------------------------------------ outgoing
 

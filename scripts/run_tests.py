@@ -1,4 +1,4 @@
-"""Run lint, the layering contracts and the whole suite.
+"""Run lint, formatting, the layering contracts, mypy and the whole suite.
 
 pytest's exit code 5 ("no tests collected") is turned into a failure: a suite that ran
 nothing must not pass.
@@ -16,7 +16,9 @@ BIN = Path(sys.executable).parent
 def main() -> int:
     checks = [
         [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "ruff"), "format", "--check", "."],
         [str(BIN / "lint-imports")],
+        [str(BIN / "mypy"), "realtime", "audio", "video", "dsp"],
     ]
     for command in checks:
         print("$", " ".join(command), flush=True)

@@ -328,9 +328,7 @@ def test_recording_holds_the_reply_as_played_and_ends_where_it_was_cut(tmp_path)
     audio.calls = spec.sent
     path = tmp_path / "s.voicecam"
     recorder = SessionRecorder(path, metadata={"backend": "openai", "model": "gpt-realtime"})
-    a = Assistant(
-        spec, audio, options=ConversationOptions(mode=Mode.HANDS_FREE), recorder=recorder
-    )
+    a = Assistant(spec, audio, options=ConversationOptions(mode=Mode.HANDS_FREE), recorder=recorder)
     try:
         start(a)
         speak_reply(spec, a, "a1", "one two three")

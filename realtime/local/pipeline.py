@@ -15,6 +15,11 @@ after ``cancel`` returns except the closing ``*.done`` events with status ``canc
 (``response.done`` status_details.reason ``client_cancelled`` or ``turn_detected``). The event
 loop never blocks on inference, so this takes well under 50 ms.
 
+A response may be given a ``speculation.Prefetch`` (a reply prepared during the silence before
+the turn closed): once its own request is built, it adopts the prefetch's workers if the request
+is equal to the one they were started with, else cancels them and generates as usual. Either way
+the events are sent by this class, in the order above.
+
 Thread: event-loop thread; the workers run in the shared ``executor``.
 """
 

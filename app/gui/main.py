@@ -114,9 +114,30 @@ def _quit_on_signals(app: QApplication) -> None:
     waker.start(250)
 
 
+def no_display_reason(env: dict[str, str] | None = None, platform: str = sys.platform) -> str:
+    """Why a window cannot open here ("" if it can): on Linux/BSD Qt needs an X11 or Wayland
+    display unless a platform plugin is chosen explicitly (``QT_QPA_PLATFORM``)."""
+    env = dict(os.environ) if env is None else env
+    if not platform.startswith(("linux", "freebsd", "openbsd")) or env.get("QT_QPA_PLATFORM"):
+        return ""
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return ""
+    return (
+        "VoiceCam's window needs a desktop session, and no display was found (DISPLAY and "
+        "WAYLAND_DISPLAY are not set).\n"
+        "  - run it from your desktop session, or over ssh with X forwarding (ssh -X);\n"
+        "  - without a screen, use the terminal version: voicecam --headless --help;\n"
+        "  - or give it a virtual screen: xvfb-run voicecam"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the GUI. Returns the process exit code."""
     argv = list(sys.argv if argv is None else argv)
+    reason = no_display_reason()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 1
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )

@@ -49,3 +49,14 @@ def test_main_starts_and_quits_cleanly(tmp_path: Path, sig: signal.Signals) -> N
     text = ini.read_text()
     assert "[window]" in text and "geometry=" in text  # closed through closeEvent
     assert (tmp_path / "cfg" / "settings.toml").is_file()  # selection saved
+
+
+def test_no_display_is_explained_before_qt_aborts() -> None:
+    from app.gui.main import no_display_reason
+
+    reason = no_display_reason({}, "linux")
+    assert "no display was found" in reason and "--headless" in reason
+    assert no_display_reason({"DISPLAY": ":0"}, "linux") == ""
+    assert no_display_reason({"WAYLAND_DISPLAY": "wayland-0"}, "linux") == ""
+    assert no_display_reason({"QT_QPA_PLATFORM": "offscreen"}, "linux") == ""
+    assert no_display_reason({}, "win32") == ""

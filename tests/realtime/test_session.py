@@ -291,6 +291,9 @@ def test_recorder_sees_every_message_in_order_with_monotonic_time_and_never_the_
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # The app's install_logging() (run in-process by CLI tests) raises "websockets" to INFO;
+    # this test reads its DEBUG handshake lines, so it sets that logger's level itself.
+    caplog.set_level(logging.DEBUG, logger="websockets")
 
     async def main() -> RealtimeSession:
         async with openai_session() as (fake, session, col, rec):

@@ -112,7 +112,9 @@ async def _converse(server: ServerProcess, rec: SessionRecorder, live: Live) -> 
         await session.send(AppendAudio(resample(chunk, 16000, 24000).tobytes(), 24000))
         if i % 50 == 0:
             rec.record_frame(jpeg.tobytes(), now, False, "preview")
-        if done.is_set():
+        # Stop early only after the whole question went out: the mic-track check below
+        # correlates the full question (a fast reply used to cut it short).
+        if done.is_set() and off >= len(question):
             break
     await asyncio.wait_for(done.wait(), 120)
     await asyncio.sleep(0.3)

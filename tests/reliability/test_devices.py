@@ -55,7 +55,9 @@ def pulse_env(base: Path) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        reinit_portaudio()
+        # No PortAudio re-initialisation here: a stream lost with its sound server may still be
+        # stuck in the engine's reaper thread, and terminating PortAudio under it hangs. Every
+        # scenario runs in its own interpreter (``_in_subprocess``), which exits right after.
 
 
 @contextmanager

@@ -47,20 +47,12 @@ sys.path.insert(0, str(ROOT))
 from realtime.local.brain import Brain  # noqa: E402
 from realtime.local.connection import Connection  # noqa: E402
 from realtime.local.models import Models, load_all  # noqa: E402
+from realtime.local.protocol import CLIENT_EVENT_TYPES  # noqa: E402
 from tests.realtime.sdk_validators import validate_openai_server  # noqa: E402
 
+# Every event type the server accepts (from the server itself), plus unknown ones.
 CLIENT_TYPES = [
-    "session.update",
-    "input_audio_buffer.append",
-    "input_audio_buffer.commit",
-    "input_audio_buffer.clear",
-    "conversation.item.create",
-    "conversation.item.delete",
-    "conversation.item.retrieve",
-    "conversation.item.truncate",
-    "response.create",
-    "response.cancel",
-    "output_audio_buffer.clear",
+    *sorted(CLIENT_EVENT_TYPES),
     "transcription_session.update",
     "session.created",
     "",

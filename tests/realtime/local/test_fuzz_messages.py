@@ -23,24 +23,13 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from realtime.local.protocol import CLIENT_EVENT_TYPES
 from tests.realtime.sdk_validators import validate_openai_server
 
 pytestmark = pytest.mark.models
 
-_CLIENT_TYPES = [
-    "session.update",
-    "input_audio_buffer.append",
-    "input_audio_buffer.commit",
-    "input_audio_buffer.clear",
-    "conversation.item.create",
-    "conversation.item.delete",
-    "conversation.item.retrieve",
-    "conversation.item.truncate",
-    "response.create",
-    "response.cancel",
-    "output_audio_buffer.clear",
-    "unknown.event",
-]
+# Every event type the server accepts (from the server itself), plus unknown ones.
+_CLIENT_TYPES = [*sorted(CLIENT_EVENT_TYPES), "unknown.event"]
 _KEYS = [
     "type",
     "event_id",

@@ -8,8 +8,13 @@ Camera off is hard: :meth:`VideoFeed.camera_off` stops the source (the device is
 last frame forgotten) and, once it returns, ``poll`` returns nothing until :meth:`camera_on`; after
 that, only frames *captured after* ``camera_on`` can be sent — a stale frame is never reused.
 
+Redaction: with a :class:`~video.redact.Redactor` (``redactor=`` or :meth:`set_redactor`), a frame
+chosen for sending is shrunk to the encode size, redacted (faces blurred, excluded rectangles
+filled), and only then encoded — so the JPEG that is sent, recorded and shown in the strip is the
+redacted one. :meth:`redact_preview` gives the GUI/recorder the same treatment for preview frames.
+
 Thread contract: every method may be called from any thread; one internal lock serialises them
-(``poll`` holds it while encoding, ~1 ms).
+(``poll`` holds it while encoding, ~1 ms, plus redaction when on).
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ from video.encode import (
     SNAPSHOT_QUALITY,
     Backend,
     encode_frame,
+    resize_max_side,
 )
 from video.errors import CameraError
+from video.frame import Image
 from video.pacing import Decision, Pacer, Policy, Reason
 from video.perceptual import dhash
+from video.redact import Redactor
 from video.source import Clock, FrameSource
 
 __all__ = ["SentFrame", "VideoFeed"]
@@ -52,6 +60,9 @@ class SentFrame:
     seq: int = 0
     sent_ns: int = 0
     source: str = ""
+    #: True when the frame went through the redactor; ``faces_blurred`` boxes were blurred.
+    redacted: bool = False
+    faces_blurred: int = 0
 
     @property
     def detail(self) -> Literal["auto", "high"]:
@@ -74,6 +85,7 @@ class VideoFeed:
         backend: Backend | None = None,
         clock: Clock = time.monotonic_ns,
         enabled: bool = True,
+        redactor: Redactor | None = None,
     ) -> None:
         self._source = source
         self.pacer = pacer or Pacer()
@@ -81,6 +93,7 @@ class VideoFeed:
         self._backend = backend
         self._clock = clock
         self._lock = threading.RLock()
+        self._redactor = redactor
         self._enabled = enabled
         self._on_ns = clock() if enabled else 0
         self._hash: tuple[int, int] | None = None  # (seq, dhash) cache
@@ -99,6 +112,25 @@ class VideoFeed:
     def enabled(self) -> bool:
         return self._enabled
 
+    @property
+    def redactor(self) -> Redactor | None:
+        return self._redactor
+
+    def set_redactor(self, redactor: Redactor | None) -> None:
+        """Redact every frame sent from now on (None: stop redacting). Takes effect at the next
+        ``poll``; a frame already returned is not touched."""
+        with self._lock:
+            self._redactor = redactor
+
+    def redact_preview(self, image: Image, t_ns: int, max_side: int = MAX_SIDE) -> Image:
+        """``image`` shrunk to ``max_side`` and redacted like a sent frame (unchanged but shrunk
+        when no redactor is set). For preview frames that are recorded or shown as sent."""
+        with self._lock:
+            small = resize_max_side(image, max_side)
+            if self._redactor is None:
+                return small
+            return self._redactor.apply(small, t_ns).image
+
     def set_source(self, source: FrameSource | None) -> None:
         """Switch sources: the old one is stopped; the new one starts if the camera is on."""
         with self._lock:
@@ -107,6 +139,8 @@ class VideoFeed:
                 old.stop()
             self.pacer.scene_reset()
             self._hash = None
+            if self._redactor is not None:
+                self._redactor.reset()
             self._on_ns = self._clock()
             if self._enabled and source is not None:
                 source.start()
@@ -178,7 +212,11 @@ class VideoFeed:
             max_side, quality, snap_side, snap_quality = self._enc
             if decision.snapshot:
                 max_side, quality = snap_side, snap_quality
-            enc = encode_frame(frame.image, max_side, quality, self._backend)
+            image, faces = frame.image, 0
+            if self._redactor is not None:
+                redacted = self._redactor.apply(resize_max_side(image, max_side), frame.t_ns)
+                image, faces = redacted.image, len(redacted.faces)
+            enc = encode_frame(image, max_side, quality, self._backend)
             self.sent_count += 1
             return SentFrame(
                 jpeg=enc.jpeg,
@@ -190,6 +228,8 @@ class VideoFeed:
                 seq=frame.seq,
                 sent_ns=now,
                 source=src.name if src is not None else "",
+                redacted=self._redactor is not None,
+                faces_blurred=faces,
             )
 
     def close(self) -> None:

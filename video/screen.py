@@ -10,6 +10,12 @@ Captures are paced at ``fps`` (default 5: a screen rarely needs more, and 1080p 
 each). Works under Xvfb with a 24- or 32-bit screen (``Xvfb :N -screen 0 1280x800x24``); mss
 refuses 16-bit displays, which is reported as a CameraError that says so. A closed window, a
 missing monitor or a lost display become CameraError events and are retried in the background.
+
+Exclusion (privacy): ``exclude_windows=("Password", "Slack")`` and ``exclude_regions=((l, t, w, h),
+…)`` (virtual-screen pixels, e.g. a rectangle the person drew) are filled with grey in every grab
+*before* it is published, so no consumer — preview, feed, recorder — ever sees them. Excluded
+windows are looked up on every grab (a moved window is followed at once); if the lookup itself
+fails the grab is dropped (CameraError), never published unmasked.
 """
 
 from __future__ import annotations
@@ -22,10 +28,37 @@ import numpy as np
 
 from video.errors import CameraError
 from video.frame import Image, to_bgr
+from video.redact import Box, fill_boxes
 from video.source import Clock, ThreadedSource
-from video.x11windows import find_window
+from video.x11windows import WindowInfo, find_window, list_windows
 
-__all__ = ["ScreenSource", "list_monitors"]
+__all__ = ["ScreenSource", "exclusion_boxes", "list_monitors"]
+
+
+def exclusion_boxes(
+    capture: dict[str, int],
+    windows: list[WindowInfo],
+    titles: tuple[str, ...],
+    regions: tuple[tuple[int, int, int, int], ...],
+) -> list[Box]:
+    """Rectangles to fill, in pixels of a grab of ``capture`` (left/top/width/height on the
+    virtual screen): every window whose title contains one of ``titles`` (case-insensitive) and
+    every region, each shifted into the grab and clipped to it. Pure."""
+    wanted = [t.strip().lower() for t in titles if t.strip()]
+    rects = [
+        (w.left, w.top, w.width, w.height)
+        for w in windows
+        if any(t in w.title.lower() for t in wanted)
+    ]
+    rects += list(regions)
+    out: list[Box] = []
+    for left, top, width, height in rects:
+        box = Box(left - capture["left"], top - capture["top"], width, height).clipped(
+            capture["width"], capture["height"]
+        )
+        if box is not None:
+            out.append(box)
+    return out
 
 
 def _mss(display: str | None) -> Any:
@@ -66,6 +99,8 @@ class ScreenSource(ThreadedSource):
         relocate_s: float = 1.0,
         retry_s: float = 2.0,
         clock: Clock = time.monotonic_ns,
+        exclude_windows: tuple[str, ...] = (),
+        exclude_regions: tuple[tuple[int, int, int, int], ...] = (),
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be > 0, got {fps}")
@@ -75,6 +110,9 @@ class ScreenSource(ThreadedSource):
             raise ValueError("window title must not be empty")
         if region is not None and window is not None:
             raise ValueError("give either region or window, not both")
+        for r in exclude_regions:
+            if len(r) != 4 or r[2] <= 0 or r[3] <= 0:
+                raise ValueError(f"excluded region must be (left, top, width>0, height>0), got {r}")
         if window is not None:
             name = f"Window {window!r}"
         elif region is not None:
@@ -87,6 +125,8 @@ class ScreenSource(ThreadedSource):
         self._window = window
         self._fps = fps
         self._display = display
+        self._exclude_windows = tuple(t for t in exclude_windows if t.strip())
+        self._exclude_regions = tuple(exclude_regions)
         self._relocate_ns = int(relocate_s * 1e9)
         self._sct: Any = None
         self._rect: dict[str, int] | None = None
@@ -152,8 +192,19 @@ class ScreenSource(ThreadedSource):
         if self._window is not None and self._clock() - self._located_ns >= self._relocate_ns:
             self._rect = self._locate(sct.monitors[0])  # CameraError if the window closed
         assert self._rect is not None
+        # excluded windows are located before AND after the grab, and both places are filled:
+        # a window moving during the grab is covered wherever it was
+        before = list_windows(self._display) if self._exclude_windows else []
         shot = sct.grab(self._rect)
-        return to_bgr(np.asarray(shot))
+        image = to_bgr(np.asarray(shot))
+        if self._exclude_windows or self._exclude_regions:
+            windows = before + (list_windows(self._display) if self._exclude_windows else [])
+            boxes = exclusion_boxes(
+                self._rect, windows, self._exclude_windows, self._exclude_regions
+            )
+            if boxes:
+                image = fill_boxes(image, boxes)
+        return image
 
     def _close(self) -> None:
         sct, self._sct = self._sct, None

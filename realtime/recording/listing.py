@@ -16,6 +16,7 @@ from pathlib import Path
 from realtime.recording import schema
 from realtime.recording.errors import SessionFileError
 from realtime.recording.reader import SessionFile
+from realtime.recording.search import SearchIndex
 from realtime.recording.writer import default_sessions_dir
 
 __all__ = ["SessionSummary", "default_sessions_dir", "delete_session", "list_sessions", "summarize"]
@@ -40,6 +41,8 @@ class SessionSummary:
     unfinished: bool
     #: Why the file could not be read (then the other fields are defaults).
     error: str | None = None
+    #: The title given with ``rename_session`` ("" when none: show ``first_question``).
+    title: str = ""
 
 
 def summarize(path: str | os.PathLike[str]) -> SessionSummary:
@@ -67,6 +70,7 @@ def summarize(path: str | os.PathLike[str]) -> SessionSummary:
                 turns=len(turns),
                 size_bytes=size,
                 unfinished=md.end_mono_ns is None,
+                title=str(md.values.get("title") or ""),
             )
     except SessionFileError as exc:
         try:
@@ -97,8 +101,10 @@ def list_sessions(directory: str | os.PathLike[str] | None = None) -> list[Sessi
     return summaries
 
 
-def delete_session(path: str | os.PathLike[str]) -> None:
-    """Delete a session file and its SQLite side files (``-wal``, ``-shm``, ``-journal``).
+def delete_session(path: str | os.PathLike[str], index: SearchIndex | None = None) -> None:
+    """Delete a session file and its SQLite side files (``-wal``, ``-shm``, ``-journal``), and
+    its entries in the search ``index`` (if given; an index failure is not an error here —
+    ``SearchIndex.sync`` drops entries whose file is gone).
 
     Raises ``SessionFileError`` if the path is not a ``.voicecam`` file or cannot be removed.
     Do not delete a session that is still being recorded.
@@ -115,3 +121,6 @@ def delete_session(path: str | os.PathLike[str]) -> None:
     for side in ("-wal", "-shm", "-journal"):
         with contextlib.suppress(OSError):
             Path(str(p) + side).unlink(missing_ok=True)
+    if index is not None:
+        with contextlib.suppress(Exception):
+            index.remove_session(p)

@@ -40,6 +40,7 @@ from realtime.pricing import estimate_cost_usd
 from realtime.recording import _store, schema
 from realtime.recording.errors import RecordingError
 from realtime.recording.scrub import Scrubber
+from realtime.recording.search import IndexedTurn, SearchIndex
 from realtime.recording.turns import TurnTracker
 
 RecorderState = Literal["starting", "recording", "paused", "failed", "closed"]
@@ -126,8 +127,12 @@ class SessionRecorder:
         on_error: Callable[[RecordingError], None] | None = None,
         max_pending_bytes: int = 256 * 1024 * 1024,
         clock: Callable[[], int] = time.monotonic_ns,
+        search_index: SearchIndex | None = None,
     ) -> None:
         self._clock = clock
+        self._index = search_index
+        #: The last search-index failure (the recording itself carries on; ``sync`` repairs).
+        self.index_error: Exception | None = None
         self._scrubber = Scrubber(list(secrets))
         self._interval = max(0.01, min(commit_interval_s, 0.25))
         self._on_error = on_error
@@ -477,6 +482,27 @@ class SessionRecorder:
         size = _store.insert_batch(conn, self._scrubber, batch)
         with self._lock:
             self._bytes_written += size
+        index, path = self._index, self._path
+        if index is not None and path is not None:
+            turns = [
+                IndexedTurn(
+                    ((row[4] if row[4] is not None else row[0]) - self.start_mono_ns) / 1e6,
+                    str(row[1]),
+                    str(row[6]),
+                    self._scrubber.text(str(row[3])),
+                )
+                for table, row, _ in batch
+                if table == "turns"
+            ]
+            if turns:
+                self._indexed(lambda: index.add_turns(path, turns))
+
+    def _indexed(self, call: Callable[[], object]) -> None:
+        """Run a search-index update; a failure is kept in ``index_error``, never raised."""
+        try:
+            call()
+        except Exception as exc:  # sqlite3.Error, OSError: the index is rebuilt by sync()
+            self.index_error = exc
 
     def _run(self, meta: dict[str, object]) -> None:
         try:
@@ -484,6 +510,9 @@ class SessionRecorder:
             conn = _store.create(self._path, meta, self._scrubber)
             with self._lock:
                 self._meta.update(meta)
+            index, path, started = self._index, self._path, str(meta.get("started_at", ""))
+            if index is not None:
+                self._indexed(lambda: index.begin_session(path, started))
         except Exception as exc:  # OSError, sqlite3.Error, ... : never kill the thread
             self._fail(_store.describe(exc, "creating", self._path))
             self._opened.set()
@@ -496,6 +525,7 @@ class SessionRecorder:
         batch: list[_Item] = []
         deadline: float | None = None
         closing = False
+        finalised = False
         try:
             while not closing:
                 timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -523,6 +553,7 @@ class SessionRecorder:
                 deadline = None
             if self._state != "failed":
                 _store.finalise(conn, self._clock())
+                finalised = True
         except Exception as exc:  # OSError, sqlite3.Error, MemoryError, ...
             self._fail(_store.describe(exc, "writing", self._path))
         finally:
@@ -532,6 +563,8 @@ class SessionRecorder:
                 if self._state != "failed":
                     self._state = "closed"
                 self._accepting = False
+        if finalised and index is not None:
+            self._indexed(lambda: index.end_session(path))
         if not closing:
             self._drain_forever()
 

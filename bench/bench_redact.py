@@ -28,7 +28,6 @@ from tests.fixtures.faces import covered, face_frames
 from video.encode import encode_frame
 from video.redact import Box, RedactConfig, Redactor, load_cascade
 
-
 CASCADES: list[cv2.CascadeClassifier] = []
 
 

@@ -155,11 +155,11 @@ def apply_retention(
     sessions = sorted(((_started(p), _size(p), p) for p in paths), reverse=True)  # newest first
     cutoff = now - dt.timedelta(days=rule.keep_days) if rule.keep_days is not None else None
     doomed: list[tuple[Path, int]] = []
-    kept_bytes, kept = 0, 0
+    # protected sessions are kept whatever their size, so they use up the budget first
+    kept_bytes = sum(size for _, size, p in sessions if p.resolve() in protected)
+    kept = sum(1 for _, _, p in sessions if p.resolve() in protected)
     for started, size, p in sessions:
         if p.resolve() in protected:
-            kept_bytes += size
-            kept += 1
             continue
         too_old = cutoff is not None and started < cutoff
         too_big = rule.keep_bytes is not None and kept_bytes + size > rule.keep_bytes

@@ -6,8 +6,9 @@ session. On the way:
 
 1. the session is copied with SQLite's backup API (consistent even while being recorded);
 2. every text and blob cell of every table is scrubbed again (key shapes and the exact
-   ``secrets`` given — the API keys the app knows), the unprocessed microphone track is
-   dropped unless ``include_raw_mic``, the wire log is dropped unless ``include_wire``;
+   ``secrets`` given — the API keys the app knows — also in base64); the unprocessed
+   microphone track is dropped unless ``include_raw_mic``, the wire log unless
+   ``include_wire``;
 3. ``VACUUM`` rewrites the file so no freed page keeps an old, unscrubbed value;
 4. **verification**: every cell of every table must be unchanged by a further scrub, and the
    raw bytes of the file must not contain any of ``secrets`` (as UTF-8, or base64-encoded);
@@ -32,7 +33,7 @@ from pathlib import Path
 from realtime.recording import schema
 from realtime.recording.errors import SessionFileError
 from realtime.recording.reader import SessionFile
-from realtime.recording.scrub import Scrubber
+from realtime.recording.scrub import REDACTED, Scrubber
 
 __all__ = ["ExportError", "ExportReport", "export_session", "verify_scrubbed"]
 
@@ -63,11 +64,18 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [str(r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")')]
 
 
-def _scrub_cell(scrubber: Scrubber, value: object) -> object:
+def _scrub_cell(scrubber: Scrubber, value: object, encoded: tuple[bytes, ...] = ()) -> object:
+    """The cell scrubbed: key shapes and exact secrets, then the ``encoded`` (base64) forms."""
     if isinstance(value, str):
-        return scrubber.text(value)
+        text = scrubber.text(value)
+        for form in encoded:
+            text = text.replace(form.decode("ascii"), REDACTED)
+        return text
     if isinstance(value, bytes):
-        return scrubber.data(value)
+        data = scrubber.data(value)
+        for form in encoded:
+            data = data.replace(form, REDACTED.encode())
+        return data
     return value
 
 
@@ -139,6 +147,7 @@ def export_session(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
     scrubber = Scrubber(list(secret_list))
+    encoded = tuple(_secret_forms(secret_list)[1::2])
     changed = 0
     try:
         fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -162,7 +171,7 @@ def export_session(
                 rows = dst.execute(f'SELECT rowid, * FROM "{table}"').fetchall()
                 for row in rows:
                     for col, value in zip(cols, row[1:]):
-                        clean = _scrub_cell(scrubber, value)
+                        clean = _scrub_cell(scrubber, value, encoded)
                         if clean != value:
                             dst.execute(
                                 f'UPDATE "{table}" SET "{col}" = ? WHERE rowid = ?', (clean, row[0])

@@ -154,8 +154,8 @@ class RedactConfig:
     min_neighbors: int = 3
     profile: bool = False
     hold_s: float = 2.0
-    pad_x: float = 0.2
-    pad_y: float = 0.3
+    pad_x: float = 0.25
+    pad_y: float = 0.4
     exclude: tuple[Box, ...] = ()
 
     def __post_init__(self) -> None:
@@ -228,9 +228,14 @@ def blur_boxes(image: Image, boxes: list[Box] | tuple[Box, ...]) -> Image:
         cells_x = max(2, min(4, b.w // 4))
         cells_y = max(2, round(cells_x * b.h / b.w))
         tiny = cv2.resize(roi, (cells_x, cells_y), interpolation=cv2.INTER_AREA)
-        big = cv2.resize(tiny, (b.w, b.h), interpolation=cv2.INTER_LINEAR)
-        k = max(3, (min(b.w, b.h) // 3) | 1)
-        roi[:] = cv2.GaussianBlur(big, (k, k), 0)
+        # soften the cell edges at a small size (a Gaussian at full size costs ~40 ms for a
+        # 300 px face), then scale up: same look, well under a millisecond
+        mw = min(b.w, 32)
+        mh = max(2, round(mw * b.h / b.w))
+        mid = cv2.resize(tiny, (mw, mh), interpolation=cv2.INTER_LINEAR)
+        k = max(3, (min(mw, mh) // 3) | 1)
+        mid = cv2.GaussianBlur(mid, (k, k), 0)
+        roi[:] = cv2.resize(mid, (b.w, b.h), interpolation=cv2.INTER_LINEAR)
     return out
 
 

@@ -59,9 +59,19 @@ def main() -> None:
     ap.add_argument("--step", type=int, default=4)
     ap.add_argument("--detect-width", type=int, default=320)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument(
+        "--tilts", type=float, nargs="*", default=[-20.0, 20.0], help="'--tilts' alone: none"
+    )
+    ap.add_argument("--cascade", default="haarcascade_frontalface_alt2.xml")
     args = ap.parse_args()
     cv2.setNumThreads(1)
-    cfg = RedactConfig(detect_width=args.detect_width, profile=args.profile, hold_s=0)
+    cfg = RedactConfig(
+        cascade=args.cascade,
+        detect_width=args.detect_width,
+        profile=args.profile,
+        tilts_deg=tuple(args.tilts),
+        hold_s=0,
+    )
     redactor = Redactor(cfg)
     frames = list(face_frames(step=args.step))
     hits: dict[tuple[int, float], list[bool]] = {}

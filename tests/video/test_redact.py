@@ -58,20 +58,19 @@ def test_a_face_is_blurred_beyond_recognition_and_the_input_is_untouched():
     assert detail(out.image, core) < 0.05 * detail(image, core)
 
 
-def test_every_face_found_in_the_synthetic_set_is_unreadable_and_upright_faces_are_found():
-    """LFW faces + the astronaut at 48-260 px, upright and tilted ±20° (every 10th face)."""
+def test_every_face_found_in_the_synthetic_set_is_unreadable_and_most_are_found():
+    """LFW faces + the astronaut at 72-170 px, upright and tilted ±20° (every 10th face)."""
     redactor = Redactor(RedactConfig(hold_s=0))
-    upright: list[bool] = []
+    found: list[bool] = []
     for f in face_frames(sizes=(72, 110, 170), angles=(-20.0, 0.0, 20.0), step=10):
         out = redactor.apply(f.image, 0)
         if covered(f.face, out.faces):
             leaks = [b for b in sensitive_faces(out.image, f.face) if b.overlap(f.face) > 0.3]
             assert not leaks, f"{f.face_id} {f.size_px}px {f.angle_deg}° still readable"
-        if f.angle_deg == 0.0:
-            upright.append(covered(f.face, out.faces))
-    # Haar cascade: 23/33 found (bench/bench_redact.py prints the full table); a regression
-    # of the detector or its configuration drops below this
-    assert sum(upright) / len(upright) >= 0.65, upright
+        found.append(covered(f.face, out.faces))
+    # measured 88/99 (bench/bench_redact.py prints the full table); upright search only, or
+    # histogram equalisation, or the default cascade, each drop below this
+    assert sum(found) / len(found) >= 0.85, sum(found)
 
 
 def test_a_face_stays_blurred_for_hold_s_where_it_was_last_seen():

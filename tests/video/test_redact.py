@@ -212,3 +212,25 @@ def test_an_excluded_window_never_appears_in_sent_screen_frames(x24: str, media_
         assert seen == 2, src.errors()
     finally:
         win.close()
+
+
+def test_a_failed_window_lookup_publishes_nothing(x24: str, monkeypatch: pytest.MonkeyPatch):
+    """Fail closed: if the excluded windows cannot be located, the grab is dropped."""
+    from video import screen
+    from video.errors import CameraError
+    from video.source import SourceState
+
+    def broken(_display: str | None = None) -> list[WindowInfo]:
+        raise CameraError("Cannot open the X display", source="window")
+
+    monkeypatch.setattr(screen, "list_windows", broken)
+    src = ScreenSource(monitor=1, display=x24, fps=10, retry_s=5, exclude_windows=("secret",))
+    src.start()
+    try:
+        deadline = time.monotonic() + 10
+        while src.state is not SourceState.LOST and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert src.state is SourceState.LOST and src.latest() is None
+        assert "Cannot open the X display" in str(src.errors()[0])
+    finally:
+        src.stop()

@@ -6,15 +6,15 @@ recognition and every excluded rectangle is filled with solid grey. :class:`vide
 calls it between choosing a frame and encoding it, so the frame that is sent, recorded and shown
 in the sent-frames strip is the redacted one.
 
-Detector choice (``bench/bench_redact.py``, synthetic set of LFW faces + the astronaut from
-scikit-image at 48–260 px, upright and tilted ±20°, 768×432 frames, this 2-core machine under
-load): the OpenCV Haar cascades shipped inside ``opencv-python-headless`` (``cv2.data``).
-``haarcascade_frontalface_alt2`` searched upright and turned by ±20° (``tilts_deg``) finds 0.75
-of all faces and 0.91 of faces ≥ 72 px, at ~90 ms CPU per frame; the upright search alone
-finds 0.51 / 0.88 at ~33 ms; ``haarcascade_frontalface_default`` upright 0.50 / 0.82 at ~24 ms.
-Faces below ~50 px (at 768 px) are essentially never found. The default is the thorough setting:
-frames go out at most once a second, so ~90 ms is ~9 % of one core, and a missed face is a
-privacy failure. The issue's 15 ms target is NOT met by any cascade setting.
+Detector choice (``bench/bench_redact.py``: LFW faces + the astronaut from scikit-image at
+48–260 px, upright and tilted ±20°, in 768×432 scene photos; this 2-core machine under load):
+the OpenCV Haar cascades shipped inside ``opencv-python-headless`` (``cv2.data``).
+``haarcascade_frontalface_alt2`` searched upright and turned by ±20° (``tilts_deg``, the
+default) blurs 0.78 of all faces — 0.88–1.00 of faces ≥ 110 px, 0.58–0.88 at 72 px, about a
+third at 48 px — at p50 74 / p95 104 ms CPU per frame; every face it blurs is unreadable to a
+more eager search. Upright only is ~3× cheaper and misses most tilted heads. The default is the
+thorough setting: frames go out at most once a second, so ~75 ms is ~7 % of one core, and a
+missed face is a privacy failure. The issue's 15 ms target is NOT met by any cascade setting.
 
 No better face detector ships inside a package this project can depend on: YuNet's ONNX file
 is not in the OpenCV wheels (``detekface``/``alchemyface`` download it at run time),

@@ -34,3 +34,18 @@ def test_specs_map_to_sources(media_dir: Path):
 def test_bad_specs_say_what_is_accepted(spec: str, message: str):
     with pytest.raises(ValueError, match=message):
         open_source(spec)
+
+
+def test_screen_sources_carry_the_exclusions_and_regions_parse():
+    from video.factory import parse_region
+    from video.screen import ScreenSource
+
+    src = open_source("screen", exclude_windows=("Password",), exclude_regions=((0, 0, 10, 10),))
+    assert isinstance(src, ScreenSource)
+    assert src._exclude_windows == ("Password",) and src._exclude_regions == ((0, 0, 10, 10),)
+    assert open_source("region:0,0,50,50", exclude_windows=("x",))._exclude_windows == ("x",)  # type: ignore[attr-defined]
+    assert parse_region("5,6,70,80") == (5, 6, 70, 80)
+    with pytest.raises(ValueError, match="X,Y,W,H"):
+        parse_region("5,6,70")
+    with pytest.raises(ValueError, match="width and height"):
+        parse_region("5,6,0,80")

@@ -93,6 +93,10 @@ class Backend:
         if self.prepare_fn is not None:
             self.prepare_fn(on_progress)
 
+    def recent_crash(self) -> str:
+        """Why the offline server died recently, else ``""`` (other backends: always ``""``)."""
+        return self.server.recent_crash() if self.server is not None else ""
+
     def make_session(self, recorder: WireRecorderPort | None) -> SessionPort:
         def one() -> RealtimeSession:
             return RealtimeSession(self.core(), self.endpoint(), recorder=recorder)

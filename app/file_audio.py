@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from audio.events import MicAudio, VoiceStarted, VoiceStopped
+from audio.config import TalkMode
+from audio.events import AudioEvent, MicAudio, VoiceStarted, VoiceStopped
 from dsp.pcm import dbfs, read_wav, write_wav
 from dsp.resample import resample
 from dsp.vad import StreamingVad, VoiceStart
@@ -111,7 +112,7 @@ class FileAudio:
         if self._t0 is None:
             self._t0 = self._clock()
 
-    def process(self) -> list[object]:
+    def process(self) -> list[AudioEvent]:
         now = self._clock()
         self._advance(now)
         if self.in_path is None or not self.started or self._t0 is None:
@@ -152,6 +153,15 @@ class FileAudio:
 
     def set_send_rate(self, hz: int) -> None:
         self._send_rate = hz
+
+    def set_mode(self, mode: TalkMode) -> None:
+        """A file speaks hands-free: the mode changes nothing here."""
+
+    def talk_press(self) -> None:
+        """No talk control on a file."""
+
+    def talk_release(self) -> None:
+        """No talk control on a file."""
 
     # ------------------------------------------------------------------ speaker
     def play(self, item_id: str, pcm16: bytes, rate_hz: int) -> None:

@@ -254,7 +254,7 @@ async def run_rerun(
             elif isinstance(ev, AudioDelta):
                 pos = received_ms.get(ev.item_id, 0.0)
                 received_ms[ev.item_id] = pos + len(ev.pcm) / 2 / ev.rate_hz * 1000
-                recorder.record_reply(now, ev.item_id, ev.rate_hz, round(pos), ev.pcm)
+                recorder.record_reply(ev.item_id, ev.pcm, ev.rate_hz, round(pos), now)
             elif isinstance(ev, ServerError):
                 errors.append(ev.message)
                 log(f"  backend error: {ev.message}")

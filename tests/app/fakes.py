@@ -96,6 +96,21 @@ class FakeAudio:
     def set_send_rate(self, hz: int) -> None:
         self.send_rate = hz
 
+    def end_item(self, item_id: str) -> None:
+        self.calls.append(("end_item", item_id))
+
+    def set_mode(self, mode: Any) -> None:
+        self.calls.append(("set_mode", mode))
+
+    def talk_press(self) -> None:
+        self.calls.append(("talk_press", None))
+
+    def talk_release(self) -> None:
+        self.calls.append(("talk_release", None))
+
+    def on_session_ready(self) -> None:
+        self.calls.append(("session_ready", None))
+
 
 class FakeSession:
     """Session port: records every command; the test pushes events with ``emit``."""
@@ -146,6 +161,12 @@ class FakeSpec:
     session_cap_s: float | None = 3600.0
     sent: list[Any] = field(default_factory=list)
     sessions: list[FakeSession] = field(default_factory=list)
+
+    def prepare(self, on_progress: Any = None) -> None:
+        pass
+
+    def recent_crash(self) -> str:
+        return ""
 
     def make_session(self, recorder: Any) -> FakeSession:
         s = FakeSession(self.sent)

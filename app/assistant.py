@@ -44,10 +44,11 @@ from app.model import (
     TranscriptReset,
 )
 from app.modes import ConversationOptions, Mode
-from app.ports import AudioPort, ConnectSpec, MetersLike, RecorderPort
+from app.ports import AudioPort, ConnectSpec, RecorderPort
 from app.pricing import CostMeter, PriceTable
 from app.state import ConversationState
 from app.transcript import Turn
+from audio.engine import Meters
 from realtime.events import ServerError, Usage
 from video.frame import Frame
 
@@ -304,7 +305,7 @@ class Assistant:
         with self._lock:
             return self._snap
 
-    def meters(self) -> MetersLike | None:
+    def meters(self) -> Meters | None:
         """Latest audio meters (the audio engine's ``Meters``) or None; cheap."""
         conv = self._conv
         return None if conv is None else conv.last_meters

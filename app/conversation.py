@@ -54,8 +54,9 @@ from app.effects import (
 from app.frames import FrameFeed
 from app.model import ModelEvent
 from app.played_audio import PlayedAudio
-from app.ports import AudioPort, ConnectSpec, MetersLike, RecorderPort, SessionPort
+from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort
 from app.state import ConversationState as S
+from audio.engine import Meters
 from realtime.events import Closed, ProtocolViolation, Reconnecting, ServerError
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class Conversation:
         self.recorder = recorder
         self.clock = clock
         self.session: SessionPort | None = None
-        self.last_meters: MetersLike | None = None
+        self.last_meters: Meters | None = None
         self._stop = asyncio.Event()
         # Reply audio is recorded as the player reports it played (exact for cut-off replies).
         self._played_audio = PlayedAudio() if audio is not None else None

@@ -12,7 +12,8 @@ no copies:
 - ``Usage`` — token counts (``realtime.events.Usage``); ``Spend`` — the session's running
   total and its price;
 - ``Meters`` — the audio engine's levels (``audio.engine.Meters``), ``SentFrame`` — a frame that
-  went to the model (``video.feed.SentFrame``), ``BackendInfo`` — a selectable backend.
+  went to the model (``video.feed.SentFrame``), ``Frame`` — a captured camera/screen image
+  (``video.frame.Frame``, BGR ndarray + ``t_ns`` + ``seq``).
 
 Change events (``ModelEvent``) are frozen values the conversation core emits and the assistant
 publishes to its subscribers (``Assistant.subscribe(callback)``). A subscriber dispatches with
@@ -32,6 +33,7 @@ from audio.config import TalkMode
 from audio.engine import Meters
 from realtime.events import ServerError, Usage
 from video.feed import SentFrame
+from video.frame import Frame
 
 #: How the user takes turns: ``hands_free``, ``push_to_talk``, ``toggle``, ``mute``.
 Mode = TalkMode
@@ -40,6 +42,7 @@ State = ConversationState
 
 __all__ = [
     "CameraChanged",
+    "Frame",
     "FrameSent",
     "InvalidTransition",
     "Loading",

@@ -17,23 +17,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Literal, Protocol, runtime_checkable
 
 from audio.config import TalkMode
+from audio.engine import Meters
 from audio.events import AudioEvent
 from realtime.events import Command, Event, SessionConfig
 from video.frame import Frame
 
 #: Offline-model loading progress: (step, total, what); ``what="ready"`` at the end.
 ProgressCallback = Callable[[int, int, str], None]
-
-
-class MetersLike(Protocol):
-    """Levels the GUI shows (``audio.engine.Meters``, ``app.file_audio.FileMeters``)."""
-
-    @property
-    def mic_dbfs(self) -> float: ...
-    @property
-    def speaker_dbfs(self) -> float: ...
-    @property
-    def erle_db(self) -> float | None: ...
 
 
 @runtime_checkable
@@ -57,7 +47,7 @@ class AudioPort(Protocol):
     @property
     def is_playing(self) -> bool: ...
 
-    def meters(self) -> MetersLike: ...
+    def meters(self) -> Meters: ...
     def set_send_rate(self, hz: int) -> None: ...
     def set_mode(self, mode: TalkMode) -> None:
         """The talk gate and local barge-in follow the conversation's mode."""

@@ -243,7 +243,7 @@ def session_child(args: argparse.Namespace) -> int:
     base_cpu = (c1[0] - c0[0]) / (time.monotonic() - t0) * 100
 
     # session
-    w.camera_btn.setChecked(True)
+    w.ui.camera_btn.setChecked(True)
     if args.fake:
         from app.gui.model import Meters, PreviewFrame, State, Turn
 
@@ -280,9 +280,9 @@ def session_child(args: argparse.Namespace) -> int:
     else:
         w.toggle_connection()
         deadline = time.monotonic() + args.connect_timeout
-        while time.monotonic() < deadline and w.state_label.text() != "Ready — say something":
+        while time.monotonic() < deadline and w.ui.state_label.text() != "Ready — say something":
             run_for(0.05)
-        print(f"connected: {w.state_label.text()!r} after {time.monotonic() - t0:.1f} s")
+        print(f"connected: {w.ui.state_label.text()!r} after {time.monotonic() - t0:.1f} s")
         gaps[:] = []
     c0 = cpu_tree()
     threads0 = {t.id: t.user_time + t.system_time for t in proc.threads()}
@@ -310,11 +310,11 @@ def session_child(args: argparse.Namespace) -> int:
     )
     sess_gaps = list(gaps)
     hb.stop()
-    turns = w.transcript.turns()
+    turns = w.ui.transcript.turns()
     print(
-        f"session: {elapsed:.0f} s, preview frames shown {w.preview.frames_shown}, "
-        f"sent-frame thumbnails {w.thumbs.sent_total}, transcript turns {len(turns)}, "
-        f"final state {w.state_label.text()!r}"
+        f"session: {elapsed:.0f} s, preview frames shown {w.ui.preview.frames_shown}, "
+        f"sent-frame thumbnails {w.ui.thumbs.sent_total}, transcript turns {len(turns)}, "
+        f"final state {w.ui.state_label.text()!r}"
     )
     print(f"heartbeat stall, idle window (baseline): {fmt(base_gaps)}")
     print(f"heartbeat stall, session + preview:      {fmt(sess_gaps)}")

@@ -10,19 +10,40 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.config import Settings, SettingsError
-from app.gui.model import AssistantModel
+from app.devices import DeviceNames
+from app.gui.port import AssistantPort
 from app.gui.settings_dialog import SettingsDialog
 from app.gui.theme import apply_theme
 from app.gui.window import MainWindow
 
+if TYPE_CHECKING:
+    from app.gui.sessions_browser import SessionsBrowser
+
 ORG, APP = "VoiceCam", "VoiceCam"
+
+
+class SettingsDialogOptions(TypedDict, total=False):
+    """What tests inject into the settings dialog (see ``SettingsDialog``)."""
+
+    device_lister: Callable[[], DeviceNames]
+    keyring_read: Callable[[], dict[str, str | None]]
+    keyring_write: Callable[[str, str | None], None]
+    saver: Callable[[Settings], None]
+
+
+class SessionsBrowserOptions(TypedDict, total=False):
+    """What tests inject into the sessions browser (see ``SessionsBrowser``)."""
+
+    folder: str | None
+    confirm: Callable[[QWidget, str], bool]
+    audio: bool
 
 
 def _save_settings(settings: Settings) -> None:
@@ -37,13 +58,13 @@ def make_qsettings(path: str | None = None) -> QSettings:
 
 
 def build_window(
-    assistant: AssistantModel,
-    qsettings: Any,
+    assistant: AssistantPort,
+    qsettings: QSettings,
     settings: Settings | None = None,
     *,
     save_settings: Callable[[Settings], None] | None = _save_settings,
-    settings_kwargs: dict[str, Any] | None = None,
-    sessions_kwargs: dict[str, Any] | None = None,
+    settings_kwargs: SettingsDialogOptions | None = None,
+    sessions_kwargs: SessionsBrowserOptions | None = None,
 ) -> MainWindow:
     """The main window, its Settings dialog (window-modal, non-blocking) and Sessions browser.
 
@@ -54,35 +75,35 @@ def build_window(
     """
     settings = settings if settings is not None else Settings()
 
-    def open_settings(parent: QWidget) -> QWidget:
-        win: MainWindow = parent  # type: ignore[assignment]
+    def open_settings(win: MainWindow) -> SettingsDialog:
         old = win.settings_dialog
         if old is not None:
-            old.shutdown()  # type: ignore[attr-defined]
+            old.shutdown()
             old.deleteLater()
-        backend = win._backends.get(win.selection()[0])
-        kwargs = {"saver": save_settings or (lambda _s: None), **(settings_kwargs or {})}
+        backend = win.backends.get(win.selection()[0])
+        options: SettingsDialogOptions = {"saver": save_settings or (lambda _s: None)}
+        options.update(settings_kwargs or {})
         dlg = SettingsDialog(
             win.current_settings(),
-            parent,
+            win,
             voices=backend.voices if backend is not None else (),
-            **kwargs,
+            **options,
         )
         dlg.settings_saved.connect(win.apply_settings)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.open()
         return dlg
 
-    def open_sessions(parent: QWidget) -> QWidget:
+    def open_sessions(win: MainWindow) -> SessionsBrowser:
         from app.gui.sessions_browser import SessionsBrowser
 
-        win: MainWindow = parent  # type: ignore[assignment]
         old = win.sessions_window
         if old is not None:
-            old.shutdown()  # type: ignore[attr-defined]
+            old.shutdown()
             old.deleteLater()
-        kwargs = {"folder": str(win.settings.recordings_path()), **(sessions_kwargs or {})}
-        browser = SessionsBrowser(parent, **kwargs)
+        options: SessionsBrowserOptions = {"folder": str(win.settings.recordings_path())}
+        options.update(sessions_kwargs or {})
+        browser = SessionsBrowser(win, **options)
         browser.show()
         return browser
 
@@ -159,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     window = build_window(assistant, qsettings, settings)
     _quit_on_signals(app)
     if problem:
-        window.status.showMessage(f"Settings file ignored: {problem}", 15000)
+        window.ui.status.showMessage(f"Settings file ignored: {problem}", 15000)
     window.show()
     try:
         code = app.exec()

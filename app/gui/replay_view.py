@@ -1,7 +1,7 @@
 """Replay one recorded session: synced audio, frames and transcript; seek, 1×/2×, jump to turn.
 
-GUI thread only, except :func:`load_replay` (runs on a worker: it opens and decodes the file)
-and the PortAudio callback of :class:`ReplayAudio` (copies from a preloaded array only).
+GUI thread only, except ``app.sessions.load_replay`` (runs on a worker: it opens and decodes
+the file) and the PortAudio callback of :class:`ReplayAudio` (copies from a preloaded array only).
 
 The replay clock is the audio stream's sample counter when audio plays, else a monotonic timer
 (no output device, or ``audio=False`` in tests). Both channels are mixed for playback: the user's
@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,61 +35,11 @@ from PySide6.QtWidgets import (
 
 from app.gui.preview import PreviewWidget
 from app.gui.tasks import TaskRunner
+from app.sessions import REPLAY_RATE_HZ, ReplayData, load_replay
 
-RATE_HZ = 24000
+__all__ = ["ReplayAudio", "ReplayData", "ReplayView", "fmt_clock", "load_replay"]
+
 TICK_MS = 40
-
-
-@dataclass(frozen=True)
-class ReplayTurn:
-    role: str
-    text: str
-    start_ms: float
-    end_ms: float
-
-
-@dataclass(frozen=True)
-class ReplayData:
-    """Everything the view needs, decoded off the GUI thread."""
-
-    path: Path
-    title: str
-    duration_ms: float
-    audio: Any  # int16 mono mix at RATE_HZ (numpy)
-    frame_times: tuple[float, ...]
-    frames: tuple[bytes, ...]
-    turns: tuple[ReplayTurn, ...]
-
-
-def load_replay(path: str | Path) -> ReplayData:
-    """Read a session file (worker thread). Raises ``SessionFileError`` with a clear message."""
-    from realtime.recording.reader import SessionFile
-
-    with SessionFile(Path(path)) as sf:
-        md = sf.metadata
-        mic = sf.mic_track(RATE_HZ).samples.astype(np.int32)
-        out = sf.playback_track(RATE_HZ).samples.astype(np.int32)
-        n = max(len(mic), len(out))
-        mix = np.zeros(n, dtype=np.int32)
-        mix[: len(mic)] += mic
-        mix[: len(out)] += out
-        audio = np.clip(mix, -32768, 32767).astype(np.int16)
-        sent = list(sf.frames(sent=True)) or list(sf.frames())
-        turns = tuple(
-            ReplayTurn(t.role, t.text, float(t.start_ms), float(t.end_ms)) for t in sf.turns()
-        )
-        duration = max(sf.duration_ms, len(audio) / RATE_HZ * 1000.0)
-        started = md.started_at.strftime("%Y-%m-%d %H:%M") if md.started_at else ""
-        title = " · ".join(x for x in (started, md.backend, md.model) if x)
-        return ReplayData(
-            Path(path),
-            title,
-            duration,
-            audio,
-            tuple(f.t_ms for f in sent),
-            tuple(f.jpeg for f in sent),
-            turns,
-        )
 
 
 def fmt_clock(ms: float) -> str:
@@ -113,7 +62,7 @@ class ReplayAudio:
         self._speed = 1
         self._lock = threading.Lock()
         self._stream = sd.OutputStream(
-            samplerate=RATE_HZ,
+            samplerate=REPLAY_RATE_HZ,
             channels=1,
             dtype="int16",
             blocksize=480,
@@ -128,13 +77,13 @@ class ReplayAudio:
         self._pos = pos + frames * speed
 
     def seek(self, ms: float) -> None:
-        self._pos = max(0, int(ms * RATE_HZ / 1000))
+        self._pos = max(0, int(ms * REPLAY_RATE_HZ / 1000))
 
     def set_speed(self, speed: int) -> None:
         self._speed = speed
 
     def position_ms(self) -> float:
-        return self._pos * 1000.0 / RATE_HZ
+        return self._pos * 1000.0 / REPLAY_RATE_HZ
 
     def start(self) -> None:
         self._stream.start()

@@ -136,6 +136,7 @@ def session_child(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.config import Settings
+    from app.gui.events import FRAME_MS
     from app.gui.main import build_window
     from app.gui.theme import apply_theme
 
@@ -245,7 +246,7 @@ def session_child(args: argparse.Namespace) -> int:
     # session
     w.ui.camera_btn.setChecked(True)
     if args.fake:
-        from app.gui.model import Meters, PreviewFrame, State, Turn
+        from app.model import Frame, Meters, State, Turn
 
         assistant.emit_state(State.LISTENING)
         seq = [0]
@@ -254,7 +255,7 @@ def session_child(args: argparse.Namespace) -> int:
             f = source.latest()
             if f is not None and f.seq != seq[0]:
                 seq[0] = f.seq
-                assistant.frame = PreviewFrame(f.image, f.seq)
+                assistant.frame = Frame(f.image, f.t_ns, f.seq)
 
         t_feed = QTimer()
         t_feed.timeout.connect(feed)
@@ -267,7 +268,7 @@ def session_child(args: argparse.Namespace) -> int:
             n[0] += 1
             i = n[0]
             text = "word " * (i % 40)
-            assistant.emit_turn(Turn(f"a{i // 40}", "assistant", text, partial=i % 40 != 39))
+            assistant.emit_turn(Turn(i // 40, "assistant", text, partial=i % 40 != 39))
             assistant.current_meters = Meters(-30 + (i % 10), -20, 30)
             if i % 20 == 0:
                 f = source.latest()
@@ -320,7 +321,13 @@ def session_child(args: argparse.Namespace) -> int:
     print(f"heartbeat stall, session + preview:      {fmt(sess_gaps)}")
     print(
         f"stalls > 50 ms: baseline {sum(g > 50 for g in base_gaps)}, "
-        f"session {sum(g > 50 for g in sess_gaps)}"
+        f"session {sum(g > 50 for g in sess_gaps)}; > 100 ms: baseline "
+        f"{sum(g > 100 for g in base_gaps)}, session {sum(g > 100 for g in sess_gaps)}"
+    )
+    print(
+        f"model events: {w.events.pushed} published, {w.events.deliveries} deliveries to the "
+        f"GUI thread ({w.events.deliveries / max(elapsed, 1e-9):.1f}/s; at most one per "
+        f"{FRAME_MS} ms frame)"
     )
     print(
         f"CPU (% of one core): idle window {base_cpu:.1f}%; during the session: app "

@@ -101,44 +101,57 @@ class PreviewWidget(QWidget):
         dpr = self.devicePixelRatioF()
         return max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)), dpr
 
-    def set_frame(self, image: Any, seq: int) -> None:
-        """Show a BGR array now, scaled on this thread (the replay view's few frames); a frame
-        with the same ``seq`` as the last one is skipped."""
-        if seq == self._seq:
-            return
-        self._seq = seq
-        self._show(scaled_qimage(image, *self._target()))
-
     def show_frame(self, image: Any, seq: int) -> None:
         """Show a BGR array soon: scaled on the worker, shown when done (live preview). Skips
         the ``seq`` already shown or being scaled; a frame waiting for the worker is replaced."""
+        self._submit(image, seq)
+
+    def show_jpeg(self, jpeg: bytes, seq: int) -> None:
+        """Like :meth:`show_frame` for a JPEG: decoded at the widget's size on the worker."""
+        self._submit(jpeg, seq)
+
+    def _submit(self, source: Any, seq: int) -> None:
         if seq == self._seq:
             return
         self._seq = seq
         if self._busy:
-            self._waiting = (image, seq)
+            self._waiting = (source, seq)
             return
-        self._scale(image)
+        self._render(source)
 
-    def _scale(self, image: Any) -> None:
+    def _render(self, source: Any) -> None:
+        """On the worker: a BGR array is scaled, JPEG bytes are decoded at the target size."""
         if self._worker is None:
             self._worker = TaskRunner(self)
         self._busy = True
         generation = self._generation
         w, h, dpr = self._target()
+        if isinstance(source, bytes):
+            jpeg = source
+
+            def work() -> QImage:
+                img = decode_thumbnail(jpeg, QSize(w, h))
+                img.setDevicePixelRatio(dpr)
+                return img
+        else:
+            image = source
+
+            def work() -> QImage:
+                return scaled_qimage(image, w, h, dpr)
+
         self._worker.submit(
-            lambda: scaled_qimage(image, w, h, dpr),
-            lambda img: self._scaled(img, generation),
-            lambda _msg: self._scaled(None, generation),
+            work,
+            lambda img: self._rendered(img, generation),
+            lambda _msg: self._rendered(None, generation),
         )
 
-    def _scaled(self, img: QImage | None, generation: int) -> None:
+    def _rendered(self, img: QImage | None, generation: int) -> None:
         self._busy = False
-        if img is not None and generation == self._generation:
+        if img is not None and not img.isNull() and generation == self._generation:
             self._show(img)
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
-            self._scale(waiting[0])
+            self._render(waiting[0])
 
     def _show(self, img: QImage) -> None:
         self._image = img

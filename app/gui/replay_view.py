@@ -17,9 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -198,6 +196,7 @@ class ReplayView(QWidget):
             self.turn_list.addItem(item)
         self.slider.setRange(0, int(data.duration_ms))
         self._shown_frame = -1
+        self.frame_view.clear()
         self._set_enabled(True)
         self._render(0.0)
         self.loaded.emit()
@@ -306,10 +305,7 @@ class ReplayView(QWidget):
             fi = 0
         if fi != self._shown_frame and fi >= 0:
             self._shown_frame = fi
-            img = QImage.fromData(QByteArray(data.frames[fi]), "JPEG")
-            if not img.isNull():
-                arr = _qimage_to_bgr(img)
-                self.frame_view.set_frame(arr, fi)
+            self.frame_view.show_jpeg(data.frames[fi], fi)  # decoded on the view's worker
         current = -1
         for i, t in enumerate(data.turns):
             if t.start_ms <= pos:
@@ -331,11 +327,5 @@ class ReplayView(QWidget):
         self.stop()
         self.timer.stop()
         self._close_player()
+        self.frame_view.shutdown()
         self.tasks.shutdown(cancel_pending=False)
-
-
-def _qimage_to_bgr(img: QImage) -> Any:
-    img = img.convertToFormat(QImage.Format.Format_BGR888)
-    w, h, bpl = img.width(), img.height(), img.bytesPerLine()
-    buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
-    return buf[:, : w * 3].reshape(h, w, 3).copy()

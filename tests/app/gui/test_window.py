@@ -343,3 +343,31 @@ def test_window_state_persists(qtbot, fake, qsettings, memory_keyring, config_di
     assert fake.calls[-1][0] == "apply_settings" and fake.calls[-1][1][0].voice == "Kore"
     assert (w2.width(), w2.height()) == (760, 540)
     w2.close()
+
+
+def test_thumbnails_and_preview_are_decoded_and_scaled_off_the_gui_thread(
+    window, fake, qtbot, monkeypatch
+) -> None:
+    import app.gui.preview as preview
+
+    where: list[tuple[str, str]] = []
+    decode, scale = preview.decode_thumbnail, preview.scaled_qimage
+
+    def spy_decode(*args):  # type: ignore[no-untyped-def]
+        where.append(("decode", threading.current_thread().name))
+        return decode(*args)
+
+    def spy_scale(*args):  # type: ignore[no-untyped-def]
+        where.append(("scale", threading.current_thread().name))
+        return scale(*args)
+
+    monkeypatch.setattr(preview, "decode_thumbnail", spy_decode)
+    monkeypatch.setattr(preview, "scaled_qimage", spy_scale)
+    img = np.zeros((720, 1280, 3), np.uint8)
+    fake.emit_frame_sent(cv2.imencode(".jpg", img)[1].tobytes())
+    fake.set_preview(img, 1)
+    window.ui.camera_btn.setChecked(True)
+    qtbot.waitUntil(lambda: window.ui.preview.frames_shown == 1 and window.ui.thumbs.count() == 1)
+    assert {kind for kind, _ in where} == {"decode", "scale"}
+    assert all(name.startswith("gui-task") for _, name in where), where
+    assert window.ui.preview.has_image()

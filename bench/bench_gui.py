@@ -203,12 +203,20 @@ def session_child(args: argparse.Namespace) -> int:
 
     threading.Thread(target=watchdog, name="bench-watchdog", daemon=True).start()
 
+    busy: list[float] = []  # GUI-thread CPU ms in each stall > 50 ms
+    last_cpu = [time.thread_time()]
+
     def beat() -> None:
         last_beat[0] = time.monotonic()
         now = clock.nsecsElapsed() / 1e6
+        cpu = time.thread_time()
         if last[0]:
-            gaps.append(max(0.0, now - last[0] - 10.0))
+            gap = max(0.0, now - last[0] - 10.0)
+            gaps.append(gap)
+            if gap > 50:
+                busy.append((cpu - last_cpu[0]) * 1000.0)
         last[0] = now
+        last_cpu[0] = cpu
 
     hb = QTimer()
     hb.setInterval(10)
@@ -241,6 +249,7 @@ def session_child(args: argparse.Namespace) -> int:
     run_for(args.baseline)
     c1 = cpu_tree()
     base_gaps, gaps[:] = list(gaps), []
+    base_busy, busy[:] = list(busy), []
     base_cpu = (c1[0] - c0[0]) / (time.monotonic() - t0) * 100
 
     # session
@@ -285,6 +294,7 @@ def session_child(args: argparse.Namespace) -> int:
             run_for(0.05)
         print(f"connected: {w.ui.state_label.text()!r} after {time.monotonic() - t0:.1f} s")
         gaps[:] = []
+        busy[:] = []
     c0 = cpu_tree()
     threads0 = {t.id: t.user_time + t.system_time for t in proc.threads()}
     t0 = time.monotonic()
@@ -310,6 +320,7 @@ def session_child(args: argparse.Namespace) -> int:
         reverse=True,
     )
     sess_gaps = list(gaps)
+    sess_busy = list(busy)
     hb.stop()
     turns = w.ui.transcript.turns()
     print(
@@ -329,6 +340,12 @@ def session_child(args: argparse.Namespace) -> int:
         f"GUI thread ({w.events.deliveries / max(elapsed, 1e-9):.1f}/s; at most one per "
         f"{FRAME_MS} ms frame)"
     )
+    print(
+        "GUI thread's own CPU during each stall > 50 ms (the rest of the stall is waiting for a "
+        f"core or the GIL): baseline {fmt(base_busy)}; session {fmt(sess_busy)}; stalls where "
+        f"the GUI thread itself computed > 50 ms: {sum(b > 50 for b in sess_busy)}"
+    )
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     print(
         f"CPU (% of one core): idle window {base_cpu:.1f}%; during the session: app "
         f"{(c1[0] - c0[0]) / elapsed * 100:.1f}%, offline server (children) "

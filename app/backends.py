@@ -84,6 +84,14 @@ class Backend:
     #: Blocking preparation before the first connect (starting the offline server).
     prepare_fn: Callable[[ProgressCallback | None], None] | None = None
     server: LocalServer | None = field(default=None, repr=False)
+    #: True when ``resolve`` started ``server`` for this backend (then ``close()`` stops it);
+    #: a server passed in by the caller (the window's one) is the caller's to stop.
+    owns_server: bool = False
+
+    def close(self) -> None:
+        """Stop the offline server this backend owns (no-op otherwise). Blocking."""
+        if self.owns_server and self.server is not None:
+            self.server.stop()
 
     def core(self) -> ProtocolCore:
         return gemini.GeminiCore() if self.provider == "gemini" else openai.OpenAICore()
@@ -187,6 +195,7 @@ def resolve(
             reconnect=reconnect,
             prepare_fn=prepare,
             server=server,
+            owns_server=local_server is None,
         )
     if name.startswith(("ws://", "wss://")):
         base = _ws_base(name)

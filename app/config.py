@@ -66,7 +66,8 @@ class Settings:
     def validate(self) -> None:
         if not (self.backend in BACKENDS or self.backend.startswith(("ws://", "wss://"))):
             raise SettingsError(
-                f"backend = {self.backend!r}: use one of {', '.join(BACKENDS)} or a ws:// URL"
+                f"unknown backend {self.backend!r} (setting backend): use "
+                f"{', '.join(BACKENDS)}, or a ws://HOST:PORT/v1/realtime URL"
             )
         if not 0.0 <= self.vad_sensitivity <= 1.0:
             raise SettingsError(f"vad_sensitivity = {self.vad_sensitivity}: use 0.0 … 1.0")

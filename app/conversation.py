@@ -34,6 +34,7 @@ from app.effects import (
     LoadingProgress,
     MarkSpeech,
     Play,
+    PlaybackCleared,
     PlayerReport,
     PollFrame,
     PressTalk,
@@ -54,7 +55,7 @@ from app.effects import (
 from app.frames import FrameFeed
 from app.model import ModelEvent
 from app.played_audio import PlayedAudio
-from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort
+from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort, WaitsForSession
 from app.state import ConversationState as S
 from audio.engine import Meters
 from realtime.events import Closed, ProtocolViolation, Reconnecting, ServerError
@@ -107,11 +108,7 @@ class Conversation:
         assert audio is not None
         watched = self.core.watched_items()
         audible = {i: t for i in watched if (t := audio.first_audible_ns(i)) is not None}
-        return PlayerReport(
-            playing=bool(audio.is_playing),
-            played_ms={i: audio.played_ms(i) for i in watched},
-            first_audible_ns=audible,
-        )
+        return PlayerReport(playing=bool(audio.is_playing), first_audible_ns=audible)
 
     async def _perform(self, effects: list[Effect]) -> None:
         for effect in effects:
@@ -140,6 +137,12 @@ class Conversation:
         elif isinstance(effect, ClearPlayback):
             if audio is not None and not effect.done_by_engine:
                 audio.clear_playback()
+                item = effect.item_id
+                await self._perform(
+                    self.core.handle(
+                        PlaybackCleared(item, audio.played_ms(item) if item else 0), self.clock()
+                    )
+                )
             if effect.item_id and self._played_audio is not None:
                 self._played_audio.cut(effect.item_id)
                 self._record_played()
@@ -155,7 +158,7 @@ class Conversation:
             if audio is not None:
                 (audio.talk_press if effect.pressed else audio.talk_release)()
         elif isinstance(effect, StartInput):
-            if audio is not None:
+            if isinstance(audio, WaitsForSession):
                 audio.on_session_ready()
         elif isinstance(effect, MarkSpeech):
             if frames is not None:

@@ -9,8 +9,9 @@ events (``app.model``). Front ends: ``app.conversation.Conversation`` (the assis
 thread), the tests (recorded event sequences, golden streams), the benches.
 
 Contract for front ends: before every input, send a ``PlayerReport`` for ``watched_items()``
-(when there is a player); send ``Tick()`` every ~10 ms; answer ``PollFrame`` with
-``CameraProblem``/``FrameReady`` inputs before performing the next effect.
+(when there is a player); send ``Tick()`` every ~10 ms; answer ``ClearPlayback`` (unless
+``done_by_engine``) with ``PlaybackCleared`` and ``PollFrame`` with ``CameraProblem``/
+``FrameReady``, each before performing the next effect.
 
 Barge-in, local first (``_barge_in``): when the user's voice starts during playback the player is
 cleared at once (``ClearPlayback``; or the audio engine already did it and reported ``BargeIn``),
@@ -45,6 +46,7 @@ from app.effects import (
     LookAtThis,
     MarkSpeech,
     Mute,
+    PlaybackCleared,
     PlayerReport,
     PollFrame,
     PressTalk,
@@ -173,6 +175,7 @@ class ConversationCore:
         self._deadline_ns: int | None = None
         self._crash = ""
         self._player = PlayerReport(playing=False)
+        self._clearing: str | None = None  # the reason of a ClearPlayback not yet answered
         self._out: list[Effect] = []
         self._now = 0
 
@@ -201,9 +204,9 @@ class ConversationCore:
         )
 
     def watched_items(self) -> tuple[str, ...]:
-        """Items whose playback position the next ``PlayerReport`` must carry."""
-        items = [self._playing_item, self.latency.waiting_for_audible]
-        return tuple(dict.fromkeys(i for i in items if i))
+        """Items whose first audible time the next ``PlayerReport`` must carry."""
+        item = self.latency.waiting_for_audible
+        return (item,) if item else ()
 
     def session_config(self) -> SessionConfig:
         """The session to connect with (the backend's voice unless the options name one)."""
@@ -272,6 +275,8 @@ class ConversationCore:
         now = self._now
         if isinstance(item, PlayerReport):
             self._player = item
+        elif isinstance(item, PlaybackCleared):
+            self._on_cleared(item)
         elif isinstance(item, Tick):
             self._check_playback()
             self._update_time_left()
@@ -492,16 +497,34 @@ class ConversationCore:
     def _barge_in(
         self, reason: str, item_id: str | None = None, played_ms: int | None = None
     ) -> None:
-        """Stop the reply now; tell the server what was heard (see the module docstring)."""
+        """Stop the reply now; tell the server what was heard (see the module docstring).
+
+        The audio engine's ``BargeIn`` already carries the position; otherwise the front end
+        answers ``ClearPlayback`` with ``PlaybackCleared`` (the position read after the clear),
+        which sends the cancel and truncate before anything emitted after the clear."""
         item = item_id or self._playing_item
-        self._emit(ClearPlayback(item, done_by_engine=reason == "engine"))
-        if item and played_ms is None and self.has_player:
-            played_ms = self._player.played_ms.get(item, 0)
+        by_engine = reason == "engine"
+        self._emit(ClearPlayback(item, done_by_engine=by_engine))
+        if item:
+            self._cut_items.add(item)
+        self._awaiting_drain = False
+        self._playing_item = None
+        if by_engine or not self.has_player:
+            self._reply_cut(reason, item, played_ms)
+        else:
+            self._clearing = reason
+        if self.sm.state in (S.ASSISTANT_SPEAKING, S.THINKING):
+            self._go(S.USER_SPEAKING if self._user_voice or self._talking else S.LISTENING)
+
+    def _on_cleared(self, item: PlaybackCleared) -> None:
+        reason, self._clearing = self._clearing or "clear", None
+        self._reply_cut(reason, item.item_id, item.played_ms)
+
+    def _reply_cut(self, reason: str, item: str | None, played_ms: int | None) -> None:
+        """The reply ``item`` stopped after ``played_ms``: cancel, truncate, transcript."""
         heard = int(played_ms or 0)
         if item and item in self._received_ms:  # never claim more than was received
             heard = min(heard, round(self._received_ms[item]))
-        if item:
-            self._cut_items.add(item)
         self._emit(RecordMark("barge_in", f"{reason} {item} {played_ms}", self._now))
         if self.backend.provider != "gemini":
             if self._response_active and not self._cancel_sent:
@@ -514,10 +537,6 @@ class ConversationCore:
             received = round(self._received_ms.get(item, 0.0))
             self.transcript.assistant_interrupted(item, heard, received)
             self._turn_changed("assistant", item)
-        self._awaiting_drain = False
-        self._playing_item = None
-        if self.sm.state in (S.ASSISTANT_SPEAKING, S.THINKING):
-            self._go(S.USER_SPEAKING if self._user_voice or self._talking else S.LISTENING)
 
     def _annotate_latency(self, item_id: str) -> None:
         lat = self.latency.current

@@ -116,17 +116,21 @@ class CameraProblem:
 
 @dataclass(frozen=True)
 class PlayerReport:
-    """What the speaker has done, for the items the core watches (``core.watched_items()``).
-
-    ``played_ms``: audio of the item that reached the device (underruns not counted);
-    ``first_audible_ns``: when its first sample was heard. The front end sends one before every
-    other input, so a barge-in truncates at most one device block short of what was heard,
-    never beyond it.
-    """
+    """What the speaker is doing, sent before every other input: ``playing`` (reply audio still
+    queued or sounding) and, for the items the core watches (``core.watched_items()``), when
+    their first sample was heard (``first_audible_ns``, monotonic ns)."""
 
     playing: bool
-    played_ms: Mapping[str, int] = field(default_factory=dict)
     first_audible_ns: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlaybackCleared:
+    """The answer to ``ClearPlayback``: the player stopped; ``played_ms`` of ``item_id``
+    reached the device (underruns not counted), read after the clear."""
+
+    item_id: str | None
+    played_ms: int
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ Intent = (
     | FrameReady
     | CameraProblem
     | PlayerReport
+    | PlaybackCleared
     | Tick
 )
 
@@ -179,7 +184,8 @@ class Play:
 @dataclass(frozen=True)
 class ClearPlayback:
     """Stop the reply now. ``item_id``: the reply that was cut (None between replies);
-    ``done_by_engine``: the audio engine already cleared it (its ``BargeIn``)."""
+    ``done_by_engine``: the audio engine already cleared it (its ``BargeIn``); otherwise answer
+    with ``PlaybackCleared`` before performing the next effect."""
 
     item_id: str | None
     done_by_engine: bool = False

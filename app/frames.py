@@ -24,7 +24,7 @@ from video.opencv import limit_threads
 from video.pacing import Pacer, PacerConfig
 from video.source import FrameSource
 
-__all__ = ["FrameFeed", "SentFrame"]
+__all__ = ["FrameFeed", "FrameSource", "SentFrame"]
 
 
 class FrameFeed(VideoFeed):

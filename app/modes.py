@@ -8,7 +8,6 @@ from typing import Literal
 from audio.config import TalkMode
 from realtime.events import SessionConfig, TurnDetection
 
-
 #: How the user takes turns, defined once in ``audio.config`` (the audio engine's talk gate needs
 #: it and ``audio`` may not import ``app``):
 #:

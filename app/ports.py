@@ -14,6 +14,7 @@ Threads: every method here is called from the assistant's engine thread only, ex
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from audio.config import TalkMode
@@ -55,9 +56,14 @@ class AudioPort(Protocol):
 
     def talk_press(self) -> None: ...
     def talk_release(self) -> None: ...
-    def on_session_ready(self) -> None:
-        """The session is ready (a file "microphone" starts talking only now)."""
-        ...
+
+
+@runtime_checkable
+class WaitsForSession(Protocol):
+    """An input that starts only once the session is ready (``app.file_audio.FileAudio``: a
+    slow connect must not swallow the beginning of the question)."""
+
+    def on_session_ready(self) -> None: ...
 
 
 @runtime_checkable
@@ -117,6 +123,15 @@ class RecorderPort(WireRecorderPort, Protocol):
     def record_mark(self, kind: str, detail: str, t_ns: int) -> None: ...
     def on_event(self, event: Event, t_ns: int) -> None: ...
     def on_user_speech_end(self, t_ns: int) -> None: ...
+
+
+class RecordingPort(RecorderPort, Protocol):
+    """A recorder the user controls (the window's record switch): its file, pause, close."""
+
+    @property
+    def path(self) -> Path | None: ...
+    def set_enabled(self, enabled: bool) -> None: ...
+    def close(self, timeout_s: float = 10.0) -> object: ...
 
 
 class ConnectSpec(Protocol):

@@ -369,11 +369,16 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         print(f"voicecam rerun: error: {out_dir}: not a folder", file=sys.stderr)
         return 2
-    from app.backends import BackendError, resolve
+    from app.backends import BackendError
+    from app.compose import build_backend, build_recorder, resolve_settings
+    from app.config import SettingsError
 
     try:
-        backend = resolve(args.backend, args.model, args.voice, reconnect=False)
-    except BackendError as exc:
+        settings = resolve_settings(
+            {"backend": args.backend, "model": args.model or None, "voice": args.voice or None}
+        )
+        backend = build_backend(settings, reconnect=False)
+    except (BackendError, SettingsError) as exc:
         print(f"voicecam rerun: error: {exc}", file=sys.stderr)
         return 2
     turns: TurnsMode = args.turns or ("original" if voice_turns else "server")
@@ -398,18 +403,8 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
     recorder: SessionRecorder | None = None
     try:
         backend.prepare(lambda k, n, what: print(f"  loading {k}/{n}: {what}", flush=True))
-        recorder = SessionRecorder(
-            directory=out_dir,
-            metadata={
-                "backend": backend.name,
-                "model": backend.model,
-                "voice": backend.voice,
-                "input_rate_hz": backend.input_rate_hz,
-                "mic_rate_hz": 16000,
-                "rerun_of": src.name,
-                "free": backend.free,
-                "turns": turns,
-            },
+        recorder = build_recorder(
+            settings, backend, directory=out_dir, rerun_of=src.name, turns=turns
         )
         rec = recorder
 
@@ -442,8 +437,7 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
     finally:
         if recorder is not None:
             recorder.close()
-        if backend.server is not None:
-            backend.server.stop()
+        backend.close()
     status = recorder.status
     if status.error is not None or status.path is None:
         print(f"voicecam rerun: {status.error}", file=sys.stderr)

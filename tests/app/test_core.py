@@ -25,6 +25,7 @@ from app.effects import (
     MarkSpeech,
     Mute,
     Play,
+    PlaybackCleared,
     PlayerReport,
     PollFrame,
     PressTalk,
@@ -112,10 +113,20 @@ class Driver:
         out: list[Effect] = []
         for item in items:
             self.now += MS
-            report = PlayerReport(self.playing, dict(self.played), dict(self.audible))
-            out += self.core.handle(report, self.now)
-            out += self.core.handle(item, self.now)
+            out += self.core.handle(PlayerReport(self.playing, dict(self.audible)), self.now)
+            out += self.answer(self.core.handle(item, self.now))
         self.effects += out
+        return out
+
+    def answer(self, effects: list[Effect]) -> list[Effect]:
+        """Perform ClearPlayback like a front end: the player stops, its position goes back."""
+        out: list[Effect] = []
+        for e in effects:
+            out.append(e)
+            if isinstance(e, ClearPlayback) and not e.done_by_engine:
+                self.playing = False
+                played = self.played.get(e.item_id, 0) if e.item_id else 0
+                out += self.answer(self.core.handle(PlaybackCleared(e.item_id, played), self.now))
         return out
 
     def connect(self) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.assistant import Assistant, AssistantSnapshot
+from app.model import StateChanged
 from app.modes import ConversationOptions, Mode
 from app.state import ConversationState as S
 from realtime.events import (
@@ -242,11 +243,7 @@ def test_whole_turn_states_transcript_latency_and_cost(rig) -> None:  # type: ig
     a, spec, audio = rig
     seen: list[S] = []
 
-    class L:
-        def on_state(self, state: S, message: str) -> None:
-            seen.append(state)
-
-    a.add_listener(L())
+    a.subscribe(lambda e: seen.append(e.state) if isinstance(e, StateChanged) else None)
     start(a)
     audio.voice(True)
     audio.mic()

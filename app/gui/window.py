@@ -7,11 +7,8 @@ scaled on a worker). Settings (selected backend/model/voice, mode, geometry) per
 ``QSettings`` passed in. The widgets are built by :class:`app.gui.layout.MainWindowUi`
 (``window.ui``).
 
-Talk control, per mode (when not connected, a click/press connects):
-  hands-free  click = stop the conversation (disconnect)
-  push-to-talk  press/hold (button or Space) = talk, release = end of turn
-  toggle  click = start talking, click again = end of turn
-  mute  click = unmute (back to the previous mode)
+What the talk button, Space and the modes mean: :mod:`app.gui.talk_control`. The state line:
+:mod:`app.gui.state_line`.
 """
 
 from __future__ import annotations
@@ -20,25 +17,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QTimer
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
-    QLineEdit,
     QMainWindow,
-    QPlainTextEdit,
-    QTextEdit,
     QWidget,
 )
 
 from app.config import Settings
 from app.gui.events import ModelEventQueue
-from app.gui.layout import MODE_LABELS, MainWindowUi
+from app.gui.layout import MainWindowUi
 from app.gui.meters import level_fraction
 from app.gui.port import AssistantPort
+from app.gui.shortcuts import make_actions
+from app.gui.space_key import SpaceToTalk
+from app.gui.state_line import ACTIVE_STATES, StateView, render_state
+from app.gui.talk_control import TalkControl
 from app.gui.tasks import TaskRunner
-from app.gui.theme import STATE_COLOURS
 from app.model import (
     CameraChanged,
     FrameSent,
@@ -61,49 +57,8 @@ if TYPE_CHECKING:
     from app.gui.sessions_browser import SessionsBrowser
     from app.gui.settings_dialog import SettingsDialog
 
-#: States in which the window offers "Disconnect" (a conversation is starting or running).
-ACTIVE_STATES = frozenset(
-    {
-        State.LOADING,
-        State.CONNECTING,
-        State.LISTENING,
-        State.USER_SPEAKING,
-        State.THINKING,
-        State.ASSISTANT_SPEAKING,
-        State.RECONNECTING,
-    }
-)
-
 METER_INTERVAL_MS = 50
 PREVIEW_INTERVAL_MS = 66
-
-
-def state_texts(state: State, message: str, mode: Mode) -> tuple[str, str]:
-    """(headline, hint) for a state; errors carry the assistant's actionable message."""
-    if state == State.IDLE:
-        return "Not connected", "Press the big button or Ctrl+K to start a conversation."
-    if state == State.LOADING:
-        return "Loading models…", message or "First start: loading the offline models."
-    if state == State.CONNECTING:
-        return "Connecting…", message
-    if state == State.LISTENING:
-        hint = {
-            Mode.HANDS_FREE: "Just talk. Click the button to stop.",
-            Mode.PUSH_TO_TALK: "Hold Space or the button while you talk.",
-            Mode.TOGGLE: "Click (or press Space) to talk, again when you're done.",
-            Mode.MUTE: "Microphone muted — press Ctrl+M to unmute.",
-        }[mode]
-        head = "Muted" if mode == Mode.MUTE else "Ready — say something"
-        return head, hint
-    if state == State.USER_SPEAKING:
-        return "Listening to you…", ""
-    if state == State.THINKING:
-        return "Thinking…", ""
-    if state == State.ASSISTANT_SPEAKING:
-        return "Speaking", "Talk to interrupt."
-    if state == State.RECONNECTING:
-        return "Reconnecting…", message or "The connection dropped; trying again."
-    return "Something went wrong", message or "See the log for details."
 
 
 class MainWindow(QMainWindow):
@@ -137,19 +92,20 @@ class MainWindow(QMainWindow):
         self.backends = {b.name: b for b in assistant.backends()}
         self.conversation_state = State.IDLE
         self.state_message = ""
-        self._mode = Mode(self.settings.mode) if self.settings.mode in _MODES else Mode.HANDS_FREE
-        self._mode_before_mute = Mode.HANDS_FREE
-        self._talking = False
-        self._space_down = False
-        self._press_connected = False
         self._loading: Loading | None = None
         self._closed = False
 
         self.setWindowTitle("VoiceCam")
         self.setAccessibleName("VoiceCam")
         self.ui = MainWindowUi(self, tuple(self.backends.values()))
+        self.talk = TalkControl(
+            assistant,
+            connected=self.is_connected,
+            selection=self.selection,
+            on_change=self._render_state,
+        )
         self._wire()
-        self.actions_by_name = self._make_actions()
+        self.actions_by_name = make_actions(self, self.ui, self)
         self._on_backend_changed()
 
         self.events = ModelEventQueue(self)
@@ -167,9 +123,10 @@ class MainWindow(QMainWindow):
         self.preview_timer.setInterval(PREVIEW_INTERVAL_MS)
         self.preview_timer.timeout.connect(self.poll_preview)
         self.preview_timer.start()
+        self.space = SpaceToTalk(self, self.talk.press, self.talk.release)
         app = QApplication.instance()
         if app is not None:
-            app.installEventFilter(self)
+            app.installEventFilter(self.space)
 
     # ================================================================ wiring
     def _wire(self) -> None:
@@ -183,42 +140,11 @@ class MainWindow(QMainWindow):
         ui.look_btn.clicked.connect(self.assistant.look_at_this)
         ui.text_box.returnPressed.connect(self.send_text)
         ui.send_btn.clicked.connect(self.send_text)
-        ui.talk_btn.pressed.connect(self.talk_press)
-        ui.talk_btn.released.connect(self.talk_release)
+        ui.talk_btn.pressed.connect(self.talk.press)
+        ui.talk_btn.released.connect(self.talk.release)
         for mode, button in ui.mode_buttons.items():
             button.clicked.connect(lambda _=False, m=mode: self.set_mode(m))
         ui.status.recording_toggled.connect(self.assistant.set_recording)
-
-    def _make_actions(self) -> dict[str, QAction]:
-        """One QAction per main action, with its window-wide shortcut."""
-        ui = self.ui
-
-        def act(name: str, keys: str, slot: Callable[[], object]) -> QAction:
-            a = QAction(name, self)
-            a.setShortcut(QKeySequence(keys))
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            a.triggered.connect(lambda _=False: slot())
-            self.addAction(a)
-            return a
-
-        actions = {
-            "connect": act("Connect/disconnect", "Ctrl+K", self.toggle_connection),
-            "camera": act("Camera", "Ctrl+E", ui.camera_btn.toggle),
-            "screen": act("Share screen", "Ctrl+Shift+S", ui.screen_btn.toggle),
-            "look": act("Look at this", "Ctrl+L", ui.look_btn.click),
-            "text": act("Type a message", "Ctrl+T", ui.text_box.setFocus),
-            "mute": act("Mute", "Ctrl+M", self.toggle_mute),
-            "settings": act("Settings", "Ctrl+,", self.show_settings),
-            "sessions": act("Sessions", "Ctrl+H", self.show_sessions),
-            "record": act("Recording", "Ctrl+R", ui.status.rec_button.toggle),
-            "backend": act("Backend", "Ctrl+B", ui.backend_box.showPopup),
-            "quit": act("Quit", "Ctrl+Q", self.close),
-        }
-        for i, m in enumerate((Mode.HANDS_FREE, Mode.PUSH_TO_TALK, Mode.TOGGLE), start=1):
-            actions[f"mode{i}"] = act(
-                MODE_LABELS[m], f"Ctrl+{i}", lambda mode=m: self.set_mode(mode)
-            )
-        return actions
 
     # ================================================================ persistence
     def _restore(self) -> None:
@@ -239,9 +165,10 @@ class MainWindow(QMainWindow):
                 i = box.findText(value)
                 if i >= 0:
                     box.setCurrentIndex(i)
-        self._set_mode_buttons(self._mode)
-        if self._mode != Mode.HANDS_FREE:
-            self.set_mode(self._mode)
+        saved = Mode(st.mode) if st.mode in {m.value for m in Mode} else Mode.HANDS_FREE
+        ui.mode_buttons[saved].setChecked(True)
+        if saved != Mode.HANDS_FREE:
+            self.set_mode(saved)
 
     def current_settings(self) -> Settings:
         """``settings`` with the window's backend/model/voice/mode selection."""
@@ -251,7 +178,7 @@ class MainWindow(QMainWindow):
             backend=backend or self.settings.backend,
             model=model,
             voice=voice,
-            mode=self._mode.value,
+            mode=self.talk.mode.value,
         )
 
     def save_state(self) -> None:
@@ -274,7 +201,7 @@ class MainWindow(QMainWindow):
             backend=backend or settings.backend,
             model=model,
             voice=voice,
-            mode=self._mode.value,
+            mode=self.talk.mode.value,
         )
         if settings.voice:
             i = self.ui.voice_box.findText(settings.voice)
@@ -311,27 +238,17 @@ class MainWindow(QMainWindow):
 
     def toggle_connection(self) -> None:
         if self.is_connected():
-            self._talking = False
+            self.talk.stop_talking()
             self.assistant.disconnect()
         else:
             self.assistant.connect(*self.selection())
 
     def set_mode(self, mode: Mode) -> None:
-        if mode != Mode.MUTE:
-            self._mode_before_mute = mode
-        if self._talking and mode != self._mode:
-            self._talking = False
-            self.assistant.talk_end()
-        self._mode = mode
-        self._set_mode_buttons(mode)
-        self.assistant.set_mode(mode)
-        self._render_state()
+        """A mode button, shortcut or the saved settings chose ``mode``."""
+        self.talk.set_mode(mode)
 
     def toggle_mute(self) -> None:
-        self.set_mode(self._mode_before_mute if self._mode == Mode.MUTE else Mode.MUTE)
-
-    def _set_mode_buttons(self, mode: Mode) -> None:
-        self.ui.mode_buttons[mode].setChecked(True)
+        self.talk.toggle_mute()
 
     def send_text(self) -> None:
         text = self.ui.text_box.text().strip()
@@ -364,66 +281,6 @@ class MainWindow(QMainWindow):
             _set_checked_quietly(ui.screen_btn, False)
         if not on and not ui.screen_btn.isChecked():
             ui.preview.clear()
-
-    # ---- talk control
-    def talk_press(self) -> None:
-        """Button or Space went down."""
-        self._press_connected = self.is_connected()
-        if not self._press_connected:
-            self.assistant.connect(*self.selection())
-            return
-        if self._mode == Mode.PUSH_TO_TALK and not self._talking:
-            self._talking = True
-            self.assistant.talk_start()
-            self._render_state()
-
-    def talk_release(self) -> None:
-        """Button or Space went up (a click is press + release)."""
-        if not (self._press_connected and self.is_connected()):
-            return
-        if self._mode == Mode.PUSH_TO_TALK:
-            if self._talking:
-                self._talking = False
-                self.assistant.talk_end()
-                self._render_state()
-        elif self._mode == Mode.TOGGLE:
-            self._talking = not self._talking
-            if self._talking:
-                self.assistant.talk_start()
-            else:
-                self.assistant.talk_end()
-            self._render_state()
-        elif self._mode == Mode.MUTE:
-            self.set_mode(self._mode_before_mute)
-        else:
-            self.assistant.disconnect()
-
-    # Space (hold) for the talk control, unless a text field has focus.
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        et = event.type()
-        if et not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) or not self.isActiveWindow():
-            return False
-        if not isinstance(event, QKeyEvent) or event.key() != Qt.Key.Key_Space:
-            return False
-        if event.modifiers() not in (
-            Qt.KeyboardModifier.NoModifier,
-            Qt.KeyboardModifier.KeypadModifier,
-        ):
-            return False
-        target = obj if isinstance(obj, QWidget) else QApplication.focusWidget()
-        if target is None or target.window() is not self:
-            return False
-        if isinstance(target, QLineEdit | QTextEdit | QPlainTextEdit | QComboBox):
-            return False
-        if event.isAutoRepeat():
-            return True
-        if et == QEvent.Type.KeyPress and not self._space_down:
-            self._space_down = True
-            self.talk_press()
-        elif et == QEvent.Type.KeyRelease and self._space_down:
-            self._space_down = False
-            self.talk_release()
-        return True
 
     # ================================================================ model events
     def apply_events(self, events: Sequence[ModelEvent]) -> None:
@@ -469,51 +326,18 @@ class MainWindow(QMainWindow):
     def _on_state(self, state: State, message: str) -> None:
         self.conversation_state = state
         self.state_message = message
-        if state not in ACTIVE_STATES:
-            self._talking = False
-        if state in (State.THINKING, State.ASSISTANT_SPEAKING) and self._mode == Mode.TOGGLE:
-            self._talking = False
+        self.talk.on_state(state, self.is_connected())
 
     def _render_state(self) -> None:
-        ui = self.ui
-        state = self.conversation_state
-        head, hint = state_texts(state, self.state_message, self._mode)
-        if state == State.LOADING and self._loading is not None:
-            head = f"Loading models… {int(self._loading.fraction * 100)}%"
-            hint = self._loading.what or hint
-        if self._talking and state in (State.LISTENING, State.USER_SPEAKING):
-            head = "Talking — release to send" if self._mode == Mode.PUSH_TO_TALK else "Talking…"
-            if self._mode == Mode.TOGGLE:
-                hint = "Click again (or Space) when you're done."
-        ui.state_label.setText(head)
-        ui.hint_label.setText(hint)
-        ui.hint_label.setVisible(bool(hint))
-        colour = STATE_COLOURS[state]
-        ui.state_label.setStyleSheet(f"color: {colour};")
-        ui.progress.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
-        ui.progress.setVisible(state == State.LOADING)
-        connected = self.is_connected()
-        ui.connect_btn.setText("Disconnect" if connected else "Connect")
-        ui.connect_btn.setAccessibleName("Disconnect" if connected else "Connect")
-        for w in (ui.backend_box, ui.model_box):
-            w.setEnabled(not connected)
-        ui.voice_box.setEnabled(not connected and ui.voice_box.count() > 0)
-        ui.send_btn.setEnabled(connected)
-        ui.talk_btn.set_state(state)
-        running = connected and self._mode == Mode.HANDS_FREE
-        ui.talk_btn.set_active(running or self._talking)
-        ui.talk_btn.setAccessibleDescription(head)
-        if connected:
-            name = {
-                Mode.HANDS_FREE: "Stop conversation",
-                Mode.PUSH_TO_TALK: "Hold to talk",
-                Mode.TOGGLE: "Stop talking" if self._talking else "Start talking",
-                Mode.MUTE: "Unmute",
-            }[self._mode]
-        else:
-            name = "Start conversation"
-        ui.talk_btn.setAccessibleName(name)
-        ui.talk_btn.setToolTip(name + " (Space)")
+        view = StateView(
+            self.conversation_state,
+            self.state_message,
+            self.talk.mode,
+            self.talk.talking,
+            self._loading,
+        )
+        render_state(self.ui, view)
+        self.ui.mode_buttons[self.talk.mode].setChecked(True)
 
     # ================================================================ polled
     def poll_meters(self) -> None:
@@ -553,7 +377,7 @@ class MainWindow(QMainWindow):
             self._closed = True
             app = QApplication.instance()
             if app is not None:
-                app.removeEventFilter(self)
+                app.removeEventFilter(self.space)
             self.meter_timer.stop()
             self.preview_timer.stop()
             self.assistant.unsubscribe(self.events.push)
@@ -567,9 +391,6 @@ class MainWindow(QMainWindow):
                     w.shutdown()
                     w.close()
         super().closeEvent(event)
-
-
-_MODES = frozenset(m.value for m in Mode)
 
 
 def _set_checked_quietly(button: QWidget, on: bool) -> None:

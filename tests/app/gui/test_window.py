@@ -371,3 +371,13 @@ def test_thumbnails_and_preview_are_decoded_and_scaled_off_the_gui_thread(
     assert {kind for kind, _ in where} == {"decode", "scale"}
     assert all(name.startswith("gui-task") for _, name in where), where
     assert window.ui.preview.has_image()
+
+
+def test_mute_shortcut_and_unmute_show_on_the_mode_buttons(window, fake, qtbot) -> None:
+    connected(window, fake)
+    window.set_mode(Mode.TOGGLE)
+    window.actions_by_name["mute"].trigger()
+    assert window.ui.mode_buttons[Mode.MUTE].isChecked()
+    qtbot.mouseClick(window.ui.talk_btn, Qt.MouseButton.LeftButton)  # click unmutes
+    assert window.ui.mode_buttons[Mode.TOGGLE].isChecked()
+    assert fake.calls[-1] == ("set_mode", (Mode.TOGGLE,))

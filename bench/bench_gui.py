@@ -204,6 +204,9 @@ def session_child(args: argparse.Namespace) -> int:
     threading.Thread(target=watchdog, name="bench-watchdog", daemon=True).start()
 
     busy: list[float] = []  # GUI-thread CPU ms in each stall > 50 ms
+    #: GUI-thread CPU ms between two heartbeats: the stall this process itself causes,
+    #: whatever the machine's load (a stall minus the time spent waiting for a core/the GIL).
+    work: list[float] = []
     last_cpu = [time.thread_time()]
 
     def beat() -> None:
@@ -213,8 +216,9 @@ def session_child(args: argparse.Namespace) -> int:
         if last[0]:
             gap = max(0.0, now - last[0] - 10.0)
             gaps.append(gap)
+            work.append((cpu - last_cpu[0]) * 1000.0)
             if gap > 50:
-                busy.append((cpu - last_cpu[0]) * 1000.0)
+                busy.append(work[-1])
         last[0] = now
         last_cpu[0] = cpu
 
@@ -250,6 +254,7 @@ def session_child(args: argparse.Namespace) -> int:
     c1 = cpu_tree()
     base_gaps, gaps[:] = list(gaps), []
     base_busy, busy[:] = list(busy), []
+    base_work, work[:] = list(work), []
     base_cpu = (c1[0] - c0[0]) / (time.monotonic() - t0) * 100
 
     # session
@@ -295,6 +300,7 @@ def session_child(args: argparse.Namespace) -> int:
         print(f"connected: {w.ui.state_label.text()!r} after {time.monotonic() - t0:.1f} s")
         gaps[:] = []
         busy[:] = []
+        work[:] = []
     c0 = cpu_tree()
     threads0 = {t.id: t.user_time + t.system_time for t in proc.threads()}
     t0 = time.monotonic()
@@ -321,6 +327,7 @@ def session_child(args: argparse.Namespace) -> int:
     )
     sess_gaps = list(gaps)
     sess_busy = list(busy)
+    sess_work = list(work)
     hb.stop()
     turns = w.ui.transcript.turns()
     print(
@@ -344,6 +351,11 @@ def session_child(args: argparse.Namespace) -> int:
         "GUI thread's own CPU during each stall > 50 ms (the rest of the stall is waiting for a "
         f"core or the GIL): baseline {fmt(base_busy)}; session {fmt(sess_busy)}; stalls where "
         f"the GUI thread itself computed > 50 ms: {sum(b > 50 for b in sess_busy)}"
+    )
+    print(
+        "GUI-thread CPU between heartbeats (work stall, independent of the machine's load): "
+        f"baseline {fmt(base_work)}; session {fmt(sess_work)}; > 50 ms: "
+        f"{sum(x > 50 for x in sess_work)}, > 100 ms: {sum(x > 100 for x in sess_work)}"
     )
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     print(

@@ -38,6 +38,7 @@ from app.latency import TurnLatency
 from app.model import (
     CameraChanged,
     FrameSent,
+    Meters,
     ModeChanged,
     ModelEvent,
     ModelListener,
@@ -48,7 +49,6 @@ from app.ports import AudioPort, ConnectSpec, RecorderPort
 from app.pricing import CostMeter, PriceTable
 from app.state import ConversationState
 from app.transcript import Turn
-from audio.engine import Meters
 from realtime.events import ServerError, Usage
 from video.frame import Frame
 

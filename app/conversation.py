@@ -53,11 +53,10 @@ from app.effects import (
     Tick,
 )
 from app.frames import FrameFeed
-from app.model import ModelEvent
+from app.model import Meters, ModelEvent
 from app.played_audio import PlayedAudio
 from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort, WaitsForSession
 from app.state import ConversationState as S
-from audio.engine import Meters
 from realtime.events import Closed, ProtocolViolation, Reconnecting, ServerError
 
 log = logging.getLogger(__name__)

@@ -48,7 +48,7 @@ class FrameFeed(VideoFeed):
         self._sent_lock = threading.Lock()
 
     # ------------------------------------------------------------------ the camera switch
-    @property  # type: ignore[override]
+    @property
     def enabled(self) -> bool:
         """The user's camera switch (not whether the source is running)."""
         return self._switch_on

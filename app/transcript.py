@@ -19,6 +19,7 @@ from typing import Literal
 
 from app.latency import TurnLatency
 from realtime.events import Usage
+from realtime.heard import heard_text, unheard_text
 
 Role = Literal["user", "assistant"]
 
@@ -62,28 +63,14 @@ class Turn:
         """The part the user heard (all of it unless the turn was interrupted)."""
         if not self.interrupted:
             return self.text
-        return self.text[: _cut(self.text, self.heard_fraction)].rstrip()
+        return heard_text(self.text, self.heard_fraction)
 
     @property
     def unheard_text(self) -> str:
         """Generated but never played (empty unless interrupted)."""
         if not self.interrupted:
             return ""
-        return self.text[_cut(self.text, self.heard_fraction) :].lstrip()
-
-
-def _cut(text: str, fraction: float) -> int:
-    """Index splitting ``text`` at ``fraction`` of its length, moved back to a word boundary."""
-    if fraction >= 1.0:
-        return len(text)
-    if fraction <= 0.0:
-        return 0
-    i = round(len(text) * fraction)
-    if i >= len(text):
-        return len(text)
-    while i > 0 and not text[i - 1].isspace() and not text[i].isspace():
-        i -= 1
-    return i
+        return unheard_text(self.text, self.heard_fraction)
 
 
 class Transcript:

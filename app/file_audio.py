@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from audio.config import TalkMode
-from audio.engine import Meters
 from audio.events import AudioEvent, MicAudio, VoiceStarted, VoiceStopped
+from audio.meters import Meters
 from dsp.pcm import dbfs, read_wav, write_wav
 from dsp.resample import resample
 from dsp.vad import StreamingVad, VoiceStart

@@ -30,7 +30,7 @@ from app.latency import TurnLatency
 from app.state import ConversationState, InvalidTransition
 from app.transcript import Role, Turn
 from audio.config import TalkMode
-from audio.engine import Meters
+from audio.meters import Meters
 from realtime.events import ServerError, Usage
 from video.feed import SentFrame
 from video.frame import Frame

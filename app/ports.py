@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from audio.config import TalkMode
-from audio.engine import Meters
 from audio.events import AudioEvent
+from audio.meters import Meters
 from realtime.events import Command, Event, SessionConfig
 from video.frame import Frame
 

@@ -33,6 +33,7 @@ from typing import Any
 from websockets.http11 import Request
 
 from realtime.openai_vocab import RATE_HZ
+from realtime.openai_vocab import ClientEvent as C
 from realtime.openai_vocab import ServerEvent as S
 from tests.fakes._base import FakeConnection, FakeServer, pcm_tone
 
@@ -177,7 +178,7 @@ class FakeOpenAI(FakeServer):
 
     async def _on_message(self, conn: FakeConnection, msg: dict[str, Any]) -> None:
         type_ = msg.get("type")
-        if type_ == "session.update":
+        if type_ == C.SESSION_UPDATE:
             conn.state["session"] = msg.get("session", {})
             session = {
                 k: v for k, v in conn.state["session"].items() if k in ("type", "instructions")
@@ -185,12 +186,12 @@ class FakeOpenAI(FakeServer):
             await self.push(
                 {"type": S.SESSION_UPDATED, "session": {"type": "realtime", **session}}, conn
             )
-        elif type_ == "input_audio_buffer.append":
+        elif type_ == C.INPUT_AUDIO_BUFFER_APPEND:
             conn.state["buffered"] += len(base64.b64decode(msg.get("audio", "")))
-        elif type_ == "input_audio_buffer.clear":
+        elif type_ == C.INPUT_AUDIO_BUFFER_CLEAR:
             conn.state["buffered"] = 0
             await self.push({"type": S.INPUT_CLEARED}, conn)
-        elif type_ == "input_audio_buffer.commit":
+        elif type_ == C.INPUT_AUDIO_BUFFER_COMMIT:
             if conn.state["buffered"] < RATE_HZ * 2 // 10:
                 await self.error(
                     "Error committing input audio buffer: buffer too small.",
@@ -203,13 +204,13 @@ class FakeOpenAI(FakeServer):
             td = conn.state["session"].get("audio", {}).get("input", {}).get("turn_detection")
             if td and td.get("create_response", True):
                 self.start_response(conn)
-        elif type_ == "response.create":
+        elif type_ == C.RESPONSE_CREATE:
             self.start_response(conn)
-        elif type_ == "response.cancel":
+        elif type_ == C.RESPONSE_CANCEL:
             task = conn.state.get("reply_task")
             if task is not None and not task.done():
                 conn.state["cancel"] = True
-        elif type_ == "conversation.item.truncate":
+        elif type_ == C.CONVERSATION_ITEM_TRUNCATE:
             await self.push(
                 {
                     "type": S.ITEM_TRUNCATED,
@@ -219,7 +220,7 @@ class FakeOpenAI(FakeServer):
                 },
                 conn,
             )
-        elif type_ == "conversation.item.create":
+        elif type_ == C.CONVERSATION_ITEM_CREATE:
             item = msg.get("item", {})
             text = "".join(str(c.get("text", "")) for c in item.get("content", []))
             self.history.append((conn.index, str(item.get("role", "")), text))

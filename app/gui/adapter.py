@@ -67,7 +67,9 @@ class SessionRecording(RecorderPort, Protocol):
     @property
     def path(self) -> Path | None: ...
     def set_enabled(self, on: bool) -> None: ...
-    def close(self) -> None: ...
+    def close(self) -> object:
+        """Flush and close the file (blocking; the adapter calls it on a worker)."""
+        ...
 
 
 #: ``resolve(settings, local_server=...)`` → the backend spec (``app.compose.build_backend``).
@@ -138,7 +140,7 @@ class AssistantAdapter:
         if isinstance(event, StateChanged) and event.state in (State.IDLE, State.ERROR):
             self._session_ended()
 
-    def _spawn(self, fn: Callable[[], None], name: str) -> None:
+    def _spawn(self, fn: Callable[[], object], name: str) -> None:
         """Run blocking work off the caller's thread; its error becomes the error state."""
 
         def run() -> None:

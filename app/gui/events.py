@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -61,18 +61,18 @@ _LATEST_VALUE = (
 
 def coalesce(events: Sequence[ModelEvent], keep_frames: int = 30) -> list[ModelEvent]:
     """Reduce a batch to what a view needs to show its end state (see the module doc)."""
-    slots: dict[Hashable, ModelEvent] = {}
+    slots: dict[tuple[str, object], ModelEvent] = {}
     frames = 0
     for i, event in enumerate(events):
-        key: Hashable
+        key: tuple[str, object]
         if isinstance(event, TurnUpdated):
             key = ("turn", event.turn.turn_id)
         elif isinstance(event, TranscriptReset):
-            for k in [k for k in slots if isinstance(k, tuple) and k[0] in ("turn", "reset")]:
+            for k in [k for k in slots if k[0] in ("turn", "reset")]:
                 del slots[k]
-            key = ("reset",)
+            key = ("reset", None)
         elif isinstance(event, _LATEST_VALUE):
-            key = type(event)
+            key = ("latest", type(event).__name__)
             slots.pop(key, None)  # moves to the end: after the state changes queued before it
         elif isinstance(event, FrameSent):
             key = ("frame", i)

@@ -162,12 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
-    app = QApplication.instance() or QApplication(argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv)
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     app.setApplicationDisplayName("VoiceCam")
     app.setDesktopFileName("voicecam")
-    apply_theme(app)  # type: ignore[arg-type]
+    apply_theme(app)
     from app.gui.adapter import make_assistant
 
     qsettings = make_qsettings(os.environ.get("VOICECAM_GUI_SETTINGS"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Protocol
 
 from PySide6.QtCore import Qt
@@ -52,7 +53,5 @@ def make_actions(
         "quit": act("Quit", "Ctrl+Q", win.close),
     }
     for i, m in enumerate((Mode.HANDS_FREE, Mode.PUSH_TO_TALK, Mode.TOGGLE), start=1):
-        actions[f"mode{i}"] = act(
-            MODE_LABELS[m], f"Ctrl+{i}", lambda mode=m: commands.set_mode(mode)
-        )
+        actions[f"mode{i}"] = act(MODE_LABELS[m], f"Ctrl+{i}", partial(commands.set_mode, m))
     return actions

@@ -5,7 +5,9 @@ end hands it typed inputs with the time (``handle(input, now_ns)``) and performs
 returns, in order. Inputs are audio-engine events (``audio.events``), provider events
 (``realtime.events``) and ``app.effects`` intents/observations; effects are ``app.effects``
 commands (``Send``, ``Play``, ``ClearPlayback`` …), ``Record…`` values and the model's change
-events (``app.model``). Front ends: ``app.conversation.Conversation`` (the assistant's engine
+events (``app.model``). The microphone half lives in ``app.core_mic``, the reply and barge-in
+half in ``app.core_reply``, the provider events in ``app.core_server`` (functions over the core).
+Front ends: ``app.conversation.Conversation`` (the assistant's engine
 thread), the tests (recorded event sequences, golden streams), the benches.
 
 Contract for front ends: before every input, send a ``PlayerReport`` for ``watched_items()``
@@ -32,10 +34,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from app import core_mic, core_reply
 from app.effects import (
     BackendCrashed,
     CameraProblem,
-    ClearPlayback,
     ConnectFailed,
     Connecting,
     Effect,
@@ -49,12 +51,8 @@ from app.effects import (
     PlaybackCleared,
     PlayerReport,
     PollFrame,
-    PressTalk,
     RecordEvent,
     RecordFrame,
-    RecordMark,
-    RecordMic,
-    RecordSpeechEnd,
     RecordUserText,
     RequestSnapshot,
     Send,
@@ -76,7 +74,6 @@ from app.model import (
     Spend,
     StateChanged,
     TimeLeftChanged,
-    TurnCompleted,
     TurnUpdated,
 )
 from app.modes import ConversationOptions
@@ -96,24 +93,16 @@ from audio.events import (
 )
 from dsp.vad import PreRoll
 from realtime.events import (
-    ActivityEnd,
-    ActivityStart,
-    AppendAudio,
     AppendImage,
     AudioStreamEnd,
-    CancelResponse,
     Closed,
     Command,
     SendText,
     ServerError,
     SessionConfig,
-    Truncate,
     UpdateSession,
 )
 from realtime.events import Event as RealtimeEvent
-
-#: Ticks without playback after a finished response before the reply counts as played out.
-DRAIN_TICKS = 2
 
 
 @dataclass(frozen=True)
@@ -276,18 +265,18 @@ class ConversationCore:
         if isinstance(item, PlayerReport):
             self._player = item
         elif isinstance(item, PlaybackCleared):
-            self._on_cleared(item)
+            core_reply.on_cleared(self, item)
         elif isinstance(item, Tick):
-            self._check_playback()
+            core_reply.check_playback(self)
             self._update_time_left()
         elif isinstance(item, MicAudio):
-            self._on_mic(item)
+            core_mic.on_mic(self, item)
         elif isinstance(item, VoiceStarted):
-            self._on_voice_started(item.t_ns)
+            core_mic.on_voice_started(self, item.t_ns)
         elif isinstance(item, VoiceStopped):
-            self._on_voice_stopped(item.t_ns)
+            core_mic.on_voice_stopped(self, item.t_ns)
         elif isinstance(item, BargeIn):  # the engine already cleared playback
-            self._barge_in("engine", item.item_id, item.played_ms)
+            core_reply.barge_in(self, "engine", item.item_id, item.played_ms)
         elif isinstance(item, AudioDeviceError | DeviceWarning):
             self._set_notice(item.message)
         elif isinstance(item, DeviceRecovered | StreamOpened):
@@ -313,7 +302,7 @@ class ConversationCore:
         elif isinstance(item, Mute):
             self._set_mode(Mode.MUTE if item.on else self._mode_before_mute)
         elif isinstance(item, Talk):
-            self._on_talk(item.pressed, now)
+            core_mic.on_talk(self, item.pressed, now)
         elif isinstance(item, TypeText):
             self._on_text(item.text, now)
         elif isinstance(item, LookAtThis):
@@ -339,7 +328,7 @@ class ConversationCore:
         if mode == Mode.MUTE:
             self._mode_before_mute = old
         if self._talking:
-            self._end_talk(self._now)
+            core_mic.end_talk(self, self._now)
         self.mode = mode
         self._emit(SetAudioMode(mode))
         if mode == Mode.MUTE:
@@ -352,26 +341,12 @@ class ConversationCore:
         self.options = replace(self.options, mode=mode)
         self._emit(ModeChanged(mode))
 
-    def _on_talk(self, pressed: bool, now: int) -> None:
-        if self.mode in (Mode.PUSH_TO_TALK, Mode.TOGGLE):
-            self._emit(PressTalk(pressed))
-        if self.mode == Mode.PUSH_TO_TALK:
-            if pressed and not self._talking:
-                self._start_talk(now)
-            elif not pressed and self._talking:
-                self._end_talk(now)
-        elif self.mode == Mode.TOGGLE and pressed:
-            if self._talking:
-                self._end_talk(now)
-            else:
-                self._start_talk(now)
-
     def _on_text(self, text: str, now: int) -> None:
         text = text.strip()
         if not text:
             return
         if self._playing() or self._response_active:
-            self._barge_in("text")
+            core_reply.barge_in(self, "text")
         # a typed question gets a fresh frame too, sent first
         self._emit(MarkSpeech(True, now))
         self._poll_frame()
@@ -396,155 +371,6 @@ class ConversationCore:
         self._send(AppendImage(jpeg=f.jpeg, detail=f.detail))
         self._emit(RecordFrame(f.jpeg, f.sent_ns, True, str(f.reason)))
         self._emit(FrameSent(f))
-
-    # ------------------------------------------------------------------ the microphone
-    def _mic_open(self) -> bool:
-        if self.mode == Mode.MUTE:
-            return False
-        if self.mode == Mode.HANDS_FREE and not self.options.client_vad_turns:
-            return True  # the provider's VAD listens to everything
-        return self._talking
-
-    def _append(self, pcm: bytes) -> AppendAudio:
-        return AppendAudio(pcm=pcm, rate_hz=self.backend.input_rate_hz)
-
-    def _on_mic(self, ev: MicAudio) -> None:
-        self._emit(RecordMic(ev.pcm16_16k, 16000, ev.t_ns))
-        if not self.ready:
-            return
-        if self._mic_open():
-            self._send(self._append(ev.pcm16_send))
-        elif self.mode != Mode.MUTE:
-            self._preroll.push(ev.pcm16_send)
-
-    def _on_voice_started(self, t_ns: int) -> None:
-        self._user_voice = True
-        if self.mode == Mode.MUTE or not self.ready:
-            return  # (a voice still going on when the session gets ready opens a turn then)
-        if self.mode == Mode.HANDS_FREE:
-            if self._playing():
-                self._barge_in("voice")
-            if self.options.client_vad_turns and not self._talking:
-                self._start_talk(t_ns)
-            elif not self.options.client_vad_turns:
-                self._emit(MarkSpeech(True, t_ns))
-
-    def _on_voice_stopped(self, t_ns: int) -> None:
-        self._user_voice = False
-        if self.options.client_vad_turns and self.mode == Mode.HANDS_FREE and self._talking:
-            self._end_talk(t_ns)
-        elif self.mode == Mode.HANDS_FREE and self.ready:
-            self.latency.speech_ended(t_ns)
-            self._emit(RecordSpeechEnd(t_ns))
-            self._emit(MarkSpeech(False, t_ns))
-
-    def _start_talk(self, t_ns: int) -> None:
-        if self._playing() or self._response_active:
-            self._barge_in("talk")
-        self._talking = True
-        self.transcript.user_started()
-        self._turn_changed("user", "")
-        self._send(ActivityStart())
-        pre = self._preroll.drain()
-        if pre and self.options.client_vad_turns:
-            self._send(self._append(pre))
-        self._turn_move(S.USER_SPEAKING)
-        self._emit(MarkSpeech(True, t_ns))
-        self._poll_frame()
-
-    def _end_talk(self, t_ns: int) -> None:
-        self._talking = False
-        self._emit(RecordSpeechEnd(t_ns))
-        self._emit(MarkSpeech(False, t_ns))
-        self.latency.speech_ended(t_ns)
-        self._send(ActivityEnd())
-        self.latency.committed(self._now)
-        self._turn_move(S.THINKING)
-
-    # ------------------------------------------------------------------ playback and barge-in
-    def _check_playback(self) -> None:
-        """Latency's audible mark; the end of the reply once the response is done and drained."""
-        if not self.has_player:
-            return
-        item = self.latency.waiting_for_audible
-        if item:
-            t = self._player.first_audible_ns.get(item)
-            if t is not None:
-                self.latency.audible(t)
-                self._annotate_latency(item)
-        if self._awaiting_drain:
-            if self._player.playing:
-                self._drain_ticks = 0
-            else:
-                self._drain_ticks += 1
-                if self._drain_ticks >= DRAIN_TICKS:
-                    self._reply_finished()
-
-    def _reply_finished(self) -> None:
-        self._awaiting_drain = False
-        self._playing_item = None
-        item = self.latency.waiting_for_audible
-        if item and self.has_player:
-            self.latency.audible(self._player.first_audible_ns.get(item))
-            self._annotate_latency(item)
-        if self._last_status == "completed":
-            self.completed_turns += 1
-            self.last_complete_ns = self._now
-            self._emit(TurnCompleted(self.completed_turns, self._now))
-        if self.sm.state in (S.ASSISTANT_SPEAKING, S.THINKING):
-            self._go(S.USER_SPEAKING if self._talking else S.LISTENING)
-
-    def _barge_in(
-        self, reason: str, item_id: str | None = None, played_ms: int | None = None
-    ) -> None:
-        """Stop the reply now; tell the server what was heard (see the module docstring).
-
-        The audio engine's ``BargeIn`` already carries the position; otherwise the front end
-        answers ``ClearPlayback`` with ``PlaybackCleared`` (the position read after the clear),
-        which sends the cancel and truncate before anything emitted after the clear."""
-        item = item_id or self._playing_item
-        by_engine = reason == "engine"
-        self._emit(ClearPlayback(item, done_by_engine=by_engine))
-        if item:
-            self._cut_items.add(item)
-        self._awaiting_drain = False
-        self._playing_item = None
-        if by_engine or not self.has_player:
-            self._reply_cut(reason, item, played_ms)
-        else:
-            self._clearing = reason
-        if self.sm.state in (S.ASSISTANT_SPEAKING, S.THINKING):
-            self._go(S.USER_SPEAKING if self._user_voice or self._talking else S.LISTENING)
-
-    def _on_cleared(self, item: PlaybackCleared) -> None:
-        reason, self._clearing = self._clearing or "clear", None
-        self._reply_cut(reason, item.item_id, item.played_ms)
-
-    def _reply_cut(self, reason: str, item: str | None, played_ms: int | None) -> None:
-        """The reply ``item`` stopped after ``played_ms``: cancel, truncate, transcript."""
-        heard = int(played_ms or 0)
-        if item and item in self._received_ms:  # never claim more than was received
-            heard = min(heard, round(self._received_ms[item]))
-        self._emit(RecordMark("barge_in", f"{reason} {item} {played_ms}", self._now))
-        if self.backend.provider != "gemini":
-            if self._response_active and not self._cancel_sent:
-                self._cancel_sent = True
-                self._send(CancelResponse())
-            if item and item not in self._truncated and heard > 0:
-                self._truncated.add(item)
-                self._send(Truncate(item_id=item, played_ms=heard))
-        if item:
-            received = round(self._received_ms.get(item, 0.0))
-            self.transcript.assistant_interrupted(item, heard, received)
-            self._turn_changed("assistant", item)
-
-    def _annotate_latency(self, item_id: str) -> None:
-        lat = self.latency.current
-        if lat is None:
-            return
-        turn = self.transcript.annotate(item_id, latency=lat, detail=lat.describe())
-        if turn is not None:
-            self._emit(TurnUpdated(turn))
 
     # ------------------------------------------------------------------ provider events
     def _on_server_event(self, ev: RealtimeEvent) -> None:

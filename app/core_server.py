@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from app import core_mic, core_reply
 from app.effects import EndPlaybackItem, MarkSpeech, Play, PollFrame, StartInput
 from app.model import ServerErrorReported, SpendChanged, TurnUpdated
 from app.state import ConversationState as S
@@ -52,12 +53,12 @@ def on_server_event(core: ConversationCore, ev: RealtimeEvent) -> None:
         if core.sm.state in (S.CONNECTING, S.RECONNECTING):
             core._go(S.LISTENING)
         if core._user_voice and core.options.client_vad_turns and not core._talking:
-            core._start_talk(now)
+            core_mic.start_talk(core, now)
     elif isinstance(ev, SpeechStarted):  # the provider's VAD
         core.transcript.user_started(ev.item_id)
         core._turn_changed("user", ev.item_id)
         if core._playing() or core._playing_item:
-            core._barge_in("server")
+            core_reply.barge_in(core, "server")
         core._turn_move(S.USER_SPEAKING)
         core._emit(MarkSpeech(True, now))
         if core.ready:
@@ -96,7 +97,7 @@ def on_server_event(core: ConversationCore, ev: RealtimeEvent) -> None:
         _on_response_done(core, ev)
     elif isinstance(ev, Interrupted):
         if core._playing() or core._playing_item:
-            core._barge_in("server")
+            core_reply.barge_in(core, "server")
     elif isinstance(ev, ServerError):
         core.server_errors.append(ev)
         core._emit(ServerErrorReported(ev))
@@ -173,14 +174,14 @@ def _on_response_done(core: ConversationCore, ev: ResponseDone | TurnComplete) -
     core._last_status = status
     if status in ("cancelled", "failed"):
         if not core._playing():
-            core._reply_finished()
+            core_reply.reply_finished(core)
         if status == "failed":
             core._set_notice("The model could not answer (response failed).")
         return
     core._awaiting_drain = True
     core._drain_ticks = 0
     if not core.has_player:
-        core._reply_finished()
+        core_reply.reply_finished(core)
 
 
 def _reconnect_notice(core: ConversationCore, ev: Reconnecting) -> str:

@@ -114,6 +114,7 @@ class AssistantAdapter:
         self._recorder: SessionRecording | None = None
         self._feed: FrameFeed | None = None
         self._feed_spec: str | None = None
+        self._feed_lock = threading.Lock()
         #: Between ``connect()`` and the assistant's own first state (or a failure).
         self._starting = False
         self._server: LocalServer | None = local_server
@@ -236,16 +237,18 @@ class AssistantAdapter:
         self.assistant.start()
 
     def _ensure_feed(self, settings: Settings) -> FrameFeed:
-        """The one feed (worker thread); its source follows the camera/screen choice."""
-        spec = SCREEN_SPEC if self._screen_on else (settings.camera or "0")
-        if self._feed is None:
-            self._feed = _build_frames(self._make_source(spec), settings)
-            self._feed.enabled = False
-            self._feed_spec = spec
-        elif spec != self._feed_spec:
-            self._feed.set_source(self._make_source(spec))
-            self._feed_spec = spec
-        return self._feed
+        """The one feed (worker threads: a camera switch and a connect may race, hence the
+        lock); its source follows the camera/screen choice."""
+        with self._feed_lock:
+            spec = SCREEN_SPEC if self._screen_on else (settings.camera or "0")
+            if self._feed is None:
+                self._feed = _build_frames(self._make_source(spec), settings)
+                self._feed.enabled = False
+                self._feed_spec = spec
+            elif spec != self._feed_spec:
+                self._feed.set_source(self._make_source(spec))
+                self._feed_spec = spec
+            return self._feed
 
     def _recording_failed(self, error: Exception) -> None:
         self._publish(RecordingChanged(False, None, str(error)))

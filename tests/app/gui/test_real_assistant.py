@@ -224,3 +224,36 @@ def test_real_screen_share_preview_under_xvfb(config_dir) -> None:
         assert frame is not None and frame.image.ndim == 3
     finally:
         adapter.close()
+
+
+def test_camera_switch_and_connect_racing_build_one_feed(media_dir: Path, config_dir) -> None:
+    """A camera click and a connect run on two workers at once: one feed, one source."""
+    import threading
+
+    from video.file import FileSource
+
+    made: list[str] = []
+    gate = threading.Barrier(2)
+
+    def source(spec: str):  # type: ignore[no-untyped-def]
+        made.append(spec)
+        return FileSource(str(media_dir / "video" / "desk.png"), loop=True, still_fps=5.0)
+
+    adapter = AssistantAdapter(Settings(camera="cam:desk", recording=False), make_source=source)
+    settings = adapter.settings
+    feeds: list[object] = []
+
+    def build() -> None:
+        gate.wait()
+        feeds.append(adapter._ensure_feed(settings))
+
+    try:
+        workers = [threading.Thread(target=build) for _ in range(2)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join(20)
+        assert made == ["cam:desk"]
+        assert feeds[0] is feeds[1]
+    finally:
+        adapter.close()

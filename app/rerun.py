@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from app.ports import SessionPort
+from dsp.resample import StreamResampler
 from realtime.events import (
     ActivityEnd,
     ActivityStart,
@@ -200,15 +202,13 @@ def compare(original: SessionFile, rerun: SessionFile, width: int = 100) -> str:
 class _Resamplers:
     def __init__(self, out_hz: int) -> None:
         self.out_hz = out_hz
-        self._by_rate: dict[int, Any] = {}
+        self._by_rate: dict[int, StreamResampler] = {}
 
     def __call__(self, pcm: bytes, rate_hz: int) -> bytes:
         if rate_hz == self.out_hz:
             return pcm
         r = self._by_rate.get(rate_hz)
         if r is None:
-            from dsp.resample import StreamResampler
-
             r = self._by_rate[rate_hz] = StreamResampler(rate_hz, self.out_hz)
         out: bytes = r.process(pcm)
         return out
@@ -216,7 +216,7 @@ class _Resamplers:
 
 async def run_rerun(
     original: Path,
-    session_factory: Callable[[SessionRecorder], Any],
+    session_factory: Callable[[SessionRecorder], SessionPort],
     recorder: SessionRecorder,
     *,
     input_rate_hz: int,
@@ -408,7 +408,7 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
         )
         rec = recorder
 
-        def factory(r: SessionRecorder) -> Any:
+        def factory(r: SessionRecorder) -> SessionPort:
             from realtime.session import RealtimeSession, secret_values
 
             endpoint = backend.endpoint()

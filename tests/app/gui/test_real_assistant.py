@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from app.config import Settings
 from app.gui.adapter import AssistantAdapter
 from app.gui.main import build_window
-from app.model import Loading, LoadingChanged, Meters, Mode, State, StateChanged
+from app.model import Loading, LoadingChanged, Mode, State, StateChanged
 from realtime.events import (
     ActivityEnd,
     ActivityStart,
@@ -24,19 +24,12 @@ from realtime.events import (
     TranscriptDone,
     Usage,
 )
-from tests.app.fakes import FakeAudio as _FakeAudio
 from tests.app.fakes import FakeSpec
+from tests.app.gui.fake_audio import FakeAudio
 
 pytestmark = pytest.mark.gui
 
 ONE_SECOND_24K = b"\x00\x01" * 24000
-
-
-class FakeAudio(_FakeAudio):
-    """The shared fake audio port, reporting ``app.model.Meters`` as the port promises."""
-
-    def meters(self) -> Meters:
-        return Meters(mic_dbfs=-30.0)
 
 
 @pytest.fixture

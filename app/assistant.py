@@ -323,19 +323,6 @@ class Assistant:
             if listener not in self._subscribers:
                 self._subscribers.append(listener)
 
-    def add_listener(self, listener: object) -> None:
-        """TRANSITIONAL (until ``app.gui.adapter`` subscribes): ``listener``'s ``on_*`` methods
-        receive the typed events (see ``app.legacy_listener``)."""
-        from app.legacy_listener import OnMethods
-
-        self.subscribe(OnMethods(listener, self.snapshot))
-
-    def remove_listener(self, listener: object) -> None:
-        with self._lock:
-            self._subscribers = [
-                s for s in self._subscribers if getattr(s, "target", None) is not listener
-            ]
-
     def unsubscribe(self, listener: ModelListener) -> None:
         with self._lock:
             if listener in self._subscribers:

@@ -72,8 +72,12 @@ class SessionRecording(RecorderPort, Protocol):
         ...
 
 
-#: ``resolve(settings, local_server=...)`` → the backend spec (``app.compose.build_backend``).
-Resolve = Callable[..., ConnectSpec]
+class Resolve(Protocol):
+    """The backend spec for the settings (default ``app.compose.build_backend``); may block."""
+
+    def __call__(self, settings: Settings, *, local_server: LocalServer | None) -> ConnectSpec: ...
+
+
 MakeAudio = Callable[[Settings, int], AudioPort]
 MakeSource = Callable[[str], FrameSourcePort]
 MakeRecorder = Callable[[Settings, ConnectSpec, Callable[[Exception], None]], SessionRecording]

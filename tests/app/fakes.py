@@ -112,6 +112,41 @@ class FakeAudio:
         self.calls.append(("session_ready", None))
 
 
+class NullRecorder:
+    """A ``RecorderPort`` that keeps nothing (subclass it to watch one method)."""
+
+    def on_wire(self, direction: str, message: str | bytes, t_mono_ns: int) -> None:
+        pass
+
+    def record_mic(self, pcm16: bytes, rate_hz: int, t_ns: int) -> None:
+        pass
+
+    def record_playback(
+        self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
+    ) -> None:
+        pass
+
+    def record_reply(
+        self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
+    ) -> None:
+        pass
+
+    def record_frame(self, jpeg: bytes, t_ns: int, sent: bool, reason: str = "") -> None:
+        pass
+
+    def record_user_text(self, text: str, t_ns: int) -> None:
+        pass
+
+    def record_mark(self, kind: str, detail: str, t_ns: int) -> None:
+        pass
+
+    def on_event(self, event: Event, t_ns: int) -> None:
+        pass
+
+    def on_user_speech_end(self, t_ns: int) -> None:
+        pass
+
+
 class FakeSession:
     """Session port: records every command; the test pushes events with ``emit``."""
 

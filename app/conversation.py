@@ -56,6 +56,7 @@ from app.model import Meters, ModelEvent
 from app.played_audio import PlayedAudio
 from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort, WaitsForSession
 from app.state import ConversationState as S
+from app.transcript import TranscriptHistory
 from realtime.events import Closed, ProtocolViolation, Reconnecting, ServerError
 
 log = logging.getLogger(__name__)
@@ -232,7 +233,8 @@ class Conversation:
 
             await loop.run_in_executor(None, self.spec.prepare, progress)
             await self.feed(LoadingProgress(1, 1, "ready"))
-            self.session = self.spec.make_session(self.recorder)
+            history = TranscriptHistory(self.core.transcript)  # reconnects replay the same turns
+            self.session = self.spec.make_session(self.recorder, history)
             await self.session.connect(self.core.session_config())
         except Exception as exc:  # connect errors carry a person-actionable message
             log.warning("connect failed: %s", exc)

@@ -203,7 +203,7 @@ class FakeSpec:
     def recent_crash(self) -> str:
         return ""
 
-    def make_session(self, recorder: Any) -> FakeSession:
+    def make_session(self, recorder: Any, context: Any = None) -> FakeSession:
         s = FakeSession(self.sent)
         self.sessions.append(s)
         return s

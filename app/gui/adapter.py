@@ -36,7 +36,7 @@ from typing import Protocol
 from app.assistant import Assistant
 from app.backends import BACKENDS, BackendInfo
 from app.config import Settings
-from app.frames import FrameFeed
+from app.frames import FrameFeed, FrameSource
 from app.local_server import LocalServer
 from app.model import (
     CameraChanged,
@@ -54,7 +54,7 @@ from app.model import (
     TranscriptReset,
     TurnUpdated,
 )
-from app.ports import AudioPort, ConnectSpec, FrameSourcePort, RecorderPort
+from app.ports import AudioPort, ConnectSpec, RecorderPort
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Resolve(Protocol):
 
 
 MakeAudio = Callable[[Settings, int], AudioPort]
-MakeSource = Callable[[str], FrameSourcePort]
+MakeSource = Callable[[str], FrameSource]
 MakeRecorder = Callable[[Settings, ConnectSpec, Callable[[Exception], None]], SessionRecording]
 
 
@@ -357,16 +357,16 @@ def _build_audio(settings: Settings, send_rate_hz: int) -> AudioPort:
     return build_audio(settings, send_rate_hz=send_rate_hz)
 
 
-def _open_video(spec: str) -> FrameSourcePort:
+def _open_video(spec: str) -> FrameSource:
     from app.compose import open_video
 
     return open_video(spec)
 
 
-def _build_frames(source: FrameSourcePort, settings: Settings) -> FrameFeed:
+def _build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
     from app.compose import build_frames
 
-    return build_frames(source, settings)  # type: ignore[arg-type]  # a FrameSource
+    return build_frames(source, settings)
 
 
 def _build_recorder(

@@ -4,10 +4,10 @@ Threads::
 
     caller (GUI / CLI thread)            engine thread ("voicecam-engine", one asyncio loop)
     ─────────────────────────            ──────────────────────────────────────────────────
-    start(), stop(), push_to_talk() ──►  loop.call_soon_threadsafe → Conversation methods
+    start(), stop(), push_to_talk() ──►  loop.call_soon_threadsafe → Conversation.feed(intent)
     snapshot(), meters(), preview() ◄──  immutable AssistantSnapshot swapped under a lock
-    listener.on_*(...)              ◄──  called ON THE ENGINE THREAD: keep them cheap, marshal
-                                         to your own thread (the GUI's bridge emits Qt signals)
+    subscriber(event: ModelEvent)   ◄──  called ON THE ENGINE THREAD: keep them cheap, marshal
+                                         to your own thread (the GUI queues them: app/gui/events.py)
 
 Every public method returns at once (``stop(wait=True)`` and ``close()`` wait for the engine, with
 a timeout). Nothing here imports Qt.

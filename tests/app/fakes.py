@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audio.events import BargeIn, MicAudio, VoiceStarted, VoiceStopped
+from audio.meters import Meters
 from realtime.events import Closed, Command, Event, SessionConfig, SessionReady
 
 
@@ -90,8 +91,8 @@ class FakeAudio:
     def is_playing(self) -> bool:
         return any(self.played.get(i, 0) < round(q) for i, q in self.queued_ms.items())
 
-    def meters(self) -> Any:
-        return {"mic_dbfs": -30.0}
+    def meters(self) -> Meters:
+        return Meters(mic_dbfs=-30.0)
 
     def set_send_rate(self, hz: int) -> None:
         self.send_rate = hz

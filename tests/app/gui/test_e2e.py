@@ -112,7 +112,7 @@ def test_first_start_shows_model_loading_then_ready(
 ) -> None:
     """No server running yet: the adapter starts its own; the window shows the loading
     progress the server reports, then "Ready — say something"."""
-    from tests.app.gui.fake_audio import FakeAudio
+    from tests.app.fakes import FakeAudio
 
     settings = Settings(backend="local", recording=False, camera_on=False)
     adapter = AssistantAdapter(settings, make_audio=lambda s, rate: FakeAudio())

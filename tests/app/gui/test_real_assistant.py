@@ -24,8 +24,7 @@ from realtime.events import (
     TranscriptDone,
     Usage,
 )
-from tests.app.fakes import FakeSpec
-from tests.app.gui.fake_audio import FakeAudio
+from tests.app.fakes import FakeAudio, FakeSpec
 
 pytestmark = pytest.mark.gui
 

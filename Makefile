@@ -27,7 +27,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy realtime audio video dsp
+	$(VENV)/bin/mypy realtime audio video dsp app --exclude '^app/gui/'
 
 system-run:
 	@$(PYTHON) scripts/system_deps.py $(RUN_DEBS)

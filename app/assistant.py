@@ -4,21 +4,18 @@ Threads::
 
     caller (GUI / CLI thread)            engine thread ("voicecam-engine", one asyncio loop)
     ─────────────────────────            ──────────────────────────────────────────────────
-    start(), stop(), push_to_talk() ──►  loop.call_soon_threadsafe → Conversation methods
+    start(), stop(), push_to_talk() ──►  loop.call_soon_threadsafe → Conversation.feed(intent)
     snapshot(), meters(), preview() ◄──  immutable AssistantSnapshot swapped under a lock
-    listener.on_*(...)              ◄──  called ON THE ENGINE THREAD: keep them cheap, marshal
-                                         to your own thread (the GUI's bridge emits Qt signals)
+    subscriber(event: ModelEvent)   ◄──  called ON THE ENGINE THREAD: keep them cheap, marshal
+                                         to your own thread (the GUI queues them: app/gui/events.py)
 
 Every public method returns at once (``stop(wait=True)`` and ``close()`` wait for the engine, with
 a timeout). Nothing here imports Qt.
 
-Listener methods (all optional; a listener implements the ones it wants):
-``on_state(state: ConversationState, message: str)``, ``on_turn(turn: Turn)``,
-``on_usage(snapshot: AssistantSnapshot)``, ``on_time_left(seconds: float | None)``,
-``on_frame_sent(frame: SentFrame)``, ``on_notice(message: str)``, ``on_mode(mode: Mode)``,
-``on_turn_complete(count: int)``, ``on_transcript_reset()``, ``on_server_error(error)``,
-``on_loading(step: int, total: int, what: str)`` (offline models loading; ``what="ready"`` at
-the end), ``on_camera(on: bool)``.
+Subscribers (``subscribe(callback)``) receive every ``app.model.ModelEvent`` the conversation
+core emits (``StateChanged``, ``TurnUpdated``, ``SpendChanged`` …) plus ``TranscriptReset`` at
+each start and ``ModeChanged``/``CameraChanged`` for changes made while idle, ON THE ENGINE
+THREAD (or the caller's thread while idle). ``snapshot()`` is already updated when they run.
 """
 
 from __future__ import annotations
@@ -28,20 +25,32 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app import effects
 from app.conversation import Conversation
+from app.core import Backend, ConversationCore
 from app.frames import FrameFeed, SentFrame
-from app.latency import LatencyTracker, TurnLatency
+from app.latency import TurnLatency
+from app.model import (
+    CameraChanged,
+    FrameSent,
+    Meters,
+    ModeChanged,
+    ModelEvent,
+    ModelListener,
+    TranscriptReset,
+)
 from app.modes import ConversationOptions, Mode
-from app.ports import AudioPort, ConnectSpec
+from app.ports import AudioPort, ConnectSpec, RecorderPort
 from app.pricing import CostMeter, PriceTable
-from app.state import ConversationState, StateMachine
-from app.transcript import Transcript, Turn
+from app.state import ConversationState
+from app.transcript import Turn
 from realtime.events import ServerError, Usage
+from video.frame import Frame
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +96,7 @@ class Assistant:
         frames: FrameFeed | None = None,
         options: ConversationOptions | None = None,
         *,
-        recorder: Any = None,
+        recorder: RecorderPort | None = None,
         prices: PriceTable | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
@@ -100,12 +109,11 @@ class Assistant:
         self._clock = clock
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
-        self._listeners: list[Any] = []
+        self._subscribers: list[ModelListener] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._conv: Conversation | None = None
         self._run_future: Future[None] | None = None
-        self._sm = StateMachine()
         self._mode = self._options.mode
         self._snap = AssistantSnapshot(
             mode=self._mode,
@@ -138,15 +146,13 @@ class Assistant:
             self._loop = holder[0]
             return self._loop
 
-    def _submit(self, coro_fn: Callable[[], Any]) -> None:
-        """Run ``coro_fn()`` (a coroutine function or plain function) on the engine loop."""
+    def _submit(self, coro_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run the coroutine ``coro_fn()`` on the engine loop."""
         loop = self._ensure_loop()
 
         def call() -> None:
-            result = coro_fn()
-            if asyncio.iscoroutine(result):
-                task = loop.create_task(result)
-                task.add_done_callback(_log_failure)
+            task = loop.create_task(coro_fn())
+            task.add_done_callback(_log_failure)
 
         loop.call_soon_threadsafe(call)
 
@@ -161,7 +167,7 @@ class Assistant:
         audio: AudioPort | None = None,
         frames: FrameFeed | None = None,
         options: ConversationOptions | None = None,
-        recorder: Any = None,
+        recorder: RecorderPort | None = None,
     ) -> None:
         """Replace parts before the next ``start()``. Raises RuntimeError while connected."""
         if self._run_future is not None and not self._run_future.done():
@@ -191,35 +197,40 @@ class Assistant:
             return
         loop = self._ensure_loop()
         spec = self._spec
-        self._sm = StateMachine()
-        transcript, latency = Transcript(), LatencyTracker()
         prices = self._prices or PriceTable.load()
         cost = CostMeter(prices, spec.model, free=spec.free)
+        backend = Backend(
+            name=spec.name,
+            provider=spec.provider,
+            model=spec.model,
+            input_rate_hz=spec.input_rate_hz,
+            voice=spec.voice,
+            session_cap_s=spec.session_cap_s,
+        )
+        options = replace(self._options, mode=self._mode)
+        core = ConversationCore(backend, options, cost, has_player=self._audio is not None)
         conv = Conversation(
             spec,
+            core,
             self._audio,
             self._frames,
-            replace(self._options, mode=self._mode),
-            sm=self._sm,
-            transcript=transcript,
-            latency=latency,
-            cost=cost,
-            notify=self._notify,
+            publish=self._publish,
             recorder=self._recorder,
             clock=self._clock,
         )
         self._conv = conv
         with self._lock:
+            spend = core.spend()
             self._snap = AssistantSnapshot(
                 mode=self._mode,
                 camera_on=self._frames is not None and self._frames.enabled,
                 backend=spec.name,
                 model=spec.model,
                 free=spec.free,
-                cost_line=cost.describe(),
-                cost_usd=0.0 if cost.known else None,
+                cost_line=spend.line,
+                cost_usd=spend.cost_usd,
             )
-        self._call_listeners("on_transcript_reset")
+        self._deliver(TranscriptReset())
         self._run_future = asyncio.run_coroutine_threadsafe(conv.run(), loop)
 
     def stop(self, wait: bool = True, timeout_s: float = 10.0) -> None:
@@ -243,23 +254,23 @@ class Assistant:
 
     def push_to_talk(self, pressed: bool) -> None:
         """Talk control pressed/released (push-to-talk holds; toggle flips on press)."""
-        self._on_conv(lambda c: c.push_to_talk(pressed))
+        self._feed(effects.Talk(pressed))
 
     def set_mode(self, mode: Mode | str) -> None:
         mode = Mode(mode)
         self._mode = mode
-        if self._conv is None or self._run_future is None or self._run_future.done():
+        if not self.running():
             with self._lock:
                 self._snap = replace(self._snap, mode=mode)
-            self._call_listeners("on_mode", mode)
+            self._deliver(ModeChanged(mode))
             return
-        self._on_conv(lambda c: c.set_mode(mode))
+        self._feed(effects.SetMode(mode))
 
     def mute(self, on: bool = True) -> None:
-        if self._conv is None or self._run_future is None or self._run_future.done():
+        if not self.running():
             self.set_mode(Mode.MUTE if on else self._options.mode)
             return
-        self._on_conv(lambda c: c.mute(on))
+        self._feed(effects.Mute(on))
 
     def set_camera(self, on: bool) -> None:
         """Camera (or screen) on/off; off stops the source: no old frame is sent or shown."""
@@ -271,7 +282,7 @@ class Assistant:
             frames.set_enabled(on)
             with self._lock:
                 self._snap = replace(self._snap, camera_on=on)
-            self._call_listeners("on_camera", on)
+            self._deliver(CameraChanged(on))
 
         running = self._run_future is not None and not self._run_future.done()
         if running:
@@ -284,37 +295,38 @@ class Assistant:
 
     def look_at_this(self) -> None:
         """Send a high-detail snapshot of the camera with the next question."""
-        self._on_conv(lambda c: c.snapshot_frame())
+        self._feed(effects.LookAtThis())
 
     def send_text(self, text: str) -> None:
         """A typed message in the same conversation (interrupts a reply being played)."""
-        self._on_conv(lambda c: c.send_text(text))
+        self._feed(effects.TypeText(text))
 
     def snapshot(self) -> AssistantSnapshot:
         with self._lock:
             return self._snap
 
-    def meters(self) -> Any:
+    def meters(self) -> Meters | None:
         """Latest audio meters (the audio engine's ``Meters``) or None; cheap."""
         conv = self._conv
         return None if conv is None else conv.last_meters
 
-    def preview_frame(self) -> Any:
+    def preview_frame(self) -> Frame | None:
         """Newest camera frame (``video.frame.Frame``: BGR ndarray, t_ns, seq) or None."""
         return None if self._frames is None else self._frames.preview()
 
     def sent_frames(self) -> tuple[SentFrame, ...]:
         return () if self._frames is None else self._frames.sent_frames()
 
-    def add_listener(self, listener: Any) -> None:
+    def subscribe(self, listener: ModelListener) -> None:
+        """Call ``listener(event)`` for every ``ModelEvent`` (see the module docstring)."""
         with self._lock:
-            if listener not in self._listeners:
-                self._listeners.append(listener)
+            if listener not in self._subscribers:
+                self._subscribers.append(listener)
 
-    def remove_listener(self, listener: Any) -> None:
+    def unsubscribe(self, listener: ModelListener) -> None:
         with self._lock:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+            if listener in self._subscribers:
+                self._subscribers.remove(listener)
 
     def wait_for(
         self, predicate: Callable[[AssistantSnapshot], bool], timeout_s: float
@@ -333,72 +345,51 @@ class Assistant:
         return self._run_future is not None and not self._run_future.done()
 
     # ------------------------------------------------------------------ internals
-    def _on_conv(self, fn: Callable[[Conversation], Any]) -> None:
+    def _feed(self, item: effects.Intent) -> None:
+        """Hand a user intent to the running conversation's core (engine thread)."""
         conv = self._conv
-        if conv is None or self._run_future is None or self._run_future.done():
+        if conv is None or not self.running():
             return
-        self._submit(lambda: fn(conv))
+        self._submit(lambda: conv.feed(item))
 
-    def _notify(self, kind: str, payload: Any) -> None:
-        """Called by the conversation on the engine thread after every observable change."""
+    def _publish(self, event: ModelEvent) -> None:
+        """Called by the conversation (engine thread) for each change the core reports."""
         conv = self._conv
         if conv is None:
             return
+        core = conv.core
         with self._cond:
-            cost = conv.cost
+            spend = core.spend()
             frames = self.sent_frames()
             self._snap = replace(
                 self._snap,
-                state=self._sm.state,
-                error=self._sm.error,
-                notice=conv.notice,
-                mode=conv.mode,
-                turns=conv.transcript.turns(),
-                latency=conv.latency.turns(),
-                usage=cost.usage,
-                cost_usd=cost.usd if cost.known else None,
-                cost_line=cost.describe(),
-                time_left_s=conv.time_left_s,
-                completed_turns=conv.completed_turns,
-                last_complete_ns=conv.last_complete_ns,
-                server_errors=tuple(conv.server_errors),
-                frames_sent=self._snap.frames_sent + (1 if kind == "frame_sent" else 0),
+                state=core.state,
+                error=core.error,
+                notice=core.notice,
+                mode=core.mode,
+                turns=core.turns(),
+                latency=core.latencies(),
+                usage=spend.usage,
+                cost_usd=spend.cost_usd,
+                cost_line=spend.line,
+                time_left_s=core.time_left_s,
+                completed_turns=core.completed_turns,
+                last_complete_ns=core.last_complete_ns,
+                server_errors=tuple(core.server_errors),
+                frames_sent=self._snap.frames_sent + isinstance(event, FrameSent),
                 last_frame=frames[-1] if frames else None,
             )
             self._cond.notify_all()
-        if kind == "state":
-            state, message = payload
-            self._call_listeners("on_state", state, message)
-        elif kind == "turn":
-            self._call_listeners("on_turn", payload)
-        elif kind == "usage":
-            self._call_listeners("on_usage", self._snap)
-        elif kind == "time_left":
-            self._call_listeners("on_time_left", payload)
-        elif kind == "frame_sent":
-            self._call_listeners("on_frame_sent", payload)
-        elif kind == "notice":
-            self._call_listeners("on_notice", payload)
-        elif kind == "mode":
-            self._call_listeners("on_mode", payload)
-        elif kind == "turn_complete":
-            self._call_listeners("on_turn_complete", payload)
-        elif kind == "loading":
-            self._call_listeners("on_loading", *payload)
-        elif kind == "error_event":
-            self._call_listeners("on_server_error", payload)
+        self._deliver(event)
 
-    def _call_listeners(self, method: str, *args: Any) -> None:
+    def _deliver(self, event: ModelEvent) -> None:
         with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            fn = getattr(listener, method, None)
-            if fn is None:
-                continue
+            subscribers = list(self._subscribers)
+        for listener in subscribers:
             try:
-                fn(*args)
-            except Exception:  # a listener bug must not stop the conversation
-                log.exception("listener %s.%s failed", type(listener).__name__, method)
+                listener(event)
+            except Exception:  # a subscriber bug must not stop the conversation
+                log.exception("subscriber %r failed on %s", listener, type(event).__name__)
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from app.local_server import LocalServer, ProgressCallback
 from app.ports import SessionPort, WireRecorderPort
 from realtime import gemini, openai
+from realtime.context_log import HistorySource
 from realtime.core import Endpoint, ProtocolCore
 from realtime.reconnect import OPENAI_RENEW_AFTER_S, Backoff, ReconnectingSession
 from realtime.session import RealtimeSession
@@ -84,6 +85,14 @@ class Backend:
     #: Blocking preparation before the first connect (starting the offline server).
     prepare_fn: Callable[[ProgressCallback | None], None] | None = None
     server: LocalServer | None = field(default=None, repr=False)
+    #: True when ``resolve`` started ``server`` for this backend (then ``close()`` stops it);
+    #: a server passed in by the caller (the window's one) is the caller's to stop.
+    owns_server: bool = False
+
+    def close(self) -> None:
+        """Stop the offline server this backend owns (no-op otherwise). Blocking."""
+        if self.owns_server and self.server is not None:
+            self.server.stop()
 
     def core(self) -> ProtocolCore:
         return gemini.GeminiCore() if self.provider == "gemini" else openai.OpenAICore()
@@ -93,7 +102,13 @@ class Backend:
         if self.prepare_fn is not None:
             self.prepare_fn(on_progress)
 
-    def make_session(self, recorder: WireRecorderPort | None) -> SessionPort:
+    def recent_crash(self) -> str:
+        """Why the offline server died recently, else ``""`` (other backends: always ``""``)."""
+        return self.server.recent_crash() if self.server is not None else ""
+
+    def make_session(
+        self, recorder: WireRecorderPort | None, context: HistorySource | None = None
+    ) -> SessionPort:
         def one() -> RealtimeSession:
             return RealtimeSession(self.core(), self.endpoint(), recorder=recorder)
 
@@ -102,6 +117,7 @@ class Backend:
         return ReconnectingSession(
             one,
             backoff=Backoff(max_attempts=self.max_reconnect_attempts),
+            context=context,
             renew_after_s=OPENAI_RENEW_AFTER_S if self.session_cap_s else None,
         )
 
@@ -183,6 +199,7 @@ def resolve(
             reconnect=reconnect,
             prepare_fn=prepare,
             server=server,
+            owns_server=local_server is None,
         )
     if name.startswith(("ws://", "wss://")):
         base = _ws_base(name)

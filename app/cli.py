@@ -25,14 +25,18 @@ import argparse
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from app.printer import Printer
 from app.state import ConversationState as S
-from app.transcript import Turn
+
+if TYPE_CHECKING:
+    from app.assistant import Assistant
+    from app.file_audio import FileAudio
+    from video.source import FrameSource
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm"}
 SUBCOMMANDS = {
@@ -86,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--headless", action="store_true", help="no window: talk in the terminal")
     p.add_argument(
-        "--backend", default="local", help="local (default), openai, gemini, or a ws:// URL"
+        "--backend",
+        default=None,
+        help="local, openai, gemini, or a ws:// URL (default: the saved setting, else local)",
     )
     p.add_argument("--model", default="", help="model name (default: the backend's)")
     p.add_argument("--voice", default="", help="voice name (default: the backend's)")
@@ -105,8 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--video", type=Path, default=None, help="a video file played as the camera")
     src.add_argument("--camera", default=None, help="camera name, index or stream URL")
     p.add_argument("--text", default=None, help="a typed message to send")
-    p.add_argument("--mode", default="hands_free", choices=["hands_free", "push_to_talk"])
-    p.add_argument("--turn-detection", default="client", choices=["client", "server", "semantic"])
+    p.add_argument(
+        "--mode",
+        default=None,
+        choices=["hands_free", "push_to_talk"],
+        help="turn taking (default: the saved setting, else hands_free)",
+    )
+    p.add_argument(
+        "--turn-detection",
+        default=None,
+        choices=["client", "server", "semantic"],
+        help="who ends your turn hands-free (default: the saved setting, else client)",
+    )
     p.add_argument("--record", type=Path, default=None, help="record the session into this folder")
     p.add_argument(
         "--timeout", type=float, default=120.0, help="give up after S seconds (file mode)"
@@ -168,80 +184,14 @@ def validate(args: argparse.Namespace) -> None:
     if args.turns is not None and args.turns < 1:
         raise UsageError("--turns must be at least 1")
     b = args.backend
-    if b not in ("local", "openai", "gemini") and not b.startswith(("ws://", "wss://")):
+    if (
+        b is not None
+        and b not in ("local", "openai", "gemini")
+        and not b.startswith(("ws://", "wss://"))
+    ):
         raise UsageError(
             f"--backend {b!r}: use local, openai, gemini, or a ws://HOST:PORT/v1/realtime URL"
         )
-
-
-class Printer:
-    """Assistant listener printing the transcript live (called on the engine thread)."""
-
-    def __init__(self, out: Any = None, err: Any = None, verbose: bool = False) -> None:
-        self.verbose = verbose
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
-        self._printed: dict[int, int] = {}  # turn seq -> chars of assistant text printed
-        self._done: set[int] = set()
-        self._open: int | None = None
-        self._lock = threading.Lock()
-
-    def _line_end(self) -> None:
-        if self._open is not None:
-            self.out.write("\n")
-            self._open = None
-
-    def on_turn(self, turn: Turn) -> None:
-        with self._lock:
-            if turn.seq in self._done:
-                return
-            if turn.role == "user":
-                if turn.partial or not turn.text:
-                    return
-                self._line_end()
-                self._done.add(turn.seq)
-                self.out.write(f"you: {turn.text}\n")
-            else:
-                shown = self._printed.get(turn.seq, 0)
-                if self._open != turn.seq:
-                    self._line_end()
-                    self.out.write("assistant: " + ("…" if shown else ""))
-                    self._open = turn.seq
-                self.out.write(turn.text[shown:])
-                self._printed[turn.seq] = max(shown, len(turn.text))
-                if turn.interrupted:
-                    self.out.write(
-                        f"  [interrupted: heard {turn.played_ms} of {turn.received_ms} ms]"
-                    )
-                if not turn.partial or turn.interrupted:
-                    self._line_end()
-                    self._done.add(turn.seq)
-            self.out.flush()
-
-    def on_state(self, state: S, message: str) -> None:
-        if self.verbose:
-            self.err.write(f"[{state.value}]\n")
-            self.err.flush()
-        if state == S.ERROR and message:
-            with self._lock:
-                self._line_end()
-                self.err.write(f"error: {message}\n")
-                self.err.flush()
-
-    def on_server_error(self, error: Any) -> None:
-        with self._lock:
-            self.err.write(f"server error: {error.message}\n")
-            self.err.flush()
-
-    def on_loading(self, step: int, total: int, what: str) -> None:
-        if what != "ready":
-            self.err.write(f"loading offline models {step}/{total}: {what}\n")
-            self.err.flush()
-
-    def on_notice(self, message: str) -> None:
-        if message and not message.startswith("Server:"):
-            self.err.write(f"note: {message}\n")
-            self.err.flush()
 
 
 class Headless:
@@ -250,37 +200,56 @@ class Headless:
 
     def run(self) -> int:
         from app.assistant import Assistant
-        from app.backends import BackendError, resolve
-        from app.modes import ConversationOptions, Mode
+        from app.backends import BackendError
+        from app.compose import assemble, build_file_audio, resolve_settings
+        from app.config import SettingsError
 
         args = self.args
         file_mode = args.audio_in is not None or args.text is not None
         try:
-            spec = resolve(args.backend, args.model, args.voice, reconnect=not file_mode)
+            settings = resolve_settings(
+                {
+                    "backend": args.backend,
+                    "model": args.model or None,
+                    "voice": args.voice or None,
+                    "instructions": args.instructions,
+                    "mode": args.mode,
+                    "turn_detection": args.turn_detection,
+                    "input_device": args.input_device,
+                    "output_device": args.output_device,
+                }
+            )
+        except SettingsError as exc:
+            print(f"voicecam: {exc}", file=sys.stderr)
+            return 2
+        file_audio: list[FileAudio] = []
+
+        def make_file_audio(send_rate_hz: int) -> FileAudio:
+            file_audio.append(
+                build_file_audio(args.audio_in, args.audio_out, send_rate_hz=send_rate_hz)
+            )
+            return file_audio[0]
+
+        try:
+            parts = assemble(
+                settings,
+                reconnect=not file_mode,
+                make_audio=make_file_audio if file_mode else None,
+                frames_source=self._source(),
+                record_to=args.record,
+            )
         except BackendError as exc:
             print(f"voicecam: {exc}", file=sys.stderr)
             return 2
-        options = ConversationOptions(
-            mode=Mode(args.mode),
-            turn_detection=args.turn_detection,
-            **({"instructions": args.instructions} if args.instructions is not None else {}),
+        file_in = file_audio[0] if file_audio else None
+        assistant = Assistant(
+            parts.backend, parts.audio, parts.frames, parts.options, recorder=parts.recorder
         )
-        if not options.instructions:
-            from dataclasses import replace
-
-            from app.config import Settings
-
-            options = replace(options, instructions=Settings().instructions)
-        audio = self._audio(spec.input_rate_hz, file_mode)
-        frames = self._frames()
-        recorder = self._recorder(spec)
-        assistant = Assistant(spec, audio, frames, options, recorder=recorder)
-        printer = Printer(verbose=args.verbose > 0)
-        assistant.add_listener(printer)
+        assistant.subscribe(Printer(verbose=args.verbose > 0))
         code = 1
         try:
             assistant.start()
-            code = self._drive(assistant, audio, file_mode)
+            code = self._drive(assistant, file_in, file_mode)
         except KeyboardInterrupt:
             code = 130
         finally:
@@ -291,66 +260,27 @@ class Headless:
             if snap.cost_line:
                 print(snap.cost_line, file=sys.stderr)
             assistant.close()
-            if recorder is not None:
-                recorder.close()
-            server = getattr(spec, "server", None)
-            if server is not None:
-                server.stop()
-        if args.audio_out is not None and code == 0:
-            pcm, rate = audio.played_audio()
+            parts.close()
+        if args.audio_out is not None and code == 0 and file_in is not None:
+            pcm, out_rate = file_in.played_audio()
             print(
-                f"reply audio: {args.audio_out} ({len(pcm) * 500 // (rate or 24000)} ms)",
+                f"reply audio: {args.audio_out} ({len(pcm) * 500 // (out_rate or 24000)} ms)",
                 file=sys.stderr,
             )
         return code
 
-    def _audio(self, send_rate: int, file_mode: bool) -> Any:
+    def _source(self) -> FrameSource | None:
+        """The camera stand-in the flags name (none by default: headless shows no camera)."""
+        from app.compose import open_camera, open_file_video
+
         args = self.args
-        if file_mode:
-            from app.file_audio import FileAudio
-
-            return FileAudio(args.audio_in, args.audio_out, send_rate_hz=send_rate)
-        from audio.config import AudioConfig
-        from audio.engine import AudioEngine
-
-        return AudioEngine(
-            AudioConfig(
-                input_device=args.input_device,
-                output_device=args.output_device,
-                send_rate_hz=send_rate,
-            )
-        )
-
-    def _frames(self) -> Any:
-        args = self.args
-        source: Any = None
         if args.image is not None or args.video is not None:
-            from video.file import FileSource
+            return open_file_video(args.image or args.video)
+        if args.camera is not None:
+            return open_camera(args.camera)
+        return None
 
-            path = args.image or args.video
-            source = FileSource(path, loop=True, still_fps=5.0)
-        elif args.camera is not None:
-            from video.camera import CameraSource
-
-            source = CameraSource(int(args.camera) if args.camera.isdigit() else args.camera)
-        if source is None:
-            return None
-        from app.frames import FrameFeed
-
-        return FrameFeed(source)
-
-    def _recorder(self, spec: Any) -> Any:
-        if self.args.record is None:
-            return None
-        from realtime.recording.writer import SessionRecorder
-
-        self.args.record.mkdir(parents=True, exist_ok=True)
-        return SessionRecorder(
-            directory=self.args.record,
-            metadata={"backend": spec.name, "model": spec.model, "voice": spec.voice},
-        )
-
-    def _drive(self, assistant: Any, audio: Any, file_mode: bool) -> int:
+    def _drive(self, assistant: Assistant, audio: FileAudio | None, file_mode: bool) -> int:
         args = self.args
         snap = assistant.wait_for(lambda s: s.state in (S.LISTENING, S.ERROR), args.timeout)
         if snap is None:
@@ -370,9 +300,10 @@ class Headless:
                     return 0
                 time.sleep(0.1)
             return 0 if args.turns is None else 1
+        assert audio is not None
         return self._wait_done(assistant, audio)
 
-    def _wait_done(self, assistant: Any, audio: Any) -> int:
+    def _wait_done(self, assistant: Assistant, audio: FileAudio) -> int:
         args = self.args
         deadline = time.monotonic() + args.timeout
         heard_voice = False

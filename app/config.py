@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,8 @@ class Settings:
     def validate(self) -> None:
         if not (self.backend in BACKENDS or self.backend.startswith(("ws://", "wss://"))):
             raise SettingsError(
-                f"backend = {self.backend!r}: use one of {', '.join(BACKENDS)} or a ws:// URL"
+                f"unknown backend {self.backend!r} (setting backend): use "
+                f"{', '.join(BACKENDS)}, or a ws://HOST:PORT/v1/realtime URL"
             )
         if not 0.0 <= self.vad_sensitivity <= 1.0:
             raise SettingsError(f"vad_sensitivity = {self.vad_sensitivity}: use 0.0 … 1.0")
@@ -105,9 +107,9 @@ class Settings:
         return cls.from_dict(data, source=str(path))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "settings") -> Settings:
+    def from_dict(cls, data: Mapping[str, object], source: str = "settings") -> Settings:
         known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {}  # checked against each field's type below
         default = cls()
         for key, value in data.items():
             if key not in known:
@@ -152,7 +154,7 @@ class Settings:
         )
 
 
-def _toml_value(value: Any) -> str:
+def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -168,7 +170,7 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
-def dumps_toml(data: dict[str, Any]) -> str:
+def dumps_toml(data: Mapping[str, object]) -> str:
     """A flat table of str/int/float/bool as TOML (enough for ``Settings``)."""
     lines = ["# VoiceCam settings. API keys are never stored here (environment or keyring)."]
     lines += [f"{key} = {_toml_value(value)}" for key, value in data.items()]

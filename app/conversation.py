@@ -1,17 +1,14 @@
-"""One conversation's logic, run on the assistant's engine thread (one asyncio loop).
+"""The engine-thread front end of ``app.core.ConversationCore``: the I/O around the pure core.
 
-Wiring: microphone (``AudioPort``: capture → echo cancellation → VAD) → session; frames
-(``FrameFeed``) → session; session events → player, transcript, latency, cost; typed text →
-session. ``app.assistant.Assistant`` owns the thread and the public, thread-safe API; this class
-is NOT thread-safe: every method runs on the engine loop.
+Wiring: microphone (``AudioPort``: capture → echo cancellation → VAD) → core → session; frames
+(``FrameFeed``) → core → session; session events → core → player, recorder; every change → the
+model's subscribers (``publish``). All decisions (barge-in, truncation, modes, turns, latency)
+are the core's; this class only moves data and performs the core's effects, in order.
 
-Barge-in, local first (``_barge_in``): when the user's voice starts during playback the player is
-cleared at once (``audio.clear_playback()``, or the audio engine already did it and reported
-``BargeIn``), then for the OpenAI protocol (OpenAI, offline server, ws:// URLs) ``CancelResponse``
-and ``Truncate(item_id, played_ms)`` with the position actually played; for Gemini nothing is
-sent (it reports ``Interrupted`` itself). Audio still arriving for a cut item is dropped. A
-server-reported interruption (``SpeechStarted`` from the provider's VAD, ``Interrupted``) flushes
-playback the same way. Each item is truncated at most once and never at 0 ms.
+Threads: ``app.assistant.Assistant`` owns the engine thread (one asyncio loop) and the public,
+thread-safe API; this class is NOT thread-safe: every method runs on the engine loop.
+Blocking steps (starting the audio device, the camera, the offline server) run in the loop's
+executor.
 """
 
 from __future__ import annotations
@@ -21,138 +18,227 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
-from app.frames import FrameFeed
-from app.latency import LatencyTracker
-from app.modes import ConversationOptions, Mode
-from app.played_audio import PlayedAudio
-from app.ports import AudioPort, ConnectSpec, SessionPort, audio_event_kind
-from app.pricing import CostMeter
-from app.server_events import ServerEvents
-from app.state import ConversationState as S
-from app.state import StateMachine
-from app.transcript import Transcript
-from dsp.vad import PreRoll
-from realtime.events import (
-    ActivityEnd,
-    ActivityStart,
-    AudioStreamEnd,
-    CancelResponse,
-    Closed,
-    Command,
-    SendText,
-    ServerError,
-    Truncate,
-    UpdateSession,
+from app.core import ConversationCore
+from app.effects import (
+    BackendCrashed,
+    CameraProblem,
+    ClearPlayback,
+    ConnectFailed,
+    Connecting,
+    Effect,
+    Ended,
+    EndPlaybackItem,
+    FrameReady,
+    Input,
+    LoadingProgress,
+    MarkSpeech,
+    Play,
+    PlaybackCleared,
+    PlayerReport,
+    PollFrame,
+    PressTalk,
+    Record,
+    RecordFrame,
+    RecordMark,
+    RecordMic,
+    RecordSpeechEnd,
+    RecordUserText,
+    RequestSnapshot,
+    Send,
+    SetAudioMode,
+    StartInput,
+    StopRequested,
+    Tick,
 )
+from app.frames import FrameFeed
+from app.model import Meters, ModelEvent
+from app.played_audio import PlayedAudio
+from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort, WaitsForSession
+from app.state import ConversationState as S
+from app.transcript import TranscriptHistory
+from realtime.events import Closed, ProtocolViolation, Reconnecting, ServerError
 
 log = logging.getLogger(__name__)
 
-#: Called on every observable change: (kind, payload). Kinds: "state", "turn", "usage",
-#: "time_left", "frame_sent", "notice", "turn_complete", "error_event".
-Notify = Callable[[str, Any], None]
-
+#: Audio pump period: the core's ``Tick`` and the microphone drain.
 TICK_S = 0.01
+#: Frame pump period.
+FRAME_TICK_S = 0.05
 
 
-class Conversation(ServerEvents):
-    """Engine-thread conversation. Create, ``await run()``; control with the other methods."""
+class Conversation:
+    """Engine-thread conversation. Create, ``await run()``; feed intents with ``feed()``."""
 
     def __init__(
         self,
         spec: ConnectSpec,
+        core: ConversationCore,
         audio: AudioPort | None,
         frames: FrameFeed | None,
-        options: ConversationOptions,
         *,
-        sm: StateMachine,
-        transcript: Transcript,
-        latency: LatencyTracker,
-        cost: CostMeter,
-        notify: Notify,
-        recorder: Any = None,
+        publish: Callable[[ModelEvent], None],
+        recorder: RecorderPort | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.spec = spec
+        self.core = core
         self.audio = audio
         self.frames = frames
-        self.options = options
-        self.sm = sm
-        self.transcript = transcript
-        self.latency = latency
-        self.cost = cost
-        self.notify = notify
+        self.publish = publish
         self.recorder = recorder
         self.clock = clock
         self.session: SessionPort | None = None
-        self.mode: Mode = options.mode
-        self._mode_before_mute: Mode = (
-            options.mode if options.mode != Mode.MUTE else Mode.HANDS_FREE
-        )
+        self.last_meters: Meters | None = None
         self._stop = asyncio.Event()
-        self._ready = False
-        self._talking = False  # the mic is in an open turn (client VAD / push-to-talk / toggle)
-        self._user_voice = False  # local VAD says the user is speaking
-        self._preroll = PreRoll(options.preroll_ms, spec.input_rate_hz)
-        self._response_active = False
-        self._cancel_sent = False
-        self._awaiting_drain = False
-        self._drain_ticks = 0
-        self._last_status = ""
-        self._playing_item: str | None = None
-        self._received_ms: dict[str, float] = {}
-        # Reply audio is recorded as the player reports it played (exact for cut-off replies);
-        # a port that cannot say what it played gets the audio recorded as received.
-        self._played_audio = (
-            PlayedAudio()
-            if audio is not None
-            and hasattr(audio, "played_ms")
-            and hasattr(audio, "first_audible_ns")
-            else None
-        )
-        self._cut_items: set[str] = set()
-        self._truncated: set[str] = set()
-        self._deadline_ns: int | None = None
-        self.time_left_s: float | None = None
-        self.completed_turns = 0
-        self.last_complete_ns = 0
-        self._cancel_sent = False
-        self.server_errors: list[ServerError] = []
-        self.closed: Closed | None = None
-        self.notice = ""
-        self.last_meters: Any = None
+        # Reply audio is recorded as the player reports it played (exact for cut-off replies).
+        self._played_audio = PlayedAudio() if audio is not None else None
+        self._recorder_failures: set[str] = set()
+
+    # ------------------------------------------------------------------ feeding the core
+    async def feed(self, item: Input) -> None:
+        """Give ``item`` to the core (after a fresh ``PlayerReport``) and perform its effects."""
+        now = self.clock()
+        if self.audio is not None:
+            await self._perform(self.core.handle(self._player_report(), now))
+        await self._perform(self.core.handle(item, now))
+
+    def _player_report(self) -> PlayerReport:
+        audio = self.audio
+        assert audio is not None
+        watched = self.core.watched_items()
+        audible = {i: t for i in watched if (t := audio.first_audible_ns(i)) is not None}
+        return PlayerReport(playing=bool(audio.is_playing), first_audible_ns=audible)
+
+    async def _perform(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            try:
+                await self._perform_one(effect)
+            except Exception:  # one failed effect must not end the conversation
+                log.exception("effect %s failed", type(effect).__name__)
+
+    async def _perform_one(self, effect: Effect) -> None:
+        audio, frames, rec = self.audio, self.frames, self.recorder
+        if isinstance(effect, Send):
+            if self.session is not None:
+                try:
+                    await self.session.send(effect.command)
+                except Exception as exc:  # the event pump reports the close
+                    log.debug("send %s failed: %s", type(effect.command).__name__, exc)
+        elif isinstance(effect, Play):
+            if audio is not None:
+                audio.play(effect.item_id, effect.pcm16, effect.rate_hz)
+            if self._played_audio is not None:
+                self._played_audio.received(effect.item_id, effect.pcm16, effect.rate_hz)
+            elif rec is not None:
+                try:
+                    rec.record_reply(
+                        effect.item_id,
+                        effect.pcm16,
+                        effect.rate_hz,
+                        effect.position_ms,
+                        self.clock(),
+                    )
+                except Exception:
+                    self._recorder_failed("record_reply")
+        elif isinstance(effect, ClearPlayback):
+            if audio is not None and not effect.done_by_engine:
+                audio.clear_playback()
+                item = effect.item_id
+                await self._perform(
+                    self.core.handle(
+                        PlaybackCleared(item, audio.played_ms(item) if item else 0), self.clock()
+                    )
+                )
+            if effect.item_id and self._played_audio is not None:
+                self._played_audio.cut(effect.item_id)
+                self._record_played()
+        elif isinstance(effect, EndPlaybackItem):
+            if audio is not None and not effect.cut:
+                audio.end_item(effect.item_id)
+            if self._played_audio is not None:
+                self._played_audio.complete(effect.item_id)
+        elif isinstance(effect, SetAudioMode):
+            if audio is not None:
+                audio.set_mode(effect.mode)
+        elif isinstance(effect, PressTalk):
+            if audio is not None:
+                (audio.talk_press if effect.pressed else audio.talk_release)()
+        elif isinstance(effect, StartInput):
+            if isinstance(audio, WaitsForSession):
+                audio.on_session_ready()
+        elif isinstance(effect, MarkSpeech):
+            if frames is not None:
+                if effect.started:
+                    frames.speech_started(effect.t_ns)
+                else:
+                    frames.speech_stopped(effect.t_ns)
+        elif isinstance(effect, RequestSnapshot):
+            if frames is not None:
+                frames.request_snapshot(self.clock())
+        elif isinstance(effect, PollFrame):
+            await self._poll_frame()
+        elif isinstance(effect, Record):
+            self._record(effect)
+        else:
+            self.publish(effect)
+
+    def _record(self, effect: Record) -> None:
+        """One recording effect. A recorder must not raise (``RecorderPort``); if one does
+        anyway, the conversation goes on and the failure is logged once per kind."""
+        rec = self.recorder
+        if rec is None:
+            return
+        try:
+            _record_one(rec, effect)
+        except Exception:
+            self._recorder_failed(type(effect).__name__)
+
+    def _recorder_failed(self, what: str) -> None:
+        if what not in self._recorder_failures:
+            self._recorder_failures.add(what)
+            log.exception("the recorder failed on %s (the conversation goes on)", what)
+
+    def _record_played(self) -> None:
+        """Hand the recorder the reply audio played since the last call."""
+        if self._played_audio is None or self.audio is None or self.recorder is None:
+            return
+        try:
+            played = self._played_audio.take(self.audio)
+        except Exception as exc:  # a recording detail must not end the conversation
+            log.warning("played audio not recorded: %s", exc)
+            return
+        try:
+            for s in played:
+                self.recorder.record_playback(s.item_id, s.pcm16, s.rate_hz, s.position_ms, s.t_ns)
+        except Exception:
+            self._recorder_failed("record_playback")
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
         """Connect, then pump audio, frames and events until ``stop()`` or the end."""
-        self._go(S.CONNECTING)
+        loop = asyncio.get_running_loop()
+        await self.feed(Connecting())
         try:
             if self.audio is not None:
                 self.audio.set_send_rate(self.spec.input_rate_hz)
-                await asyncio.get_running_loop().run_in_executor(None, self.audio.start)
-                self._audio_mode()
+                await loop.run_in_executor(None, self.audio.start)
+                self.audio.set_mode(self.core.mode)
             if self.frames is not None:
-                await asyncio.get_running_loop().run_in_executor(None, self.frames.start)
-            prepare = getattr(self.spec, "prepare", None)
-            if prepare is not None:  # e.g. start the offline server (blocking: off the loop)
-                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, self.frames.start)
 
-                def progress(step: int, total: int, what: str) -> None:
-                    loop.call_soon_threadsafe(self.notify, "loading", (step, total, what))
+            def progress(step: int, total: int, what: str) -> None:
+                item = LoadingProgress(step, total, what)
+                asyncio.run_coroutine_threadsafe(self.feed(item), loop)
 
-                await loop.run_in_executor(None, prepare, progress)
-                self.notify("loading", (1, 1, "ready"))
-            self.session = self.spec.make_session(self._wire_hook())
-            config = self.options.session_config(self.spec.model)
-            if self.spec.voice and not config.voice:
-                from dataclasses import replace
-
-                config = replace(config, voice=self.spec.voice)
-            await self.session.connect(config)
+            await loop.run_in_executor(None, self.spec.prepare, progress)
+            await self.feed(LoadingProgress(1, 1, "ready"))
+            history = TranscriptHistory(self.core.transcript)  # reconnects replay the same turns
+            self.session = self.spec.make_session(self.recorder, history)
+            await self.session.connect(self.core.session_config())
         except Exception as exc:  # connect errors carry a person-actionable message
             log.warning("connect failed: %s", exc)
-            self._go(S.ERROR, str(exc) or type(exc).__name__)
+            await self.feed(ConnectFailed(str(exc) or type(exc).__name__))
             await self._teardown()
             return
         pumps = [
@@ -174,10 +260,11 @@ class Conversation(ServerEvents):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self._teardown()
-        if self._stop.is_set() or self.sm.state != S.ERROR:
-            self._go(S.IDLE)
+        await self.feed(Ended())
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """The user ends the conversation (the close that follows is not an error)."""
+        await self.feed(StopRequested())
         self._stop.set()
 
     async def _teardown(self) -> None:
@@ -191,319 +278,74 @@ class Conversation(ServerEvents):
             with contextlib.suppress(Exception):
                 await asyncio.get_running_loop().run_in_executor(None, self.frames.stop)
 
-    def _record_played(self) -> None:
-        """Hand the recorder the reply audio played since the last call (engine thread)."""
-        if self._played_audio is None or self.audio is None:
-            return
-        try:
-            played = self._played_audio.take(self.audio)
-        except Exception as exc:  # a recording detail must not end the conversation
-            log.warning("played audio not recorded: %s", exc)
-            return
-        for s in played:
-            self._record("record_playback", s.item_id, s.pcm16, s.rate_hz, s.position_ms, s.t_ns)
+    # ------------------------------------------------------------------ pumps
+    async def _pump_events(self) -> None:
+        assert self.session is not None
+        async for ev in self.session.events():
+            if isinstance(ev, ProtocolViolation):
+                log.warning("protocol violation: %s", ev.reason)
+            elif isinstance(ev, ServerError):
+                log.warning("server error %s: %s", ev.code, ev.message)
+            elif isinstance(ev, Reconnecting):
+                crash = self.spec.recent_crash()
+                if crash:
+                    await self.feed(BackendCrashed(crash))
+            await self.feed(ev)
+            if isinstance(ev, Closed):
+                break
 
-    def _wire_hook(self) -> Any:
-        return self.recorder if hasattr(self.recorder, "on_wire") else None
-
-    def _record(self, method: str, *args: Any) -> None:
-        fn = getattr(self.recorder, method, None)
-        if fn is not None:
-            try:
-                fn(*args)
-            except Exception:  # the recorder reports its own errors; never break the call
-                log.exception("recorder.%s failed", method)
-
-    def _go(self, state: S, message: str = "") -> None:
-        if self.sm.state == state and state != S.ERROR:
-            return
-        if not self.sm.can(state):
-            log.debug("ignored transition %s -> %s", self.sm.state, state)
-            return
-        self.sm.go(state, message)
-        self.notify("state", (state, message))
-
-    async def _send(self, cmd: Command) -> None:
-        if self.session is None or not self._ready:
-            return
-        try:
-            await self.session.send(cmd)
-        except Exception as exc:  # the event pump reports the close; keep the pump alive
-            log.debug("send %s failed: %s", type(cmd).__name__, exc)
-
-    # ------------------------------------------------------------------ controls (engine thread)
-    async def set_mode(self, mode: Mode) -> None:
-        old = self.mode
-        if mode == old:
-            return
-        if mode == Mode.MUTE:
-            self._mode_before_mute = old
-        if self._talking:
-            await self._end_talk(self.clock())
-        self.mode = mode
-        self._audio_mode()
-        if mode == Mode.MUTE and self._ready:
-            await self._send(AudioStreamEnd())
-        was_server = old == Mode.HANDS_FREE and self.options.turn_detection != "client"
-        now_server = mode == Mode.HANDS_FREE and self.options.turn_detection != "client"
-        if was_server != now_server and self._ready:
-            from dataclasses import replace
-
-            opts = replace(self.options, mode=mode)
-            await self._send(UpdateSession(opts.session_config(self.spec.model)))
-        self.notify("mode", mode)
-
-    def _audio_mode(self) -> None:
-        """Mirror the mode into the audio engine (its talk gate and its local barge-in)."""
-        set_mode = getattr(self.audio, "set_mode", None)
-        if set_mode is None:
-            return
-        from audio.config import TalkMode
-
-        try:
-            set_mode(TalkMode(self.mode.value))
-        except Exception:
-            log.exception("audio engine refused mode %s", self.mode)
-
-    def _audio_talk(self, pressed: bool) -> None:
-        fn = getattr(self.audio, "talk_press" if pressed else "talk_release", None)
-        if fn is not None:
-            fn()
-
-    async def mute(self, on: bool) -> None:
-        await self.set_mode(Mode.MUTE if on else self._mode_before_mute)
-
-    async def push_to_talk(self, pressed: bool) -> None:
-        """Hold-to-talk (``push_to_talk`` mode) or a press of the toggle (``toggle`` mode)."""
-        now = self.clock()
-        if self.mode in (Mode.PUSH_TO_TALK, Mode.TOGGLE):
-            self._audio_talk(pressed)
-        if self.mode == Mode.PUSH_TO_TALK:
-            if pressed and not self._talking:
-                await self._start_talk(now)
-            elif not pressed and self._talking:
-                await self._end_talk(now)
-        elif self.mode == Mode.TOGGLE and pressed:
-            if self._talking:
-                await self._end_talk(now)
-            else:
-                await self._start_talk(now)
-
-    async def send_text(self, text: str) -> None:
-        text = text.strip()
-        if not text:
-            return
-        if self._is_playing() or self._response_active:
-            await self._barge_in(reason="text")
-        now = self.clock()
-        if self.frames is not None:  # a typed question gets a fresh frame too, sent first
-            self.frames.speech_started(now)
-            await self._frame_tick()
-            self.frames.speech_stopped(now)
-        self.transcript.user_typed(text)
-        self._record("record_user_text", text, now)
-        self._turn_changed("user", "")
-        self.latency.speech_ended(now)
-        self.latency.committed(now)
-        await self._send(SendText(text=text, respond=True))
-        self._go(S.THINKING)
-
-    async def snapshot_frame(self) -> None:
-        if self.frames is not None:
-            self.frames.request_snapshot(self.clock())
-            await self._frame_tick()
-
-    # ------------------------------------------------------------------ mic turns
-    async def _start_talk(self, t_ns: int) -> None:
-        if self._is_playing() or self._response_active:
-            await self._barge_in(reason="talk")
-        self._talking = True
-        self.transcript.user_started()
-        self._turn_changed("user", "")
-        await self._send(ActivityStart())
-        pre = self._preroll.drain()
-        if pre and self.options.client_vad_turns:
-            await self._send(self._append(pre))
-        self._go(S.USER_SPEAKING)
-        if self.frames is not None:
-            self.frames.speech_started(t_ns)
-            await self._frame_tick()
-
-    async def _end_talk(self, t_ns: int) -> None:
-        self._talking = False
-        self._record("on_user_speech_end", t_ns)
-        if self.frames is not None:
-            self.frames.speech_stopped(t_ns)
-        self.latency.speech_ended(t_ns)
-        await self._send(ActivityEnd())
-        self.latency.committed(self.clock())
-        self._go(S.THINKING)
-
-    def _append(self, pcm: bytes) -> Command:
-        from realtime.events import AppendAudio
-
-        return AppendAudio(pcm=pcm, rate_hz=self.spec.input_rate_hz)
-
-    def _mic_open(self) -> bool:
-        if self.mode == Mode.MUTE:
-            return False
-        if self.mode == Mode.HANDS_FREE and not self.options.client_vad_turns:
-            return True  # the provider's VAD listens to everything
-        return self._talking
-
-    # ------------------------------------------------------------------ audio pump
     async def _pump_audio(self) -> None:
         tick = 0
         while True:
             if self.audio is not None:
                 for ev in self.audio.process():
-                    await self._on_audio(ev)
-                self._check_playback()
-                tick += 1
-                if tick % 5 == 0:
-                    self._record_played()
-                if tick % 5 == 0:  # the GUI polls the latest value; no event per block
-                    with contextlib.suppress(Exception):
-                        self.last_meters = self.audio.meters()
-            if tick % 100 == 0:
-                self._update_time_left(self.clock())
+                    await self.feed(ev)
+            await self.feed(Tick())
+            tick += 1
+            if self.audio is not None and tick % 5 == 0:
+                self._record_played()
+                with contextlib.suppress(Exception):  # the GUI polls the latest value
+                    self.last_meters = self.audio.meters()
             await asyncio.sleep(TICK_S)
 
-    async def _on_audio(self, ev: Any) -> None:
-        kind = audio_event_kind(ev) or type(ev).__name__
-        if kind == "MicAudio":
-            self._record("record_mic", ev.t_ns, ev.pcm16_16k, 16000)
-            if not self._ready:
-                return
-            if self._mic_open():
-                await self._send(self._append(ev.pcm16_send))
-            elif self.mode != Mode.MUTE:
-                self._preroll.push(ev.pcm16_send)
-        elif kind == "VoiceStarted":
-            self._user_voice = True
-            if self.mode == Mode.MUTE or not self._ready:
-                return  # (a voice still going on when the session gets ready opens a turn then)
-            if self.mode == Mode.HANDS_FREE:
-                if self._is_playing():
-                    await self._barge_in(reason="voice")
-                if self.options.client_vad_turns and not self._talking:
-                    await self._start_talk(ev.t_ns)
-                elif not self.options.client_vad_turns and self.frames is not None:
-                    self.frames.speech_started(ev.t_ns)
-        elif kind == "VoiceStopped":
-            self._user_voice = False
-            if self.options.client_vad_turns and self.mode == Mode.HANDS_FREE and self._talking:
-                await self._end_talk(ev.t_ns)
-            elif self.mode == Mode.HANDS_FREE and self._ready:
-                self.latency.speech_ended(ev.t_ns)
-                self._record("on_user_speech_end", ev.t_ns)
-                if self.frames is not None:
-                    self.frames.speech_stopped(ev.t_ns)
-        elif kind == "BargeIn":
-            # The engine already cleared playback in the same process() call.
-            await self._barge_in(reason="engine", item_id=ev.item_id, played_ms=ev.played_ms)
-        elif kind == "AudioDeviceError":
-            self.notice = getattr(ev, "message", str(ev))
-            self.notify("notice", self.notice)
-        elif kind in ("DeviceRecovered", "StreamOpened"):
-            if self.notice:
-                self.notice = ""
-                self.notify("notice", "")
-        elif kind == "DeviceWarning":
-            self.notice = ev.message
-            self.notify("notice", self.notice)
-
-    def _is_playing(self) -> bool:
-        return self.audio is not None and bool(self.audio.is_playing)
-
-    def _check_playback(self) -> None:
-        """Latency's audible mark; the end of the reply once the response is done and drained."""
-        assert self.audio is not None
-        item = self.latency.waiting_for_audible
-        if item:
-            t = self.audio.first_audible_ns(item)
-            if t is not None:
-                self.latency.audible(t)
-                self._annotate_latency(item)
-        if self._awaiting_drain:
-            if self.audio.is_playing:
-                self._drain_ticks = 0
-            else:
-                self._drain_ticks += 1
-                if self._drain_ticks >= 2:
-                    self._reply_finished()
-
-    def _reply_finished(self) -> None:
-        self._awaiting_drain = False
-        self._playing_item = None
-        item = self.latency.waiting_for_audible
-        if item and self.audio is not None:
-            self.latency.audible(self.audio.first_audible_ns(item))
-            self._annotate_latency(item)
-        if self._last_status == "completed":
-            self.completed_turns += 1
-            self.last_complete_ns = self.clock()
-            self.notify("turn_complete", self.completed_turns)
-        if self.sm.state in (S.ASSISTANT_SPEAKING, S.THINKING):
-            self._go(S.USER_SPEAKING if self._talking else S.LISTENING)
-
-    # ------------------------------------------------------------------ barge-in
-    async def _barge_in(
-        self, reason: str, item_id: str | None = None, played_ms: int | None = None
-    ) -> None:
-        """Stop the reply now; tell the server what was heard (see module docstring)."""
-        item = item_id or self._playing_item
-        if self.audio is not None and reason != "engine":
-            self.audio.clear_playback()
-        if item and played_ms is None and self.audio is not None:
-            played_ms = self.audio.played_ms(item)
-        if item:
-            self._cut_items.add(item)
-            if self._played_audio is not None:
-                self._played_audio.cut(item)
-                self._record_played()
-        log.info("barge-in (%s) on %s at %s ms", reason, item, played_ms)
-        self._record("record_mark", self.clock(), "barge_in", f"{reason} {item} {played_ms}")
-        if self.spec.provider != "gemini":
-            if self._response_active and not self._cancel_sent:
-                self._cancel_sent = True
-                await self._send(CancelResponse())
-            if item and item not in self._truncated and (played_ms or 0) > 0:
-                self._truncated.add(item)
-                await self._send(Truncate(item_id=item, played_ms=int(played_ms or 0)))
-        if item:
-            received = round(self._received_ms.get(item, 0.0))
-            self.transcript.assistant_interrupted(item, int(played_ms or 0), received)
-            self._turn_changed("assistant", item)
-        self._awaiting_drain = False
-        self._playing_item = None
-        if self.sm.state in (S.ASSISTANT_SPEAKING, S.THINKING):
-            self._go(S.USER_SPEAKING if self._user_voice or self._talking else S.LISTENING)
-
-    # ------------------------------------------------------------------ frames
     async def _pump_frames(self) -> None:
         while True:
-            await self._frame_tick()
-            await asyncio.sleep(0.05)
+            if self.core.ready:
+                await self._poll_frame()
+            await asyncio.sleep(FRAME_TICK_S)
 
-    async def _frame_tick(self) -> None:
-        if self.frames is None or not self._ready:
+    async def _poll_frame(self) -> None:
+        frames = self.frames
+        if frames is None:
             return
-        for message in self.frames.error_messages():
-            self.notice = message
-            self.notify("notice", message)
+        for message in frames.error_messages():
+            await self.feed(CameraProblem(message))
         try:
-            sent = self.frames.poll(self.clock())
+            sent = frames.poll(self.clock())
         except Exception as exc:  # a bad frame must not end the conversation
             log.warning("frame not sent: %s", exc)
             return
-        if sent is None:
-            return
-        from realtime.events import AppendImage
+        if sent is not None:
+            await self.feed(FrameReady(sent))
 
-        await self._send(AppendImage(jpeg=sent.jpeg, detail=sent.detail))
-        self._record("record_frame", sent.sent_ns, sent.jpeg, True, str(sent.reason))
-        self.notify("frame_sent", sent)
+    @property
+    def state(self) -> S:
+        return self.core.state
+
+
+def _record_one(rec: RecorderPort, effect: Record) -> None:
+    if isinstance(effect, RecordMic):
+        rec.record_mic(effect.pcm16, effect.rate_hz, effect.t_ns)
+    elif isinstance(effect, RecordFrame):
+        rec.record_frame(effect.jpeg, effect.t_ns, effect.sent, effect.reason)
+    elif isinstance(effect, RecordUserText):
+        rec.record_user_text(effect.text, effect.t_ns)
+    elif isinstance(effect, RecordSpeechEnd):
+        rec.on_user_speech_end(effect.t_ns)
+    elif isinstance(effect, RecordMark):
+        rec.record_mark(effect.kind, effect.detail, effect.t_ns)
+    else:
+        rec.on_event(effect.event, effect.t_ns)
 
 
 def _report_pump_failure(task: asyncio.Future[None]) -> None:

@@ -19,24 +19,16 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from audio.events import MicAudio, VoiceStarted, VoiceStopped
+from audio.config import TalkMode
+from audio.events import AudioEvent, MicAudio, VoiceStarted, VoiceStopped
+from audio.meters import Meters
 from dsp.pcm import dbfs, read_wav, write_wav
 from dsp.resample import resample
 from dsp.vad import StreamingVad, VoiceStart
 
 VAD_RATE = 16000
-
-
-@dataclass(frozen=True)
-class FileMeters:
-    mic_dbfs: float = -120.0
-    speaker_dbfs: float = -120.0
-    erle_db: float | None = None
-    underruns: int = 0
-    overflows: int = 0
 
 
 class FileAudio:
@@ -111,14 +103,14 @@ class FileAudio:
         if self._t0 is None:
             self._t0 = self._clock()
 
-    def process(self) -> list[object]:
+    def process(self) -> list[AudioEvent]:
         now = self._clock()
         self._advance(now)
         if self.in_path is None or not self.started or self._t0 is None:
             return []
         due = (now - self._t0) * VAD_RATE // 1_000_000_000
         block = VAD_RATE * self.block_ms // 1000
-        events: list[object] = []
+        events: list[AudioEvent] = []
         while self._pos + block <= due:
             start = self._pos
             chunk = self._pcm16[start * 2 : (start + block) * 2]
@@ -152,6 +144,15 @@ class FileAudio:
 
     def set_send_rate(self, hz: int) -> None:
         self._send_rate = hz
+
+    def set_mode(self, mode: TalkMode) -> None:
+        """A file speaks hands-free: the mode changes nothing here."""
+
+    def talk_press(self) -> None:
+        """No talk control on a file."""
+
+    def talk_release(self) -> None:
+        """No talk control on a file."""
 
     # ------------------------------------------------------------------ speaker
     def play(self, item_id: str, pcm16: bytes, rate_hz: int) -> None:
@@ -225,5 +226,5 @@ class FileAudio:
     def played_audio(self) -> tuple[bytes, int | None]:
         return bytes(self._out), self._out_rate
 
-    def meters(self) -> FileMeters:
-        return FileMeters(mic_dbfs=self._mic_dbfs, speaker_dbfs=self._spk_dbfs)
+    def meters(self) -> Meters:
+        return Meters(mic_dbfs=self._mic_dbfs, speaker_dbfs=self._spk_dbfs)

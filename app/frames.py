@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Any
 
 from video.encode import MAX_SIDE, QUALITY
 from video.feed import SentFrame, VideoFeed
+from video.frame import Frame
 from video.opencv import limit_threads
 from video.pacing import Pacer, PacerConfig
 from video.source import FrameSource
 
-__all__ = ["FrameFeed", "SentFrame"]
+__all__ = ["FrameFeed", "FrameSource", "SentFrame"]
 
 
 class FrameFeed(VideoFeed):
@@ -48,7 +48,7 @@ class FrameFeed(VideoFeed):
         self._sent_lock = threading.Lock()
 
     # ------------------------------------------------------------------ the camera switch
-    @property  # type: ignore[override]
+    @property
     def enabled(self) -> bool:
         """The user's camera switch (not whether the source is running)."""
         return self._switch_on
@@ -84,7 +84,7 @@ class FrameFeed(VideoFeed):
         self.camera_off()
 
     # ------------------------------------------------------------------ observation (any thread)
-    def preview(self) -> Any:
+    def preview(self) -> Frame | None:
         """The newest captured frame (``video.frame.Frame``) while the camera runs, else None."""
         source = self.source
         return source.latest() if super().enabled and source is not None else None

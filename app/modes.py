@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Literal
 
+from audio.config import TalkMode
 from realtime.events import SessionConfig, TurnDetection
 
-
-class Mode(StrEnum):
-    """How the user takes turns.
-
-    - ``hands_free``: voice activity decides (client VAD, or the provider's own detector when
-      ``turn_detection`` is ``server``/``semantic``);
-    - ``push_to_talk``: the mic is open while the talk control is held;
-    - ``toggle``: one press opens the mic, the next closes the turn;
-    - ``mute``: the mic sends nothing.
-    """
-
-    HANDS_FREE = "hands_free"
-    PUSH_TO_TALK = "push_to_talk"
-    TOGGLE = "toggle"
-    MUTE = "mute"
+#: How the user takes turns, defined once in ``audio.config`` (the audio engine's talk gate needs
+#: it and ``audio`` may not import ``app``):
+#:
+#: - ``hands_free``: voice activity decides (client VAD, or the provider's own detector when
+#:   ``turn_detection`` is ``server``/``semantic``);
+#: - ``push_to_talk``: the mic is open while the talk control is held;
+#: - ``toggle``: one press opens the mic, the next closes the turn;
+#: - ``mute``: the mic sends nothing.
+Mode = TalkMode
 
 
 TurnDetectionChoice = Literal["client", "server", "semantic"]
@@ -42,10 +36,7 @@ class ConversationOptions:
     silence_ms: int = 500
     #: Audio kept from before the local VAD's start so the first syllable is not clipped.
     preroll_ms: int = 600
-    #: Reconnect attempts after an abrupt close (0: go to the error state at once).
-    max_reconnects: int = 3
     temperature: float | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def session_config(self, model: str, resumption_handle: str | None = None) -> SessionConfig:
         """The provider session for these options (turn detection off unless the provider's

@@ -1,12 +1,11 @@
 """The small surfaces the assistant needs from audio, video, the realtime session and recorder.
 
 The assistant is written against these Protocols so it can be driven by fakes in tests and by the
-real modules in the app (``audio.engine.AudioEngine``, ``video.source.FrameSource`` sources,
-``realtime.session.RealtimeSession``, ``realtime.recording`` ``SessionRecorder``).
-
-Audio events are matched by class name (``MicAudio``, ``VoiceStarted``, ``VoiceStopped``,
-``AudioDeviceError``, ``DeviceRecovered``) and their documented fields, so the assistant does not
-depend on where the audio package defines them; ``audio_event_kind()`` is that one rule.
+real modules in the app (``audio.engine.AudioEngine`` or ``app.file_audio.FileAudio``,
+``video.source.FrameSource`` sources, ``realtime.session.RealtimeSession``,
+``realtime.recording.writer.SessionRecorder``). Every method is typed: audio events are the
+``audio.events`` classes (dispatched with ``isinstance``), recorder methods take one argument
+order (payload, then its rate/position, then the time ``t_ns`` last).
 
 Threads: every method here is called from the assistant's engine thread only, except
 ``FrameSourcePort`` (thread-safe by its own contract).
@@ -14,30 +13,19 @@ Threads: every method here is called from the assistant's engine thread only, ex
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any, Literal, Protocol, runtime_checkable
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
 
+from audio.config import TalkMode
+from audio.events import AudioEvent
+from audio.meters import Meters
+from realtime.context_log import HistorySource
 from realtime.events import Command, Event, SessionConfig
+from video.frame import Frame
 
-AUDIO_EVENT_KINDS = frozenset(
-    {"MicAudio", "VoiceStarted", "VoiceStopped", "AudioDeviceError", "DeviceRecovered"}
-)
-
-
-def audio_event_kind(event: object) -> str:
-    """``"MicAudio"``/``"VoiceStarted"``/… for an audio event, ``""`` for anything else."""
-    name = type(event).__name__
-    return name if name in AUDIO_EVENT_KINDS else ""
-
-
-class MicAudioLike(Protocol):
-    """Captured microphone audio after echo cancellation: 16 kHz for VAD/recording and the same
-    audio at the provider's send rate."""
-
-    pcm16_16k: bytes
-    pcm16_send: bytes
-    send_rate_hz: int
-    t_ns: int
+#: Offline-model loading progress: (step, total, what); ``what="ready"`` at the end.
+ProgressCallback = Callable[[int, int, str], None]
 
 
 @runtime_checkable
@@ -47,12 +35,13 @@ class AudioPort(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
 
-    def process(self) -> list[Any]:
-        """Drain captured audio; returns MicAudio / VoiceStarted / VoiceStopped /
-        AudioDeviceError / DeviceRecovered in capture order. Called every ~10 ms."""
+    def process(self) -> Sequence[AudioEvent]:
+        """Drain captured audio; returns ``audio.events`` values in capture order. Called
+        every ~10 ms."""
         ...
 
     def play(self, item_id: str, pcm16: bytes, rate_hz: int) -> None: ...
+    def end_item(self, item_id: str) -> None: ...
     def clear_playback(self) -> None: ...
     def played_ms(self, item_id: str) -> int: ...
     def first_audible_ns(self, item_id: str) -> int | None: ...
@@ -60,8 +49,22 @@ class AudioPort(Protocol):
     @property
     def is_playing(self) -> bool: ...
 
-    def meters(self) -> Any: ...
+    def meters(self) -> Meters: ...
     def set_send_rate(self, hz: int) -> None: ...
+    def set_mode(self, mode: TalkMode) -> None:
+        """The talk gate and local barge-in follow the conversation's mode."""
+        ...
+
+    def talk_press(self) -> None: ...
+    def talk_release(self) -> None: ...
+
+
+@runtime_checkable
+class WaitsForSession(Protocol):
+    """An input that starts only once the session is ready (``app.file_audio.FileAudio``: a
+    slow connect must not swallow the beginning of the question)."""
+
+    def on_session_ready(self) -> None: ...
 
 
 @runtime_checkable
@@ -72,8 +75,8 @@ class FrameSourcePort(Protocol):
     def name(self) -> str: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
-    def latest(self) -> Any: ...
-    def errors(self) -> list[Any]: ...
+    def latest(self) -> Frame | None: ...
+    def errors(self) -> Sequence[Exception]: ...
 
 
 @runtime_checkable
@@ -96,16 +99,40 @@ class WireRecorderPort(Protocol):
 SessionFactory = Callable[[WireRecorderPort | None], SessionPort]
 
 
-class RecorderPort(Protocol):
-    """What the assistant records besides the wire (the recording package's SessionRecorder).
+class RecorderPort(WireRecorderPort, Protocol):
+    """What the assistant records (``realtime.recording.writer.SessionRecorder``).
 
-    Optional methods are looked up with ``getattr`` so a recorder may implement a subset; none of
-    them may raise (the recorder reports its own errors).
+    One argument order everywhere: what, then its rate/position, then ``t_ns`` (monotonic ns)
+    last. None of them may raise (the recorder reports its own errors).
     """
 
-    def on_wire(
-        self, direction: Literal["in", "out"], message: str | bytes, t_mono_ns: int
-    ) -> None: ...
+    def record_mic(self, pcm16: bytes, rate_hz: int, t_ns: int) -> None: ...
+    def record_playback(
+        self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
+    ) -> None:
+        """Reply audio as played: ``position_ms`` into the item, first sample heard at ``t_ns``."""
+        ...
+
+    def record_reply(
+        self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
+    ) -> None:
+        """Reply audio as received (when nothing reports what was played)."""
+        ...
+
+    def record_frame(self, jpeg: bytes, t_ns: int, sent: bool, reason: str = "") -> None: ...
+    def record_user_text(self, text: str, t_ns: int) -> None: ...
+    def record_mark(self, kind: str, detail: str, t_ns: int) -> None: ...
+    def on_event(self, event: Event, t_ns: int) -> None: ...
+    def on_user_speech_end(self, t_ns: int) -> None: ...
+
+
+class RecordingPort(RecorderPort, Protocol):
+    """A recorder the user controls (the window's record switch): its file, pause, close."""
+
+    @property
+    def path(self) -> Path | None: ...
+    def set_enabled(self, enabled: bool) -> None: ...
+    def close(self, timeout_s: float = 10.0) -> object: ...
 
 
 class ConnectSpec(Protocol):
@@ -124,4 +151,17 @@ class ConnectSpec(Protocol):
     #: Hard session length cap in seconds (OpenAI: 3600), or None.
     session_cap_s: float | None
 
-    def make_session(self, recorder: WireRecorderPort | None) -> SessionPort: ...
+    def make_session(
+        self, recorder: WireRecorderPort | None, context: HistorySource | None = None
+    ) -> SessionPort:
+        """A fresh, unconnected session; ``context``: what a reconnect replays (the
+        conversation's transcript), else the session derives it from the events."""
+        ...
+
+    def prepare(self, on_progress: ProgressCallback | None = None) -> None:
+        """Blocking, before the first connect (starts the offline server); run off the loop."""
+        ...
+
+    def recent_crash(self) -> str:
+        """Why the backend's server process died recently (offline server), else ``""``."""
+        ...

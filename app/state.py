@@ -3,6 +3,7 @@
 States (``ConversationState``)::
 
     idle ──start()──► connecting ──SessionReady──► listening
+    connecting ──offline models load──► loading ──models ready──► connecting
     listening ──user voice──► user_speaking ──voice end / commit──► thinking
     thinking ──first reply audio──► assistant_speaking ──reply done + playback drained──► listening
     assistant_speaking ──barge-in──► user_speaking
@@ -17,11 +18,13 @@ user-facing error.
 
 from __future__ import annotations
 
+from collections import deque
 from enum import StrEnum
 
 
 class ConversationState(StrEnum):
     IDLE = "idle"
+    LOADING = "loading"
     CONNECTING = "connecting"
     LISTENING = "listening"
     USER_SPEAKING = "user_speaking"
@@ -44,6 +47,7 @@ S = ConversationState
 
 _LABELS: dict[ConversationState, str] = {
     S.IDLE: "Idle",
+    S.LOADING: "Loading models…",
     S.CONNECTING: "Connecting…",
     S.LISTENING: "Listening",
     S.USER_SPEAKING: "You are speaking",
@@ -58,7 +62,8 @@ _CONNECTED = frozenset({S.LISTENING, S.USER_SPEAKING, S.THINKING, S.ASSISTANT_SP
 #: Allowed transitions; staying in the same state is always allowed (and is not a change).
 ALLOWED: dict[ConversationState, frozenset[ConversationState]] = {
     S.IDLE: frozenset({S.CONNECTING, S.ERROR}),
-    S.CONNECTING: frozenset({S.LISTENING, S.RECONNECTING, S.ERROR, S.IDLE}),
+    S.LOADING: frozenset({S.CONNECTING, S.ERROR, S.IDLE}),
+    S.CONNECTING: frozenset({S.LOADING, S.LISTENING, S.RECONNECTING, S.ERROR, S.IDLE}),
     S.LISTENING: frozenset(
         {S.USER_SPEAKING, S.THINKING, S.ASSISTANT_SPEAKING, S.RECONNECTING, S.ERROR, S.IDLE}
     ),
@@ -76,6 +81,10 @@ ALLOWED: dict[ConversationState, frozenset[ConversationState]] = {
 }
 
 
+#: States kept in ``StateMachine.history``.
+HISTORY = 64
+
+
 class InvalidTransition(RuntimeError):
     """A transition the state machine does not allow (a programming error)."""
 
@@ -86,7 +95,8 @@ class StateMachine:
     def __init__(self) -> None:
         self.state: ConversationState = S.IDLE
         self.error: str = ""
-        self.history: list[ConversationState] = [S.IDLE]
+        #: The last ``HISTORY`` states (oldest first), for logs and tests.
+        self.history: deque[ConversationState] = deque([S.IDLE], maxlen=HISTORY)
 
     def go(self, new: ConversationState, error: str = "") -> bool:
         """Move to ``new``. Returns ``True`` if the state changed. ``error`` is kept for ERROR."""

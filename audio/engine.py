@@ -26,14 +26,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
-from audio.aec import EchoHint
 from audio.config import AudioConfig, TalkMode
-from audio.devices import DeviceBackend, SoundDeviceBackend, reinitialize
+from audio.devices import DeviceBackend, SoundDeviceBackend
 from audio.duplex import StreamFactory, StreamLike, sounddevice_factory
 from audio.errors import AudioConfigError, AudioDeviceError
 from audio.events import (
@@ -47,9 +44,11 @@ from audio.events import (
     VoiceStarted,
     VoiceStopped,
 )
+from audio.meters import Meters, VadLike
 from audio.modes import TalkGate
-from audio.opener import Pipeline, close_quietly, open_pipeline, skip_portaudio_exit_handler
+from audio.opener import Pipeline, close_quietly, open_pipeline
 from audio.player import Player
+from audio.recovery import start_retry
 from audio.timeline import ClockMap, History
 from dsp.pcm import dbfs
 from dsp.resample import StreamResampler
@@ -65,45 +64,6 @@ STARTUP_TIMEOUT_MS = 5000  # first callback of a new stream
 # (measured: echo leaked into the detector after device underflows in 4 of 6 loaded room runs).
 # Voice starts heard while echo is possible are not trusted for this long.
 XRUN_GUARD_MS = 800
-
-
-class VadLike(Protocol):
-    """What the engine needs from ``dsp.vad.StreamingVad``."""
-
-    probability: float
-    threshold: float
-
-    def process(self, pcm: bytes) -> list[VoiceStart | VoiceEnd]: ...
-    def reset(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Meters:
-    """Latest levels and counters (a snapshot; poll it from the GUI with a timer).
-
-    ``underruns``: reply gaps (jitter buffer) + device output underflows; ``overflows``: blocks
-    dropped because the engine fell behind + device input overflows.
-    """
-
-    mic_dbfs: float = -120.0
-    speaker_dbfs: float = -120.0
-    erle_db: float | None = None
-    underruns: int = 0
-    overflows: int = 0
-    aec_enabled: bool = False
-    echo_hint: EchoHint = "no_playback"
-    vad_probability: float = 0.0
-    jitter_target_ms: float = 0.0
-    callbacks: int = 0
-    #: provisional barge-in pauses, and those that were not confirmed (resumed)
-    voice_pauses: int = 0
-    false_pauses: int = 0
-    #: voice starts ignored because an xrun had just misaligned echo cancellation
-    distrusted_starts: int = 0
-    #: AEC3 is fed the speaker signal (False: no echo path measured, see audio.aec), and the
-    #: measured speaker→mic coupling in dB
-    aec_engaged: bool = True
-    coupling_db: float = 0.0
 
 
 class AudioEngine:
@@ -492,10 +452,6 @@ class AudioEngine:
         )
 
     # ------------------------------------------------------------------ opening / recovery
-    def _open(self) -> Pipeline:
-        """Blocking open with this engine's settings (start() caller or the retry thread)."""
-        return open_pipeline(self.config, self._factory, self._backend, self._clock, self._volume)
-
     def _install(self, pipe: Pipeline, recovered: bool) -> list[AudioEvent]:
         rate = pipe.info.sample_rate
         self._pipe = pipe
@@ -558,45 +514,21 @@ class AudioEngine:
         with self._lock:
             if self._retrying() or self._stop.is_set():
                 return
-            self._retry = threading.Thread(
-                target=self._retry_loop, args=(dead,), name="audio-device-retry", daemon=True
-            )
-            self._retry.start()
-
-    def _retry_loop(self, dead: StreamLike | None) -> None:
-        # Closing a stream whose server/device died can block forever (PortAudio waits for a
-        # callback thread stuck in ALSA's poll): do it on a throw-away thread, and only
-        # re-initialise PortAudio (which would close it too) once that has finished.
-        closed = threading.Event()
-        if dead is not None:
-
-            def reap(stream: StreamLike = dead) -> None:
-                close_quietly(stream, abort=True)
-                closed.set()
-
-            threading.Thread(target=reap, name="audio-stream-reaper", daemon=True).start()
-        else:
-            closed.set()
-        interval = self.config.retry_interval_ms / 1000.0
-        if self._real and dead is not None and not closed.wait(2.0):
-            skip_portaudio_exit_handler()
-        while not self._stop.wait(interval):
-            if self._real and closed.is_set():
-                try:
-                    reinitialize()  # see devices that appeared since
-                except Exception as exc:  # PortAudio init failure: keep trying
-                    log.debug("PortAudio re-initialisation failed: %s", exc)
-                    continue
-            try:
-                pipe = open_pipeline(
+            self._retry = start_retry(
+                dead,
+                open_pipe=lambda: open_pipeline(
                     self.config, self._factory, self._backend, self._clock, self._volume
-                )
-            except AudioDeviceError as exc:
-                log.debug("audio device retry failed: %s", exc.message)
-                continue
-            with self._lock:
-                if self._stop.is_set():
-                    close_quietly(pipe.stream)
-                    return
-                self._pending = (pipe, True)
-            return
+                ),
+                deliver=self._deliver_recovered,
+                stop=self._stop,
+                interval_s=self.config.retry_interval_ms / 1000.0,
+                reinitialize_portaudio=self._real,
+            )
+
+    def _deliver_recovered(self, pipe: Pipeline) -> None:
+        """Retry thread: the device opened again; ``process()`` installs it."""
+        with self._lock:
+            if self._stop.is_set():
+                close_quietly(pipe.stream)
+                return
+            self._pending = (pipe, True)

@@ -136,6 +136,7 @@ def session_child(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.config import Settings
+    from app.gui.events import FRAME_MS
     from app.gui.main import build_window
     from app.gui.theme import apply_theme
 
@@ -202,12 +203,24 @@ def session_child(args: argparse.Namespace) -> int:
 
     threading.Thread(target=watchdog, name="bench-watchdog", daemon=True).start()
 
+    busy: list[float] = []  # GUI-thread CPU ms in each stall > 50 ms
+    #: GUI-thread CPU ms between two heartbeats: the stall this process itself causes,
+    #: whatever the machine's load (a stall minus the time spent waiting for a core/the GIL).
+    work: list[float] = []
+    last_cpu = [time.thread_time()]
+
     def beat() -> None:
         last_beat[0] = time.monotonic()
         now = clock.nsecsElapsed() / 1e6
+        cpu = time.thread_time()
         if last[0]:
-            gaps.append(max(0.0, now - last[0] - 10.0))
+            gap = max(0.0, now - last[0] - 10.0)
+            gaps.append(gap)
+            work.append((cpu - last_cpu[0]) * 1000.0)
+            if gap > 50:
+                busy.append(work[-1])
         last[0] = now
+        last_cpu[0] = cpu
 
     hb = QTimer()
     hb.setInterval(10)
@@ -240,12 +253,14 @@ def session_child(args: argparse.Namespace) -> int:
     run_for(args.baseline)
     c1 = cpu_tree()
     base_gaps, gaps[:] = list(gaps), []
+    base_busy, busy[:] = list(busy), []
+    base_work, work[:] = list(work), []
     base_cpu = (c1[0] - c0[0]) / (time.monotonic() - t0) * 100
 
     # session
-    w.camera_btn.setChecked(True)
+    w.ui.camera_btn.setChecked(True)
     if args.fake:
-        from app.gui.model import Meters, PreviewFrame, State, Turn
+        from app.model import Frame, Meters, State, Turn
 
         assistant.emit_state(State.LISTENING)
         seq = [0]
@@ -254,7 +269,7 @@ def session_child(args: argparse.Namespace) -> int:
             f = source.latest()
             if f is not None and f.seq != seq[0]:
                 seq[0] = f.seq
-                assistant.frame = PreviewFrame(f.image, f.seq)
+                assistant.frame = Frame(f.image, f.t_ns, f.seq)
 
         t_feed = QTimer()
         t_feed.timeout.connect(feed)
@@ -267,7 +282,7 @@ def session_child(args: argparse.Namespace) -> int:
             n[0] += 1
             i = n[0]
             text = "word " * (i % 40)
-            assistant.emit_turn(Turn(f"a{i // 40}", "assistant", text, partial=i % 40 != 39))
+            assistant.emit_turn(Turn(i // 40, "assistant", text, partial=i % 40 != 39))
             assistant.current_meters = Meters(-30 + (i % 10), -20, 30)
             if i % 20 == 0:
                 f = source.latest()
@@ -280,10 +295,12 @@ def session_child(args: argparse.Namespace) -> int:
     else:
         w.toggle_connection()
         deadline = time.monotonic() + args.connect_timeout
-        while time.monotonic() < deadline and w.state_label.text() != "Ready — say something":
+        while time.monotonic() < deadline and w.ui.state_label.text() != "Ready — say something":
             run_for(0.05)
-        print(f"connected: {w.state_label.text()!r} after {time.monotonic() - t0:.1f} s")
+        print(f"connected: {w.ui.state_label.text()!r} after {time.monotonic() - t0:.1f} s")
         gaps[:] = []
+        busy[:] = []
+        work[:] = []
     c0 = cpu_tree()
     threads0 = {t.id: t.user_time + t.system_time for t in proc.threads()}
     t0 = time.monotonic()
@@ -309,19 +326,38 @@ def session_child(args: argparse.Namespace) -> int:
         reverse=True,
     )
     sess_gaps = list(gaps)
+    sess_busy = list(busy)
+    sess_work = list(work)
     hb.stop()
-    turns = w.transcript.turns()
+    turns = w.ui.transcript.turns()
     print(
-        f"session: {elapsed:.0f} s, preview frames shown {w.preview.frames_shown}, "
-        f"sent-frame thumbnails {w.thumbs.sent_total}, transcript turns {len(turns)}, "
-        f"final state {w.state_label.text()!r}"
+        f"session: {elapsed:.0f} s, preview frames shown {w.ui.preview.frames_shown}, "
+        f"sent-frame thumbnails {w.ui.thumbs.sent_total}, transcript turns {len(turns)}, "
+        f"final state {w.ui.state_label.text()!r}"
     )
     print(f"heartbeat stall, idle window (baseline): {fmt(base_gaps)}")
     print(f"heartbeat stall, session + preview:      {fmt(sess_gaps)}")
     print(
         f"stalls > 50 ms: baseline {sum(g > 50 for g in base_gaps)}, "
-        f"session {sum(g > 50 for g in sess_gaps)}"
+        f"session {sum(g > 50 for g in sess_gaps)}; > 100 ms: baseline "
+        f"{sum(g > 100 for g in base_gaps)}, session {sum(g > 100 for g in sess_gaps)}"
     )
+    print(
+        f"model events: {w.events.pushed} published, {w.events.deliveries} deliveries to the "
+        f"GUI thread ({w.events.deliveries / max(elapsed, 1e-9):.1f}/s; at most one per "
+        f"{FRAME_MS} ms frame)"
+    )
+    print(
+        "GUI thread's own CPU during each stall > 50 ms (the rest of the stall is waiting for a "
+        f"core or the GIL): baseline {fmt(base_busy)}; session {fmt(sess_busy)}; stalls where "
+        f"the GUI thread itself computed > 50 ms: {sum(b > 50 for b in sess_busy)}"
+    )
+    print(
+        "GUI-thread CPU between heartbeats (work stall, independent of the machine's load): "
+        f"baseline {fmt(base_work)}; session {fmt(sess_work)}; > 50 ms: "
+        f"{sum(x > 50 for x in sess_work)}, > 100 ms: {sum(x > 100 for x in sess_work)}"
+    )
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     print(
         f"CPU (% of one core): idle window {base_cpu:.1f}%; during the session: app "
         f"{(c1[0] - c0[0]) / elapsed * 100:.1f}%, offline server (children) "

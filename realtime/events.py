@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from realtime.openai_vocab import VAD_PREFIX_PADDING_MS, VAD_SILENCE_MS, VAD_THRESHOLD
+
 # --------------------------------------------------------------------------- configuration
 
 TurnDetectionMode = Literal["server_vad", "semantic_vad", "none"]
@@ -29,9 +31,9 @@ class TurnDetection:
     """
 
     mode: TurnDetectionMode = "server_vad"
-    threshold: float = 0.5
-    prefix_padding_ms: int = 300
-    silence_duration_ms: int = 500
+    threshold: float = VAD_THRESHOLD
+    prefix_padding_ms: int = VAD_PREFIX_PADDING_MS
+    silence_duration_ms: int = VAD_SILENCE_MS
     create_response: bool = True
     interrupt_response: bool = True
     eagerness: Literal["low", "medium", "high", "auto"] = "auto"

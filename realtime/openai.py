@@ -58,10 +58,11 @@ from realtime.events import (
     UpdateSession,
     Usage,
 )
+from realtime.openai_vocab import IGNORED_SERVER_EVENTS, MIN_COMMIT_MS, RATE_HZ, pcm_format
+from realtime.openai_vocab import ClientEvent as C
+from realtime.openai_vocab import ServerEvent as S
 
-RATE_HZ = 24_000
 BYTES_PER_MS = RATE_HZ * 2 // 1000  # 48 bytes of PCM16 mono per millisecond
-MIN_COMMIT_MS = 100
 #: Largest audio payload (bytes of PCM) put into one ``input_audio_buffer.append``: 1 s.
 MAX_APPEND_BYTES = RATE_HZ * 2
 SENT_EVENT_MEMORY = 512
@@ -71,37 +72,7 @@ FATAL_CODES = frozenset({"session_expired"})
 DEFAULT_URL = "wss://api.openai.com/v1"
 
 # Server event types that carry nothing the app needs (listed so they are not "unknown").
-_IGNORED = frozenset(
-    {
-        "conversation.created",
-        "conversation.item.created",
-        "conversation.item.added",
-        "conversation.item.done",
-        "conversation.item.deleted",
-        "conversation.item.retrieved",
-        "conversation.item.input_audio_transcription.segment",
-        "input_audio_buffer.cleared",
-        "input_audio_buffer.timeout_triggered",
-        "input_audio_buffer.dtmf_event_received",
-        "response.output_item.added",
-        "response.output_item.done",
-        "response.content_part.added",
-        "response.content_part.done",
-        "response.function_call_arguments.delta",
-        "rate_limits.updated",
-        "output_audio_buffer.started",
-        "output_audio_buffer.stopped",
-        "output_audio_buffer.cleared",
-        "mcp_list_tools.in_progress",
-        "mcp_list_tools.completed",
-        "mcp_list_tools.failed",
-        "response.mcp_call_arguments.delta",
-        "response.mcp_call_arguments.done",
-        "response.mcp_call.in_progress",
-        "response.mcp_call.completed",
-        "response.mcp_call.failed",
-    }
-)
+_IGNORED = IGNORED_SERVER_EVENTS
 
 # Beta server names -> GA names (only recognised with ``beta=True``).
 _BETA_RENAMES = {
@@ -139,32 +110,32 @@ class OpenAICore(_wire.QueueingCore):
         self._response_id = ""
         self._cancel_sent = False
         self._handlers: dict[str, Callable[[dict[str, object]], None]] = {
-            "session.created": self._on_session_created,
-            "session.updated": lambda m: self._events.append(SessionUpdated()),
-            "error": self._on_error,
-            "input_audio_buffer.speech_started": self._on_speech_started,
-            "input_audio_buffer.speech_stopped": self._on_speech_stopped,
-            "input_audio_buffer.committed": self._on_committed,
-            "conversation.item.input_audio_transcription.delta": self._on_input_delta,
-            "conversation.item.input_audio_transcription.completed": self._on_input_done,
-            "conversation.item.input_audio_transcription.failed": self._on_input_failed,
-            "conversation.item.truncated": self._on_truncated,
-            "response.created": self._on_response_created,
-            "response.output_audio.delta": self._on_audio_delta,
-            "response.output_audio.done": self._on_audio_done,
-            "response.output_audio_transcript.delta": self._on_transcript_delta,
-            "response.output_audio_transcript.done": self._on_transcript_done,
-            "response.output_text.delta": self._on_transcript_delta,
-            "response.output_text.done": self._on_text_done,
-            "response.function_call_arguments.done": self._on_function_call,
-            "response.done": self._on_response_done,
+            S.SESSION_CREATED: self._on_session_created,
+            S.SESSION_UPDATED: lambda m: self._events.append(SessionUpdated()),
+            S.ERROR: self._on_error,
+            S.SPEECH_STARTED: self._on_speech_started,
+            S.SPEECH_STOPPED: self._on_speech_stopped,
+            S.INPUT_COMMITTED: self._on_committed,
+            S.INPUT_TRANSCRIPTION_DELTA: self._on_input_delta,
+            S.INPUT_TRANSCRIPTION_COMPLETED: self._on_input_done,
+            S.INPUT_TRANSCRIPTION_FAILED: self._on_input_failed,
+            S.ITEM_TRUNCATED: self._on_truncated,
+            S.RESPONSE_CREATED: self._on_response_created,
+            S.AUDIO_DELTA: self._on_audio_delta,
+            S.AUDIO_DONE: self._on_audio_done,
+            S.AUDIO_TRANSCRIPT_DELTA: self._on_transcript_delta,
+            S.AUDIO_TRANSCRIPT_DONE: self._on_transcript_done,
+            S.TEXT_DELTA: self._on_transcript_delta,
+            S.TEXT_DONE: self._on_text_done,
+            S.FUNCTION_CALL_ARGUMENTS_DONE: self._on_function_call,
+            S.RESPONSE_DONE: self._on_response_done,
         }
 
     # ------------------------------------------------------------------ ProtocolCore
 
     def start(self, config: SessionConfig) -> None:
         """Queue the opening ``session.update`` for ``config``."""
-        self._emit("session.update", session=self._session(config))
+        self._emit(C.SESSION_UPDATE, session=self._session(config))
 
     def send(self, command: Command) -> None:
         """Translate ``command`` into queued messages (or a ``CommandRefused`` event)."""
@@ -193,7 +164,7 @@ class OpenAICore(_wire.QueueingCore):
         elif isinstance(command, Truncate):
             self._truncate(command)
         elif isinstance(command, UpdateSession):
-            self._emit("session.update", session=self._session(command.config))
+            self._emit(C.SESSION_UPDATE, session=self._session(command.config))
         elif isinstance(command, AudioStreamEnd):
             pass  # nothing to tell OpenAI: the buffer simply stops growing
         else:
@@ -221,7 +192,7 @@ class OpenAICore(_wire.QueueingCore):
             return
         for start in range(0, len(cmd.pcm), MAX_APPEND_BYTES):
             chunk = cmd.pcm[start : start + MAX_APPEND_BYTES]
-            self._emit("input_audio_buffer.append", audio=_wire.b64encode(chunk))
+            self._emit(C.INPUT_AUDIO_BUFFER_APPEND, audio=_wire.b64encode(chunk))
         self._buffered_bytes += len(cmd.pcm)
 
     def _image(self, cmd: AppendImage) -> None:
@@ -233,17 +204,17 @@ class OpenAICore(_wire.QueueingCore):
             return
         url = "data:image/jpeg;base64," + _wire.b64encode(cmd.jpeg)
         content: dict[str, object] = {"type": "input_image", "image_url": url, "detail": cmd.detail}
-        self._emit("conversation.item.create", item=_message("user", content))
+        self._emit(C.CONVERSATION_ITEM_CREATE, item=_message("user", content))
 
     def _user_text(self, text: str) -> None:
-        self._emit("conversation.item.create", item=_message("user", _text("input_text", text)))
+        self._emit(C.CONVERSATION_ITEM_CREATE, item=_message("user", _text("input_text", text)))
 
     def _history(self, cmd: AddHistoryItem) -> None:
         if cmd.role == "user":
             content = _text("input_text", cmd.text)
         else:
             content = _text("text" if self.beta else "output_text", cmd.text)
-        self._emit("conversation.item.create", item=_message(cmd.role, content))
+        self._emit(C.CONVERSATION_ITEM_CREATE, item=_message(cmd.role, content))
 
     def _commit(self, command: str) -> bool:
         buffered_ms = self._buffered_bytes // BYTES_PER_MS
@@ -254,19 +225,19 @@ class OpenAICore(_wire.QueueingCore):
                 f"OpenAI needs at least {MIN_COMMIT_MS} ms",
             )
             return False
-        self._emit("input_audio_buffer.commit")
+        self._emit(C.INPUT_AUDIO_BUFFER_COMMIT)
         self._buffered_bytes = 0
         return True
 
     def _clear(self) -> None:
-        self._emit("input_audio_buffer.clear")
+        self._emit(C.INPUT_AUDIO_BUFFER_CLEAR)
         self._buffered_bytes = 0
 
     def _create_response(self, instructions: str | None) -> None:
         if instructions:
-            self._emit("response.create", response={"instructions": instructions})
+            self._emit(C.RESPONSE_CREATE, response={"instructions": instructions})
         else:
-            self._emit("response.create")
+            self._emit(C.RESPONSE_CREATE)
         self._response_active = True
         self._response_id = ""
         self._cancel_sent = False
@@ -275,9 +246,9 @@ class OpenAICore(_wire.QueueingCore):
         if not self._response_active or self._cancel_sent:
             return
         if self._response_id:
-            self._emit("response.cancel", response_id=self._response_id)
+            self._emit(C.RESPONSE_CANCEL, response_id=self._response_id)
         else:
-            self._emit("response.cancel")
+            self._emit(C.RESPONSE_CANCEL)
         self._cancel_sent = True
 
     def _truncate(self, cmd: Truncate) -> None:
@@ -458,7 +429,7 @@ def _turn_detection(td: TurnDetection) -> dict[str, object] | None:
 
 
 def _ga_session(config: SessionConfig) -> dict[str, object]:
-    pcm = {"type": "audio/pcm", "rate": RATE_HZ}
+    pcm = pcm_format()
     audio_in: dict[str, object] = {
         "format": pcm,
         "transcription": (

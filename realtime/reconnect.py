@@ -31,12 +31,12 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import random
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
+from realtime.backoff import Backoff
+from realtime.context_log import ContextLog, HistorySource
 from realtime.events import (
     AddHistoryItem,
     AudioDelta,
@@ -44,9 +44,6 @@ from realtime.events import (
     Command,
     Event,
     GoAway,
-    InputCommitted,
-    InputTranscript,
-    ItemTruncated,
     Reconnected,
     Reconnecting,
     ResponseDone,
@@ -57,7 +54,6 @@ from realtime.events import (
     SessionConfig,
     SpeechStarted,
     TranscriptDelta,
-    TranscriptDone,
     TurnComplete,
     UpdateSession,
 )
@@ -89,153 +85,6 @@ NON_RETRYABLE_CODES = frozenset({1000, 1002, 1003, 1007, 1008, 1010})
 _FATAL_ERRORS = (KeyRejectedError, MissingKeyError, TlsError)
 
 
-# --------------------------------------------------------------------------- backoff
-
-
-class Backoff:
-    """Exponential backoff with full jitter: attempt ``n`` (1-based) waits a uniform random time
-    in ``[0, min(max_s, base_s * 2**(n-1))]``. At most ``max_attempts`` attempts.
-
-    Pure: randomness comes only from ``rng`` (seed it for deterministic tests).
-    """
-
-    def __init__(
-        self,
-        base_s: float = 0.5,
-        max_s: float = 30.0,
-        max_attempts: int = 8,
-        rng: random.Random | None = None,
-    ) -> None:
-        if base_s < 0 or max_s < base_s:
-            raise ValueError(f"need 0 <= base_s <= max_s, got base_s={base_s} max_s={max_s}")
-        if max_attempts < 1:
-            raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
-        self.base_s = base_s
-        self.max_s = max_s
-        self.max_attempts = max_attempts
-        self._rng = rng if rng is not None else random.Random()
-
-    def ceiling_s(self, attempt: int) -> float:
-        """Upper bound of the delay before ``attempt`` (1-based)."""
-        if attempt < 1:
-            raise ValueError(f"attempt is 1-based, got {attempt}")
-        return min(self.max_s, self.base_s * 2.0 ** min(attempt - 1, 62))
-
-    def delay_s(self, attempt: int) -> float:
-        """A fresh jittered delay before ``attempt`` (consumes one rng draw)."""
-        return self._rng.uniform(0.0, self.ceiling_s(attempt))
-
-    def delays(self) -> Iterator[float]:
-        """The delays of attempts 1..max_attempts."""
-        for attempt in range(1, self.max_attempts + 1):
-            yield self.delay_s(attempt)
-
-
-# --------------------------------------------------------------------------- context
-
-
-@dataclass
-class _Entry:
-    role: str
-    key: str
-    text: str = ""
-    final: bool = False
-    audio_ms: float = 0.0
-
-
-class ContextLog:
-    """Recent turns of the conversation, in conversation order, bounded.
-
-    Fed with every event (``observe``) and with what the user typed (``add``). User turns are
-    placed when their input is committed, so a transcript that arrives late (OpenAI transcribes
-    asynchronously) keeps its place before the reply. A reply cut off by a drop keeps its
-    partial text; a reply truncated by barge-in keeps roughly the part that was heard.
-    """
-
-    def __init__(self, max_turns: int = 20, max_chars: int = 8000) -> None:
-        self.max_turns = max_turns
-        self.max_chars = max_chars
-        self._entries: list[_Entry] = []
-        self._by_key: dict[str, _Entry] = {}
-        self._turn = 0
-        self._seq = 0
-
-    def add(self, role: str, text: str) -> None:
-        """A turn known in full (typed text, a seeded history item)."""
-        self._seq += 1
-        self._put(_Entry(role, f"~add{self._seq}", text, final=True))
-
-    def observe(self, event: Event) -> None:
-        if isinstance(event, InputCommitted) and event.item_id:
-            self._get("user", event.item_id)
-        elif isinstance(event, InputTranscript):
-            entry = self._get("user", event.item_id or f"~user{self._turn}")
-            if event.final:
-                entry.text, entry.final = event.text, True
-            elif not entry.final:
-                entry.text += event.text
-        elif isinstance(event, TranscriptDelta):
-            entry = self._get("assistant", event.item_id or f"~assistant{self._turn}")
-            if not entry.final:
-                entry.text += event.text
-        elif isinstance(event, TranscriptDone):
-            entry = self._get("assistant", event.item_id or f"~assistant{self._turn}")
-            entry.text, entry.final = event.text, True
-        elif isinstance(event, AudioDelta) and event.rate_hz > 0:
-            entry = self._get("assistant", event.item_id or f"~assistant{self._turn}")
-            entry.audio_ms += len(event.pcm) / 2 / event.rate_hz * 1000.0
-        elif isinstance(event, ItemTruncated):
-            entry_or_none = self._by_key.get(event.item_id)
-            if entry_or_none is not None and entry_or_none.audio_ms > 0:
-                entry_or_none.text = _cut(
-                    entry_or_none.text, event.audio_end_ms / entry_or_none.audio_ms
-                )
-                entry_or_none.final = True
-        elif isinstance(event, TurnComplete):
-            self._turn += 1
-
-    def items(self) -> tuple[AddHistoryItem, ...]:
-        """The turns to replay, oldest first (empty turns skipped)."""
-        out: list[AddHistoryItem] = []
-        for e in self._entries:
-            text = e.text.strip()
-            if text:
-                out.append(
-                    AddHistoryItem(role="user" if e.role == "user" else "assistant", text=text)
-                )
-        return tuple(out)
-
-    def __len__(self) -> int:
-        return len(self.items())
-
-    def _get(self, role: str, key: str) -> _Entry:
-        entry = self._by_key.get(key)
-        if entry is None:
-            entry = _Entry(role, key)
-            self._put(entry)
-        return entry
-
-    def _put(self, entry: _Entry) -> None:
-        self._entries.append(entry)
-        self._by_key[entry.key] = entry
-        while len(self._entries) > self.max_turns or (
-            len(self._entries) > 1 and sum(len(e.text) for e in self._entries) > self.max_chars
-        ):
-            old = self._entries.pop(0)
-            self._by_key.pop(old.key, None)
-
-
-def _cut(text: str, fraction: float) -> str:
-    """About ``fraction`` of ``text``, cut at a word boundary, marked with an ellipsis."""
-    if fraction >= 1.0:
-        return text
-    n = max(0, int(len(text) * fraction))
-    head = text[:n]
-    if n < len(text) and " " in head:
-        head = head[: head.rindex(" ")]
-    return head.rstrip() + "…" if head.strip() else ""
-
-
 # --------------------------------------------------------------------------- the session
 
 
@@ -254,14 +103,14 @@ class ReconnectingSession:
         session_factory: Callable[[], RealtimeSession],
         *,
         backoff: Backoff | None = None,
-        context: ContextLog | None = None,
+        context: HistorySource | None = None,
         renew_after_s: float | None = None,
         stable_after_s: float = 30.0,
         idle_wait_s: float = 10.0,
     ) -> None:
         self._factory = session_factory
         self._backoff = backoff if backoff is not None else Backoff()
-        self.context = context if context is not None else ContextLog()
+        self.context: HistorySource = context if context is not None else ContextLog()
         self._renew_after_s = renew_after_s
         self._stable_after_s = stable_after_s
         self._idle_wait_s = idle_wait_s

@@ -19,16 +19,7 @@ Secrets: ``Endpoint.headers`` carry the API key. They are handed to websockets a
 messages of errors, logs (websockets' debug log of request headers included) and ``repr()`` are
 redacted, and the recorder only ever sees WebSocket message payloads.
 
-Error tree (every message says what to do next and never contains the key)::
-
-    SessionError
-    ├── MissingKeyError       no key in the environment / keyring (names OPENAI_API_KEY, ...)
-    ├── KeyRejectedError      HTTP 401/403 on the upgrade
-    ├── HostUnreachableError  DNS failure, connection refused, timeout (names host:port)
-    ├── TlsError              certificate verification or TLS handshake failed (always verified)
-    ├── HandshakeError        any other refused or broken upgrade (HTTP status, not WebSocket)
-    ├── SessionRefusedError   connected, but the server closed before confirming the session
-    └── NotConnectedError     send() before connect() or after the connection closed
+Errors: the ``SessionError`` tree in ``realtime.session_errors`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -36,11 +27,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -55,8 +45,23 @@ from websockets.exceptions import (
 
 from realtime.core import Endpoint, ProtocolCore, WireMessage
 from realtime.events import Closed, Command, Event, ServerError, SessionConfig, SessionReady
+from realtime.redaction import _RedactingLogger, host_port, redact, safe_url, secret_values
+from realtime.session_errors import (
+    KEY_VARIABLES,
+    KEYRING_SERVICE,
+    HandshakeError,
+    HostUnreachableError,
+    KeyRejectedError,
+    MissingKeyError,
+    NotConnectedError,
+    SessionError,
+    SessionRefusedError,
+    TlsError,
+    resolve_api_key,
+)
 
 __all__ = [
+    "KEYRING_SERVICE",
     "KEY_VARIABLES",
     "HandshakeError",
     "HostUnreachableError",
@@ -68,206 +73,26 @@ __all__ = [
     "SessionRefusedError",
     "TlsError",
     "WireRecorder",
+    "host_port",
+    "redact",
     "resolve_api_key",
+    "safe_url",
+    "secret_values",
 ]
 
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
-#: Environment variables holding each provider's key, first one is the documented name.
-KEY_VARIABLES: Mapping[str, tuple[str, ...]] = {
-    "openai": ("OPENAI_API_KEY",),
-    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-}
-#: Keyring service under which keys are stored (username = provider name).
-KEYRING_SERVICE = "voicecam"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
-# --------------------------------------------------------------------------- errors
-
-
-class SessionError(Exception):
-    """A connection problem with a message a person can act on. Never contains a secret."""
-
-
-class MissingKeyError(SessionError):
-    def __init__(self, provider: str, variable: str) -> None:
-        self.provider = provider
-        self.variable = variable
-        super().__init__(
-            f"No API key for {provider}: set the {variable} environment variable "
-            f"(or store the key in the system keyring, service {KEYRING_SERVICE!r}, "
-            f"user {provider!r}) and try again."
-        )
-
-
-class KeyRejectedError(SessionError):
-    def __init__(self, host: str, status: int) -> None:
-        self.host = host
-        self.status = status
-        super().__init__(
-            f"{host} rejected the API key (HTTP {status}): check that the key is correct, "
-            "not revoked, and allowed to use this model."
-        )
-
-
-class HostUnreachableError(SessionError):
-    def __init__(self, host: str, why: str) -> None:
-        self.host = host
-        super().__init__(
-            f"Cannot reach {host}: {why}. Check the network connection, the backend URL "
-            "and any firewall or proxy."
-        )
-
-
-class TlsError(SessionError):
-    def __init__(self, host: str, why: str) -> None:
-        self.host = host
-        super().__init__(
-            f"Secure connection to {host} failed: {why}. The server's certificate could not "
-            "be verified; check the system clock, the URL, and any intercepting proxy "
-            "(certificate verification cannot be turned off)."
-        )
-
-
-class HandshakeError(SessionError):
-    """The server answered, but not with a WebSocket upgrade (or the upgrade broke)."""
-
-    def __init__(self, host: str, why: str, status: int | None = None) -> None:
-        self.host = host
-        self.status = status
-        super().__init__(f"{host} refused the realtime connection: {why}.")
-
-
-class SessionRefusedError(SessionError):
-    """The WebSocket opened but the server ended it before confirming the session (bad model,
-    refused resumption handle, ...). ``closed`` is how it ended (``None``: no answer in time)."""
-
-    def __init__(self, host: str, closed: Closed | None, error: str = "", waited_s: float = 0):
-        self.host = host
-        self.closed = closed
-        if closed is None:
-            why = f"no session confirmation within {waited_s:g} s"
-        else:
-            why = f"closed with code {closed.code}" + (
-                f" ({closed.reason})" if closed.reason else ""
-            )
-        if error:
-            why += f"; the server said: {error}"
-        super().__init__(f"{host} did not start the session: {why}.")
-
-
-class NotConnectedError(SessionError):
-    pass
-
-
-# --------------------------------------------------------------------------- keys
-
-
-def resolve_api_key(
-    provider: str,
-    *,
-    env: Mapping[str, str] | None = None,
-    keyring_lookup: Callable[[str, str], str | None] | None = None,
-) -> str:
-    """The API key for ``provider`` ("openai"/"gemini") from the environment, else the keyring.
-
-    ``keyring_lookup(service, username)`` is e.g. ``keyring.get_password``; it is only called
-    when the environment has no key, and errors from it count as "no key".
-    Raises ``MissingKeyError`` naming the variable to set.
-    """
-    variables = KEY_VARIABLES.get(provider)
-    if variables is None:
-        raise ValueError(f"unknown provider {provider!r}; expected one of {sorted(KEY_VARIABLES)}")
-    environ = os.environ if env is None else env
-    for name in variables:
-        value = environ.get(name, "").strip()
-        if value:
-            return value
-    if keyring_lookup is not None:
-        try:
-            stored = keyring_lookup(KEYRING_SERVICE, provider)
-        except Exception as exc:  # a broken keyring backend means "no key", say why in the log
-            log.warning("keyring lookup for %s failed: %s", provider, type(exc).__name__)
-            stored = None
-        if stored and stored.strip():
-            return stored.strip()
-    raise MissingKeyError(provider, variables[0])
-
-
-# --------------------------------------------------------------------------- recorder, redaction
+# --------------------------------------------------------------------------- recorder
 
 
 class WireRecorder(Protocol):
     def on_wire(
         self, direction: Literal["in", "out"], message: str | bytes, t_mono_ns: int
     ) -> None: ...
-
-
-def secret_values(endpoint: Endpoint) -> tuple[str, ...]:
-    """Every secret string of ``endpoint`` (header values and their bare tokens)."""
-    names = {n.lower() for n in endpoint.secret_headers}
-    found: set[str] = set()
-    for name, value in endpoint.headers:
-        if name.lower() in names and value:
-            found.add(value)
-            token = value.split()[-1] if value.split() else ""
-            if len(token) >= 4:
-                found.add(token)
-    query = urlsplit(endpoint.url).query
-    for part in query.split("&"):
-        key, _, value = part.partition("=")
-        if key.lower() in {"key", "api_key", "api-key", "token", "access_token"} and value:
-            found.add(value)
-    return tuple(sorted(found, key=len, reverse=True))
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for s in secrets:
-        if s:
-            text = text.replace(s, "[redacted]")
-    return text
-
-
-def safe_url(url: str) -> str:
-    """``url`` without query, fragment or user info: fit for logs and messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-def host_port(url: str) -> str:
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is None:
-        port = 443 if parts.scheme in ("wss", "https") else 80
-    host = parts.hostname or "?"
-    return f"{host}:{port}"
-
-
-class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """Handed to websockets: it logs request headers (the key!) at DEBUG level."""
-
-    def __init__(self, logger: logging.Logger, secrets: tuple[str, ...]) -> None:
-        super().__init__(logger, {})
-        self._secrets = secrets
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
-        if not self.isEnabledFor(level):
-            return
-        text = str(msg)
-        if args:
-            try:
-                text = text % args
-            except (TypeError, ValueError):
-                text = f"{text} {args!r}"
-        kwargs.pop("extra", None)
-        self.logger.log(level, redact(text, self._secrets), **kwargs)
 
 
 # --------------------------------------------------------------------------- the session

@@ -18,7 +18,8 @@ def main() -> int:
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
         [str(BIN / "lint-imports")],
-        [str(BIN / "mypy"), "realtime", "audio", "video", "dsp"],
+        # strict on realtime, audio, video, dsp and app outside app/gui (pyproject.toml)
+        [str(BIN / "mypy"), "realtime", "audio", "video", "dsp", "app", "--exclude", "^app/gui/"],
     ]
     for command in checks:
         print("$", " ".join(command), flush=True)

@@ -1,18 +1,26 @@
-"""Adapts the real ``app.assistant.Assistant`` to the window's contract (:mod:`app.gui.model`).
+"""Adapts the real ``app.assistant.Assistant`` to the window's port (:mod:`app.gui.port`).
 
-Qt-free. What it adds around the assistant:
+Qt-free, and imports only ``app``. What it adds around the assistant:
 
-- **Building a conversation from ``app.config.Settings``** (backend spec, audio engine, frame feed,
-  session recorder) on a short-lived worker thread, because some of it blocks (the recorder opens
-  its file; the offline server starts inside the assistant's own ``prepare`` step).
+- **Starting a conversation from ``app.config.Settings``** on a short-lived worker thread,
+  because building the parts can block (the recorder opens its file; the offline server starts
+  in the assistant's own ``prepare`` step). The parts come from injectable builders; the
+  defaults are ``app.compose``'s, the app's one composition root (shared with the CLI).
 - **One offline server for the app's lifetime** (``app.local_server.LocalServer``), so the models
-  load once; its progress is reported as ``State.LOADING`` + :class:`Loading`.
-- **Camera and screen share** on one ``FrameFeed`` whose source is swapped (camera ↔ screen).
-- **Recording**: one ``SessionRecorder`` per conversation (if enabled), closed when it ends; the
-  status-bar switch pauses/resumes it; its failure is reported with the recorder's message.
+  load once. Its progress reaches the window as the core's ``State.LOADING`` and
+  ``LoadingChanged`` events, unchanged.
+- **Camera and screen share** on one ``FrameFeed`` whose source is swapped (camera ↔ screen),
+  and that keeps previewing while no conversation runs.
+- **Recording**: one recorder per conversation (if enabled), closed when it ends; the status-bar
+  switch pauses/resumes it; its failure is reported with the recorder's message.
 
-Threads: commands are called on the GUI thread and return at once; listener callbacks arrive on
-the assistant's engine thread or on this adapter's worker threads (the bridge queues them).
+Events: the assistant's ``app.model`` events are forwarded to this adapter's subscribers as they
+are. The adapter itself publishes only what it owns: ``StateChanged(CONNECTING)`` the moment a
+connect is asked for (building the parts takes a while) and ``StateChanged(ERROR)`` if building
+fails, ``CameraChanged`` (camera on at start, per the settings) and ``RecordingChanged``.
+
+Threads: commands are called on the GUI thread and return at once; subscribers are called on
+the assistant's engine thread or on this adapter's worker threads.
 """
 
 from __future__ import annotations
@@ -22,257 +30,181 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import Protocol
 
+from app.assistant import Assistant
+from app.backends import BACKENDS, BackendInfo
 from app.config import Settings
-from app.gui.model import (
-    AssistantListener,
-    Backend,
-    Latency,
-    Loading,
+from app.frames import FrameFeed, FrameSource
+from app.local_server import LocalServer
+from app.model import (
+    CameraChanged,
+    Frame,
     Meters,
     Mode,
-    PreviewFrame,
-    Snapshot,
+    ModelEvent,
+    ModelListener,
+    RecordingChanged,
+    Spend,
+    SpendChanged,
     State,
-    StateInfo,
-    Turn,
-    Usage,
+    StateChanged,
+    TimeLeftChanged,
+    TranscriptReset,
+    TurnUpdated,
 )
+from app.ports import AudioPort, ConnectSpec, RecorderPort
 
 log = logging.getLogger(__name__)
 
 SCREEN_SPEC = "screen:1"
 
-_STATE = {
-    "idle": State.IDLE,
-    "connecting": State.CONNECTING,
-    "listening": State.LISTENING,
-    "user_speaking": State.USER_SPEAKING,
-    "thinking": State.THINKING,
-    "assistant_speaking": State.SPEAKING,
-    "reconnecting": State.RECONNECTING,
-    "error": State.ERROR,
-}
+
+class SessionRecording(RecorderPort, Protocol):
+    """A recorder the window controls (``realtime.recording.writer.SessionRecorder``)."""
+
+    @property
+    def path(self) -> Path | None: ...
+    def set_enabled(self, on: bool) -> None: ...
+    def close(self) -> object:
+        """Flush and close the file (blocking; the adapter calls it on a worker)."""
+        ...
 
 
-def _ms(a: int | None, b: int | None) -> float | None:
-    return None if a is None or b is None else (b - a) / 1e6
+class Resolve(Protocol):
+    """The backend spec for the settings (default ``app.compose.build_backend``); may block."""
+
+    def __call__(self, settings: Settings, *, local_server: LocalServer | None) -> ConnectSpec: ...
 
 
-def convert_latency(lat: Any) -> Latency | None:
-    """``app.latency.TurnLatency`` → :class:`Latency` (all from the end of user speech)."""
-    if lat is None:
-        return None
-    end = lat.speech_end_ns
-    return Latency(
-        commit_ms=_ms(end, lat.commit_ns),
-        first_byte_ms=_ms(end, lat.first_byte_ns),
-        first_audible_ms=_ms(end, lat.first_audible_ns),
-    )
-
-
-def convert_turn(t: Any) -> Turn:
-    """``app.transcript.Turn`` → :class:`Turn` (interrupted: heard text + unheard rest)."""
-    usage = t.usage
-    return Turn(
-        turn_id=t.turn_id,
-        role=t.role,
-        text=t.heard_text if t.interrupted else t.text,
-        partial=t.partial,
-        interrupted=t.interrupted,
-        unheard=t.unheard_text if t.interrupted else "",
-        latency=convert_latency(t.latency),
-        input_tokens=usage.input_tokens if usage is not None else None,
-        output_tokens=usage.output_tokens if usage is not None else None,
-        cost_usd=t.cost_usd,
-    )
-
-
-def convert_usage(snap: Any) -> Usage:
-    u = snap.usage
-    return Usage(
-        input_tokens=u.input_tokens,
-        output_tokens=u.output_tokens,
-        cost_usd=0.0 if snap.free else snap.cost_usd,
-        free=bool(snap.free),
-    )
-
-
-class _Relay:
-    """The listener registered with the real assistant: converts and fans out."""
-
-    def __init__(self, owner: AssistantAdapter) -> None:
-        self.owner = owner
-
-    def on_state(self, state: Any, message: str) -> None:
-        self.owner._on_state(_STATE.get(str(getattr(state, "value", state)), State.ERROR), message)
-
-    def on_turn(self, turn: Any) -> None:
-        self.owner._emit("on_turn", convert_turn(turn))
-
-    def on_usage(self, snap: Any) -> None:
-        self.owner._emit("on_usage", convert_usage(snap))
-
-    def on_time_left(self, seconds: float | None) -> None:
-        self.owner._emit("on_time_left", seconds)
-
-    def on_frame_sent(self, frame: Any) -> None:
-        self.owner._emit("on_frame_sent", frame.jpeg, frame.t_ns)
-
-    def on_notice(self, message: str) -> None:
-        self.owner._emit("on_notice", message)
-
-    def on_transcript_reset(self) -> None:
-        self.owner._emit("on_transcript_reset")
-
-    def on_loading(self, step: int, total: int, what: str) -> None:
-        self.owner._on_loading(step, total, what)
+MakeAudio = Callable[[Settings, int], AudioPort]
+MakeSource = Callable[[str], FrameSource]
+MakeRecorder = Callable[[Settings, ConnectSpec, Callable[[Exception], None]], SessionRecording]
 
 
 class AssistantAdapter:
-    """Implements :class:`app.gui.model.AssistantModel` over ``app.assistant.Assistant``.
+    """Implements :class:`app.gui.port.AssistantPort` over ``app.assistant.Assistant``.
 
-    ``assistant``, ``make_audio``, ``make_source``, ``make_recorder`` and ``resolve`` are
-    injectable for tests; the defaults build the real components from the settings.
+    ``assistant``, ``resolve``, ``make_audio``, ``make_source`` and ``make_recorder`` are
+    injectable for tests and benchmarks. ``local_server``: one given by the caller is used and
+    not stopped by ``close()``; otherwise one is started on the first offline connect.
     """
 
     def __init__(
         self,
         settings: Settings | None = None,
         *,
-        assistant: Any = None,
-        resolve: Callable[..., Any] | None = None,
-        make_audio: Callable[[Settings, int], Any] | None = None,
-        make_source: Callable[[str], Any] | None = None,
-        make_recorder: Callable[[Settings, Any, Callable[[Exception], None]], Any] | None = None,
-        local_server: Any = None,
+        assistant: Assistant | None = None,
+        resolve: Resolve | None = None,
+        make_audio: MakeAudio | None = None,
+        make_source: MakeSource | None = None,
+        make_recorder: MakeRecorder | None = None,
+        local_server: LocalServer | None = None,
     ) -> None:
-        if assistant is None:
-            from app.assistant import Assistant
-
-            assistant = Assistant()
-        self.assistant = assistant
+        self.assistant = assistant if assistant is not None else Assistant()
         self.settings = settings or Settings()
-        self._resolve = resolve or _default_resolve
-        self._make_audio = make_audio or _default_audio
-        self._make_source = make_source or _default_source
-        self._make_recorder = make_recorder or _default_recorder
-        self._listeners: list[AssistantListener] = []
+        self._resolve: Resolve = resolve or _build_backend
+        self._make_audio: MakeAudio = make_audio or _build_audio
+        self._make_source: MakeSource = make_source or _open_video
+        self._make_recorder: MakeRecorder = make_recorder or _build_recorder
+        self._subscribers: list[ModelListener] = []
         self._lock = threading.Lock()
-        self._relay = _Relay(self)
-        assistant.add_listener(self._relay)
+        self.assistant.subscribe(self._forward)
         self._mode = Mode(self.settings.mode)
         self._camera_on = False
         self._screen_on = False
         self._recording = self.settings.recording
-        self._recorder: Any = None
-        self._feed: Any = None
+        self._recorder: SessionRecording | None = None
+        self._feed: FrameFeed | None = None
         self._feed_spec: str | None = None
-        self._loading = False
-        self._state = StateInfo(State.IDLE)
-        #: The offline server (``app.local_server.LocalServer``); created on the first local
-        #: connect unless given. One given by the caller is not stopped by ``close()``.
-        self._server: Any = local_server
+        self._feed_lock = threading.Lock()
+        #: Between ``connect()`` and the assistant's own first state (or a failure).
+        self._starting = False
+        self._server: LocalServer | None = local_server
         self._own_server = local_server is None
         self._workers: list[threading.Thread] = []
         self._closed = False
         self._connecting = threading.Event()
 
     # ------------------------------------------------------------------ plumbing
-    def _emit(self, method: str, *args: Any) -> None:
+    def _publish(self, event: ModelEvent) -> None:
         with self._lock:
-            listeners = list(self._listeners)
-        for lst in listeners:
-            fn = getattr(lst, method, None)
-            if fn is not None:
-                try:
-                    fn(*args)
-                except Exception:
-                    log.exception("GUI listener %s failed", method)
+            subscribers = list(self._subscribers)
+        for listener in subscribers:
+            try:
+                listener(event)
+            except Exception:  # a view's bug must not stop the conversation
+                log.exception("GUI subscriber failed on %s", type(event).__name__)
 
-    def _spawn(self, fn: Callable[[], None], name: str) -> None:
-        """Run blocking work off the caller's thread; errors become the error state."""
+    def _forward(self, event: ModelEvent) -> None:
+        """The assistant's events (engine thread): pass on; a finished session cleans up."""
+        if isinstance(event, StateChanged):
+            self._starting = False
+        self._publish(event)
+        if isinstance(event, StateChanged) and event.state in (State.IDLE, State.ERROR):
+            self._session_ended()
+
+    def _spawn(self, fn: Callable[[], object], name: str) -> None:
+        """Run blocking work off the caller's thread; its error becomes the error state."""
 
         def run() -> None:
             try:
                 fn()
             except Exception as exc:
                 log.warning("%s failed: %s", name, exc)
-                self._on_state(State.ERROR, str(exc) or type(exc).__name__)
+                self._starting = False
+                self._publish(StateChanged(State.ERROR, str(exc) or type(exc).__name__))
+                self._session_ended()
 
         t = threading.Thread(target=run, name=f"voicecam-gui-{name}", daemon=True)
         with self._lock:
             self._workers = [w for w in self._workers if w.is_alive()] + [t]
         t.start()
 
-    def _on_state(self, state: State, message: str) -> None:
-        if state == State.CONNECTING and self._loading:
-            state = State.LOADING
-        if state not in (State.CONNECTING, State.LOADING):
-            self._loading = False
-        self._state = StateInfo(state, message)
-        self._emit("on_state", self._state)
-        if state in (State.IDLE, State.ERROR):
-            self._session_ended()
-
-    def _on_loading(self, step: int, total: int, what: str) -> None:
-        done = what == "ready"
-        self._loading = not done
-        frac = 1.0 if done else (step / total if total else 0.0)
-        self._emit("on_loading", Loading(frac, "" if done else what, done))
-        if not done and self._state.state == State.CONNECTING:
-            self._state = StateInfo(State.LOADING, "")
-            self._emit("on_state", self._state)
-        elif done and self._state.state == State.LOADING:  # models ready: now the session
-            self._state = StateInfo(State.CONNECTING, "")
-            self._emit("on_state", self._state)
-
     def _session_ended(self) -> None:
         rec, self._recorder = self._recorder, None
         if rec is not None:
-            self._spawn(lambda: rec.close(), "recorder-close")
+            self._spawn(rec.close, "recorder-close")
         feed = self._feed
         if feed is not None and (self._camera_on or self._screen_on):
             self._spawn(feed.start, "preview")  # keep the preview after the conversation
 
-    # ------------------------------------------------------------------ AssistantModel
-    def backends(self) -> tuple[Backend, ...]:
-        from app.backends import BACKENDS
+    # ------------------------------------------------------------------ AssistantPort
+    def backends(self) -> tuple[BackendInfo, ...]:
+        return BACKENDS
 
-        return tuple(Backend(b.name, b.label, b.models, b.voices, b.needs_key) for b in BACKENDS)
+    def subscribe(self, listener: ModelListener) -> None:
+        with self._lock:
+            if listener not in self._subscribers:
+                self._subscribers.append(listener)
 
-    def snapshot(self) -> Snapshot:
+    def unsubscribe(self, listener: ModelListener) -> None:
+        with self._lock:
+            if listener in self._subscribers:
+                self._subscribers.remove(listener)
+
+    def current_events(self) -> tuple[ModelEvent, ...]:
         snap = self.assistant.snapshot()
-        return Snapshot(
-            state=self._state,
-            mode=self._mode,
-            turns=tuple(convert_turn(t) for t in snap.turns),
-            usage=convert_usage(snap),
-            time_left_s=snap.time_left_s,
-            recording=self._recording,
-            camera_on=self._camera_on,
-            screen_on=self._screen_on,
-            connected=snap.connected,
+        state = State.CONNECTING if self._starting else snap.state
+        spend = Spend(snap.usage, snap.cost_usd, snap.free, snap.cost_line)
+        return (
+            StateChanged(state, snap.error),
+            TranscriptReset(),
+            *(TurnUpdated(t) for t in snap.turns),
+            SpendChanged(spend),
+            TimeLeftChanged(snap.time_left_s),
+            CameraChanged(self._camera_on),
+            RecordingChanged(self._recording),
         )
-
-    def add_listener(self, listener: AssistantListener) -> None:
-        with self._lock:
-            if listener not in self._listeners:
-                self._listeners.append(listener)
-
-    def remove_listener(self, listener: AssistantListener) -> None:
-        with self._lock:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
 
     def connect(self, backend: str, model: str, voice: str) -> None:
         if self.assistant.running() or self._closed or self._connecting.is_set():
             return
         self._connecting.set()
         settings = replace(self.settings, backend=backend, model=model, voice=voice)
-        self._state = StateInfo(State.CONNECTING)
-        self._emit("on_state", self._state)
+        self._starting = True
+        self._publish(StateChanged(State.CONNECTING))
 
         def run() -> None:
             try:
@@ -283,55 +215,47 @@ class AssistantAdapter:
         self._spawn(run, "connect")
 
     def _start(self, settings: Settings) -> None:
-        """Worker thread: build everything, configure, start (the assistant returns at once)."""
-        from app.modes import Mode as AppMode
-
-        kwargs: dict[str, Any] = {}
+        """Worker thread: build the parts, configure, start (the assistant returns at once)."""
+        server = None
         if settings.backend == "local":
             if self._server is None:
-                from app.local_server import LocalServer
-
                 self._server = LocalServer()
-            kwargs["local_server"] = self._server
-        spec = self._resolve(settings.backend, settings.model, settings.voice, **kwargs)
+            server = self._server
+        spec = self._resolve(settings, local_server=server)
         audio = self._make_audio(settings, spec.input_rate_hz)
         if settings.camera_on and not (self._camera_on or self._screen_on):
             self._camera_on = True  # "turn the camera on when a conversation starts"
-            self._emit("on_camera", True)
+            self._publish(CameraChanged(True))
         feed = self._ensure_feed(settings)
         recorder = None
         if self._recording and settings.recording:
             recorder = self._make_recorder(settings, spec, self._recording_failed)
             self._recorder = recorder
-            path = getattr(recorder, "path", None)
-            self._emit("on_recording", True, str(path) if path else None, None)
-        options = replace(settings.options(), mode=AppMode(self._mode.value))
+            path = recorder.path
+            self._publish(RecordingChanged(True, str(path) if path else None))
+        options = replace(settings.options(), mode=self._mode)
         self.assistant.configure(
             spec=spec, audio=audio, frames=feed, options=options, recorder=recorder
         )
-        if feed is not None:
-            feed.enabled = self._camera_on or self._screen_on
+        feed.enabled = self._camera_on or self._screen_on
         self.assistant.start()
 
-    def _ensure_feed(self, settings: Settings) -> Any:
-        from app.frames import FrameFeed
-
-        spec = SCREEN_SPEC if self._screen_on else (settings.camera or "0")
-        if self._feed is None:
-            self._feed = FrameFeed(self._make_source(spec), settings.pacer_config())
-            self._feed.enabled = False
-            self._feed_spec = spec
-        elif spec != self._feed_spec:
-            self._swap_source(spec)
-        return self._feed
-
-    def _swap_source(self, spec: str) -> None:
-        """Replace the feed's source (camera ↔ screen). Worker thread."""
-        self._feed.set_source(self._make_source(spec))
-        self._feed_spec = spec
+    def _ensure_feed(self, settings: Settings) -> FrameFeed:
+        """The one feed (worker threads: a camera switch and a connect may race, hence the
+        lock); its source follows the camera/screen choice."""
+        with self._feed_lock:
+            spec = SCREEN_SPEC if self._screen_on else (settings.camera or "0")
+            if self._feed is None:
+                self._feed = _build_frames(self._make_source(spec), settings)
+                self._feed.enabled = False
+                self._feed_spec = spec
+            elif spec != self._feed_spec:
+                self._feed.set_source(self._make_source(spec))
+                self._feed_spec = spec
+            return self._feed
 
     def _recording_failed(self, error: Exception) -> None:
-        self._emit("on_recording", False, None, str(error))
+        self._publish(RecordingChanged(False, None, str(error)))
 
     def disconnect(self) -> None:
         self._spawn(lambda: self.assistant.stop(wait=True), "disconnect")
@@ -339,7 +263,7 @@ class AssistantAdapter:
     def set_mode(self, mode: Mode) -> None:
         self._mode = Mode(mode)
         self.settings = replace(self.settings, mode=self._mode.value)
-        self.assistant.set_mode(self._mode.value)
+        self.assistant.set_mode(self._mode)
 
     def talk_start(self) -> None:
         self.assistant.push_to_talk(True)
@@ -385,32 +309,18 @@ class AssistantAdapter:
         if rec is not None:
             rec.set_enabled(on)
 
-    def apply_settings(self, settings: Any) -> None:
-        if isinstance(settings, Settings):
-            self.settings = settings
-            self._recording = settings.recording
-            if Mode(settings.mode) != self._mode:
-                self.set_mode(Mode(settings.mode))
+    def apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self._recording = settings.recording
+        if Mode(settings.mode) != self._mode:
+            self.set_mode(Mode(settings.mode))
 
-    def meters(self) -> Meters:
-        m = self.assistant.meters()
-        if m is None:
-            return Meters()
-        return Meters(
-            mic_dbfs=float(getattr(m, "mic_dbfs", -120.0)),
-            speaker_dbfs=float(getattr(m, "speaker_dbfs", -120.0)),
-            erle_db=getattr(m, "erle_db", None),
-            echo_hint=getattr(m, "echo_hint", None),
-        )
+    def meters(self) -> Meters | None:
+        return self.assistant.meters()
 
-    def preview_frame(self) -> PreviewFrame | None:
+    def preview_frame(self) -> Frame | None:
         feed = self._feed
-        if feed is None:
-            return None
-        frame = feed.preview()
-        if frame is None:
-            return None
-        return PreviewFrame(frame.image, int(getattr(frame, "seq", 0)))
+        return None if feed is None else feed.preview()
 
     def close(self) -> None:
         """Stop everything (blocking; call after the window closed)."""
@@ -431,47 +341,42 @@ class AssistantAdapter:
 
 
 # ---------------------------------------------------------------------- default builders
+# The one composition root builds every part (shared with the CLI and rerun); imported when
+# first used so the window opens without loading the audio and video stacks.
 
 
-def _default_resolve(name: str, model: str, voice: str, **kw: Any) -> Any:
-    from app.backends import resolve
+def _build_backend(settings: Settings, *, local_server: LocalServer | None) -> ConnectSpec:
+    from app.compose import build_backend
 
-    return resolve(name, model, voice, **kw)
-
-
-def _default_audio(settings: Settings, send_rate_hz: int) -> Any:
-    from audio.config import AudioConfig
-    from audio.engine import AudioEngine
-
-    return AudioEngine(
-        AudioConfig(
-            input_device=settings.input_device or None,
-            output_device=settings.output_device or None,
-            send_rate_hz=send_rate_hz,
-            headphones=settings.aec == "headphones",
-            echo_cancellation=settings.aec != "off",
-            vad_sensitivity=settings.vad_sensitivity,
-        )
-    )
+    return build_backend(settings, local_server=local_server)
 
 
-def _default_source(spec: str) -> Any:
-    from video.factory import open_source
+def _build_audio(settings: Settings, send_rate_hz: int) -> AudioPort:
+    from app.compose import build_audio
 
-    return open_source(spec)
+    return build_audio(settings, send_rate_hz=send_rate_hz)
 
 
-def _default_recorder(settings: Settings, spec: Any, on_error: Callable[[Exception], None]) -> Any:
-    from realtime.recording.writer import SessionRecorder
+def _open_video(spec: str) -> FrameSource:
+    from app.compose import open_video
 
-    folder = settings.recordings_path()
-    return SessionRecorder(
-        directory=folder,
-        metadata={"backend": spec.name, "model": spec.model, "voice": spec.voice},
-        on_error=on_error,
-    )
+    return open_video(spec)
+
+
+def _build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
+    from app.compose import build_frames
+
+    return build_frames(source, settings)
+
+
+def _build_recorder(
+    settings: Settings, spec: ConnectSpec, on_error: Callable[[Exception], None]
+) -> SessionRecording:
+    from app.compose import build_recorder
+
+    return build_recorder(settings, spec, on_error=on_error)
 
 
 def make_assistant(settings: Settings | None = None) -> AssistantAdapter:
-    """The real assistant behind the window's contract."""
+    """The real assistant behind the window's port."""
     return AssistantAdapter(settings)

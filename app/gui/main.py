@@ -9,24 +9,85 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import fields, replace
+from typing import TYPE_CHECKING, TypedDict
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.config import Settings, SettingsError
-from app.gui.model import AssistantModel
+from app.devices import DeviceNames
+from app.gui.port import AssistantPort
 from app.gui.settings_dialog import SettingsDialog
 from app.gui.theme import apply_theme
 from app.gui.window import MainWindow
 
+if TYPE_CHECKING:
+    from app.gui.sessions_browser import SessionsBrowser
+
 ORG, APP = "VoiceCam", "VoiceCam"
+
+
+class SettingsDialogOptions(TypedDict, total=False):
+    """What tests inject into the settings dialog (see ``SettingsDialog``)."""
+
+    device_lister: Callable[[], DeviceNames]
+    keyring_read: Callable[[], dict[str, str | None]]
+    keyring_write: Callable[[str, str | None], None]
+    saver: Callable[[Settings], None]
+
+
+class SessionsBrowserOptions(TypedDict, total=False):
+    """What tests inject into the sessions browser (see ``SessionsBrowser``)."""
+
+    folder: str | None
+    confirm: Callable[[QWidget, str], bool]
+    audio: bool
 
 
 def _save_settings(settings: Settings) -> None:
     settings.save()
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> tuple[Settings, Settings, str]:
+    """(the settings file's values, the effective settings, a problem to show or "").
+
+    Effective = the file overridden by ``VOICECAM_<FIELD>`` environment variables, with the
+    precedence of ``app.compose.resolve_settings`` (the CLI's too). A bad file or variable is
+    skipped with a message a person can act on.
+    """
+    from app.compose import resolve_settings
+
+    problems: list[str] = []
+    try:
+        saved = Settings.load()
+    except SettingsError as exc:  # start with defaults and say what was wrong
+        saved = Settings()
+        problems.append(f"Settings file ignored: {exc}")
+    try:
+        effective = resolve_settings(env=env, base=saved)
+    except SettingsError as exc:
+        effective = saved
+        problems.append(f"Environment settings ignored: {exc}")
+    return saved, effective, "; ".join(problems)
+
+
+def save_changes_only(saved: Settings, started: Settings) -> Callable[[Settings], None]:
+    """A saver that writes the settings changed since start (``started``: the effective
+    settings the window opened with) onto the file's values, so a ``VOICECAM_*`` variable in
+    effect this session is never written to the file. Worker thread (it writes the file)."""
+
+    def save(new: Settings) -> None:
+        changed = {
+            f.name: getattr(new, f.name)
+            for f in fields(Settings)
+            if getattr(new, f.name) != getattr(started, f.name)
+        }
+        replace(saved, **changed).save()
+
+    return save
 
 
 def make_qsettings(path: str | None = None) -> QSettings:
@@ -37,13 +98,13 @@ def make_qsettings(path: str | None = None) -> QSettings:
 
 
 def build_window(
-    assistant: AssistantModel,
-    qsettings: Any,
+    assistant: AssistantPort,
+    qsettings: QSettings,
     settings: Settings | None = None,
     *,
     save_settings: Callable[[Settings], None] | None = _save_settings,
-    settings_kwargs: dict[str, Any] | None = None,
-    sessions_kwargs: dict[str, Any] | None = None,
+    settings_kwargs: SettingsDialogOptions | None = None,
+    sessions_kwargs: SessionsBrowserOptions | None = None,
 ) -> MainWindow:
     """The main window, its Settings dialog (window-modal, non-blocking) and Sessions browser.
 
@@ -54,35 +115,35 @@ def build_window(
     """
     settings = settings if settings is not None else Settings()
 
-    def open_settings(parent: QWidget) -> QWidget:
-        win: MainWindow = parent  # type: ignore[assignment]
+    def open_settings(win: MainWindow) -> SettingsDialog:
         old = win.settings_dialog
         if old is not None:
-            old.shutdown()  # type: ignore[attr-defined]
+            old.shutdown()
             old.deleteLater()
-        backend = win._backends.get(win.selection()[0])
-        kwargs = {"saver": save_settings or (lambda _s: None), **(settings_kwargs or {})}
+        backend = win.backends.get(win.selection()[0])
+        options: SettingsDialogOptions = {"saver": save_settings or (lambda _s: None)}
+        options.update(settings_kwargs or {})
         dlg = SettingsDialog(
             win.current_settings(),
-            parent,
+            win,
             voices=backend.voices if backend is not None else (),
-            **kwargs,
+            **options,
         )
         dlg.settings_saved.connect(win.apply_settings)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.open()
         return dlg
 
-    def open_sessions(parent: QWidget) -> QWidget:
+    def open_sessions(win: MainWindow) -> SessionsBrowser:
         from app.gui.sessions_browser import SessionsBrowser
 
-        win: MainWindow = parent  # type: ignore[assignment]
         old = win.sessions_window
         if old is not None:
-            old.shutdown()  # type: ignore[attr-defined]
+            old.shutdown()
             old.deleteLater()
-        kwargs = {"folder": str(win.settings.recordings_path()), **(sessions_kwargs or {})}
-        browser = SessionsBrowser(parent, **kwargs)
+        options: SessionsBrowserOptions = {"folder": str(win.settings.recordings_path())}
+        options.update(sessions_kwargs or {})
+        browser = SessionsBrowser(win, **options)
         browser.show()
         return browser
 
@@ -141,25 +202,24 @@ def main(argv: list[str] | None = None) -> int:
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
-    app = QApplication.instance() or QApplication(argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv)
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     app.setApplicationDisplayName("VoiceCam")
     app.setDesktopFileName("voicecam")
-    apply_theme(app)  # type: ignore[arg-type]
+    apply_theme(app)
     from app.gui.adapter import make_assistant
 
     qsettings = make_qsettings(os.environ.get("VOICECAM_GUI_SETTINGS"))
-    try:
-        settings = Settings.load()
-        problem = ""
-    except SettingsError as exc:  # start with defaults and say what was wrong
-        settings, problem = Settings(), str(exc)
+    saved, settings, problem = load_settings()
     assistant = make_assistant(settings)
-    window = build_window(assistant, qsettings, settings)
+    window = build_window(
+        assistant, qsettings, settings, save_settings=save_changes_only(saved, settings)
+    )
     _quit_on_signals(app)
     if problem:
-        window.status.showMessage(f"Settings file ignored: {problem}", 15000)
+        window.ui.status.showMessage(problem, 15000)
     window.show()
     try:
         code = app.exec()

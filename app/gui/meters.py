@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
-from app.gui.model import Meters
+from app.model import Meters
 
 FLOOR_DB = -60.0
 ERLE_OK_DB = 15.0

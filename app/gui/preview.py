@@ -1,10 +1,13 @@
 """Camera/screen preview and the strip of frames actually sent to the model.
 
-GUI thread only. The window polls ``assistant.preview_frame()`` with a timer and hands the
-array to :meth:`PreviewWidget.set_frame`; repeated sequence numbers are ignored. Large frames are
-shrunk with OpenCV (nearest to 2× then bilinear, ~1–2 ms for 720p) to the widget's device-pixel size
-before painting.
-Sent-frame JPEGs are decoded at thumbnail size by ``QImageReader`` (no full-size decode).
+Widgets: GUI thread only. The window polls ``assistant.preview_frame()`` with a timer and hands
+the array to :meth:`PreviewWidget.show_frame`; repeated sequence numbers are ignored. The frame
+is shrunk to the widget's device-pixel size (OpenCV: nearest to 2× then bilinear) and converted
+to a ``QImage`` on the widget's worker thread; one frame is in flight at a time and a newer one
+replaces a waiting one, so a slow worker drops frames instead of queueing them.
+Sent-frame JPEGs are decoded at thumbnail size by ``QImageReader`` (no full-size decode), also on
+a worker; only the small ``QPixmap`` is made on the GUI thread. Call ``shutdown()`` on both
+before they are deleted (the window does it on close).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QImageReader, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QSizePolicy, QWidget
 
+from app.gui.tasks import TaskRunner
+
 
 def bgr_to_qimage(image: Any) -> QImage:
     """BGR ``uint8`` (h, w, 3) or grey (h, w) array → an owning QImage (safe to keep)."""
@@ -26,6 +31,34 @@ def bgr_to_qimage(image: Any) -> QImage:
         return QImage(arr.data, w, h, arr.strides[0], QImage.Format.Format_Grayscale8).copy()
     h, w = arr.shape[:2]
     return QImage(arr.data, w, h, arr.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+def scaled_qimage(image: Any, target_w: int, target_h: int, dpr: float) -> QImage:
+    """``image`` (BGR or grey array) shrunk to fit ``target_w``×``target_h`` device pixels, as an
+    owning QImage with ``dpr`` set. Any thread. Never enlarges (the painter scales up)."""
+    h, w = image.shape[:2]
+    scale = min(target_w / w, target_h / h)
+    if scale < 0.8:
+        import cv2  # lazily: only needed once a camera is on (saves ~0.2 s at launch)
+
+        # More than 2× too big: nearest-neighbour to twice the target first (cheap), then
+        # bilinear. INTER_AREA at a non-integer scale costs ~20 ms per 720p frame: too slow.
+        if scale < 0.5:
+            image = cv2.resize(
+                image,
+                (max(1, int(w * scale * 2)), max(1, int(h * scale * 2))),
+                interpolation=cv2.INTER_NEAREST,
+            )
+            h, w = image.shape[:2]
+            scale = min(target_w / w, target_h / h)
+        image = cv2.resize(
+            image,
+            (max(1, int(w * scale)), max(1, int(h * scale))),
+            interpolation=cv2.INTER_LINEAR,
+        )
+    img = bgr_to_qimage(image)
+    img.setDevicePixelRatio(dpr)
+    return img
 
 
 class PreviewWidget(QWidget):
@@ -40,6 +73,11 @@ class PreviewWidget(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("Camera preview")
         self.frames_shown = 0
+        self._worker: TaskRunner | None = None
+        self._busy = False
+        self._waiting: tuple[Any, int] | None = None
+        #: Bumped by ``clear()``: a scaled frame from before it is not shown.
+        self._generation = 0
 
     def sizeHint(self) -> QSize:
         return QSize(560, 315)
@@ -52,42 +90,82 @@ class PreviewWidget(QWidget):
     def clear(self) -> None:
         self._image = None
         self._seq = None
+        self._waiting = None
+        self._generation += 1
         self.update()
 
     def has_image(self) -> bool:
         return self._image is not None
 
-    def set_frame(self, image: Any, seq: int) -> None:
-        """Show a BGR array; a frame with the same ``seq`` as the last one is skipped."""
+    def _target(self) -> tuple[int, int, float]:
+        dpr = self.devicePixelRatioF()
+        return max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)), dpr
+
+    def show_frame(self, image: Any, seq: int) -> None:
+        """Show a BGR array soon: scaled on the worker, shown when done (live preview). Skips
+        the ``seq`` already shown or being scaled; a frame waiting for the worker is replaced."""
+        self._submit(image, seq)
+
+    def show_jpeg(self, jpeg: bytes, seq: int) -> None:
+        """Like :meth:`show_frame` for a JPEG: decoded at the widget's size on the worker."""
+        self._submit(jpeg, seq)
+
+    def _submit(self, source: Any, seq: int) -> None:
         if seq == self._seq:
             return
         self._seq = seq
-        h, w = image.shape[:2]
-        dpr = self.devicePixelRatioF()
-        tw, th = max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr))
-        scale = min(tw / w, th / h)
-        if scale < 0.8:
-            import cv2  # lazily: only needed once a camera is on (saves ~0.2 s at launch)
+        if self._busy:
+            self._waiting = (source, seq)
+            return
+        self._render(source)
 
-            # More than 2× too big: nearest-neighbour to twice the target first (cheap), then
-            # bilinear. INTER_AREA at a non-integer scale costs ~20 ms per 720p frame: too slow.
-            if scale < 0.5:
-                image = cv2.resize(
-                    image,
-                    (max(1, int(w * scale * 2)), max(1, int(h * scale * 2))),
-                    interpolation=cv2.INTER_NEAREST,
-                )
-                h, w = image.shape[:2]
-                scale = min(tw / w, th / h)
-            image = cv2.resize(
-                image,
-                (max(1, int(w * scale)), max(1, int(h * scale))),
-                interpolation=cv2.INTER_LINEAR,
-            )
-        self._image = bgr_to_qimage(image)
-        self._image.setDevicePixelRatio(dpr)
+    def _render(self, source: Any) -> None:
+        """On the worker: a BGR array is scaled, JPEG bytes are decoded at the target size."""
+        if self._worker is None:
+            self._worker = TaskRunner(self)
+        self._busy = True
+        generation = self._generation
+        w, h, dpr = self._target()
+        if isinstance(source, bytes):
+            jpeg = source
+
+            def work() -> QImage:
+                img = decode_thumbnail(jpeg, QSize(w, h))
+                img.setDevicePixelRatio(dpr)
+                return img
+        else:
+            image = source
+
+            def work() -> QImage:
+                return scaled_qimage(image, w, h, dpr)
+
+        self._worker.submit(
+            work,
+            lambda img: self._rendered(img, generation),
+            lambda _msg: self._rendered(None, generation),
+        )
+
+    def _rendered(self, img: QImage | None, generation: int) -> None:
+        self._busy = False
+        if img is not None and not img.isNull() and generation == self._generation:
+            self._show(img)
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            self._render(waiting[0])
+
+    def _show(self, img: QImage) -> None:
+        self._image = img
         self.frames_shown += 1
         self.update()
+
+    def scaling(self) -> bool:
+        """A frame is being scaled (or waits for the worker)."""
+        return self._busy or self._waiting is not None
+
+    def shutdown(self) -> None:
+        """Stop the scaling worker (before the widget is deleted)."""
+        if self._worker is not None:
+            self._worker.shutdown()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -143,6 +221,7 @@ class ThumbnailStrip(QListWidget):
         self.setObjectName("thumbs")
         self.setToolTip("Frames actually sent to the model")
         self.sent_total = 0
+        self._decoder = TaskRunner(self)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -152,11 +231,19 @@ class ThumbnailStrip(QListWidget):
             p.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, "No frames sent yet")
             p.end()
 
-    def add_jpeg(self, jpeg: bytes, t_ns: int = 0) -> bool:
-        """Add one sent frame; returns False (and adds nothing) if the JPEG does not decode."""
-        img = decode_thumbnail(jpeg, self.THUMB * self.devicePixelRatioF())
+    def add_jpeg(self, jpeg: bytes) -> None:
+        """Add one sent frame: decoded at thumbnail size on the worker, then shown (in order).
+        A JPEG that does not decode adds nothing."""
+        size = self.THUMB * self.devicePixelRatioF()
+        self._decoder.submit(lambda: decode_thumbnail(jpeg, size), lambda img: self._add(img, jpeg))
+
+    def pending(self) -> int:
+        """Frames still being decoded."""
+        return self._decoder.pending()
+
+    def _add(self, img: QImage, jpeg: bytes) -> None:
         if img.isNull():
-            return False
+            return
         pm = QPixmap.fromImage(img)
         pm.setDevicePixelRatio(self.devicePixelRatioF())
         item = QListWidgetItem(QIcon(pm), "")
@@ -166,6 +253,8 @@ class ThumbnailStrip(QListWidget):
         self.addItem(item)
         while self.count() > self._limit:
             self.takeItem(0)
-        self.scrollToBottom()
         self.scrollToItem(item)
-        return True
+
+    def shutdown(self) -> None:
+        """Stop the decoding worker (before the widget is deleted)."""
+        self._decoder.shutdown()

@@ -1,7 +1,7 @@
 """Replay one recorded session: synced audio, frames and transcript; seek, 1×/2×, jump to turn.
 
-GUI thread only, except :func:`load_replay` (runs on a worker: it opens and decodes the file)
-and the PortAudio callback of :class:`ReplayAudio` (copies from a preloaded array only).
+GUI thread only, except ``app.sessions.load_replay`` (runs on a worker: it opens and decodes
+the file) and the PortAudio callback of :class:`ReplayAudio` (copies from a preloaded array only).
 
 The replay clock is the audio stream's sample counter when audio plays, else a monotonic timer
 (no output device, or ``audio=False`` in tests). Both channels are mixed for playback: the user's
@@ -14,13 +14,10 @@ from __future__ import annotations
 import bisect
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -36,61 +33,11 @@ from PySide6.QtWidgets import (
 
 from app.gui.preview import PreviewWidget
 from app.gui.tasks import TaskRunner
+from app.sessions import REPLAY_RATE_HZ, ReplayData, load_replay
 
-RATE_HZ = 24000
+__all__ = ["ReplayAudio", "ReplayData", "ReplayView", "fmt_clock", "load_replay"]
+
 TICK_MS = 40
-
-
-@dataclass(frozen=True)
-class ReplayTurn:
-    role: str
-    text: str
-    start_ms: float
-    end_ms: float
-
-
-@dataclass(frozen=True)
-class ReplayData:
-    """Everything the view needs, decoded off the GUI thread."""
-
-    path: Path
-    title: str
-    duration_ms: float
-    audio: Any  # int16 mono mix at RATE_HZ (numpy)
-    frame_times: tuple[float, ...]
-    frames: tuple[bytes, ...]
-    turns: tuple[ReplayTurn, ...]
-
-
-def load_replay(path: str | Path) -> ReplayData:
-    """Read a session file (worker thread). Raises ``SessionFileError`` with a clear message."""
-    from realtime.recording.reader import SessionFile
-
-    with SessionFile(Path(path)) as sf:
-        md = sf.metadata
-        mic = sf.mic_track(RATE_HZ).samples.astype(np.int32)
-        out = sf.playback_track(RATE_HZ).samples.astype(np.int32)
-        n = max(len(mic), len(out))
-        mix = np.zeros(n, dtype=np.int32)
-        mix[: len(mic)] += mic
-        mix[: len(out)] += out
-        audio = np.clip(mix, -32768, 32767).astype(np.int16)
-        sent = list(sf.frames(sent=True)) or list(sf.frames())
-        turns = tuple(
-            ReplayTurn(t.role, t.text, float(t.start_ms), float(t.end_ms)) for t in sf.turns()
-        )
-        duration = max(sf.duration_ms, len(audio) / RATE_HZ * 1000.0)
-        started = md.started_at.strftime("%Y-%m-%d %H:%M") if md.started_at else ""
-        title = " · ".join(x for x in (started, md.backend, md.model) if x)
-        return ReplayData(
-            Path(path),
-            title,
-            duration,
-            audio,
-            tuple(f.t_ms for f in sent),
-            tuple(f.jpeg for f in sent),
-            turns,
-        )
 
 
 def fmt_clock(ms: float) -> str:
@@ -113,7 +60,7 @@ class ReplayAudio:
         self._speed = 1
         self._lock = threading.Lock()
         self._stream = sd.OutputStream(
-            samplerate=RATE_HZ,
+            samplerate=REPLAY_RATE_HZ,
             channels=1,
             dtype="int16",
             blocksize=480,
@@ -128,13 +75,13 @@ class ReplayAudio:
         self._pos = pos + frames * speed
 
     def seek(self, ms: float) -> None:
-        self._pos = max(0, int(ms * RATE_HZ / 1000))
+        self._pos = max(0, int(ms * REPLAY_RATE_HZ / 1000))
 
     def set_speed(self, speed: int) -> None:
         self._speed = speed
 
     def position_ms(self) -> float:
-        return self._pos * 1000.0 / RATE_HZ
+        return self._pos * 1000.0 / REPLAY_RATE_HZ
 
     def start(self) -> None:
         self._stream.start()
@@ -249,6 +196,7 @@ class ReplayView(QWidget):
             self.turn_list.addItem(item)
         self.slider.setRange(0, int(data.duration_ms))
         self._shown_frame = -1
+        self.frame_view.clear()
         self._set_enabled(True)
         self._render(0.0)
         self.loaded.emit()
@@ -357,10 +305,7 @@ class ReplayView(QWidget):
             fi = 0
         if fi != self._shown_frame and fi >= 0:
             self._shown_frame = fi
-            img = QImage.fromData(QByteArray(data.frames[fi]), "JPEG")
-            if not img.isNull():
-                arr = _qimage_to_bgr(img)
-                self.frame_view.set_frame(arr, fi)
+            self.frame_view.show_jpeg(data.frames[fi], fi)  # decoded on the view's worker
         current = -1
         for i, t in enumerate(data.turns):
             if t.start_ms <= pos:
@@ -382,11 +327,5 @@ class ReplayView(QWidget):
         self.stop()
         self.timer.stop()
         self._close_player()
+        self.frame_view.shutdown()
         self.tasks.shutdown(cancel_pending=False)
-
-
-def _qimage_to_bgr(img: QImage) -> Any:
-    img = img.convertToFormat(QImage.Format.Format_BGR888)
-    w, h, bpl = img.width(), img.height(), img.bytesPerLine()
-    buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
-    return buf[:, : w * 3].reshape(h, w, 3).copy()

@@ -1,18 +1,18 @@
 """Recorded sessions: a list (date, duration, backend/model, first question, thumbnail, cost)
 and the replay view; delete with confirmation.
 
-GUI thread only; listing and deleting run on a :class:`app.gui.tasks.TaskRunner` (each file is
-opened to summarise it). Uses the Qt-free ``realtime.recording.listing``.
+GUI thread only; listing (with the thumbnails' decoding) and deleting run on a
+:class:`app.gui.tasks.TaskRunner` (each file is opened to summarise it). Uses the Qt-free
+:mod:`app.sessions`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QCloseEvent, QIcon, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -31,21 +31,18 @@ from app.gui.preview import decode_thumbnail
 from app.gui.replay_view import ReplayView, fmt_clock
 from app.gui.tasks import TaskRunner
 from app.gui.transcript_view import format_cost
+from app.sessions import SessionSummary, delete_session, list_sessions
 
 COLUMNS = ("", "Date", "Duration", "Backend / model", "First question", "Cost")
 THUMB = QSize(80, 45)
 
 
-def _list(folder: str | None) -> list[Any]:
-    from realtime.recording.listing import list_sessions
-
-    return list_sessions(folder)
-
-
-def _delete(path: Path) -> None:
-    from realtime.recording.listing import delete_session
-
-    delete_session(path)
+def _listed_with_thumbnails(folder: str | None) -> list[tuple[SessionSummary, QImage | None]]:
+    """Worker thread: the sessions, each with its thumbnail decoded at the table's size."""
+    return [
+        (s, decode_thumbnail(s.thumbnail_jpeg, THUMB) if s.thumbnail_jpeg else None)
+        for s in list_sessions(folder)
+    ]
 
 
 def _confirm_delete(parent: QWidget, name: str) -> bool:
@@ -79,7 +76,7 @@ class SessionsBrowser(QWidget):
         self.folder = folder
         self._confirm = confirm
         self.tasks = TaskRunner(self)
-        self.summaries: list[Any] = []
+        self.summaries: list[SessionSummary] = []
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -155,9 +152,11 @@ class SessionsBrowser(QWidget):
         self.status.setText("Reading sessions…")
         self.refresh_btn.setEnabled(False)
         folder = self.folder
-        self.tasks.submit(lambda: _list(folder), self._on_listed, self._on_error)
+        self.tasks.submit(lambda: _listed_with_thumbnails(folder), self._on_listed, self._on_error)
 
-    def _on_listed(self, summaries: list[Any]) -> None:
+    def _on_listed(self, listed: list[tuple[SessionSummary, QImage | None]]) -> None:
+        summaries = [s for s, _ in listed]
+        thumbnails = [img for _, img in listed]
         self.summaries = summaries
         self.refresh_btn.setEnabled(True)
         self.table.setRowCount(0)
@@ -165,10 +164,9 @@ class SessionsBrowser(QWidget):
             r = self.table.rowCount()
             self.table.insertRow(r)
             thumb = QTableWidgetItem()
-            if s.thumbnail_jpeg:
-                img = decode_thumbnail(s.thumbnail_jpeg, THUMB)
-                if not img.isNull():
-                    thumb.setIcon(QIcon(QPixmap.fromImage(img)))
+            img = thumbnails[r]
+            if img is not None and not img.isNull():
+                thumb.setIcon(QIcon(QPixmap.fromImage(img)))
             date = s.started_at.astimezone().strftime("%Y-%m-%d %H:%M") if s.started_at else "?"
             if s.error:
                 cells = (date, "—", "unreadable", s.error, "—")
@@ -202,7 +200,7 @@ class SessionsBrowser(QWidget):
         self.refresh_btn.setEnabled(True)
         self.status.setText(f"Could not read the sessions folder: {msg}")
 
-    def selected(self) -> Any | None:
+    def selected(self) -> SessionSummary | None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
@@ -212,7 +210,7 @@ class SessionsBrowser(QWidget):
     def _update_buttons(self) -> None:
         s = self.selected()
         self.delete_btn.setEnabled(s is not None)
-        self.open_btn.setEnabled(s is not None and not getattr(s, "error", None))
+        self.open_btn.setEnabled(s is not None and not s.error)
 
     # ------------------------------------------------------------------ actions
     def open_selected(self) -> None:
@@ -233,7 +231,7 @@ class SessionsBrowser(QWidget):
         path = s.path
         self.status.setText(f"Deleting {path.name}…")
         self.tasks.submit(
-            lambda: _delete(path), lambda _: self._on_deleted(path), self._on_delete_error
+            lambda: delete_session(path), lambda _: self._on_deleted(path), self._on_delete_error
         )
 
     def _on_deleted(self, path: Path) -> None:
@@ -247,6 +245,6 @@ class SessionsBrowser(QWidget):
         self.replay.shutdown()
         self.tasks.shutdown(cancel_pending=False)
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.replay.stop()
         super().closeEvent(event)

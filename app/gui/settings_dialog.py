@@ -37,9 +37,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import Settings, SettingsError
+from app.devices import DeviceNames, device_names
 from app.gui.tasks import TaskRunner
+from app.secrets import KEYRING_SERVICE, delete_key, masked, saved_key, store_key
 
-KEYRING_SERVICE = "voicecam"
+__all__ = ["KEYRING_SERVICE", "KeyRow", "SettingsDialog", "mask_key"]
+
 #: provider → the environment variable people know it by
 PROVIDERS = {"openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}
 DEFAULT_DEVICE = "System default"
@@ -63,30 +66,19 @@ TURN_LABELS = (
 
 def mask_key(key: str) -> str:
     """``sk-proj-abcdef1234`` → ``sk-…1234`` (``app.secrets.masked``)."""
-    from app.secrets import masked
-
     return masked(key)
 
 
 def _keyring_read() -> dict[str, str | None]:
-    import keyring
-
-    return {p: keyring.get_password(KEYRING_SERVICE, p) for p in PROVIDERS}
+    """Worker thread: the saved key of each provider (raises if the keyring is unusable)."""
+    return {p: saved_key(p) for p in PROVIDERS}
 
 
 def _keyring_write(provider: str, key: str | None) -> None:
-    from app.secrets import delete_key, store_key
-
     if key:
         store_key(provider, key)
     else:
         delete_key(provider)
-
-
-def _list_devices() -> tuple[list[str], list[str]]:
-    from audio.devices import input_devices, output_devices
-
-    return [d.name for d in input_devices()], [d.name for d in output_devices()]
 
 
 def _save(settings: Settings) -> None:
@@ -175,7 +167,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         voices: Sequence[str] = (),
-        device_lister: Callable[[], tuple[list[str], list[str]]] | None = None,
+        device_lister: Callable[[], DeviceNames] | None = None,
         keyring_read: Callable[[], dict[str, str | None]] | None = None,
         keyring_write: Callable[[str, str | None], None] | None = None,
         saver: Callable[[Settings], None] | None = None,
@@ -215,7 +207,7 @@ class SettingsDialog(QDialog):
         self.resize(600, 480)
 
         self.tasks.submit(keyring_read or _keyring_read, self._on_keys, self._on_key_error)
-        self.tasks.submit(device_lister or _list_devices, self._on_devices, self._on_device_error)
+        self.tasks.submit(device_lister or device_names, self._on_devices, self._on_device_error)
 
     # ------------------------------------------------------------------ tabs
     def _form(self) -> tuple[QWidget, QFormLayout]:
@@ -362,8 +354,11 @@ class SettingsDialog(QDialog):
         )
         self.keys_loaded = True
 
-    def _on_devices(self, lists: tuple[list[str], list[str]]) -> None:
-        for box, names in ((self.input_box, lists[0]), (self.output_box, lists[1])):
+    def _on_devices(self, names_found: DeviceNames) -> None:
+        for box, names in (
+            (self.input_box, names_found.inputs),
+            (self.output_box, names_found.outputs),
+        ):
             current = box.currentData()
             box.clear()
             box.addItem(DEFAULT_DEVICE, "")

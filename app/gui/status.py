@@ -8,8 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton, QWidget
 
-from app.gui.model import Usage
 from app.gui.transcript_view import format_cost, format_ms
+from app.model import Spend
 
 
 def format_time_left(seconds: float | None) -> str:
@@ -50,8 +50,10 @@ class StatusPanel(QStatusBar):
     def set_latency_ms(self, ms: float | None) -> None:
         self.latency.setText(f"Last reply: {format_ms(ms)}")
 
-    def set_usage(self, usage: Usage) -> None:
-        self.cost.setText(f"Cost: {format_cost(usage.cost_usd, usage.free)}")
+    def set_spend(self, spend: Spend) -> None:
+        """The session's tokens and price (``cost_usd`` None: unknown price)."""
+        self.cost.setText(f"Cost: {format_cost(spend.cost_usd, spend.free)}")
+        usage = spend.usage
         self.cost.setToolTip(f"{usage.input_tokens} input / {usage.output_tokens} output tokens")
 
     def set_time_left(self, seconds: float | None) -> None:

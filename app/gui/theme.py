@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-from app.gui.model import State
+from app.model import State
 
 # Colours chosen to read on both light and dark backgrounds.
 STATE_COLOURS: dict[State, str] = {
@@ -20,7 +20,7 @@ STATE_COLOURS: dict[State, str] = {
     State.LISTENING: "#2e9e5b",
     State.USER_SPEAKING: "#1fb871",
     State.THINKING: "#7b5cd6",
-    State.SPEAKING: "#2f7fdc",
+    State.ASSISTANT_SPEAKING: "#2f7fdc",
     State.RECONNECTING: "#d99a21",
     State.ERROR: "#d6453d",
 }

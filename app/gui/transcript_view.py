@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.model import Latency, Turn
+from app.model import Turn, TurnLatency
 
 
 def format_ms(ms: float | None) -> str:
@@ -39,12 +39,19 @@ def format_cost(cost: float | None, free: bool = False) -> str:
     return f"${cost:.4f}" if cost < 0.1 else f"${cost:.2f}"
 
 
-def latency_tooltip(lat: Latency) -> str:
+def _since_speech_end_ms(lat: TurnLatency, t_ns: int | None) -> float | None:
+    if lat.speech_end_ns is None or t_ns is None:
+        return None
+    return (t_ns - lat.speech_end_ns) / 1e6
+
+
+def latency_tooltip(lat: TurnLatency) -> str:
+    """The waterfall, each stage from the end of the user's speech."""
     return (
         "Latency from the end of your speech:\n"
-        f"  turn closed: {format_ms(lat.commit_ms)}\n"
-        f"  first reply byte: {format_ms(lat.first_byte_ms)}\n"
-        f"  first audible sound: {format_ms(lat.first_audible_ms)}"
+        f"  turn closed: {format_ms(_since_speech_end_ms(lat, lat.commit_ns))}\n"
+        f"  first reply byte: {format_ms(_since_speech_end_ms(lat, lat.first_byte_ns))}\n"
+        f"  first audible sound: {format_ms(_since_speech_end_ms(lat, lat.first_audible_ns))}"
     )
 
 
@@ -52,8 +59,8 @@ def detail_line(turn: Turn) -> str:
     parts: list[str] = []
     if turn.latency is not None and turn.latency.total_ms is not None:
         parts.append(f"reply in {format_ms(turn.latency.total_ms)}")
-    if turn.input_tokens is not None or turn.output_tokens is not None:
-        parts.append(f"{turn.input_tokens or 0} in / {turn.output_tokens or 0} out tokens")
+    if turn.usage is not None:
+        parts.append(f"{turn.usage.input_tokens} in / {turn.usage.output_tokens} out tokens")
     if turn.cost_usd is not None:
         parts.append(format_cost(turn.cost_usd))
     if turn.interrupted:
@@ -63,12 +70,12 @@ def detail_line(turn: Turn) -> str:
 
 def turn_html(turn: Turn) -> str:
     """Heard text normally; unheard text greyed and struck through; a caret while partial."""
-    text = html.escape(turn.text)
-    out = text
-    if turn.unheard:
+    out = html.escape(turn.heard_text)
+    unheard = turn.unheard_text
+    if unheard:
         out += (
             f' <span style="color:#8a929e; text-decoration: line-through;">'
-            f"{html.escape(turn.unheard)}</span>"
+            f"{html.escape(unheard)}</span>"
         )
     if turn.partial:
         out += ' <span style="color:#8a929e;">▍</span>'
@@ -106,12 +113,12 @@ class TurnBubble(QFrame):
     def set_turn(self, turn: Turn) -> None:
         self.turn = turn
         self.body.setText(turn_html(turn))
-        self.body.setAccessibleName(f"{self.who.text()}: {turn.text}")
+        self.body.setAccessibleName(f"{self.who.text()}: {turn.heard_text}")
         d = detail_line(turn)
         self.detail.setText(d)
         self.detail.setVisible(bool(d))
         tip = latency_tooltip(turn.latency) if turn.latency is not None else ""
-        if turn.interrupted and turn.unheard:
+        if turn.unheard_text:
             tip = ("Struck-through text was generated but never heard.\n" + tip).strip()
         self.setToolTip(tip)
 

@@ -46,6 +46,7 @@ from realtime.local.turns import (
     TurnEvent,
 )
 from realtime.local.vision import SceneFacts, analyse, decode_image
+from realtime.openai_vocab import pcm_format
 
 SendText = Callable[[str], Awaitable[None]]
 
@@ -114,7 +115,7 @@ class Connection:
             "include": None,
             "audio": {
                 "input": {
-                    "format": {"type": "audio/pcm", "rate": 24000},
+                    "format": pcm_format(),
                     "transcription": self.config.transcription,
                     "noise_reduction": None,
                     "turn_detection": self.config.turn_detection,

@@ -17,21 +17,7 @@ import json
 import secrets
 from typing import Any
 
-CLIENT_EVENT_TYPES = frozenset(
-    {
-        "session.update",
-        "input_audio_buffer.append",
-        "input_audio_buffer.commit",
-        "input_audio_buffer.clear",
-        "conversation.item.create",
-        "conversation.item.delete",
-        "conversation.item.retrieve",
-        "conversation.item.truncate",
-        "response.create",
-        "response.cancel",
-        "output_audio_buffer.clear",
-    }
-)
+from realtime.openai_vocab import CLIENT_EVENT_TYPES
 
 
 class ClientEventError(ValueError):

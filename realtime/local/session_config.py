@@ -20,6 +20,13 @@ from typing import Any
 
 from realtime.local.protocol import ClientEventError
 from realtime.local.turns import ServerVadParams
+from realtime.openai_vocab import (
+    PCM_FORMAT_TYPE,
+    RATE_HZ,
+    VAD_PREFIX_PADDING_MS,
+    VAD_SILENCE_MS,
+    VAD_THRESHOLD,
+)
 
 SEMANTIC_SILENCE_MS = {"low": 1000, "medium": 700, "auto": 700, "high": 400}
 MAX_INSTRUCTIONS = 20000
@@ -29,9 +36,9 @@ _ABSENT = object()
 def _default_vad() -> dict[str, Any]:
     return {
         "type": "server_vad",
-        "threshold": 0.5,
-        "prefix_padding_ms": 300,
-        "silence_duration_ms": 500,
+        "threshold": VAD_THRESHOLD,
+        "prefix_padding_ms": VAD_PREFIX_PADDING_MS,
+        "silence_duration_ms": VAD_SILENCE_MS,
         "create_response": True,
         "interrupt_response": True,
         "idle_timeout_ms": None,
@@ -119,7 +126,7 @@ class SessionState:
         aout = obj(audio, "output", "session.audio.output")
         for part, where in ((ain, "input"), (aout, "output")):
             fmt = obj(part, "format", f"session.audio.{where}.format")
-            if fmt and (fmt.get("type") != "audio/pcm" or fmt.get("rate", 24000) != 24000):
+            if fmt and (fmt.get("type") != PCM_FORMAT_TYPE or fmt.get("rate", RATE_HZ) != RATE_HZ):
                 raise bad(
                     f"Only audio/pcm at 24000 Hz is supported for {where}.",
                     f"session.audio.{where}.format",
@@ -210,7 +217,7 @@ class SessionState:
             }
         threshold = td.get("threshold")
         if threshold is None:
-            threshold = 0.5
+            threshold = VAD_THRESHOLD
         if (
             isinstance(threshold, bool)
             or not isinstance(threshold, int | float)

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 
 from dsp.resample import StreamResampler
 from realtime.local.models import Models
+from realtime.openai_vocab import RATE_HZ
 
-OUTPUT_RATE_HZ = 24000
+OUTPUT_RATE_HZ = RATE_HZ
 #: 100 ms of 24 kHz PCM16: the largest ``response.output_audio.delta`` we send.
 MAX_CHUNK_BYTES = OUTPUT_RATE_HZ // 10 * 2
 

@@ -24,12 +24,11 @@ from dataclasses import dataclass
 
 from dsp.resample import StreamResampler
 from dsp.vad import StreamingVad, VoiceEnd, VoiceStart
+from realtime.openai_vocab import MIN_COMMIT_MS, RATE_HZ
 
-INPUT_RATE_HZ = 24000
+INPUT_RATE_HZ = RATE_HZ
 VAD_RATE_HZ = 16000
 _BYTES_PER_MS_16K = VAD_RATE_HZ * 2 // 1000
-#: OpenAI refuses to commit less than this.
-MIN_COMMIT_MS = 100
 #: Speculation starts after this much quiet inside an utterance (at most a third of the stop
 #: delay). Silero's windows already put the first quiet window ~100 ms after the voice ends.
 SPECULATE_AFTER_MS = 100

@@ -253,17 +253,12 @@ class SessionRecorder:
     @_never_raises
     def record_mic(self, pcm16: bytes, rate_hz: int, t_ns: int, raw: bool = False) -> None:
         """Microphone audio (PCM16 mono), ``t_ns`` = capture time of its first sample.
-        ``raw=True`` is the unprocessed mic (only if the user opted in).
-
-        Also accepts the timestamp-first order ``record_mic(t_ns, pcm16, rate_hz)``."""
-        a: tuple[Any, ...] = (pcm16, rate_hz, t_ns)
-        if _is_int(a[0]) and _is_bytes(a[1]):
-            a = (a[1], a[2], a[0])
-        pcm, rate, t = a
-        if not (_is_bytes(pcm) and _is_int(rate) and _is_int(t)):
+        ``raw=True`` is the unprocessed mic (only if the user opted in). Arguments in another
+        order are refused (a ``recorder_bad_call`` mark), never reordered."""
+        if not (_is_bytes(pcm16) and _is_int(rate_hz) and _is_int(t_ns)):
             self._bad_call("record_mic")
-        elif pcm:
-            self._put("mic", (t, rate, int(bool(raw)), bytes(pcm)), len(pcm))
+        elif pcm16:
+            self._put("mic", (t_ns, rate_hz, int(bool(raw)), bytes(pcm16)), len(pcm16))
 
     @_never_raises
     def record_playback(
@@ -282,12 +277,13 @@ class SessionRecorder:
 
     @_never_raises
     def record_reply(
-        self, t_ns: int, item_id: str, rate_hz: int, position_ms: int, pcm16: bytes
+        self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
     ) -> None:
         """Reply audio as *received* (when the app cannot report what was played). Stored in
         the playback track only while ``record_playback`` has never been called; the track
         then lays the audio back to back from its arrival, which matches playback except
-        for the jitter-buffer delay and audio cut off by barge-in."""
+        for the jitter-buffer delay and audio cut off by barge-in. Same argument order as
+        ``record_playback``."""
         if self._played or not (_is_bytes(pcm16) and _is_int(rate_hz) and _is_int(t_ns)):
             return
         if not self._reply_source_noted:
@@ -300,16 +296,11 @@ class SessionRecorder:
 
     @_never_raises
     def record_frame(self, jpeg: bytes, t_ns: int, sent: bool, reason: str = "") -> None:
-        """A camera/screen frame: ``sent=True`` went to the model; ``False`` is a preview.
-        Also accepts ``record_frame(t_ns, jpeg, sent, reason)``."""
-        a: tuple[Any, ...] = (jpeg, t_ns)
-        if _is_int(a[0]) and _is_bytes(a[1]):
-            a = (a[1], a[0])
-        data, t = a
-        if not (_is_bytes(data) and _is_int(t)):
+        """A camera/screen frame: ``sent=True`` went to the model; ``False`` is a preview."""
+        if not (_is_bytes(jpeg) and _is_int(t_ns)):
             self._bad_call("record_frame")
-        elif data:
-            self._put("frames", (t, int(bool(sent)), str(reason), bytes(data)), len(data))
+        elif jpeg:
+            self._put("frames", (t_ns, int(bool(sent)), str(reason), bytes(jpeg)), len(jpeg))
 
     @_never_raises
     def record_turn(
@@ -324,15 +315,12 @@ class SessionRecorder:
         source: str = "voice",
         status: str = "completed",
     ) -> None:
-        """One transcript turn. Also accepts ``record_turn(t_ns, role, item_id, text)``."""
-        a: tuple[Any, ...] = (role, text, t_ns, item_id)
-        if _is_int(a[0]):
-            a = (a[1], a[3], a[0], a[2])
-        r, txt, t, item = a
-        if r not in ("user", "assistant") or not isinstance(txt, str) or not _is_int(t):
+        """One transcript turn."""
+        if role not in ("user", "assistant") or not isinstance(text, str) or not _is_int(t_ns):
             self._bad_call("record_turn")
             return
-        row = (t, r, str(item), txt, t_start_ns, t_end_ns, source, status)
+        row = (t_ns, role, str(item_id), text, t_start_ns, t_end_ns, source, status)
+        txt = text
         self._put("turns", row, len(txt))
 
     @_never_raises
@@ -390,16 +378,11 @@ class SessionRecorder:
 
     @_never_raises
     def record_mark(self, kind: str, detail: str, t_ns: int) -> None:
-        """Something that happened to the session (reconnect, error, device lost...).
-        Also accepts ``record_mark(t_ns, kind, detail)``."""
-        a: tuple[Any, ...] = (kind, detail, t_ns)
-        if _is_int(a[0]):
-            a = (a[1], a[2], a[0])
-        k, d, t = a
-        if not _is_int(t):
+        """Something that happened to the session (reconnect, error, device lost...)."""
+        if not _is_int(t_ns):
             self._bad_call("record_mark")
             return
-        self._put("marks", (t, str(k), str(d)), len(str(d)))
+        self._put("marks", (t_ns, str(kind), str(detail)), len(str(detail)))
 
     @_never_raises
     def on_event(self, event: Event, t_ns: int) -> None:

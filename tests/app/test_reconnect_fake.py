@@ -10,6 +10,7 @@ import pytest
 from app.assistant import Assistant
 from app.backends import resolve
 from app.file_audio import FileAudio
+from app.model import StateChanged
 from app.state import ConversationState as S
 from tests.app.fakes import FakeThread
 from tests.fakes.fake_openai import FakeOpenAI
@@ -28,13 +29,9 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeThread]:
 def test_abrupt_loss_reconnects_and_keeps_the_conversation(fake: FakeThread) -> None:
     states: list[S] = []
 
-    class L:
-        def on_state(self, state: S, message: str) -> None:
-            states.append(state)
-
     spec = resolve(fake.url, reconnect=True)
     a = Assistant(spec, FileAudio(None, None))
-    a.add_listener(L())
+    a.subscribe(lambda e: states.append(e.state) if isinstance(e, StateChanged) else None)
     try:
         a.start()
         assert a.wait_for(lambda s: s.state == S.LISTENING, 10)

@@ -32,9 +32,10 @@ from typing import Any
 
 from websockets.http11 import Request
 
+from realtime.openai_vocab import RATE_HZ
+from realtime.openai_vocab import ClientEvent as C
+from realtime.openai_vocab import ServerEvent as S
 from tests.fakes._base import FakeConnection, FakeServer, pcm_tone
-
-RATE_HZ = 24_000
 
 
 def _validators() -> tuple[Callable[[Any], Any] | None, Callable[[Any], Any] | None]:
@@ -100,7 +101,7 @@ class FakeOpenAI(FakeServer):
         err: dict[str, Any] = {"type": error_type, "code": code, "message": message}
         if event_id is not None:
             err["event_id"] = event_id
-        await self.push({"type": "error", "error": err}, conn)
+        await self.push({"type": S.ERROR, "error": err}, conn)
 
     async def expire(self, conn: FakeConnection | None = None) -> None:
         """The 60-minute cap: ``error`` session_expired, then close 1001."""
@@ -126,14 +127,14 @@ class FakeOpenAI(FakeServer):
         item_id = self._id("item")
         await self.push(
             {
-                "type": "input_audio_buffer.speech_started",
+                "type": S.SPEECH_STARTED,
                 "audio_start_ms": 100,
                 "item_id": item_id,
             },
             conn,
         )
         await self.push(
-            {"type": "input_audio_buffer.speech_stopped", "audio_end_ms": 1500, "item_id": item_id},
+            {"type": S.SPEECH_STOPPED, "audio_end_ms": 1500, "item_id": item_id},
             conn,
         )
         await self._commit(conn, item_id, transcript)
@@ -169,7 +170,7 @@ class FakeOpenAI(FakeServer):
         conn.state.update(buffered=0, session={"type": "realtime"}, replies_done=0)
         await self.push(
             {
-                "type": "session.created",
+                "type": S.SESSION_CREATED,
                 "session": {"type": "realtime", "id": self._id("sess"), "model": "gpt-realtime"},
             },
             conn,
@@ -177,20 +178,20 @@ class FakeOpenAI(FakeServer):
 
     async def _on_message(self, conn: FakeConnection, msg: dict[str, Any]) -> None:
         type_ = msg.get("type")
-        if type_ == "session.update":
+        if type_ == C.SESSION_UPDATE:
             conn.state["session"] = msg.get("session", {})
             session = {
                 k: v for k, v in conn.state["session"].items() if k in ("type", "instructions")
             }
             await self.push(
-                {"type": "session.updated", "session": {"type": "realtime", **session}}, conn
+                {"type": S.SESSION_UPDATED, "session": {"type": "realtime", **session}}, conn
             )
-        elif type_ == "input_audio_buffer.append":
+        elif type_ == C.INPUT_AUDIO_BUFFER_APPEND:
             conn.state["buffered"] += len(base64.b64decode(msg.get("audio", "")))
-        elif type_ == "input_audio_buffer.clear":
+        elif type_ == C.INPUT_AUDIO_BUFFER_CLEAR:
             conn.state["buffered"] = 0
-            await self.push({"type": "input_audio_buffer.cleared"}, conn)
-        elif type_ == "input_audio_buffer.commit":
+            await self.push({"type": S.INPUT_CLEARED}, conn)
+        elif type_ == C.INPUT_AUDIO_BUFFER_COMMIT:
             if conn.state["buffered"] < RATE_HZ * 2 // 10:
                 await self.error(
                     "Error committing input audio buffer: buffer too small.",
@@ -203,38 +204,38 @@ class FakeOpenAI(FakeServer):
             td = conn.state["session"].get("audio", {}).get("input", {}).get("turn_detection")
             if td and td.get("create_response", True):
                 self.start_response(conn)
-        elif type_ == "response.create":
+        elif type_ == C.RESPONSE_CREATE:
             self.start_response(conn)
-        elif type_ == "response.cancel":
+        elif type_ == C.RESPONSE_CANCEL:
             task = conn.state.get("reply_task")
             if task is not None and not task.done():
                 conn.state["cancel"] = True
-        elif type_ == "conversation.item.truncate":
+        elif type_ == C.CONVERSATION_ITEM_TRUNCATE:
             await self.push(
                 {
-                    "type": "conversation.item.truncated",
+                    "type": S.ITEM_TRUNCATED,
                     "item_id": msg["item_id"],
                     "content_index": msg.get("content_index", 0),
                     "audio_end_ms": msg["audio_end_ms"],
                 },
                 conn,
             )
-        elif type_ == "conversation.item.create":
+        elif type_ == C.CONVERSATION_ITEM_CREATE:
             item = msg.get("item", {})
             text = "".join(str(c.get("text", "")) for c in item.get("content", []))
             self.history.append((conn.index, str(item.get("role", "")), text))
             item_id = self._id("item")
             added = {"id": item_id, **item}
-            await self.push({"type": "conversation.item.added", "item": added}, conn)
+            await self.push({"type": S.ITEM_ADDED, "item": added}, conn)
 
     async def _commit(self, conn: FakeConnection, item_id: str, transcript: str | None) -> None:
         conn.state["buffered"] = 0
-        await self.push({"type": "input_audio_buffer.committed", "item_id": item_id}, conn)
+        await self.push({"type": S.INPUT_COMMITTED, "item_id": item_id}, conn)
         text = transcript if transcript is not None else self.transcript
         self.history.append((conn.index, "user", text))
         await self.push(
             {
-                "type": "conversation.item.input_audio_transcription.completed",
+                "type": S.INPUT_TRANSCRIPTION_COMPLETED,
                 "item_id": item_id,
                 "content_index": 0,
                 "transcript": text,
@@ -256,7 +257,7 @@ class FakeOpenAI(FakeServer):
             "content_index": 0,
         }
         await self.push(
-            {"type": "response.created", "response": {"id": response_id, "status": "in_progress"}},
+            {"type": S.RESPONSE_CREATED, "response": {"id": response_id, "status": "in_progress"}},
             conn,
         )
         pcm = pcm_tone(self.reply_audio_ms, RATE_HZ)
@@ -271,13 +272,13 @@ class FakeOpenAI(FakeServer):
                 status = "cancelled"
                 break
             delta = base64.b64encode(audio).decode()
-            await self.push({"type": "response.output_audio.delta", **where, "delta": delta}, conn)
+            await self.push({"type": S.AUDIO_DELTA, **where, "delta": delta}, conn)
             piece = words[n * per : (n + 1) * per]
             if piece:
                 lead = "" if sent_words == 0 else " "
                 await self.push(
                     {
-                        "type": "response.output_audio_transcript.delta",
+                        "type": S.AUDIO_TRANSCRIPT_DELTA,
                         **where,
                         "delta": lead + " ".join(piece),
                     },
@@ -287,10 +288,8 @@ class FakeOpenAI(FakeServer):
             if self.chunk_delay_s:
                 await asyncio.sleep(self.chunk_delay_s)
         if status == "completed":
-            await self.push({"type": "response.output_audio.done", **where}, conn)
-            await self.push(
-                {"type": "response.output_audio_transcript.done", **where, "transcript": text}, conn
-            )
+            await self.push({"type": S.AUDIO_DONE, **where}, conn)
+            await self.push({"type": S.AUDIO_TRANSCRIPT_DONE, **where, "transcript": text}, conn)
             self.history.append((conn.index, "assistant", text))
         usage = {
             **self.usage,
@@ -300,7 +299,7 @@ class FakeOpenAI(FakeServer):
         }
         await self.push(
             {
-                "type": "response.done",
+                "type": S.RESPONSE_DONE,
                 "response": {"id": response_id, "status": status, "usage": usage},
             },
             conn,

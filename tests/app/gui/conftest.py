@@ -131,16 +131,20 @@ def window(
     qtbot, fake: FakeAssistant, qsettings: QSettings, memory_keyring, tmp_path: Path, config_dir
 ):
     from app.config import Settings
+    from app.devices import DeviceNames
     from app.gui.main import build_window
 
     w = build_window(
         fake,
         qsettings,
         Settings.load(),
-        settings_kwargs={"device_lister": lambda: (["USB Mic", "Built-in Mic"], ["Speakers"])},
+        settings_kwargs={
+            "device_lister": lambda: DeviceNames(("USB Mic", "Built-in Mic"), ("Speakers",))
+        },
         sessions_kwargs={"folder": str(tmp_path / "sessions"), "audio": False},
     )
     qtbot.addWidget(w)
+    fake.pump = w.events.flush  # events published on the test's thread show at once
     w.show()
     qtbot.waitExposed(w)
     w.activateWindow()

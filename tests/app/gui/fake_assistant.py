@@ -1,5 +1,6 @@
-"""A fake assistant implementing app.gui.model.AssistantModel: records calls, lets tests push
-changes through the listeners exactly as the real assistant would (optionally from a thread)."""
+"""A fake assistant implementing app.gui.port.AssistantPort: records calls, lets tests publish
+``app.model`` events to the subscribers exactly as the real assistant does (optionally from a
+thread), and serves meters and a preview frame."""
 
 from __future__ import annotations
 
@@ -9,54 +10,58 @@ from typing import Any
 
 import numpy as np
 
-from app.gui.model import (
-    AssistantListener,
-    Backend,
+from app.backends import BACKENDS, BackendInfo
+from app.config import Settings
+from app.model import (
+    CameraChanged,
+    Frame,
+    FrameSent,
     Loading,
+    LoadingChanged,
     Meters,
     Mode,
-    PreviewFrame,
-    Snapshot,
+    ModelEvent,
+    ModelListener,
+    RecordingChanged,
+    SentFrame,
+    Spend,
+    SpendChanged,
     State,
-    StateInfo,
+    StateChanged,
+    TimeLeftChanged,
     Turn,
-    Usage,
+    TurnUpdated,
 )
-
-
-def _backends() -> tuple[Backend, ...]:
-    """The real backend list (names, models, voices), as the real adapter reports it."""
-    from app.backends import BACKENDS as REAL
-
-    return tuple(Backend(b.name, b.label, b.models, b.voices, b.needs_key) for b in REAL)
-
-
-BACKENDS = _backends()
+from video.pacing import Reason
 
 
 class FakeAssistant:
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self.listeners: list[AssistantListener] = []
-        self.snap = Snapshot()
-        self.current_meters = Meters()
-        self.frame: PreviewFrame | None = None
+        self.subscribers: list[ModelListener] = []
+        #: What ``current_events()`` returns (the state a new window renders first).
+        self.present: tuple[ModelEvent, ...] = ()
+        self.current_meters: Meters | None = Meters()
+        self.frame: Frame | None = None
         self.preview_polls = 0
         self.meter_polls = 0
+        #: Called after an event published on the main thread (tests set it to the window's
+        #: ``events.flush`` so the window shows the change at once instead of next frame).
+        self.pump: Any = None
         self._lock = threading.Lock()
 
-    # -- the protocol
-    def backends(self) -> tuple[Backend, ...]:
+    # -- the port
+    def backends(self) -> tuple[BackendInfo, ...]:
         return BACKENDS
 
-    def snapshot(self) -> Snapshot:
-        return self.snap
+    def subscribe(self, listener: ModelListener) -> None:
+        self.subscribers.append(listener)
 
-    def add_listener(self, listener: AssistantListener) -> None:
-        self.listeners.append(listener)
+    def unsubscribe(self, listener: ModelListener) -> None:
+        self.subscribers.remove(listener)
 
-    def remove_listener(self, listener: AssistantListener) -> None:
-        self.listeners.remove(listener)
+    def current_events(self) -> tuple[ModelEvent, ...]:
+        return self.present
 
     def _call(self, name: str, *args: Any) -> None:
         with self._lock:
@@ -92,14 +97,14 @@ class FakeAssistant:
     def set_recording(self, on: bool) -> None:
         self._call("set_recording", on)
 
-    def apply_settings(self, settings: dict[str, Any]) -> None:
+    def apply_settings(self, settings: Settings) -> None:
         self._call("apply_settings", settings)
 
-    def meters(self) -> Meters:
+    def meters(self) -> Meters | None:
         self.meter_polls += 1
         return self.current_meters
 
-    def preview_frame(self) -> PreviewFrame | None:
+    def preview_frame(self) -> Frame | None:
         self.preview_polls += 1
         return self.frame
 
@@ -110,37 +115,37 @@ class FakeAssistant:
     def names(self) -> list[str]:
         return [c[0] for c in self.calls]
 
+    def emit(self, event: ModelEvent) -> None:
+        """Publish ``event`` to the subscribers on this thread (as the engine thread does)."""
+        for listener in list(self.subscribers):
+            listener(event)
+        if self.pump is not None and threading.current_thread() is threading.main_thread():
+            self.pump()
+
     def emit_state(self, state: State, message: str = "") -> None:
-        for lst in list(self.listeners):
-            lst.on_state(StateInfo(state, message))
+        self.emit(StateChanged(state, message))
 
     def emit_turn(self, turn: Turn) -> None:
-        for lst in list(self.listeners):
-            lst.on_turn(turn)
+        self.emit(TurnUpdated(turn))
 
-    def emit_usage(self, usage: Usage) -> None:
-        for lst in list(self.listeners):
-            lst.on_usage(usage)
+    def emit_spend(self, spend: Spend) -> None:
+        self.emit(SpendChanged(spend))
 
     def emit_loading(self, loading: Loading) -> None:
-        for lst in list(self.listeners):
-            lst.on_loading(loading)
+        self.emit(LoadingChanged(loading))
 
     def emit_time_left(self, s: float | None) -> None:
-        for lst in list(self.listeners):
-            lst.on_time_left(s)
+        self.emit(TimeLeftChanged(s))
 
     def emit_frame_sent(self, jpeg: bytes) -> None:
-        for lst in list(self.listeners):
-            lst.on_frame_sent(jpeg, time.monotonic_ns())
+        frame = SentFrame(jpeg, time.monotonic_ns(), Reason.INTERVAL, 640, 360, snapshot=False)
+        self.emit(FrameSent(frame))
 
     def emit_recording(self, on: bool, error: str | None = None) -> None:
-        for lst in list(self.listeners):
-            lst.on_recording(on, None, error)
+        self.emit(RecordingChanged(on, None, error))
 
     def emit_camera(self, on: bool) -> None:
-        for lst in list(self.listeners):
-            lst.on_camera(on)
+        self.emit(CameraChanged(on))
 
     def set_preview(self, image: np.ndarray, seq: int) -> None:
-        self.frame = PreviewFrame(image, seq)
+        self.frame = Frame(image, time.monotonic_ns(), seq)

@@ -27,9 +27,10 @@ def main(out: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.config import Settings
+    from app.devices import DeviceNames
     from app.gui.main import build_window
-    from app.gui.model import Latency, Loading, Meters, State, Turn, Usage
     from app.gui.theme import apply_theme
+    from app.model import Loading, Meters, Spend, State, Turn, TurnLatency, Usage
     from tests.app.gui.fake_assistant import FakeAssistant
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -44,19 +45,29 @@ def main(out: Path) -> int:
         Settings(),
         save_settings=None,
         settings_kwargs={
-            "device_lister": lambda: (["Built-in Microphone", "USB Headset"], ["Speakers"]),
+            "device_lister": lambda: DeviceNames(
+                ("Built-in Microphone", "USB Headset"), ("Speakers",)
+            ),
             "keyring_read": lambda: {"openai": "sk-proj-xxxxxxxxxxxxxxxxxxxx7f3a", "gemini": None},
         },
         sessions_kwargs={"folder": str(tmp / "none"), "audio": False},
     )
+    fake.pump = w.events.flush  # each published event shows at once
     w.resize(1180, 760)
     w.show()
+
+    def latency(commit_ms: int, first_byte_ms: int, audible_ms: int) -> TurnLatency:
+        ms = 1_000_000
+        return TurnLatency(
+            1, 0, commit_ms * ms, first_byte_ns=first_byte_ms * ms, first_audible_ns=audible_ms * ms
+        )
 
     def settle(n: int = 12) -> None:
         for _ in range(n):
             app.processEvents()
             w.poll_meters()
             w.poll_preview()
+        wait(lambda: w.ui.thumbs.pending() == 0 and not w.ui.preview.scaling())
 
     def wait(pred, timeout_s: float = 15.0) -> None:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout_s
@@ -73,14 +84,14 @@ def main(out: Path) -> int:
     shot("idle")
 
     fake.emit_state(State.LOADING)
-    fake.emit_loading(Loading(0.6, "Loading the speech synthesiser (Piper, 3 of 5)"))
+    fake.emit_loading(Loading(3, 5, "Loading the speech synthesiser (Piper, 3 of 5)"))
     shot("loading")
-    fake.emit_loading(Loading(1.0, "", done=True))
+    fake.emit_loading(Loading(5, 5, "ready"))
 
     desk = cv2.imread(str(MEDIA / "video" / "desk.png"))
     if desk is None:
         desk = np.full((480, 640, 3), 90, np.uint8)
-    w.camera_btn.setChecked(True)
+    w.ui.camera_btn.setChecked(True)
     fake.set_preview(desk, 1)
     fake.emit_state(State.LISTENING)
     fake.current_meters = Meters(mic_dbfs=-24, speaker_dbfs=-120, erle_db=None)
@@ -88,37 +99,42 @@ def main(out: Path) -> int:
 
     # The speaking state shows a cloud conversation (OpenAI): it has a per-turn cost and a
     # session cap; the offline backend is free, has no cap and cannot name objects.
-    w.backend_box.setCurrentIndex(w.backend_box.findData("openai"))
+    w.ui.backend_box.setCurrentIndex(w.ui.backend_box.findData("openai"))
     jpg = cv2.imencode(".jpg", cv2.resize(desk, (640, 360)))[1].tobytes()
     for _ in range(3):
         fake.emit_frame_sent(jpg)
-    fake.emit_turn(Turn("t1", "user", "Hi! Can you see my desk?"))
+    fake.emit_turn(Turn(1, "user", "Hi! Can you see my desk?", partial=False))
+    said = (
+        "Yes — I can see a red mug, a green EXIT sign on the wall "
+        "and a QR code in the bottom right corner."
+    )
     fake.emit_turn(
         Turn(
-            "t2",
+            2,
             "assistant",
-            "Yes — I can see a red mug, a green EXIT sign on the wall",
+            said,
+            partial=False,
             interrupted=True,
-            unheard="and a QR code in the bottom right corner.",
-            latency=Latency(110, 380, 560),
-            input_tokens=1240,
-            output_tokens=96,
+            played_ms=580,  # heard up to "…on the wall"
+            received_ms=1000,
+            latency=latency(110, 380, 560),
+            usage=Usage(input_tokens=1240, output_tokens=96),
             cost_usd=0.0112,
         )
     )
-    fake.emit_turn(Turn("t3", "user", "What does the sign say?"))
-    fake.emit_turn(Turn("t4", "assistant", "The sign says EXIT, in white letters on", partial=True))
-    fake.emit_usage(Usage(2480, 190, 0.0231))
+    fake.emit_turn(Turn(3, "user", "What does the sign say?", partial=False))
+    fake.emit_turn(Turn(4, "assistant", "The sign says EXIT, in white letters on", partial=True))
+    fake.emit_spend(Spend(Usage(input_tokens=2480, output_tokens=190), 0.0231))
     fake.emit_time_left(3125)
-    fake.emit_state(State.SPEAKING)
+    fake.emit_state(State.ASSISTANT_SPEAKING)
     fake.current_meters = Meters(mic_dbfs=-52, speaker_dbfs=-14, erle_db=38)
     fake.emit_turn(
         Turn(
-            "t4",
+            4,
             "assistant",
             "The sign says EXIT, in white letters on",
             partial=True,
-            latency=Latency(95, 340, 520),
+            latency=latency(95, 340, 520),
         )
     )
     shot("speaking")
@@ -127,7 +143,7 @@ def main(out: Path) -> int:
     apply_theme(app, "dark")
     shot("speaking_dark")
     apply_theme(app, "light")
-    w.backend_box.setCurrentIndex(w.backend_box.findData("local"))
+    w.ui.backend_box.setCurrentIndex(w.ui.backend_box.findData("local"))
     settle()
 
     fake.emit_state(

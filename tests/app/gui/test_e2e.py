@@ -15,7 +15,7 @@ import pytest
 from app.config import Settings
 from app.gui.adapter import AssistantAdapter
 from app.gui.main import build_window
-from app.gui.model import State
+from app.model import LoadingChanged, State, StateChanged
 from dsp.pcm import read_wav
 
 pytestmark = [pytest.mark.gui, pytest.mark.pulse, pytest.mark.models]
@@ -48,37 +48,39 @@ def test_spoken_question_answered_in_the_window(
     qtbot.addWidget(w)
     w.show()
     try:
-        w.camera_btn.setChecked(True)
+        w.ui.camera_btn.setChecked(True)
         w.toggle_connection()
-        qtbot.waitUntil(lambda: w._info.state in (State.LISTENING, State.ERROR), timeout=120_000)
-        assert w._info.state == State.LISTENING, w.hint_label.text()
-        assert w.state_label.text() == "Ready — say something"
-        qtbot.waitUntil(lambda: w.preview.frames_shown > 0, timeout=20_000)
+        qtbot.waitUntil(
+            lambda: w.conversation_state in (State.LISTENING, State.ERROR), timeout=120_000
+        )
+        assert w.conversation_state == State.LISTENING, w.ui.hint_label.text()
+        assert w.ui.state_label.text() == "Ready — say something"
+        qtbot.waitUntil(lambda: w.ui.preview.frames_shown > 0, timeout=20_000)
 
         heard = pulse_server.record(tmp_path / "heard.wav")
         pulse_server.play_to_mic(media_dir / "speech" / q["file"], wait=True)
 
         def answered() -> bool:
-            turns = w.transcript.turns()
+            turns = w.ui.transcript.turns()
             return (
                 any(t.role == "user" and t.text and not t.partial for t in turns)
                 and any(t.role == "assistant" and t.text and not t.partial for t in turns)
-                and w._info.state == State.LISTENING
+                and w.conversation_state == State.LISTENING
             )
 
         qtbot.waitUntil(answered, timeout=120_000)
         qtbot.wait(500)
         heard.stop()
-        turns = w.transcript.turns()
+        turns = w.ui.transcript.turns()
         # on a loaded machine the VAD may split the question into two turns: join them
         said = " ".join(t.text for t in turns if t.role == "user")
         reply = next(t for t in turns if t.role == "assistant")
         overlap = words(said) & words(q["text"])
         assert len(overlap) >= len(words(q["text"])) // 2, (said, q["text"])
         assert reply.text.strip()
-        assert w.thumbs.sent_total >= 1  # a frame went to the model
-        assert "—" not in w.status.latency.text()  # a measured reply latency
-        assert "free" in w.status.cost.text()
+        assert w.ui.thumbs.sent_total >= 1  # a frame went to the model
+        assert "—" not in w.ui.status.latency.text()  # a measured reply latency
+        assert "free" in w.ui.status.cost.text()
 
         pcm, rate = read_wav(tmp_path / "heard.wav")
         samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
@@ -93,7 +95,7 @@ def test_spoken_question_answered_in_the_window(
         if shot:  # a look at the real thing: VOICECAM_E2E_SCREENSHOT=/tmp/e2e.png
             w.grab().save(shot)
         w.toggle_connection()
-        qtbot.waitUntil(lambda: w._info.state == State.IDLE, timeout=30_000)
+        qtbot.waitUntil(lambda: w.conversation_state == State.IDLE, timeout=30_000)
         qtbot.waitUntil(lambda: adapter._recorder is None, timeout=10_000)
     finally:
         w.close()
@@ -118,17 +120,22 @@ def test_first_start_shows_model_loading_then_ready(
     qtbot.addWidget(w)
     headlines: list[str] = []
     progress: list[tuple[float, str, bool]] = []
-    w.bridge.loading_changed.connect(
-        lambda ld: (
-            progress.append((ld.fraction, ld.label, ld.done)),
-            headlines.append(w.state_label.text()),
-        )
-    )
-    w.bridge.state_changed.connect(lambda _i: headlines.append(w.state_label.text()))
+
+    def shown(batch) -> None:  # type: ignore[no-untyped-def]  # after the window applied it
+        for e in batch:
+            if isinstance(e, LoadingChanged):
+                ld = e.loading
+                progress.append((ld.fraction, "" if ld.done else ld.what, ld.done))
+        if any(isinstance(e, LoadingChanged | StateChanged) for e in batch):
+            headlines.append(w.ui.state_label.text())
+
+    w.events.delivered.connect(shown)
     try:
         w.toggle_connection()
-        qtbot.waitUntil(lambda: w._info.state in (State.LISTENING, State.ERROR), timeout=240_000)
-        assert w._info.state == State.LISTENING, w.hint_label.text()
+        qtbot.waitUntil(
+            lambda: w.conversation_state in (State.LISTENING, State.ERROR), timeout=240_000
+        )
+        assert w.conversation_state == State.LISTENING, w.ui.hint_label.text()
         steps = [p for p in progress if not p[2]]
         assert steps and all(0 < f <= 1 and label for f, label, _ in steps), progress
         assert progress[-1][2]  # done

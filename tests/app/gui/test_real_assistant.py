@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from app.config import Settings
 from app.gui.adapter import AssistantAdapter
 from app.gui.main import build_window
-from app.gui.model import Mode, State
+from app.model import Loading, LoadingChanged, Mode, State, StateChanged
 from realtime.events import (
     ActivityEnd,
     ActivityStart,
@@ -37,8 +37,8 @@ def rig(qtbot, qsettings, memory_keyring, config_dir, tmp_path: Path, media_dir:
     audio = FakeAudio()
     resolved: list[tuple] = []
 
-    def resolve(name, model, voice, **kw):
-        resolved.append((name, model, voice))
+    def resolve(settings, **kw):
+        resolved.append((settings.backend, settings.model, settings.voice))
         return spec
 
     def source(spec_text: str):
@@ -60,49 +60,51 @@ def rig(qtbot, qsettings, memory_keyring, config_dir, tmp_path: Path, media_dir:
 
 def test_conversation_through_the_window(rig, qtbot) -> None:
     w, adapter, spec, audio, resolved, rec_dir = rig
-    w.backend_box.setCurrentIndex(w.backend_box.findData("openai"))
-    qtbot.mouseClick(w.camera_btn, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.preview.frames_shown > 0, timeout=10000)  # preview while idle
+    w.ui.backend_box.setCurrentIndex(w.ui.backend_box.findData("openai"))
+    qtbot.mouseClick(w.ui.camera_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.ui.preview.frames_shown > 0, timeout=10000)  # preview while idle
 
-    qtbot.mouseClick(w.connect_btn, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.state_label.text() == "Ready — say something", timeout=10000)
+    qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.ui.state_label.text() == "Ready — say something", timeout=10000)
     assert resolved == [("openai", "gpt-realtime", "marin")]
-    assert w.status.rec_dot.text() == "● REC"
+    assert w.ui.status.rec_dot.text() == "● REC"
 
-    qtbot.keyClicks(w.text_box, "what is on my desk?")
-    qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
+    qtbot.keyClicks(w.ui.text_box, "what is on my desk?")
+    qtbot.keyClick(w.ui.text_box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: SendText("what is on my desk?", respond=True) in spec.sent)
-    qtbot.waitUntil(lambda: w.thumbs.count() >= 1, timeout=10000)  # a frame went with it
+    qtbot.waitUntil(lambda: w.ui.thumbs.count() >= 1, timeout=10000)  # a frame went with it
     s = spec.sessions[-1]
     s.emit(ResponseStarted("r1"), AudioDelta("a1", ONE_SECOND_24K, 24000))
     s.emit(TranscriptDelta("a1", "A red mug"))
-    qtbot.waitUntil(lambda: w.state_label.text() == "Speaking")
-    qtbot.waitUntil(lambda: any(t.partial and t.role == "assistant" for t in w.transcript.turns()))
+    qtbot.waitUntil(lambda: w.ui.state_label.text() == "Speaking")
+    qtbot.waitUntil(
+        lambda: any(t.partial and t.role == "assistant" for t in w.ui.transcript.turns())
+    )
     s.emit(
         TranscriptDone("a1", "A red mug and an exit sign."),
         ResponseDone("r1", "completed", Usage(input_tokens=1000, output_tokens=200)),
     )
     audio.finish_playback()
-    qtbot.waitUntil(lambda: w.state_label.text() == "Ready — say something", timeout=10000)
-    turns = w.transcript.turns()
+    qtbot.waitUntil(lambda: w.ui.state_label.text() == "Ready — say something", timeout=10000)
+    turns = w.ui.transcript.turns()
     assert [t.role for t in turns] == ["user", "assistant"]
     assert turns[1].text == "A red mug and an exit sign." and not turns[1].partial
-    assert w.status.cost.text().startswith("Cost: $")
-    assert "—" not in w.status.latency.text()
+    assert w.ui.status.cost.text().startswith("Cost: $")
+    assert "—" not in w.ui.status.latency.text()
 
     # push-to-talk through the real conversation
-    qtbot.mouseClick(w.mode_buttons[Mode.PUSH_TO_TALK], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(w.ui.mode_buttons[Mode.PUSH_TO_TALK], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: adapter.assistant.snapshot().mode.value == "push_to_talk")
-    qtbot.mousePress(w.talk_btn, Qt.MouseButton.LeftButton)
+    qtbot.mousePress(w.ui.talk_btn, Qt.MouseButton.LeftButton)
     audio.mic(200)
     qtbot.waitUntil(lambda: any(isinstance(c, ActivityStart) for c in spec.sent))
-    qtbot.mouseRelease(w.talk_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseRelease(w.ui.talk_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: any(isinstance(c, ActivityEnd) for c in spec.sent))
     s.emit(InputTranscript("and now?", True, "u2"))
-    qtbot.waitUntil(lambda: w.transcript.turns()[-1].text == "and now?")
+    qtbot.waitUntil(lambda: w.ui.transcript.turns()[-1].text == "and now?")
 
-    qtbot.mouseClick(w.connect_btn, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.state_label.text() == "Not connected", timeout=10000)
+    qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.ui.state_label.text() == "Not connected", timeout=10000)
     qtbot.waitUntil(lambda: any(rec_dir.glob("*.voicecam")), timeout=10000)
     from realtime.recording.listing import list_sessions
 
@@ -122,42 +124,46 @@ def test_connect_error_is_shown(qtbot, qsettings, memory_keyring, config_dir, mo
     w = build_window(adapter, qsettings, adapter.settings, save_settings=None)
     qtbot.addWidget(w)
     w.toggle_connection()
-    qtbot.waitUntil(lambda: w._info.state == State.ERROR, timeout=15000)
-    assert "OPENAI_API_KEY" in w.hint_label.text()
-    assert w.connect_btn.text() == "Connect"
+    qtbot.waitUntil(lambda: w.conversation_state == State.ERROR, timeout=15000)
+    assert "OPENAI_API_KEY" in w.ui.hint_label.text()
+    assert w.ui.connect_btn.text() == "Connect"
     w.close()
     adapter.close()
 
 
-def test_offline_loading_progress_maps_to_loading_state(config_dir) -> None:
-    seen: list[object] = []
-
-    class Listener:
-        def on_state(self, info) -> None:  # type: ignore[no-untyped-def]
-            seen.append(info.state)
-
-        def on_loading(self, loading) -> None:  # type: ignore[no-untyped-def]
-            seen.append((round(loading.fraction, 2), loading.label, loading.done))
-
+def test_offline_loading_reaches_the_window_unchanged(qtbot, qsettings, config_dir) -> None:
+    """The core reports LOADING and the progress; the adapter adds no state machine of its own:
+    the window shows exactly the core's events (the step's name and percentage)."""
     adapter = AssistantAdapter(Settings(recording=False))
-    adapter.add_listener(Listener())
+    w = build_window(adapter, qsettings, adapter.settings, save_settings=None)
+    qtbot.addWidget(w)
+    seen: list[object] = []
+    adapter.subscribe(seen.append)
     try:
-        relay = adapter._relay
-        relay.on_state(type("S", (), {"value": "connecting"})(), "")
-        relay.on_loading(1, 4, "speech recognition")
-        relay.on_loading(2, 4, "language model")
-        relay.on_loading(1, 1, "ready")
-        relay.on_state(type("S", (), {"value": "listening"})(), "")
-        assert seen == [
-            State.CONNECTING,
-            (0.25, "speech recognition", False),
-            State.LOADING,
-            (0.5, "language model", False),
-            (1.0, "", True),
-            State.CONNECTING,
-            State.LISTENING,
+        for event in (
+            StateChanged(State.CONNECTING),
+            StateChanged(State.LOADING),
+            LoadingChanged(Loading(1, 4, "speech recognition")),
+        ):
+            adapter._forward(event)  # as the assistant's engine thread delivers them
+        qtbot.waitUntil(lambda: w.ui.state_label.text() == "Loading models… 25%")
+        assert w.ui.hint_label.text() == "speech recognition"
+        assert w.ui.progress.isVisibleTo(w) and w.ui.progress.value() == 250
+        adapter._forward(LoadingChanged(Loading(4, 4, "ready")))
+        adapter._forward(StateChanged(State.CONNECTING))
+        adapter._forward(StateChanged(State.LISTENING))
+        qtbot.waitUntil(lambda: w.ui.state_label.text() == "Ready — say something")
+        assert not w.ui.progress.isVisibleTo(w)
+        assert [type(e).__name__ for e in seen] == [
+            "StateChanged",
+            "StateChanged",
+            "LoadingChanged",
+            "LoadingChanged",
+            "StateChanged",
+            "StateChanged",
         ]
     finally:
+        w.close()
         adapter.close()
 
 
@@ -208,5 +214,38 @@ def test_real_screen_share_preview_under_xvfb(config_dir) -> None:
             frame = adapter.preview_frame()
             time.sleep(0.1)
         assert frame is not None and frame.image.ndim == 3
+    finally:
+        adapter.close()
+
+
+def test_camera_switch_and_connect_racing_build_one_feed(media_dir: Path, config_dir) -> None:
+    """A camera click and a connect run on two workers at once: one feed, one source."""
+    import threading
+
+    from video.file import FileSource
+
+    made: list[str] = []
+    gate = threading.Barrier(2)
+
+    def source(spec: str):  # type: ignore[no-untyped-def]
+        made.append(spec)
+        return FileSource(str(media_dir / "video" / "desk.png"), loop=True, still_fps=5.0)
+
+    adapter = AssistantAdapter(Settings(camera="cam:desk", recording=False), make_source=source)
+    settings = adapter.settings
+    feeds: list[object] = []
+
+    def build() -> None:
+        gate.wait()
+        feeds.append(adapter._ensure_feed(settings))
+
+    try:
+        workers = [threading.Thread(target=build) for _ in range(2)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join(20)
+        assert made == ["cam:desk"]
+        assert feeds[0] is feeds[1]
     finally:
         adapter.close()

@@ -76,6 +76,8 @@ def test_browser_lists_replays_and_deletes(window, qtbot, tmp_path: Path) -> Non
     assert replay.position_ms() == pytest.approx(1500, abs=1)
     assert replay.current_turn() == 1
     assert replay._shown_frame == 1  # the frame sent before 1.5 s
+    qtbot.waitUntil(lambda: replay.frame_view.frames_shown >= 1)  # decoded on its worker
+    assert replay.frame_view.has_image()
     replay.seek(0)
     assert replay.current_turn() == -1 and replay._shown_frame == 0
     replay.seek(150)

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit
 
 from app.config import Settings
+from app.devices import DeviceNames
 from app.gui.settings_dialog import KEYRING_SERVICE, SettingsDialog, mask_key
 
 pytestmark = pytest.mark.gui
@@ -41,7 +42,7 @@ def test_mask_key() -> None:
 def test_settings_persist_and_reach_assistant(
     window, fake, qtbot, memory_keyring, qsettings, config_dir: Path
 ) -> None:
-    window.backend_box.setCurrentIndex(window.backend_box.findData("openai"))
+    window.ui.backend_box.setCurrentIndex(window.ui.backend_box.findData("openai"))
     dlg = open_dialog(window, qtbot)
     assert [dlg.input_box.itemText(i) for i in range(dlg.input_box.count())] == [
         "System default",
@@ -72,8 +73,8 @@ def test_settings_persist_and_reach_assistant(
     assert applied.instructions == "Answer in one sentence." and applied.backend == "openai"
     assert applied.camera.endswith("desk.mp4")
     assert applied.options().vad_threshold < 0.5  # more sensitive → lower threshold
-    assert window.voice_box.currentText() == "cedar"
-    assert "Not recording" in window.status.rec_dot.text()
+    assert window.ui.voice_box.currentText() == "cedar"
+    assert "Not recording" in window.ui.status.rec_dot.text()
 
     stored = Settings.load()
     assert stored.input_device == "USB Mic" and stored.vad_sensitivity == 0.8
@@ -124,7 +125,9 @@ def test_keyring_failure_is_reported(window, qtbot) -> None:
     def broken() -> dict:
         raise RuntimeError("no Secret Service on this machine")
 
-    dlg = SettingsDialog(Settings(), window, keyring_read=broken, device_lister=lambda: ([], []))
+    dlg = SettingsDialog(
+        Settings(), window, keyring_read=broken, device_lister=lambda: DeviceNames((), ())
+    )
     qtbot.waitUntil(lambda: dlg.keys_loaded and dlg.devices_loaded)
     assert "keyring is not available" in dlg.message.text()
     dlg.shutdown()

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QSlider,
 )
 
-from app.gui.model import Latency, Loading, Meters, Mode, State, Turn, Usage
 from app.gui.window import MainWindow
+from app.model import Loading, Meters, Mode, Spend, State, Turn, TurnLatency, Usage
 
 pytestmark = pytest.mark.gui
 
@@ -30,54 +30,54 @@ def connected(window: MainWindow, fake, state: State = State.LISTENING) -> None:
 
 
 def test_connect_uses_selected_backend_model_voice(window, fake, qtbot) -> None:
-    i = window.backend_box.findData("openai")
-    window.backend_box.setCurrentIndex(i)
-    window.model_box.setCurrentIndex(window.model_box.findText("gpt-realtime-mini"))
-    window.voice_box.setCurrentIndex(window.voice_box.findText("cedar"))
-    qtbot.mouseClick(window.connect_btn, Qt.MouseButton.LeftButton)
+    i = window.ui.backend_box.findData("openai")
+    window.ui.backend_box.setCurrentIndex(i)
+    window.ui.model_box.setCurrentIndex(window.ui.model_box.findText("gpt-realtime-mini"))
+    window.ui.voice_box.setCurrentIndex(window.ui.voice_box.findText("cedar"))
+    qtbot.mouseClick(window.ui.connect_btn, Qt.MouseButton.LeftButton)
     assert fake.calls[-1] == ("connect", ("openai", "gpt-realtime-mini", "cedar"))
     fake.emit_state(State.CONNECTING)
-    assert window.connect_btn.text() == "Disconnect"
-    assert not window.backend_box.isEnabled()
-    qtbot.mouseClick(window.connect_btn, Qt.MouseButton.LeftButton)
+    assert window.ui.connect_btn.text() == "Disconnect"
+    assert not window.ui.backend_box.isEnabled()
+    qtbot.mouseClick(window.ui.connect_btn, Qt.MouseButton.LeftButton)
     assert fake.calls[-1] == ("disconnect", ())
 
 
 def test_talk_button_hands_free_starts_and_stops(window, fake, qtbot) -> None:
-    qtbot.mouseClick(window.talk_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.talk_btn, Qt.MouseButton.LeftButton)
     assert fake.names()[-1] == "connect"
     fake.emit_state(State.CONNECTING)
     assert fake.names().count("disconnect") == 0
     connected(window, fake)
-    qtbot.mouseClick(window.talk_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.talk_btn, Qt.MouseButton.LeftButton)
     assert fake.names()[-1] == "disconnect"
 
 
 def test_push_to_talk_button_hold(window, fake, qtbot) -> None:
     connected(window, fake)
-    qtbot.mouseClick(window.mode_buttons[Mode.PUSH_TO_TALK], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.mode_buttons[Mode.PUSH_TO_TALK], Qt.MouseButton.LeftButton)
     assert fake.calls[-1] == ("set_mode", (Mode.PUSH_TO_TALK,))
-    qtbot.mousePress(window.talk_btn, Qt.MouseButton.LeftButton)
+    qtbot.mousePress(window.ui.talk_btn, Qt.MouseButton.LeftButton)
     assert fake.names()[-1] == "talk_start"
-    assert "release" in window.state_label.text()
-    qtbot.mouseRelease(window.talk_btn, Qt.MouseButton.LeftButton)
+    assert "release" in window.ui.state_label.text()
+    qtbot.mouseRelease(window.ui.talk_btn, Qt.MouseButton.LeftButton)
     assert fake.names()[-1] == "talk_end"
 
 
 def test_push_to_talk_space_hold_ignores_autorepeat(window, fake, qtbot) -> None:
     connected(window, fake)
     window.set_mode(Mode.PUSH_TO_TALK)
-    window.talk_btn.setFocus()
-    qtbot.keyPress(window.talk_btn, Qt.Key.Key_Space)
+    window.ui.talk_btn.setFocus()
+    qtbot.keyPress(window.ui.talk_btn, Qt.Key.Key_Space)
     for _ in range(3):  # auto-repeat while held
         QApplication.sendEvent(
-            window.talk_btn,
+            window.ui.talk_btn,
             QKeyEvent(
                 QEvent.Type.KeyPress, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ", True
             ),
         )
     assert fake.names().count("talk_start") == 1
-    qtbot.keyRelease(window.talk_btn, Qt.Key.Key_Space)
+    qtbot.keyRelease(window.ui.talk_btn, Qt.Key.Key_Space)
     assert fake.names()[-1] == "talk_end"
     assert fake.names().count("talk_end") == 1
 
@@ -85,50 +85,50 @@ def test_push_to_talk_space_hold_ignores_autorepeat(window, fake, qtbot) -> None
 def test_space_types_in_text_box(window, fake, qtbot) -> None:
     connected(window, fake)
     window.set_mode(Mode.PUSH_TO_TALK)
-    window.text_box.setFocus()
-    qtbot.keyClicks(window.text_box, "a b")
-    assert window.text_box.text() == "a b"
+    window.ui.text_box.setFocus()
+    qtbot.keyClicks(window.ui.text_box, "a b")
+    assert window.ui.text_box.text() == "a b"
     assert "talk_start" not in fake.names()
 
 
 def test_toggle_mode_click_twice(window, fake, qtbot) -> None:
     connected(window, fake)
-    qtbot.mouseClick(window.mode_buttons[Mode.TOGGLE], Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(window.talk_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.mode_buttons[Mode.TOGGLE], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.talk_btn, Qt.MouseButton.LeftButton)
     assert fake.names()[-1] == "talk_start"
-    qtbot.mouseClick(window.talk_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.talk_btn, Qt.MouseButton.LeftButton)
     assert fake.names()[-1] == "talk_end"
 
 
 def test_mute_mode_and_unmute(window, fake, qtbot) -> None:
     connected(window, fake)
     window.set_mode(Mode.TOGGLE)
-    qtbot.mouseClick(window.mode_buttons[Mode.MUTE], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.mode_buttons[Mode.MUTE], Qt.MouseButton.LeftButton)
     assert fake.calls[-1] == ("set_mode", (Mode.MUTE,))
-    assert window.state_label.text() == "Muted"
-    qtbot.mouseClick(window.talk_btn, Qt.MouseButton.LeftButton)  # click unmutes
+    assert window.ui.state_label.text() == "Muted"
+    qtbot.mouseClick(window.ui.talk_btn, Qt.MouseButton.LeftButton)  # click unmutes
     assert fake.calls[-1] == ("set_mode", (Mode.TOGGLE,))
 
 
 def test_camera_screen_look_text_recording(window, fake, qtbot) -> None:
     connected(window, fake)
-    qtbot.mouseClick(window.camera_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.camera_btn, Qt.MouseButton.LeftButton)
     assert fake.calls[-1] == ("set_camera", (True,))
-    qtbot.mouseClick(window.camera_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.camera_btn, Qt.MouseButton.LeftButton)
     assert fake.calls[-1] == ("set_camera", (False,))
-    qtbot.mouseClick(window.screen_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.screen_btn, Qt.MouseButton.LeftButton)
     assert fake.calls[-1] == ("set_screen", (True,))
-    qtbot.mouseClick(window.look_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.look_btn, Qt.MouseButton.LeftButton)
     assert fake.calls[-1] == ("look_at_this", ())
-    qtbot.keyClicks(window.text_box, "what is on my desk?")
-    qtbot.keyClick(window.text_box, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.ui.text_box, "what is on my desk?")
+    qtbot.keyClick(window.ui.text_box, Qt.Key.Key_Return)
     assert fake.calls[-1] == ("send_text", ("what is on my desk?",))
-    assert window.text_box.text() == ""
-    qtbot.keyClick(window.text_box, Qt.Key.Key_Return)  # empty: nothing sent
+    assert window.ui.text_box.text() == ""
+    qtbot.keyClick(window.ui.text_box, Qt.Key.Key_Return)  # empty: nothing sent
     assert fake.calls[-1] == ("send_text", ("what is on my desk?",))
-    qtbot.mouseClick(window.status.rec_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.status.rec_button, Qt.MouseButton.LeftButton)
     assert fake.calls[-1] == ("set_recording", (False,))
-    assert "Not recording" in window.status.rec_dot.text()
+    assert "Not recording" in window.ui.status.rec_dot.text()
 
 
 SHORTCUTS = [
@@ -165,83 +165,95 @@ def test_states_render(window, fake) -> None:
         State.LISTENING: "Ready — say something",
         State.USER_SPEAKING: "Listening to you…",
         State.THINKING: "Thinking…",
-        State.SPEAKING: "Speaking",
+        State.ASSISTANT_SPEAKING: "Speaking",
         State.RECONNECTING: "Reconnecting…",
     }
     for state, text in expected.items():
         fake.emit_state(state)
-        assert window.state_label.text() == text
-        assert window.talk_btn._state == state
+        assert window.ui.state_label.text() == text
+        assert window.ui.talk_btn._state == state
     fake.emit_state(State.ERROR, "OPENAI_API_KEY is not set: add it in Settings → API keys.")
-    assert window.state_label.text() == "Something went wrong"
-    assert "Settings → API keys" in window.hint_label.text()
-    assert window.connect_btn.text() == "Connect"  # can retry
+    assert window.ui.state_label.text() == "Something went wrong"
+    assert "Settings → API keys" in window.ui.hint_label.text()
+    assert window.ui.connect_btn.text() == "Connect"  # can retry
 
 
 def test_loading_progress_then_ready(window, fake) -> None:
     fake.emit_state(State.LOADING)
-    fake.emit_loading(Loading(0.4, "Loading speech recognition (Whisper tiny.en)"))
-    assert window.progress.isVisibleTo(window)
-    assert window.progress.value() == 400
-    assert "40%" in window.state_label.text()
-    assert "Whisper" in window.hint_label.text()
-    fake.emit_loading(Loading(1.0, "", done=True))
+    fake.emit_loading(Loading(2, 5, "Loading speech recognition (Whisper tiny.en)"))
+    assert window.ui.progress.isVisibleTo(window)
+    assert window.ui.progress.value() == 400
+    assert "40%" in window.ui.state_label.text()
+    assert "Whisper" in window.ui.hint_label.text()
+    fake.emit_loading(Loading(5, 5, "ready"))
     fake.emit_state(State.LISTENING)
-    assert not window.progress.isVisibleTo(window)
-    assert window.state_label.text() == "Ready — say something"
+    assert not window.ui.progress.isVisibleTo(window)
+    assert window.ui.state_label.text() == "Ready — say something"
 
 
 def test_transcript_partials_interrupted_and_detail(window, fake) -> None:
-    fake.emit_turn(Turn("t1", "user", "What is on", partial=True))
-    fake.emit_turn(Turn("t1", "user", "What is on my desk?"))
-    fake.emit_turn(Turn("t2", "assistant", "A red mug", partial=True))
-    lat = Latency(commit_ms=90, first_byte_ms=420, first_audible_ms=610)
+    fake.emit_turn(Turn(1, "user", "What is on", partial=True))
+    fake.emit_turn(Turn(1, "user", "What is on my desk?", partial=False))
+    fake.emit_turn(Turn(2, "assistant", "A red mug", partial=True))
+    ms = 1_000_000
+    lat = TurnLatency(
+        1, speech_end_ns=0, commit_ns=90 * ms, first_byte_ns=420 * ms, first_audible_ns=610 * ms
+    )
     fake.emit_turn(
         Turn(
-            "t2",
+            2,
             "assistant",
-            "A red mug and",
+            "A red mug and a QR code.",
+            partial=False,
             interrupted=True,
-            unheard="a QR code.",
+            played_ms=600,  # 60 % heard: "A red mug and" | "a QR code."
+            received_ms=1000,
             latency=lat,
-            input_tokens=100,
-            output_tokens=20,
+            usage=Usage(input_tokens=100, output_tokens=20),
             cost_usd=0.0021,
         )
     )
-    turns = window.transcript.turns()
+    turns = window.ui.transcript.turns()
     assert [t.turn_id for t in turns] == ["t1", "t2"]
-    bubble = window.transcript.bubble("t2")
+    bubble = window.ui.transcript.bubble("t2")
     assert "line-through" in bubble.body.text() and "a QR code." in bubble.body.text()
     assert "interrupted" in bubble.detail.text() and "610 ms" in bubble.detail.text()
     assert "$0.0021" in bubble.detail.text()
     assert "first audible sound: 610 ms" in bubble.toolTip()
-    assert window.status.latency.text() == "Last reply: 610 ms"
-    fake.emit_usage(Usage(100, 20, 0.0021))
-    assert window.status.cost.text() == "Cost: $0.0021"
-    fake.emit_usage(Usage(100, 20, 0.0, free=True))
-    assert "free" in window.status.cost.text()
+    assert window.ui.status.latency.text() == "Last reply: 610 ms"
+    fake.emit_spend(Spend(Usage(input_tokens=100, output_tokens=20), 0.0021))
+    assert window.ui.status.cost.text() == "Cost: $0.0021"
+    assert "100 input / 20 output" in window.ui.status.cost.toolTip()
+    fake.emit_spend(Spend(Usage(input_tokens=100, output_tokens=20), 0.0, free=True))
+    assert "free" in window.ui.status.cost.text()
     fake.emit_time_left(125)
-    assert window.status.time_left.text() == "2:05 left"
+    assert window.ui.status.time_left.text() == "2:05 left"
 
 
-def test_listener_calls_from_engine_thread_are_queued(window, fake, qtbot) -> None:
+def test_engine_thread_events_arrive_on_the_gui_thread_coalesced(window, fake, qtbot) -> None:
+    """51 events published on another thread before the GUI runs: ONE delivery, on the GUI
+    thread, holding the state change and only the newest version of the turn."""
     gui_thread = threading.get_ident()
-    seen: list[int] = []
-    window.bridge.turn_updated.connect(lambda _t: seen.append(threading.get_ident()))
+    seen: list[tuple[int, list]] = []
+    window.events.delivered.connect(lambda batch: seen.append((threading.get_ident(), batch)))
 
     def engine() -> None:
-        fake.emit_state(State.SPEAKING)
+        fake.emit_state(State.ASSISTANT_SPEAKING)
         for i in range(50):
-            fake.emit_turn(Turn("a", "assistant", "x" * i, partial=True))
+            fake.emit_turn(Turn(7, "assistant", "x" * i, partial=True))
 
     t = threading.Thread(target=engine)
     t.start()
     t.join()
-    qtbot.waitUntil(lambda: len(seen) == 50)
-    assert set(seen) == {gui_thread}
-    assert window.state_label.text() == "Speaking"
-    assert window.transcript.turns()[-1].text == "x" * 49
+    qtbot.waitUntil(lambda: len(seen) == 1)
+    qtbot.wait(50)  # nothing more arrives
+    assert len(seen) == 1
+    thread_id, batch = seen[0]
+    assert thread_id == gui_thread
+    assert [type(e).__name__ for e in batch] == ["StateChanged", "TurnUpdated"]
+    assert window.ui.state_label.text() == "Speaking"
+    assert window.ui.transcript.turns()[-1].text == "x" * 49
+    assert window.events.pushed - window.events.deliveries >= 50
 
 
 def test_sent_frames_and_preview(window, fake, qtbot) -> None:
@@ -250,48 +262,50 @@ def test_sent_frames_and_preview(window, fake, qtbot) -> None:
     _ok, jpg = cv2.imencode(".jpg", img)
     fake.emit_frame_sent(jpg.tobytes())
     fake.emit_frame_sent(b"not a jpeg")
-    assert window.thumbs.count() == 1
+    qtbot.waitUntil(lambda: window.ui.thumbs.pending() == 0)  # decoded on the strip's worker
+    assert window.ui.thumbs.count() == 1
+    assert window.ui.thumbs.sent_total == 1
     fake.set_preview(img, 1)
-    window.camera_btn.setChecked(True)
-    qtbot.waitUntil(lambda: window.preview.frames_shown == 1)
+    window.ui.camera_btn.setChecked(True)
+    qtbot.waitUntil(lambda: window.ui.preview.frames_shown == 1)
     polls = fake.preview_polls
     qtbot.waitUntil(lambda: fake.preview_polls > polls + 2)
-    assert window.preview.frames_shown == 1  # same seq: not redrawn
-    window.camera_btn.setChecked(False)
-    assert not window.preview.has_image()
+    assert window.ui.preview.frames_shown == 1  # same seq: not redrawn
+    window.ui.camera_btn.setChecked(False)
+    assert not window.ui.preview.has_image()
 
 
 def test_meters_and_echo_hint(window, fake, qtbot) -> None:
     fake.current_meters = Meters(mic_dbfs=-30, speaker_dbfs=-10, erle_db=35)
-    qtbot.waitUntil(lambda: window.meters.echo.text() == "Speakers OK")
-    assert 0.4 < window.meters.mic.fraction() < 0.6
+    qtbot.waitUntil(lambda: window.ui.meters.echo.text() == "Speakers OK")
+    assert 0.4 < window.ui.meters.mic.fraction() < 0.6
     fake.current_meters = Meters(mic_dbfs=-30, speaker_dbfs=-10, erle_db=4)
-    qtbot.waitUntil(lambda: window.meters.echo.text() == "Use headphones")
+    qtbot.waitUntil(lambda: window.ui.meters.echo.text() == "Use headphones")
     fake.current_meters = Meters(mic_dbfs=-90, speaker_dbfs=-90, erle_db=None)
-    qtbot.waitUntil(lambda: window.meters.mic.fraction() == 0)
-    assert window.meters.echo.text() == "Use headphones"  # kept until judged again
+    qtbot.waitUntil(lambda: window.ui.meters.mic.fraction() == 0)
+    assert window.ui.meters.echo.text() == "Use headphones"  # kept until judged again
 
 
 def test_camera_switched_by_assistant_is_reflected(window, fake) -> None:
-    window.screen_btn.setChecked(True)
+    window.ui.screen_btn.setChecked(True)
     n = len(fake.calls)
     fake.emit_camera(True)
-    assert window.camera_btn.isChecked() and not window.screen_btn.isChecked()
+    assert window.ui.camera_btn.isChecked() and not window.ui.screen_btn.isChecked()
     assert len(fake.calls) == n  # reflected, not echoed back
     fake.emit_camera(False)
-    assert not window.camera_btn.isChecked()
+    assert not window.ui.camera_btn.isChecked()
 
 
 def test_recording_error_shown(window, fake) -> None:
     fake.emit_recording(False, "The disk is full: recording stopped.")
-    assert "Not recording" in window.status.rec_dot.text()
-    assert "disk is full" in window.status.rec_dot.toolTip()
+    assert "Not recording" in window.ui.status.rec_dot.text()
+    assert "disk is full" in window.ui.status.rec_dot.toolTip()
 
 
 def test_title_never_contains_a_key(window, fake, monkeypatch) -> None:
     canary = "sk-canary-0123456789abcdef"
     monkeypatch.setenv("OPENAI_API_KEY", canary)
-    window.backend_box.setCurrentIndex(window.backend_box.findData("openai"))
+    window.ui.backend_box.setCurrentIndex(window.ui.backend_box.findData("openai"))
     window.toggle_connection()
     fake.emit_state(State.ERROR, "The key was rejected: check OPENAI_API_KEY.")
     assert canary not in window.windowTitle()
@@ -314,8 +328,8 @@ def test_window_state_persists(qtbot, fake, qsettings, memory_keyring, config_di
 
     w = build_window(fake, qsettings, Settings.load())
     qtbot.addWidget(w)
-    w.backend_box.setCurrentIndex(w.backend_box.findData("gemini"))
-    w.voice_box.setCurrentIndex(w.voice_box.findText("Kore"))
+    w.ui.backend_box.setCurrentIndex(w.ui.backend_box.findData("gemini"))
+    w.ui.voice_box.setCurrentIndex(w.ui.voice_box.findText("Kore"))
     w.set_mode(Mode.TOGGLE)
     w.resize(760, 540)
     w.close()  # waits for the settings file to be written
@@ -323,9 +337,70 @@ def test_window_state_persists(qtbot, fake, qsettings, memory_keyring, config_di
     assert (saved.backend, saved.voice, saved.mode) == ("gemini", "Kore", "toggle")
     w2 = build_window(fake, qsettings, saved)
     qtbot.addWidget(w2)
-    assert w2.selection() == ("gemini", w2.model_box.itemText(0), "Kore")
-    assert w2.mode_buttons[Mode.TOGGLE].isChecked()
+    assert w2.selection() == ("gemini", w2.ui.model_box.itemText(0), "Kore")
+    assert w2.ui.mode_buttons[Mode.TOGGLE].isChecked()
     assert ("set_mode", (Mode.TOGGLE,)) in fake.calls
     assert fake.calls[-1][0] == "apply_settings" and fake.calls[-1][1][0].voice == "Kore"
     assert (w2.width(), w2.height()) == (760, 540)
+    w2.close()
+
+
+def test_thumbnails_and_preview_are_decoded_and_scaled_off_the_gui_thread(
+    window, fake, qtbot, monkeypatch
+) -> None:
+    import app.gui.preview as preview
+
+    where: list[tuple[str, str]] = []
+    decode, scale = preview.decode_thumbnail, preview.scaled_qimage
+
+    def spy_decode(*args):  # type: ignore[no-untyped-def]
+        where.append(("decode", threading.current_thread().name))
+        return decode(*args)
+
+    def spy_scale(*args):  # type: ignore[no-untyped-def]
+        where.append(("scale", threading.current_thread().name))
+        return scale(*args)
+
+    monkeypatch.setattr(preview, "decode_thumbnail", spy_decode)
+    monkeypatch.setattr(preview, "scaled_qimage", spy_scale)
+    img = np.zeros((720, 1280, 3), np.uint8)
+    fake.emit_frame_sent(cv2.imencode(".jpg", img)[1].tobytes())
+    fake.set_preview(img, 1)
+    window.ui.camera_btn.setChecked(True)
+    qtbot.waitUntil(lambda: window.ui.preview.frames_shown == 1 and window.ui.thumbs.count() == 1)
+    assert {kind for kind, _ in where} == {"decode", "scale"}
+    assert all(name.startswith("gui-task") for _, name in where), where
+    assert window.ui.preview.has_image()
+
+
+def test_mute_shortcut_and_unmute_show_on_the_mode_buttons(window, fake, qtbot) -> None:
+    connected(window, fake)
+    window.set_mode(Mode.TOGGLE)
+    window.actions_by_name["mute"].trigger()
+    assert window.ui.mode_buttons[Mode.MUTE].isChecked()
+    qtbot.mouseClick(window.ui.talk_btn, Qt.MouseButton.LeftButton)  # click unmutes
+    assert window.ui.mode_buttons[Mode.TOGGLE].isChecked()
+    assert fake.calls[-1] == ("set_mode", (Mode.TOGGLE,))
+
+
+def test_a_new_window_renders_the_assistants_present_state(
+    qtbot, fake, qsettings, memory_keyring, config_dir
+) -> None:
+    """The first render comes from ``current_events()``; with none, the idle state shows."""
+    from app.config import Settings
+    from app.gui.main import build_window
+    from app.model import StateChanged, TurnUpdated
+
+    w = build_window(fake, qsettings, Settings.load(), save_settings=None)
+    qtbot.addWidget(w)
+    assert w.ui.state_label.text() == "Not connected"
+    w.close()
+    fake.present = (
+        StateChanged(State.THINKING),
+        TurnUpdated(Turn(1, "user", "What is on my desk?", partial=False)),
+    )
+    w2 = build_window(fake, qsettings, Settings.load(), save_settings=None)
+    qtbot.addWidget(w2)
+    assert w2.ui.state_label.text() == "Thinking…"
+    assert [t.text for t in w2.ui.transcript.turns()] == ["What is on my desk?"]
     w2.close()

@@ -212,8 +212,9 @@ def test_umask_does_not_widen_permissions(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "u.voicecam").stat().st_mode) == 0o600
 
 
-def test_timestamp_first_call_style_of_the_app(tmp_path: Path) -> None:
-    """app.conversation calls record_*(t_ns, ...) and record_latency(TurnLatency): accepted."""
+def test_one_argument_order_and_wrong_orders_are_refused(tmp_path: Path) -> None:
+    """The app's RecorderPort order is recorded; a timestamp-first call is refused and marked
+    (it used to be silently reordered); record_latency still takes a TurnLatency-like object."""
     from dataclasses import dataclass
 
     @dataclass
@@ -229,20 +230,25 @@ def test_timestamp_first_call_style_of_the_app(tmp_path: Path) -> None:
 
     rec = SessionRecorder(tmp_path / "app.voicecam")
     t = time.monotonic_ns()
-    rec.record_mic(t, b"\1\0" * 160, 16000)
-    rec.record_frame(t, b"\xff\xd8x", True, "speech_start")
-    rec.record_turn(t, "user", "u1", "hello")
-    rec.record_mark(t, "barge_in", "vad a1 200")
-    rec.record_reply(t + 1000, "a1", 24000, 0, b"\2\0" * 240)
+    # the one argument order (the app's RecorderPort): payload, its rate/position, t_ns last
+    rec.record_mic(b"\1\0" * 160, 16000, t)
+    rec.record_frame(b"\xff\xd8x", t, True, "speech_start")
+    rec.record_turn("user", "hello", t, "u1")
+    rec.record_mark("barge_in", "vad a1 200", t)
+    rec.record_reply("a1", b"\2\0" * 240, 24000, 0, t + 1000)
     rec.record_latency(Lat(first_byte_ns=t + 2000))
-    rec.record_mic("nonsense", 3, None)  # type: ignore[arg-type]  # dropped, no exception
+    # another order is refused (marked once per method), never reordered, never raised
+    rec.record_mic(t, b"\1\0" * 160, 16000)  # type: ignore[arg-type]
+    rec.record_frame(t, b"\xff\xd8x", True, "speech_start")  # type: ignore[arg-type]
+    rec.record_mic("nonsense", 3, None)  # type: ignore[arg-type]
     status = rec.close()
     assert status.state == "closed"
     with SessionFile(tmp_path / "app.voicecam") as sf:
         assert [c.rate_hz for c in sf.mic_chunks()] == [16000]
         assert [f.reason for f in sf.frames()] == ["speech_start"]
         assert [(x.role, x.item_id, x.text) for x in sf.turns()] == [("user", "u1", "hello")]
-        assert [m.kind for m in sf.marks()] == ["barge_in", "recorder_bad_call"]
+        marks = [m.kind for m in sf.marks()]
+        assert marks[0] == "barge_in" and set(marks[1:]) == {"recorder_bad_call"}
         assert [c.item_id for c in sf.playback_chunks()] == ["a1"]
         assert sf.metadata.values["playback_source"] == "received"
         assert [(x.metric, x.value_ms) for x in sf.latencies()] == [("first_audio_ms", 321.0)]

@@ -1,0 +1,278 @@
+"""The one composition root: everything a conversation needs, built from ``Settings``.
+
+Precedence of a setting (highest first)::
+
+    explicit overrides (command-line flags, a dialog) > environment (VOICECAM_<FIELD>) >
+    the settings file (app.config.Settings.load(), VOICECAM_CONFIG_DIR) > built-in defaults
+
+``resolve_settings(overrides)`` applies it; every front end — the window (``app.gui.adapter``),
+``voicecam --headless`` (``app.cli``) and ``voicecam rerun`` — then builds its parts with the
+builders below, so they cannot drift apart: the headless CLI honours the saved echo
+cancellation, voice detection and frame pacing like the window does, and every recording has the
+same metadata.
+
+Environment: ``VOICECAM_<FIELD>`` for any ``Settings`` field (``VOICECAM_BACKEND=openai``,
+``VOICECAM_AEC=off``, ``VOICECAM_VAD_SENSITIVITY=0.7``, ``VOICECAM_CAMERA_ON=false``); a value of
+the wrong type raises ``SettingsError`` naming the variable. API keys never pass through here
+(``app.secrets``).
+
+Threads: builders may block (device enumeration, opening the recording file, starting the
+offline server in ``Assembly.backend.prepare``); call them off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from app.backends import Backend, resolve
+from app.config import Settings, SettingsError
+from app.file_audio import FileAudio
+from app.frames import FrameFeed
+from app.local_server import LocalServer
+from app.modes import ConversationOptions
+from app.ports import AudioPort, ConnectSpec
+from audio.config import AudioConfig
+from audio.engine import AudioEngine
+from realtime.recording.writer import SessionRecorder
+from video.source import FrameSource
+
+ENV_PREFIX = "VOICECAM_"
+#: A setting's value as given by a flag, the environment or the file.
+SettingValue = str | int | float | bool
+
+__all__ = [
+    "ENV_PREFIX",
+    "Assembly",
+    "assemble",
+    "build_audio",
+    "build_backend",
+    "build_file_audio",
+    "build_frames",
+    "build_recorder",
+    "open_camera",
+    "open_file_video",
+    "open_video",
+    "recording_metadata",
+    "resolve_settings",
+    "settings_from_env",
+]
+
+
+# ---------------------------------------------------------------------- settings
+
+
+def _parse_env(name: str, text: str, want: type) -> SettingValue:
+    if want is bool:
+        low = text.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name}={text!r}: use true or false")
+    if want is int or want is float:
+        try:
+            return want(text)
+        except ValueError:
+            raise SettingsError(f"{name}={text!r}: should be a number") from None
+    return text
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, SettingValue]:
+    """The ``VOICECAM_<FIELD>`` variables that name a ``Settings`` field, parsed by its type."""
+    env = os.environ if env is None else env
+    defaults = Settings()
+    out: dict[str, SettingValue] = {}
+    for f in fields(Settings):
+        name = ENV_PREFIX + f.name.upper()
+        if name in env:
+            out[f.name] = _parse_env(name, env[name], type(getattr(defaults, f.name)))
+    return out
+
+
+def resolve_settings(
+    overrides: Mapping[str, SettingValue | None] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    base: Settings | None = None,
+) -> Settings:
+    """Settings with the documented precedence. ``overrides``: field → value (None = not given);
+    ``base``: the settings file's values (default: ``Settings.load()``). Raises
+    ``SettingsError`` for an unknown field or a bad value."""
+    settings = base if base is not None else Settings.load()
+    known = {f.name for f in fields(Settings)}
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+    from_env = settings_from_env(env)
+    merged: dict[str, SettingValue] = {**_as_dict(settings), **from_env, **given}
+    # A model or voice belongs to its backend: one chosen at a lower level than the backend
+    # (e.g. saved for another backend) is dropped for the backend's default.
+    layer = {"backend": _layer("backend", from_env, given)}
+    for key in ("model", "voice"):
+        if _layer(key, from_env, given) < layer["backend"]:
+            merged[key] = ""
+    return Settings.from_dict(merged, source="overrides")
+
+
+def _layer(key: str, env: Mapping[str, object], given: Mapping[str, object]) -> int:
+    """0: settings file, 1: environment, 2: explicit override."""
+    return 2 if key in given else (1 if key in env else 0)
+
+
+def _as_dict(settings: Settings) -> dict[str, SettingValue]:
+    return {f.name: getattr(settings, f.name) for f in fields(Settings)}
+
+
+# ---------------------------------------------------------------------- builders
+
+
+def build_backend(
+    settings: Settings, *, reconnect: bool = True, local_server: LocalServer | None = None
+) -> Backend:
+    """The backend named by the settings (``BackendError`` for a bad name). ``local_server``:
+    the app's one offline server (the window keeps one for its lifetime)."""
+    return resolve(
+        settings.backend,
+        settings.model,
+        settings.voice,
+        reconnect=reconnect,
+        local_server=local_server,
+    )
+
+
+def audio_config(settings: Settings, *, send_rate_hz: int) -> AudioConfig:
+    """The audio engine's configuration: devices, echo cancellation, voice detection."""
+    return AudioConfig(
+        input_device=settings.input_device or None,
+        output_device=settings.output_device or None,
+        send_rate_hz=send_rate_hz,
+        headphones=settings.aec == "headphones",
+        echo_cancellation=settings.aec != "off",
+        vad_sensitivity=settings.vad_sensitivity,
+    )
+
+
+def build_audio(settings: Settings, *, send_rate_hz: int) -> AudioEngine:
+    """The microphone + speaker engine (not started)."""
+    return AudioEngine(audio_config(settings, send_rate_hz=send_rate_hz))
+
+
+def build_file_audio(
+    audio_in: Path | None, audio_out: Path | None, *, send_rate_hz: int
+) -> FileAudio:
+    """A WAV file as the microphone (paced in real time) and/or a WAV file as the speaker."""
+    return FileAudio(audio_in, audio_out, send_rate_hz=send_rate_hz)
+
+
+def open_video(spec: str) -> FrameSource:
+    """A camera, file, stream or screen source from its spec (``"0"``, ``clip.mp4``,
+    ``screen:1`` …); ValueError lists the accepted forms."""
+    from video.factory import open_source
+
+    return open_source(spec)
+
+
+def open_file_video(path: Path) -> FrameSource:
+    """A still image or video file shown as the camera, looped."""
+    from video.file import FileSource
+
+    return FileSource(path, loop=True, still_fps=5.0)
+
+
+def open_camera(name: str) -> FrameSource:
+    """A camera by index (``"0"``), name or stream URL."""
+    from video.camera import CameraSource
+
+    return CameraSource(int(name) if name.isdigit() else name)
+
+
+def build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
+    """The frame feed to the model, paced by the saved policy and budget."""
+    return FrameFeed(source, settings.pacer_config())
+
+
+def recording_metadata(spec: ConnectSpec, **extra: object) -> dict[str, object]:
+    """The one metadata every recording starts with (never a secret)."""
+    return {
+        "backend": spec.name,
+        "model": spec.model,
+        "voice": spec.voice,
+        "input_rate_hz": spec.input_rate_hz,
+        "mic_rate_hz": 16000,
+        "free": spec.free,
+        **extra,
+    }
+
+
+def build_recorder(
+    settings: Settings,
+    spec: ConnectSpec,
+    *,
+    directory: Path | None = None,
+    on_error: Callable[[Exception], None] | None = None,
+    **metadata: object,
+) -> SessionRecorder:  # an app.ports.RecordingPort
+    """A session recorder in ``directory`` (default: the settings' recordings folder)."""
+    folder = directory if directory is not None else settings.recordings_path()
+    folder.mkdir(parents=True, exist_ok=True)
+    return SessionRecorder(
+        directory=folder,
+        metadata=recording_metadata(spec, **metadata),
+        on_error=on_error,
+    )
+
+
+# ---------------------------------------------------------------------- a whole assistant
+
+
+@dataclass
+class Assembly:
+    """The parts of one conversation, and who stops what. ``close()`` after the assistant."""
+
+    settings: Settings
+    backend: Backend
+    options: ConversationOptions
+    audio: AudioPort | None = None
+    frames: FrameFeed | None = None
+    recorder: SessionRecorder | None = None
+
+    def close(self) -> None:
+        """Close the recording and stop the offline server if the backend owns it."""
+        if self.recorder is not None:
+            self.recorder.close()
+        self.backend.close()
+
+
+def assemble(
+    settings: Settings,
+    *,
+    reconnect: bool = True,
+    local_server: LocalServer | None = None,
+    make_audio: Callable[[int], AudioPort] | None = None,
+    frames_source: FrameSource | None = None,
+    record_to: Path | None = None,
+) -> Assembly:
+    """Backend, options, audio (the settings' devices, unless ``make_audio(send_rate_hz)``
+    builds another port), frames (only with a ``frames_source``) and a recorder (only with
+    ``record_to``)."""
+    backend = build_backend(settings, reconnect=reconnect, local_server=local_server)
+    options = settings.options()
+    audio: AudioPort
+    if make_audio is not None:
+        audio = make_audio(backend.input_rate_hz)
+    else:
+        audio = build_audio(settings, send_rate_hz=backend.input_rate_hz)
+    frames = build_frames(frames_source, settings) if frames_source is not None else None
+    recorder = build_recorder(settings, backend, directory=record_to) if record_to else None
+    return Assembly(
+        settings=settings,
+        backend=backend,
+        options=options,
+        audio=audio,
+        frames=frames,
+        recorder=recorder,
+    )

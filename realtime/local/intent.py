@@ -201,8 +201,8 @@ _CUES: dict[Kind, tuple[Cue, ...]] = {
             _rx(
                 r"\bwhat (do|can) you see\b|\bwhat are you seeing\b|\bwhat'?s in (the )?(picture|"
                 r"frame|view|image)\b|\bwhat does the camera (see|show)\b"
-                r"|\bwhat'?s on (the )?camera\b|\bwhat'?s in front of (you|me|the camera)\b|\bwhat is in front of (you|me|the "
-                r"camera)\b"
+                r"|\bwhat'?s on (the )?camera\b|\bwhat'?s in front of (you|me|the camera)\b"
+                r"|\bwhat is in front of (you|me|the camera)\b"
             ),
             0.9,
             "what do you see",
@@ -223,8 +223,9 @@ _CUES: dict[Kind, tuple[Cue, ...]] = {
                 r"\bwhat('?s| is) (this|that|it)( thing| object)?\W*$|\bwhat am i holding\b"
                 r"|\bwhat('?s| is) in my hand\b|\bwhat (object|thing) is (this|that)\b"
                 r"|\bwho is (this|that)\b|\bcan you (recogni[sz]e|identify)\b"
-                r"|\bidentify (this|that|it|the)\b|\bwhat (kind|type|sort) of (\w+ )?is (this|that)\b|\bwhat is this "
-                r"(\w+ )?called\b|\bhow many (fingers|things|objects|items)\b"
+                r"|\bidentify (this|that|it|the)\b"
+                r"|\bwhat (kind|type|sort) of (\w+ )?is (this|that)\b"
+                r"|\bwhat is this (\w+ )?called\b|\bhow many (fingers|things|objects|items)\b"
             ),
             0.85,
             "what is this",

@@ -302,7 +302,13 @@ _VETOES: dict[Kind, tuple[Cue, ...]] = {
             "date of an event",
         ),
     ),
-    Kind.CODES: (),
+    Kind.CODES: (
+        (
+            _rx(r"\bwhat (is|are) (a|an) (qr|bar)|\bhow do (qr|bar) ?codes?\b|\bwho invented\b"),
+            0.8,
+            "what codes are",
+        ),
+    ),
     Kind.READ_TEXT: (
         (
             _rx(
@@ -339,7 +345,7 @@ _VETOES: dict[Kind, tuple[Cue, ...]] = {
         (
             _rx(
                 r"\bcolou?r (is|are) (the )?(sky|sun|sea|ocean|grass|blood|snow|moon|earth|"
-                r"mars|space|water|a|an)\b|\bcolou?r (is|are) \w+s\W*$"
+                r"mars|space|water|a|an)\b|\bcolou?r (is|are) (?!this\b|his\b)\w+s\W*$"
             ),
             0.8,
             "world knowledge",

@@ -40,7 +40,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"({_NAME_WORD}(?:\s+{_NAME_WORD})?){_STOP}"
         ),
     ),
-    ("name", _rx(rf"^\W*(?:hi|hello|hey)?\W*(?:i'?m|i am|this is)\s+({_NAME_WORD})\W*$")),
+    (
+        "name",
+        _rx(
+            rf"(?:^|[.!?]\s+)\W*(?:(?:hi|hello|hey)\W+)?(?:i'?m|i am)\s+({_NAME_WORD})"
+            r"\s*(?=[.!?,]|$)"
+        ),
+    ),
     ("holding", _rx(rf"\b(?:i'?m|i am) holding\s+(.{{2,60}}?){_STOP}")),
     ("holding", _rx(rf"^\W*this is my\s+(.{{2,40}}?){_STOP}")),
     ("age", _rx(r"\b(?:i'?m|i am)\s+(\d{1,3}|[a-z]+(?:[- ][a-z]+)?)\s+years?\s+old\b")),

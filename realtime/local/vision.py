@@ -94,7 +94,8 @@ class SceneFacts:
             if r.kind == "sign":
                 parts.append(f'{r.colour} sign reading "{r.text}" ({where})')
             elif r.kind == "code":
-                parts.append(f'code saying "{r.text}" ({where})')
+                kind = "QR code" if r.text in self.qr_codes else "barcode"
+                parts.append(f'{kind} saying "{r.text}" ({where})')
             else:
                 parts.append(f"{r.colour} object ({where}, {r.size})")
         loose = self._loose_texts()
@@ -103,7 +104,8 @@ class SceneFacts:
         told = self._codes_told()
         for code in self.qr_codes + self.barcodes:
             if code not in told:
-                parts.append(f'code saying "{code}"')
+                kind = "QR code" if code in self.qr_codes else "barcode"
+                parts.append(f'{kind} saying "{code}"')
         if self.faces:
             parts.append(f"{self.faces} face{'s' if self.faces != 1 else ''}")
         parts.append(f"light {self.light_level}")

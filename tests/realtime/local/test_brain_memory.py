@@ -1,0 +1,162 @@
+"""Memory and repetition across turns, and what the camera answers, through ``Brain.route``
+(the deterministic part of the brain; the language model is not called) with the real OCR
+engine on the shared ``desk.png``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import pytest
+
+from realtime.local.brain import (
+    NOTHING_SAID_YET,
+    SLOWER_LENGTH_SCALE,
+    Brain,
+    BrainRequest,
+    TokenUsage,
+)
+from realtime.local.conversation import Turn
+from realtime.local.endpoint import ChatEndpoint
+from realtime.local.intent import Kind
+from realtime.local.memory import Memory, extract_facts
+from realtime.local.models import Models, load_ocr
+from realtime.local.vision import SceneFacts, analyse
+
+NOW = dt.datetime(2026, 12, 4, 18, 30)
+#: Nothing listens on port 9: a test that reached the language model would fail loudly.
+UNREACHABLE = ChatEndpoint("http://127.0.0.1:9/v1", "none", vision=False, timeout_s=2)
+
+
+@pytest.fixture(scope="session")
+def ocr() -> Callable[..., list]:
+    return load_ocr()
+
+
+@pytest.fixture(scope="session")
+def desk(media_dir: Path, ocr: Callable[..., list]) -> SceneFacts:
+    return analyse(cv2.imread(str(media_dir / "video" / "desk.png")), ocr)
+
+
+@pytest.fixture()
+def brain(ocr: Callable[..., list]) -> Brain:
+    models = Models(whisper=None, piper=None, ocr=ocr, llm=None)
+    return Brain(models, UNREACHABLE, now=lambda: NOW)
+
+
+class Dialogue:
+    """Turns in, deterministic answers out; the model's turns are given by the test."""
+
+    def __init__(self, brain: Brain, scene: SceneFacts | None = None) -> None:
+        self.brain = brain
+        self.scene = scene
+        self.turns: list[Turn] = []
+
+    def ask(self, text: str) -> tuple[Kind, str | None]:
+        self.turns.append(Turn("user", text))
+        intent, answer = self.brain.route(BrainRequest(history=list(self.turns), scene=self.scene))
+        return intent.kind, answer
+
+    def said(self, text: str) -> None:
+        self.turns.append(Turn("assistant", text))
+
+
+def test_a_stated_name_is_remembered_across_turns(brain: Brain) -> None:
+    d = Dialogue(brain)
+    kind, ack = d.ask("Hi, my name is Priya.")
+    assert kind == Kind.REMEMBER and ack == "Nice to meet you, Priya."
+    d.said(ack)
+    assert d.ask("What's the capital of Spain?") == (Kind.CHAT, None)
+    d.said("The capital of Spain is Madrid.")
+    kind, answer = d.ask("Do you remember my name?")
+    assert kind == Kind.RECALL and answer == "Your name is Priya."
+    d.said(answer)
+    d.ask("Actually, call me Pree.")
+    assert d.ask("what's my name")[1] == "Your name is Pree."
+
+
+def test_preferences_and_what_is_held_are_recalled(brain: Brain, desk: SceneFacts) -> None:
+    d = Dialogue(brain, desk)
+    d.ask("My favourite colour is green.")
+    d.said("Got it.")
+    d.ask("I like jazz and I'm holding my coffee cup.")
+    d.said("Got it.")
+    assert d.ask("What's my favourite colour?")[1] == "Your favourite colour is green."
+    assert d.ask("what do I like?")[1] == "You told me you like jazz."
+    kind, answer = d.ask("What am I holding?")
+    assert kind == Kind.IDENTIFY and answer is not None
+    assert "your coffee cup" in answer and "red object" in answer
+
+
+def test_unstated_facts_are_not_invented(brain: Brain) -> None:
+    d = Dialogue(brain)
+    assert d.ask("What's my name?")[1] == "You haven't told me your name yet."
+    assert d.ask("what's my favourite food")[1] == "You haven't told me your favourite food yet."
+    assert Memory.from_history([Turn("user", "I'm tired")]).get("name") is None
+
+
+def test_facts_are_read_from_what_the_model_may_see() -> None:
+    facts = extract_facts("Hello, I'm Tom. I live in Leeds and I'm 34 years old.")
+    assert {(f.key, f.value) for f in facts} == {("name", "Tom"), ("home", "Leeds"), ("age", "34")}
+    assert extract_facts("I'm tired. I'm fine, thanks.") == []
+    memory = Memory.from_history([Turn("user", "I like tea"), Turn("user", "I hate tea")])
+    assert memory.values("likes") == [] and memory.values("dislikes") == ["tea"]
+    line = Memory.from_history([Turn("user", "My name is Ana")]).prompt_line()
+    assert line == "About the user: name: Ana."
+
+
+def test_repeat_and_slower_say_the_last_answer_again(brain: Brain) -> None:
+    d = Dialogue(brain)
+    assert d.ask("Say that again?")[1] == NOTHING_SAID_YET
+    d.ask("What is the capital of France?")
+    d.said("The capital of France is Paris.")
+    for wording in ("Repeat that.", "Could you say it again?", "one more time please"):
+        assert d.ask(wording) == (Kind.REPEAT, "The capital of France is Paris.")
+    d.said("The capital of France is Paris.")
+    usage = TokenUsage()
+    d.turns.append(Turn("user", "Could you repeat that more slowly?"))
+    pieces = list(brain.generate(BrainRequest(history=list(d.turns)), threading.Event(), usage))
+    assert "".join(pieces) == "The capital of France is Paris."
+    assert usage.length_scale == SLOWER_LENGTH_SCALE and usage.source == "memory"
+    usage = TokenUsage()
+    d.turns.append(Turn("user", "say it again"))
+    list(brain.generate(BrainRequest(history=list(d.turns)), threading.Event(), usage))
+    assert usage.length_scale == 1.0
+
+
+def test_desk_description_names_the_sign_the_code_and_the_red_mug(
+    brain: Brain, desk: SceneFacts
+) -> None:
+    d = Dialogue(brain, desk)
+    kind, text = d.ask("Describe what you see.")
+    assert kind == Kind.DESCRIBE and text is not None
+    assert "EXIT" in text and "VOICECAM-TEST-42" in text
+    assert "a red object at the lower left" in text
+    assert "can't" not in text  # no limitation when not asked to identify
+    mug = next(r for r in desk.regions if r.kind == "object")
+    assert mug.colour == "red" and mug.place == "at the lower left"
+    sign = next(r for r in desk.regions if r.kind == "sign")
+    assert sign.colour == "green" and sign.text == "EXIT"
+    kind, text = d.ask("What colour is the mug?")
+    assert kind == Kind.COLOUR_OF_THING and text is not None
+    assert "red" in text and not any(c in text for c in ("green", "brown", "beige", "white"))
+    kind, text = d.ask("What is this?")
+    assert text is not None and text.startswith("I can't tell what objects are offline, but")
+
+
+def test_camera_questions_without_a_picture_and_general_ones_with_it(
+    brain: Brain, desk: SceneFacts
+) -> None:
+    assert "camera" in (Dialogue(brain).ask("What does the sign say?")[1] or "")
+    d = Dialogue(brain, desk)
+    for question in (
+        "What's the capital of Italy?",
+        "What do elephants eat?",
+        "Say good night in French.",
+        "What's the sign for infinity?",
+        "Read me a poem.",
+    ):
+        assert d.ask(question) == (Kind.CHAT, None), question

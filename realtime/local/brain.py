@@ -157,6 +157,11 @@ class Brain:
         self._now = now
         self._hold_after_s = hold_after_s
 
+    @property
+    def sends_images(self) -> bool:
+        """Camera frames go to the chat endpoint (until it refuses one)."""
+        return self._vision
+
     def count_tokens(self, text: str) -> int:
         llm = self._models.llm
         if llm is None or not text:
@@ -310,12 +315,25 @@ class Brain:
             "cancel": cancel,
             "usage": counts,
         }
+        pieces = 0
         try:
             try:
-                yield from stream_chat(ep, messages, image_jpeg=image, **kw)
+                for piece in stream_chat(ep, messages, image_jpeg=image, **kw):
+                    pieces += 1
+                    yield piece
             except ImagesRefused:
-                self._vision = False  # this model cannot see: stop sending frames
-                yield from stream_chat(ep, messages, **kw)
+                pass
+            if image is not None and pieces == 0 and not cancel.is_set():
+                # Refused with an error, or (llama_cpp.server) an empty stream: this model
+                # cannot see. Stop sending frames and ask again without.
+                self._vision = False
+                for piece in stream_chat(ep, messages, **kw):
+                    pieces += 1
+                    yield piece
         finally:
-            usage.input_tokens = counts.input_tokens
-            usage.output_tokens = counts.output_tokens
+            # Servers that don't report usage: count the streamed pieces (about one token
+            # each) and estimate the prompt.
+            usage.output_tokens = counts.output_tokens or pieces
+            usage.input_tokens = counts.input_tokens or sum(
+                self.count_tokens(str(m["content"])) + 4 for m in messages
+            )

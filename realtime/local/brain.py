@@ -108,6 +108,20 @@ def _last_user_text(history: list[Turn]) -> str:
     return ""
 
 
+def _without_camera_turns(history: list[Turn]) -> list[Turn]:
+    """The history less earlier questions about the camera and their answers (a small model
+    repeats camera readouts it finds in the history when asked something else)."""
+    out: list[Turn] = []
+    skipping = False
+    for i, turn in enumerate(history):
+        last = i == len(history) - 1
+        if turn.role == "user":
+            skipping = not last and classify(turn.text).kind in skills.CAMERA_KINDS
+        if not skipping:
+            out.append(turn)
+    return out
+
+
 def build_messages(
     req: BrainRequest, *, memory: Memory | None = None, with_scene: bool = True
 ) -> list[dict[str, Any]]:
@@ -116,6 +130,8 @@ def build_messages(
 
     The note goes last, not into the system prompt, so the prompt prefix stays the same from
     turn to turn and llama.cpp reuses its evaluated tokens (the frame changes every turn).
+    Without the scene (``with_scene=False``), earlier camera questions and answers are left out
+    of the history too.
     """
     system = SYSTEM_PROMPT
     facts = memory.prompt_line() if memory is not None else ""
@@ -127,7 +143,8 @@ def build_messages(
     for question, answer in FEW_SHOT:
         messages.append({"role": "user", "content": question})
         messages.append({"role": "assistant", "content": answer})
-    for turn in req.history[-MAX_HISTORY_TURNS:]:
+    history = req.history if with_scene else _without_camera_turns(req.history)
+    for turn in history[-MAX_HISTORY_TURNS:]:
         text = turn.text if len(turn.text) <= MAX_TURN_CHARS else turn.text[-MAX_TURN_CHARS:]
         messages.append({"role": turn.role, "content": text})
     if with_scene and req.scene is not None:

@@ -9,7 +9,9 @@ pace. For the newest user turn:
    ``RECALL`` answers a fact the user stated (``memory.Memory``); ``REMEMBER`` acknowledges a
    statement that asks nothing.
 2. A confident skill intent is answered by ``skills.answer`` (arithmetic, date/time, reading
-   text, codes, faces, light, the colour of a thing, describing the scene, identifying).
+   text, codes, faces, light, the colour of a thing, describing the scene, identifying);
+   ``TRANSLATE`` by the FreeDict dictionaries (``translation``) — if the phrase is not there, a
+   server model answers, SmolLM2 (which invents translations) is replaced by "I don't know".
 3. Everything else goes to the language model — SmolLM2-135M-Instruct through llama-cpp-python
    (``n_threads=1``) or any OpenAI-compatible server (``endpoint.ChatEndpoint``) — with a short
    few-shot prompt that tells it to admit what it doesn't know, the remembered facts, and the
@@ -43,6 +45,7 @@ from realtime.local.endpoint import (
 from realtime.local.intent import Intent, Kind, classify
 from realtime.local.memory import Memory
 from realtime.local.models import Models
+from realtime.local.translation import Dictionaries, parse_request
 from realtime.local.vision import SceneFacts
 
 __all__ = ["Brain", "BrainError", "BrainRequest", "ChatEndpoint", "TokenUsage", "build_messages"]
@@ -173,6 +176,7 @@ class Brain:
         self._vision = endpoint.vision if endpoint else False
         self._now = now
         self._hold_after_s = hold_after_s
+        self._dictionaries = Dictionaries()
 
     @property
     def sends_images(self) -> bool:
@@ -198,8 +202,21 @@ class Brain:
             return intent, memory.recall(question)
         if intent.kind == Kind.REMEMBER:
             return intent, Memory.acknowledge(question)
+        if intent.kind == Kind.TRANSLATE:
+            return intent, self._translate(question)
         held = memory.holding()
         return intent, skills.answer(intent, question, req.scene, self._now(), held=held)
+
+    def _translate(self, question: str) -> str | None:
+        """From the dictionary; else a server model answers (None), while SmolLM2, which
+        invents translations, is replaced by an honest "I don't know"."""
+        request = parse_request(question)
+        if request is None:
+            return None
+        found = self._dictionaries.translate(request)
+        if found is not None or self._endpoint is not None:
+            return found
+        return f"I don't know how to say {request.phrase} in {request.language.capitalize()}."
 
     def generate(
         self, req: BrainRequest, cancel: threading.Event, usage: TokenUsage
@@ -215,6 +232,8 @@ class Brain:
         if fixed is not None:
             memory_kinds = (Kind.REPEAT, Kind.RECALL, Kind.REMEMBER)
             usage.source = "memory" if intent.kind in memory_kinds else "skill"
+            if intent.kind == Kind.TRANSLATE:
+                usage.source = "dictionary"
             if intent.kind == Kind.REPEAT and intent.slower:
                 usage.length_scale = SLOWER_LENGTH_SCALE
             usage.input_tokens = self.count_tokens(_last_user_text(req.history))

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from realtime.local.translation import parse_request
+
 #: An intent below this score is not trusted: the language model answers instead.
 CONFIDENT = 0.6
 
@@ -40,6 +42,7 @@ class Kind(StrEnum):
     REMEMBER = "remember"  # the user states a fact about themselves and asks nothing
     RECALL = "recall"  # the user asks for a fact they stated
     REPEAT = "repeat"
+    TRANSLATE = "translate"  # a word or short phrase into another language (dictionary)
     CHAT = "chat"
 
 
@@ -382,7 +385,7 @@ _VETOES: dict[Kind, tuple[Cue, ...]] = {
 }
 
 #: Kinds that don't depend on what is said in another language (the global vetoes skip them).
-_NO_GLOBAL_VETO = frozenset({Kind.RECALL, Kind.REPEAT, Kind.REMEMBER})
+_NO_GLOBAL_VETO = frozenset({Kind.RECALL, Kind.REPEAT, Kind.REMEMBER, Kind.TRANSLATE})
 
 _TARGET = _rx(
     r"\bcolou?r (?:is|are|'s) (?:the|this|that|my|these|those) ([a-z][a-z -]{0,30}?)"
@@ -418,6 +421,8 @@ def classify(text: str) -> Intent:
         if veto:
             why = f"{why}, but {veto_why}"
         scored.append((max(0.0, score - veto), kind, why))
+    if parse_request(t) is not None:
+        scored.append((0.9, Kind.TRANSLATE, "asks for a word in another language"))
     if not scored:
         return Intent(Kind.CHAT, 1.0, "no skill pattern", about_camera=about_camera)
     scored.sort(key=lambda s: -s[0])

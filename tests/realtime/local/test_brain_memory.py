@@ -155,8 +155,35 @@ def test_camera_questions_without_a_picture_and_general_ones_with_it(
     for question in (
         "What's the capital of Italy?",
         "What do elephants eat?",
-        "Say good night in French.",
         "What's the sign for infinity?",
         "Read me a poem.",
     ):
         assert d.ask(question) == (Kind.CHAT, None), question
+    kind, answer = d.ask("Say good night in French.")
+    assert kind == Kind.TRANSLATE and answer is not None and "EXIT" not in answer
+
+
+def test_translations_come_from_the_dictionary_or_not_at_all(brain: Brain) -> None:
+    d = Dialogue(brain)
+    assert d.ask("Say good night in French.") == (
+        Kind.TRANSLATE,
+        'In French, good night is "bonne nuit".',
+    )
+    assert d.ask("How do you say thank you in Spanish?")[1] == (
+        'In Spanish, thank you is "gracias".'
+    )
+    assert d.ask("What's the German word for dog?")[1] == 'In German, dog is "Hund".'
+    assert d.ask("what's cat in french")[1] == 'In French, cat is "chat".'
+    # Not in the dictionary: with a server model it would answer; SmolLM2 is not trusted.
+    small = Brain(Models(whisper=None, piper=None, ocr=lambda _i: [], llm=object()))
+    intent, answer = small.route(
+        BrainRequest(history=[Turn("user", "How do you say supercalifragilistic in French?")])
+    )
+    assert intent.kind == Kind.TRANSLATE
+    assert answer == "I don't know how to say supercalifragilistic in French."
+    assert (
+        brain.route(
+            BrainRequest(history=[Turn("user", "How do you say supercalifragilistic in French?")])
+        )[1]
+        is None
+    )  # the endpoint's model is asked

@@ -51,16 +51,20 @@ PARAPHRASES: list[tuple[str, Kind]] = [
     ("sorry, I didn't catch that", Kind.REPEAT),
     ("Slower please.", Kind.REPEAT),
     ("Could you repeat that more slowly?", Kind.REPEAT),
+    # Translation requests carry skill words ("say", "sign", "read") but are not theirs.
+    ("Say good night in French.", Kind.TRANSLATE),
+    ("How do you say thank you in Spanish?", Kind.TRANSLATE),
+    ("Translate good morning into German.", Kind.TRANSLATE),
+    ("Say hello in Italian.", Kind.TRANSLATE),
+    ("What's the Portuguese word for water?", Kind.TRANSLATE),
+    ("how do you say read the sign in French", Kind.TRANSLATE),
 ]
 
 #: Near-misses: a skill's words without being its question, and open questions.
 TO_THE_MODEL: list[str] = [
     "What's the sign for infinity?",
-    "Say good night in French.",
     "Read me a poem.",
     "read me a story about a dragon",
-    "How do you say thank you in Spanish?",
-    "Translate good morning into German.",
     "What time is it in Tokyo?",
     "What day was the moon landing?",
     "How many people live in Paris?",
@@ -75,7 +79,6 @@ TO_THE_MODEL: list[str] = [
     "What is your name?",
     "Write a song about the sea.",
     "What's the difference between a frog and a toad?",
-    "Say hello in Italian.",
     "Can you repeat after me: red lorry, yellow lorry?",
     "Tell me a joke about numbers.",
     "What is a QR code?",

@@ -146,7 +146,8 @@ def _overlap(a: Box, b: Box) -> float:
 def salience_map(image: np.ndarray) -> np.ndarray:
     """Per-pixel Lab distance to the nearest border (background) colour, at ``WORK_WIDTH``."""
     h, w = image.shape[:2]
-    small = cv2.resize(image, (WORK_WIDTH, max(1, round(h * WORK_WIDTH / w))), cv2.INTER_AREA)
+    size = (WORK_WIDTH, max(1, round(h * WORK_WIDTH / w)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     small = cv2.medianBlur(small, 3)
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
     ring = np.concatenate(
@@ -189,10 +190,9 @@ def find_regions(
     as_u8 = np.clip(sal * (255.0 / peak), 0, 255).astype(np.uint8)
     otsu, _ = cv2.threshold(as_u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = max(min_contrast, otsu * peak / 255.0)
-    mask = (sal >= level).astype(np.uint8)
     kernel = np.ones((3, 3), np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    closed = cv2.morphologyEx((sal >= level).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+    mask = np.asarray(cv2.morphologyEx(closed, cv2.MORPH_OPEN, kernel), dtype=np.uint8)
     n, labels, stats, _centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
     small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
     if luma < 80:  # a dim room: name colours as they would look in normal light

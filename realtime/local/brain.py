@@ -312,7 +312,8 @@ class Brain:
                 messages=messages,
                 stream=True,
                 max_tokens=req.max_tokens,
-                temperature=0.2 if req.temperature is None else req.temperature,
+                # Greedy by default: a 135M model's facts get worse with sampling.
+                temperature=0.0 if req.temperature is None else req.temperature,
                 repeat_penalty=1.1,
             )
             try:

@@ -36,12 +36,14 @@ LANGUAGES: dict[str, str] = {
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _LANG = "|".join(LANGUAGES)
 _PHRASE = r"[\"'“”‘’]?([a-z][a-z' -]{0,40}?)[\"'“”‘’]?"
+#: "in" as speech-to-text hears it ("hello and German").
+_IN = r"(?:in|into|to|and|an|on)"
 _REQUESTS = (
-    re.compile(rf"\bhow (?:do|would|can|should) (?:you|i|we) say {_PHRASE} in ({_LANG})\b"),
-    re.compile(rf"\btranslate {_PHRASE} (?:in|into|to) ({_LANG})\b"),
+    re.compile(rf"\bhow (?:do|would|can|should) (?:you|i|we) say {_PHRASE} {_IN} ({_LANG})\b"),
+    re.compile(rf"\btranslate {_PHRASE} {_IN} ({_LANG})\b"),
     re.compile(rf"\bwhat(?:'s| is) the ({_LANG}) (?:word|phrase|term) for {_PHRASE}\W*$"),
-    re.compile(rf"\bwhat(?:'s| is) {_PHRASE} in ({_LANG})\b"),
-    re.compile(rf"^\W*(?:please |can you |could you )?say {_PHRASE} in ({_LANG})\b"),
+    re.compile(rf"\bwhat(?:'s| is) {_PHRASE} {_IN} ({_LANG})\b"),
+    re.compile(rf"^\W*(?:please |can you |could you )?say {_PHRASE} {_IN} ({_LANG})\b"),
     re.compile(rf"^\W*{_PHRASE} in ({_LANG})\W*$"),
 )
 
@@ -195,17 +197,26 @@ class Dictionaries:
         forward = self._get("eng", code) if code else None
         if forward is None:
             return None
-        word = req.phrase
+        # Longest tail first: speech-to-text may prefix the phrase with a misheard word or
+        # two ("take good night in French", "have a you say thank you in Spanish").
+        words = req.phrase.split()
+        for drop in range(min(len(words), 6)):
+            word = " ".join(words[drop:])
+            senses = self._senses(forward, word)
+            if senses:
+                best = self._choose(word, senses, code or "")
+                return f'In {req.language.capitalize()}, {word} is "{best}".'
+        return None
+
+    @staticmethod
+    def _senses(forward: _Dictionary, word: str) -> list[list[str]]:
         senses = forward.senses(word)
         if not senses and word == "thank you":
             senses = forward.senses("thanks")
         for article in ("a ", "an ", "the ", "to "):
             if not senses and word.startswith(article):
                 senses = forward.senses(word[len(article) :])
-        if not senses:
-            return None
-        best = self._choose(word, senses, code or "")
-        return f'In {req.language.capitalize()}, {word} is "{best}".'
+        return senses
 
     def _choose(self, word: str, senses: list[list[str]], code: str) -> str:
         """The candidate whose reverse translation leads back to ``word``: first those that

@@ -174,6 +174,12 @@ def test_translations_come_from_the_dictionary_or_not_at_all(brain: Brain) -> No
     )
     assert d.ask("What's the German word for dog?")[1] == 'In German, dog is "Hund".'
     assert d.ask("what's cat in french")[1] == 'In French, cat is "chat".'
+    # As speech-to-text heard them in bench/eval_answers.py's spoken run.
+    assert d.ask("Take good night in French.")[1] == 'In French, good night is "bonne nuit".'
+    assert d.ask("How do you say hello and German?")[1] == 'In German, hello is "Hallo".'
+    assert d.ask("Have a you say thank you in Spanish.")[1] == (
+        'In Spanish, thank you is "gracias".'
+    )
     # Not in the dictionary: with a server model it would answer; SmolLM2 is not trusted.
     small = Brain(Models(whisper=None, piper=None, ocr=lambda _i: [], llm=object()))
     intent, answer = small.route(

@@ -188,6 +188,7 @@ _CUES: dict[Kind, tuple[Cue, ...]] = {
         (_rx(r"\bcolou?r of (the|this|that|my|it)\b"), 0.8, "the colour of X"),
         (_rx(r"\bwhat colou?r\b.*\b(holding|hold|in my hand|in front)\b"), 0.9, "held colour"),
         (_rx(r"\bwhich colou?r is (the|this|that|my|it)\b"), 0.8, "which colour"),
+        (_rx(r"\bwhat colou?rs? (the|this|that|my|it)\b"), 0.7, "what colour('s) the X, as heard"),
     ),
     Kind.COLOURS: (
         (
@@ -388,7 +389,7 @@ _VETOES: dict[Kind, tuple[Cue, ...]] = {
 _NO_GLOBAL_VETO = frozenset({Kind.RECALL, Kind.REPEAT, Kind.REMEMBER, Kind.TRANSLATE})
 
 _TARGET = _rx(
-    r"\bcolou?r (?:is|are|'s) (?:the|this|that|my|these|those) ([a-z][a-z -]{0,30}?)"
+    r"\bcolou?rs? (?:is |are |'s )?(?:the|this|that|my|these|those) ([a-z][a-z -]{0,30}?)"
     r"(?: (?:i'?m|i am|on|in|at|that|which|here|there|right)\b|\W*$)"
     r"|\bcolou?r of (?:the|this|that|my) ([a-z][a-z -]{0,30}?)(?:\W*$| (?:i'?m|on|in|at)\b)"
 )

@@ -38,6 +38,10 @@ _LANG = "|".join(LANGUAGES)
 _PHRASE = r"[\"'“”‘’]?([a-z][a-z' -]{0,40}?)[\"'“”‘’]?"
 #: "in" as speech-to-text hears it ("hello and German").
 _IN = r"(?:in|into|to|and|an|on)"
+#: Words speech-to-text puts before a phrase when it mishears "how do you say" or "say".
+_FILLER = frozenset(
+    ("say", "says", "said", "take", "tell", "have", "a", "you", "do", "how", "please", "me")
+)
 _REQUESTS = (
     re.compile(rf"\bhow (?:do|would|can|should) (?:you|i|we) say {_PHRASE} {_IN} ({_LANG})\b"),
     re.compile(rf"\btranslate {_PHRASE} {_IN} ({_LANG})\b"),
@@ -197,10 +201,13 @@ class Dictionaries:
         forward = self._get("eng", code) if code else None
         if forward is None:
             return None
-        # Longest tail first: speech-to-text may prefix the phrase with a misheard word or
-        # two ("take good night in French", "have a you say thank you in Spanish").
+        # Speech-to-text may put misheard filler before the phrase ("take good night in
+        # French", "have a you say thank you in Spanish"): drop such words, never others
+        # ("good morning" must not become "morning").
         words = req.phrase.split()
-        for drop in range(min(len(words), 6)):
+        for drop in range(len(words)):
+            if drop and words[drop - 1] not in _FILLER:
+                break
             word = " ".join(words[drop:])
             senses = self._senses(forward, word)
             if senses:

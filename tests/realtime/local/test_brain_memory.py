@@ -180,6 +180,8 @@ def test_translations_come_from_the_dictionary_or_not_at_all(brain: Brain) -> No
     assert d.ask("Have a you say thank you in Spanish.")[1] == (
         'In Spanish, thank you is "gracias".'
     )
+    # Only misheard filler is dropped: "good morning" never becomes "morning".
+    assert d.ask("Translate good morning into Spanish.")[1] is None  # the endpoint's model
     # Not in the dictionary: with a server model it would answer; SmolLM2 is not trusted.
     small = Brain(Models(whisper=None, piper=None, ocr=lambda _i: [], llm=object()))
     intent, answer = small.route(

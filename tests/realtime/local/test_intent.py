@@ -32,6 +32,7 @@ PARAPHRASES: list[tuple[str, Kind]] = [
     ("What colour is the mug?", Kind.COLOUR_OF_THING),
     ("what color is this", Kind.COLOUR_OF_THING),
     ("What colour is the thing I'm holding?", Kind.COLOUR_OF_THING),
+    ("What colors the mic?", Kind.COLOUR_OF_THING),  # "What colour's the mug?" as heard
     ("what colours do you see", Kind.COLOURS),
     ("Describe what you see.", Kind.DESCRIBE),
     ("What can you see right now?", Kind.DESCRIBE),

@@ -78,7 +78,7 @@ def test_the_scene_is_described_and_general_questions_ignore_it(
         assert "I can't" not in text and "camera" not in text.lower(), text
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server_on_llama(llama_server: LlamaServer) -> Iterator[ServerProcess]:
     server = start_server("--llm-url", llama_server.base_url)  # model: the server's first
     yield server

@@ -90,7 +90,9 @@ def camera_honest(answer: str, ctx: Context) -> bool:
 def no_camera_readout(answer: str, _ctx: Context) -> bool:
     """A general question answered without the picture's text, code or a camera notice."""
     return bool(answer.strip()) and not re.search(
-        r"EXIT|VOICECAM|QR code|camera|I can't tell what objects|faces?\b|light is", answer
+        r"EXIT|VOICECAM|QR code|camera|I can't tell what objects|faces?\b"
+        r"|the light is (bright|dim|fairly|very)",
+        answer,
     )
 
 

@@ -16,9 +16,11 @@ pace. For the newest user turn:
    (``n_threads=1``) or any OpenAI-compatible server (``endpoint.ChatEndpoint``) — with a short
    few-shot prompt that tells it to admit what it doesn't know, the remembered facts, and the
    scene facts: always for a server model, for SmolLM2 only when the question refers to the
-   camera (a 135M model repeats whatever it is shown). A server is sent the newest frame as an
-   ``image_url`` part until it refuses one. If the first piece takes longer than
-   ``hold_after_s``, ``HOLDING_PHRASE`` is said first.
+   camera (a 135M model repeats whatever it is shown). An open question that names the picture
+   ("anything odd in the picture?") is not given to SmolLM2 at all: it garbles scene facts into
+   inventions, so the answer is ``CANNOT_JUDGE`` and the scene description. A server is sent
+   the newest frame as an ``image_url`` part until it refuses one. If the first piece takes
+   longer than ``hold_after_s``, ``HOLDING_PHRASE`` is said first.
 
 Cancellation: ``cancel`` (a ``threading.Event``) is checked between tokens; the generator returns
 within one token (a few ms for SmolLM2).
@@ -68,6 +70,8 @@ MAX_SENTENCES = 3
 UNHEARD = "Sorry, I didn't catch that."
 NOTHING_SAID_YET = "I haven't said anything yet."
 HOLDING_PHRASE = "One moment."
+#: Before the scene description when SmolLM2 is asked an open question about the picture.
+CANNOT_JUDGE = "I can't answer that from the picture offline, but here is what I can tell."
 #: Piper's length scale for "slower please" (1.0 is the voice's normal pace).
 SLOWER_LENGTH_SCALE = 1.5
 #: The small model sees only the last few turns (prompt evaluation dominates its latency).
@@ -204,6 +208,14 @@ class Brain:
             return intent, Memory.acknowledge(question)
         if intent.kind == Kind.TRANSLATE:
             return intent, self._translate(question)
+        if (
+            intent.kind == Kind.CHAT
+            and intent.visual
+            and req.scene is not None
+            and self._endpoint is None
+        ):
+            # SmolLM2 garbles scene facts into inventions: say what the tools found instead.
+            return intent, f"{CANNOT_JUDGE} {req.scene.describe()}"
         held = memory.holding()
         return intent, skills.answer(intent, question, req.scene, self._now(), held=held)
 

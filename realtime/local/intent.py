@@ -58,6 +58,8 @@ class Intent:
     slower: bool = False
     target: str = ""
     about_camera: bool = False
+    #: Names the picture outright ("can you see", "in the picture", "I'm holding").
+    visual: bool = False
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -74,8 +76,14 @@ _GLOBAL_VETOES: tuple[tuple[re.Pattern[str], float, str], ...] = (
     (_rx(rf"\bin ({_LANGS})\b|\btranslat"), 0.9, "translation"),
     (_rx(r"\bhow (do|would) (you|i|we) say\b|\bwhat'?s? (is )?the (\w+ )?word for\b"), 0.8, "word"),
     (_rx(r"\b(poem|story|stories|joke|song|riddle|limerick|haiku|fairy ?tale)\b"), 0.8, "creative"),
+    (_rx(r"\bstands? for\b|\bdefinition\b|\bmeaning of\b|\binvented\b"), 0.8, "definition"),
 )
 
+#: Words that make a question about the picture itself (not "this" in a conversation).
+_VISUAL_WORDS = _rx(
+    r"\b(see|seeing|look|looking|camera|picture|photo|image|frame|in view|visible|in front|"
+    r"holding|in my hand|on screen|on the screen)\b"
+)
 _CAMERA_WORDS = _rx(
     r"\b(see|seeing|look|looking|camera|picture|photo|image|frame|screen|view|in front|"
     r"here|this|that|these|those|holding|hold|my hand|visible|showing|show)\b"
@@ -93,6 +101,14 @@ Cue = tuple[re.Pattern[str], float, str]
 
 _CUES: dict[Kind, tuple[Cue, ...]] = {
     Kind.ARITHMETIC: (
+        (
+            _rx(
+                rf"^\W*(please )?(multiply|divide|add|subtract|take)\s+{_NUM}\s+"
+                rf"(by|and|to|from|away from)\s+{_NUM}\W*$"
+            ),
+            0.9,
+            "multiply a by b",
+        ),
         (
             _rx(
                 rf"^\W*(what'?s|what is|how much is|calculate|compute|work out)?\s*{_NUM}\s*{_OP}"
@@ -130,6 +146,7 @@ _CUES: dict[Kind, tuple[Cue, ...]] = {
                 r"|\bwhat'?s the date\b|\bwhat is the date\b|\bwhat date is (it|today)\b"
                 r"|\bwhat (year|month) is it\b|\bwhich day (of the week )?is (it|today)\b"
                 r"|\bday of the week is it\b|\bthe date today\b"
+                r"|\b(what|which) (year|month|day) (are we in|is it now|is it today)\b"
             ),
             0.9,
             "asks the date",
@@ -149,6 +166,14 @@ _CUES: dict[Kind, tuple[Cue, ...]] = {
         (_rx(r"\bcan you read\b"), 0.7, "can you read"),
     ),
     Kind.FACES: (
+        (
+            _rx(
+                r"^\W*(is )?(there )?(anyone|anybody|someone|somebody|people|a person) (in view|"
+                r"there|here|around|visible|in (the )?(picture|frame|shot))\W*$"
+            ),
+            0.85,
+            "anyone in view",
+        ),
         (
             _rx(
                 r"\bhow many (faces|people|persons)\b.*\b(see|there|here|picture|camera|frame|in "
@@ -242,6 +267,7 @@ _CUES: dict[Kind, tuple[Cue, ...]] = {
                 r"(my name|who i am)\b|\bwhat did i (say|tell you) my name\b|\bremember my name\b"
                 r"|\bwhat('?s| is) my fav(ou?rite)? \w+|\bwhat do i (like|love|prefer|enjoy)\b"
                 r"|\bwhat did i (say|tell you) i('?m| am)? ?(was )?holding\b|\bhow old am i\b"
+                r"|\bwhat \w+ do i (like|love|prefer|enjoy) (most|best)\b"
                 r"|\bwhere do i live\b|\bwhere am i from\b|\bwhat did i (just )?(say|tell you)\b.*"
                 r"\b(like|name|favou?rite|holding)\b"
             ),
@@ -408,6 +434,7 @@ def classify(text: str) -> Intent:
     """The intent of one utterance (see module docstring). Pure; thread-safe."""
     t = " ".join(text.strip().lower().replace("’", "'").split())
     about_camera = bool(_CAMERA_WORDS.search(t))
+    visual = bool(_VISUAL_WORDS.search(t))
     if not t:
         return Intent(Kind.CHAT, 1.0, "empty")
     global_veto, global_why = _best(_GLOBAL_VETOES, t)
@@ -425,11 +452,13 @@ def classify(text: str) -> Intent:
     if parse_request(t) is not None:
         scored.append((0.9, Kind.TRANSLATE, "asks for a word in another language"))
     if not scored:
-        return Intent(Kind.CHAT, 1.0, "no skill pattern", about_camera=about_camera)
+        return Intent(Kind.CHAT, 1.0, "no skill pattern", about_camera=about_camera, visual=visual)
     scored.sort(key=lambda s: -s[0])
     score, kind, why = scored[0]
     if score < CONFIDENT:
-        return Intent(Kind.CHAT, round(1.0 - score, 2), why, about_camera=about_camera)
+        return Intent(
+            Kind.CHAT, round(1.0 - score, 2), why, about_camera=about_camera, visual=visual
+        )
     target = ""
     if kind == Kind.COLOUR_OF_THING and (m := _TARGET.search(t)):
         target = (m.group(1) or m.group(2) or "").strip()
@@ -440,4 +469,5 @@ def classify(text: str) -> Intent:
         slower=kind == Kind.REPEAT and bool(_SLOWER.search(t)),
         target=target,
         about_camera=about_camera,
+        visual=visual,
     )

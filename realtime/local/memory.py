@@ -160,7 +160,10 @@ class Memory:
         if re.search(r"\bname\b|\bwho am i\b", q):
             name = self.get("name")
             return f"Your name is {name}." if name else "You haven't told me your name yet."
-        if m := re.search(r"\bfav(?:ou?rite)?\s+([a-z]+(?:\s[a-z]+)?)", q):
+        m = re.search(r"\bfav(?:ou?rite)?\s+([a-z]+(?:\s[a-z]+)?)", q) or re.search(
+            r"\bwhat ([a-z]+) do i (?:like|love|prefer|enjoy) (?:most|best)\b", q
+        )
+        if m:
             thing = m.group(1).strip()
             value = self.get(f"favourite {thing}")
             if value is None:  # "favourite colour" asked, "favourite color" stated

@@ -110,8 +110,36 @@ def _say(value: float) -> str:
     return f"{value:.4g}"
 
 
+_VERB_ARITH = re.compile(
+    rf"\b(multiply|divide|add|subtract|take)\s+({_NUMBER})\s+(by|and|to|from|away from)\s+"
+    rf"({_NUMBER})",
+    re.IGNORECASE,
+)
+
+
+def _verb_arithmetic(q: str) -> str | None:
+    """'multiply 6 by 8', 'divide 10 by 4', 'add 2 and 3', 'subtract 5 from 9'."""
+    m = _VERB_ARITH.search(q)
+    if not m:
+        return None
+    verb, a, b = m.group(1).lower(), parse_number(m.group(2)), parse_number(m.group(4))
+    if a is None or b is None:
+        return None
+    if verb == "multiply":
+        return f"{_say(a)} times {_say(b)} is {_say(a * b)}."
+    if verb == "divide":
+        if b == 0:
+            return f"{_say(a)} divided by zero is undefined."
+        return f"{_say(a)} divided by {_say(b)} is {_say(a / b)}."
+    if verb == "add":
+        return f"{_say(a)} plus {_say(b)} is {_say(a + b)}."
+    return f"{_say(b)} minus {_say(a)} is {_say(b - a)}."  # subtract/take a from b
+
+
 def arithmetic(question: str) -> str | None:
     q = question.lower()
+    if verbal := _verb_arithmetic(q):
+        return verbal
     if m := _SQRT.search(q):
         n = parse_number(m.group(1))
         if n is not None and n >= 0:
@@ -144,9 +172,9 @@ def time_now(now: dt.datetime) -> str:
 
 def date_today(question: str, now: dt.datetime) -> str:
     q = question.lower()
-    if re.search(r"\bwhat year\b", q):
+    if re.search(r"\b(what|which) year\b", q):
         return f"It's {now.year}."
-    if re.search(r"\bwhat month\b", q):
+    if re.search(r"\b(what|which) month\b", q):
         return f"It's {now.strftime('%B')}."
     if re.search(r"\bday\b", q) and not re.search(r"\bdate\b", q):
         return f"Today is {now.strftime('%A')}."

@@ -43,7 +43,9 @@ _FILLER = frozenset(
     ("say", "says", "said", "take", "tell", "have", "a", "you", "do", "how", "please", "me")
 )
 _REQUESTS = (
-    re.compile(rf"\bhow (?:do|would|can|should) (?:you|i|we) say {_PHRASE} {_IN} ({_LANG})\b"),
+    re.compile(
+        rf"\bhow (?:(?:do|would|can|should|could) (?:you|i|we) |to )say {_PHRASE} {_IN} ({_LANG})\b"
+    ),
     re.compile(rf"\btranslate {_PHRASE} {_IN} ({_LANG})\b"),
     re.compile(rf"\bwhat(?:'s| is) the ({_LANG}) (?:word|phrase|term) for {_PHRASE}\W*$"),
     re.compile(rf"\bwhat(?:'s| is) {_PHRASE} {_IN} ({_LANG})\b"),

@@ -195,3 +195,21 @@ def test_translations_come_from_the_dictionary_or_not_at_all(brain: Brain) -> No
         )[1]
         is None
     )  # the endpoint's model is asked
+
+
+def test_verb_sums_months_and_open_picture_questions(brain: Brain, desk: SceneFacts) -> None:
+    d = Dialogue(brain, desk)
+    assert d.ask("Multiply 6 by 8.")[1] == "6 times 8 is 48."
+    assert d.ask("Subtract 5 from 9")[1] == "9 minus 5 is 4."
+    assert d.ask("Which month are we in?")[1] == "It's December."
+    d.ask("My favourite food is pasta.")
+    assert d.ask("What food do I love most?")[1] == "Your favourite food is pasta."
+    # An open question naming the picture: a server model answers it (None here) ...
+    assert d.ask("Anything unusual in the picture?") == (Kind.CHAT, None)
+    # ... SmolLM2 is not trusted with it: the tools' description instead, inventing nothing.
+    small = Brain(Models(whisper=None, piper=None, ocr=lambda _i: [], llm=object()))
+    _intent, answer = small.route(
+        BrainRequest(history=[Turn("user", "Anything unusual in the picture?")], scene=desk)
+    )
+    assert answer is not None and answer.startswith("I can't answer that from the picture")
+    assert "a red object at the lower left" in answer

@@ -111,3 +111,14 @@ def test_slower_and_targets_are_read_from_the_words() -> None:
 def test_camera_relevance_of_chat_questions() -> None:
     assert classify("Is this healthy to eat?").about_camera
     assert not classify("What's the capital of France?").about_camera
+
+
+def test_verbs_months_favourites_and_definitions() -> None:
+    assert classify("Multiply 6 by 8.").kind == Kind.ARITHMETIC
+    assert classify("Which month are we in?").kind == Kind.DATE
+    assert classify("Anyone in view?").kind == Kind.FACES
+    assert classify("What food do I love most?").kind == Kind.RECALL
+    assert classify("What does QR stand for?").kind == Kind.CHAT
+    assert classify("Could you tell me how to say yes in Portuguese?").kind == Kind.TRANSLATE
+    assert classify("Anything odd in the picture?").visual
+    assert not classify("Tell me more about that.").visual

@@ -15,12 +15,13 @@ pace. For the newest user turn:
 3. Everything else goes to the language model — SmolLM2-135M-Instruct through llama-cpp-python
    (``n_threads=1``) or any OpenAI-compatible server (``endpoint.ChatEndpoint``) — with a short
    few-shot prompt that tells it to admit what it doesn't know, the remembered facts, and the
-   scene facts: always for a server model, for SmolLM2 only when the question refers to the
-   camera (a 135M model repeats whatever it is shown). An open question that names the picture
-   ("anything odd in the picture?") is not given to SmolLM2 at all: it garbles scene facts into
-   inventions, so the answer is ``CANNOT_JUDGE`` and the scene description. A server is sent
-   the newest frame as an ``image_url`` part until it refuses one. If the first piece takes
-   longer than ``hold_after_s``, ``HOLDING_PHRASE`` is said first.
+   scene facts (and, for a server, the frame) only when the question refers to the camera
+   (small models read whatever they are shown out as the answer). With a server that accepts
+   images, "describe" and "what is this" go to it rather than to the skills. An open question
+   that names the picture ("anything odd in the picture?") is not given to SmolLM2 at all: it
+   garbles scene facts into inventions, so the answer is ``CANNOT_JUDGE`` and the scene
+   description. A server is sent the newest frame as an ``image_url`` part until it refuses
+   one. If the first piece takes longer than ``hold_after_s``, ``HOLDING_PHRASE`` is said first.
 
 Cancellation: ``cancel`` (a ``threading.Event``) is checked between tokens; the generator returns
 within one token (a few ms for SmolLM2).
@@ -216,8 +217,14 @@ class Brain:
         ):
             # SmolLM2 garbles scene facts into inventions: say what the tools found instead.
             return intent, f"{CANNOT_JUDGE} {req.scene.describe()}"
+        if intent.kind in (Kind.DESCRIBE, Kind.IDENTIFY) and self.model_sees(req):
+            return intent, None  # a vision model can say what things are: it answers
         held = memory.holding()
         return intent, skills.answer(intent, question, req.scene, self._now(), held=held)
+
+    def model_sees(self, req: BrainRequest) -> bool:
+        """The chat endpoint accepts images and this request has a frame."""
+        return self._endpoint is not None and self._vision and req.image_jpeg is not None
 
     def _translate(self, question: str) -> str | None:
         """From the dictionary; else a server model answers (None), while SmolLM2, which
@@ -253,11 +260,14 @@ class Brain:
             yield fixed
             return
         memory = Memory.from_history(req.history)
+        # The picture only for questions about it: models of every size otherwise read the
+        # scene facts out as the answer to an unrelated question.
+        looks = intent.about_camera or intent.kind in skills.CAMERA_KINDS
+        messages = build_messages(req, memory=memory, with_scene=looks)
         if self._endpoint is not None:
-            messages = build_messages(req, memory=memory, with_scene=True)
-            pieces = self._chat(self._endpoint, messages, req, cancel, usage)
+            image = req.image_jpeg if looks else None
+            pieces = self._chat(self._endpoint, messages, req, image, cancel, usage)
         else:
-            messages = build_messages(req, memory=memory, with_scene=intent.about_camera)
             pieces = self._smollm2(messages, req, cancel, usage)
         yield from self._hold_if_late(pieces, cancel)
 
@@ -352,12 +362,13 @@ class Brain:
         ep: ChatEndpoint,
         messages: list[dict[str, Any]],
         req: BrainRequest,
+        frame: bytes | None,
         cancel: threading.Event,
         usage: TokenUsage,
     ) -> Iterator[str]:
         usage.source = ep.model
         counts = StreamUsage()
-        image = req.image_jpeg if self._vision else None
+        image = frame if self._vision else None
         kw: dict[str, Any] = {
             "max_tokens": max(req.max_tokens, 256),
             "temperature": req.temperature,

@@ -213,3 +213,21 @@ def test_verb_sums_months_and_open_picture_questions(brain: Brain, desk: SceneFa
     )
     assert answer is not None and answer.startswith("I can't answer that from the picture")
     assert "a red object at the lower left" in answer
+
+
+def test_a_model_that_sees_describes_and_identifies(
+    ocr: Callable[..., list], desk: SceneFacts
+) -> None:
+    seeing = ChatEndpoint("http://127.0.0.1:9/v1", "vision-model", vision=True, timeout_s=2)
+    brain = Brain(Models(whisper=None, piper=None, ocr=ocr, llm=None), seeing, now=lambda: NOW)
+    frame = b"\xff\xd8 a jpeg"
+    for question in ("Describe what you see.", "What is this?"):
+        req = BrainRequest(history=[Turn("user", question)], scene=desk, image_jpeg=frame)
+        assert brain.route(req)[1] is None  # the vision model answers
+    # Reading stays exact (OCR), and without a frame the skills answer.
+    req = BrainRequest(
+        history=[Turn("user", "What does the sign say?")], scene=desk, image_jpeg=frame
+    )
+    assert brain.route(req)[1] == "The sign says EXIT."
+    req = BrainRequest(history=[Turn("user", "Describe what you see.")], scene=desk)
+    assert "EXIT" in (brain.route(req)[1] or "")

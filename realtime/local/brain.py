@@ -266,7 +266,12 @@ class Brain:
         messages = build_messages(req, memory=memory, with_scene=looks)
         if self._endpoint is not None:
             image = req.image_jpeg if looks else None
-            pieces = self._chat(self._endpoint, messages, req, image, cancel, usage)
+            fallback: str | None = None
+            if intent.kind in (Kind.DESCRIBE, Kind.IDENTIFY):  # if the model turns out blind
+                question = _last_user_text(req.history).strip()
+                held = memory.holding()
+                fallback = skills.answer(intent, question, req.scene, self._now(), held=held)
+            pieces = self._chat(self._endpoint, messages, req, image, cancel, usage, fallback)
         else:
             pieces = self._smollm2(messages, req, cancel, usage)
         yield from self._hold_if_late(pieces, cancel)
@@ -365,7 +370,10 @@ class Brain:
         frame: bytes | None,
         cancel: threading.Event,
         usage: TokenUsage,
+        blind_answer: str | None = None,
     ) -> Iterator[str]:
+        """Stream from the endpoint. If it refuses the frame, ask again without it — or, when
+        ``blind_answer`` is given (a question only a seeing model should take), say that."""
         usage.source = ep.model
         counts = StreamUsage()
         image = frame if self._vision else None
@@ -387,6 +395,11 @@ class Brain:
                 # Refused with an error, or (llama_cpp.server) an empty stream: this model
                 # cannot see. Stop sending frames and ask again without.
                 self._vision = False
+                if blind_answer is not None:
+                    usage.source = "skill"
+                    pieces += 1
+                    yield blind_answer
+                    return
                 for piece in stream_chat(ep, messages, **kw):
                     pieces += 1
                     yield piece

@@ -151,3 +151,24 @@ def test_frames_go_as_images_until_the_model_refuses_them(
     assert sent[1]["image_url"]["url"] == "data:image/jpeg;base64," + base64.b64encode(
         jpg.tobytes()
     ).decode("ascii")
+
+
+def test_describe_falls_back_to_the_tools_when_the_model_is_blind(
+    llama_server: LlamaServer, media_dir: Path
+) -> None:
+    """The server does not say whether SmolLM2 sees, so "describe" goes to it with the frame;
+    it refuses the image, and the answer is the tools' description (not a blind guess)."""
+    from realtime.local.models import load_ocr
+    from realtime.local.vision import analyse
+
+    image = cv2.imread(str(media_dir / "video" / "desk.png"))
+    scene = analyse(image, load_ocr())
+    _ok, jpg = cv2.imencode(".jpg", image)
+    brain = _brain(llama_server, vision=True)
+    usage = TokenUsage()
+    req = BrainRequest(
+        history=[Turn("user", "Describe what you see.")], scene=scene, image_jpeg=jpg.tobytes()
+    )
+    text = "".join(brain.generate(req, threading.Event(), usage))
+    assert "EXIT" in text and "VOICECAM-TEST-42" in text and "red object" in text
+    assert not brain.sends_images and usage.source == "skill"

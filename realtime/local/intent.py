@@ -68,6 +68,8 @@ def classify(text: str) -> Intent:
     if not t:
         return Intent(Kind.CHAT, 1.0, "empty")
     global_veto, global_why = _best(GLOBAL_VETOES, t)
+    if global_veto:  # "read me that poem", "say this in French": not about the picture
+        about_camera = visual = False
     scored: list[tuple[float, Kind, str]] = []
     for kind, cues in CUES.items():
         score, why = _best(cues, t)

@@ -122,3 +122,9 @@ def test_verbs_months_favourites_and_definitions() -> None:
     assert classify("Could you tell me how to say yes in Portuguese?").kind == Kind.TRANSLATE
     assert classify("Anything odd in the picture?").visual
     assert not classify("Tell me more about that.").visual
+
+
+def test_creative_and_translation_requests_are_not_about_the_picture() -> None:
+    for text in ("Read me that poem.", "Say this in French.", "Write a song about what you see"):
+        intent = classify(text)
+        assert not intent.about_camera and not intent.visual, intent

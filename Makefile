@@ -7,9 +7,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 # Debian packages: PortAudio for sounddevice, Qt's xcb libraries for a real window,
 # PulseAudio/Xvfb/espeak-ng/sox/ffmpeg for the test suite's virtual devices and media.
+# FreeDict dictionaries (GPL) for the offline brain's translations (realtime/local/translation.py).
+DICT_DEBS := dict-freedict-eng-fra dict-freedict-fra-eng dict-freedict-eng-spa \
+             dict-freedict-spa-eng dict-freedict-eng-deu dict-freedict-deu-eng \
+             dict-freedict-eng-ita dict-freedict-ita-eng dict-freedict-eng-por dict-freedict-por-eng
 RUN_DEBS  := libportaudio2 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 \
              libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-shape0 \
-             libegl1 libgl1 libfontconfig1 libdbus-1-3
+             libegl1 libgl1 libfontconfig1 libdbus-1-3 \
+             $(DICT_DEBS)
 TEST_DEBS := $(RUN_DEBS) pulseaudio pulseaudio-utils libasound2-plugins xvfb espeak-ng sox ffmpeg \
              imagemagick
 # llama-cpp-python is an sdist: portable flags so the cached wheel runs on any x86-64 here.

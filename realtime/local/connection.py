@@ -45,7 +45,7 @@ from realtime.local.turns import (
     TurnCommitted,
     TurnEvent,
 )
-from realtime.local.vision import SceneFacts, analyse, decode_image
+from realtime.local.vision import SceneFacts, TextLine, analyse, decode_image
 from realtime.openai_vocab import pcm_format
 
 SendText = Callable[[str], Awaitable[None]]
@@ -498,7 +498,7 @@ class Connection:
         """Worker: decode and analyse a frame (OCR under the shared lock)."""
         image = decode_image(jpeg)
 
-        def ocr(img: Any) -> list[str]:
+        def ocr(img: Any) -> list[TextLine]:
             with self._models.ocr_lock:
                 return self._models.ocr(img)
 

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from realtime.local.vision import TextLine
+
 Progress = Callable[[str], None]
 
 
@@ -150,8 +152,9 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
         ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, arenas)
 
 
-def load_ocr() -> Callable[[Any], list[str]]:
-    """rapidocr engine wrapped as ``ocr(bgr_image) -> list of text lines``."""
+def load_ocr() -> Callable[[Any], list[TextLine]]:
+    """rapidocr engine wrapped as ``ocr(bgr_image) -> list of TextLine`` (text and box as
+    fractions of the image)."""
     pk = ("rapidocr", "onnxruntime")
     try:
         import logging
@@ -165,9 +168,18 @@ def load_ocr() -> Callable[[Any], list[str]]:
     except Exception as exc:
         raise ModelLoadError("OCR engine (rapidocr)", pk, exc) from exc
 
-    def ocr(image: Any) -> list[str]:
+    def ocr(image: Any) -> list[TextLine]:
         result: Any = engine(image)
-        return [str(t) for t in (getattr(result, "txts", None) or ())]
+        texts = [str(t) for t in (getattr(result, "txts", None) or ())]
+        boxes = getattr(result, "boxes", None)
+        if boxes is None or len(boxes) != len(texts):
+            return [TextLine(t) for t in texts]
+        h, w = image.shape[:2]
+        out: list[TextLine] = []
+        for text, quad in zip(texts, boxes):
+            xs, ys = [float(p[0]) for p in quad], [float(p[1]) for p in quad]
+            out.append(TextLine(text, (min(xs) / w, min(ys) / h, max(xs) / w, max(ys) / h)))
+        return out
 
     return ocr
 
@@ -181,7 +193,7 @@ class Models:
 
     whisper: Any
     piper: Any
-    ocr: Callable[[Any], list[str]]
+    ocr: Callable[[Any], list[TextLine]]
     llm: Any | None
     whisper_lock: threading.Lock = field(default_factory=threading.Lock)
     piper_lock: threading.Lock = field(default_factory=threading.Lock)

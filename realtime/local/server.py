@@ -4,7 +4,8 @@ Usage::
 
     voicecam-server [--host 127.0.0.1] [--port 0] [--token T] [--allow-remote]
                     [--session-max-s N] [--max-message-mb 8]
-                    [--llm-url URL --llm-model M [--llm-key-env VAR] [--llm-no-vision]]
+                    [--llm-url URL [--llm-model M] [--llm-key-env VAR] [--llm-no-vision]]
+                    [--list-llm]
 
 Serving rules:
 - Binds loopback by default; any other host needs ``--allow-remote`` (and prints a warning).
@@ -52,8 +53,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 from websockets.http11 import Response as HttpResponse
 
-from realtime.local.brain import Brain, ChatEndpoint
+from realtime.local.brain import Brain
 from realtime.local.connection import Connection
+from realtime.local.discovery import EndpointChoiceError, discover, listing_lines, resolve_endpoint
 from realtime.local.models import ModelLoadError, Models, limit_malloc_arenas, load_all
 
 READY_PREFIX = "VOICECAM-SERVER READY "
@@ -217,9 +219,15 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="do not send camera frames to --llm-url as image_url parts",
     )
+    p.add_argument(
+        "--list-llm",
+        action="store_true",
+        help="list the OpenAI-compatible model servers running on this machine (Ollama, "
+        "LM Studio, llama.cpp, vLLM) and their models, then exit",
+    )
     args = p.parse_args(argv)
-    if bool(args.llm_url) != bool(args.llm_model):
-        p.error("--llm-url and --llm-model go together")
+    if args.llm_model and not args.llm_url:
+        p.error("--llm-model needs --llm-url (without --llm-model, the server's first model)")
     if not is_loopback_host(args.host) and not args.allow_remote:
         p.error(f"--host {args.host} is not loopback: add --allow-remote to expose the server")
     return args
@@ -270,6 +278,10 @@ def _exit_when_stdin_closes() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
+    if args.list_llm:
+        for line in listing_lines(discover()):
+            print(line)
+        return 0
     token = args.token or os.environ.get("VOICECAM_SERVER_TOKEN")
     if not token:
         token = secrets.token_urlsafe(24)
@@ -304,9 +316,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     endpoint = None
     if args.llm_url:
         key = os.environ.get(args.llm_key_env) if args.llm_key_env else None
-        endpoint = ChatEndpoint(
-            url=args.llm_url, model=args.llm_model, api_key=key, vision=not args.llm_no_vision
-        )
+        try:
+            endpoint = resolve_endpoint(
+                args.llm_url, args.llm_model, api_key=key, vision=not args.llm_no_vision
+            )
+        except EndpointChoiceError as exc:
+            _emit(f"{ERROR_PREFIX}{exc}")
+            return 2
     brain = Brain(models, endpoint)
     try:
         asyncio.run(_serve(args, models, brain, token))

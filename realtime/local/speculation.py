@@ -113,15 +113,22 @@ def think(
 
 
 def voice(
-    speaker: Speaker, *, cancel: threading.Event, post: Post, sentences: queue.Queue[Any]
+    speaker: Speaker,
+    *,
+    cancel: threading.Event,
+    post: Post,
+    sentences: queue.Queue[Any],
+    usage: TokenUsage | None = None,
 ) -> None:
-    """Worker: sentences → piper → ("sentence", text, pcm24k)."""
+    """Worker: sentences → piper → ("sentence", text, pcm24k), at ``usage.length_scale``
+    (set by the brain before its first sentence is queued)."""
     try:
         while True:
             s = sentences.get()
             if s is END or cancel.is_set():
                 break
-            pcm = b"".join(speaker.speak(s, cancel))
+            pace = usage.length_scale if usage is not None else 1.0
+            pcm = b"".join(speaker.speak(s, cancel, length_scale=pace))
             if pcm and not cancel.is_set():
                 post(("sentence", s, pcm))
     except Exception as exc:
@@ -155,7 +162,7 @@ def start_workers(
         sentences=sentences,
     )
     if audio:
-        executor.submit(voice, speaker, cancel=cancel, post=post, sentences=sentences)
+        executor.submit(voice, speaker, cancel=cancel, post=post, sentences=sentences, usage=usage)
 
 
 class Prefetch:

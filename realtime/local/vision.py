@@ -2,7 +2,9 @@
 
 ``analyse(image_bgr, ocr)`` runs OCR (rapidocr), QR codes (``cv2.QRCodeDetectorAruco``),
 barcodes (``cv2.barcode``), frontal faces (Haar cascade, opencv < 5), dominant colours by name
-(k-means), brightness and blur, and returns frozen ``SceneFacts`` with a one-line ``summary()``.
+(k-means), brightness and blur, and the main things as coloured regions with a place
+(``regions.find_regions``: salient-region segmentation), and returns frozen ``SceneFacts`` with a
+compact ``summary()`` for a language model and a spoken ``describe()`` for the user.
 
 Thread: any (pure function of its inputs; the OCR engine is used under a lock by the caller's
 ``Models``). Images come from the client as in-memory bytes only (``decode_image``); this module
@@ -12,26 +14,16 @@ never opens a path supplied by a client.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from realtime.local.regions import Box, Region, colour_name, find_regions
+
 #: Longest side the frame is scaled to before analysis (OCR time and memory grow with it).
 MAX_SIDE = 800
-
-# Named colours in HSV terms: (name, hue ranges in OpenCV's 0-179 scale).
-_HUES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
-    ("red", ((0, 8), (170, 180))),
-    ("orange", ((8, 20),)),
-    ("yellow", ((20, 34),)),
-    ("green", ((34, 85),)),
-    ("cyan", ((85, 100),)),
-    ("blue", ((100, 130),)),
-    ("purple", ((130, 150),)),
-    ("pink", ((150, 170),)),
-)
 
 
 class ImageDecodeError(ValueError):
@@ -39,9 +31,18 @@ class ImageDecodeError(ValueError):
 
 
 @dataclass(frozen=True)
+class TextLine:
+    """One line read by OCR; ``box`` is where (fractions of the frame), None if unknown."""
+
+    text: str
+    box: Box | None = None
+
+
+@dataclass(frozen=True)
 class SceneFacts:
     """What the tools found in one frame. Units: brightness 0-255 (mean luma), blur = variance
-    of the Laplacian (higher is sharper), colours = (name, share 0..1) largest first."""
+    of the Laplacian (higher is sharper), colours = (name, share 0..1) largest first, regions =
+    the main things, most salient first (``regions.Region``)."""
 
     width: int
     height: int
@@ -52,6 +53,7 @@ class SceneFacts:
     colours: tuple[tuple[str, float], ...] = ()
     brightness: float = 0.0
     sharpness: float = 0.0
+    regions: tuple[Region, ...] = ()
 
     @property
     def light_level(self) -> str:
@@ -71,23 +73,74 @@ class SceneFacts:
     def colour_names(self, limit: int = 3) -> list[str]:
         return [name for name, _ in self.colours[:limit]]
 
+    @property
+    def objects(self) -> tuple[Region, ...]:
+        """Regions that are neither a sign nor a code."""
+        return tuple(r for r in self.regions if r.kind == "object")
+
+    def _loose_texts(self) -> list[str]:
+        """OCR lines not already told as a sign's text."""
+        on_signs = " ".join(r.text for r in self.regions if r.kind == "sign")
+        return [t for t in self.texts if t not in on_signs]
+
+    def _codes_told(self) -> set[str]:
+        return {r.text for r in self.regions if r.kind == "code"}
+
     def summary(self) -> str:
-        """A short, factual description of the frame for the language model's context."""
+        """A compact, factual description of the frame for a language model's context."""
         parts: list[str] = []
-        if self.texts:
-            parts.append("text reading " + "; ".join(f'"{t}"' for t in self.texts[:6]))
-        if self.qr_codes:
-            parts.append("a QR code saying " + "; ".join(f'"{q}"' for q in self.qr_codes))
-        if self.barcodes:
-            parts.append("a barcode with " + "; ".join(self.barcodes))
+        for r in self.regions:
+            where = r.place.split(" ", 1)[1].removeprefix("the ")
+            if r.kind == "sign":
+                parts.append(f'{r.colour} sign reading "{r.text}" ({where})')
+            elif r.kind == "code":
+                kind = "QR code" if r.text in self.qr_codes else "barcode"
+                parts.append(f'{kind} saying "{r.text}" ({where})')
+            else:
+                parts.append(f"{r.colour} object ({where}, {r.size})")
+        loose = self._loose_texts()
+        if loose:
+            parts.append("text " + "; ".join(f'"{t}"' for t in loose[:6]))
+        told = self._codes_told()
+        for code in self.qr_codes + self.barcodes:
+            if code not in told:
+                kind = "QR code" if code in self.qr_codes else "barcode"
+                parts.append(f'{kind} saying "{code}"')
         if self.faces:
             parts.append(f"{self.faces} face{'s' if self.faces != 1 else ''}")
-        if self.colours:
-            parts.append("mostly " + ", ".join(self.colour_names()) + " colours")
-        parts.append(f"the light is {self.light_level}")
+        parts.append(f"light {self.light_level}")
         if self.is_blurry:
-            parts.append("the picture is blurry")
-        return "The camera shows " + ", ".join(parts) + "."
+            parts.append("blurry")
+        return "Camera: " + "; ".join(parts) + "."
+
+    def describe(self) -> str:
+        """What the camera shows, said to the user: text, codes, faces, the main objects as
+        coloured regions with a place, then the light. Never names what it can't tell."""
+        things: list[str] = []
+        told = self._codes_told()
+        for r in self.regions:
+            if r.kind == "sign":
+                things.append(r.phrase())
+        loose = self._loose_texts()
+        if loose:
+            things.append("text reading " + ", ".join(f'"{t}"' for t in loose[:4]))
+        for r in self.regions:
+            if r.kind == "code":
+                kind = "a QR code" if r.text in self.qr_codes else "a barcode"
+                things.append(f'{kind} {r.place} that says "{r.text}"')
+        for code in self.qr_codes + self.barcodes:
+            if code not in told:
+                kind = "a QR code" if code in self.qr_codes else "a barcode"
+                things.append(f'{kind} that says "{code}"')
+        if self.faces:
+            things.append(f"{self.faces} face{'s' if self.faces != 1 else ''}")
+        things += [r.phrase() for r in self.objects[:3]]
+        light = f"The light is {self.light_level}"
+        light += ", and the picture is blurry." if self.is_blurry else "."
+        if not things:
+            return f"I don't see anything that stands out. {light}"
+        listed = things[0] if len(things) == 1 else ", ".join(things[:-1]) + " and " + things[-1]
+        return f"I see {listed}. {light}"
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -117,16 +170,29 @@ def _faces(gray: np.ndarray) -> int:
     return len(found)
 
 
-def _qr(image: np.ndarray) -> tuple[tuple[str, ...], list[np.ndarray]]:
-    """QR payloads and the corner quads of every code found."""
+def _qr(image: np.ndarray) -> tuple[tuple[str, ...], list[np.ndarray], list[tuple[str, Box]]]:
+    """QR payloads, the corner quads of every code found, and (payload, box) pairs."""
     try:
         ok, texts, pts, _ = cv2.QRCodeDetectorAruco().detectAndDecodeMulti(image)
     except cv2.error:
-        return (), []
+        return (), [], []
     if not ok or pts is None:
-        return (), []
+        return (), [], []
     quads = [np.asarray(q, dtype=np.int32).reshape(-1, 2) for q in pts]
-    return tuple(dict.fromkeys(t for t in texts if t)), quads
+    h, w = image.shape[:2]
+    boxes = [(t, _box_of(q, w, h)) for t, q in zip(texts, quads) if t]
+    return tuple(dict.fromkeys(t for t in texts if t)), quads, boxes
+
+
+def _box_of(points: np.ndarray, width: int, height: int) -> Box:
+    """The bounding box of pixel points as fractions of a width×height frame."""
+    xs, ys = points[:, 0], points[:, 1]
+    return (
+        float(xs.min()) / width,
+        float(ys.min()) / height,
+        float(xs.max()) / width,
+        float(ys.max()) / height,
+    )
 
 
 def _plausible_text(text: str) -> bool:
@@ -135,28 +201,23 @@ def _plausible_text(text: str) -> bool:
     return alnum >= 2 and alnum >= 0.6 * len(text.replace(" ", ""))
 
 
-def _barcodes(image: np.ndarray) -> tuple[str, ...]:
+def _barcodes(image: np.ndarray) -> tuple[tuple[str, ...], list[tuple[str, Box]]]:
+    """Barcode payloads and (payload, box) pairs."""
     try:
         result = cv2.barcode.BarcodeDetector().detectAndDecodeMulti(image)
     except cv2.error:
-        return ()
+        return (), []
     ok, texts = result[0], result[1]
     if not ok:
-        return ()
-    return tuple(dict.fromkeys(t for t in texts if t))
-
-
-def _colour_name(h: float, s: float, v: float) -> str:
-    if v < 50:
-        return "black"
-    if s < 40:
-        return "white" if v > 190 else "grey"
-    for name, ranges in _HUES:
-        if any(lo <= h < hi for lo, hi in ranges):
-            if name == "orange" and v < 130:
-                return "brown"
-            return name
-    return "red"
+        return (), []
+    boxes: list[tuple[str, Box]] = []
+    points = result[-1] if len(result) > 2 else None
+    if points is not None and len(points) == len(texts):
+        h, w = image.shape[:2]
+        boxes = [
+            (t, _box_of(np.asarray(p).reshape(-1, 2), w, h)) for t, p in zip(texts, points) if t
+        ]
+    return tuple(dict.fromkeys(t for t in texts if t)), boxes
 
 
 def _colours(image: np.ndarray, k: int = 6) -> tuple[tuple[str, float], ...]:
@@ -178,21 +239,22 @@ def _colours(image: np.ndarray, k: int = 6) -> tuple[tuple[str, float], ...]:
     for idx, centre in enumerate(centres):
         pix = np.clip(centre, 0, 255).astype(np.uint8).reshape(1, 1, 3)
         h, s, v = cv2.cvtColor(pix, cv2.COLOR_BGR2HSV)[0, 0]
-        name = _colour_name(float(h), float(s), float(v))
+        name = colour_name(float(h), float(s), float(v))
         shares[name] = shares.get(name, 0.0) + float(np.sum(labels == idx)) / total
     ranked = sorted(shares.items(), key=lambda kv: -kv[1])
     return tuple((n, round(sh, 3)) for n, sh in ranked if sh >= 0.02)
 
 
-OcrFn = Callable[[np.ndarray], list[str]]
+#: OCR: an image to the text lines on it (plain strings when the engine gives no boxes).
+OcrFn = Callable[[np.ndarray], Sequence[TextLine | str]]
 
 
 def analyse(image: np.ndarray, ocr: OcrFn | None) -> SceneFacts:
     """Run every detector on a BGR frame. ``ocr`` maps an image to text lines (None: skip)."""
     h, w = image.shape[:2]
     # Codes are found at full resolution (cheap, and small codes need the pixels).
-    qr, quads = _qr(image)
-    barcodes = _barcodes(image)
+    qr, quads, code_boxes = _qr(image)
+    barcodes, barcode_boxes = _barcodes(image)
     scale = MAX_SIDE / max(h, w)
     if scale < 1.0:
         image = cv2.resize(
@@ -200,22 +262,26 @@ def analyse(image: np.ndarray, ocr: OcrFn | None) -> SceneFacts:
         )
         quads = [np.round(q * scale).astype(np.int32) for q in quads]
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    texts: tuple[str, ...] = ()
+    lines: list[TextLine] = []
     if ocr is not None:
         # OCR reads the modules of a QR code as squiggles: paint the codes out first.
         masked = image.copy() if quads else image
         for quad in quads:
             cv2.fillConvexPoly(masked, cv2.convexHull(quad), (255, 255, 255))
-        lines = (t.strip() for t in ocr(masked))
-        texts = tuple(dict.fromkeys(t for t in lines if t and _plausible_text(t)))
+        for raw in ocr(masked):
+            line = TextLine(raw) if isinstance(raw, str) else raw
+            text = line.text.strip()
+            if text and _plausible_text(text) and all(x.text != text for x in lines):
+                lines.append(TextLine(text, line.box))
     return SceneFacts(
         width=w,
         height=h,
-        texts=texts,
+        texts=tuple(x.text for x in lines),
         qr_codes=qr,
         barcodes=barcodes,
         faces=_faces(gray),
         colours=_colours(image),
         brightness=round(float(gray.mean()), 1),
         sharpness=round(float(cv2.Laplacian(gray, cv2.CV_64F).var()), 1),
+        regions=find_regions(image, [(x.text, x.box) for x in lines], code_boxes + barcode_boxes),
     )

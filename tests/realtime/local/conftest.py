@@ -95,3 +95,7 @@ def local_server() -> Iterator[ServerProcess]:
     yield server
     code = server.stop()
     assert code == 0, "server did not exit cleanly:\n" + "\n".join(server.lines[-20:])
+
+
+# A real llama_cpp.server (SmolLM2 over HTTP) for the discovery and chat-endpoint tests.
+from tests.realtime.local.llm_server import llama_server  # noqa: E402, F401

@@ -169,6 +169,7 @@ class ConversationCore:
         self._user_start_ns: int | None = None
         self._user_end_ns: int | None = None
         self._first_byte_ns: dict[str, int] = {}
+        self._user_times: dict[str, tuple[int | None, int | None]] = {}  # by committed item
         self._recorded: set[int] = set()  # Turn.seq written
         self._recorded_latency: set[int] = set()  # TurnLatency.turn written
         self._recorded_version = 0

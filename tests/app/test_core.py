@@ -414,6 +414,17 @@ def test_a_late_transcription_keeps_the_times_of_its_turn() -> None:
     assert (rec.text, rec.t_start_ns, rec.t_end_ns) == ("first question", start_ns, end_ns)
 
 
+def test_a_local_voice_start_before_the_providers_marks_the_turn_start() -> None:
+    d = Driver(options=ConversationOptions(turn_detection="server"))
+    d.connect()
+    d.feed(VoiceStarted(d.now - 50 * MS))
+    local_start = d.now - MS - 50 * MS
+    d.feed(SpeechStarted(0, "u1"), SpeechStopped(900, "u1"), InputCommitted("u1"))
+    out = d.feed(InputTranscript("a question", True, "u1"))
+    (rec,) = [e for e in out if isinstance(e, RecordTurn)]
+    assert rec.t_start_ns == local_start
+
+
 def test_client_vad_turn_sends_preroll_first() -> None:
     d = Driver(options=ConversationOptions(preroll_ms=100))
     d.connect()

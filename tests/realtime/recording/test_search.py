@@ -32,7 +32,7 @@ def record(folder: Path, name: str, turns: list[tuple[str, str, int]], index=Non
         t = T0 + ms * MS
         now[0] = t
         if role == "typed":
-            rec.record_user_text(text, t)
+            rec.record_turn("user", text, t, t_start_ns=t, source="text")
         else:
             rec.record_turn(role, text, t, t_start_ns=t)  # type: ignore[arg-type]
     rec.close()

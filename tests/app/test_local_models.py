@@ -130,3 +130,48 @@ def test_the_cli_flags_mirror_voicecam_server() -> None:
     with pytest.raises(SystemExit) as exc:  # the window reads the saved choice instead
         main(["--llm-url", "http://127.0.0.1:8080/v1"])
     assert exc.value.code == 2
+
+
+@pytest.mark.models
+def test_headless_answers_through_the_chosen_server(
+    llama_server: LlamaServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """End to end: ``voicecam --headless --llm-url … --llm-model …`` starts its own offline
+    server (speech, OCR and voice local) whose brain is the real llama_cpp.server. The offline
+    servers built are recorded (a real subclass; the process is the real one)."""
+    import app.backends
+    from app.local_server import LocalServer
+
+    started: list[LocalServer] = []
+
+    class Recorded(LocalServer):
+        def start(self) -> str:
+            started.append(self)
+            return super().start()
+
+    monkeypatch.setattr(app.backends, "LocalServer", Recorded)
+    code = main(
+        [
+            "--headless",
+            "--backend",
+            "local",
+            "--llm-url",
+            llama_server.base_url,
+            "--llm-model",
+            MODEL_ALIAS,
+            "--text",
+            "What is the capital of France?",
+            "--timeout",
+            "240",
+        ]
+    )
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    reply = next(line for line in cap.out.splitlines() if line.startswith("assistant: "))
+    assert "Paris" in reply
+    assert [s.extra_args for s in started] == [
+        ("--llm-url", llama_server.base_url, "--llm-model", MODEL_ALIAS)
+    ]
+    assert not started[0].running  # stopped with the conversation

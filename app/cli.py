@@ -227,11 +227,17 @@ def _add_llm_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def list_local_models(timeout_s: float = 0.5) -> int:
-    """``voicecam --list-llm``: one line per model, '<--llm-url> <--llm-model>  (label)'."""
-    from app.local_models import discover_local_models
+def list_local_models(
+    ports: Sequence[tuple[int, str]] | None = None, timeout_s: float = 0.5
+) -> int:
+    """``voicecam --list-llm``: one line per model, '<--llm-url> <--llm-model>  (label)';
+    exit status 1 when none is found. ``ports``: default ``app.local_models.KNOWN_PORTS``."""
+    from app.local_models import KNOWN_PORTS, discover_local_models
 
-    models = discover_local_models(timeout_s=timeout_s).result(timeout=30)
+    found = discover_local_models(
+        ports=KNOWN_PORTS if ports is None else ports, timeout_s=timeout_s
+    )
+    models = found.result(timeout=30)
     if not models:
         print(
             "no local model server found (Ollama 11434, LM Studio 1234, llama.cpp 8080, vLLM 8000)",

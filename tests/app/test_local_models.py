@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import build_parser, main
+from app.cli import build_parser, list_local_models, main
 from app.compose import build_backend, build_local_server, resolve_settings
 from app.config import Settings, SettingsError
 from app.local_models import (
@@ -130,6 +130,16 @@ def test_the_cli_flags_mirror_voicecam_server() -> None:
     with pytest.raises(SystemExit) as exc:  # the window reads the saved choice instead
         main(["--llm-url", "http://127.0.0.1:8080/v1"])
     assert exc.value.code == 2
+
+
+def test_list_llm_prints_what_to_pass(
+    llama_server: LlamaServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert list_local_models(_ports(llama_server), timeout_s=2.0) == 0
+    line = f"{llama_server.base_url} {MODEL_ALIAS}  ({MODEL_ALIAS} (llama.cpp server, port "
+    assert capsys.readouterr().out.startswith(line)
+    assert list_local_models([(free_port(), "vLLM")]) == 1
+    assert "no local model server found" in capsys.readouterr().err
 
 
 @pytest.mark.models

@@ -275,7 +275,7 @@ class Headless:
                     "llm_url": args.llm_url,
                     "llm_model": args.llm_model,
                     "llm_vision": False if args.llm_no_vision else None,
-                    "llm_key_env": args.llm_key_env,
+                    "llm_auth_env": args.llm_key_env,
                 }
             )
         except SettingsError as exc:

@@ -119,7 +119,7 @@ def resolve_settings(
             merged[key] = ""
     # Likewise the rest of a local model server choice belongs to its llm_url.
     url_layer = _layer("llm_url", from_env, given)
-    for key in ("llm_model", "llm_vision", "llm_key_env"):
+    for key in ("llm_model", "llm_vision", "llm_auth_env"):
         if _layer(key, from_env, given) < url_layer:
             merged[key] = getattr(_DEFAULTS, key)
     return Settings.from_dict(merged, source="overrides")

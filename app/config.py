@@ -61,11 +61,11 @@ class Settings:
     recordings_dir: str = ""  # "" = default_recordings_dir()
     recording: bool = True
     # The offline backend's brain: a local OpenAI-compatible server (app.local_models);
-    # llm_url "" = the built-in model. llm_key_env names a variable holding its key.
+    # llm_url "" = the built-in model. llm_auth_env: the NAME of a variable holding its key.
     llm_url: str = ""  # e.g. http://127.0.0.1:11434/v1
     llm_model: str = ""  # "" = the server's first model
     llm_vision: bool = True  # False: never send camera frames to it
-    llm_key_env: str = ""
+    llm_auth_env: str = ""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -99,8 +99,8 @@ class Settings:
                 f"llm_url = {self.llm_url!r}: use the server's API root, "
                 "e.g. http://127.0.0.1:11434/v1"
             )
-        if (self.llm_model or self.llm_key_env) and not self.llm_url:
-            raise SettingsError("llm_model and llm_key_env need llm_url (the server's API root)")
+        if (self.llm_model or self.llm_auth_env) and not self.llm_url:
+            raise SettingsError("llm_model and llm_auth_env need llm_url (the server's API root)")
 
     # ------------------------------------------------------------------ persistence
     @staticmethod

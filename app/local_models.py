@@ -9,7 +9,7 @@ The window's model picker and the CLI never import ``realtime.local.discovery``;
 - ``LocalModel`` is one model of one server: what the picker lists (``label``) and what is
   saved when it is chosen (``choice()``).
 - ``LocalModelChoice`` is the saved choice (the ``Settings`` fields ``llm_url``, ``llm_model``,
-  ``llm_vision``, ``llm_key_env``); ``server_args()`` is what the offline server
+  ``llm_vision``, ``llm_auth_env``); ``server_args()`` is what the offline server
   (``voicecam-server``) is started with: ``--llm-url URL --llm-model ID`` plus
   ``--llm-no-vision`` for a model its server says is blind and ``--llm-key-env VAR`` when an
   API key variable is configured. No choice (``llm_url == ""``) = the built-in model.
@@ -62,7 +62,7 @@ class LocalModelChoice:
         """The saved choice, or None for the built-in model."""
         if not settings.llm_url:
             return None
-        return cls(settings.llm_url, settings.llm_model, settings.llm_vision, settings.llm_key_env)
+        return cls(settings.llm_url, settings.llm_model, settings.llm_vision, settings.llm_auth_env)
 
     def server_args(self) -> tuple[str, ...]:
         """The offline server's command-line arguments for this brain."""
@@ -79,13 +79,13 @@ class LocalModelChoice:
 def with_brain(settings: Settings, choice: LocalModelChoice | None) -> Settings:
     """``settings`` with the offline backend's brain set to ``choice`` (None: built-in)."""
     if choice is None:
-        return replace(settings, llm_url="", llm_model="", llm_vision=True, llm_key_env="")
+        return replace(settings, llm_url="", llm_model="", llm_vision=True, llm_auth_env="")
     return replace(
         settings,
         llm_url=choice.url,
         llm_model=choice.model,
         llm_vision=choice.vision,
-        llm_key_env=choice.key_env,
+        llm_auth_env=choice.key_env,
     )
 
 

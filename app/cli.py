@@ -9,6 +9,8 @@ Usage::
              [--image frame.png | --video clip.mp4 | --camera NAME] [--text "..."]
              [--mode hands_free|push_to_talk] [--turn-detection client|server|semantic]
              [--record DIR] [--timeout S] [--duration S] [--turns N] [-v]
+             [--llm-url URL [--llm-model ID] [--llm-no-vision] [--llm-key-env VAR]]
+    voicecam --list-llm                        # local model servers and their models
     voicecam replay|export|rerun ARGS...       # session files (see each command's --help)
 
 Headless runs the same ``app.assistant.Assistant`` as the window and prints the user's and the
@@ -59,10 +61,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(getattr(importlib.import_module(module), func)(args_in[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(args_in)
+    if args.list_llm:
+        return list_local_models()
     if not args.headless:
         headless_only = [
             name
-            for name in ("audio_in", "audio_out", "image", "video", "camera", "text", "record")
+            for name in (
+                *("audio_in", "audio_out", "image", "video", "camera", "text", "record"),
+                *("llm_url", "llm_model", "llm_no_vision", "llm_key_env"),
+            )
             if getattr(args, name) is not None
         ]
         if headless_only:
@@ -133,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--input-device", default=None, help="microphone by name (default: system)")
     p.add_argument("--output-device", default=None, help="speaker by name (default: system)")
+    _add_llm_arguments(p)
     p.add_argument("-v", "--verbose", action="count", default=0)
     return p
 
@@ -194,6 +202,53 @@ def validate(args: argparse.Namespace) -> None:
         )
 
 
+def _add_llm_arguments(p: argparse.ArgumentParser) -> None:
+    """The offline backend's brain (``app.local_models``; saved as the llm_* settings)."""
+    g = p.add_argument_group(
+        "offline backend's brain",
+        "a model of a local OpenAI-compatible server (Ollama, LM Studio, llama.cpp, vLLM) "
+        "instead of the built-in one; --llm-url '' = the built-in model",
+    )
+    g.add_argument("--llm-url", default=None, help="its API root, e.g. http://127.0.0.1:11434/v1")
+    g.add_argument("--llm-model", default=None, help="its model id (default: its first)")
+    g.add_argument(
+        "--llm-no-vision",
+        action="store_true",
+        default=None,
+        help="never send camera frames to it",
+    )
+    g.add_argument(
+        "--llm-key-env", default=None, help="an environment variable holding its API key"
+    )
+    p.add_argument(
+        "--list-llm",
+        action="store_true",
+        help="list the local model servers running on this machine and their models, then exit",
+    )
+
+
+def list_local_models(
+    ports: Sequence[tuple[int, str]] | None = None, timeout_s: float = 0.5
+) -> int:
+    """``voicecam --list-llm``: one line per model, '<--llm-url> <--llm-model>  (label)';
+    exit status 1 when none is found. ``ports``: default ``app.local_models.KNOWN_PORTS``."""
+    from app.local_models import KNOWN_PORTS, discover_local_models
+
+    found = discover_local_models(
+        ports=KNOWN_PORTS if ports is None else ports, timeout_s=timeout_s
+    )
+    models = found.result(timeout=30)
+    if not models:
+        print(
+            "no local model server found (Ollama 11434, LM Studio 1234, llama.cpp 8080, vLLM 8000)",
+            file=sys.stderr,
+        )
+        return 1
+    for m in models:
+        print(f"{m.url} {m.model}  ({m.label})")
+    return 0
+
+
 class Headless:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -217,6 +272,10 @@ class Headless:
                     "turn_detection": args.turn_detection,
                     "input_device": args.input_device,
                     "output_device": args.output_device,
+                    "llm_url": args.llm_url,
+                    "llm_model": args.llm_model,
+                    "llm_vision": False if args.llm_no_vision else None,
+                    "llm_auth_env": args.llm_key_env,
                 }
             )
         except SettingsError as exc:

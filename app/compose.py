@@ -31,6 +31,7 @@ from app.backends import Backend, resolve
 from app.config import Settings, SettingsError
 from app.file_audio import FileAudio
 from app.frames import FrameFeed
+from app.local_models import server_args
 from app.local_server import LocalServer
 from app.modes import ConversationOptions
 from app.ports import AudioPort, ConnectSpec
@@ -51,6 +52,7 @@ __all__ = [
     "build_backend",
     "build_file_audio",
     "build_frames",
+    "build_local_server",
     "build_recorder",
     "open_camera",
     "open_file_video",
@@ -115,12 +117,20 @@ def resolve_settings(
     for key in ("model", "voice"):
         if _layer(key, from_env, given) < layer["backend"]:
             merged[key] = ""
+    # Likewise the rest of a local model server choice belongs to its llm_url.
+    url_layer = _layer("llm_url", from_env, given)
+    for key in ("llm_model", "llm_vision", "llm_auth_env"):
+        if _layer(key, from_env, given) < url_layer:
+            merged[key] = getattr(_DEFAULTS, key)
     return Settings.from_dict(merged, source="overrides")
 
 
 def _layer(key: str, env: Mapping[str, object], given: Mapping[str, object]) -> int:
     """0: settings file, 1: environment, 2: explicit override."""
     return 2 if key in given else (1 if key in env else 0)
+
+
+_DEFAULTS = Settings()
 
 
 def _as_dict(settings: Settings) -> dict[str, SettingValue]:
@@ -134,14 +144,24 @@ def build_backend(
     settings: Settings, *, reconnect: bool = True, local_server: LocalServer | None = None
 ) -> Backend:
     """The backend named by the settings (``BackendError`` for a bad name). ``local_server``:
-    the app's one offline server (the window keeps one for its lifetime)."""
+    the app's one offline server (the window keeps one for its lifetime; build it with
+    ``build_local_server``); without one, the offline backend starts its own with the
+    settings' brain (``llm_url`` …, see ``app.local_models``)."""
     return resolve(
         settings.backend,
         settings.model,
         settings.voice,
         reconnect=reconnect,
         local_server=local_server,
+        server_args=server_args(settings),
     )
+
+
+def build_local_server(settings: Settings) -> LocalServer:
+    """The offline server (not started) with the settings' brain: the built-in model, or
+    ``--llm-url URL --llm-model ID [--llm-no-vision] [--llm-key-env VAR]`` for a local model
+    server. Its ``extra_args`` tell whether a later choice needs a new one."""
+    return LocalServer(server_args(settings))
 
 
 def audio_config(settings: Settings, *, send_rate_hz: int) -> AudioConfig:

@@ -60,6 +60,12 @@ class Settings:
     frames_per_minute: int = 30
     recordings_dir: str = ""  # "" = default_recordings_dir()
     recording: bool = True
+    # The offline backend's brain: a local OpenAI-compatible server (app.local_models);
+    # llm_url "" = the built-in model. llm_auth_env: the NAME of a variable holding its key.
+    llm_url: str = ""  # e.g. http://127.0.0.1:11434/v1
+    llm_model: str = ""  # "" = the server's first model
+    llm_vision: bool = True  # False: never send camera frames to it
+    llm_auth_env: str = ""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -88,6 +94,13 @@ class Settings:
             )
         if not 1 <= self.frames_per_minute <= 120:
             raise SettingsError(f"frames_per_minute = {self.frames_per_minute}: use 1 … 120")
+        if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"llm_url = {self.llm_url!r}: use the server's API root, "
+                "e.g. http://127.0.0.1:11434/v1"
+            )
+        if (self.llm_model or self.llm_auth_env) and not self.llm_url:
+            raise SettingsError("llm_model and llm_auth_env need llm_url (the server's API root)")
 
     # ------------------------------------------------------------------ persistence
     @staticmethod

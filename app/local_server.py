@@ -76,6 +76,11 @@ class LocalServer:
 
     # ------------------------------------------------------------------ properties
     @property
+    def extra_args(self) -> tuple[str, ...]:
+        """The arguments it is started with after the fixed ones (e.g. ``--llm-url …``)."""
+        return tuple(self._extra)
+
+    @property
     def url(self) -> str | None:
         """``ws://127.0.0.1:PORT/v1/realtime`` of the running server, or None."""
         with self._lock:

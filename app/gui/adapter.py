@@ -7,8 +7,9 @@ Qt-free, and imports only ``app``. What it adds around the assistant:
   in the assistant's own ``prepare`` step). The parts come from injectable builders; the
   defaults are ``app.compose``'s, the app's one composition root (shared with the CLI).
 - **One offline server for the app's lifetime** (``app.local_server.LocalServer``), so the models
-  load once. Its progress reaches the window as the core's ``State.LOADING`` and
-  ``LoadingChanged`` events, unchanged.
+  load once; replaced (the old one stopped) only when the offline backend's brain changes (a
+  model of a local model server chosen in the picker, ``app.local_models``). Its progress
+  reaches the window as the core's ``State.LOADING`` and ``LoadingChanged`` events, unchanged.
 - **Camera and screen share** on one ``FrameFeed`` whose source is swapped (camera ↔ screen),
   and that keeps previewing while no conversation runs.
 - **Recording**: one recorder per conversation (if enabled), closed when it ends; the status-bar
@@ -37,6 +38,7 @@ from app.assistant import Assistant
 from app.backends import BACKENDS, BackendInfo
 from app.config import Settings
 from app.frames import FrameFeed, FrameSource
+from app.local_models import server_args
 from app.local_server import LocalServer
 from app.model import (
     CameraChanged,
@@ -216,11 +218,7 @@ class AssistantAdapter:
 
     def _start(self, settings: Settings) -> None:
         """Worker thread: build the parts, configure, start (the assistant returns at once)."""
-        server = None
-        if settings.backend == "local":
-            if self._server is None:
-                self._server = LocalServer()
-            server = self._server
+        server = self._offline_server(settings) if settings.backend == "local" else None
         spec = self._resolve(settings, local_server=server)
         audio = self._make_audio(settings, spec.input_rate_hz)
         if settings.camera_on and not (self._camera_on or self._screen_on):
@@ -239,6 +237,17 @@ class AssistantAdapter:
         )
         feed.enabled = self._camera_on or self._screen_on
         self.assistant.start()
+
+    def _offline_server(self, settings: Settings) -> LocalServer:
+        """Worker thread: the app's offline server for the settings' brain. One we started for
+        another brain is stopped and replaced; one given by the caller is always used."""
+        old = self._server
+        if old is not None and self._own_server and old.extra_args != server_args(settings):
+            self._server = None
+            old.stop()
+        if self._server is None:
+            self._server = _build_local_server(settings)
+        return self._server
 
     def _ensure_feed(self, settings: Settings) -> FrameFeed:
         """The one feed (worker threads: a camera switch and a connect may race, hence the
@@ -349,6 +358,12 @@ def _build_backend(settings: Settings, *, local_server: LocalServer | None) -> C
     from app.compose import build_backend
 
     return build_backend(settings, local_server=local_server)
+
+
+def _build_local_server(settings: Settings) -> LocalServer:
+    from app.compose import build_local_server
+
+    return build_local_server(settings)
 
 
 def _build_audio(settings: Settings, send_rate_hz: int) -> AudioPort:

@@ -19,10 +19,12 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from app.config import Settings, SettingsError
 from app.devices import DeviceNames
+from app.gui.local_model_picker import FindLocalModels
 from app.gui.port import AssistantPort
 from app.gui.settings_dialog import SettingsDialog
 from app.gui.theme import apply_theme
 from app.gui.window import MainWindow
+from app.local_models import discover_local_models
 
 if TYPE_CHECKING:
     from app.gui.sessions_browser import SessionsBrowser
@@ -105,13 +107,16 @@ def build_window(
     save_settings: Callable[[Settings], None] | None = _save_settings,
     settings_kwargs: SettingsDialogOptions | None = None,
     sessions_kwargs: SessionsBrowserOptions | None = None,
+    find_local_models: FindLocalModels | None = None,
 ) -> MainWindow:
     """The main window, its Settings dialog (window-modal, non-blocking) and Sessions browser.
 
     ``settings``: the persisted ``app.config.Settings`` (default: loaded by the caller; a fresh
     ``Settings()`` if None). ``save_settings`` writes them (on a worker thread) when the window
     closes. ``settings_kwargs`` / ``sessions_kwargs`` go to the dialog / browser (tests inject
-    keyring and device functions, a sessions folder, ``audio=False``).
+    keyring and device functions, a sessions folder, ``audio=False``). ``find_local_models``:
+    the offline backend's picker lists the models of the local model servers it finds
+    (``app.local_models.discover_local_models``; None: only the built-in model).
     """
     settings = settings if settings is not None else Settings()
 
@@ -154,6 +159,7 @@ def build_window(
         open_settings=open_settings,
         open_sessions=open_sessions,
         save_settings=save_settings,
+        find_local_models=find_local_models,
     )
     assistant.apply_settings(window.current_settings())
     return window
@@ -215,7 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     saved, settings, problem = load_settings()
     assistant = make_assistant(settings)
     window = build_window(
-        assistant, qsettings, settings, save_settings=save_changes_only(saved, settings)
+        assistant,
+        qsettings,
+        settings,
+        save_settings=save_changes_only(saved, settings),
+        find_local_models=discover_local_models,  # returns at once; probes on its own thread
     )
     _quit_on_signals(app)
     if problem:

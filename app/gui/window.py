@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.config import Settings
 from app.gui.events import ModelEventQueue
 from app.gui.layout import MainWindowUi
+from app.gui.local_model_picker import FindLocalModels, LocalModelPicker
 from app.gui.meters import level_fraction
 from app.gui.port import AssistantPort
 from app.gui.shortcuts import make_actions
@@ -35,6 +36,7 @@ from app.gui.space_key import SpaceToTalk
 from app.gui.state_line import ACTIVE_STATES, StateView, render_state
 from app.gui.talk_control import TalkControl
 from app.gui.tasks import TaskRunner
+from app.local_models import LocalModelChoice, with_brain
 from app.model import (
     CameraChanged,
     FrameSent,
@@ -78,7 +80,10 @@ class MainWindow(QMainWindow):
         open_settings: Callable[[MainWindow], SettingsDialog] | None = None,
         open_sessions: Callable[[MainWindow], SessionsBrowser] | None = None,
         save_settings: Callable[[Settings], None] | None = None,
+        find_local_models: FindLocalModels | None = None,
     ) -> None:
+        """``find_local_models``: starts looking for local model servers, whose models the
+        offline backend's model picker then lists (None: only the built-in model)."""
         super().__init__()
         self.assistant = assistant
         self.qsettings = qsettings
@@ -98,6 +103,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("VoiceCam")
         self.setAccessibleName("VoiceCam")
         self.ui = MainWindowUi(self, tuple(self.backends.values()))
+        self.local_models = LocalModelPicker(self.ui.model_box, find_local_models, self)
+        self.local_models.found.connect(self._on_local_models_found)
         self.talk = TalkControl(
             assistant,
             connected=self.is_connected,
@@ -133,6 +140,7 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         ui = self.ui
         ui.backend_box.currentIndexChanged.connect(self._on_backend_changed)
+        ui.model_box.activated.connect(self._on_model_chosen)
         ui.connect_btn.clicked.connect(self.toggle_connection)
         ui.sessions_btn.clicked.connect(self.show_sessions)
         ui.settings_btn.clicked.connect(self.show_settings)
@@ -220,15 +228,30 @@ class MainWindow(QMainWindow):
         ui.voice_box.clear()
         if b is None:
             return
-        ui.model_box.addItems(list(b.models))
+        if b.name == "local":
+            self.local_models.fill(LocalModelChoice.from_settings(self.settings))
+        else:
+            ui.model_box.addItems(list(b.models))
         ui.voice_box.addItems(list(b.voices))
         ui.voice_box.setEnabled(bool(b.voices))
 
+    def _on_local_models_found(self) -> None:
+        if self.ui.backend_box.currentData() == "local":
+            self.local_models.fill(LocalModelChoice.from_settings(self.settings))
+
+    def _on_model_chosen(self, _index: int = 0) -> None:
+        """The user picked a model: for the offline backend the brain is a setting (saved
+        with the others, used from the next conversation on)."""
+        if self.ui.backend_box.currentData() == "local":
+            self.settings = with_brain(self.settings, self.local_models.chosen())
+            self.assistant.apply_settings(self.current_settings())
+
     def selection(self) -> tuple[str, str, str]:
         ui = self.ui
+        local = ui.backend_box.currentData() == "local"
         return (
             str(ui.backend_box.currentData() or ""),
-            ui.model_box.currentText(),
+            self.local_models.model_name() if local else ui.model_box.currentText(),
             ui.voice_box.currentText(),
         )
 

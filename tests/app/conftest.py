@@ -31,3 +31,8 @@ def offline_server() -> Iterator[LocalServer]:
     yield server
     server.stop()
     assert not server.running
+
+
+# A REAL OpenAI-compatible model server (llama_cpp.server serving SmolLM2), one per session, for
+# the offline backend's local-model-server brain (tests/app/test_local_models.py, the picker).
+from tests.realtime.local.llm_server import llama_server  # noqa: E402, F401

@@ -7,9 +7,9 @@ It answers with actions, each carrying a :class:`Reason`:
 
 1. :class:`Duck` at the first onset block while a reply plays (the reply goes on, ``duck_db``
    quieter, ramped over ``duck_ramp_ms``).
-2. :class:`Hold` once ``hold_after_ms`` have passed since the onset without a decision: the reply
-   fades out and stops where it is (so an interruption is silent within the deadline, and a
-   backchannel loses nothing).
+2. :class:`Hold` once ``hold_after_ms`` have passed since the onset without a decision, if at least
+   ``min_voice_ms`` were voiced (a click stays a duck): the reply fades out and stops where it is
+   (so an interruption is silent within the deadline, and a backchannel loses nothing).
 3. When the voice ends (the detector's release), short voice (< ``min_voice_ms``) came to nothing:
    :class:`Restore`. Otherwise :class:`Transcribe` asks for the words of the snippet
    (``preroll_ms`` before the onset to the end of voice).
@@ -231,7 +231,11 @@ class InterruptionJudge:
             return []
         cfg = self.config
         out: list[JudgeAction] = []
-        if not self._held and t_ns - self._onset_ns >= cfg.hold_after_ms * _MS:
+        if (
+            not self._held
+            and self._voiced_ms >= cfg.min_voice_ms
+            and t_ns - self._onset_ns >= cfg.hold_after_ms * _MS
+        ):
             self._held = True
             out.append(Hold(t_ns, self._onset_ns, Reason.DEADLINE, cfg.hold_ramp_ms))
         if (

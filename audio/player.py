@@ -10,7 +10,8 @@ Audio callback: ``fill(out, t_dac_ns)`` applies pending commands, copies the nex
 the jitter buffer and applies the volume and the duck gain, all into preallocated arrays.
 
 Ducking (``set_duck``, engine thread; one tuple store, atomic): the callback moves its gain
-linearly, sample by sample, from where it is to the target over ``ramp_ms`` (no step: no click).
+linearly, sample by sample, from where it is towards the target at full scale per ``ramp_ms``
+(no step: no click).
 ``hold=True`` ramps to silence and then stops consuming the reply, so a later ``set_duck(1.0,
 ...)`` resumes exactly where it faded out; samples faded out while ramping down count as played.
 
@@ -82,8 +83,8 @@ class Player:
         self._commands.append((_END, item_id, None, t_ns))
 
     def set_duck(self, gain: float, ramp_ms: float, hold: bool = False) -> None:
-        """Ramp the reply's gain to ``gain`` (0..1) over ``ramp_ms``; ``hold``: fade out and
-        stop consuming until a later call without ``hold``. Takes effect at the next callback."""
+        """Ramp the reply's gain to ``gain`` (0..1) at full scale per ``ramp_ms``; ``hold``: fade
+        out and stop consuming until a later call without ``hold``. From the next callback on."""
         ramp = max(1, int(ramp_ms * self.rate_hz / 1000))
         self._duck = (0.0 if hold else min(1.0, max(0.0, gain)), ramp, hold)
 
@@ -141,7 +142,7 @@ class Player:
         np.multiply(out, vol, out=tmp)
         if g0 != target:  # linear ramp from g0 towards target, one step per sample
             g = self._g[:size]
-            np.multiply(self._steps[:size], (target - g0) / ramp, out=g)
+            np.multiply(self._steps[:size], (1.0 if target > g0 else -1.0) / ramp, out=g)
             g += g0
             np.clip(g, min(g0, target), max(g0, target), out=g)
             tmp *= g

@@ -49,6 +49,7 @@ from audio.interruption_judge import (
     Transcribe,
 )
 from audio.player import Player
+from dsp.backchannel import backchannel_phrase
 from dsp.onset import Evidence, OnsetConfig, OnsetDetector
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,18 @@ class TranscriberLike(Protocol):
     """What the monitor needs from ``dsp.snippet_stt.SnippetTranscriber`` (blocking, any thread)."""
 
     def transcribe(self, pcm16_16k: bytes) -> str: ...
+
+
+def _listen(transcriber: TranscriberLike, pcm: bytes, alt: bytes) -> str:
+    """Worker thread: the snippet's words. Whisper tiny is brittle on hums (piper's "Mm-hmm" came
+    out "And then, mom." with 40 ms of pre-roll and right without), so a snippet that does not
+    read as a backchannel gets a second listen from the onset itself; either reading as a
+    backchannel wins (interruptions read the same both ways on every shared clip)."""
+    text = transcriber.transcribe(pcm)
+    if backchannel_phrase(text) is not None or len(alt) >= len(pcm):
+        return text
+    second = transcriber.transcribe(alt)
+    return second if backchannel_phrase(second) is not None else text
 
 
 class InterruptionMonitor:
@@ -192,7 +205,8 @@ class InterruptionMonitor:
             )
             self._own_executor = True
         pcm = self.snippet(a.from_ns, a.to_ns)
-        self._pending.append((a.seq, self._executor.submit(transcriber.transcribe, pcm)))
+        alt = self.snippet(a.onset_ns, a.to_ns)
+        self._pending.append((a.seq, self._executor.submit(_listen, transcriber, pcm, alt)))
 
     def snippet(self, from_ns: int, to_ns: int) -> bytes:
         """16 kHz raw microphone between two capture times (what history still holds)."""

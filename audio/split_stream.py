@@ -1,0 +1,186 @@
+"""A duplex stream made of two single-direction PortAudio streams (the CPU fix of issue 16).
+
+Why (measured here, PortAudio 19.6 ALSA host API on PulseAudio's ALSA plugin, 10 ms blocks): a
+*duplex* ``sounddevice.Stream`` falls, within a few seconds, into a busy loop in PortAudio's
+callback thread — ``poll()`` keeps returning at once because the playback side is ready while
+the capture side has less than a period (strace: ~12 000 polls and ~70 000 ``getpid`` per 2 s) —
+and costs 50–97 % of a core with a callback that does nothing (``latency="low"`` and ``"high"``
+alike). An input stream plus an output stream with the same settings stay at 3–5 % for both.
+
+How it keeps the duplex contract of ``audio.duplex.DuplexIO.callback`` (mic block and *the exact
+block sent to the speaker*, in one call): the **input** callback calls the duplex callback with a
+preallocated output block, then queues that block in a small single-producer/single-consumer
+FIFO; the **output** callback only copies the oldest queued block to the device. It starts once
+``prefill`` blocks wait (a cushion against the two callbacks' scheduling jitter), plays zeros and
+counts an output underflow when the FIFO runs dry (then builds the cushion again), and skips the
+oldest blocks when more than ``max_queued`` wait. Both streams run on the sound server's clock,
+so the depth stays steady; it adds that depth (one or two blocks) to the speaker path, which the
+DAC time passed to the duplex callback includes. The echo canceller still gets every played
+block, in order.
+
+Threads: two PortAudio callback threads (copies only, no locks: each FIFO counter has one
+writer); ``start``/``stop``/``close`` from any thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["SplitDuplexStream"]
+
+Callback = Callable[[Any, Any, int, Any, Any], None]
+HalfCallback = Callable[[Any, int, Any, Any], None]
+
+
+@dataclass
+class _Time:
+    """What the duplex callback reads from PortAudio's time info."""
+
+    currentTime: float  # PortAudio's names
+    inputBufferAdcTime: float
+    outputBufferDacTime: float
+
+
+@dataclass
+class _Status:
+    """Status flags for the duplex callback (input side's, plus the FIFO's underflow)."""
+
+    input_overflow: bool = False
+    input_underflow: bool = False
+    output_underflow: bool = False
+    output_overflow: bool = False
+
+    def __bool__(self) -> bool:
+        return self.input_overflow or self.input_underflow or self.output_underflow
+
+
+class SplitDuplexStream:
+    """``StreamLike`` over an ``InputStream`` and an ``OutputStream`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        make_input: Callable[[HalfCallback], Any],
+        make_output: Callable[[HalfCallback], Any],
+        callback: Callback,
+        finished: Callable[[], None],
+        block_frames: int,
+        out_channels: int = 1,
+        max_queued: int = 4,
+        prefill: int = 2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._callback = callback
+        self._finished = finished
+        self.frames = block_frames
+        self.max_queued = max_queued
+        self.prefill = prefill
+        self._primed = False  # output callback only
+        self._clock = clock
+        n = max_queued + 2
+        self._fifo: npt.NDArray[np.int16] = np.zeros((n, block_frames), dtype=np.int16)
+        self._n = n
+        self._written = 0  # input callback only
+        self._read = 0  # output callback only
+        self._out = np.zeros((block_frames, out_channels), dtype=np.int16)
+        self.dropped = 0  # input side: blocks the output side never took
+        self.starved = 0  # output side: callbacks with nothing queued
+        self._starved_seen = 0
+        self._ended = False
+        self._in = make_input(self._on_input)
+        self._outs = make_output(self._on_output)
+
+    # ------------------------------------------------------------------ StreamLike
+    @property
+    def samplerate(self) -> float:
+        return float(self._in.samplerate)
+
+    @property
+    def latency(self) -> tuple[float, float]:
+        """(input, output) seconds; output includes one queued block."""
+        return (
+            float(self._in.latency),
+            float(self._outs.latency) + self.frames / self.samplerate,
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self._in.active) and bool(self._outs.active)
+
+    def start(self) -> None:
+        self._outs.start()
+        self._in.start()
+
+    def stop(self) -> None:
+        for s in (self._in, self._outs):
+            try:
+                s.stop()
+            finally:
+                pass
+
+    def abort(self) -> None:
+        for s in (self._in, self._outs):
+            s.abort()
+
+    def close(self) -> None:
+        try:
+            self._in.close()
+        finally:
+            self._outs.close()
+
+    def on_stream_finished(self) -> None:
+        """Either side ended: report once (device gone or stopped)."""
+        if not self._ended:
+            self._ended = True
+            self._finished()
+
+    # ------------------------------------------------------------------ callbacks
+    def _on_input(self, indata: Any, frames: int, ptime: Any, status: Any) -> None:
+        cur = float(getattr(ptime, "currentTime", 0.0) or 0.0)
+        adc = float(getattr(ptime, "inputBufferAdcTime", 0.0) or 0.0)
+        queued = self._written - self._read
+        if not cur:  # no timing from the host API: use our clock
+            cur = adc = self._clock()
+        out_lat = float(self._outs.latency)
+        dac = cur + out_lat + (queued + 1) * frames / self.samplerate
+        flags = _Status(
+            input_overflow=bool(getattr(status, "input_overflow", False)),
+            input_underflow=bool(getattr(status, "input_underflow", False)),
+            output_underflow=self.starved != self._starved_seen,
+        )
+        self._starved_seen = self.starved
+        out = self._out
+        self._callback(indata, out, frames, _Time(cur, adc, dac), flags)
+        if frames != self.frames:
+            return
+        if queued >= self.max_queued:  # the output side stalled: keep the newest audio
+            self._read_skip()
+        self._fifo[self._written % self._n] = out[:, 0]
+        self._written += 1
+
+    def _read_skip(self) -> None:
+        # Only the output callback moves ``_read``; here we count the loss and let the output
+        # side skip ahead when it next runs (it sees more than ``max_queued`` waiting).
+        self.dropped += 1
+
+    def _on_output(self, outdata: Any, frames: int, ptime: Any, status: Any) -> None:
+        avail = self._written - self._read
+        if avail > self.max_queued:  # skip the oldest blocks (the input side counted them)
+            self._read += avail - self.max_queued
+            avail = self.max_queued
+        if not self._primed and avail >= self.prefill:
+            self._primed = True
+        if not self._primed or avail <= 0 or frames != self.frames:
+            outdata.fill(0)
+            if self._primed:  # ran dry after playing: an underflow; build the cushion again
+                self.starved += 1
+                self._primed = False
+            return
+        block = self._fifo[self._read % self._n]
+        outdata[:] = block[:, None]
+        self._read += 1

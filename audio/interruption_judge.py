@@ -89,7 +89,7 @@ class JudgeConfig:
     """Judge settings (ms, dB). See the module docstring for what each one does."""
 
     duck_db: float = -30.0
-    duck_ramp_ms: float = 5.0
+    duck_ramp_ms: float = 2.0
     hold_after_ms: int = 120
     hold_ramp_ms: float = 10.0
     restore_ramp_ms: float = 150.0

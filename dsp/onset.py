@@ -6,7 +6,8 @@ block written to the speaker in the same duplex callback (int16 mono, same lengt
 whole 10 ms blocks). Each :meth:`OnsetDetector.process` returns an :class:`Evidence` with a
 :class:`Reason`, so a caller (and the bench) can say why a block did or did not count as voice.
 
-Evidence per block (levels in dB relative to full scale, power of the 150–4000 Hz band):
+Evidence per block (levels in dB relative to full scale, power of the 150–7600 Hz band, so
+fricatives count):
 
 * **noise floor**: a minimum tracker over blocks without voice (falls at once, rises
   ``floor_rise_db_per_s``);
@@ -92,7 +93,7 @@ class OnsetConfig:
     warmup_ms: int = 100
     release_ms: int = 120
     band_low_hz: float = 150.0
-    band_high_hz: float = 4000.0
+    band_high_hz: float = 7600.0
 
     def __post_init__(self) -> None:
         if self.rate_hz <= 0 or self.rate_hz % 100:

@@ -102,6 +102,8 @@ class Room:
     t_ns: int = 1_000_000_000
     actions: list[JudgeAction] = field(default_factory=list)
     out: list[np.ndarray] = field(default_factory=list)
+    #: per block: (t_ns at its start, gain before, gain after, held after) — the player's duck
+    gains: list[tuple[int, float, float, bool]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         rng = np.random.default_rng(self.seed)
@@ -129,7 +131,9 @@ class Room:
     def step(self, user: np.ndarray | None = None) -> list[JudgeAction]:
         """One 10 ms block; ``user``: the user's voice reaching the mic in this block."""
         out = np.zeros(BLOCK, dtype=np.int16)
+        g0 = self.player.gain
         self.player.fill(out, self.t_ns)
+        self.gains.append((self.t_ns, g0, self.player.gain, self.player.held))
         self.out.append(out.copy())
         far = out.astype(np.float64)
         self._far_hist = np.concatenate([self._far_hist[BLOCK:], far])

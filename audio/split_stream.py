@@ -71,7 +71,7 @@ class SplitDuplexStream:
         finished: Callable[[], None],
         block_frames: int,
         out_channels: int = 1,
-        max_queued: int = 4,
+        max_queued: int = 8,
         prefill: int = 2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -102,10 +102,10 @@ class SplitDuplexStream:
 
     @property
     def latency(self) -> tuple[float, float]:
-        """(input, output) seconds; output includes one queued block."""
+        """(input, output) seconds; output includes the ``prefill`` queued blocks."""
         return (
             float(self._in.latency),
-            float(self._outs.latency) + self.frames / self.samplerate,
+            float(self._outs.latency) + self.prefill * self.frames / self.samplerate,
         )
 
     @property

@@ -18,12 +18,19 @@ so the depth stays steady; it adds that depth (one or two blocks) to the speaker
 DAC time passed to the duplex callback includes. The echo canceller still gets every played
 block, in order.
 
+Real-time priority: on its first call each callback asks the OS to schedule its own thread
+``SCHED_FIFO`` (priority ``RT_PRIORITY``, low: PulseAudio's own threads take 5 and up), so under
+CPU load the audio threads still meet their 10 ms deadlines; where that is not allowed (no
+CAP_SYS_NICE / RLIMIT_RTPRIO) it falls back to nice -10, then to nothing. ``priority`` says what
+was granted (for the diagnostics page). One syscall per thread, once; nothing else but copies.
+
 Threads: two PortAudio callback threads (copies only, no locks: each FIFO counter has one
 writer); ``start``/``stop``/``close`` from any thread.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +39,24 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SplitDuplexStream"]
+__all__ = ["RT_PRIORITY", "SplitDuplexStream", "raise_thread_priority"]
+
+RT_PRIORITY = 3
+
+
+def raise_thread_priority() -> str:
+    """Give the calling thread real-time scheduling where the OS allows (Linux: pid 0 is the
+    calling thread). Returns what was granted: "SCHED_FIFO n", "nice -10" or "normal"."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
+        return f"SCHED_FIFO {RT_PRIORITY}"
+    except (AttributeError, OSError):
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, -10)  # Linux: the calling thread only
+        return "nice -10"
+    except (AttributeError, OSError):
+        return "normal"
 
 Callback = Callable[[Any, Any, int, Any, Any], None]
 HalfCallback = Callable[[Any, int, Any, Any], None]
@@ -92,6 +116,8 @@ class SplitDuplexStream:
         self.starved = 0  # output side: callbacks with nothing queued
         self._starved_seen = 0
         self._ended = False
+        self.priority: dict[str, str] = {}  # side → what the OS granted its callback thread
+        self.realtime = True
         self._in = make_input(self._on_input)
         self._outs = make_output(self._on_output)
 
@@ -141,6 +167,8 @@ class SplitDuplexStream:
 
     # ------------------------------------------------------------------ callbacks
     def _on_input(self, indata: Any, frames: int, ptime: Any, status: Any) -> None:
+        if "input" not in self.priority:
+            self.priority["input"] = raise_thread_priority() if self.realtime else "normal"
         cur = float(getattr(ptime, "currentTime", 0.0) or 0.0)
         adc = float(getattr(ptime, "inputBufferAdcTime", 0.0) or 0.0)
         queued = self._written - self._read
@@ -169,6 +197,8 @@ class SplitDuplexStream:
         self.dropped += 1
 
     def _on_output(self, outdata: Any, frames: int, ptime: Any, status: Any) -> None:
+        if "output" not in self.priority:
+            self.priority["output"] = raise_thread_priority() if self.realtime else "normal"
         avail = self._written - self._read
         if avail > self.max_queued:  # skip the oldest blocks (the input side counted them)
             self._read += avail - self.max_queued

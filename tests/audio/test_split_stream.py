@@ -56,6 +56,7 @@ def make() -> tuple[SplitDuplexStream, list[Any], list[np.ndarray]]:
         return halves[-1]
 
     s = SplitDuplexStream(mk, mk, duplex, lambda: None, FRAMES)
+    s.realtime = False  # the callbacks run on the test's own thread here
     return s, calls, halves  # type: ignore[return-value]
 
 
@@ -111,3 +112,19 @@ def test_a_stalled_output_keeps_the_newest_blocks() -> None:
     assert s.dropped >= 5
     got = [int(run_out(halves)[0]) for _ in range(8)]
     assert got == list(range(7, 15))
+
+
+def test_callback_threads_ask_for_realtime_priority_once() -> None:
+    import threading
+
+    from audio.split_stream import raise_thread_priority
+
+    got: list[str] = []
+    t = threading.Thread(target=lambda: got.append(raise_thread_priority()))
+    t.start()
+    t.join()
+    assert got[0] in ("SCHED_FIFO 3", "nice -10", "normal")
+    s, _calls, halves = make()
+    run_in(s, halves, 1.0)
+    run_out(halves)
+    assert s.priority == {"input": "normal", "output": "normal"}

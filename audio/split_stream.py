@@ -18,11 +18,12 @@ so the depth stays steady; it adds that depth (one or two blocks) to the speaker
 DAC time passed to the duplex callback includes. The echo canceller still gets every played
 block, in order.
 
-Real-time priority: on its first call each callback asks the OS to schedule its own thread
-``SCHED_FIFO`` (priority ``RT_PRIORITY``, low: PulseAudio's own threads take 5 and up), so under
-CPU load the audio threads still meet their 10 ms deadlines; where that is not allowed (no
-CAP_SYS_NICE / RLIMIT_RTPRIO) it falls back to nice -10, then to nothing. ``priority`` says what
-was granted (for the diagnostics page). One syscall per thread, once; nothing else but copies.
+Real-time priority (``realtime=True``, off by default): on its first call each callback asks the
+OS to schedule its own thread ``SCHED_FIFO`` (falling back to nice -10, then nothing);
+``priority`` says what was granted. Off because it measured worse here: with both callback
+threads ``SCHED_FIFO`` the output stream lost 160 of 1500 callbacks in 15 s (the PulseAudio
+client's own threads and the GIL holder are not real-time and got preempted), against 8–25
+without. One syscall per thread, once, when on.
 
 Threads: two PortAudio callback threads (copies only, no locks: each FIFO counter has one
 writer); ``start``/``stop``/``close`` from any thread.
@@ -57,6 +58,7 @@ def raise_thread_priority() -> str:
         return "nice -10"
     except (AttributeError, OSError):
         return "normal"
+
 
 Callback = Callable[[Any, Any, int, Any, Any], None]
 HalfCallback = Callable[[Any, int, Any, Any], None]
@@ -97,6 +99,7 @@ class SplitDuplexStream:
         out_channels: int = 1,
         max_queued: int = 8,
         prefill: int = 2,
+        realtime: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._callback = callback
@@ -114,10 +117,13 @@ class SplitDuplexStream:
         self._out = np.zeros((block_frames, out_channels), dtype=np.int16)
         self.dropped = 0  # input side: blocks the output side never took
         self.starved = 0  # output side: callbacks with nothing queued
+        self.input_calls = 0
+        self.output_calls = 0
         self._starved_seen = 0
+        self.output_underflows = 0  # reported by PortAudio on the output stream
         self._ended = False
         self.priority: dict[str, str] = {}  # side → what the OS granted its callback thread
-        self.realtime = True
+        self.realtime = realtime
         self._in = make_input(self._on_input)
         self._outs = make_output(self._on_output)
 
@@ -167,6 +173,7 @@ class SplitDuplexStream:
 
     # ------------------------------------------------------------------ callbacks
     def _on_input(self, indata: Any, frames: int, ptime: Any, status: Any) -> None:
+        self.input_calls += 1
         if "input" not in self.priority:
             self.priority["input"] = raise_thread_priority() if self.realtime else "normal"
         cur = float(getattr(ptime, "currentTime", 0.0) or 0.0)
@@ -179,9 +186,9 @@ class SplitDuplexStream:
         flags = _Status(
             input_overflow=bool(getattr(status, "input_overflow", False)),
             input_underflow=bool(getattr(status, "input_underflow", False)),
-            output_underflow=self.starved != self._starved_seen,
+            output_underflow=self.starved + self.output_underflows != self._starved_seen,
         )
-        self._starved_seen = self.starved
+        self._starved_seen = self.starved + self.output_underflows
         out = self._out
         self._callback(indata, out, frames, _Time(cur, adc, dac), flags)
         if frames != self.frames:
@@ -197,6 +204,9 @@ class SplitDuplexStream:
         self.dropped += 1
 
     def _on_output(self, outdata: Any, frames: int, ptime: Any, status: Any) -> None:
+        self.output_calls += 1
+        if status and getattr(status, "output_underflow", False):
+            self.output_underflows += 1
         if "output" not in self.priority:
             self.priority["output"] = raise_thread_priority() if self.realtime else "normal"
         avail = self._written - self._read

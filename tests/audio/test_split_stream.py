@@ -56,7 +56,6 @@ def make() -> tuple[SplitDuplexStream, list[Any], list[np.ndarray]]:
         return halves[-1]
 
     s = SplitDuplexStream(mk, mk, duplex, lambda: None, FRAMES)
-    s.realtime = False  # the callbacks run on the test's own thread here
     return s, calls, halves  # type: ignore[return-value]
 
 

@@ -26,6 +26,8 @@ baseline measured in the same run; no pass/fail.
    delay, vs the buffer without its cold-start prior and a fixed prefill.
 7. Under CPU load (two busy processes): underruns, false "device lost" (engine rule vs
    StreamWatchdog on the same ticks), time spent "struggling", speech → VoiceStarted.
+8. The interruption monitor on the real rig (hooked after the engine's canceller, as engine.py
+   will call it): onset in the mic → speaker −20 dB and silent, backchannels passed.
 """
 
 from __future__ import annotations
@@ -581,7 +583,7 @@ def _engine_cpu(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--only", default="1,2,3,4,5,6,7")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8")
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--cpu-seconds", type=float, default=20.0)
@@ -591,7 +593,7 @@ def main() -> None:
     print(f"bench_audio: {os.cpu_count()} cores, load avg {os.getloadavg()[0]:.1f}")
     server = None
     try:
-        if which & {1, 2, 4, 7}:
+        if which & {1, 2, 4, 7, 8}:
             server = start_pulse(Path(tempfile.mkdtemp(prefix="bench-pulse-")))
             os.environ["PULSE_SERVER"] = server.env["PULSE_SERVER"]
             os.environ["PULSE_RUNTIME_PATH"] = server.env["PULSE_RUNTIME_PATH"]

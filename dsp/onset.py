@@ -25,7 +25,9 @@ above ``min_level_dbfs`` and (while echo is possible) ``echo_margin_db`` above t
 residual and passes the raw check. Inside voice, a block is **voiced** at lower margins
 (``sustain_margin_db``); after ``release_ms`` of unvoiced blocks (``HANGOVER`` until then) voice
 ends (``RELEASED``). The learned leak rises at most ``leak_rise_db_per_block`` per
-block (a soft user onset must not teach it that the user is echo).
+block (a soft user onset must not teach it that the user is echo), and nothing is learned for
+``learn_guard_ms`` after voice ends (measured on the PulseAudio rig, which has no echo path: the
+tails of the user's words taught it a coupling of −13 dB and later voice went unheard).
 
 Not thread-safe: one instance per stream, engine thread only.
 """
@@ -85,13 +87,14 @@ class OnsetConfig:
     echo_margin_db: float = 10.0
     raw_margin_db: float = 4.0
     strong_margin_db: float = 10.0
-    leak_rise_db_per_block: float = 6.0
+    leak_rise_db_per_block: float = 0.5
     echo_tail_ms: int = 300
     far_active_dbfs: float = -60.0
     floor_rise_db_per_s: float = 3.0
-    leak_decay_db_per_s: float = 1.0
+    leak_decay_db_per_s: float = 6.0
     warmup_ms: int = 100
     release_ms: int = 120
+    learn_guard_ms: int = 600
     band_low_hz: float = 150.0
     band_high_hz: float = 7600.0
 
@@ -140,6 +143,7 @@ class OnsetDetector:
         self._coupling_known = False
         self.in_voice = False
         self._unvoiced_ms = 0
+        self._guard_ms = 0
         self._episode_residual_db: float | None = None
         self.onsets = 0
 
@@ -199,6 +203,7 @@ class OnsetDetector:
             if self._unvoiced_ms >= cfg.release_ms:
                 self.in_voice = False
                 self._unvoiced_ms = 0
+                self._guard_ms = cfg.learn_guard_ms
                 return Evidence(t_ns, False, False, Reason.RELEASED, level, floor, echo_db)
             return Evidence(t_ns, False, False, Reason.HANGOVER, level, floor, echo_db)
         if level < floor + cfg.onset_margin_db or level < cfg.min_level_dbfs:
@@ -244,6 +249,9 @@ class OnsetDetector:
             self._floor_db = min(level, self._floor_db + rise)
 
     def _learn_echo(self, level: float, raw_db: float, far_env: float, active: bool) -> None:
+        if self._guard_ms > 0:  # just after voice: its tail is not echo
+            self._guard_ms -= 10
+            return
         if not active:
             return
         decay = self.config.leak_decay_db_per_s / 100.0

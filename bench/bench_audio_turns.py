@@ -24,6 +24,7 @@ from audio.jitter import JitterBuffer
 from audio.watchdog import HealthState, StreamCounters, StreamWatchdog
 from dsp.onset import OnsetConfig, OnsetDetector
 from dsp.snippet_stt import SnippetTranscriber
+from tests.audio.monitor_hook import MonitorHook
 from tests.audio.room import BLOCK, RATE, DelayedExecutor, Room, clip, reply_speech, turn_clips
 
 MS = 1_000_000
@@ -388,9 +389,8 @@ def bench_duck_real(server: Any, trials: int) -> None:
     """The monitor on the real rig: hooked after the engine's echo canceller (as engine.py will
     call it), a steady reply (speech over a −14 dBFS tone, so its level is measurable) playing
     on the PulseAudio speaker, the shared clips fed into the virtual microphone."""
-    from audio.interruptions import InterruptionMonitor
     from bench.bench_audio import Monitor
-    from dsp.resample import StreamResampler, resample
+    from dsp.resample import resample
     from tests.audio.room import TURNS
     from tests.audio.runner import EngineRunner
 
@@ -399,41 +399,7 @@ def bench_duck_real(server: Any, trials: int) -> None:
     tr.load()
     mic = Monitor(server, "micfeed.monitor")
     eng = AudioEngine(AudioConfig(input_device="pulse", output_device="pulse", barge_in=False))
-    state: dict[str, Any] = {"pipe": None, "mon": None, "blocks": [], "actions": [], "gains": []}
-    rs16 = StreamResampler(48000, 16000, quality="LQ")
-    orig = eng.process
-
-    def hooked() -> Any:
-        pipe = eng._pipe
-        if pipe is not None and state["pipe"] is not pipe:
-            state["pipe"] = pipe
-            state["mon"] = InterruptionMonitor(pipe.info.sample_rate, pipe.player, tr)
-            aec_process = pipe.aec.process
-
-            def capture(near: Any, far: Any, aec_process: Any = aec_process) -> Any:
-                clean = aec_process(near, far)
-                state["blocks"].append((near, far, clean))
-                return clean
-
-            pipe.aec.process = capture
-        events = orig()
-        now = time.monotonic_ns()
-        if pipe is not None:
-            state["gains"].append((now, pipe.player.gain, pipe.player.held))
-        mon = state["mon"]
-        if mon is not None:
-            lat = int(pipe.info.input_latency_ms * MS) if pipe is not None else 0
-            for near, far, clean in state["blocks"]:
-                t0 = now - lat - len(near) * 1_000_000_000 // 48000
-                raw16 = rs16.process(near.tobytes())
-                state["actions"] += [
-                    (now, a) for a in mon.process(clean, near, far, t0, raw16, now)
-                ]
-            state["blocks"].clear()
-            state["actions"] += [(now, a) for a in mon.poll(now)]
-        return events
-
-    eng.process = hooked  # type: ignore[method-assign]
+    hook = MonitorHook(eng, tr)
     speech = np.frombuffer(resample(reply_speech(30).tobytes(), RATE, 24000), np.int16)
     n = len(speech)
     bed = (np.sin(2 * np.pi * 220 * np.arange(n) / 24000) * 0.2 * 32767).astype(np.float64)
@@ -446,45 +412,21 @@ def bench_duck_real(server: Any, trials: int) -> None:
         run.wait_for(MicAudio)
         time.sleep(1.0)
         for k, m in enumerate(clips):
-            state["actions"].clear()
+            hook.actions.clear()
             run.call(lambda k=k: eng.play(f"d{k}", reply.tobytes(), 24000))
             time.sleep(2.0)
-            if os.environ.get("BENCH_DEBUG"):
-                p = eng._pipe
-                print(
-                    "     state",
-                    run.call(lambda: eng.is_playing),
-                    p and p.player.gain,
-                    p and p.player.held,
-                    p and p.player._duck,
-                    p and p.player.jitter.target_ms,
-                    p and p.player.jitter.buffered_samples,
-                    eng.meters().speaker_dbfs,
-                )
-                mon_ = state["mon"]
-                d_ = mon_.detector
-                print(
-                    "     det",
-                    d_.floor_db,
-                    d_.leak_db,
-                    d_._coupling_db,
-                    d_.in_voice,
-                    d_._blocks,
-                    mon_.judge._phase,
-                    mon_.last_evidence,
-                )
             t_feed = time.monotonic_ns()
             server.play_to_mic(TURNS / str(m["file"]), wait=False)
             time.sleep(4.0)
             t_on = mic.first_loud_after(t_feed, threshold=300)
-            acts = [a for _t, a in list(state["actions"])]
+            acts = [a for _t, a in list(hook.actions)]
             if os.environ.get("BENCH_DEBUG") and t_on is not None:
                 print(
                     f"     {m['file']}: "
                     + ", ".join(
                         f"{type(a).__name__}:{a.reason.value}@{(t - t_on) / MS:.0f}"
                         f"(onset {(a.onset_ns - t_on) / MS:.0f})"
-                        for t, a in list(state["actions"])
+                        for t, a in list(hook.actions)
                     )
                 )
             if m["kind"] == "backchannel":
@@ -504,26 +446,24 @@ def bench_duck_real(server: Any, trials: int) -> None:
                 # speaker by the stream's output latency (PortAudio's + the split stream's FIFO)
                 info = eng.info
                 out_ns = int(info.output_latency_ms * MS) if info is not None else 0
-                g = [(t, gain, held) for t, gain, held in list(state["gains"]) if t > t_on]
+                g = [(t, gain, held) for t, gain, held in list(hook.gains) if t > t_on]
                 d = next((t for t, gain, _h in g if gain <= 0.1), None)
                 if d is not None:
                     ducks.append((d + out_ns - t_on) / MS)
                 q = next((t for t, gain, held in g if held and gain == 0.0), None)
-                stop = next(
-                    (t for t, a in list(state["actions"]) if isinstance(a, Interrupt)), None
-                )
+                stop = next((t for t, a in list(hook.actions) if isinstance(a, Interrupt)), None)
                 if m["kind"] == "interrupt":
                     ends = [x for x in (q, stop) if x is not None]
                     if ends:
                         silent.append((min(ends) + out_ns - t_on) / MS)
-            state["gains"].clear()
+            hook.gains.clear()
             run.call(lambda: eng.clear_playback())
-            mon = state["mon"]
+            mon = hook.monitor
             if mon is not None:
                 run.call(mon.reset)
             time.sleep(1.0)
     mic.close()
-    mon = state["mon"]
+    mon = hook.monitor
     if mon is not None:
         print(
             f"   (monitor: onsets {mon.detector.onsets}, ducks {mon.ducks}, "

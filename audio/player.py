@@ -54,6 +54,9 @@ class Player:
         self._duck: tuple[float, int, bool] = (1.0, 1, False)
         self.gain = 1.0  # the callback's current duck gain (read by any thread, for meters)
         self._held = False  # callback: faded out and not consuming
+        #: set when the output stage applies the duck (``audio.split_stream``): then this player
+        #: only holds (fades out and stops consuming); ducking happens after its queue
+        self.external_gain = False
         self._steps = np.arange(1, block_frames + 1, dtype=np.float32)
         self._g = np.zeros(block_frames, dtype=np.float32)
         #: Engine thread sets, callback reads: output silence without consuming (a provisional
@@ -87,6 +90,10 @@ class Player:
         out and stop consuming until a later call without ``hold``. From the next callback on."""
         ramp = max(1, int(ramp_ms * self.rate_hz / 1000))
         self._duck = (0.0 if hold else min(1.0, max(0.0, gain)), ramp, hold)
+
+    def duck_state(self) -> tuple[float, int, bool]:
+        """(target gain, ramp samples, hold) as last set: for an output stage (any thread)."""
+        return self._duck
 
     @property
     def held(self) -> bool:
@@ -124,6 +131,8 @@ class Player:
             else:
                 jitter.clear()
         target, ramp, hold = self._duck
+        if self.external_gain and not hold:
+            target = 1.0
         g0 = self.gain
         if self.paused:
             out.fill(0)

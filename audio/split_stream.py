@@ -18,6 +18,11 @@ so the depth stays steady; it adds that depth (one or two blocks) to the speaker
 DAC time passed to the duplex callback includes. The echo canceller still gets every played
 block, in order.
 
+Duck at the output stage: when ``gain_source`` is set (``Player.duck_state``; the opener does it
+and sets ``Player.external_gain``), the output callback applies the duck ramp to the block it
+sends, so a duck reaches the speaker without waiting for the queued blocks to drain (the cushion
+is 1–2 blocks: 10–20 ms sooner). The player still does the hold (fade and freeze).
+
 Real-time priority (``realtime=True``, off by default): on its first call each callback asks the
 OS to schedule its own thread ``SCHED_FIFO`` (falling back to nice -10, then nothing);
 ``priority`` says what was granted. Off because it measured worse here: with both callback
@@ -115,10 +120,16 @@ class SplitDuplexStream:
         self._written = 0  # input callback only
         self._read = 0  # output callback only
         self._out = np.zeros((block_frames, out_channels), dtype=np.int16)
+        self._fifo_out = np.zeros(block_frames, dtype=np.int16)
         self.dropped = 0  # input side: blocks the output side never took
         self.starved = 0  # output side: callbacks with nothing queued
         self.input_calls = 0
         self.output_calls = 0
+        self.gain_source: Callable[[], tuple[float, int, bool]] | None = None
+        self.gain = 1.0  # output stage (callback writes, anyone reads)
+        self._steps = np.arange(1, block_frames + 1, dtype=np.float32)
+        self._g = np.zeros(block_frames, dtype=np.float32)
+        self._tmp = np.zeros(block_frames, dtype=np.float32)
         self._starved_seen = 0
         self.output_underflows = 0  # reported by PortAudio on the output stream
         self._ended = False
@@ -222,5 +233,32 @@ class SplitDuplexStream:
                 self._primed = False
             return
         block = self._fifo[self._read % self._n]
+        src = self.gain_source
+        if src is not None:
+            block = self._ducked(block, src)
         outdata[:] = block[:, None]
         self._read += 1
+
+    def _ducked(
+        self, block: npt.NDArray[np.int16], src: Callable[[], tuple[float, int, bool]]
+    ) -> npt.NDArray[np.int16]:
+        target, ramp, hold = src()
+        if hold:
+            target = 0.0
+        g0 = self.gain
+        if g0 == target == 1.0:
+            return block
+        tmp = self._tmp
+        np.copyto(tmp, block)
+        if g0 != target:
+            g = self._g
+            np.multiply(self._steps, (1.0 if target > g0 else -1.0) / ramp, out=g)
+            g += g0
+            np.clip(g, min(g0, target), max(g0, target), out=g)
+            tmp *= g
+            self.gain = float(g[-1])
+        else:
+            tmp *= g0
+        out = self._fifo_out
+        np.copyto(out, tmp, casting="unsafe")
+        return out

@@ -50,8 +50,9 @@ class MonitorHook:
             pipe.aec.process = capture
         events = self._orig()
         now = time.monotonic_ns()
-        if pipe is not None:
-            self.gains.append((now, pipe.player.gain, pipe.player.held))
+        if pipe is not None:  # the reply's gain: the player's times the output stage's
+            stage = float(getattr(pipe.stream, "gain", 1.0))
+            self.gains.append((now, pipe.player.gain * stage, pipe.player.held))
         mon = self.monitor
         if mon is not None and self._rs16 is not None and pipe is not None:
             lat = int(pipe.info.input_latency_ms * MS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from audio.split_stream import SplitDuplexStream
 
@@ -127,3 +128,19 @@ def test_callback_threads_ask_for_realtime_priority_once() -> None:
     run_in(s, halves, 1.0)
     run_out(halves)
     assert s.priority == {"input": "normal", "output": "normal"}
+
+
+def test_a_duck_applies_to_blocks_already_queued() -> None:
+    s, _calls, halves = make()
+    for k in range(3):
+        run_in(s, halves, 1.0 + k * 0.01)  # blocks 1, 2, 3 queued at full gain
+    duck = [(1.0, 1, False)]
+    s.gain_source = lambda: duck[0]
+    assert run_out(halves)[0] == 1
+    duck[0] = (0.0316, 24, False)  # the player was told to duck: the queue is not waited for
+    out = run_out(halves)
+    assert 1 <= out[0] <= 2 and out[-1] == 0  # block 2, ramped down to 0.0316 within it
+    assert s.gain == pytest.approx(0.0316)
+    duck[0] = (0.0, 10, True)  # hold: silence at once
+    run_in(s, halves, 1.03)
+    assert not run_out(halves)[24:].any()

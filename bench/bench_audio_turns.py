@@ -446,11 +446,11 @@ def bench_duck_real(server: Any, trials: int) -> None:
                 # speaker by the stream's output latency (PortAudio's + the split stream's FIFO)
                 info = eng.info
                 out_ns = int(info.output_latency_ms * MS) if info is not None else 0
-                g = [(t, gain, held) for t, gain, held in list(hook.gains) if t > t_on]
-                d = next((t for t, gain, _h in g if gain <= 0.1), None)
+                g = [x for x in list(hook.gains) if x[0] > t_on]
+                d = next(((t, lat) for t, gain, _h, lat in g if gain <= 0.1), None)
                 if d is not None:
-                    ducks.append((d + out_ns - t_on) / MS)
-                q = next((t for t, gain, held in g if held and gain == 0.0), None)
+                    ducks.append((d[0] + d[1] - t_on) / MS)
+                q = next((t for t, gain, held, _lat in g if held and gain == 0.0), None)
                 stop = next((t for t, a in list(hook.actions) if isinstance(a, Interrupt)), None)
                 if m["kind"] == "interrupt":
                     ends = [x for x in (q, stop) if x is not None]
@@ -475,5 +475,5 @@ def bench_duck_real(server: Any, trials: int) -> None:
         f"   backchannels that let the reply go on: {passed}/{n_bc}; interrupts stopped: "
         f"{stopped}/{n_int}"
     )
-    print("   (onset: first sample above −40 dBFS on micfeed.monitor; the duck/silence is the")
-    print("   player gain seen every ~2 ms plus the stream's output latency; baseline: section 2)")
+    print("   (onset: first sample above −40 dBFS on micfeed.monitor; the duck/silence: the gain")
+    print("   seen every ~2 ms plus the output latency from that stage; baseline: section 2)")

@@ -25,7 +25,8 @@ class MonitorHook:
         self.transcriber = transcriber
         self.monitor: InterruptionMonitor | None = None
         self.actions: list[tuple[int, JudgeAction]] = []
-        self.gains: list[tuple[int, float, bool]] = []  # (ns, player gain, held) per process()
+        #: per process(): (ns, reply gain, held, ns from that gain to the speaker)
+        self.gains: list[tuple[int, float, bool, int]] = []
         self._pipe: Any = None
         self._blocks: list[tuple[Any, Any, Any]] = []
         self._rs16: StreamResampler | None = None
@@ -52,7 +53,11 @@ class MonitorHook:
         now = time.monotonic_ns()
         if pipe is not None:  # the reply's gain: the player's times the output stage's
             stage = float(getattr(pipe.stream, "gain", 1.0))
-            self.gains.append((now, pipe.player.gain * stage, pipe.player.held))
+            full = int(pipe.info.output_latency_ms * MS)
+            outs = getattr(pipe.stream, "_outs", None)  # the output stage skips the queue
+            direct = int(float(outs.latency) * 1e9) if outs is not None else full
+            gain = pipe.player.gain * stage
+            self.gains.append((now, gain, pipe.player.held, direct if stage <= 0.1 else full))
         mon = self.monitor
         if mon is not None and self._rs16 is not None and pipe is not None:
             lat = int(pipe.info.input_latency_ms * MS)

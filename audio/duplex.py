@@ -38,6 +38,9 @@ class StreamSpec:
     input_channels: int = 1
     output_channels: int = 1
     latency: str | float = "low"
+    #: two single-direction streams instead of one duplex stream (``audio.split_stream``: the
+    #: duplex one busy-loops in PortAudio's ALSA host API on PulseAudio, 50–97 % of a core)
+    split: bool = True
 
 
 class StreamLike(Protocol):
@@ -60,9 +63,51 @@ StreamFactory = Callable[[StreamSpec, Callback, FinishedCallback], StreamLike]
 def sounddevice_factory(
     spec: StreamSpec, callback: Callback, finished: FinishedCallback
 ) -> StreamLike:
-    """Open a real ``sounddevice.Stream`` (int16, fixed block size). Raises PortAudio errors."""
+    """Open real ``sounddevice`` streams (int16, fixed block size): an input and an output stream
+    behind ``SplitDuplexStream`` (``spec.split``), else one duplex ``sounddevice.Stream``.
+    Raises PortAudio errors."""
     import sounddevice as sd
 
+    if spec.split:
+        from audio.split_stream import SplitDuplexStream
+
+        holder: list[SplitDuplexStream] = []
+
+        def ended() -> None:
+            if holder:
+                holder[0].on_stream_finished()
+
+        def make_input(cb: Callable[[Any, int, Any, Any], None]) -> Any:
+            return sd.InputStream(
+                device=spec.input_device,
+                samplerate=spec.sample_rate,
+                blocksize=spec.block_frames,
+                dtype="int16",
+                channels=spec.input_channels,
+                latency=spec.latency,
+                callback=cb,
+                finished_callback=ended,
+                dither_off=True,
+            )
+
+        def make_output(cb: Callable[[Any, int, Any, Any], None]) -> Any:
+            return sd.OutputStream(
+                device=spec.output_device,
+                samplerate=spec.sample_rate,
+                blocksize=spec.block_frames,
+                dtype="int16",
+                channels=spec.output_channels,
+                latency=spec.latency,
+                callback=cb,
+                finished_callback=ended,
+                dither_off=True,
+            )
+
+        split = SplitDuplexStream(
+            make_input, make_output, callback, finished, spec.block_frames, spec.output_channels
+        )
+        holder.append(split)
+        return split
     stream: StreamLike = sd.Stream(
         device=(spec.input_device, spec.output_device),
         samplerate=spec.sample_rate,

@@ -15,6 +15,7 @@ from audio.events import StreamInfo
 from audio.jitter import JitterBuffer
 from audio.player import Player
 from audio.ring import BlockRing
+from audio.split_stream import SplitDuplexStream
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,9 @@ def open_pipeline(
                 close_quietly(stream)
                 tried.append(f"{rate} Hz start: {exc}")
                 continue
+            if isinstance(stream, SplitDuplexStream):  # duck after the output queue
+                stream.gain_source = io.player.duck_state
+                io.player.external_gain = True
             lat_in, lat_out = latencies(stream.latency)
             for w in warnings:
                 log.warning("%s", w)

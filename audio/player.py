@@ -7,7 +7,13 @@ before the clear never plays). Commands travel in a ``collections.deque`` (appen
 atomic in CPython: no lock in the callback).
 
 Audio callback: ``fill(out, t_dac_ns)`` applies pending commands, copies the next block out of
-the jitter buffer and applies the volume, all into preallocated arrays.
+the jitter buffer and applies the volume and the duck gain, all into preallocated arrays.
+
+Ducking (``set_duck``, engine thread; one tuple store, atomic): the callback moves its gain
+linearly, sample by sample, from where it is towards the target at full scale per ``ramp_ms``
+(no step: no click).
+``hold=True`` ramps to silence and then stops consuming the reply, so a later ``set_duck(1.0,
+...)`` resumes exactly where it faded out; samples faded out while ramping down count as played.
 
 Queries (``played_ms`` etc.) read plain counters written by the callback; they are safe from any
 thread and at most one block stale.
@@ -44,6 +50,15 @@ class Player:
         self._resamplers: dict[str, StreamResampler] = {}
         self._tmp = np.zeros(block_frames, dtype=np.float32)
         self.clears = 0
+        #: (target gain 0..1, ramp samples, hold): engine thread writes, callback reads
+        self._duck: tuple[float, int, bool] = (1.0, 1, False)
+        self.gain = 1.0  # the callback's current duck gain (read by any thread, for meters)
+        self._held = False  # callback: faded out and not consuming
+        #: set when the output stage applies the duck (``audio.split_stream``): then this player
+        #: only holds (fades out and stops consuming); ducking happens after its queue
+        self.external_gain = False
+        self._steps = np.arange(1, block_frames + 1, dtype=np.float32)
+        self._g = np.zeros(block_frames, dtype=np.float32)
         #: Engine thread sets, callback reads: output silence without consuming (a provisional
         #: barge-in pause; ``resume`` continues exactly where it stopped).
         self.paused = False
@@ -69,6 +84,21 @@ class Player:
             if tail:
                 self._commands.append((_WRITE, item_id, np.frombuffer(tail, dtype="<i2"), t_ns))
         self._commands.append((_END, item_id, None, t_ns))
+
+    def set_duck(self, gain: float, ramp_ms: float, hold: bool = False) -> None:
+        """Ramp the reply's gain to ``gain`` (0..1) at full scale per ``ramp_ms``; ``hold``: fade
+        out and stop consuming until a later call without ``hold``. From the next callback on."""
+        ramp = max(1, int(ramp_ms * self.rate_hz / 1000))
+        self._duck = (0.0 if hold else min(1.0, max(0.0, gain)), ramp, hold)
+
+    def duck_state(self) -> tuple[float, int, bool]:
+        """(target gain, ramp samples, hold) as last set: for an output stage (any thread)."""
+        return self._duck
+
+    @property
+    def held(self) -> bool:
+        """The callback has faded out a hold and is not consuming the reply."""
+        return self._held
 
     def clear(self) -> None:
         """Stop playback at the next callback; everything queued so far is dropped."""
@@ -100,14 +130,36 @@ class Player:
                 jitter.end(item_id)
             else:
                 jitter.clear()
+        target, ramp, hold = self._duck
+        if self.external_gain and not hold:
+            target = 1.0
+        g0 = self.gain
         if self.paused:
             out.fill(0)
             return 0
+        if hold and g0 == 0.0:  # faded out: hold the reply where it is
+            self._held = True
+            out.fill(0)
+            return 0
+        self._held = False
         n = jitter.read_into(out, t_dac_ns)
         vol = self.volume
-        if n and vol != 1.0:
-            tmp = self._tmp[: out.shape[0]]
-            np.multiply(out, vol, out=tmp)
-            np.clip(tmp, -32768.0, 32767.0, out=tmp)
-            out[:] = tmp
+        if g0 == target and (not n or (g0 == 1.0 and vol == 1.0)):
+            return n
+        size = int(out.shape[0])
+        tmp = self._tmp[:size]
+        np.multiply(out, vol, out=tmp)
+        if g0 != target:  # linear ramp from g0 towards target, one step per sample
+            g = self._g[:size]
+            np.multiply(self._steps[:size], (1.0 if target > g0 else -1.0) / ramp, out=g)
+            g += g0
+            np.clip(g, min(g0, target), max(g0, target), out=g)
+            tmp *= g
+            self.gain = float(g[-1])
+        elif g0 != 1.0:
+            tmp *= g0
+        np.clip(tmp, -32768.0, 32767.0, out=tmp)
+        out[:] = tmp
+        if hold and self.gain == 0.0:
+            self._held = True
         return n

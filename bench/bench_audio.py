@@ -14,9 +14,20 @@ baseline measured in the same run; no pass/fail.
    same VAD decision clearing the naive 50 ms player.
 3. Underruns per minute and added latency under simulated bursty arrival jitter 0/40/80/150 ms,
    adaptive jitter buffer vs fixed 40 ms prefill (pure simulation in virtual time).
-4. CPU per second of audio for capture + VAD + AEC + playback (% of one core), full engine on
-   the real server with a reply playing and speech in the mic; baseline: a bare duplex stream
-   whose callback does nothing, same duration.
+4. CPU per second of audio for capture + VAD + AEC + playback (% of one core), whole process,
+   full engine on the real server with a reply playing and speech in the mic. Baselines, same
+   duration: bare streams whose callbacks do nothing — one duplex stream (what the engine opened
+   before issue 16) and an input + an output stream (what it opens now) — and the engine on the
+   old duplex stream.
+5. Duck at once, decide after (issue 16): onset → −20 dB, onset → silent on interruptions,
+   backchannels passed out of N, vs today's VAD barge-in on the same clips; false ducks from
+   echo per minute (bench/bench_audio_turns.py).
+6. Jitter buffer cold start: underruns at 80/150 ms jitter (first reply separately) and added
+   delay, vs the buffer without its cold-start prior and a fixed prefill.
+7. Under CPU load (two busy processes): underruns, false "device lost" (engine rule vs
+   StreamWatchdog on the same ticks), time spent "struggling", speech → VoiceStarted.
+8. The interruption monitor on the real rig (hooked after the engine's canceller, as engine.py
+   will call it): onset in the mic → speaker −20 dB and silent, backchannels passed.
 """
 
 from __future__ import annotations
@@ -478,33 +489,72 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
             server.play_to_mic(files[k % len(files)])
             k += 1
 
-    # baseline: bare duplex stream, callback copies nothing
+    # baselines: bare streams, callbacks do nothing
     def cb(indata: Any, outdata: Any, frames: int, t: Any, status: Any) -> None:
         outdata.fill(0)
 
-    stream = sd.Stream(
-        device=("pulse", "pulse"),
-        samplerate=RATE,
-        blocksize=480,
-        dtype="int16",
-        channels=(1, 1),
-        callback=cb,
-    )
-    stream.start()
-    time.sleep(1.0)
-    c0, w0 = time.process_time(), time.monotonic()
-    time.sleep(seconds)
-    base = (time.process_time() - c0) / (time.monotonic() - w0) * 100
-    stream.stop()
-    stream.close()
+    def bare(streams: list[Any]) -> float:
+        for st in streams:
+            st.start()
+        time.sleep(1.0)
+        c0, w0 = time.process_time(), time.monotonic()
+        time.sleep(seconds)
+        cpu = (time.process_time() - c0) / (time.monotonic() - w0) * 100
+        for st in streams:
+            st.stop()
+            st.close()
+        return cpu
 
-    stop = threading.Event()
-    th = threading.Thread(target=feeder, args=(stop,), daemon=True)
+    common: dict[str, Any] = {
+        "samplerate": RATE,
+        "blocksize": 480,
+        "dtype": "int16",
+        "latency": "low",
+    }
+    base = bare([sd.Stream(device=("pulse", "pulse"), channels=(1, 1), callback=cb, **common)])
+    base_split = bare(
+        [
+            sd.InputStream(device="pulse", channels=1, callback=lambda *a: None, **common),
+            sd.OutputStream(device="pulse", channels=1, callback=lambda o, *a: o.fill(0), **common),
+        ]
+    )
+
     reply = np.frombuffer(
         resample(read_wav(SPEECH / "q08_piper.wav")[0], 16000, 24000), dtype=np.int16
     )
+    full, engine_thread, m = _engine_cpu(server, seconds, reply, feeder, split=True)
+    old_full, _old_thread, _ = _engine_cpu(server, seconds, reply, feeder, split=False)
+    print(f"   baseline bare duplex stream      {base:5.2f} %   (latency 'low', as opened before)")
+    print(f"   baseline bare input + output     {base_split:5.2f} %")
+    print(
+        f"   engine work alone (fake stream)  {cpu_virtual():5.2f} %"
+        "   (callbacks + process(), one thread)"
+    )
+    print(f"   engine, input + output streams   {full:5.2f} %   (now; whole process)")
+    print(f"   engine, one duplex stream        {old_full:5.2f} %   (before; whole process)")
+    print(f"   of which engine.process() (now)  {engine_thread:5.2f} %")
+    print(
+        f"   meters: underruns {m.underruns}, overflows {m.overflows}, ERLE "
+        f"{m.erle_db if m.erle_db is None else round(m.erle_db, 1)} dB, hint {m.echo_hint}"
+    )
+
+
+def _engine_cpu(
+    server: PulseServer, seconds: float, reply: np.ndarray, feeder: Any, split: bool
+) -> tuple[float, float, Any]:
+    """Whole-process CPU % with the engine running (split streams or one duplex stream)."""
+    from dataclasses import replace
+
+    from audio.duplex import StreamSpec, sounddevice_factory
+
+    def factory(spec: StreamSpec, cb: Any, fin: Any) -> Any:
+        return sounddevice_factory(replace(spec, split=split), cb, fin)
+
+    stop = threading.Event()
+    th = threading.Thread(target=feeder, args=(stop,), daemon=True)
     proc_time = [0.0]
-    with EngineRunner(engine(barge_in=False), period_ms=10) as run:
+    cfg = AudioConfig(input_device="pulse", output_device="pulse", barge_in=False)
+    with EngineRunner(AudioEngine(cfg, factory), period_ms=10) as run:
         orig = run.engine.process
 
         def timed() -> Any:
@@ -528,34 +578,22 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
         m = run.engine.meters()
     stop.set()
     th.join(timeout=15)  # the last question must not spill into the next section's mic
-    print(f"   baseline bare duplex stream      {base:5.2f} %")
-    print(
-        f"   engine work alone (fake stream)  {cpu_virtual():5.2f} %"
-        "   (callbacks + process(), one thread)"
-    )
-    print(
-        f"   engine (AEC+NS, resample, VAD,   {full:5.2f} %   (+{full - base:.2f} % over baseline)"
-    )
-    print("          jitter buffer, playback)")
-    print(f"   of which engine.process()        {engine_thread:5.2f} %")
-    print(
-        f"   meters: underruns {m.underruns}, overflows {m.overflows}, ERLE "
-        f"{m.erle_db if m.erle_db is None else round(m.erle_db, 1)} dB, hint {m.echo_hint}"
-    )
+    return full, engine_thread, m
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--only", default="1,2,3,4")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8")
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--cpu-seconds", type=float, default=20.0)
+    ap.add_argument("--load-seconds", type=float, default=30.0)
     args = ap.parse_args()
     which = {int(x) for x in args.only.split(",")}
     print(f"bench_audio: {os.cpu_count()} cores, load avg {os.getloadavg()[0]:.1f}")
     server = None
     try:
-        if which & {1, 2, 4}:
+        if which & {1, 2, 4, 7, 8}:
             server = start_pulse(Path(tempfile.mkdtemp(prefix="bench-pulse-")))
             os.environ["PULSE_SERVER"] = server.env["PULSE_SERVER"]
             os.environ["PULSE_RUNTIME_PATH"] = server.env["PULSE_RUNTIME_PATH"]
@@ -571,6 +609,9 @@ def main() -> None:
             bench_barge_in_virtual()
         if 3 in which:
             bench_jitter(args.minutes)
+        from bench.bench_audio_turns import main_sections
+
+        main_sections(which, server, args.minutes, args.load_seconds)
     finally:
         if server is not None:
             stop_pulse(server)

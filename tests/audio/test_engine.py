@@ -203,6 +203,7 @@ def test_device_lost_reports_error_and_recovers_in_background():
     engine.start()
     engine.process()
     engine.play("a", np.full(2400, 100, np.int16).tobytes(), 24000)
+    engine.end_item("a")  # all of it queued: plays at once (no jitter-buffer prefill wait)
     factory.stream.tick()
     factory.stream.die()
     events = engine.process()

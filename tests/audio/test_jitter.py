@@ -128,7 +128,9 @@ def test_next_item_ends_previous_unfinished_one():
 
 
 def test_adaptive_target_follows_arrival_jitter():
-    jb = JitterBuffer(RATE, prefill_ms=40, min_prefill_ms=20, max_prefill_ms=300, margin_ms=10)
+    jb = JitterBuffer(
+        RATE, prefill_ms=40, min_prefill_ms=20, max_prefill_ms=300, margin_ms=10, cold_start_ms=0
+    )
     chunk = 320  # 20 ms per chunk
     for k in range(20):
         late = 80 * MS if k % 5 == 4 else 0  # bursty: every 5th chunk 80 ms late
@@ -144,14 +146,31 @@ def test_adaptive_target_follows_arrival_jitter():
     assert capped.target_ms == 100
 
 
-def test_adaptive_target_decays_after_window():
-    jb = JitterBuffer(RATE, prefill_ms=40, window_ms=1000)
+def test_adaptive_target_decays_after_window_of_heard_audio_not_idle_time():
+    jb = JitterBuffer(RATE, prefill_ms=40, window_ms=1000, cold_start_ms=0)
     jb.write("a", ramp(320), 0)
     jb.write("a", ramp(320), 200 * MS)  # 180 ms late
     assert jb.target_ms > 150
-    for k in range(1, 30):
-        jb.write("b", ramp(320), 2000 * MS + k * 20 * MS)
+    # a minute of silence between replies does not make it forget the network
+    jb.write("b", ramp(320), 60_000 * MS)
+    assert jb.target_ms > 150
+    for k in range(1, 60):  # > 1 s of audio heard since: the late chunk left the window
+        jb.write("b", ramp(320), 60_000 * MS + k * 20 * MS)
     assert jb.target_ms == 20
+
+
+def test_cold_start_prior_fades_as_audio_is_heard_and_a_seed_replaces_it():
+    jb = JitterBuffer(RATE, prefill_ms=40, cold_start_ms=100, learn_ms=2000)
+    assert jb.target_ms == 100, "the first reply starts with room for a bursty network"
+    for k in range(50):  # 1 s heard, all on time
+        jb.write("a", ramp(320), k * 20 * MS)
+    assert 45 <= jb.target_ms <= 55
+    for k in range(50, 120):
+        jb.write("a", ramp(320), k * 20 * MS)
+    assert jb.target_ms == 20  # learned: on time
+    seeded = JitterBuffer(RATE, prefill_ms=40, cold_start_ms=100)
+    seeded.seed_lateness_ms(60)
+    assert seeded.target_ms == 80 and seeded.learned_lateness_ms == 60
 
 
 @settings(max_examples=200, deadline=None)

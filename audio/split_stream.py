@@ -1,0 +1,264 @@
+"""A duplex stream made of two single-direction PortAudio streams (the CPU fix of issue 16).
+
+Why (measured here, PortAudio 19.6 ALSA host API on PulseAudio's ALSA plugin, 10 ms blocks): a
+*duplex* ``sounddevice.Stream`` falls, within a few seconds, into a busy loop in PortAudio's
+callback thread — ``poll()`` keeps returning at once because the playback side is ready while
+the capture side has less than a period (strace: ~12 000 polls and ~70 000 ``getpid`` per 2 s) —
+and costs 50–97 % of a core with a callback that does nothing (``latency="low"`` and ``"high"``
+alike). An input stream plus an output stream with the same settings stay at 3–5 % for both.
+
+How it keeps the duplex contract of ``audio.duplex.DuplexIO.callback`` (mic block and *the exact
+block sent to the speaker*, in one call): the **input** callback calls the duplex callback with a
+preallocated output block, then queues that block in a small single-producer/single-consumer
+FIFO; the **output** callback only copies the oldest queued block to the device. It starts once
+``prefill`` blocks wait (a cushion against the two callbacks' scheduling jitter), plays zeros and
+counts an output underflow when the FIFO runs dry (then builds the cushion again), and skips the
+oldest blocks when more than ``max_queued`` wait. Both streams run on the sound server's clock,
+so the depth stays steady; it adds that depth (one or two blocks) to the speaker path, which the
+DAC time passed to the duplex callback includes. The echo canceller still gets every played
+block, in order.
+
+Duck at the output stage: when ``gain_source`` is set (``Player.duck_state``; the opener does it
+and sets ``Player.external_gain``), the output callback applies the duck ramp to the block it
+sends, so a duck reaches the speaker without waiting for the queued blocks to drain (the cushion
+is 1–2 blocks: 10–20 ms sooner). The player still does the hold (fade and freeze).
+
+Real-time priority (``realtime=True``, off by default): on its first call each callback asks the
+OS to schedule its own thread ``SCHED_FIFO`` (falling back to nice -10, then nothing);
+``priority`` says what was granted. Off because it measured worse here: with both callback
+threads ``SCHED_FIFO`` the output stream lost 160 of 1500 callbacks in 15 s (the PulseAudio
+client's own threads and the GIL holder are not real-time and got preempted), against 8–25
+without. One syscall per thread, once, when on.
+
+Threads: two PortAudio callback threads (copies only, no locks: each FIFO counter has one
+writer); ``start``/``stop``/``close`` from any thread.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["RT_PRIORITY", "SplitDuplexStream", "raise_thread_priority"]
+
+RT_PRIORITY = 3
+
+
+def raise_thread_priority() -> str:
+    """Give the calling thread real-time scheduling where the OS allows (Linux: pid 0 is the
+    calling thread). Returns what was granted: "SCHED_FIFO n", "nice -10" or "normal"."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
+        return f"SCHED_FIFO {RT_PRIORITY}"
+    except (AttributeError, OSError):
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, -10)  # Linux: the calling thread only
+        return "nice -10"
+    except (AttributeError, OSError):
+        return "normal"
+
+
+Callback = Callable[[Any, Any, int, Any, Any], None]
+HalfCallback = Callable[[Any, int, Any, Any], None]
+
+
+@dataclass
+class _Time:
+    """What the duplex callback reads from PortAudio's time info."""
+
+    currentTime: float  # PortAudio's names
+    inputBufferAdcTime: float
+    outputBufferDacTime: float
+
+
+@dataclass
+class _Status:
+    """Status flags for the duplex callback (input side's, plus the FIFO's underflow)."""
+
+    input_overflow: bool = False
+    input_underflow: bool = False
+    output_underflow: bool = False
+    output_overflow: bool = False
+
+    def __bool__(self) -> bool:
+        return self.input_overflow or self.input_underflow or self.output_underflow
+
+
+class SplitDuplexStream:
+    """``StreamLike`` over an ``InputStream`` and an ``OutputStream`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        make_input: Callable[[HalfCallback], Any],
+        make_output: Callable[[HalfCallback], Any],
+        callback: Callback,
+        finished: Callable[[], None],
+        block_frames: int,
+        out_channels: int = 1,
+        max_queued: int = 8,
+        prefill: int = 2,
+        realtime: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._callback = callback
+        self._finished = finished
+        self.frames = block_frames
+        self.max_queued = max_queued
+        self.prefill = prefill
+        self._primed = False  # output callback only
+        self._clock = clock
+        n = max_queued + 2
+        self._fifo: npt.NDArray[np.int16] = np.zeros((n, block_frames), dtype=np.int16)
+        self._n = n
+        self._written = 0  # input callback only
+        self._read = 0  # output callback only
+        self._out = np.zeros((block_frames, out_channels), dtype=np.int16)
+        self._fifo_out = np.zeros(block_frames, dtype=np.int16)
+        self.dropped = 0  # input side: blocks the output side never took
+        self.starved = 0  # output side: callbacks with nothing queued
+        self.input_calls = 0
+        self.output_calls = 0
+        self.gain_source: Callable[[], tuple[float, int, bool]] | None = None
+        self.gain = 1.0  # output stage (callback writes, anyone reads)
+        self._steps = np.arange(1, block_frames + 1, dtype=np.float32)
+        self._g = np.zeros(block_frames, dtype=np.float32)
+        self._tmp = np.zeros(block_frames, dtype=np.float32)
+        self._starved_seen = 0
+        self.output_underflows = 0  # reported by PortAudio on the output stream
+        self._ended = False
+        self.priority: dict[str, str] = {}  # side → what the OS granted its callback thread
+        self.realtime = realtime
+        self._in = make_input(self._on_input)
+        self._outs = make_output(self._on_output)
+
+    # ------------------------------------------------------------------ StreamLike
+    @property
+    def samplerate(self) -> float:
+        return float(self._in.samplerate)
+
+    @property
+    def latency(self) -> tuple[float, float]:
+        """(input, output) seconds; output includes the ``prefill`` queued blocks."""
+        return (
+            float(self._in.latency),
+            float(self._outs.latency) + self.prefill * self.frames / self.samplerate,
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self._in.active) and bool(self._outs.active)
+
+    def start(self) -> None:
+        self._outs.start()
+        self._in.start()
+
+    def stop(self) -> None:
+        for s in (self._in, self._outs):
+            try:
+                s.stop()
+            finally:
+                pass
+
+    def abort(self) -> None:
+        for s in (self._in, self._outs):
+            s.abort()
+
+    def close(self) -> None:
+        try:
+            self._in.close()
+        finally:
+            self._outs.close()
+
+    def on_stream_finished(self) -> None:
+        """Either side ended: report once (device gone or stopped)."""
+        if not self._ended:
+            self._ended = True
+            self._finished()
+
+    # ------------------------------------------------------------------ callbacks
+    def _on_input(self, indata: Any, frames: int, ptime: Any, status: Any) -> None:
+        self.input_calls += 1
+        if "input" not in self.priority:
+            self.priority["input"] = raise_thread_priority() if self.realtime else "normal"
+        cur = float(getattr(ptime, "currentTime", 0.0) or 0.0)
+        adc = float(getattr(ptime, "inputBufferAdcTime", 0.0) or 0.0)
+        queued = self._written - self._read
+        if not cur:  # no timing from the host API: use our clock
+            cur = adc = self._clock()
+        out_lat = float(self._outs.latency)
+        dac = cur + out_lat + (queued + 1) * frames / self.samplerate
+        flags = _Status(
+            input_overflow=bool(getattr(status, "input_overflow", False)),
+            input_underflow=bool(getattr(status, "input_underflow", False)),
+            output_underflow=self.starved + self.output_underflows != self._starved_seen,
+        )
+        self._starved_seen = self.starved + self.output_underflows
+        out = self._out
+        self._callback(indata, out, frames, _Time(cur, adc, dac), flags)
+        if frames != self.frames:
+            return
+        if queued >= self.max_queued:  # the output side stalled: keep the newest audio
+            self._read_skip()
+        self._fifo[self._written % self._n] = out[:, 0]
+        self._written += 1
+
+    def _read_skip(self) -> None:
+        # Only the output callback moves ``_read``; here we count the loss and let the output
+        # side skip ahead when it next runs (it sees more than ``max_queued`` waiting).
+        self.dropped += 1
+
+    def _on_output(self, outdata: Any, frames: int, ptime: Any, status: Any) -> None:
+        self.output_calls += 1
+        if status and getattr(status, "output_underflow", False):
+            self.output_underflows += 1
+        if "output" not in self.priority:
+            self.priority["output"] = raise_thread_priority() if self.realtime else "normal"
+        avail = self._written - self._read
+        if avail > self.max_queued:  # skip the oldest blocks (the input side counted them)
+            self._read += avail - self.max_queued
+            avail = self.max_queued
+        if not self._primed and avail >= self.prefill:
+            self._primed = True
+        if not self._primed or avail <= 0 or frames != self.frames:
+            outdata.fill(0)
+            if self._primed:  # ran dry after playing: an underflow; build the cushion again
+                self.starved += 1
+                self._primed = False
+            return
+        block = self._fifo[self._read % self._n]
+        src = self.gain_source
+        if src is not None:
+            block = self._ducked(block, src)
+        outdata[:] = block[:, None]
+        self._read += 1
+
+    def _ducked(
+        self, block: npt.NDArray[np.int16], src: Callable[[], tuple[float, int, bool]]
+    ) -> npt.NDArray[np.int16]:
+        target, ramp, hold = src()
+        if hold:
+            target = 0.0
+        g0 = self.gain
+        if g0 == target == 1.0:
+            return block
+        tmp = self._tmp
+        np.copyto(tmp, block)
+        if g0 != target:
+            g = self._g
+            np.multiply(self._steps, (1.0 if target > g0 else -1.0) / ramp, out=g)
+            g += g0
+            np.clip(g, min(g0, target), max(g0, target), out=g)
+            tmp *= g
+            self.gain = float(g[-1])
+        else:
+            tmp *= g0
+        out = self._fifo_out
+        np.copyto(out, tmp, casting="unsafe")
+        return out

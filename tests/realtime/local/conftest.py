@@ -50,7 +50,7 @@ class ServerProcess:
 def start_server(*extra: str, timeout_s: float = 180.0) -> ServerProcess:
     """Start the server CLI and wait for its READY line (stdout is drained by a thread)."""
     token = secrets.token_urlsafe(16)
-    cmd = [sys.executable, "-m", "realtime.local.server", "--port", "0", "--token", token, *extra]
+    cmd = [sys.executable, "-m", "realtime.local.server", "--port", "0", f"--token={token}", *extra]
     proc = subprocess.Popen(
         cmd,
         cwd=REPO,

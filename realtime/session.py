@@ -55,6 +55,7 @@ from websockets.exceptions import (
 
 from realtime.core import Endpoint, ProtocolCore, WireMessage
 from realtime.events import Closed, Command, Event, ServerError, SessionConfig, SessionReady
+from realtime.recording.scrub import hold_secret
 
 __all__ = [
     "KEY_VARIABLES",
@@ -308,6 +309,8 @@ class RealtimeSession:
         self._ca_file = ca_file
         self._clock = clock
         self._secrets = secret_values(endpoint)
+        for secret in self._secrets:  # scrubbed from every log, recording and printed line
+            hold_secret(secret)
         self._host = host_port(endpoint.url)
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None

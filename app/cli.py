@@ -67,15 +67,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(gui_main([sys.argv[0], *args_in]) or 0)
     from app.logging_setup import install_logging
+    from app.scrubbed_output import scrubbed_output
 
-    install_logging(
-        logging.DEBUG if args.verbose > 1 else (logging.INFO if args.verbose else logging.WARNING)
-    )
-    try:
-        validate(args)
-    except UsageError as exc:
-        parser.error(str(exc))
-    return Headless(args).run()
+    with scrubbed_output():  # no held secret (key, token) is ever printed
+        install_logging(
+            logging.DEBUG
+            if args.verbose > 1
+            else (logging.INFO if args.verbose else logging.WARNING)
+        )
+        try:
+            validate(args)
+        except UsageError as exc:
+            parser.error(str(exc))
+        return Headless(args).run()
 
 
 def build_parser() -> argparse.ArgumentParser:

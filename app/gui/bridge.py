@@ -2,16 +2,20 @@
 
 The assistant calls the listener methods from its engine thread; each one emits a signal whose
 receivers live on the GUI thread, so Qt queues the call (``AutoConnection`` across threads).
-Only immutable values cross: frozen dataclasses, ``bytes``, ``str``, numbers.
+Only immutable values cross: frozen dataclasses, ``bytes``, ``str``, numbers. Every text that
+reaches the window is scrubbed of the secrets the process holds (messages also of key shapes).
 
 No signal per audio block: meters and preview are not here; GUI timers poll them.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QObject, Signal
 
 from app.gui.model import AssistantModel, Loading, StateInfo, Turn, Usage
+from app.scrubbed_output import scrub_all, scrub_held
 
 
 class AssistantBridge(QObject):
@@ -48,10 +52,14 @@ class AssistantBridge(QObject):
 
     # ----------------------------------------------------------- listener (any thread)
     def on_state(self, info: StateInfo) -> None:
+        if info.message:
+            info = replace(info, message=scrub_all(info.message))
         self.state_changed.emit(info)
 
     def on_turn(self, turn: Turn) -> None:
-        self.turn_updated.emit(turn)
+        self.turn_updated.emit(
+            replace(turn, text=scrub_held(turn.text), unheard=scrub_held(turn.unheard))
+        )
 
     def on_usage(self, usage: Usage) -> None:
         self.usage_changed.emit(usage)
@@ -66,13 +74,13 @@ class AssistantBridge(QObject):
         self.frame_sent.emit(bytes(jpeg), int(t_ns))
 
     def on_recording(self, on: bool, path: str | None, error: str | None) -> None:
-        self.recording_changed.emit(bool(on), path, error)
+        self.recording_changed.emit(bool(on), path, scrub_all(error) if error else error)
 
     def on_transcript_reset(self) -> None:
         self.transcript_reset.emit()
 
     def on_notice(self, message: str) -> None:
-        self.notice.emit(str(message))
+        self.notice.emit(scrub_all(str(message)))
 
     def on_camera(self, on: bool) -> None:
         self.camera_changed.emit(bool(on))

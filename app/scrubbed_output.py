@@ -1,0 +1,77 @@
+"""What the CLI prints, scrubbed of every secret the process holds.
+
+``scrubbed_output()`` swaps ``sys.stdout``/``sys.stderr`` for ``ScrubbingStream`` wrappers for
+the duration of a headless run: each ``write`` goes through a scrub function before reaching the
+real stream. Standard error (errors, server errors, close reasons, notes, logging, tracebacks)
+gets the full ``Scrubber`` (held secrets and key shapes); standard output (the transcript) only
+the exact held secrets, so ordinary words such as "token: 3" in an answer are kept.
+
+Contract: a secret is redacted when it arrives within one ``write`` call (every line the CLI
+prints is one call). Thread-safe as the wrapped stream is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from collections.abc import Callable, Iterator
+from typing import TextIO
+
+from realtime.recording.scrub import REDACTED, Scrubber, held_secrets
+
+_FULL = Scrubber()
+
+
+def scrub_all(text: str) -> str:
+    """Held secrets and key-shaped strings."""
+    return _FULL.text(text)
+
+
+def scrub_held(text: str) -> str:
+    """Only the exact secrets the process holds."""
+    for secret in held_secrets():
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class ScrubbingStream(io.TextIOBase):
+    """A text stream writing ``scrub(text)`` to ``inner``."""
+
+    def __init__(self, inner: TextIO, scrub: Callable[[str], str]) -> None:
+        super().__init__()
+        self.inner = inner
+        self._scrub = scrub
+
+    def write(self, text: str) -> int:
+        self.inner.write(self._scrub(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.inner, "encoding", "utf-8")
+
+
+@contextlib.contextmanager
+def scrubbed_output() -> Iterator[None]:
+    """Scrub ``sys.stdout``/``sys.stderr`` until the block ends (then restore them)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout = ScrubbingStream(out, scrub_held)  # type: ignore[assignment]
+    sys.stderr = ScrubbingStream(err, scrub_all)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err

@@ -127,7 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def validate(args: argparse.Namespace) -> None:
     """Check every file argument; raise ``UsageError`` with a sentence a person can act on."""
+    from app import cli_checks
     from dsp.pcm import AudioFileError, read_wav
+
+    for problem in (
+        cli_checks.number_problem("--timeout", args.timeout),
+        cli_checks.number_problem("--duration", args.duration),
+        *(
+            cli_checks.text_problem(f"--{name}", getattr(args, name))
+            for name in ("text", "instructions", "model", "voice")
+        ),
+    ):
+        if problem:
+            raise UsageError(problem)
 
     if args.audio_in is not None:
         try:
@@ -141,10 +153,9 @@ def validate(args: argparse.Namespace) -> None:
             raise UsageError(
                 f"--image: {args.image}: not an image file ({', '.join(sorted(IMAGE_SUFFIXES))})"
             )
-        import cv2
-
-        if cv2.imread(str(args.image)) is None:
-            raise UsageError(f"--image: {args.image}: the image could not be decoded")
+        image_problem = cli_checks.image_problem("--image", args.image)
+        if image_problem:
+            raise UsageError(image_problem)
     if args.video is not None:
         from video.errors import CameraError
         from video.file import probe_video_file

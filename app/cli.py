@@ -165,6 +165,11 @@ def validate(args: argparse.Namespace) -> None:
         except CameraError as exc:
             raise UsageError(f"--video: {exc.message}") from None
     if args.audio_out is not None:
+        if args.audio_out.is_dir():
+            raise UsageError(
+                f"--audio-out: {args.audio_out} is a folder; give a file name such as "
+                f"{args.audio_out / 'reply.wav'}"
+            )
         parent = args.audio_out.expanduser().resolve().parent
         if not parent.is_dir():
             raise UsageError(f"--audio-out: folder {parent} does not exist")
@@ -312,6 +317,10 @@ class Headless:
             if server is not None:
                 server.stop()
         if args.audio_out is not None and code == 0:
+            problem = getattr(audio, "out_error", "")
+            if problem:
+                print(f"voicecam: {problem}", file=sys.stderr)
+                return 1
             pcm, rate = audio.played_audio()
             print(
                 f"reply audio: {args.audio_out} ({len(pcm) * 500 // (rate or 24000)} ms)",
@@ -357,12 +366,13 @@ class Headless:
     def _recorder(self, spec: Any) -> Any:
         if self.args.record is None:
             return None
-        from realtime.recording.writer import SessionRecorder
+        from app.recording_notes import cli_recorder
 
-        self.args.record.mkdir(parents=True, exist_ok=True)
-        return SessionRecorder(
-            directory=self.args.record,
-            metadata={"backend": spec.name, "model": spec.model, "voice": spec.voice},
+        # The recorder creates the folder (0700) itself; a failure is said on stderr and the
+        # conversation goes on.
+        return cli_recorder(
+            self.args.record,
+            {"backend": spec.name, "model": spec.model, "voice": spec.voice},
         )
 
     def _drive(self, assistant: Any, audio: Any, file_mode: bool) -> int:

@@ -18,10 +18,12 @@ the assistant's engine thread or on this adapter's worker threads (the bridge qu
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from app.config import Settings
@@ -157,7 +159,9 @@ class AssistantAdapter:
         self._resolve = resolve or _default_resolve
         self._make_audio = make_audio or _default_audio
         self._make_source = make_source or _default_source
-        self._make_recorder = make_recorder or _default_recorder
+        self._make_recorder = make_recorder or functools.partial(
+            _default_recorder, on_resumed=self._recording_resumed
+        )
         self._listeners: list[AssistantListener] = []
         self._lock = threading.Lock()
         self._relay = _Relay(self)
@@ -333,6 +337,11 @@ class AssistantAdapter:
     def _recording_failed(self, error: Exception) -> None:
         self._emit("on_recording", False, None, str(error))
 
+    def _recording_resumed(self, path: Path) -> None:
+        """The disk had room again: recording goes on in a new file (recorder thread)."""
+        self._emit("on_recording", True, str(path), None)
+        self._emit("on_notice", f"Recording resumed into {path}.")
+
     def disconnect(self) -> None:
         self._spawn(lambda: self.assistant.stop(wait=True), "disconnect")
 
@@ -461,14 +470,22 @@ def _default_source(spec: str) -> Any:
     return open_source(spec)
 
 
-def _default_recorder(settings: Settings, spec: Any, on_error: Callable[[Exception], None]) -> Any:
-    from realtime.recording.writer import SessionRecorder
+def _default_recorder(
+    settings: Settings,
+    spec: Any,
+    on_error: Callable[[Exception], None],
+    on_resumed: Callable[[Path], None] | None = None,
+) -> Any:
+    """Recording that reports its failures and resumes in a new file after a full disk."""
+    from realtime.recording.resilient import ResilientRecorder
 
     folder = settings.recordings_path()
-    return SessionRecorder(
-        directory=folder,
+    return ResilientRecorder(
+        folder,
         metadata={"backend": spec.name, "model": spec.model, "voice": spec.voice},
         on_error=on_error,
+        on_resumed=on_resumed,
+        retry_hint="Choose a writable sessions folder in the settings to record.",
     )
 
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import subprocess
@@ -61,9 +62,7 @@ def test_a_huge_integer_is_invalid_value_naming_the_field(local_server: Any) -> 
             )
             first = (await peer.until("error", timeout=30))[-1]["error"]
             await peer.send_raw(
-                '{"type":"response.create","response":{"max_output_tokens":-'
-                + "1" * 30
-                + "}}"
+                '{"type":"response.create","response":{"max_output_tokens":-' + "1" * 30 + "}}"
             )
             second = (await peer.until("error", timeout=30))[-1]["error"]
             updated = await peer.update(instructions="still alive")
@@ -89,10 +88,8 @@ def test_failed_handshakes_print_nothing(local_server: Any) -> None:
     for payload in payloads:
         with socket.create_connection(("127.0.0.1", local_server.port), timeout=10) as s:
             s.sendall(payload)
-            try:
+            with contextlib.suppress(OSError):
                 s.recv(4096)
-            except OSError:
-                pass
 
     async def still_serving() -> str:
         async with connect(local_server) as peer:

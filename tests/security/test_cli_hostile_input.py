@@ -82,7 +82,7 @@ def test_hostile_cli_input_exits_2_with_a_sentence(tmp_path: Path) -> None:
     ]
     problems = []
     for name, want, proc in procs:
-        out_b, err_b = proc.communicate(timeout=120)
+        _, err_b = proc.communicate(timeout=120)
         err = err_b.decode("utf-8", "replace")
         if proc.returncode != 2:
             problems.append(f"{name}: exit {proc.returncode}, want 2: {err[-600:]}")

@@ -236,3 +236,48 @@ def test_a_failed_markdown_export_leaves_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     assert "export failed" in proc.stderr
     assert left == [], left
+
+
+def test_the_window_is_told_when_recording_cannot_start_and_when_it_resumes(
+    tmp_path: Path,
+) -> None:
+    """The GUI adapter's recorder (the window's ``on_recording`` notice) on a real full disk."""
+    from types import SimpleNamespace
+
+    from app.config import Settings
+    from app.gui.adapter import AssistantAdapter
+
+    events: list[tuple[str, tuple[Any, ...]]] = []
+
+    class Listener:
+        def on_recording(self, on: bool, path: str | None, error: str | None) -> None:
+            events.append(("on_recording", (on, path, error)))
+
+        def on_notice(self, message: str) -> None:
+            events.append(("on_notice", (message,)))
+
+    with mounted_tmpfs(tmp_path / "disk", "256k") as disk:
+        filler = fill(disk)
+        adapter = AssistantAdapter(Settings(recordings_dir=str(disk)), assistant=_NoAssistant())
+        adapter.add_listener(Listener())
+        spec = SimpleNamespace(name="local", model="m", voice="v")
+        rec = adapter._make_recorder(adapter.settings, spec, adapter._recording_failed)
+        try:
+            wait_until(lambda: events, 10, "the window's recording notice")
+            on, _, error = events[0][1]
+            assert on is False and "Recording could not start: the disk is full" in error
+            filler.unlink()
+            rec._retry_every_s = 0.1
+            rec._min_free = 64 * 1024
+            wait_until(lambda: len(events) >= 3, 15, "the resumption notice")
+        finally:
+            rec.close()
+        assert events[1][0] == "on_recording" and events[1][1][0] is True
+        assert events[2] == ("on_notice", (f"Recording resumed into {events[1][1][1]}.",))
+
+
+class _NoAssistant:
+    """The adapter only registers a listener on it in this test."""
+
+    def add_listener(self, listener: Any) -> None:
+        pass

@@ -171,3 +171,75 @@ def test_out_of_range_server_flags_exit_2_with_a_sentence(
     assert "Traceback" not in proc.stderr
     assert flag in proc.stderr and words in proc.stderr, proc.stderr
     assert "VOICECAM-SERVER PROGRESS" not in proc.stdout  # refused before loading anything
+
+
+def test_the_server_drops_a_client_that_stops_reading() -> None:
+    """The real ``Server`` handler (in-process, real websockets serving) with a 1 s write
+    timeout: a raw client floods ``session.update`` (each answered by ~2 KB) and never reads;
+    the server drops it and the handler ends. ``session.update`` needs no model: the models
+    object only has to say piper's sample rate (read when a connection is made)."""
+    from types import SimpleNamespace
+
+    from realtime.local.server import Server
+
+    models: Any = SimpleNamespace(piper=SimpleNamespace(config=SimpleNamespace(sample_rate=22050)))
+    token = "stall-test-token"
+    server = Server(models, brain=None, token=token, write_timeout_s=1.0)  # type: ignore[arg-type]
+
+    async def run() -> int:
+        async with serve(
+            server.handler, "127.0.0.1", 0, process_request=server.process_request,
+            ping_interval=None, compression=None,
+        ) as ws_server:  # fmt: skip
+            port = next(iter(ws_server.sockets)).getsockname()[1]
+            loop = asyncio.get_running_loop()
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            await loop.sock_connect(sock, ("127.0.0.1", port))
+            await loop.sock_sendall(
+                sock,
+                b"GET /v1/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                b"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer "
+                + token.encode()
+                + b"\r\n\r\n",
+            )
+            reply = b""
+            while b"\r\n\r\n" not in reply:  # the handshake's answer is the last thing read
+                reply += await asyncio.wait_for(loop.sock_recv(sock, 1), 10)
+            assert reply.startswith(b"HTTP/1.1 101"), reply
+            await asyncio.wait_for(loop.sock_recv(sock, 1), 10)  # session.created has begun
+            assert len(ws_server.connections) == 1
+            update = json.dumps({"type": "session.update", "session": {"type": "realtime"}})
+            frame = _masked_text_frame(update.encode())
+            try:
+                for _ in range(20_000):  # ~40 MB of answers; never read
+                    await asyncio.wait_for(loop.sock_sendall(sock, frame), 5)
+                    if not ws_server.connections:
+                        break
+            except (OSError, TimeoutError):
+                pass
+            for _ in range(100):
+                if not ws_server.connections:
+                    break
+                await asyncio.sleep(0.1)
+            left = len(ws_server.connections)
+            sock.close()
+            return left
+
+    try:
+        assert asyncio.run(asyncio.wait_for(run(), 90)) == 0, "the stalled client is still there"
+    finally:
+        server.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _masked_text_frame(payload: bytes) -> bytes:
+    """One client→server text frame (clients must mask; the mask here is zero)."""
+    head = bytes([0x81])
+    n = len(payload)
+    if n < 126:
+        head += bytes([0x80 | n])
+    else:
+        head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    return head + b"\0\0\0\0" + payload

@@ -69,8 +69,8 @@ class ScrubbingStream(io.TextIOBase):
 def scrubbed_output() -> Iterator[None]:
     """Scrub ``sys.stdout``/``sys.stderr`` until the block ends (then restore them)."""
     out, err = sys.stdout, sys.stderr
-    sys.stdout = ScrubbingStream(out, scrub_held)  # type: ignore[assignment]
-    sys.stderr = ScrubbingStream(err, scrub_all)  # type: ignore[assignment]
+    sys.stdout = ScrubbingStream(out, scrub_held)
+    sys.stderr = ScrubbingStream(err, scrub_all)
     try:
         yield
     finally:

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from app.scrubbed_output import printable_stream_text
 from app.state import ConversationState as S
 from app.transcript import Turn
 
@@ -227,8 +228,10 @@ class Printer:
                     self._line_end()
                     self.out.write("assistant: " + ("…" if shown else ""))
                     self._open = turn.seq
-                self.out.write(turn.text[shown:])
-                self._printed[turn.seq] = max(shown, len(turn.text))
+                # Scrubbed of held secrets, never printing half of one (issue 17, item 6).
+                text = printable_stream_text(turn.text, not turn.partial or turn.interrupted)
+                self.out.write(text[shown:])
+                self._printed[turn.seq] = max(shown, len(text))
                 if turn.interrupted:
                     self.out.write(
                         f"  [interrupted: heard {turn.played_ms} of {turn.received_ms} ms]"

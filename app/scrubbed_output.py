@@ -7,7 +7,9 @@ gets the full ``Scrubber`` (held secrets and key shapes); standard output (the t
 the exact held secrets, so ordinary words such as "token: 3" in an answer are kept.
 
 Contract: a secret is redacted when it arrives within one ``write`` call (every line the CLI
-prints is one call). Thread-safe as the wrapped stream is.
+prints is one call). Text printed piece by piece as it streams in (the assistant's reply) goes
+through ``printable_stream_text`` first, which holds back a tail that could be the start of a
+held secret until the next piece shows whether it is. Thread-safe as the wrapped stream is.
 """
 
 from __future__ import annotations
@@ -34,6 +36,22 @@ def scrub_held(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def printable_stream_text(text: str, final: bool) -> str:
+    """What of a growing ``text`` may be printed now: scrubbed of held secrets, and unless
+    ``final``, without a trailing part that could be the beginning of one (so a secret split
+    across two pieces is never half printed). Each result is a prefix of the next one's."""
+    text = scrub_held(text)
+    if final:
+        return text
+    hold = 0
+    for secret in held_secrets():
+        for k in range(min(len(secret) - 1, len(text)), hold, -1):
+            if text.endswith(secret[:k]):
+                hold = k
+                break
+    return text[: len(text) - hold]
 
 
 class ScrubbingStream(io.TextIOBase):

@@ -69,3 +69,24 @@ def test_held_secrets_are_scrubbed_by_every_scrubber_longest_first() -> None:
     text = f"a {outer} b {inner} c"
     assert before.text(text) == "a [REDACTED] b [REDACTED] c"
     assert before.data(text.encode()) == b"a [REDACTED] b [REDACTED] c"
+
+
+def test_a_secret_streamed_in_pieces_is_never_half_printed() -> None:
+    """The CLI prints the reply as it streams; a held secret split across deltas must not
+    appear, not even its first half, and the rest of the text must."""
+    import io
+
+    from app.cli import Printer
+    from app.transcript import Turn
+
+    secret = "streamedHeldSecret" + "s9" * 8
+    hold_secret(secret)
+    out = io.StringIO()
+    printer = Printer(out=out, err=io.StringIO())
+    full = f"Your token is {secret} and that is all."
+    cuts = [5, 17, 20, 30, 40, len(full)]
+    for cut in cuts:
+        printer.on_turn(Turn(1, "assistant", full[:cut], partial=cut < len(full)))
+    text = out.getvalue()
+    assert text == "assistant: Your token is [REDACTED] and that is all.\n", text
+    assert secret[:8] not in text

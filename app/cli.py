@@ -52,8 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_in and args_in[0] in SUBCOMMANDS:
         import importlib
 
+        from app.scrubbed_output import scrubbed_output
+
         module, func = SUBCOMMANDS[args_in[0]]
-        return int(getattr(importlib.import_module(module), func)(args_in[1:]) or 0)
+        with scrubbed_output():  # rerun talks to a backend: its errors may echo a secret
+            return int(getattr(importlib.import_module(module), func)(args_in[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(args_in)
     if not args.headless:

@@ -32,8 +32,9 @@ or reply is being computed (worker threads are abandoned, not joined: the proces
 70000``, ``--max-message-mb nan``) exits 2 with a sentence naming the flag.
 
 Connections: keepalive pings every ``PING_INTERVAL_S`` (a client that does not answer within
-``PING_TIMEOUT_S`` is dropped), and a send that cannot be written within ``WRITE_TIMEOUT_S``
-(a client that stopped reading) drops the connection and frees what was queued for it. A
+``PING_TIMEOUT_S`` is dropped), and data that has waited ``WRITE_TIMEOUT_S`` in a connection's
+send buffer without draining (a client that stopped reading) drops the connection and frees
+what was queued for it (``realtime.local.stall``). A
 failed HTTP handshake (a POST, garbage, a TLS hello) is one debug line, never a traceback.
 """
 
@@ -75,8 +76,9 @@ PATH = "/v1/realtime"
 EXIT_MODEL_ERROR = 3
 #: Keepalive: ping every PING_INTERVAL_S; no pong within PING_TIMEOUT_S drops the client.
 PING_INTERVAL_S = 20.0
-PING_TIMEOUT_S = 20.0
-#: A single send blocked this long (the client stopped reading) drops the client.
+PING_TIMEOUT_S = 60.0
+#: Data waiting this long in a connection's send buffer without draining (the client stopped
+#: reading; keepalive cannot see it, its ping waits behind the data) drops the client.
 WRITE_TIMEOUT_S = 30.0
 #: How long a stop waits for clients to acknowledge the close before cutting them off.
 STOP_GRACE_S = 0.5

@@ -323,6 +323,8 @@ class MainWindow(QMainWindow):
 
     def _on_recording(self, on: bool, _path: object, error: object) -> None:
         self.status.set_recording(on, str(error) if error else None)
+        if error:  # said plainly, not only in the indicator's tooltip (issue 17)
+            self.status.showMessage(str(error), 15000)
 
     # ---- talk control
     def _on_talk_pressed(self) -> None:

@@ -281,3 +281,28 @@ class _NoAssistant:
 
     def add_listener(self, listener: Any) -> None:
         pass
+
+
+def test_the_cli_says_when_recording_resumes(tmp_path: Path) -> None:
+    """The CLI's recorder on a real full tmpfs: one line when it cannot start, one naming the
+    new file when space returns."""
+    import io
+
+    from app.recording_notes import cli_recorder
+
+    err = io.StringIO()
+    with mounted_tmpfs(tmp_path / "disk", "256k") as disk:
+        filler = fill(disk)
+        rec = cli_recorder(disk, {"backend": "test"}, err=err, retry_every_s=0.1,
+                           min_free_bytes=64 * 1024)  # fmt: skip
+        try:
+            wait_until(lambda: "could not start" in err.getvalue(), 10, "the failure line")
+            filler.unlink()
+            wait_until(lambda: "resumed" in err.getvalue(), 10, "the resumption line")
+        finally:
+            rec.close()
+        lines = err.getvalue().splitlines()
+        assert lines[0].startswith("voicecam: Recording could not start: the disk is full")
+        assert lines[0].endswith("Recording resumes into a new file once space is freed.")
+        assert lines[1] == f"voicecam: Recording resumed into {rec.path}."
+        assert len(lines) == 2 and rec.path is not None and rec.path.exists()

@@ -92,6 +92,8 @@ def recording_cases() -> list[Row]:
                  with_fake(r.test_zero_bytes_free_is_said_at_start)),
         run_case("3", "recording resumes into a new file",
                  with_tmp(r.test_recording_resumes_into_a_new_file_when_space_returns)),
+        run_case("3", "CLI told (cannot start, resumed)",
+                 with_tmp(r.test_the_cli_says_when_recording_resumes)),
         run_case("1-3", "window told (cannot start, resumed)",
                  with_tmp(r.test_the_window_is_told_when_recording_cannot_start_and_when_it_resumes)),
         run_case("4", "--audio-out: folder, /dev/full, full disk",

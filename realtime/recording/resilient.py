@@ -116,8 +116,9 @@ class ResilientRecorder:
             self._start_watcher()
 
     def _start_watcher(self) -> None:
+        """Start the one watcher thread (it lives until ``close()``)."""
         with self._lock:
-            if self._watcher is not None and self._watcher.is_alive():
+            if self._watcher is not None or self._closed.is_set():
                 return
             self._watcher = threading.Thread(
                 target=self._watch, name="voicecam-recorder-retry", daemon=True
@@ -125,8 +126,11 @@ class ResilientRecorder:
             self._watcher.start()
 
     def _watch(self) -> None:
+        """Watcher thread: while waiting for space, try a new file once enough is free."""
         while not self._closed.wait(self._retry_every_s):
-            if self._free_space(self.directory) < self._min_free:
+            with self._lock:
+                waiting = self._waiting_for_space
+            if not waiting or self._free_space(self.directory) < self._min_free:
                 continue
             failed = self._current
             rec = self._open(failed.path)
@@ -139,7 +143,6 @@ class ResilientRecorder:
             failed.close()
             if self._on_resumed is not None and rec.path is not None:
                 self._on_resumed(rec.path)
-            return
 
     # ------------------------------------------------------------------ SessionRecorder surface
     @property

@@ -306,3 +306,28 @@ def test_the_cli_says_when_recording_resumes(tmp_path: Path) -> None:
         assert lines[0].endswith("Recording resumes into a new file once space is freed.")
         assert lines[1] == f"voicecam: Recording resumed into {rec.path}."
         assert len(lines) == 2 and rec.path is not None and rec.path.exists()
+
+
+def test_a_second_full_disk_after_resuming_is_said_and_resumed_again(tmp_path: Path) -> None:
+    errors: list[RecordingError] = []
+    resumed: list[Path] = []
+    block = b"\x01\x02" * 1600
+    with mounted_tmpfs(tmp_path / "disk", "512k") as disk:
+        rec = ResilientRecorder(disk, on_error=errors.append, on_resumed=resumed.append,
+                                retry_every_s=0.1, min_free_bytes=256 * 1024)  # fmt: skip
+        t = time.monotonic_ns()
+        try:
+            for round_ in (1, 2):
+                filler = fill(disk, leave_bytes=96 * 1024)
+                for i in range(400):
+                    rec.record_mic(block, 16000, t + (round_ * 1000 + i) * 10**8)
+                    time.sleep(0.01)
+                    if len(errors) == round_:
+                        break
+                wait_until(lambda r=round_: len(errors) == r, 10, f"failure {round_}")
+                filler.unlink()
+                wait_until(lambda r=round_: len(resumed) == r, 10, f"resumption {round_}")
+        finally:
+            rec.close()
+    assert [e.reason for e in errors] == ["disk_full", "disk_full"]
+    assert len(set(resumed)) == 2

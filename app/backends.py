@@ -22,6 +22,7 @@ from app.ports import SessionPort, WireRecorderPort
 from realtime import gemini, openai
 from realtime.core import Endpoint, ProtocolCore
 from realtime.reconnect import OPENAI_RENEW_AFTER_S, Backoff, ReconnectingSession
+from realtime.recording.scrub import hold_secret
 from realtime.session import RealtimeSession
 
 OPENAI_MODELS = ("gpt-realtime", "gpt-realtime-mini")
@@ -200,6 +201,7 @@ def resolve(
     if name.startswith(("ws://", "wss://")):
         base = _ws_base(name)
         token = os.environ.get("VOICECAM_BACKEND_TOKEN", "")
+        hold_secret(token)  # whatever its shape: never printed, logged or recorded
         host = urlsplit(name).hostname or ""
         return Backend(
             name=name,

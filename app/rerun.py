@@ -49,7 +49,7 @@ from realtime.events import (
 )
 from realtime.recording.errors import SessionFileError
 from realtime.recording.reader import SessionFile
-from realtime.recording.writer import SessionRecorder
+from realtime.recording.resilient import ResilientRecorder
 
 TurnsMode = Literal["original", "server"]
 
@@ -216,8 +216,8 @@ class _Resamplers:
 
 async def run_rerun(
     original: Path,
-    session_factory: Callable[[SessionRecorder], Any],
-    recorder: SessionRecorder,
+    session_factory: Callable[[ResilientRecorder], Any],
+    recorder: ResilientRecorder,
     *,
     input_rate_hz: int,
     config: SessionConfig,
@@ -400,7 +400,7 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
         f"{md.model}) on {backend.name}/{backend.model}, turns: {turns}",
         flush=True,
     )
-    recorder: SessionRecorder | None = None
+    recorder: ResilientRecorder | None = None
     try:
         backend.prepare(lambda k, n, what: print(f"  loading {k}/{n}: {what}", flush=True))
         recorder = build_recorder(
@@ -408,7 +408,7 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
         )
         rec = recorder
 
-        def factory(r: SessionRecorder) -> Any:
+        def factory(r: ResilientRecorder) -> Any:
             from realtime.session import RealtimeSession, secret_values
 
             endpoint = backend.endpoint()

@@ -4,10 +4,10 @@ Threads::
 
     caller (GUI / CLI thread)            engine thread ("voicecam-engine", one asyncio loop)
     ─────────────────────────            ──────────────────────────────────────────────────
-    start(), stop(), push_to_talk() ──►  loop.call_soon_threadsafe → Conversation methods
+    start(), stop(), push_to_talk() ──►  loop.call_soon_threadsafe → Conversation.feed(intent)
     snapshot(), meters(), preview() ◄──  immutable AssistantSnapshot swapped under a lock
-    listener.on_*(...)              ◄──  called ON THE ENGINE THREAD: keep them cheap, marshal
-                                         to your own thread (the GUI's bridge emits Qt signals)
+    subscriber(event: ModelEvent)   ◄──  called ON THE ENGINE THREAD: keep them cheap, marshal
+                                         to your own thread (the GUI queues them: app/gui/events.py)
 
 Every public method returns at once (``stop(wait=True)`` and ``close()`` wait for the engine, with
 a timeout). Nothing here imports Qt.
@@ -322,19 +322,6 @@ class Assistant:
         with self._lock:
             if listener not in self._subscribers:
                 self._subscribers.append(listener)
-
-    def add_listener(self, listener: object) -> None:
-        """TRANSITIONAL (until ``app.gui.adapter`` subscribes): ``listener``'s ``on_*`` methods
-        receive the typed events (see ``app.legacy_listener``)."""
-        from app.legacy_listener import OnMethods
-
-        self.subscribe(OnMethods(listener, self.snapshot))
-
-    def remove_listener(self, listener: object) -> None:
-        with self._lock:
-            self._subscribers = [
-                s for s in self._subscribers if getattr(s, "target", None) is not listener
-            ]
 
     def unsubscribe(self, listener: ModelListener) -> None:
         with self._lock:

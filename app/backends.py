@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from app.local_server import LocalServer, ProgressCallback
 from app.ports import SessionPort, WireRecorderPort
 from realtime import gemini, openai
+from realtime.context_log import HistorySource
 from realtime.core import Endpoint, ProtocolCore
 from realtime.reconnect import OPENAI_RENEW_AFTER_S, Backoff, ReconnectingSession
 from realtime.recording.scrub import hold_secret
@@ -106,7 +107,9 @@ class Backend:
         """Why the offline server died recently, else ``""`` (other backends: always ``""``)."""
         return self.server.recent_crash() if self.server is not None else ""
 
-    def make_session(self, recorder: WireRecorderPort | None) -> SessionPort:
+    def make_session(
+        self, recorder: WireRecorderPort | None, context: HistorySource | None = None
+    ) -> SessionPort:
         def one() -> RealtimeSession:
             return RealtimeSession(self.core(), self.endpoint(), recorder=recorder)
 
@@ -115,6 +118,7 @@ class Backend:
         return ReconnectingSession(
             one,
             backoff=Backoff(max_attempts=self.max_reconnect_attempts),
+            context=context,
             renew_after_s=OPENAI_RENEW_AFTER_S if self.session_cap_s else None,
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -106,9 +107,9 @@ class Settings:
         return cls.from_dict(data, source=str(path))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "settings") -> Settings:
+    def from_dict(cls, data: Mapping[str, object], source: str = "settings") -> Settings:
         known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {}  # checked against each field's type below
         default = cls()
         for key, value in data.items():
             if key not in known:
@@ -153,7 +154,7 @@ class Settings:
         )
 
 
-def _toml_value(value: Any) -> str:
+def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -169,7 +170,7 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
-def dumps_toml(data: dict[str, Any]) -> str:
+def dumps_toml(data: Mapping[str, object]) -> str:
     """A flat table of str/int/float/bool as TOML (enough for ``Settings``)."""
     lines = ["# VoiceCam settings. API keys are never stored here (environment or keyring)."]
     lines += [f"{key} = {_toml_value(value)}" for key, value in data.items()]

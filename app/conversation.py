@@ -39,7 +39,6 @@ from app.effects import (
     PollFrame,
     PressTalk,
     Record,
-    RecordEvent,
     RecordFrame,
     RecordMark,
     RecordMic,
@@ -57,6 +56,7 @@ from app.model import Meters, ModelEvent
 from app.played_audio import PlayedAudio
 from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort, WaitsForSession
 from app.state import ConversationState as S
+from app.transcript import TranscriptHistory
 from realtime.events import Closed, ProtocolViolation, Reconnecting, ServerError
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ class Conversation:
         self._stop = asyncio.Event()
         # Reply audio is recorded as the player reports it played (exact for cut-off replies).
         self._played_audio = PlayedAudio() if audio is not None else None
+        self._recorder_failures: set[str] = set()
 
     # ------------------------------------------------------------------ feeding the core
     async def feed(self, item: Input) -> None:
@@ -130,9 +131,16 @@ class Conversation:
             if self._played_audio is not None:
                 self._played_audio.received(effect.item_id, effect.pcm16, effect.rate_hz)
             elif rec is not None:
-                rec.record_reply(
-                    effect.item_id, effect.pcm16, effect.rate_hz, effect.position_ms, self.clock()
-                )
+                try:
+                    rec.record_reply(
+                        effect.item_id,
+                        effect.pcm16,
+                        effect.rate_hz,
+                        effect.position_ms,
+                        self.clock(),
+                    )
+                except Exception:
+                    self._recorder_failed("record_reply")
         elif isinstance(effect, ClearPlayback):
             if audio is not None and not effect.done_by_engine:
                 audio.clear_playback()
@@ -175,30 +183,21 @@ class Conversation:
         else:
             self.publish(effect)
 
-    def _record(
-        self,
-        effect: RecordMic
-        | RecordFrame
-        | RecordUserText
-        | RecordSpeechEnd
-        | RecordMark
-        | RecordEvent,
-    ) -> None:
+    def _record(self, effect: Record) -> None:
+        """One recording effect. A recorder must not raise (``RecorderPort``); if one does
+        anyway, the conversation goes on and the failure is logged once per kind."""
         rec = self.recorder
         if rec is None:
             return
-        if isinstance(effect, RecordMic):
-            rec.record_mic(effect.pcm16, effect.rate_hz, effect.t_ns)
-        elif isinstance(effect, RecordFrame):
-            rec.record_frame(effect.jpeg, effect.t_ns, effect.sent, effect.reason)
-        elif isinstance(effect, RecordUserText):
-            rec.record_user_text(effect.text, effect.t_ns)
-        elif isinstance(effect, RecordSpeechEnd):
-            rec.on_user_speech_end(effect.t_ns)
-        elif isinstance(effect, RecordMark):
-            rec.record_mark(effect.kind, effect.detail, effect.t_ns)
-        else:
-            rec.on_event(effect.event, effect.t_ns)
+        try:
+            _record_one(rec, effect)
+        except Exception:
+            self._recorder_failed(type(effect).__name__)
+
+    def _recorder_failed(self, what: str) -> None:
+        if what not in self._recorder_failures:
+            self._recorder_failures.add(what)
+            log.exception("the recorder failed on %s (the conversation goes on)", what)
 
     def _record_played(self) -> None:
         """Hand the recorder the reply audio played since the last call."""
@@ -209,8 +208,11 @@ class Conversation:
         except Exception as exc:  # a recording detail must not end the conversation
             log.warning("played audio not recorded: %s", exc)
             return
-        for s in played:
-            self.recorder.record_playback(s.item_id, s.pcm16, s.rate_hz, s.position_ms, s.t_ns)
+        try:
+            for s in played:
+                self.recorder.record_playback(s.item_id, s.pcm16, s.rate_hz, s.position_ms, s.t_ns)
+        except Exception:
+            self._recorder_failed("record_playback")
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
@@ -231,7 +233,8 @@ class Conversation:
 
             await loop.run_in_executor(None, self.spec.prepare, progress)
             await self.feed(LoadingProgress(1, 1, "ready"))
-            self.session = self.spec.make_session(self.recorder)
+            history = TranscriptHistory(self.core.transcript)  # reconnects replay the same turns
+            self.session = self.spec.make_session(self.recorder, history)
             await self.session.connect(self.core.session_config())
         except Exception as exc:  # connect errors carry a person-actionable message
             log.warning("connect failed: %s", exc)
@@ -328,6 +331,21 @@ class Conversation:
     @property
     def state(self) -> S:
         return self.core.state
+
+
+def _record_one(rec: RecorderPort, effect: Record) -> None:
+    if isinstance(effect, RecordMic):
+        rec.record_mic(effect.pcm16, effect.rate_hz, effect.t_ns)
+    elif isinstance(effect, RecordFrame):
+        rec.record_frame(effect.jpeg, effect.t_ns, effect.sent, effect.reason)
+    elif isinstance(effect, RecordUserText):
+        rec.record_user_text(effect.text, effect.t_ns)
+    elif isinstance(effect, RecordSpeechEnd):
+        rec.on_user_speech_end(effect.t_ns)
+    elif isinstance(effect, RecordMark):
+        rec.record_mark(effect.kind, effect.detail, effect.t_ns)
+    else:
+        rec.on_event(effect.event, effect.t_ns)
 
 
 def _report_pump_failure(task: asyncio.Future[None]) -> None:

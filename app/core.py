@@ -15,15 +15,15 @@ Contract for front ends: before every input, send a ``PlayerReport`` for ``watch
 ``done_by_engine``) with ``PlaybackCleared`` and ``PollFrame`` with ``CameraProblem``/
 ``FrameReady``, each before performing the next effect.
 
-Barge-in, local first (``_barge_in``): when the user's voice starts during playback the player is
-cleared at once (``ClearPlayback``; or the audio engine already did it and reported ``BargeIn``),
-then for the OpenAI protocol (OpenAI, the offline server, ws:// URLs) ``CancelResponse`` and
-``Truncate(item_id, played_ms)`` with the position actually played, clamped to the audio
-received; for Gemini nothing is sent (it reports ``Interrupted`` itself). Audio still arriving
-for a cut item is dropped. A server-reported interruption (``SpeechStarted`` from the provider's
-VAD, ``Interrupted``) flushes playback the same way. Each item is truncated at most once and never
-at 0 ms. The transcript keeps the cut reply's played and received milliseconds
-(``Turn.heard_text``).
+Barge-in, local first (``core_reply.barge_in``): when the user's voice starts during playback
+the player is cleared at once (``ClearPlayback``; or the audio engine already did it and
+reported ``BargeIn``), then for the OpenAI protocol (OpenAI, the offline server, ws:// URLs)
+``CancelResponse`` and ``Truncate(item_id, played_ms)`` with the position actually played,
+clamped to the audio received; for Gemini nothing is sent (it reports ``Interrupted`` itself).
+Audio still arriving for a cut item is dropped. A server-reported interruption
+(``SpeechStarted`` from the provider's VAD, ``Interrupted``) flushes playback the same way. Each
+item is truncated at most once and never at 0 ms. The transcript keeps the cut reply's played
+and received milliseconds (``Turn.heard_text``).
 
 States move only along ``app.state.ALLOWED``; an illegal move raises ``InvalidTransition``.
 Turn-taking moves (listening ↔ user speaking ↔ thinking ↔ assistant speaking) are made only while

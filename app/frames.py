@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Any
 
 from video.encode import MAX_SIDE, QUALITY
 from video.feed import SentFrame, VideoFeed
+from video.frame import Frame
 from video.opencv import limit_threads
 from video.pacing import Pacer, PacerConfig
 from video.source import FrameSource
@@ -84,7 +84,7 @@ class FrameFeed(VideoFeed):
         self.camera_off()
 
     # ------------------------------------------------------------------ observation (any thread)
-    def preview(self) -> Any:
+    def preview(self) -> Frame | None:
         """The newest captured frame (``video.frame.Frame``) while the camera runs, else None."""
         source = self.source
         return source.latest() if super().enabled and source is not None else None

@@ -20,6 +20,7 @@ from typing import Literal, Protocol, runtime_checkable
 from audio.config import TalkMode
 from audio.events import AudioEvent
 from audio.meters import Meters
+from realtime.context_log import HistorySource
 from realtime.events import Command, Event, SessionConfig
 from video.frame import Frame
 
@@ -75,7 +76,7 @@ class FrameSourcePort(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
     def latest(self) -> Frame | None: ...
-    def errors(self) -> list[Exception]: ...
+    def errors(self) -> Sequence[Exception]: ...
 
 
 @runtime_checkable
@@ -150,7 +151,12 @@ class ConnectSpec(Protocol):
     #: Hard session length cap in seconds (OpenAI: 3600), or None.
     session_cap_s: float | None
 
-    def make_session(self, recorder: WireRecorderPort | None) -> SessionPort: ...
+    def make_session(
+        self, recorder: WireRecorderPort | None, context: HistorySource | None = None
+    ) -> SessionPort:
+        """A fresh, unconnected session; ``context``: what a reconnect replays (the
+        conversation's transcript), else the session derives it from the events."""
+        ...
 
     def prepare(self, on_progress: ProgressCallback | None = None) -> None:
         """Blocking, before the first connect (starts the offline server); run off the loop."""

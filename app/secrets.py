@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from app.logging_setup import register_secret
 from realtime.session import KEY_VARIABLES, KEYRING_SERVICE, MissingKeyError, resolve_api_key
 
-__all__ = ["MissingKeyError", "api_key", "delete_key", "has_key", "masked", "store_key"]
+__all__ = [
+    "KEYRING_SERVICE",
+    "MissingKeyError",
+    "api_key",
+    "delete_key",
+    "has_key",
+    "masked",
+    "saved_key",
+    "store_key",
+]
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +33,15 @@ def _keyring_get(service: str, user: str) -> str | None:
 
     value: str | None = keyring.get_password(service, user)
     return value
+
+
+def saved_key(provider: str) -> str | None:
+    """The key stored in the OS keyring for ``provider`` (not the environment's), or None.
+    Blocking (the keyring may talk to a daemon): call it off the GUI thread."""
+    value = _keyring_get(KEYRING_SERVICE, provider)
+    if value:
+        register_secret(value)
+    return value or None
 
 
 def api_key(provider: str, env: Mapping[str, str] | None = None) -> str:

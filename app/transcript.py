@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from app.latency import TurnLatency
-from realtime.events import Usage
+from realtime.events import AddHistoryItem, Event, Usage
 from realtime.heard import heard_text, unheard_text
 
 Role = Literal["user", "assistant"]
@@ -227,3 +227,36 @@ class Transcript:
     def history(self) -> list[tuple[Role, str]]:
         """(role, heard text) of finished turns, for carrying context into a new session."""
         return [(t.role, t.heard_text) for t in self._turns if t.heard_text and not t.partial]
+
+
+class TranscriptHistory:
+    """The transcript as the reconnect context (``realtime.context_log.HistorySource``): the
+    turns the user saw, an interrupted reply as far as it was heard (marked "…"), newest
+    ``max_turns`` turns within ``max_chars``. Read on the engine thread that owns the
+    transcript."""
+
+    def __init__(self, transcript: Transcript, max_turns: int = 20, max_chars: int = 8000):
+        self._transcript = transcript
+        self.max_turns = max_turns
+        self.max_chars = max_chars
+
+    def observe(self, event: Event) -> None:
+        """Nothing to do: the conversation core keeps the transcript."""
+
+    def add(self, role: str, text: str) -> None:
+        """Nothing to do: typed text is already a turn of the transcript."""
+
+    def items(self) -> tuple[AddHistoryItem, ...]:
+        out: list[AddHistoryItem] = []
+        chars = 0
+        for t in reversed(self._transcript.turns()):
+            text = (
+                heard_text(t.text, t.heard_fraction, mark="…") if t.interrupted else t.text
+            ).strip()
+            if not text:
+                continue
+            if len(out) >= self.max_turns or (out and chars + len(text) > self.max_chars):
+                break
+            chars += len(text)
+            out.append(AddHistoryItem(role=t.role, text=text))
+        return tuple(reversed(out))

@@ -2,11 +2,16 @@
 
     .venv/bin/python bench/bench_assistant.py              # both parts (~2 min: loads models)
     .venv/bin/python bench/bench_assistant.py --only 1 --trials 200
+    .venv/bin/python bench/bench_assistant.py --only 3 --trials 200   # the pure core, ~1 s
 
 1. Barge-in reaction on the engine thread: the audio port reports ``VoiceStarted`` during
    playback → playback cleared, ``CancelResponse`` and ``Truncate`` handed to the session
    (in-process fake audio and session, the real ``Assistant``). Baseline: the engine loop's own
    10 ms tick overshoot (an ``asyncio.sleep(0.01)`` on a fresh thread), same run.
+3. The conversation core alone (``app.core.ConversationCore``, pure, driven synchronously as in
+   ``tests/app/test_core.py``): per-input ``handle()`` time over the golden OpenAI turn and
+   interrupt streams, and the barge-in input alone. Baseline: the pure OpenAI protocol core's
+   ``receive()`` + ``events()`` per message of the same streams, same run.
 2. Turn latency against the real offline server, per shared question (q01–q08, piper voice, paced
    in real time, desk.png as the camera): end of speech → commit → first reply byte, measured by the
    assistant. Baseline: a bare ``RealtimeSession`` sending the same frame and audio at once, then
@@ -181,15 +186,83 @@ def bench_offline(files: list[str]) -> None:
     print("   " + line("baseline: bare session commit → first byte", base))
 
 
+# ---------------------------------------------------------------------- 3. the core alone
+
+
+def bench_core(trials: int) -> None:
+    from app.core import Backend, ConversationCore
+    from app.effects import ClearPlayback as Clear
+    from app.effects import Connecting, PlaybackCleared, PlayerReport
+    from app.modes import ConversationOptions
+    from app.pricing import CostMeter, PriceTable
+    from realtime.events import SessionReady, SpeechStarted
+    from realtime.openai import OpenAICore
+
+    golden = ROOT / "tests" / "realtime" / "golden"
+    lines = [
+        line_
+        for name in ("openai_turn.jsonl", "openai_interrupt.jsonl")
+        for line_ in (golden / name).read_text(encoding="utf-8").splitlines()
+    ]
+    prices = PriceTable.load()
+    per_event: list[float] = []
+    barge: list[float] = []
+    wire: list[float] = []
+    for _ in range(trials):
+        proto = OpenAICore()
+        events = []
+        for raw in lines:
+            t0 = time.perf_counter_ns()
+            proto.receive(raw)
+            got = proto.events()
+            wire.append((time.perf_counter_ns() - t0) / 1e6)
+            events += got
+        core = ConversationCore(
+            Backend("bench", "openai", "gpt-realtime", 24000),
+            ConversationOptions(turn_detection="server"),
+            CostMeter(prices, "gpt-realtime"),
+            has_player=True,
+        )
+        now = 1_000_000_000
+        core.handle(Connecting(), now)
+        core.handle(SessionReady("s", "m"), now)
+        for ev in events:
+            now += 1_000_000
+            core.handle(PlayerReport(playing=True), now)
+            t0 = time.perf_counter_ns()
+            out = core.handle(ev, now)
+            for e in out:  # a front end answers ClearPlayback
+                if isinstance(e, Clear) and not e.done_by_engine:
+                    out += core.handle(PlaybackCleared(e.item_id, 150), now)
+            dt = (time.perf_counter_ns() - t0) / 1e6
+            per_event.append(dt)
+            if isinstance(ev, SpeechStarted) and any(isinstance(e, Clear) for e in out):
+                barge.append(dt)
+
+    def us(name: str, values: list[float]) -> str:
+        v = [x * 1000 for x in values]
+        return (
+            f"{name:<48} n={len(v):<5} p50={pct(v, 0.5):7.1f} µs  "
+            f"p95={pct(v, 0.95):7.1f} µs  max={max(v):8.1f} µs"
+        )
+
+    print("3. the conversation core alone (pure, synchronous; golden OpenAI streams)")
+    print("   " + us("core.handle() per provider event", per_event))
+    print("   " + us("core.handle() barge-in (speech over a reply)", barge))
+    print("   " + us("baseline: OpenAICore.receive()+events() per msg", wire))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--only", default="1,2")
+    p.add_argument("--only", default="1,2,3")
     p.add_argument("--trials", type=int, default=100)
     p.add_argument("--files", default="q01,q02,q03,q04,q05,q06,q07,q08")
     args = p.parse_args()
     only = {int(x) for x in args.only.split(",")}
     if 1 in only:
         bench_barge_in(args.trials)
+    if 3 in only:
+        bench_core(args.trials)
     if 2 in only:
         bench_offline([f"{f}_piper.wav" for f in args.files.split(",")])
 

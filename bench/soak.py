@@ -42,6 +42,15 @@ class Watch:
         self.notices: list[str] = []
         self.lock = threading.Lock()
 
+    def __call__(self, event: object) -> None:
+        """An ``Assistant.subscribe`` listener: the typed model events it watches."""
+        from app.model import NoticeChanged, StateChanged
+
+        if isinstance(event, StateChanged):
+            self.on_state(event.state, event.message)
+        elif isinstance(event, NoticeChanged):
+            self.on_notice(event.message)
+
     def on_state(self, state: Any, message: str) -> None:
         with self.lock:
             self.states.append((time.monotonic(), str(state), message))
@@ -109,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         recorder=recorder,
     )
     watch = Watch()
-    assistant.add_listener(watch)
+    assistant.subscribe(watch)
     assistant.start()
     if assistant.wait_for(lambda s: s.state == S.LISTENING, 120) is None:
         print("the assistant did not reach listening:", watch.states[-5:])

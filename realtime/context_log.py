@@ -5,6 +5,7 @@ barge-in keeps the part that was heard (``realtime.heard``, the app's rule). Pur
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from realtime.events import (
     AddHistoryItem,
@@ -18,6 +19,16 @@ from realtime.events import (
     TurnComplete,
 )
 from realtime.heard import heard_text
+
+
+class HistorySource(Protocol):
+    """What ``ReconnectingSession`` replays on a new connection. ``ContextLog`` derives it from
+    the events; the app passes its own transcript (``app.transcript.TranscriptHistory``) so the
+    reconnect context reads the same turns the user sees. Called on the session's loop."""
+
+    def observe(self, event: Event) -> None: ...
+    def add(self, role: str, text: str) -> None: ...
+    def items(self) -> tuple[AddHistoryItem, ...]: ...
 
 
 @dataclass

@@ -36,7 +36,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from realtime.backoff import Backoff
-from realtime.context_log import ContextLog
+from realtime.context_log import ContextLog, HistorySource
 from realtime.events import (
     AddHistoryItem,
     AudioDelta,
@@ -103,14 +103,14 @@ class ReconnectingSession:
         session_factory: Callable[[], RealtimeSession],
         *,
         backoff: Backoff | None = None,
-        context: ContextLog | None = None,
+        context: HistorySource | None = None,
         renew_after_s: float | None = None,
         stable_after_s: float = 30.0,
         idle_wait_s: float = 10.0,
     ) -> None:
         self._factory = session_factory
         self._backoff = backoff if backoff is not None else Backoff()
-        self.context = context if context is not None else ContextLog()
+        self.context: HistorySource = context if context is not None else ContextLog()
         self._renew_after_s = renew_after_s
         self._stable_after_s = stable_after_s
         self._idle_wait_s = idle_wait_s

@@ -38,7 +38,7 @@ from typing import Protocol
 from app.assistant import Assistant
 from app.backends import BACKENDS, BackendInfo
 from app.config import Settings
-from app.frames import FrameFeed
+from app.frames import FrameFeed, FrameSource
 from app.local_server import LocalServer
 from app.model import (
     CameraChanged,
@@ -57,7 +57,7 @@ from app.model import (
     TranscriptReset,
     TurnUpdated,
 )
-from app.ports import AudioPort, ConnectSpec, FrameSourcePort, RecorderPort
+from app.ports import AudioPort, ConnectSpec, RecorderPort
 from app.recording_notes import WINDOW_RETRY_HINT, RecordingNotices
 
 log = logging.getLogger(__name__)
@@ -76,10 +76,14 @@ class SessionRecording(RecorderPort, Protocol):
         ...
 
 
-#: ``resolve(settings, local_server=...)`` → the backend spec (``app.compose.build_backend``).
-Resolve = Callable[..., ConnectSpec]
+class Resolve(Protocol):
+    """The backend spec for the settings (default ``app.compose.build_backend``); may block."""
+
+    def __call__(self, settings: Settings, *, local_server: LocalServer | None) -> ConnectSpec: ...
+
+
 MakeAudio = Callable[[Settings, int], AudioPort]
-MakeSource = Callable[[str], FrameSourcePort]
+MakeSource = Callable[[str], FrameSource]
 #: ``make_recorder(settings, spec, notices)``: the conversation's recording, which reports
 #: through ``notices`` (default ``app.compose.build_recorder``).
 MakeRecorder = Callable[[Settings, ConnectSpec, RecordingNotices], SessionRecording]
@@ -120,6 +124,7 @@ class AssistantAdapter:
         self._recorder: SessionRecording | None = None
         self._feed: FrameFeed | None = None
         self._feed_spec: str | None = None
+        self._feed_lock = threading.Lock()
         #: Between ``connect()`` and the assistant's own first state (or a failure).
         self._starting = False
         self._server: LocalServer | None = local_server
@@ -242,16 +247,18 @@ class AssistantAdapter:
         self.assistant.start()
 
     def _ensure_feed(self, settings: Settings) -> FrameFeed:
-        """The one feed (worker thread); its source follows the camera/screen choice."""
-        spec = SCREEN_SPEC if self._screen_on else (settings.camera or "0")
-        if self._feed is None:
-            self._feed = _build_frames(self._make_source(spec), settings)
-            self._feed.enabled = False
-            self._feed_spec = spec
-        elif spec != self._feed_spec:
-            self._feed.set_source(self._make_source(spec))
-            self._feed_spec = spec
-        return self._feed
+        """The one feed (worker threads: a camera switch and a connect may race, hence the
+        lock); its source follows the camera/screen choice."""
+        with self._feed_lock:
+            spec = SCREEN_SPEC if self._screen_on else (settings.camera or "0")
+            if self._feed is None:
+                self._feed = _build_frames(self._make_source(spec), settings)
+                self._feed.enabled = False
+                self._feed_spec = spec
+            elif spec != self._feed_spec:
+                self._feed.set_source(self._make_source(spec))
+                self._feed_spec = spec
+            return self._feed
 
     def recording_notices(self) -> RecordingNotices:
         """How the conversation's recorder reports to the window (issue 17, items 1-3): a
@@ -372,16 +379,16 @@ def _build_audio(settings: Settings, send_rate_hz: int) -> AudioPort:
     return build_audio(settings, send_rate_hz=send_rate_hz)
 
 
-def _open_video(spec: str) -> FrameSourcePort:
+def _open_video(spec: str) -> FrameSource:
     from app.compose import open_video
 
     return open_video(spec)
 
 
-def _build_frames(source: FrameSourcePort, settings: Settings) -> FrameFeed:
+def _build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
     from app.compose import build_frames
 
-    return build_frames(source, settings)  # type: ignore[arg-type]  # a FrameSource
+    return build_frames(source, settings)
 
 
 def _build_recorder(

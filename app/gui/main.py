@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, TypedDict
 
 from PySide6.QtCore import QSettings, Qt
@@ -48,6 +49,45 @@ class SessionsBrowserOptions(TypedDict, total=False):
 
 def _save_settings(settings: Settings) -> None:
     settings.save()
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> tuple[Settings, Settings, str]:
+    """(the settings file's values, the effective settings, a problem to show or "").
+
+    Effective = the file overridden by ``VOICECAM_<FIELD>`` environment variables, with the
+    precedence of ``app.compose.resolve_settings`` (the CLI's too). A bad file or variable is
+    skipped with a message a person can act on.
+    """
+    from app.compose import resolve_settings
+
+    problems: list[str] = []
+    try:
+        saved = Settings.load()
+    except SettingsError as exc:  # start with defaults and say what was wrong
+        saved = Settings()
+        problems.append(f"Settings file ignored: {exc}")
+    try:
+        effective = resolve_settings(env=env, base=saved)
+    except SettingsError as exc:
+        effective = saved
+        problems.append(f"Environment settings ignored: {exc}")
+    return saved, effective, "; ".join(problems)
+
+
+def save_changes_only(saved: Settings, started: Settings) -> Callable[[Settings], None]:
+    """A saver that writes the settings changed since start (``started``: the effective
+    settings the window opened with) onto the file's values, so a ``VOICECAM_*`` variable in
+    effect this session is never written to the file. Worker thread (it writes the file)."""
+
+    def save(new: Settings) -> None:
+        changed = {
+            f.name: getattr(new, f.name)
+            for f in fields(Settings)
+            if getattr(new, f.name) != getattr(started, f.name)
+        }
+        replace(saved, **changed).save()
+
+    return save
 
 
 def make_qsettings(path: str | None = None) -> QSettings:
@@ -172,16 +212,14 @@ def main(argv: list[str] | None = None) -> int:
     from app.gui.adapter import make_assistant
 
     qsettings = make_qsettings(os.environ.get("VOICECAM_GUI_SETTINGS"))
-    try:
-        settings = Settings.load()
-        problem = ""
-    except SettingsError as exc:  # start with defaults and say what was wrong
-        settings, problem = Settings(), str(exc)
+    saved, settings, problem = load_settings()
     assistant = make_assistant(settings)
-    window = build_window(assistant, qsettings, settings)
+    window = build_window(
+        assistant, qsettings, settings, save_settings=save_changes_only(saved, settings)
+    )
     _quit_on_signals(app)
     if problem:
-        window.ui.status.showMessage(f"Settings file ignored: {problem}", 15000)
+        window.ui.status.showMessage(problem, 15000)
     window.show()
     try:
         code = app.exec()

@@ -1,8 +1,9 @@
 """Recorded sessions: a list (date, duration, backend/model, first question, thumbnail, cost)
 and the replay view; delete with confirmation.
 
-GUI thread only; listing and deleting run on a :class:`app.gui.tasks.TaskRunner` (each file is
-opened to summarise it). Uses the Qt-free :mod:`app.sessions`.
+GUI thread only; listing (with the thumbnails' decoding) and deleting run on a
+:class:`app.gui.tasks.TaskRunner` (each file is opened to summarise it). Uses the Qt-free
+:mod:`app.sessions`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QCloseEvent, QIcon, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -34,6 +35,14 @@ from app.sessions import SessionSummary, delete_session, list_sessions
 
 COLUMNS = ("", "Date", "Duration", "Backend / model", "First question", "Cost")
 THUMB = QSize(80, 45)
+
+
+def _listed_with_thumbnails(folder: str | None) -> list[tuple[SessionSummary, QImage | None]]:
+    """Worker thread: the sessions, each with its thumbnail decoded at the table's size."""
+    return [
+        (s, decode_thumbnail(s.thumbnail_jpeg, THUMB) if s.thumbnail_jpeg else None)
+        for s in list_sessions(folder)
+    ]
 
 
 def _confirm_delete(parent: QWidget, name: str) -> bool:
@@ -143,9 +152,11 @@ class SessionsBrowser(QWidget):
         self.status.setText("Reading sessions…")
         self.refresh_btn.setEnabled(False)
         folder = self.folder
-        self.tasks.submit(lambda: list_sessions(folder), self._on_listed, self._on_error)
+        self.tasks.submit(lambda: _listed_with_thumbnails(folder), self._on_listed, self._on_error)
 
-    def _on_listed(self, summaries: list[SessionSummary]) -> None:
+    def _on_listed(self, listed: list[tuple[SessionSummary, QImage | None]]) -> None:
+        summaries = [s for s, _ in listed]
+        thumbnails = [img for _, img in listed]
         self.summaries = summaries
         self.refresh_btn.setEnabled(True)
         self.table.setRowCount(0)
@@ -153,10 +164,9 @@ class SessionsBrowser(QWidget):
             r = self.table.rowCount()
             self.table.insertRow(r)
             thumb = QTableWidgetItem()
-            if s.thumbnail_jpeg:
-                img = decode_thumbnail(s.thumbnail_jpeg, THUMB)
-                if not img.isNull():
-                    thumb.setIcon(QIcon(QPixmap.fromImage(img)))
+            img = thumbnails[r]
+            if img is not None and not img.isNull():
+                thumb.setIcon(QIcon(QPixmap.fromImage(img)))
             date = s.started_at.astimezone().strftime("%Y-%m-%d %H:%M") if s.started_at else "?"
             if s.error:
                 cells = (date, "—", "unreadable", s.error, "—")

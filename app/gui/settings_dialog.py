@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from app.config import Settings, SettingsError
 from app.devices import DeviceNames, device_names
 from app.gui.tasks import TaskRunner
-from app.secrets import KEYRING_SERVICE, delete_key, masked, store_key
+from app.secrets import KEYRING_SERVICE, delete_key, masked, saved_key, store_key
 
 __all__ = ["KEYRING_SERVICE", "KeyRow", "SettingsDialog", "mask_key"]
 
@@ -70,9 +70,8 @@ def mask_key(key: str) -> str:
 
 
 def _keyring_read() -> dict[str, str | None]:
-    import keyring
-
-    return {p: keyring.get_password(KEYRING_SERVICE, p) for p in PROVIDERS}
+    """Worker thread: the saved key of each provider (raises if the keyring is unusable)."""
+    return {p: saved_key(p) for p in PROVIDERS}
 
 
 def _keyring_write(provider: str, key: str | None) -> None:

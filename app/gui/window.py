@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self._restore()
         assistant.subscribe(self.events.push)
         self.apply_events(list(assistant.current_events()))  # the present state, then changes
+        self._render_state()  # even if the assistant reported no state yet (idle)
         self.ui.talk_btn.setFocus()  # Space works at once; Tab reaches everything else
 
         self.meter_timer = QTimer(self)

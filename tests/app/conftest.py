@@ -14,6 +14,14 @@ import pytest
 from app.local_server import LocalServer
 
 
+@pytest.fixture(autouse=True)
+def _isolated_settings(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI and rerun read the settings file (app.compose): never the user's own."""
+    monkeypatch.setenv("VOICECAM_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture(scope="session")
 def offline_server() -> Iterator[LocalServer]:
     progress: list[tuple[int, int, str]] = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audio.events import BargeIn, MicAudio, VoiceStarted, VoiceStopped
+from audio.meters import Meters
 from realtime.events import Closed, Command, Event, SessionConfig, SessionReady
 
 
@@ -90,8 +91,8 @@ class FakeAudio:
     def is_playing(self) -> bool:
         return any(self.played.get(i, 0) < round(q) for i, q in self.queued_ms.items())
 
-    def meters(self) -> Any:
-        return {"mic_dbfs": -30.0}
+    def meters(self) -> Meters:
+        return Meters(mic_dbfs=-30.0)
 
     def set_send_rate(self, hz: int) -> None:
         self.send_rate = hz
@@ -110,6 +111,41 @@ class FakeAudio:
 
     def on_session_ready(self) -> None:
         self.calls.append(("session_ready", None))
+
+
+class NullRecorder:
+    """A ``RecorderPort`` that keeps nothing (subclass it to watch one method)."""
+
+    def on_wire(self, direction: str, message: str | bytes, t_mono_ns: int) -> None:
+        pass
+
+    def record_mic(self, pcm16: bytes, rate_hz: int, t_ns: int) -> None:
+        pass
+
+    def record_playback(
+        self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
+    ) -> None:
+        pass
+
+    def record_reply(
+        self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
+    ) -> None:
+        pass
+
+    def record_frame(self, jpeg: bytes, t_ns: int, sent: bool, reason: str = "") -> None:
+        pass
+
+    def record_user_text(self, text: str, t_ns: int) -> None:
+        pass
+
+    def record_mark(self, kind: str, detail: str, t_ns: int) -> None:
+        pass
+
+    def on_event(self, event: Event, t_ns: int) -> None:
+        pass
+
+    def on_user_speech_end(self, t_ns: int) -> None:
+        pass
 
 
 class FakeSession:
@@ -168,7 +204,7 @@ class FakeSpec:
     def recent_crash(self) -> str:
         return ""
 
-    def make_session(self, recorder: Any) -> FakeSession:
+    def make_session(self, recorder: Any, context: Any = None) -> FakeSession:
         s = FakeSession(self.sent)
         self.sessions.append(s)
         return s

@@ -342,3 +342,37 @@ def test_recording_holds_the_reply_as_played_and_ends_where_it_was_cut(tmp_path)
     played_bytes = sum(len(c.pcm) for c in chunks)
     assert played_bytes == 400 * 48, f"{played_bytes / 48} ms recorded, 400 ms were played"
     assert [c.position_ms for c in chunks] == sorted(c.position_ms for c in chunks)
+
+
+def test_a_failing_recorder_does_not_stop_the_conversation() -> None:
+    """RecorderPort methods must not raise; one that does anyway is logged, not fatal."""
+    import threading
+
+    from tests.app.fakes import NullRecorder
+
+    failed = threading.Semaphore(0)
+
+    class Broken(NullRecorder):
+        def record_mic(self, pcm16: bytes, rate_hz: int, t_ns: int) -> None:
+            raise OSError("disk full")
+
+        def record_playback(self, *args: object) -> None:  # type: ignore[override]
+            failed.release()
+            raise OSError("disk full")
+
+    spec, audio = FakeSpec(), FakeAudio()
+    audio.calls = spec.sent
+    a = Assistant(spec, audio, recorder=Broken())
+    try:
+        start(a)
+        speak_reply(spec, a)
+        audio.advance("a1", 300)
+        audio.mic()
+        assert failed.acquire(timeout=T)  # the audio pump hit the failing recorder...
+        audio.advance("a1", 100)
+        assert failed.acquire(timeout=T)  # ...and is still running
+        audio.voice(True)
+        wait_sent(spec, lambda s: Truncate("a1", 400) in s, "truncate after recorder failures")
+        assert a.snapshot().state == S.USER_SPEAKING
+    finally:
+        a.close()

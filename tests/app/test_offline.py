@@ -24,6 +24,7 @@ from app.local_server import LocalServer
 from app.modes import ConversationOptions
 from app.state import ConversationState as S
 from dsp.pcm import read_wav
+from tests.app.fakes import NullRecorder
 from video.file import FileSource
 
 pytestmark = pytest.mark.models
@@ -79,7 +80,7 @@ def test_assistant_barge_in_truncates_real_reply(
     spec.prepare_fn = None  # already running
     sent: list[object] = []
 
-    class Wire:
+    class Wire(NullRecorder):
         def on_wire(self, direction: str, message: str | bytes, t_mono_ns: int) -> None:
             if direction == "out" and isinstance(message, str) and '"type"' in message:
                 sent.append(message)

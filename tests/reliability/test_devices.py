@@ -34,6 +34,15 @@ class Watch:
         self.notices: list[str] = []
         self.frames: Any = None
 
+    def __call__(self, event: object) -> None:
+        """An ``Assistant.subscribe`` listener: the typed model events it watches."""
+        from app.model import NoticeChanged, StateChanged
+
+        if isinstance(event, StateChanged):
+            self.on_state(event.state, event.message)
+        elif isinstance(event, NoticeChanged):
+            self.on_notice(event.message)
+
     def on_state(self, state: S, message: str) -> None:
         self.states.append((state, message))
 
@@ -81,7 +90,7 @@ def conversation(camera_url: str | None) -> Iterator[tuple[Any, Watch, FakeThrea
     assistant = Assistant(spec, engine, frames, ConversationOptions())
     watch = Watch()
     watch.frames = frames
-    assistant.add_listener(watch)
+    assistant.subscribe(watch)
     try:
         assistant.start()
         assert assistant.wait_for(lambda s: s.state == S.LISTENING, 30), watch.states

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from app.model import NoticeChanged, StateChanged
 from app.state import ConversationState as S
 from tests.fixtures.fault_proxy import FaultProxy
 from tests.reliability.helpers import FakeThread, wait_until
@@ -71,6 +72,13 @@ class Rig:
     states: list[tuple[S, str]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     expect_running: bool = True
+
+    def __call__(self, event: object) -> None:
+        """An ``Assistant.subscribe`` listener: the typed model events it watches."""
+        if isinstance(event, StateChanged):
+            self.on_state(event.state, event.message)
+        elif isinstance(event, NoticeChanged):
+            self.on_notice(event.message)
 
     def on_state(self, state: S, message: str) -> None:
         self.states.append((state, message))
@@ -134,7 +142,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     recorder = SessionRecorder(directory=rec_dir, metadata={"backend": "fake"})
     assistant = Assistant(spec, audio, None, ConversationOptions(), recorder=recorder)
     r = Rig(fake, proxy, assistant, audio, recorder, rec_dir)
-    assistant.add_listener(r)
+    assistant.subscribe(r)
     loop_errors: list[Any] = []
     assistant.start()
     eng = assistant._loop  # the engine loop: exceptions reaching it are crashes

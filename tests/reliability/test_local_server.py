@@ -37,6 +37,15 @@ class Watch:
         self.states: list[tuple[float, S, str]] = []
         self.notices: list[str] = []
 
+    def __call__(self, event: object) -> None:
+        """An ``Assistant.subscribe`` listener: the typed model events it watches."""
+        from app.model import NoticeChanged, StateChanged
+
+        if isinstance(event, StateChanged):
+            self.on_state(event.state, event.message)
+        elif isinstance(event, NoticeChanged):
+            self.on_notice(event.message)
+
     def on_state(self, state: S, message: str) -> None:
         self.states.append((time.monotonic(), state, message))
 
@@ -70,7 +79,7 @@ def app_on_local(tmp: Path, *server_args: str) -> Iterator[tuple[Any, ...]]:
         recorder=recorder,
     )
     watch = Watch()
-    assistant.add_listener(watch)
+    assistant.subscribe(watch)
     try:
         assistant.start()
         assert assistant.wait_for(lambda s: s.state == S.LISTENING, 60), watch.states
@@ -183,7 +192,7 @@ def test_real_server_behind_the_fault_proxy_survives_a_1011_mid_reply(tmp_path: 
         spec, audio, None, ConversationOptions(instructions="Be brief."), recorder=recorder
     )
     watch = Watch()
-    assistant.add_listener(watch)
+    assistant.subscribe(watch)
     try:
         assistant.start()
         assert assistant.wait_for(lambda s: s.state == S.LISTENING, 60), watch.states

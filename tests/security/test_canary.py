@@ -279,9 +279,11 @@ def _gui_titles(tmp: Path, error_text: str) -> list[tuple[str, str]]:
             assistant, QSettings(str(tmp / "gui.ini"), QSettings.Format.IniFormat), Settings()
         )
         window.show()
-        from app.gui.model import State
+        from app.model import State
 
+        assistant.pump = window.events.flush  # shown at once, not at the next frame
         assistant.emit_state(State.ERROR, error_text)
+        assert window.ui.hint_label.text() == error_text  # the error really is on screen
         for _ in range(5):
             app.processEvents()
         widgets: list[QWidget] = [w for w in app.topLevelWidgets() if w.isVisible()]

@@ -60,3 +60,29 @@ def test_no_display_is_explained_before_qt_aborts() -> None:
     assert no_display_reason({"WAYLAND_DISPLAY": "wayland-0"}, "linux") == ""
     assert no_display_reason({"QT_QPA_PLATFORM": "offscreen"}, "linux") == ""
     assert no_display_reason({}, "win32") == ""
+
+
+def test_environment_settings_apply_but_are_never_saved(config_dir) -> None:
+    """VOICECAM_* variables override the file for this run (the CLI's precedence); closing
+    the window writes only what the person changed, not the variables' values."""
+    from dataclasses import replace
+
+    from app.config import Settings
+    from app.gui.main import load_settings, save_changes_only
+
+    Settings(aec="on", voice="marin", backend="openai").save()
+    saved, effective, problem = load_settings({"VOICECAM_AEC": "off"})
+    assert (saved.aec, effective.aec, problem) == ("on", "off", "")
+    save_changes_only(saved, effective)(replace(effective, voice="cedar"))
+    back = Settings.load()
+    assert (back.aec, back.voice) == ("on", "cedar")
+
+
+def test_bad_environment_setting_is_reported_and_skipped(config_dir) -> None:
+    from app.config import Settings
+    from app.gui.main import load_settings
+
+    Settings(vad_sensitivity=0.5).save()
+    saved, effective, problem = load_settings({"VOICECAM_VAD_SENSITIVITY": "loud"})
+    assert effective == saved and effective.vad_sensitivity == 0.5
+    assert "VOICECAM_VAD_SENSITIVITY" in problem

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from app.config import Settings
 from app.gui.adapter import AssistantAdapter
 from app.gui.main import build_window
-from app.model import Loading, LoadingChanged, Meters, Mode, State, StateChanged
+from app.model import Loading, LoadingChanged, Mode, State, StateChanged
 from realtime.events import (
     ActivityEnd,
     ActivityStart,
@@ -24,19 +24,11 @@ from realtime.events import (
     TranscriptDone,
     Usage,
 )
-from tests.app.fakes import FakeAudio as _FakeAudio
-from tests.app.fakes import FakeSpec
+from tests.app.fakes import FakeAudio, FakeSpec
 
 pytestmark = pytest.mark.gui
 
 ONE_SECOND_24K = b"\x00\x01" * 24000
-
-
-class FakeAudio(_FakeAudio):
-    """The shared fake audio port, reporting ``app.model.Meters`` as the port promises."""
-
-    def meters(self) -> Meters:
-        return Meters(mic_dbfs=-30.0)
 
 
 @pytest.fixture
@@ -222,5 +214,38 @@ def test_real_screen_share_preview_under_xvfb(config_dir) -> None:
             frame = adapter.preview_frame()
             time.sleep(0.1)
         assert frame is not None and frame.image.ndim == 3
+    finally:
+        adapter.close()
+
+
+def test_camera_switch_and_connect_racing_build_one_feed(media_dir: Path, config_dir) -> None:
+    """A camera click and a connect run on two workers at once: one feed, one source."""
+    import threading
+
+    from video.file import FileSource
+
+    made: list[str] = []
+    gate = threading.Barrier(2)
+
+    def source(spec: str):  # type: ignore[no-untyped-def]
+        made.append(spec)
+        return FileSource(str(media_dir / "video" / "desk.png"), loop=True, still_fps=5.0)
+
+    adapter = AssistantAdapter(Settings(camera="cam:desk", recording=False), make_source=source)
+    settings = adapter.settings
+    feeds: list[object] = []
+
+    def build() -> None:
+        gate.wait()
+        feeds.append(adapter._ensure_feed(settings))
+
+    try:
+        workers = [threading.Thread(target=build) for _ in range(2)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join(20)
+        assert made == ["cam:desk"]
+        assert feeds[0] is feeds[1]
     finally:
         adapter.close()

@@ -387,3 +387,26 @@ def test_mute_shortcut_and_unmute_show_on_the_mode_buttons(window, fake, qtbot) 
     qtbot.mouseClick(window.ui.talk_btn, Qt.MouseButton.LeftButton)  # click unmutes
     assert window.ui.mode_buttons[Mode.TOGGLE].isChecked()
     assert fake.calls[-1] == ("set_mode", (Mode.TOGGLE,))
+
+
+def test_a_new_window_renders_the_assistants_present_state(
+    qtbot, fake, qsettings, memory_keyring, config_dir
+) -> None:
+    """The first render comes from ``current_events()``; with none, the idle state shows."""
+    from app.config import Settings
+    from app.gui.main import build_window
+    from app.model import StateChanged, TurnUpdated
+
+    w = build_window(fake, qsettings, Settings.load(), save_settings=None)
+    qtbot.addWidget(w)
+    assert w.ui.state_label.text() == "Not connected"
+    w.close()
+    fake.present = (
+        StateChanged(State.THINKING),
+        TurnUpdated(Turn(1, "user", "What is on my desk?", partial=False)),
+    )
+    w2 = build_window(fake, qsettings, Settings.load(), save_settings=None)
+    qtbot.addWidget(w2)
+    assert w2.ui.state_label.text() == "Thinking…"
+    assert [t.text for t in w2.ui.transcript.turns()] == ["What is on my desk?"]
+    w2.close()

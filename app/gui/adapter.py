@@ -122,6 +122,10 @@ class AssistantAdapter:
         self._screen_on = False
         self._recording = self.settings.recording
         self._recorder: SessionRecording | None = None
+        # Orders the recorder's own reports (its threads) after "recording on" (the connect
+        # worker): a recorder that failed at once must not be shown as recording.
+        self._recording_lock = threading.Lock()
+        self._recording_error: str | None = None
         self._feed: FrameFeed | None = None
         self._feed_spec: str | None = None
         self._feed_lock = threading.Lock()
@@ -235,10 +239,14 @@ class AssistantAdapter:
         feed = self._ensure_feed(settings)
         recorder = None
         if self._recording and settings.recording:
+            with self._recording_lock:
+                self._recording_error = None
             recorder = self._make_recorder(settings, spec, self.recording_notices())
             self._recorder = recorder
             path = recorder.path
-            self._publish(RecordingChanged(True, str(path) if path else None))
+            with self._recording_lock:
+                if self._recording_error is None:  # else it has said why it is not recording
+                    self._publish(RecordingChanged(True, str(path) if path else None))
         options = replace(settings.options(), mode=self._mode)
         self.assistant.configure(
             spec=spec, audio=audio, frames=feed, options=options, recorder=recorder
@@ -272,12 +280,17 @@ class AssistantAdapter:
         )
 
     def _recording_failed(self, error: Exception) -> None:
-        self._publish(RecordingChanged(False, None, str(error)))
+        """Recording stopped or could not start (recorder thread)."""
+        with self._recording_lock:
+            self._recording_error = str(error)
+            self._publish(RecordingChanged(False, None, str(error)))
 
     def _recording_resumed(self, path: Path) -> None:
         """The disk had room again: recording goes on in a new file (recorder thread)."""
-        self._publish(RecordingChanged(True, str(path)))
-        self._publish(NoticeChanged(f"Recording resumed into {path}."))
+        with self._recording_lock:
+            self._recording_error = None
+            self._publish(RecordingChanged(True, str(path)))
+            self._publish(NoticeChanged(f"Recording resumed into {path}."))
 
     def disconnect(self) -> None:
         self._spawn(lambda: self.assistant.stop(wait=True), "disconnect")

@@ -39,11 +39,6 @@ from app.effects import (
     PollFrame,
     PressTalk,
     Record,
-    RecordFrame,
-    RecordMark,
-    RecordMic,
-    RecordSpeechEnd,
-    RecordUserText,
     RequestSnapshot,
     Send,
     SetAudioMode,
@@ -55,6 +50,7 @@ from app.frames import FrameFeed
 from app.model import Meters, ModelEvent
 from app.played_audio import PlayedAudio
 from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort, WaitsForSession
+from app.recording import perform_record
 from app.state import ConversationState as S
 from app.transcript import TranscriptHistory
 from realtime.events import Closed, ProtocolViolation, Reconnecting, ServerError
@@ -190,7 +186,7 @@ class Conversation:
         if rec is None:
             return
         try:
-            _record_one(rec, effect)
+            perform_record(rec, effect)
         except Exception:
             self._recorder_failed(type(effect).__name__)
 
@@ -331,21 +327,6 @@ class Conversation:
     @property
     def state(self) -> S:
         return self.core.state
-
-
-def _record_one(rec: RecorderPort, effect: Record) -> None:
-    if isinstance(effect, RecordMic):
-        rec.record_mic(effect.pcm16, effect.rate_hz, effect.t_ns)
-    elif isinstance(effect, RecordFrame):
-        rec.record_frame(effect.jpeg, effect.t_ns, effect.sent, effect.reason)
-    elif isinstance(effect, RecordUserText):
-        rec.record_user_text(effect.text, effect.t_ns)
-    elif isinstance(effect, RecordSpeechEnd):
-        rec.on_user_speech_end(effect.t_ns)
-    elif isinstance(effect, RecordMark):
-        rec.record_mark(effect.kind, effect.detail, effect.t_ns)
-    else:
-        rec.on_event(effect.event, effect.t_ns)
 
 
 def _report_pump_failure(task: asyncio.Future[None]) -> None:

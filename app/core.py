@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app import core_mic, core_reply
+from app import core_mic, core_record, core_reply
 from app.effects import (
     BackendCrashed,
     CameraProblem,
@@ -51,9 +51,7 @@ from app.effects import (
     PlaybackCleared,
     PlayerReport,
     PollFrame,
-    RecordEvent,
     RecordFrame,
-    RecordUserText,
     RequestSnapshot,
     Send,
     SetAudioMode,
@@ -167,6 +165,13 @@ class ConversationCore:
         self._clearing: str | None = None  # the reason of a ClearPlayback not yet answered
         self._out: list[Effect] = []
         self._now = 0
+        # the recording's view of the turn model (app.core_record)
+        self._user_start_ns: int | None = None
+        self._user_end_ns: int | None = None
+        self._first_byte_ns: dict[str, int] = {}
+        self._recorded: set[int] = set()  # Turn.seq written
+        self._recorded_latency: set[int] = set()  # TurnLatency.turn written
+        self._recorded_version = 0
 
     # ------------------------------------------------------------------ reading
     @property
@@ -208,11 +213,11 @@ class ConversationCore:
         self._out = []
         self._now = now_ns
         if isinstance(item, RealtimeEvent):
-            self._emit(RecordEvent(item, now_ns))
             self._on_server_event(item)
             self._update_time_left()
         else:
             self._on_local(item)
+        core_record.user_turns(self)
         out, self._out = self._out, []
         return out
 
@@ -293,6 +298,7 @@ class ConversationCore:
             self._stopping = True
         elif isinstance(item, Ended):
             self.ready = False
+            core_record.replies(self, "incomplete")
             if self._stopping or self.sm.state != S.ERROR:
                 self._go(S.IDLE)
         elif isinstance(item, BackendCrashed):
@@ -352,7 +358,8 @@ class ConversationCore:
         self._poll_frame()
         self._emit(MarkSpeech(False, now))
         self.transcript.user_typed(text)
-        self._emit(RecordUserText(text, now))
+        core_record.speech_started(self, now)
+        core_record.speech_ended(self, now)
         self._turn_changed("user", "")
         self.latency.speech_ended(now)
         self.latency.committed(now)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app import core_reply
-from app.effects import MarkSpeech, PressTalk, RecordMic, RecordSpeechEnd
+from app import core_record, core_reply
+from app.effects import MarkSpeech, PressTalk, RecordMic
 from app.model import Mode
 from app.state import ConversationState as S
 from audio.events import MicAudio
@@ -73,7 +73,7 @@ def on_voice_stopped(core: ConversationCore, t_ns: int) -> None:
         end_talk(core, t_ns)
     elif core.mode == Mode.HANDS_FREE and core.ready:
         core.latency.speech_ended(t_ns)
-        core._emit(RecordSpeechEnd(t_ns))
+        core_record.speech_ended(core, t_ns)
         core._emit(MarkSpeech(False, t_ns))
 
 
@@ -81,6 +81,7 @@ def start_talk(core: ConversationCore, t_ns: int) -> None:
     if core._playing() or core._response_active:
         core_reply.barge_in(core, "talk")
     core._talking = True
+    core_record.speech_started(core, t_ns)
     core.transcript.user_started()
     core._turn_changed("user", "")
     core._send(ActivityStart())
@@ -94,7 +95,7 @@ def start_talk(core: ConversationCore, t_ns: int) -> None:
 
 def end_talk(core: ConversationCore, t_ns: int) -> None:
     core._talking = False
-    core._emit(RecordSpeechEnd(t_ns))
+    core_record.speech_ended(core, t_ns)
     core._emit(MarkSpeech(False, t_ns))
     core.latency.speech_ended(t_ns)
     core._send(ActivityEnd())

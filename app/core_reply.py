@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from app import core_record
 from app.effects import ClearPlayback, PlaybackCleared, RecordMark
 from app.model import TurnCompleted, TurnUpdated
 from app.state import ConversationState as S
@@ -44,6 +45,7 @@ def reply_finished(core: ConversationCore) -> None:
     if item and core.has_player:
         core.latency.audible(core._player.first_audible_ns.get(item))
         annotate_latency(core, item)
+    core_record.replies(core, core._last_status or "completed")
     if core._last_status == "completed":
         core.completed_turns += 1
         core.last_complete_ns = core._now
@@ -97,6 +99,8 @@ def reply_cut(core: ConversationCore, reason: str, item: str | None, played_ms: 
         received = round(core._received_ms.get(item, 0.0))
         core.transcript.assistant_interrupted(item, heard, received)
         core._turn_changed("assistant", item)
+        if not core._response_active:  # its response is over: so is the reply
+            core_record.replies(core, core._last_status or "completed")
 
 
 def annotate_latency(core: ConversationCore, item_id: str) -> None:

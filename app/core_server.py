@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app import core_mic, core_reply
-from app.effects import EndPlaybackItem, MarkSpeech, Play, PollFrame, StartInput
+from app import core_mic, core_record, core_reply
+from app.effects import EndPlaybackItem, MarkSpeech, Play, PollFrame, RecordUsage, StartInput
 from app.model import ServerErrorReported, SpendChanged, TurnUpdated
 from app.state import ConversationState as S
 from realtime.events import (
@@ -55,6 +55,7 @@ def on_server_event(core: ConversationCore, ev: RealtimeEvent) -> None:
         if core._user_voice and core.options.client_vad_turns and not core._talking:
             core_mic.start_talk(core, now)
     elif isinstance(ev, SpeechStarted):  # the provider's VAD
+        core_record.speech_started(core, now)
         core.transcript.user_started(ev.item_id)
         core._turn_changed("user", ev.item_id)
         if core._playing() or core._playing_item:
@@ -65,10 +66,12 @@ def on_server_event(core: ConversationCore, ev: RealtimeEvent) -> None:
             core._emit(PollFrame())
     elif isinstance(ev, SpeechStopped):
         core.latency.speech_ended(now, override=False)
+        core_record.speech_ended(core, now)
         core._emit(MarkSpeech(False, now))
         core._turn_move(S.THINKING)
     elif isinstance(ev, InputCommitted):
         core.latency.committed(now)
+        core_record.speech_ended(core, now)
         if ev.item_id:
             core.transcript.user_started(ev.item_id)
         if core.sm.state in (S.USER_SPEAKING, S.LISTENING) and not core._talking:
@@ -88,6 +91,7 @@ def on_server_event(core: ConversationCore, ev: RealtimeEvent) -> None:
         core._emit(EndPlaybackItem(ev.item_id, cut=ev.item_id in core._cut_items))
     elif isinstance(ev, TranscriptDelta):
         core.latency.first_byte(now, ev.item_id)
+        core._first_byte_ns.setdefault(ev.item_id, now)
         core.transcript.assistant_delta(ev.item_id, ev.text)
         core._turn_changed("assistant", ev.item_id)
     elif isinstance(ev, TranscriptDone):
@@ -143,6 +147,7 @@ def _on_audio_delta(core: ConversationCore, ev: AudioDelta) -> None:
     if ev.item_id in core._cut_items:
         return  # generated for a reply the user already cut off
     core.latency.first_byte(core._now, ev.item_id)
+    core._first_byte_ns.setdefault(ev.item_id, core._now)
     prev_ms = core._received_ms.get(ev.item_id, 0.0)
     core._received_ms[ev.item_id] = prev_ms + len(ev.pcm) / 2 / ev.rate_hz * 1000
     core._playing_item = ev.item_id
@@ -167,8 +172,13 @@ def _on_response_done(core: ConversationCore, ev: ResponseDone | TurnComplete) -
         core._emit(SpendChanged(core.spend()))
         if turn is not None:
             core._emit(TurnUpdated(turn))
+        response_id = ev.response_id if isinstance(ev, ResponseDone) else ""
+        cost = usd if core.cost.known else None
+        core._emit(RecordUsage(usage, response_id, cost, core._now))
     core.transcript.assistant_finished()
     core.transcript.close_user_partials()
+    core_record.user_turns(core)  # (Gemini's user turns end here) before their times reset
+    core_record.response_over(core)
     for t in core.transcript.turns()[-3:]:
         core._emit(TurnUpdated(t))
     core._last_status = status

@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.model import Mode, ModelEvent
+from app.transcript import Role
 from audio.events import AudioEvent
-from realtime.events import Command, Event
+from realtime.events import Command, Event, Usage
 from video.feed import SentFrame
 
 # ---------------------------------------------------------------------- inputs: lifecycle
@@ -257,13 +258,40 @@ class RecordFrame:
 
 
 @dataclass(frozen=True)
-class RecordUserText:
+class RecordTurn:
+    """A finished turn of the core's transcript, as the recording stores it: ``t_ns`` when it
+    was final, ``t_start_ns``/``t_end_ns`` when it was spoken (user: speech start/end; a reply:
+    first audible sample, else first byte; ``None`` unknown), ``source`` ``"voice"``/``"text"``,
+    ``status`` ``"completed"``/``"interrupted"``/``"incomplete"``/``"failed"``."""
+
+    role: Role
     text: str
+    item_id: str
+    t_ns: int
+    t_start_ns: int | None
+    t_end_ns: int | None
+    source: str
+    status: str
+
+
+@dataclass(frozen=True)
+class RecordLatency:
+    """One figure of the core's latency waterfall (``app.latency``) for reply ``item_id``, in ms
+    from the end of the user's turn (see ``app.core_record.LATENCY_METRICS``)."""
+
+    item_id: str
+    metric: str
+    value_ms: float
     t_ns: int
 
 
 @dataclass(frozen=True)
-class RecordSpeechEnd:
+class RecordUsage:
+    """Token usage of one response and its cost (``None``: the recorder estimates it)."""
+
+    usage: Usage
+    response_id: str
+    cost_usd: float | None
     t_ns: int
 
 
@@ -274,13 +302,7 @@ class RecordMark:
     t_ns: int
 
 
-@dataclass(frozen=True)
-class RecordEvent:
-    event: Event
-    t_ns: int
-
-
-Record = RecordMic | RecordFrame | RecordUserText | RecordSpeechEnd | RecordMark | RecordEvent
+Record = RecordMic | RecordFrame | RecordTurn | RecordLatency | RecordUsage | RecordMark
 
 Effect = (
     Send

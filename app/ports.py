@@ -21,7 +21,7 @@ from audio.config import TalkMode
 from audio.events import AudioEvent
 from audio.meters import Meters
 from realtime.context_log import HistorySource
-from realtime.events import Command, Event, SessionConfig
+from realtime.events import Command, Event, SessionConfig, Usage
 from video.frame import Frame
 
 #: Offline-model loading progress: (step, total, what); ``what="ready"`` at the end.
@@ -103,7 +103,9 @@ class RecorderPort(WireRecorderPort, Protocol):
     """What the assistant records (``realtime.recording.writer.SessionRecorder``).
 
     One argument order everywhere: what, then its rate/position, then ``t_ns`` (monotonic ns)
-    last. None of them may raise (the recorder reports its own errors).
+    last. None of them may raise (the recorder reports its own errors). The recorder derives
+    nothing: turns, latency and usage come from the conversation core's one turn model
+    (``app.effects.Record…``, performed by ``app.recording.perform_record``).
     """
 
     def record_mic(self, pcm16: bytes, rate_hz: int, t_ns: int) -> None: ...
@@ -120,10 +122,26 @@ class RecorderPort(WireRecorderPort, Protocol):
         ...
 
     def record_frame(self, jpeg: bytes, t_ns: int, sent: bool, reason: str = "") -> None: ...
-    def record_user_text(self, text: str, t_ns: int) -> None: ...
+    def record_turn(
+        self,
+        role: Literal["user", "assistant"],
+        text: str,
+        t_ns: int,
+        item_id: str = "",
+        *,
+        t_start_ns: int | None = None,
+        t_end_ns: int | None = None,
+        source: str = "voice",
+        status: str = "completed",
+    ) -> None:
+        """One finished turn of the conversation core's transcript (``app.core_record``)."""
+        ...
+
+    def record_latency(self, item_id: str, metric: str, value_ms: float, t_ns: int) -> None: ...
+    def record_usage(
+        self, usage: Usage, t_ns: int, *, response_id: str = "", cost_usd: float | None = None
+    ) -> None: ...
     def record_mark(self, kind: str, detail: str, t_ns: int) -> None: ...
-    def on_event(self, event: Event, t_ns: int) -> None: ...
-    def on_user_speech_end(self, t_ns: int) -> None: ...
 
 
 class RecordingPort(RecorderPort, Protocol):

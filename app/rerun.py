@@ -13,8 +13,12 @@ Turn taking (``--turns``):
   offline server.
 * ``server``: the backend's voice activity detection decides, as in a live conversation.
 
-Reply audio is recorded as received (there is no speaker here). ``rerun_main(argv)`` is the CLI
-entry: exit 0 done, 2 bad argument/unreadable file/unknown backend, 1 when the backend failed.
+A re-run is a front end of ``app.core.ConversationCore``, like the headless CLI: the recorded
+inputs go into the core (mic audio, talk presses, frames, typed text) at their original times,
+and the core decides what is sent and keeps the turns, latency and usage the new recording
+stores. Reply audio is recorded as received (there is no speaker here).
+``rerun_main(argv)`` is the CLI entry: exit 0 done, 2 bad argument/unreadable file/unknown
+backend, 1 when the backend failed.
 """
 
 from __future__ import annotations
@@ -24,32 +28,42 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from app.compare import Exchange, compare, exchanges
-from app.ports import SessionPort
+from app.core import Backend, ConversationCore
+from app.effects import (
+    Connecting,
+    Ended,
+    FrameReady,
+    Play,
+    Record,
+    Send,
+    StopRequested,
+    Talk,
+    TypeText,
+)
+from app.effects import Input as CoreInput
+from app.model import Mode
+from app.modes import ConversationOptions
+from app.ports import ConnectSpec, SessionPort
+from app.pricing import CostMeter, PriceTable
+from app.recording import perform_record
+from app.rerun_plan import Input, TurnsMode, has_voice_turns, plan_inputs
+from audio.events import MicAudio
 from dsp.resample import StreamResampler
 from realtime.events import (
-    ActivityEnd,
-    ActivityStart,
-    AppendAudio,
-    AppendImage,
-    AudioDelta,
     Closed,
-    Command,
     ResponseDone,
     ResponseStarted,
-    SendText,
     ServerError,
-    SessionConfig,
     TurnComplete,
-    TurnDetection,
 )
 from realtime.recording.errors import SessionFileError
 from realtime.recording.reader import SessionFile
 from realtime.recording.resilient import ResilientRecorder
+from video.feed import SentFrame
+from video.pacing import Reason
 
 __all__ = [
     "Exchange",
@@ -58,53 +72,12 @@ __all__ = [
     "exchanges",
     "has_voice_turns",
     "plan_inputs",
+    "rerun_core",
     "rerun_main",
     "run_rerun",
 ]
 
-TurnsMode = Literal["original", "server"]
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True)
-class Input:
-    """One thing to send, ``t_ms`` into the session."""
-
-    t_ms: float
-    kind: Literal["audio", "frame", "text", "start", "end"]
-    pcm: bytes = b""
-    rate_hz: int = 0
-    jpeg: bytes = b""
-    text: str = ""
-    reason: str = ""
-
-
-def plan_inputs(sf: SessionFile, turns: TurnsMode) -> list[Input]:
-    """Everything the user side sent, in time order (stable: audio before a turn end at the same
-    instant, so the end includes it)."""
-    order = {"start": 0, "audio": 1, "frame": 2, "text": 3, "end": 4}
-    items: list[Input] = []
-    items += [Input(c.t_ms, "audio", pcm=c.pcm, rate_hz=c.rate_hz) for c in sf.mic_chunks()]
-    items += [Input(f.t_ms, "frame", jpeg=f.jpeg, reason=f.reason) for f in sf.frames(sent=True)]
-    prev_end = 0.0
-    for t in sf.turns():
-        if t.role != "user":
-            continue
-        if t.source == "text":
-            items.append(Input(t.t_ms, "text", text=t.text))
-        elif turns == "original":
-            start = max(prev_end, t.start_ms - 300.0)
-            items.append(Input(start, "start"))
-            items.append(Input(max(t.end_ms, start + 150.0), "end"))
-            prev_end = max(t.end_ms, start + 150.0)
-    items.sort(key=lambda i: (i.t_ms, order[i.kind]))
-    return items
-
-
-def has_voice_turns(sf: SessionFile) -> bool:
-    return any(t.role == "user" and t.source != "text" for t in sf.turns())
+_REASONS = {r.value for r in Reason}
 
 
 # --------------------------------------------------------------------------- running
@@ -125,56 +98,105 @@ class _Resamplers:
         return out
 
 
+def rerun_core(
+    backend: ConnectSpec, *, instructions: str, turns: TurnsMode, free: bool
+) -> ConversationCore:
+    """The conversation core a re-run drives: ``original`` turns are push-to-talk turns (the
+    backend's own detection off), ``server`` turns hands-free with the provider's detection."""
+    options = ConversationOptions(
+        instructions=instructions,
+        voice=backend.voice,
+        mode=Mode.PUSH_TO_TALK if turns == "original" else Mode.HANDS_FREE,
+        turn_detection="client" if turns == "original" else "server",
+    )
+    spec = Backend(
+        name=backend.name,
+        provider=backend.provider,
+        model=backend.model,
+        input_rate_hz=backend.input_rate_hz,
+        voice=backend.voice,
+    )
+    cost = CostMeter(PriceTable.load(), backend.model, free=free)
+    return ConversationCore(spec, options, cost, has_player=False)
+
+
+class _Front:
+    """Feeds the core and performs its effects: commands on the session, the recording.
+
+    There is no speaker: reply audio is recorded as received (``record_reply``)."""
+
+    def __init__(self, core: ConversationCore, recorder: ResilientRecorder) -> None:
+        self.core = core
+        self.recorder = recorder
+        self.session: SessionPort | None = None
+
+    async def feed(self, item: CoreInput, now: int | None = None) -> None:
+        for effect in self.core.handle(item, time.monotonic_ns() if now is None else now):
+            if isinstance(effect, Send):
+                if self.session is not None:
+                    await self.session.send(effect.command)
+            elif isinstance(effect, Play):
+                self.recorder.record_reply(
+                    effect.item_id,
+                    effect.pcm16,
+                    effect.rate_hz,
+                    effect.position_ms,
+                    time.monotonic_ns(),
+                )
+            elif isinstance(effect, Record):
+                perform_record(self.recorder, effect)
+            # the rest (playback, frame polling, model events) has nothing to act on here
+
+
 async def run_rerun(
     original: Path,
     session_factory: Callable[[ResilientRecorder], SessionPort],
     recorder: ResilientRecorder,
+    core: ConversationCore,
     *,
-    input_rate_hz: int,
-    config: SessionConfig,
     turns: TurnsMode,
     tail_s: float = 20.0,
     quiet_s: float = 2.0,
+    ready_timeout_s: float = 30.0,
     log: Callable[[str], None] = lambda s: None,
 ) -> None:
     """Drive one session (``session_factory(recorder)`` → an unconnected RealtimeSession-like
-    object) with the user side of ``original``, recording into ``recorder``."""
+    object) through ``core`` with the user side of ``original``, recording into ``recorder``:
+    the mic audio and talk presses (``original`` turns), frames and typed text go in as the
+    core's inputs at their original times; the core decides what is sent and recorded."""
     with SessionFile(original) as sf:
         inputs = plan_inputs(sf, turns)
-    session = session_factory(recorder)
-    await session.connect(config)
-    wait_ready = getattr(session, "wait_ready", None)
-    if wait_ready is not None and not await wait_ready(30.0):
-        raise RuntimeError("the backend did not confirm the session")
-    resample = _Resamplers(input_rate_hz)
+    front = _Front(core, recorder)
+    session = front.session = session_factory(recorder)
+    await front.feed(Connecting())
+    await session.connect(core.session_config())
+    to16 = _Resamplers(16000)
+    to_send = _Resamplers(core.backend.input_rate_hz)
     active = 0
     last_activity = time.monotonic()
-    errors: list[str] = []
-    received_ms: dict[str, float] = {}
 
     async def consume() -> None:
         nonlocal active, last_activity
         async for ev in session.events():
-            now = time.monotonic_ns()
             last_activity = time.monotonic()
-            recorder.on_event(ev, now)
             if isinstance(ev, ResponseStarted):
                 active += 1
             elif isinstance(ev, ResponseDone | TurnComplete):
                 active = max(0, active - 1)
-            elif isinstance(ev, AudioDelta):
-                pos = received_ms.get(ev.item_id, 0.0)
-                received_ms[ev.item_id] = pos + len(ev.pcm) / 2 / ev.rate_hz * 1000
-                recorder.record_reply(ev.item_id, ev.pcm, ev.rate_hz, round(pos), now)
             elif isinstance(ev, ServerError):
-                errors.append(ev.message)
                 log(f"  backend error: {ev.message}")
-            elif isinstance(ev, Closed):
+            await front.feed(ev)
+            if isinstance(ev, Closed):
                 break
 
     consumer = asyncio.create_task(consume())
-    t0 = time.monotonic()
     try:
+        ready_by = time.monotonic() + ready_timeout_s
+        while not core.ready:
+            if consumer.done() or time.monotonic() > ready_by:
+                raise RuntimeError("the backend did not confirm the session")
+            await asyncio.sleep(0.01)
+        t0 = time.monotonic()
         for item in inputs:
             delay = t0 + item.t_ms / 1000 - time.monotonic()
             if delay > 0:
@@ -182,25 +204,21 @@ async def run_rerun(
             if consumer.done():
                 break
             now = time.monotonic_ns()
-            cmd: Command | None = None
             if item.kind == "audio":
-                pcm = resample(item.pcm, item.rate_hz)
-                recorder.record_mic(item.pcm, item.rate_hz, now)
-                cmd = AppendAudio(pcm, input_rate_hz) if pcm else None
+                pcm16 = to16(item.pcm, item.rate_hz)
+                send = to_send(item.pcm, item.rate_hz)
+                if pcm16 or send:
+                    await front.feed(MicAudio(pcm16, send, core.backend.input_rate_hz, now), now)
             elif item.kind == "frame":
-                recorder.record_frame(item.jpeg, now, True, item.reason or "rerun")
-                cmd = AppendImage(item.jpeg)
+                # the original's reason (a frame without one counts as the pacer's interval)
+                reason = Reason(item.reason) if item.reason in _REASONS else Reason.INTERVAL
+                frame = SentFrame(item.jpeg, now, reason, 0, 0, False, sent_ns=now)
+                await front.feed(FrameReady(frame), now)
             elif item.kind == "text":
-                recorder.record_user_text(item.text, now)
-                cmd = SendText(item.text)
-            elif item.kind == "start":
-                cmd = ActivityStart()
+                await front.feed(TypeText(item.text), now)
             else:
-                recorder.on_user_speech_end(now)
-                cmd = ActivityEnd()
+                await front.feed(Talk(item.kind == "start"), now)
                 last_activity = time.monotonic()
-            if cmd is not None:
-                await session.send(cmd)
         # let the last answers finish: until nothing is in progress and the line is quiet
         deadline = time.monotonic() + tail_s
         while time.monotonic() < deadline and not consumer.done():
@@ -208,11 +226,13 @@ async def run_rerun(
                 break
             await asyncio.sleep(0.05)
     finally:
+        await front.feed(StopRequested())
         await session.close()
         try:
             await asyncio.wait_for(consumer, 10)
         except (TimeoutError, asyncio.CancelledError):
             consumer.cancel()
+        await front.feed(Ended())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -299,12 +319,11 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         turns = "server"
-    detection = TurnDetection(mode="none") if turns == "original" else TurnDetection()
-    config = SessionConfig(
-        model=backend.model,
-        voice=backend.voice,
+    core = rerun_core(
+        backend,
         instructions=instructions if isinstance(instructions, str) else "",
-        turn_detection=detection,
+        turns=turns,
+        free=backend.free,
     )
     print(
         f"Re-running {src.name} ({duration_ms / 1000:.0f} s, recorded on {md.backend}/"
@@ -332,8 +351,7 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
                 src,
                 factory,
                 rec,
-                input_rate_hz=backend.input_rate_hz,
-                config=config,
+                core,
                 turns=turns,
                 tail_s=args.tail,
                 log=lambda s: print(s, flush=True),

@@ -10,7 +10,9 @@ Error tree::
 
 Modules: ``schema`` (tables, version), ``writer`` (``SessionRecorder``), ``reader``
 (``SessionFile``), ``listing`` (browse/delete sessions), ``scrub`` (secret redaction),
-``pricing`` (token cost estimates), ``turns`` (derive turns/latency/usage from core events).
+``records`` (the rows read back). The recorder derives nothing: turns, latency and usage rows
+are written as the conversation core reports them (``app.core_record``); files written while an
+older recorder derived them read the same way.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal, Protocol
 
-from realtime.events import Event, Usage
+from realtime.events import Usage
 from realtime.recording.errors import RecordingError
 from realtime.recording.writer import RecorderStatus, SessionRecorder
 
@@ -235,12 +235,7 @@ class ResilientRecorder:
             status=status,
         )
 
-    def record_user_text(self, text: str, t_ns: int) -> None:
-        self._current.record_user_text(text, t_ns)
-
-    def record_latency(
-        self, item_id: str, metric: str = "", value_ms: float = 0.0, t_ns: int = 0
-    ) -> None:
+    def record_latency(self, item_id: str, metric: str, value_ms: float, t_ns: int) -> None:
         self._current.record_latency(item_id, metric, value_ms, t_ns)
 
     def record_usage(
@@ -250,15 +245,6 @@ class ResilientRecorder:
 
     def record_mark(self, kind: str, detail: str, t_ns: int) -> None:
         self._current.record_mark(kind, detail, t_ns)
-
-    def on_event(self, event: Event, t_ns: int) -> None:
-        self._current.on_event(event, t_ns)
-
-    def on_user_speech_start(self, t_ns: int) -> None:
-        self._current.on_user_speech_start(t_ns)
-
-    def on_user_speech_end(self, t_ns: int) -> None:
-        self._current.on_user_speech_end(t_ns)
 
     def close(self, timeout_s: float = 10.0) -> RecorderStatus:
         """Stop watching, then close the current file (idempotent)."""

@@ -35,12 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
-from realtime.events import Event, Usage
+from realtime.events import Usage
 from realtime.pricing import estimate_cost_usd
 from realtime.recording import _store, schema
 from realtime.recording.errors import RecordingError
 from realtime.recording.scrub import Scrubber
-from realtime.recording.turns import TurnTracker
 
 RecorderState = Literal["starting", "recording", "paused", "failed", "closed"]
 
@@ -142,7 +141,6 @@ class SessionRecorder:
         self._queued = 0
         self._dropped = 0
         self._bytes_written = 0
-        self._turns = TurnTracker(self)
         self._played = False
         self._reply_source_noted = False
         self._bad_calls: set[str] = set()
@@ -266,7 +264,6 @@ class SessionRecorder:
             return
         self._played = True
         if pcm16:
-            self._turns.on_playback(item_id, t_ns)
             row = (t_ns, str(item_id), rate_hz, int(position_ms), bytes(pcm16))
             self._put("playback", row, len(pcm16))
 
@@ -285,7 +282,6 @@ class SessionRecorder:
             self._reply_source_noted = True
             self.set_metadata(playback_source="received")
         if pcm16:
-            self._turns.on_playback(item_id, t_ns)
             row = (t_ns, str(item_id), rate_hz, int(position_ms), bytes(pcm16))
             self._put("playback", row, len(pcm16))
 
@@ -310,7 +306,8 @@ class SessionRecorder:
         source: str = "voice",
         status: str = "completed",
     ) -> None:
-        """One transcript turn."""
+        """One finished transcript turn (the conversation core's turn model: see
+        ``app.core_record``): ``t_ns`` when final, ``t_start_ns``/``t_end_ns`` when spoken."""
         if role not in ("user", "assistant") or not isinstance(text, str) or not _is_int(t_ns):
             self._bad_call("record_turn")
             return
@@ -319,43 +316,18 @@ class SessionRecorder:
         self._put("turns", row, len(txt))
 
     @_never_raises
-    def record_user_text(self, text: str, t_ns: int) -> None:
-        """A typed user message (also starts the latency clock for the reply)."""
-        self._turns.on_user_text(text, t_ns)
-
-    @_never_raises
-    def record_latency(
-        self, item_id: str, metric: str = "", value_ms: float = 0.0, t_ns: int = 0
-    ) -> None:
-        """One latency figure (ms) of the reply ``item_id``.
-
-        Also accepts one object shaped like ``app.latency.TurnLatency`` (``item_id``,
-        ``to_commit_ms()``, ``to_first_byte_ms()``, ``to_audible_ms()``, ``total_ms()``)."""
-        if isinstance(item_id, str):
-            if _is_int(t_ns) and isinstance(value_ms, int | float):
-                self._put("latency", (t_ns, item_id, str(metric), float(value_ms)), 32)
-            return
-        obj: Any = item_id
-        t = self._clock()
-        for attr in ("first_audible_ns", "first_byte_ns", "commit_ns", "speech_end_ns"):
-            v = getattr(obj, attr, None)
-            if _is_int(v):
-                t = v
-                break
-        item = str(getattr(obj, "item_id", ""))
-        for method, name in (
-            ("to_commit_ms", "speech_end_to_commit_ms"),
-            ("to_first_byte_ms", "first_audio_ms"),
-            ("to_audible_ms", "first_played_ms"),
-            ("total_ms", "total_ms"),
+    def record_latency(self, item_id: str, metric: str, value_ms: float, t_ns: int) -> None:
+        """One latency figure (ms) of the reply ``item_id`` (``app.core_record.LATENCY_METRICS``:
+        the conversation core measures; the recorder stores)."""
+        if not (
+            isinstance(item_id, str)
+            and _is_int(t_ns)
+            and isinstance(value_ms, int | float)
+            and not isinstance(value_ms, bool)
         ):
-            fn = getattr(obj, method, None)
-            try:
-                v = fn() if callable(fn) else None
-            except Exception:
-                v = None
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                self._put("latency", (t, item, name, float(v)), 32)
+            self._bad_call("record_latency")
+            return
+        self._put("latency", (t_ns, item_id, str(metric), float(value_ms)), 32)
 
     @_never_raises
     def record_usage(
@@ -379,29 +351,11 @@ class SessionRecorder:
             return
         self._put("marks", (t_ns, str(kind), str(detail)), len(str(detail)))
 
-    @_never_raises
-    def on_event(self, event: Event, t_ns: int) -> None:
-        """Feed every core event (engine thread): derives turns, latency and usage rows."""
-        self._turns.on_event(event, t_ns)
-
-    @_never_raises
-    def on_user_speech_start(self, t_ns: int) -> None:
-        """The local VAD heard the user start (the user turn's start when the provider reports
-        none, e.g. push-to-talk)."""
-        self._turns.on_user_speech_start(t_ns)
-
-    @_never_raises
-    def on_user_speech_end(self, t_ns: int) -> None:
-        """The local VAD heard the user stop (starts the latency clock if earlier than the
-        provider's own speech-stopped event)."""
-        self._turns.on_user_speech_end(t_ns)
-
     def close(self, timeout_s: float = 10.0) -> RecorderStatus:
         """Flush, finalise (single-file, non-WAL) and stop the writer. Idempotent."""
         with self._lock:
             self._accepting = False
         if self._thread.is_alive():
-            self._turns.flush(self._clock())
             self._q.put(_CLOSE)
             self._thread.join(timeout_s)
         return self.status

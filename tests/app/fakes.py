@@ -7,11 +7,11 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from audio.events import BargeIn, MicAudio, VoiceStarted, VoiceStopped
 from audio.meters import Meters
-from realtime.events import Closed, Command, Event, SessionConfig, SessionReady
+from realtime.events import Closed, Command, Event, SessionConfig, SessionReady, Usage
 
 
 class FakeAudio:
@@ -135,16 +135,29 @@ class NullRecorder:
     def record_frame(self, jpeg: bytes, t_ns: int, sent: bool, reason: str = "") -> None:
         pass
 
-    def record_user_text(self, text: str, t_ns: int) -> None:
+    def record_turn(
+        self,
+        role: Literal["user", "assistant"],
+        text: str,
+        t_ns: int,
+        item_id: str = "",
+        *,
+        t_start_ns: int | None = None,
+        t_end_ns: int | None = None,
+        source: str = "voice",
+        status: str = "completed",
+    ) -> None:
+        pass
+
+    def record_latency(self, item_id: str, metric: str, value_ms: float, t_ns: int) -> None:
+        pass
+
+    def record_usage(
+        self, usage: Usage, t_ns: int, *, response_id: str = "", cost_usd: float | None = None
+    ) -> None:
         pass
 
     def record_mark(self, kind: str, detail: str, t_ns: int) -> None:
-        pass
-
-    def on_event(self, event: Event, t_ns: int) -> None:
-        pass
-
-    def on_user_speech_end(self, t_ns: int) -> None:
         pass
 
 

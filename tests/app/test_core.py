@@ -29,10 +29,11 @@ from app.effects import (
     PlayerReport,
     PollFrame,
     PressTalk,
-    RecordEvent,
+    RecordLatency,
     RecordMark,
     RecordMic,
-    RecordSpeechEnd,
+    RecordTurn,
+    RecordUsage,
     Send,
     SetMode,
     StopRequested,
@@ -63,6 +64,7 @@ from realtime.events import (
     CancelResponse,
     Closed,
     Event,
+    InputTranscript,
     ResponseDone,
     ResponseStarted,
     SendText,
@@ -168,7 +170,12 @@ def test_openai_golden_turn_with_server_vad() -> None:
     sizes = [len(p.pcm16) / 2 / 24 for p in plays]
     assert [p.position_ms for p in plays] == [0, round(sizes[0]), round(sizes[0] + sizes[1])]
     assert any(isinstance(e, SpendChanged) and e.spend.usage.total_tokens > 0 for e in out)
-    assert sum(isinstance(e, RecordEvent) for e in out) == len(golden_events("openai_turn.jsonl"))
+    # recorded from the one turn model: the user's turn once final, the response's usage
+    (user_rec,) = [e for e in out if isinstance(e, RecordTurn)]
+    assert user_rec.role == "user" and user_rec.source == "voice" and user_rec.text
+    assert user_rec.t_start_ns is not None and user_rec.t_end_ns is not None
+    assert user_rec.t_start_ns < user_rec.t_end_ns
+    assert [e.usage.total_tokens > 0 for e in out if isinstance(e, RecordUsage)] == [True]
     # the reply finishes once the player has drained it: then listening, one completed turn
     d.playing = False
     d.audible[plays[0].item_id] = d.now
@@ -176,6 +183,21 @@ def test_openai_golden_turn_with_server_vad() -> None:
     assert states(out) == [State.LISTENING]
     assert [e.count for e in out if isinstance(e, TurnCompleted)] == [1]
     user, assistant = d.core.turns()
+    # the reply is recorded once played out: from its first audible sample, with the
+    # core's latency waterfall (the same figures the transcript shows)
+    (reply_rec,) = [e for e in out if isinstance(e, RecordTurn)]
+    assert (reply_rec.role, reply_rec.text, reply_rec.status) == (
+        "assistant",
+        assistant.text,
+        "completed",
+    )
+    assert reply_rec.t_start_ns == d.audible[plays[0].item_id]
+    lat = assistant.latency
+    assert lat is not None and lat.speech_end_ns is not None and lat.first_byte_ns is not None
+    figures = {e.metric: e.value_ms for e in out if isinstance(e, RecordLatency)}
+    assert figures["first_audio_ms"] == (lat.first_byte_ns - lat.speech_end_ns) / 1e6
+    assert figures["first_played_ms"] == lat.total_ms
+    assert not any(isinstance(e, RecordTurn | RecordLatency) for e in d.ticks())  # once only
     assert user.role == "user" and user.text and not user.partial
     assert assistant.role == "assistant" and assistant.text and not assistant.interrupted
     assert (
@@ -268,6 +290,26 @@ def test_local_voice_barge_in_clears_then_cancels_and_truncates() -> None:
     turn = next(t for t in d.core.turns() if t.role == "assistant")
     assert (turn.played_ms, turn.received_ms) == (400, 1000)
     assert turn.heard_text == "one two three four"
+    # recorded when its response ends (cancelled): interrupted, the whole generated text
+    out = d.feed(ResponseDone("r1", "cancelled"))
+    (rec,) = [e for e in out if isinstance(e, RecordTurn)]
+    assert (rec.role, rec.item_id, rec.status) == ("assistant", "a1", "interrupted")
+    assert rec.text == turn.text
+
+
+def test_a_reply_cut_after_its_response_ended_and_the_end_flush() -> None:
+    d = Driver()
+    d.connect()
+    reply(d)
+    d.feed(ResponseDone("r1", "completed"))
+    d.played["a1"] = 300
+    out = d.feed(VoiceStarted(d.now))
+    (rec,) = [e for e in out if isinstance(e, RecordTurn)]
+    assert (rec.item_id, rec.status) == ("a1", "interrupted")
+    reply(d, "a2")  # a reply still streaming when the conversation ends
+    out = d.feed(StopRequested(), Ended())
+    (rec,) = [e for e in out if isinstance(e, RecordTurn)]
+    assert (rec.item_id, rec.status) == ("a2", "incomplete")
 
 
 def test_engine_barge_in_uses_the_engines_position_and_does_not_clear_again() -> None:
@@ -344,8 +386,12 @@ def test_push_to_talk_opens_and_closes_a_turn() -> None:
     assert without_audio(sends(out)) == [ActivityStart(), ActivityEnd()]
     assert sum(isinstance(c, AppendAudio) for c in sends(out)) == 1  # pre-roll is hands-free
     assert states(out) == [State.USER_SPEAKING, State.THINKING]
-    assert any(isinstance(e, RecordSpeechEnd) for e in out)
     assert sum(isinstance(e, RecordMic) for e in d.effects) == 2
+    press_ns, release_ns = d.now - 2 * MS, d.now
+    out = d.feed(InputTranscript("hello there", True, "u1"))
+    assert [e for e in out if isinstance(e, RecordTurn)] == [
+        RecordTurn("user", "hello there", "u1", d.now, press_ns, release_ns, "voice", "completed")
+    ]
 
 
 def test_client_vad_turn_sends_preroll_first() -> None:

@@ -1,6 +1,8 @@
 """Build realistic session files for tests and benches, through the real ``SessionRecorder``
 and the real ``OpenAICore``: OpenAI GA server messages shaped like the golden streams, real
-speech from the shared media as microphone and reply audio, real JPEG frames.
+speech from the shared media as microphone and reply audio, real JPEG frames. Turns, latency and
+usage are written the way the app writes them: the provider events and the player's reports go
+through a real ``app.core.ConversationCore`` and its ``Record…`` effects into the recorder.
 
 Timestamps are synthetic (no sleeping): the recorder's clock is pinned to ``T0`` so offsets are
 exact and tests can compare them.
@@ -17,6 +19,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.core import Backend, ConversationCore
+from app.effects import Connecting, Ended, Input, PlayerReport, Record, Tick, TypeText
+from app.modes import ConversationOptions
+from app.pricing import CostMeter, PriceTable
+from app.recording import perform_record
 from realtime.events import AppendAudio, AppendImage, Event
 from realtime.openai import OpenAICore
 from realtime.recording.reader import resample
@@ -74,6 +81,23 @@ def _oa(type_: str, **fields: object) -> str:
     return json.dumps({"type": type_, **fields}, separators=(",", ":"))
 
 
+class CoreFeed:
+    """The conversation core as the synthetic session's front end: ``feed`` an input at a time;
+    its recording effects go into the recorder (everything else has no device to act on)."""
+
+    def __init__(self, rec: SessionRecorder, backend: str, model: str) -> None:
+        spec = Backend(name=backend, provider="openai", model=model, input_rate_hz=24000)
+        cost = CostMeter(PriceTable.load(), model)
+        self.core = ConversationCore(spec, ConversationOptions(), cost, has_player=True)
+        self.rec = rec
+        self.player = PlayerReport(playing=False)
+
+    def feed(self, item: Input, t_ns: int) -> None:
+        for effect in [*self.core.handle(self.player, t_ns), *self.core.handle(item, t_ns)]:
+            if isinstance(effect, Record):
+                perform_record(self.rec, effect)
+
+
 def write_session(
     path: Path,
     *,
@@ -112,6 +136,9 @@ def write_session(
     from realtime.events import SessionConfig
 
     core.start(SessionConfig(model=model, voice="marin"))
+    front = CoreFeed(rec, backend, model)
+    front.feed(Connecting(), T0)
+    audible: dict[str, int] = {}
     result = SynthResult(path)
     jpegs = jpeg_frames(4, frame_side) if frames else []
 
@@ -124,7 +151,7 @@ def write_session(
         core.receive(msg)
         for e in core.events():
             result.events.append(((t - T0) / 1e6, e))
-            rec.on_event(e, t)
+            front.feed(e, t)
 
     out(T0)
     sess = {"type": "realtime", "id": "sess_1", "model": model}
@@ -144,7 +171,7 @@ def write_session(
                 },
             ),
         )
-        rec.record_user_text(f"my key is {leak}", T0 + 33 * MS)
+        front.feed(TypeText(f"my key is {leak}"), T0 + 33 * MS)
     t = T0 + 100 * MS
     for n in range(turns):
         qfile, qtext = QUESTIONS[n % len(QUESTIONS)]
@@ -302,6 +329,7 @@ def write_session(
             (play_t0 + (off // 24) * MS, reply24[off : off + 480].tobytes(), off // 24)
             for off in range(0, len(reply24), 480)
         ]
+        play_end = play_t0 + (len(reply24) // 24) * MS
         mic_items = [
             (turn_start + (off // 16) * MS, mic[off : off + chunk].tobytes())
             for off in range(0, len(mic), chunk)
@@ -336,11 +364,17 @@ def write_session(
                 inp(when, what[1])  # type: ignore[index]
             else:
                 rec.record_frame(what[1], when, False, "preview")  # type: ignore[index]
+            # the player's report and the front end's tick, as the engine thread sends them
+            if play_t0 <= when:
+                audible[a_id] = play_t0
+            front.player = PlayerReport(play_t0 <= when < play_end, dict(audible))
+            front.feed(Tick(), when)
         if qtext:
             result.turns.append(("user", qtext))
         if transcript:
             result.turns.append(("assistant", transcript))
         t = turn_start + int(len(mic) / 16 * MS)
+    front.feed(Ended(), t)
     rec.record_mark("session_end", "", t)
     clock_now[0] = t
     result.mic_ms = (t - T0 - 100 * MS) / 1e6

@@ -1,5 +1,6 @@
 """A real session against the offline server (``voicecam-server``: real STT, LLM, TTS), recorded
-through ``RealtimeSession``'s recorder hook: every table populated, the file's timeline matches
+through ``RealtimeSession``'s recorder hook and the conversation core's recording effects
+(``tests.realtime.recording.synth.CoreFeed``): every table populated, the file's timeline matches
 what happened live within ±50 ms, replay through a fresh core gives the same events, and the
 server token (a canary) is nowhere in the file or its exports."""
 
@@ -13,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from app.effects import Connecting, Ended, PlayerReport, Tick
 from app.export import export_main
 from app.replay import Replayer, ReplayPlan
 from app.rerun import rerun_main
@@ -27,6 +29,7 @@ from realtime.events import (
     InputTranscript,
     ResponseDone,
     SessionConfig,
+    SessionReady,
     SpeechStopped,
 )
 from realtime.openai import OpenAICore
@@ -35,7 +38,7 @@ from realtime.recording.reader import SessionFile, resample
 from realtime.recording.writer import SessionRecorder
 from realtime.session import RealtimeSession
 from tests.realtime.local.conftest import ServerProcess, start_server
-from tests.realtime.recording.synth import MEDIA, read_wav16
+from tests.realtime.recording.synth import MEDIA, CoreFeed, read_wav16
 
 pytestmark = pytest.mark.models
 CANARY = "sk-canary-localserver-5e6f7a8b9c0d1e2f"
@@ -69,13 +72,32 @@ async def _converse(server: ServerProcess, rec: SessionRecorder, live: Live) -> 
     done = asyncio.Event()
     play_end: dict[str, int] = {}
     played_ms: dict[str, float] = {}
+    # turns, latency and usage are recorded the app's way: through the conversation core
+    front = CoreFeed(rec, "local", "local")
+    front.feed(Connecting(), time.monotonic_ns())
+    front.feed(SessionReady(), time.monotonic_ns())
+    audible: dict[str, int] = {}
+
+    def report(now: int) -> None:
+        playing = any(now < end for end in play_end.values())
+        front.player = PlayerReport(playing, dict(audible))
+
+    async def tick() -> None:  # the engine thread's ~10 ms tick
+        while True:
+            now = time.monotonic_ns()
+            report(now)
+            front.feed(Tick(), now)
+            await asyncio.sleep(0.01)
 
     async def consume() -> None:
         async for ev in session.events():
             now = time.monotonic_ns()
             if not isinstance(ev, Closed | CommandRefused):
                 live.events.append(ev)
-            rec.on_event(ev, now)
+            if isinstance(ev, AudioDelta):
+                audible.setdefault(ev.item_id, max(now, play_end.get(ev.item_id, 0)))
+            report(now)
+            front.feed(ev, now)
             if isinstance(ev, SpeechStopped):
                 live.mark("speech_stopped", now)
             elif isinstance(ev, InputTranscript) and ev.final:
@@ -94,6 +116,7 @@ async def _converse(server: ServerProcess, rec: SessionRecorder, live: Live) -> 
                 done.set()
 
     consumer = asyncio.create_task(consume())
+    ticker = asyncio.create_task(tick())
     img = cv2.imread(str(MEDIA / "video" / "desk.png"))
     jpeg = cv2.imencode(".jpg", cv2.resize(img, (640, 360)), [cv2.IMWRITE_JPEG_QUALITY, 80])[1]
     question = read_wav16("q01_piper.wav")
@@ -118,9 +141,16 @@ async def _converse(server: ServerProcess, rec: SessionRecorder, live: Live) -> 
             break
     await asyncio.wait_for(done.wait(), 120)
     await asyncio.sleep(0.3)
+    played_out_by = time.monotonic() + 60
+    while front.core.watched_items() or any(time.monotonic_ns() < e for e in play_end.values()):
+        assert time.monotonic() < played_out_by, "the reply never played out"
+        await asyncio.sleep(0.05)  # the reply plays out (its turn is recorded then)
+    await asyncio.sleep(0.1)
     rec.record_mark("session_end", "", time.monotonic_ns())
     await session.close()
     await asyncio.wait_for(consumer, 10)
+    ticker.cancel()
+    front.feed(Ended(), time.monotonic_ns())
 
 
 @pytest.fixture(scope="module")

@@ -214,19 +214,9 @@ def test_umask_does_not_widen_permissions(tmp_path: Path) -> None:
 
 def test_one_argument_order_and_wrong_orders_are_refused(tmp_path: Path) -> None:
     """The app's RecorderPort order is recorded; a timestamp-first call is refused and marked
-    (it used to be silently reordered); record_latency still takes a TurnLatency-like object."""
-    from dataclasses import dataclass
-
-    @dataclass
-    class Lat:
-        item_id: str = "a1"
-        first_byte_ns: int = 0
-
-        def to_first_byte_ms(self) -> float:
-            return 321.0
-
-        def to_audible_ms(self) -> float | None:
-            return None
+    (it used to be silently reordered); record_latency takes the core's figures, nothing
+    shaped like a latency object (the recorder no longer measures)."""
+    from app.latency import TurnLatency
 
     rec = SessionRecorder(tmp_path / "app.voicecam")
     t = time.monotonic_ns()
@@ -236,7 +226,8 @@ def test_one_argument_order_and_wrong_orders_are_refused(tmp_path: Path) -> None
     rec.record_turn("user", "hello", t, "u1")
     rec.record_mark("barge_in", "vad a1 200", t)
     rec.record_reply("a1", b"\2\0" * 240, 24000, 0, t + 1000)
-    rec.record_latency(Lat(first_byte_ns=t + 2000))
+    rec.record_latency("a1", "first_audio_ms", 321.0, t + 2000)
+    rec.record_latency(TurnLatency(1, t, t, t + 2000), "x", 1.0, t)  # type: ignore[arg-type]
     # another order is refused (marked once per method), never reordered, never raised
     rec.record_mic(t, b"\1\0" * 160, 16000)  # type: ignore[arg-type]
     rec.record_frame(t, b"\xff\xd8x", True, "speech_start")  # type: ignore[arg-type]
@@ -264,35 +255,52 @@ def test_nothing_raises_into_the_caller(tmp_path: Path) -> None:
     rec.record_playback("a", b"\0\0", 24000, Weird(), t)  # type: ignore[arg-type]
     rec.record_latency("a", "m", "slow", t)  # type: ignore[arg-type]
     rec.on_wire("sideways", "x", t)  # type: ignore[arg-type]
-    rec.on_event(Weird(), t)  # type: ignore[arg-type]
+    rec.record_turn(Weird(), "x", t)  # type: ignore[arg-type]
     rec.set_metadata(bad=Weird())
     status = rec.close()
     assert status.state == "closed"
     with SessionFile(tmp_path / "w.voicecam") as sf:
         assert sf.metadata.values["ok"] == 1 and "Weird" in str(sf.metadata.values["obj"])
         assert "Weird" in str(sf.metadata.values["bad"])
-        assert {m.detail for m in sf.marks()} == {"record_usage", "record_playback"}
+        assert {m.detail for m in sf.marks()} == {
+            "record_usage",
+            "record_playback",
+            "record_latency",
+            "record_turn",
+        }
 
 
 def test_barge_in_marks_the_reply_interrupted_and_keeps_what_was_played(tmp_path: Path) -> None:
+    """The conversation core's turn model, recorded: a reply cut by the user's voice is stored
+    interrupted, from its first audible sample, with the core's latency figures."""
+    from app.effects import PlayerReport, Tick
+    from audio.events import BargeIn
     from realtime.events import (
         AudioDelta,
-        ItemTruncated,
         ResponseDone,
+        ResponseStarted,
+        SessionReady,
         SpeechStopped,
         TranscriptDelta,
     )
+    from tests.realtime.recording.synth import CoreFeed
 
     rec = SessionRecorder(tmp_path / "i.voicecam", metadata={"backend": "openai"})
+    front = CoreFeed(rec, "openai", "gpt-realtime")
     t = rec.start_mono_ns
     ms = 1_000_000
-    rec.on_event(SpeechStopped(1000, "u1"), t + 1000 * ms)
-    rec.on_event(AudioDelta("a1", b"\1\0" * 24000, 24000), t + 1300 * ms)  # 1 s received
-    rec.on_event(TranscriptDelta("a1", "Let me tell you a long"), t + 1300 * ms)
+    front.feed(SessionReady(), t)
+    front.feed(SpeechStopped(1000, "u1"), t + 1000 * ms)
+    front.feed(ResponseStarted("r1"), t + 1200 * ms)
+    front.feed(AudioDelta("a1", b"\1\0" * 24000, 24000), t + 1300 * ms)  # 1 s received
+    front.feed(TranscriptDelta("a1", "Let me tell you a long"), t + 1300 * ms)
+    front.player = PlayerReport(True, {"a1": t + 1350 * ms})
     rec.record_playback("a1", b"\1\0" * 4800, 24000, 0, t + 1350 * ms)  # 200 ms played
+    front.feed(Tick(), t + 1360 * ms)
     rec.record_playback("a1", b"\1\0" * 4800, 24000, 200, t + 1550 * ms)  # then barge-in
-    rec.on_event(ItemTruncated("a1", 400), t + 1760 * ms)
-    rec.on_event(ResponseDone("r1", "cancelled"), t + 1770 * ms)
+    front.player = PlayerReport(False, {"a1": t + 1350 * ms})
+    front.feed(BargeIn(t + 1750 * ms, "a1", 400), t + 1750 * ms)
+    front.feed(ResponseDone("r1", "cancelled"), t + 1770 * ms)
     rec.close()
     with SessionFile(tmp_path / "i.voicecam") as sf:
         (turn,) = sf.turns()
@@ -300,7 +308,27 @@ def test_barge_in_marks_the_reply_interrupted_and_keeps_what_was_played(tmp_path
         assert turn.start_ms == pytest.approx(1350) and turn.end_ms == pytest.approx(1750)
         assert [c.position_ms for c in sf.playback_chunks()] == [0, 200]
         lat = {x.metric: x.value_ms for x in sf.latencies()}
-        assert lat == {"first_audio_ms": 300.0, "first_text_ms": 300.0, "first_played_ms": 350.0}
+        assert lat == {"first_audio_ms": 300.0, "first_played_ms": 350.0}
+
+
+def test_stored_turns_and_latency_read_back_as_given(tmp_path: Path) -> None:
+    """The recorder stores what it is told (it derives nothing)."""
+    rec = SessionRecorder(tmp_path / "s.voicecam", metadata={"backend": "openai"})
+    t = rec.start_mono_ns
+    ms = 1_000_000
+    rec.record_turn(
+        "assistant", "Cut.", t + 1770 * ms, "a1", t_start_ns=t + 1350 * ms, status="interrupted"
+    )
+    rec.record_latency("a1", "first_audio_ms", 300.0, t + 1300 * ms)
+    rec.record_latency("a1", "first_played_ms", 350.0, t + 1350 * ms)
+    rec.close()
+    with SessionFile(tmp_path / "s.voicecam") as sf:
+        (turn,) = sf.turns()
+        assert (turn.status, turn.item_id, turn.start_ms) == ("interrupted", "a1", 1350)
+        assert {x.metric: x.value_ms for x in sf.latencies()} == {
+            "first_audio_ms": 300.0,
+            "first_played_ms": 350.0,
+        }
 
 
 def test_gemini_binary_frames_replay_through_the_default_core(tmp_path: Path) -> None:
@@ -328,15 +356,23 @@ def test_gemini_binary_frames_replay_through_the_default_core(tmp_path: Path) ->
 
 
 def test_push_to_talk_turn_times_from_local_vad(tmp_path: Path) -> None:
-    from realtime.events import InputCommitted, InputTranscript
+    """A push-to-talk turn is stored with the press and release times the core saw; turns
+    written without times read back at their ``t_ns``."""
+    from app.effects import SetMode, Talk
+    from app.model import Mode
+    from realtime.events import InputCommitted, InputTranscript, SessionReady
+    from tests.realtime.recording.synth import CoreFeed
 
     rec = SessionRecorder(tmp_path / "ptt.voicecam")
+    front = CoreFeed(rec, "openai", "gpt-realtime")
     t = rec.start_mono_ns
     ms = 1_000_000
-    rec.on_user_speech_start(t + 500 * ms)
-    rec.on_user_speech_end(t + 2000 * ms)
-    rec.on_event(InputCommitted("u1"), t + 2100 * ms)
-    rec.on_event(InputTranscript("hello", True, "u1"), t + 2600 * ms)
+    front.feed(SessionReady(), t)
+    front.feed(SetMode(Mode.PUSH_TO_TALK), t)
+    front.feed(Talk(True), t + 500 * ms)
+    front.feed(Talk(False), t + 2000 * ms)
+    front.feed(InputCommitted("u1"), t + 2100 * ms)
+    front.feed(InputTranscript("hello", True, "u1"), t + 2600 * ms)
     rec.record_turn("user", "typed without times", t + 3000 * ms)
     rec.record_turn("user", "end only", t + 4000 * ms, t_end_ns=t + 3500 * ms)
     rec.close()

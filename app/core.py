@@ -6,7 +6,9 @@ returns, in order. Inputs are audio-engine events (``audio.events``), provider e
 (``realtime.events``) and ``app.effects`` intents/observations; effects are ``app.effects``
 commands (``Send``, ``Play``, ``ClearPlayback`` …), ``Record…`` values and the model's change
 events (``app.model``). The microphone half lives in ``app.core_mic``, the reply and barge-in
-half in ``app.core_reply``, the provider events in ``app.core_server`` (functions over the core).
+half in ``app.core_reply``, the provider events in ``app.core_server``, what the recording stores
+(finished turns, latency, usage: the one turn model) in ``app.core_record`` (functions over the
+core).
 Front ends: ``app.conversation.Conversation`` (the assistant's engine
 thread), the tests (recorded event sequences, golden streams), the benches.
 
@@ -169,6 +171,7 @@ class ConversationCore:
         self._user_start_ns: int | None = None
         self._user_end_ns: int | None = None
         self._first_byte_ns: dict[str, int] = {}
+        self._user_times: dict[str, tuple[int | None, int | None]] = {}  # by committed item
         self._recorded: set[int] = set()  # Turn.seq written
         self._recorded_latency: set[int] = set()  # TurnLatency.turn written
         self._recorded_version = 0

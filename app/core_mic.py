@@ -64,6 +64,7 @@ def on_voice_started(core: ConversationCore, t_ns: int) -> None:
         if core.options.client_vad_turns and not core._talking:
             start_talk(core, t_ns)
         elif not core.options.client_vad_turns:
+            core_record.speech_started(core, t_ns)  # earlier than the provider's own start
             core._emit(MarkSpeech(True, t_ns))
 
 

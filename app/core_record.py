@@ -48,6 +48,15 @@ def speech_ended(core: ConversationCore, t_ns: int) -> None:
         core._user_end_ns = t_ns
 
 
+def committed(core: ConversationCore, item_id: str) -> None:
+    """The provider closed the user's turn as ``item_id``: keep its times for a transcription
+    that arrives after the reply (OpenAI transcribes asynchronously)."""
+    if item_id:
+        core._user_times[item_id] = (core._user_start_ns, core._user_end_ns)
+        if len(core._user_times) > 16:
+            core._user_times.pop(next(iter(core._user_times)))
+
+
 def response_over(core: ConversationCore) -> None:
     """A response finished: the next user turn has new times."""
     core._user_start_ns = None
@@ -67,7 +76,7 @@ def user_turns(core: ConversationCore) -> None:
         if t.typed:
             core._emit(RecordTurn("user", t.text, t.item_id, now, now, now, "text", "completed"))
         else:
-            start, end = core._user_start_ns, core._user_end_ns
+            start, end = core._user_times.pop(t.item_id, (core._user_start_ns, core._user_end_ns))
             core._emit(RecordTurn("user", t.text, t.item_id, now, start, end, "voice", "completed"))
 
 

@@ -72,6 +72,7 @@ def on_server_event(core: ConversationCore, ev: RealtimeEvent) -> None:
     elif isinstance(ev, InputCommitted):
         core.latency.committed(now)
         core_record.speech_ended(core, now)
+        core_record.committed(core, ev.item_id)
         if ev.item_id:
             core.transcript.user_started(ev.item_id)
         if core.sm.state in (S.USER_SPEAKING, S.LISTENING) and not core._talking:

@@ -64,12 +64,14 @@ from realtime.events import (
     CancelResponse,
     Closed,
     Event,
+    InputCommitted,
     InputTranscript,
     ResponseDone,
     ResponseStarted,
     SendText,
     SessionReady,
     SpeechStarted,
+    SpeechStopped,
     TranscriptDelta,
     Truncate,
     Usage,
@@ -392,6 +394,35 @@ def test_push_to_talk_opens_and_closes_a_turn() -> None:
     assert [e for e in out if isinstance(e, RecordTurn)] == [
         RecordTurn("user", "hello there", "u1", d.now, press_ns, release_ns, "voice", "completed")
     ]
+
+
+def test_a_late_transcription_keeps_the_times_of_its_turn() -> None:
+    """OpenAI may transcribe the user's turn after the reply ended: its recorded times are the
+    ones of that turn, not of whatever comes next."""
+    d = Driver(options=ConversationOptions(turn_detection="server"))
+    d.connect()
+    d.feed(SpeechStarted(0, "u1"))
+    start_ns = d.now
+    d.feed(SpeechStopped(900, "u1"))
+    end_ns = d.now
+    d.feed(InputCommitted("u1"))
+    reply(d)
+    d.feed(ResponseDone("r1", "completed"))
+    d.feed(SpeechStarted(0, "u2"))  # the user goes on before the transcription arrives
+    out = d.feed(InputTranscript("first question", True, "u1"))
+    (rec,) = [e for e in out if isinstance(e, RecordTurn)]
+    assert (rec.text, rec.t_start_ns, rec.t_end_ns) == ("first question", start_ns, end_ns)
+
+
+def test_a_local_voice_start_before_the_providers_marks_the_turn_start() -> None:
+    d = Driver(options=ConversationOptions(turn_detection="server"))
+    d.connect()
+    d.feed(VoiceStarted(d.now - 50 * MS))
+    local_start = d.now - MS - 50 * MS
+    d.feed(SpeechStarted(0, "u1"), SpeechStopped(900, "u1"), InputCommitted("u1"))
+    out = d.feed(InputTranscript("a question", True, "u1"))
+    (rec,) = [e for e in out if isinstance(e, RecordTurn)]
+    assert rec.t_start_ns == local_start
 
 
 def test_client_vad_turn_sends_preroll_first() -> None:

@@ -23,6 +23,7 @@ from realtime import gemini, openai
 from realtime.context_log import HistorySource
 from realtime.core import Endpoint, ProtocolCore
 from realtime.reconnect import OPENAI_RENEW_AFTER_S, Backoff, ReconnectingSession
+from realtime.recording.scrub import hold_secret
 from realtime.session import RealtimeSession
 
 OPENAI_MODELS = ("gpt-realtime", "gpt-realtime-mini")
@@ -204,6 +205,7 @@ def resolve(
     if name.startswith(("ws://", "wss://")):
         base = _ws_base(name)
         token = os.environ.get("VOICECAM_BACKEND_TOKEN", "")
+        hold_secret(token)  # whatever its shape: never printed, logged or recorded
         host = urlsplit(name).hostname or ""
         return Backend(
             name=name,

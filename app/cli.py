@@ -57,8 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_in and args_in[0] in SUBCOMMANDS:
         import importlib
 
+        from app.scrubbed_output import scrubbed_output
+
         module, func = SUBCOMMANDS[args_in[0]]
-        return int(getattr(importlib.import_module(module), func)(args_in[1:]) or 0)
+        with scrubbed_output():  # rerun talks to a backend: its errors may echo a secret
+            return int(getattr(importlib.import_module(module), func)(args_in[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(args_in)
     if args.list_llm:
@@ -78,15 +81,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(gui_main([sys.argv[0], *args_in]) or 0)
     from app.logging_setup import install_logging
+    from app.scrubbed_output import scrubbed_output
 
-    install_logging(
-        logging.DEBUG if args.verbose > 1 else (logging.INFO if args.verbose else logging.WARNING)
-    )
-    try:
-        validate(args)
-    except UsageError as exc:
-        parser.error(str(exc))
-    return Headless(args).run()
+    with scrubbed_output():  # no held secret (key, token) is ever printed
+        install_logging(
+            logging.DEBUG
+            if args.verbose > 1
+            else (logging.INFO if args.verbose else logging.WARNING)
+        )
+        try:
+            validate(args)
+        except UsageError as exc:
+            parser.error(str(exc))
+        return Headless(args).run()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,7 +154,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def validate(args: argparse.Namespace) -> None:
     """Check every file argument; raise ``UsageError`` with a sentence a person can act on."""
+    from app import cli_checks
     from dsp.pcm import AudioFileError, read_wav
+
+    for problem in (
+        cli_checks.number_problem("--timeout", args.timeout),
+        cli_checks.number_problem("--duration", args.duration),
+        *(
+            cli_checks.text_problem(f"--{name}", getattr(args, name))
+            for name in ("text", "instructions", "model", "voice")
+        ),
+    ):
+        if problem:
+            raise UsageError(problem)
 
     if args.audio_in is not None:
         try:
@@ -161,10 +180,9 @@ def validate(args: argparse.Namespace) -> None:
             raise UsageError(
                 f"--image: {args.image}: not an image file ({', '.join(sorted(IMAGE_SUFFIXES))})"
             )
-        import cv2
-
-        if cv2.imread(str(args.image)) is None:
-            raise UsageError(f"--image: {args.image}: the image could not be decoded")
+        image_problem = cli_checks.image_problem("--image", args.image)
+        if image_problem:
+            raise UsageError(image_problem)
     if args.video is not None:
         from video.errors import CameraError
         from video.file import probe_video_file
@@ -174,6 +192,11 @@ def validate(args: argparse.Namespace) -> None:
         except CameraError as exc:
             raise UsageError(f"--video: {exc.message}") from None
     if args.audio_out is not None:
+        if args.audio_out.is_dir():
+            raise UsageError(
+                f"--audio-out: {args.audio_out} is a folder; give a file name such as "
+                f"{args.audio_out / 'reply.wav'}"
+            )
         parent = args.audio_out.expanduser().resolve().parent
         if not parent.is_dir():
             raise UsageError(f"--audio-out: folder {parent} does not exist")
@@ -258,6 +281,7 @@ class Headless:
         from app.backends import BackendError
         from app.compose import assemble, build_file_audio, resolve_settings
         from app.config import SettingsError
+        from app.recording_notes import cli_notices
 
         args = self.args
         file_mode = args.audio_in is not None or args.text is not None
@@ -296,6 +320,9 @@ class Headless:
                 make_audio=make_file_audio if file_mode else None,
                 frames_source=self._source(),
                 record_to=args.record,
+                # The recorder makes the folder (0700) itself; a failure or a resumption is
+                # said on stderr and the conversation goes on (issue 17, items 1-3).
+                recording_notices=cli_notices(),
             )
         except BackendError as exc:
             print(f"voicecam: {exc}", file=sys.stderr)
@@ -321,6 +348,9 @@ class Headless:
             assistant.close()
             parts.close()
         if args.audio_out is not None and code == 0 and file_in is not None:
+            if file_in.out_error:  # nothing or only part of the reply could be written
+                print(f"voicecam: {file_in.out_error}", file=sys.stderr)
+                return 1
             pcm, out_rate = file_in.played_audio()
             print(
                 f"reply audio: {args.audio_out} ({len(pcm) * 500 // (out_rate or 24000)} ms)",

@@ -35,9 +35,10 @@ from app.local_models import server_args
 from app.local_server import LocalServer
 from app.modes import ConversationOptions
 from app.ports import AudioPort, ConnectSpec
+from app.recording_notes import RecordingNotices
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
-from realtime.recording.writer import SessionRecorder
+from realtime.recording.resilient import ResilientRecorder
 from video.source import FrameSource
 
 ENV_PREFIX = "VOICECAM_"
@@ -233,16 +234,24 @@ def build_recorder(
     spec: ConnectSpec,
     *,
     directory: Path | None = None,
-    on_error: Callable[[Exception], None] | None = None,
+    notices: RecordingNotices | None = None,
     **metadata: object,
-) -> SessionRecorder:  # an app.ports.RecordingPort
-    """A session recorder in ``directory`` (default: the settings' recordings folder)."""
+) -> ResilientRecorder:  # an app.ports.RecordingPort
+    """A conversation's recording in ``directory`` (default: the settings' recordings folder).
+
+    Never raises for the folder or the disk: the recorder creates the folder and its missing
+    parents 0700 itself; a folder that cannot be written, or a full disk, is reported through
+    ``notices.on_error`` (with ``notices.retry_hint``, or "resumes once space is freed"), and
+    after a full disk recording resumes into a new file (``notices.on_resumed``). The
+    conversation goes on either way (issue 17, items 1-3, 7)."""
     folder = directory if directory is not None else settings.recordings_path()
-    folder.mkdir(parents=True, exist_ok=True)
-    return SessionRecorder(
-        directory=folder,
+    notices = notices or RecordingNotices()
+    return ResilientRecorder(
+        folder,
         metadata=recording_metadata(spec, **metadata),
-        on_error=on_error,
+        on_error=notices.on_error,
+        on_resumed=notices.on_resumed,
+        retry_hint=notices.retry_hint,
     )
 
 
@@ -258,7 +267,7 @@ class Assembly:
     options: ConversationOptions
     audio: AudioPort | None = None
     frames: FrameFeed | None = None
-    recorder: SessionRecorder | None = None
+    recorder: ResilientRecorder | None = None
 
     def close(self) -> None:
         """Close the recording and stop the offline server if the backend owns it."""
@@ -275,10 +284,11 @@ def assemble(
     make_audio: Callable[[int], AudioPort] | None = None,
     frames_source: FrameSource | None = None,
     record_to: Path | None = None,
+    recording_notices: RecordingNotices | None = None,
 ) -> Assembly:
     """Backend, options, audio (the settings' devices, unless ``make_audio(send_rate_hz)``
     builds another port), frames (only with a ``frames_source``) and a recorder (only with
-    ``record_to``)."""
+    ``record_to``; its failures and resumptions go to ``recording_notices``)."""
     backend = build_backend(settings, reconnect=reconnect, local_server=local_server)
     options = settings.options()
     audio: AudioPort
@@ -287,7 +297,11 @@ def assemble(
     else:
         audio = build_audio(settings, send_rate_hz=backend.input_rate_hz)
     frames = build_frames(frames_source, settings) if frames_source is not None else None
-    recorder = build_recorder(settings, backend, directory=record_to) if record_to else None
+    recorder = (
+        build_recorder(settings, backend, directory=record_to, notices=recording_notices)
+        if record_to
+        else None
+    )
     return Assembly(
         settings=settings,
         backend=backend,

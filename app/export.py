@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 import wave
@@ -280,14 +281,40 @@ def export_markdown(sf: SessionFile, out: Path) -> Path:
         text = scrub.text(item.text.strip()) or "(no transcript)"
         lines += [head, "", *(f"> {line}" for line in text.splitlines()), ""]
     body = "\n".join(lines).rstrip() + "\n"
-    if written:
-        frame_dir.mkdir(parents=True, exist_ok=True)
-        for name, data in written:
-            with _atomic(frame_dir / name) as tmp:
-                tmp.write_bytes(data)
-    with _atomic(out) as tmp:
-        tmp.write_text(body, encoding="utf-8")
+    # All or nothing: the frames go to a hidden staging folder and the text to a temporary
+    # file; only when both are complete do they take their names (a full disk leaves nothing).
+    staging: Path | None = None
+    try:
+        if written:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{frame_dir.name}.", dir=out.parent))
+            for name, data in written:
+                (staging / name).write_bytes(data)
+        with _atomic(out) as tmp:
+            tmp.write_text(body, encoding="utf-8")
+            if staging is not None:
+                _put_folder(staging, frame_dir)
+                staging = None
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return frame_dir
+
+
+def _put_folder(staging: Path, target: Path) -> None:
+    """Rename ``staging`` to ``target``, replacing an earlier export's folder of that name."""
+    old: Path | None = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except OSError:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- SRT

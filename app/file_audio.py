@@ -9,7 +9,8 @@ conversation can finish (the provider's or our VAD sees the end of speech). ``ds
 
 Speaker: reply audio is "played" in real time from when it arrives (no device); ``played_ms``,
 ``first_audible_ns``, ``is_playing`` and ``clear_playback`` behave like the engine's player, and
-everything actually played is written to ``out_path`` (PCM16 WAV) on ``stop()``.
+everything actually played is written to ``out_path`` (PCM16 WAV) on ``stop()``: all of it or
+nothing (``app.audio_out``); a failure is kept in ``out_error`` for the caller to report.
 
 Engine thread only (like the audio engine), except ``stop()``.
 """
@@ -21,10 +22,11 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from app.audio_out import AudioOutError, write_reply_wav
 from audio.config import TalkMode
 from audio.events import AudioEvent, MicAudio, VoiceStarted, VoiceStopped
 from audio.meters import Meters
-from dsp.pcm import dbfs, read_wav, write_wav
+from dsp.pcm import dbfs, read_wav
 from dsp.resample import resample
 from dsp.vad import StreamingVad, VoiceStart
 
@@ -69,6 +71,8 @@ class FileAudio:
         self._out = bytearray()
         self._spk_dbfs = -120.0
         self.started = False
+        #: Why ``out_path`` could not be written ("" if it was, or was not asked for).
+        self.out_error = ""
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -81,10 +85,11 @@ class FileAudio:
             return
         self.started = False
         self._advance(self._clock())
-        if self.out_path is not None and self._out_rate is not None:
-            write_wav(self.out_path, bytes(self._out), self._out_rate)
-        elif self.out_path is not None:
-            write_wav(self.out_path, b"", 24000)
+        if self.out_path is not None:
+            try:
+                write_reply_wav(self.out_path, bytes(self._out), self._out_rate or 24000)
+            except AudioOutError as exc:
+                self.out_error = str(exc)  # the caller reports it (stop() runs in teardown)
 
     @property
     def file_done(self) -> bool:

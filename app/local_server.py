@@ -2,9 +2,10 @@
 
 - ``start()`` launches ``python -m realtime.local.server --port 0`` with a random per-launch
   token (passed in the ``VOICECAM_SERVER_TOKEN`` environment variable, so it never appears in
-  ``ps``), forwards ``VOICECAM-SERVER PROGRESS k/n what`` lines to ``on_progress``, and returns
-  the URL of the ``VOICECAM-SERVER READY <url>`` line. A ``VOICECAM-SERVER ERROR <message>``
-  line, an early exit or a timeout raise ``LocalServerError`` with that message.
+  ``ps``; the child's environment is ``app.server_env.server_environment``: no API keys),
+  forwards ``VOICECAM-SERVER PROGRESS k/n what`` lines to ``on_progress``, and returns the URL
+  of the ``VOICECAM-SERVER READY <url>`` line. A ``VOICECAM-SERVER ERROR <message>`` line, an
+  early exit or a timeout raise ``LocalServerError`` with that message.
 - If the child dies while the app runs, a watchdog thread restarts it (at most ``max_restarts``
   times within ``restart_window_s``); ``url`` then changes, which is why sessions resolve it each
   time they connect.
@@ -25,6 +26,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+
+from app.server_env import server_environment
+from realtime.recording.scrub import hold_secret
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +146,9 @@ class LocalServer:
     # ------------------------------------------------------------------ internals
     def _launch(self) -> str:
         token = secrets.token_urlsafe(24)
-        env = dict(os.environ, VOICECAM_SERVER_TOKEN=token, PYTHONUNBUFFERED="1")
+        hold_secret(token)
+        # Only what the server needs: never the app's API keys or other tokens.
+        env = server_environment(os.environ, self._extra, token)
         cmd = [
             *self._command,
             *("--host", "127.0.0.1", "--port", "0", "--exit-with-stdin"),

@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 import sys
 
-from realtime.recording.scrub import Scrubber
+from realtime.recording.scrub import Scrubber, hold_secret
 
 _SCRUBBER = Scrubber()
 
 
 def register_secret(value: str) -> None:
-    """Redact this exact value from every later log record (call it for each key loaded)."""
-    _SCRUBBER.add_secret(value)
+    """Redact this exact value from every later log record, recording, export and line the CLI
+    prints (call it for each key loaded; it joins the process's held secrets)."""
+    hold_secret(value)
 
 
 def redact(text: str) -> str:

@@ -2,7 +2,10 @@
 
 Called on the assistant's engine thread (a lock keeps lines whole). Prints the user's final
 transcripts, the assistant's text as it streams (with the heard/received milliseconds of a reply
-cut off), errors, server errors, offline-model loading and notices (to stderr).
+cut off), errors, server errors, offline-model loading and notices (to stderr). The streamed
+reply is scrubbed of held secrets and never prints half of one
+(``app.scrubbed_output.printable_stream_text``); everything else is scrubbed by the CLI's
+``scrubbed_output()`` streams (pass ``out``/``err`` = ``None`` to write to them).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from app.model import (
     Turn,
     TurnUpdated,
 )
+from app.scrubbed_output import printable_stream_text
 from app.state import ConversationState as S
 
 
@@ -70,8 +74,10 @@ class Printer:
                     self._line_end()
                     self.out.write("assistant: " + ("…" if shown else ""))
                     self._open = turn.seq
-                self.out.write(turn.text[shown:])
-                self._printed[turn.seq] = max(shown, len(turn.text))
+                # Scrubbed of held secrets, never printing half of one (issue 17, item 6).
+                text = printable_stream_text(turn.text, not turn.partial or turn.interrupted)
+                self.out.write(text[shown:])
+                self._printed[turn.seq] = max(shown, len(text))
                 if turn.interrupted:
                     self.out.write(
                         f"  [interrupted: heard {turn.played_ms} of {turn.received_ms} ms]"

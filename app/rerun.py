@@ -61,7 +61,7 @@ from realtime.events import (
 )
 from realtime.recording.errors import SessionFileError
 from realtime.recording.reader import SessionFile
-from realtime.recording.writer import SessionRecorder
+from realtime.recording.resilient import ResilientRecorder
 from video.feed import SentFrame
 from video.pacing import Reason
 
@@ -125,7 +125,7 @@ class _Front:
 
     There is no speaker: reply audio is recorded as received (``record_reply``)."""
 
-    def __init__(self, core: ConversationCore, recorder: SessionRecorder) -> None:
+    def __init__(self, core: ConversationCore, recorder: ResilientRecorder) -> None:
         self.core = core
         self.recorder = recorder
         self.session: SessionPort | None = None
@@ -150,8 +150,8 @@ class _Front:
 
 async def run_rerun(
     original: Path,
-    session_factory: Callable[[SessionRecorder], SessionPort],
-    recorder: SessionRecorder,
+    session_factory: Callable[[ResilientRecorder], SessionPort],
+    recorder: ResilientRecorder,
     core: ConversationCore,
     *,
     turns: TurnsMode,
@@ -330,7 +330,7 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
         f"{md.model}) on {backend.name}/{backend.model}, turns: {turns}",
         flush=True,
     )
-    recorder: SessionRecorder | None = None
+    recorder: ResilientRecorder | None = None
     try:
         backend.prepare(lambda k, n, what: print(f"  loading {k}/{n}: {what}", flush=True))
         recorder = build_recorder(
@@ -338,7 +338,7 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
         )
         rec = recorder
 
-        def factory(r: SessionRecorder) -> SessionPort:
+        def factory(r: ResilientRecorder) -> SessionPort:
             from realtime.session import RealtimeSession, secret_values
 
             endpoint = backend.endpoint()

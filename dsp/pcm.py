@@ -17,6 +17,11 @@ Int16Array = npt.NDArray[np.int16]
 Float32Array = npt.NDArray[np.float32]
 
 
+#: Sample rates ``read_wav`` accepts (a header saying 0 Hz is refused, not divided by).
+MIN_WAV_RATE_HZ = 1000
+MAX_WAV_RATE_HZ = 768_000
+
+
 class AudioFileError(ValueError):
     """A WAV file that cannot be used, with a reason a person can act on."""
 
@@ -60,8 +65,8 @@ def bytes_for_ms(ms: int, rate_hz: int, channels: int = 1) -> int:
 def read_wav(path: str | Path) -> tuple[bytes, int]:
     """Read a PCM16 WAV file, mixing stereo down to mono. Returns ``(pcm16, rate_hz)``.
 
-    Raises ``AudioFileError`` for a missing file, a non-WAV file, or samples that are not
-    16-bit.
+    Raises ``AudioFileError`` for a missing file, a non-WAV file, a sample rate outside
+    ``MIN_WAV_RATE_HZ``..``MAX_WAV_RATE_HZ``, or samples that are not 16-bit.
     """
     p = Path(path)
     if not p.is_file():
@@ -72,6 +77,11 @@ def read_wav(path: str | Path) -> tuple[bytes, int]:
             frames = wav.readframes(wav.getnframes())
     except (wave.Error, EOFError) as exc:
         raise AudioFileError(f"{p}: not a PCM WAV file ({exc})") from None
+    if not MIN_WAV_RATE_HZ <= rate <= MAX_WAV_RATE_HZ:
+        raise AudioFileError(
+            f"{p}: not a usable WAV: sample rate {rate} "
+            f"(expected {MIN_WAV_RATE_HZ} to {MAX_WAV_RATE_HZ} Hz)"
+        )
     if width != 2:
         raise AudioFileError(
             f"{p}: {8 * width}-bit samples; VoiceCam reads 16-bit PCM WAV "

@@ -45,6 +45,7 @@ from websockets.exceptions import (
 
 from realtime.core import Endpoint, ProtocolCore, WireMessage
 from realtime.events import Closed, Command, Event, ServerError, SessionConfig, SessionReady
+from realtime.recording.scrub import hold_secret
 from realtime.redaction import _RedactingLogger, host_port, redact, safe_url, secret_values
 from realtime.session_errors import (
     KEY_VARIABLES,
@@ -133,6 +134,8 @@ class RealtimeSession:
         self._ca_file = ca_file
         self._clock = clock
         self._secrets = secret_values(endpoint)
+        for secret in self._secrets:  # scrubbed from every log, recording and printed line
+            hold_secret(secret)
         self._host = host_port(endpoint.url)
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None

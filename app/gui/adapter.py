@@ -13,12 +13,14 @@ Qt-free, and imports only ``app``. What it adds around the assistant:
 - **Camera and screen share** on one ``FrameFeed`` whose source is swapped (camera ↔ screen),
   and that keeps previewing while no conversation runs.
 - **Recording**: one recorder per conversation (if enabled), closed when it ends; the status-bar
-  switch pauses/resumes it; its failure is reported with the recorder's message.
+  switch pauses/resumes it; its failure is reported with the recorder's message, and after a
+  full disk it resumes into a new file (``app.compose.build_recorder``), which is announced.
 
 Events: the assistant's ``app.model`` events are forwarded to this adapter's subscribers as they
 are. The adapter itself publishes only what it owns: ``StateChanged(CONNECTING)`` the moment a
 connect is asked for (building the parts takes a while) and ``StateChanged(ERROR)`` if building
-fails, ``CameraChanged`` (camera on at start, per the settings) and ``RecordingChanged``.
+fails, ``CameraChanged`` (camera on at start, per the settings), ``RecordingChanged`` and the
+``NoticeChanged`` announcing a resumed recording.
 
 Threads: commands are called on the GUI thread and return at once; subscribers are called on
 the assistant's engine thread or on this adapter's worker threads.
@@ -47,6 +49,7 @@ from app.model import (
     Mode,
     ModelEvent,
     ModelListener,
+    NoticeChanged,
     RecordingChanged,
     Spend,
     SpendChanged,
@@ -57,6 +60,7 @@ from app.model import (
     TurnUpdated,
 )
 from app.ports import AudioPort, ConnectSpec, RecorderPort
+from app.recording_notes import WINDOW_RETRY_HINT, RecordingNotices
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +86,9 @@ class Resolve(Protocol):
 
 MakeAudio = Callable[[Settings, int], AudioPort]
 MakeSource = Callable[[str], FrameSource]
-MakeRecorder = Callable[[Settings, ConnectSpec, Callable[[Exception], None]], SessionRecording]
+#: ``make_recorder(settings, spec, notices)``: the conversation's recording, which reports
+#: through ``notices`` (default ``app.compose.build_recorder``).
+MakeRecorder = Callable[[Settings, ConnectSpec, RecordingNotices], SessionRecording]
 
 
 class AssistantAdapter:
@@ -118,6 +124,10 @@ class AssistantAdapter:
         self._screen_on = False
         self._recording = self.settings.recording
         self._recorder: SessionRecording | None = None
+        # Orders the recorder's own reports (its threads) after "recording on" (the connect
+        # worker): a recorder that failed at once must not be shown as recording.
+        self._recording_lock = threading.Lock()
+        self._recording_error: str | None = None
         self._feed: FrameFeed | None = None
         self._feed_spec: str | None = None
         self._feed_lock = threading.Lock()
@@ -227,10 +237,14 @@ class AssistantAdapter:
         feed = self._ensure_feed(settings)
         recorder = None
         if self._recording and settings.recording:
-            recorder = self._make_recorder(settings, spec, self._recording_failed)
+            with self._recording_lock:
+                self._recording_error = None
+            recorder = self._make_recorder(settings, spec, self.recording_notices())
             self._recorder = recorder
             path = recorder.path
-            self._publish(RecordingChanged(True, str(path) if path else None))
+            with self._recording_lock:
+                if self._recording_error is None:  # else it has said why it is not recording
+                    self._publish(RecordingChanged(True, str(path) if path else None))
         options = replace(settings.options(), mode=self._mode)
         self.assistant.configure(
             spec=spec, audio=audio, frames=feed, options=options, recorder=recorder
@@ -263,8 +277,29 @@ class AssistantAdapter:
                 self._feed_spec = spec
             return self._feed
 
+    def recording_notices(self) -> RecordingNotices:
+        """How the conversation's recorder reports to the window (issue 17, items 1-3): a
+        failure as ``RecordingChanged(False, None, why)`` (the window says it in the status
+        bar), a resumption after a full disk as ``RecordingChanged(True, path)`` plus a
+        notice naming the new file. Called on the recorder's threads."""
+        return RecordingNotices(
+            on_error=self._recording_failed,
+            on_resumed=self._recording_resumed,
+            retry_hint=WINDOW_RETRY_HINT,
+        )
+
     def _recording_failed(self, error: Exception) -> None:
-        self._publish(RecordingChanged(False, None, str(error)))
+        """Recording stopped or could not start (recorder thread)."""
+        with self._recording_lock:
+            self._recording_error = str(error)
+            self._publish(RecordingChanged(False, None, str(error)))
+
+    def _recording_resumed(self, path: Path) -> None:
+        """The disk had room again: recording goes on in a new file (recorder thread)."""
+        with self._recording_lock:
+            self._recording_error = None
+            self._publish(RecordingChanged(True, str(path)))
+            self._publish(NoticeChanged(f"Recording resumed into {path}."))
 
     def disconnect(self) -> None:
         self._spawn(lambda: self.assistant.stop(wait=True), "disconnect")
@@ -385,11 +420,12 @@ def _build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
 
 
 def _build_recorder(
-    settings: Settings, spec: ConnectSpec, on_error: Callable[[Exception], None]
+    settings: Settings, spec: ConnectSpec, notices: RecordingNotices
 ) -> SessionRecording:
+    """Recording that reports its failures and resumes in a new file after a full disk."""
     from app.compose import build_recorder
 
-    return build_recorder(settings, spec, on_error=on_error)
+    return build_recorder(settings, spec, notices=notices)
 
 
 def make_assistant(settings: Settings | None = None) -> AssistantAdapter:

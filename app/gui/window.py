@@ -2,10 +2,11 @@
 
 GUI thread only. Nothing here blocks: commands go to the assistant (which returns at once);
 the assistant's ``app.model`` events arrive through :class:`app.gui.events.ModelEventQueue`,
-coalesced, at most once per frame; meters and the preview are polled by timers (the preview is
-scaled on a worker). Settings (selected backend/model/voice, mode, geometry) persist in the
-``QSettings`` passed in. The widgets are built by :class:`app.gui.layout.MainWindowUi`
-(``window.ui``).
+coalesced, at most once per frame, and every text in them is scrubbed of the secrets the
+process holds before a widget shows it (``app.scrubbed_output.scrub_event``); meters and the
+preview are polled by timers (the preview is scaled on a worker). Settings (selected
+backend/model/voice, mode, geometry) persist in the ``QSettings`` passed in. The widgets are
+built by :class:`app.gui.layout.MainWindowUi` (``window.ui``).
 
 What the talk button, Space and the modes mean: :mod:`app.gui.talk_control`. The state line:
 :mod:`app.gui.state_line`.
@@ -54,6 +55,7 @@ from app.model import (
     TranscriptReset,
     TurnUpdated,
 )
+from app.scrubbed_output import scrub_event
 
 if TYPE_CHECKING:
     from app.gui.sessions_browser import SessionsBrowser
@@ -311,7 +313,9 @@ class MainWindow(QMainWindow):
         """GUI thread: show a coalesced batch of model events; the state line renders once."""
         ui = self.ui
         render = False
-        for event in events:
+        for shown in events:
+            # Held secrets never reach a widget, whatever sent them (issue 17, item 6).
+            event = scrub_event(shown)
             if isinstance(event, StateChanged):
                 self._on_state(event.state, event.message)
                 render = True
@@ -335,6 +339,8 @@ class MainWindow(QMainWindow):
                 ui.thumbs.add_jpeg(event.frame.jpeg)  # decoded on the strip's worker
             elif isinstance(event, RecordingChanged):
                 ui.status.set_recording(event.on, event.error)
+                if event.error:  # said plainly, not only in the indicator's tooltip (issue 17)
+                    ui.status.showMessage(event.error, 15000)
             elif isinstance(event, NoticeChanged):
                 if event.message:
                     ui.status.showMessage(event.message, 8000)

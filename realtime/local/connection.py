@@ -571,6 +571,11 @@ class Connection:
         )
         self.response = resp
         resp.start()
+        # Let the task take its first step (it sends response.created inside its own
+        # try/except): a task cancelled before it ever ran would skip its closing
+        # response.done, and a client's response.cancel right after response.create would lose
+        # the response altogether.
+        await asyncio.sleep(0)
         return resp
 
     async def _on_response_create(self, event: dict[str, Any]) -> None:

@@ -53,15 +53,59 @@ class Ids:
         return f"{kind}_{self._prefix}{next(self._n):06d}"
 
 
+#: Integers a client event may hold: signed 64-bit, as the cloud's API.
+INT_LIMIT = 2**63
+
+
+class _OutOfRangeInt:
+    """Stands in for an integer literal outside ±``INT_LIMIT`` while decoding, so the event can
+    be refused with the name of the field (``int()`` of 5,000 digits would raise first)."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _parse_int(text: str, seen: list[_OutOfRangeInt]) -> int | _OutOfRangeInt:
+    digits = len(text.lstrip("-"))
+    if digits < 19:
+        return int(text)
+    if digits <= 20 and -INT_LIMIT <= int(text) < INT_LIMIT:
+        return int(text)
+    marker = _OutOfRangeInt(digits)
+    seen.append(marker)
+    return marker
+
+
+def _path_of(value: object, target: _OutOfRangeInt, path: str) -> str | None:
+    """Dotted path (``response.max_output_tokens``, ``item.content[0].x``) of ``target``."""
+    if value is target:
+        return path
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            found = _path_of(sub, target, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            found = _path_of(sub, target, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
 def parse_client_event(raw: str | bytes) -> dict[str, Any]:
-    """Decode one client message. Raises ``ClientEventError`` for anything unusable."""
+    """Decode one client message. Raises ``ClientEventError`` for anything unusable; an integer
+    outside signed 64-bit is ``invalid_value`` with ``param`` naming its field."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise ClientEventError("Binary frames must hold UTF-8 JSON.", "invalid_json") from None
+    huge: list[_OutOfRangeInt] = []
     try:
-        event = json.loads(raw)
+        event = json.loads(raw, parse_int=lambda text: _parse_int(text, huge))
     except json.JSONDecodeError as exc:
         raise ClientEventError(
             f"The client event is not valid JSON: {exc.msg} at position {exc.pos}.",
@@ -72,6 +116,17 @@ def parse_client_event(raw: str | bytes) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise ClientEventError("A client event must be a JSON object.", "invalid_json")
     event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
+    if huge:
+        field = _path_of(event, huge[0], "") or "?"
+        etype_seen = event.get("type")
+        raise ClientEventError(
+            f"Invalid value for '{field}': an integer of {huge[0].digits} digits is out of "
+            "range (integers must fit in 64 bits).",
+            "invalid_value",
+            param=field,
+            event_id=event_id,
+            event_type=etype_seen if isinstance(etype_seen, str) else None,
+        )
     etype = event.get("type")
     if not isinstance(etype, str):
         raise ClientEventError(

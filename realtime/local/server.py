@@ -27,7 +27,16 @@ Standard output, one line each (the app parses these)::
     VOICECAM-SERVER ERROR <message naming the package to install>      (then exit status 3)
 
 The READY line is printed exactly once, after every model is loaded and the socket listens.
-Stop it with SIGTERM or SIGINT (exit status 0).
+Stop it with SIGTERM or SIGINT: exit status 0 within a second, even while a long transcription
+or reply is being computed (worker threads are abandoned, not joined: the process ends with
+``os._exit`` once the sockets are closed and the output flushed). A bad flag value (``--port
+70000``, ``--max-message-mb nan``) exits 2 with a sentence naming the flag.
+
+Connections: keepalive pings every ``PING_INTERVAL_S`` (a client that does not answer within
+``PING_TIMEOUT_S`` is dropped), and data that has waited ``WRITE_TIMEOUT_S`` in a connection's
+send buffer without draining (a client that stopped reading) drops the connection and frees
+what was queued for it (``realtime.local.stall``). A
+failed HTTP handshake (a POST, garbage, a TLS hello) is one debug line, never a traceback.
 """
 
 from __future__ import annotations
@@ -39,6 +48,8 @@ import contextlib
 import hmac
 import http
 import ipaddress
+import logging
+import math
 import os
 import secrets
 import signal
@@ -46,6 +57,7 @@ import sys
 import threading
 import urllib.parse
 from collections.abc import Sequence
+from typing import NoReturn
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
@@ -57,12 +69,54 @@ from realtime.local.brain import Brain
 from realtime.local.connection import Connection
 from realtime.local.discovery import EndpointChoiceError, discover, listing_lines, resolve_endpoint
 from realtime.local.models import ModelLoadError, Models, limit_malloc_arenas, load_all
+from realtime.local.stall import drop_when_stalled
 
 READY_PREFIX = "VOICECAM-SERVER READY "
 PROGRESS_PREFIX = "VOICECAM-SERVER PROGRESS "
 ERROR_PREFIX = "VOICECAM-SERVER ERROR "
 PATH = "/v1/realtime"
 EXIT_MODEL_ERROR = 3
+#: Keepalive: ping every PING_INTERVAL_S; no pong within PING_TIMEOUT_S drops the client.
+PING_INTERVAL_S = 20.0
+PING_TIMEOUT_S = 60.0
+#: Data waiting this long in a connection's send buffer without draining (the client stopped
+#: reading; keepalive cannot see it, its ping waits behind the data) drops the client.
+WRITE_TIMEOUT_S = 30.0
+#: How long a stop waits for clients to acknowledge the close before cutting them off.
+STOP_GRACE_S = 0.5
+MAX_MESSAGE_MB_LIMIT = 1024.0
+
+
+#: Failed handshakes go here at DEBUG, one line each (websockets' own error log is silenced).
+_handshake_log = logging.getLogger("voicecam.server.handshake")
+
+
+class _OneLineHandshakeLog(logging.LoggerAdapter[logging.Logger]):
+    """The logger given to ``websockets.serve``: an "opening handshake failed" error (with its
+    traceback) becomes one DEBUG line naming the cause; everything else passes through."""
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
+        exc_info = kwargs.pop("exc_info", None)
+        if level >= logging.ERROR and "handshake" in str(msg):
+            cause = _cause(exc_info)
+            _handshake_log.debug("failed handshake: %s", cause)
+            return
+        if exc_info is not None:
+            kwargs["exc_info"] = exc_info
+        self.logger.log(level, msg, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def _cause(exc_info: object) -> str:
+    exc = exc_info[1] if isinstance(exc_info, tuple) else exc_info
+    if not isinstance(exc, BaseException):
+        exc = sys.exc_info()[1]
+    if exc is None:
+        return "unknown"
+    inner = exc.__cause__ or exc.__context__
+    text = f"{type(exc).__name__}: {exc}"
+    if inner is not None:
+        text += f" ({type(inner).__name__}: {inner})"
+    return text[:300]
 
 
 def _emit(line: str) -> None:
@@ -104,12 +158,14 @@ class Server:
         *,
         session_max_s: float | None = None,
         max_message_bytes: int = 8 * 1024 * 1024,
+        write_timeout_s: float = WRITE_TIMEOUT_S,
     ) -> None:
         self.models = models
         self.brain = brain
         self._token = token
         self.session_max_s = session_max_s
         self.max_message_bytes = max_message_bytes
+        self.write_timeout_s = write_timeout_s
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=16, thread_name_prefix="voicecam-infer"
         )
@@ -147,6 +203,7 @@ class Server:
             model_name=model,
         )
         expiry: asyncio.Task[None] | None = None
+        stall = asyncio.create_task(drop_when_stalled(ws.transport, self.write_timeout_s))
         if self.session_max_s:
             expiry = asyncio.create_task(self._expire(ws, conn, self.session_max_s))
         try:
@@ -159,6 +216,7 @@ class Server:
         except ConnectionClosed:
             pass
         finally:
+            stall.cancel()
             if expiry is not None:
                 expiry.cancel()
             await conn.close()
@@ -180,10 +238,50 @@ class Server:
             pass
 
 
+def _port(text: str) -> int:
+    """argparse type of ``--port``: 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{port} is out of range: a port is 0 (any free port) to 65535"
+        )
+    return port
+
+
+def _finite_positive(text: str, what: str, upper: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of {what}") from None
+    if not math.isfinite(value) or value <= 0 or value > upper:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not usable: give a number of {what} above 0 and at most {upper:g}"
+        )
+    return value
+
+
+def _message_mb(text: str) -> float:
+    """argparse type of ``--max-message-mb``: finite, > 0 (0 would refuse every message)."""
+    value = _finite_positive(text, "megabytes", MAX_MESSAGE_MB_LIMIT)
+    if value * 1024 * 1024 < 1024:
+        raise argparse.ArgumentTypeError(
+            f"{text} MB is under 1 KB: every client message would be refused"
+        )
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    """argparse type of ``--session-max-s``."""
+    return _finite_positive(text, "seconds", 365 * 24 * 3600.0)
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="voicecam-server", description=__doc__.split("\n")[0])
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--port", type=_port, default=0, help="0 picks a free port")
     p.add_argument("--token", default=None, help="bearer token (default: $VOICECAM_SERVER_TOKEN)")
     p.add_argument(
         "--allow-remote",
@@ -192,11 +290,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--session-max-s",
-        type=float,
+        type=_positive_seconds,
         default=None,
         help="end sessions after this many seconds (error session_expired, close 1001)",
     )
-    p.add_argument("--max-message-mb", type=float, default=8.0)
+    p.add_argument("--max-message-mb", type=_message_mb, default=8.0)
     p.add_argument(
         "--llm-url",
         default=None,
@@ -251,15 +349,21 @@ async def _serve(args: argparse.Namespace, models: Models, brain: Brain, token: 
         process_request=server.process_request,
         max_size=server.max_message_bytes * 2,
         compression=None,
-        ping_interval=20,
-        ping_timeout=60,
+        ping_interval=PING_INTERVAL_S,
+        ping_timeout=PING_TIMEOUT_S,
+        close_timeout=STOP_GRACE_S,
+        logger=_OneLineHandshakeLog(logging.getLogger("websockets.server"), {}),
     ) as ws_server:
         sock = next(iter(ws_server.sockets))
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
         _emit(f"{READY_PREFIX}ws://{shown}:{port}{PATH}")
         await stop.wait()
-    server.executor.shutdown(wait=False, cancel_futures=True)
+        server.executor.shutdown(wait=False, cancel_futures=True)
+        ws_server.close()
+        # Clients get STOP_GRACE_S to answer the close; then the sockets are cut.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ws_server.wait_closed(), STOP_GRACE_S * 2)
 
 
 def _exit_when_stdin_closes() -> None:
@@ -268,8 +372,11 @@ def _exit_when_stdin_closes() -> None:
     stop (the handler in ``_serve``)."""
 
     def watch() -> None:
+        # os.read on the descriptor, never sys.stdin: a thread blocked inside the buffered
+        # reader holds its lock, and interpreter shutdown then dies with "Fatal Python error:
+        # _enter_buffered_busy" (rc -6) on every normal stop.
         with contextlib.suppress(OSError, ValueError):
-            while sys.stdin.buffer.read(4096):
+            while os.read(0, 4096):
                 pass
         os.kill(os.getpid(), signal.SIGTERM)
 
@@ -329,7 +436,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         _emit(f"{ERROR_PREFIX}cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
         return 2
-    return 0
+    _exit_now(0)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process at once after a stop: flush the output, then ``os._exit`` so the
+    interpreter does not join worker threads still inside a long transcription or reply
+    (``concurrent.futures`` joins them at exit, which took 14 s for a 10-minute input)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -41,25 +41,63 @@ BULK_TABLES = frozenset({"wire", "mic", "playback", "frames"})
 
 
 def describe(exc: BaseException, doing: str, where: Path | None) -> RecordingError:
-    """A sentence a person can act on for a storage failure."""
+    """A sentence a person can act on for a storage failure (``doing`` is "creating" when
+    recording could not start, "writing" when it stopped)."""
     text = str(exc)
+    head = "Recording could not start" if doing == "creating" else "Recording stopped"
     full = isinstance(exc, sqlite3.OperationalError) and "full" in text.lower()
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
         full = True
     if full:
         return RecordingError(
-            f"Recording stopped: the disk is full while {doing} {where}. "
-            "Free some space; the conversation continues without recording."
+            f"{head}: the disk is full while {doing} {where}. "
+            "Free some space; the conversation continues without recording.",
+            "disk_full",
         )
-    if isinstance(exc, PermissionError) or "readonly" in text.lower().replace(" ", ""):
+    if isinstance(exc, NotADirectoryError) or (
+        isinstance(exc, FileExistsError) and where is not None and not where.parent.is_dir()
+    ):
         return RecordingError(
-            f"Recording stopped: cannot write {where} (permission denied). Choose a "
-            "writable sessions folder in the settings; the conversation continues."
+            f"{head}: {_blocking_file(where)} is a file, not a folder, so {where} cannot be "
+            "created. Choose another folder; the conversation continues without recording.",
+            "not_writable",
+        )
+    readonly = isinstance(exc, OSError) and exc.errno == errno.EROFS
+    if readonly or isinstance(exc, PermissionError) or "readonly" in text.lower().replace(" ", ""):
+        why = "read-only file system" if readonly else "permission denied"
+        return RecordingError(
+            f"{head}: cannot write {where} ({why}). Choose a writable folder; the "
+            "conversation continues without recording.",
+            "not_writable",
         )
     return RecordingError(
-        f"Recording stopped: error while {doing} {where}: {text}. "
+        f"{head}: error while {doing} {where}: {text}. "
         "The conversation continues without recording."
     )
+
+
+def _blocking_file(where: Path | None) -> Path | None:
+    """The nearest ancestor of ``where`` that exists and is not a folder."""
+    if where is None:
+        return None
+    for parent in where.parents:
+        if parent.exists():
+            return parent if not parent.is_dir() else where.parent
+    return where.parent
+
+
+def make_private_dirs(folder: Path) -> None:
+    """Create ``folder`` and any missing parents with mode 0700 (``Path.mkdir(parents=True)``
+    would give the parents the umask's 0755)."""
+    missing: list[Path] = []
+    p = folder
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            d.mkdir(mode=0o700)
+            os.chmod(d, 0o700)  # mkdir's mode is masked by the umask
 
 
 def create(path: Path, meta: Mapping[str, object], scrubber: Scrubber) -> sqlite3.Connection:
@@ -67,7 +105,7 @@ def create(path: Path, meta: Mapping[str, object], scrubber: Scrubber) -> sqlite
     name, then hard-linked to the final name (never overwriting), so a file with the final
     name is always a readable session, even after ``kill -9`` during creation. The folder is
     created 0700, the file 0600. Returns a WAL-mode connection owned by the calling thread."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)

@@ -2,14 +2,17 @@
 
 The session layer already keeps headers and URLs with keys away from the recorder; this is the
 second line of defence. ``Scrubber.text()`` replaces key-shaped substrings (``Bearer ...``,
-``sk-...``, ``AIza...``, ``ek_...``, ``?key=...``, JSON fields named like secrets) and any exact
-secret registered with ``add_secret()`` by ``[REDACTED]``. Pure and thread-safe once built
-(``add_secret`` may be called from any thread; it swaps an immutable tuple).
+``sk-...``, ``AIza...``, ``ek_...``, ``?key=...``, JSON fields named like secrets), any exact
+secret registered with ``add_secret()``, and every secret the process holds (``hold_secret()``:
+API keys, backend tokens, the offline server's token — whatever their shape) by ``[REDACTED]``.
+Thread-safe: ``add_secret``/``hold_secret`` may be called from any thread (each swaps an
+immutable tuple, longest secret first so one secret inside another is still fully redacted).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 
 REDACTED = "[REDACTED]"
 
@@ -60,8 +63,33 @@ _HINT = re.compile(
 )
 
 
+#: Shortest value treated as a secret (shorter strings would redact ordinary words).
+MIN_SECRET_LEN = 6
+
+_held: tuple[str, ...] = ()
+_held_lock = threading.Lock()
+
+
+def hold_secret(value: str) -> None:
+    """Register a secret this process holds: every ``Scrubber`` (recordings, exports, logs, the
+    CLI's output) redacts this exact value from now on. Call it wherever a secret enters the
+    process (a key read, a token generated or read from the environment)."""
+    global _held
+    if not value or len(value) < MIN_SECRET_LEN:
+        return
+    with _held_lock:
+        if value not in _held:
+            _held = tuple(sorted((*_held, value), key=len, reverse=True))
+
+
+def held_secrets() -> tuple[str, ...]:
+    """Every value registered with ``hold_secret``, longest first."""
+    return _held
+
+
 class Scrubber:
-    """Redacts secrets. Register exact values (e.g. the API key in use) with ``add_secret``."""
+    """Redacts secrets. Register exact values (e.g. the API key in use) with ``add_secret``;
+    values registered process-wide with ``hold_secret`` are always redacted too."""
 
     def __init__(self, secrets: tuple[str, ...] | list[str] = ()) -> None:
         self._secrets: tuple[str, ...] = ()
@@ -70,11 +98,19 @@ class Scrubber:
 
     def add_secret(self, value: str) -> None:
         """Redact this exact value everywhere from now on (values shorter than 6 are ignored)."""
-        if value and len(value) >= 6 and value not in self._secrets:
-            self._secrets = (*self._secrets, value)
+        if value and len(value) >= MIN_SECRET_LEN and value not in self._secrets:
+            self._secrets = tuple(sorted((*self._secrets, value), key=len, reverse=True))
+
+    def _exact(self) -> tuple[str, ...]:
+        held = _held
+        if not self._secrets:
+            return held
+        if not held:
+            return self._secrets
+        return tuple(sorted({*self._secrets, *held}, key=len, reverse=True))
 
     def text(self, s: str) -> str:
-        for secret in self._secrets:
+        for secret in self._exact():
             if secret in s:
                 s = s.replace(secret, REDACTED)
         if not _HINT.search(s):
@@ -85,7 +121,7 @@ class Scrubber:
 
     def data(self, b: bytes) -> bytes:
         """Scrub bytes: exact secrets as UTF-8 bytes; key shapes if the bytes are UTF-8 text."""
-        for secret in self._secrets:
+        for secret in self._exact():
             sb = secret.encode("utf-8")
             if sb in b:
                 b = b.replace(sb, REDACTED.encode())

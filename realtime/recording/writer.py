@@ -395,7 +395,8 @@ class SessionRecorder:
                 RecordingError(
                     "Recording stopped: the disk is too slow to keep up "
                     f"({self._max_pending // (1024 * 1024)} MB waiting). "
-                    "The conversation continues."
+                    "The conversation continues.",
+                    "too_slow",
                 )
             )
             return

@@ -302,6 +302,12 @@ def test_recording_error_shown(window, fake) -> None:
     assert "disk is full" in window.ui.status.rec_dot.toolTip()
 
 
+def test_recording_error_is_said_in_the_status_bar(window, fake) -> None:
+    """Issue 17, items 1-3: the reason recording stopped is shown, not only in a tooltip."""
+    fake.emit_recording(False, "Recording stopped: the disk is full while writing x.")
+    assert window.ui.status.currentMessage().startswith("Recording stopped: the disk is full")
+
+
 def test_title_never_contains_a_key(window, fake, monkeypatch) -> None:
     canary = "sk-canary-0123456789abcdef"
     monkeypatch.setenv("OPENAI_API_KEY", canary)

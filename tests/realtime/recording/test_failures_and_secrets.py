@@ -112,7 +112,9 @@ def test_unwritable_folder(tmp_path: Path) -> None:
     _keep_recording(rec, 1)
     rec.set_metadata(model="x")
     rec.close()
-    assert "Recording stopped" in str(rec.status.error)
+    # a failure to create the file says so (issue 17): "could not start", and why
+    assert "Recording could not start" in str(rec.status.error)
+    assert "is a file, not a folder" in str(rec.status.error)
 
 
 def test_read_only_filesystem(tmp_path: Path) -> None:

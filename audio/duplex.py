@@ -77,30 +77,23 @@ def sounddevice_factory(
             if holder:
                 holder[0].on_stream_finished()
 
+        common: dict[str, Any] = dict(
+            samplerate=spec.sample_rate,
+            blocksize=spec.block_frames,
+            dtype="int16",
+            latency=spec.latency,
+            finished_callback=ended,
+            dither_off=True,
+        )
+
         def make_input(cb: Callable[[Any, int, Any, Any], None]) -> Any:
             return sd.InputStream(
-                device=spec.input_device,
-                samplerate=spec.sample_rate,
-                blocksize=spec.block_frames,
-                dtype="int16",
-                channels=spec.input_channels,
-                latency=spec.latency,
-                callback=cb,
-                finished_callback=ended,
-                dither_off=True,
+                device=spec.input_device, channels=spec.input_channels, callback=cb, **common
             )
 
         def make_output(cb: Callable[[Any, int, Any, Any], None]) -> Any:
             return sd.OutputStream(
-                device=spec.output_device,
-                samplerate=spec.sample_rate,
-                blocksize=spec.block_frames,
-                dtype="int16",
-                channels=spec.output_channels,
-                latency=spec.latency,
-                callback=cb,
-                finished_callback=ended,
-                dither_off=True,
+                device=spec.output_device, channels=spec.output_channels, callback=cb, **common
             )
 
         split = SplitDuplexStream(

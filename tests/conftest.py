@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# No test reads or writes the real settings or sessions folders (~/.config/voicecam,
+# ~/.local/share/voicecam): one run's saved settings must not change another test's defaults.
+# Subprocesses inherit these; tests that need their own folder still set VOICECAM_CONFIG_DIR.
+_ISOLATED = Path(tempfile.mkdtemp(prefix="voicecam-tests-"))
+os.environ["VOICECAM_CONFIG_DIR"] = str(_ISOLATED / "config")
+os.environ["XDG_DATA_HOME"] = str(_ISOLATED / "data")
 
 pytest_plugins = [
     "tests.fixtures.mjpeg",

@@ -11,26 +11,18 @@ Not thread-safe: use one ``SessionFile`` per thread. A file still being recorded
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-import json
 import math
-import os
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Literal
-
-import numpy as np
 
 from realtime.core import ProtocolCore
 from realtime.events import Event, SessionConfig, Usage
 from realtime.recording import schema
+from realtime.recording._db import MAX_SESSION_MS, SessionDb
 from realtime.recording.errors import SessionFileError
 from realtime.recording.records import (
     AudioTrack,
     FrameRecord,
-    Int16Array,
     LatencyRecord,
     MarkRecord,
     MicChunk,
@@ -48,6 +40,7 @@ from realtime.recording.records import (
     _rate,
     _str,
 )
+from realtime.recording.tracks import assemble_track, resample
 
 __all__ = [
     "MAX_SESSION_MS",
@@ -69,11 +62,6 @@ __all__ = [
     "resample",
 ]
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-#: Longest session offset accepted (anything beyond is a damaged timestamp).
-MAX_SESSION_MS = 12 * 3600 * 1000.0
-
-
 # --------------------------------------------------------------------------- the file
 
 
@@ -81,173 +69,12 @@ MAX_SESSION_MS = 12 * 3600 * 1000.0
 MIC_GAP_MS = 200
 
 
-class SessionFile:
+class SessionFile(SessionDb):
     """An open session file. Use as a context manager or call ``close()``.
 
     ``check=True`` runs SQLite's quick integrity check on open (catches truncation early);
     listings pass ``False`` for speed (damage still surfaces as ``SessionFileError``).
     """
-
-    def __init__(self, path: str | os.PathLike[str], *, check: bool = True) -> None:
-        self.path = Path(path)
-        self._conn: sqlite3.Connection | None = None
-        self._validate_header()
-        self._conn = self._connect()
-        try:
-            self._check_identity(check)
-            self.metadata = self._read_metadata()
-        except BaseException:
-            self.close()
-            raise
-
-    # -- opening ---------------------------------------------------------------------------
-
-    def _err(self, problem: str) -> SessionFileError:
-        return SessionFileError(f"{self.path}: {problem}")
-
-    def _validate_header(self) -> None:
-        try:
-            if not self.path.exists():
-                raise self._err("no such file")
-            if not self.path.is_file():
-                raise self._err("not a file")
-            with self.path.open("rb") as f:
-                head = f.read(100)
-        except OSError as exc:
-            raise self._err(f"cannot be read ({exc.strerror or exc})") from None
-        if len(head) == 0:
-            raise self._err("the file is empty, not a VoiceCam session")
-        if not head.startswith(_SQLITE_MAGIC[: len(head)]) or len(head) < len(_SQLITE_MAGIC):
-            raise self._err("not a VoiceCam session file (wrong format)")
-        if len(head) < 100:
-            raise self._err("the file is truncated (damaged session file)")
-
-    def _connect(self) -> sqlite3.Connection:
-        uri = self.path.resolve().as_uri()
-        last: Exception | None = None
-        for params in ("?mode=ro", "?mode=ro&immutable=1"):
-            conn: sqlite3.Connection | None = None
-            try:
-                conn = sqlite3.connect(uri + params, uri=True, check_same_thread=False)
-                conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
-                return conn
-            except (sqlite3.Error, ValueError) as exc:  # ValueError: undecodable text
-                last = exc
-                if conn is not None:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.close()
-        raise self._err(f"cannot be opened: the file is damaged or truncated ({last})")
-
-    def _check_identity(self, check: bool) -> None:
-        names = {str(r[0]) for r in self._q("SELECT name FROM sqlite_schema WHERE type='table'")}
-        app_id = self._q("PRAGMA application_id")[0][0]
-        if app_id != schema.APPLICATION_ID or "meta" not in names:
-            raise self._err("an SQLite database, but not a VoiceCam session")
-        version = self._q("PRAGMA user_version")[0][0]
-        if isinstance(version, int) and version > schema.SCHEMA_VERSION:
-            raise self._err(
-                f"made by a newer VoiceCam (session format {version}; this version reads "
-                f"up to {schema.SCHEMA_VERSION}): update VoiceCam to open it"
-            )
-        missing = [t for t in schema.TABLES if t not in names]
-        if missing:
-            raise self._err(f"damaged session file (missing tables: {', '.join(missing)})")
-        if check:
-            result = self._q("PRAGMA quick_check(5)")
-            if not result or result[0][0] != "ok":
-                raise self._err("the file is damaged or truncated (integrity check failed)")
-
-    def _q(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        if self._conn is None:
-            raise self._err("the session file is closed")
-        try:
-            return list(self._conn.execute(sql, args).fetchall())
-        except (sqlite3.Error, ValueError, OverflowError, MemoryError) as exc:
-            raise self._err(f"the file is damaged or truncated ({exc})") from None
-
-    def _iter(self, sql: str, args: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
-        if self._conn is None:
-            raise self._err("the session file is closed")
-        try:
-            cur = self._conn.execute(sql, args)
-            while True:
-                rows = cur.fetchmany(256)
-                if not rows:
-                    return
-                yield from rows
-        except (sqlite3.Error, ValueError, OverflowError, MemoryError) as exc:
-            raise self._err(f"the file is damaged or truncated ({exc})") from None
-
-    def _read_metadata(self) -> SessionMetadata:
-        values: dict[str, object] = {}
-        for key, text in self._q("SELECT key, value FROM meta"):
-            if not isinstance(key, str) or not isinstance(text, str):
-                raise self._err("damaged metadata")
-            try:
-                values[key] = json.loads(text)
-            except (ValueError, RecursionError):
-                raise self._err(f"damaged metadata (key {key!r})") from None
-        try:
-            start = _int(values.get("start_mono_ns"), "start time")
-            version = _int(values.get("schema_version"), "schema version")
-            end_v = values.get("end_mono_ns")
-            end = _int(end_v, "end time") if end_v is not None else None
-        except ValueError as exc:
-            raise self._err(f"damaged metadata ({exc})") from None
-        if version > schema.SCHEMA_VERSION:
-            raise self._err(f"made by a newer VoiceCam (session format {version})")
-        started: dt.datetime | None = None
-        if isinstance(values.get("started_at"), str):
-            try:
-                started = dt.datetime.fromisoformat(str(values["started_at"]))
-            except ValueError:
-                started = None
-
-        def s(key: str) -> str:
-            v = values.get(key, "")
-            return v if isinstance(v, str) else str(v)
-
-        return SessionMetadata(
-            schema_version=version,
-            backend=s("backend"),
-            model=s("model"),
-            voice=s("voice"),
-            app_version=s("app_version"),
-            started_at=started,
-            start_mono_ns=start,
-            end_mono_ns=end,
-            values=values,
-        )
-
-    def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.close()
-            self._conn = None
-
-    def __enter__(self) -> SessionFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- helpers -----------------------------------------------------------------------------
-
-    def _ms(self, t_ns: object) -> float:
-        t = _int(t_ns, "timestamp")
-        ms = (t - self.metadata.start_mono_ns) / 1e6
-        if not -60_000.0 <= ms <= MAX_SESSION_MS:
-            raise ValueError(f"timestamp {ms:.0f} ms into the session is implausible")
-        return ms
-
-    def _rows(
-        self, sql: str, convert: Callable[[tuple[Any, ...]], Any], what: str
-    ) -> Iterator[Any]:
-        for row in self._iter(sql):
-            try:
-                yield convert(row)
-            except (ValueError, TypeError, OverflowError, UnicodeDecodeError) as exc:
-                raise self._err(f"damaged {what} record ({exc})") from None
 
     # -- content -----------------------------------------------------------------------------
 
@@ -471,29 +298,10 @@ class SessionFile:
     def _track(
         self, chunks: Iterator[tuple[float, int, bytes]], rate_hz: int | None, gap_ms: int
     ) -> AudioTrack:
-        parts: list[tuple[int, Int16Array]] = []
-        rate = rate_hz
-        cursor = 0
-        for t_ms, chunk_rate, pcm in chunks:
-            if rate is None:
-                rate = chunk_rate
-            samples = np.frombuffer(pcm, dtype="<i2").astype(np.int16)
-            if chunk_rate != rate:
-                samples = resample(samples, chunk_rate, rate)
-            want = max(0, round(t_ms * rate / 1000.0))
-            # Chunks that follow on within ``gap_ms`` are laid back to back (timing jitter).
-            tolerance = rate * gap_ms // 1000
-            follows_on = bool(parts) and (want < cursor or want - cursor <= tolerance)
-            start = cursor if follows_on else want
-            parts.append((start, samples))
-            cursor = start + len(samples)
-        rate = rate or 16000
-        if cursor > MAX_SESSION_MS / 1000 * rate:
-            raise self._err("damaged audio timestamps (track longer than 12 hours)")
-        out = np.zeros(cursor, dtype=np.int16)
-        for start, samples in parts:
-            out[start : start + len(samples)] = samples
-        return AudioTrack(out, rate)
+        try:
+            return assemble_track(chunks, rate_hz, gap_ms)
+        except ValueError as exc:
+            raise self._err(f"damaged audio timestamps ({exc})") from None
 
     # -- timeline and replay -----------------------------------------------------------------
 
@@ -545,13 +353,3 @@ class SessionFile:
             out += [(w.t_ms, e) for e in core.events()]
             core.messages()
         return out
-
-
-def resample(samples: Int16Array, in_hz: int, out_hz: int) -> Int16Array:
-    """Whole-signal PCM16 resampling (soxr, high quality)."""
-    if in_hz == out_hz or len(samples) == 0:
-        return samples
-    import soxr
-
-    y = soxr.resample(samples.astype(np.float32) / 32768.0, in_hz, out_hz)
-    return np.asarray(np.clip(np.round(y * 32768.0), -32768, 32767), dtype=np.int16)

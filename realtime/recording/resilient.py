@@ -15,7 +15,8 @@ good and reports once. This wrapper owns the policy around it:
 
 It implements ``app.ports.RecordingPort`` (the typed ``RecorderPort`` with its one argument
 order, plus ``path``/``set_enabled``/``close``) and the rest of ``SessionRecorder``'s surface,
-each method typed and forwarded to the current file's recorder, whose argument checks apply
+each method typed (``SessionRecorder``'s own signature, via ``_forward``) and forwarded to the
+current file's recorder, whose argument checks apply
 (arguments in another order are refused there, never reordered); secrets, the enabled switch
 and metadata given here are replayed into each new file.
 
@@ -25,14 +26,14 @@ writer thread or on the watcher thread; they must not block for long.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-from realtime.events import Usage
 from realtime.recording.errors import RecordingError
 from realtime.recording.writer import RecorderStatus, SessionRecorder
 
@@ -60,6 +61,25 @@ def free_bytes(folder: Path) -> int:
         return shutil.disk_usage(probe).free
     except OSError:
         return 0
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _forward(
+    method: Callable[Concatenate[SessionRecorder, _P], _R],
+) -> Callable[Concatenate[ResilientRecorder, _P], _R]:
+    """A ``ResilientRecorder`` method with ``method``'s exact signature that calls it on the
+    current file's recorder (looked up at each call: the file changes after a resume)."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def forwarded(self: ResilientRecorder, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        bound: Callable[_P, _R] = getattr(self._current, name)
+        return bound(*args, **kwargs)
+
+    return forwarded
 
 
 class ResilientRecorder:
@@ -191,60 +211,16 @@ class ResilientRecorder:
             self._extra_meta.update(values)
         self._current.set_metadata(**values)
 
-    def on_wire(
-        self, direction: Literal["in", "out"], message: str | bytes, t_mono_ns: int
-    ) -> None:
-        self._current.on_wire(direction, message, t_mono_ns)
-
-    def record_mic(self, pcm16: bytes, rate_hz: int, t_ns: int, raw: bool = False) -> None:
-        self._current.record_mic(pcm16, rate_hz, t_ns, raw)
-
-    def record_playback(
-        self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
-    ) -> None:
-        self._current.record_playback(item_id, pcm16, rate_hz, position_ms, t_ns)
-
-    def record_reply(
-        self, item_id: str, pcm16: bytes, rate_hz: int, position_ms: int, t_ns: int
-    ) -> None:
-        self._current.record_reply(item_id, pcm16, rate_hz, position_ms, t_ns)
-
-    def record_frame(self, jpeg: bytes, t_ns: int, sent: bool, reason: str = "") -> None:
-        self._current.record_frame(jpeg, t_ns, sent, reason)
-
-    def record_turn(
-        self,
-        role: Literal["user", "assistant"],
-        text: str,
-        t_ns: int,
-        item_id: str = "",
-        *,
-        t_start_ns: int | None = None,
-        t_end_ns: int | None = None,
-        source: str = "voice",
-        status: str = "completed",
-    ) -> None:
-        self._current.record_turn(
-            role,
-            text,
-            t_ns,
-            item_id,
-            t_start_ns=t_start_ns,
-            t_end_ns=t_end_ns,
-            source=source,
-            status=status,
-        )
-
-    def record_latency(self, item_id: str, metric: str, value_ms: float, t_ns: int) -> None:
-        self._current.record_latency(item_id, metric, value_ms, t_ns)
-
-    def record_usage(
-        self, usage: Usage, t_ns: int, *, response_id: str = "", cost_usd: float | None = None
-    ) -> None:
-        self._current.record_usage(usage, t_ns, response_id=response_id, cost_usd=cost_usd)
-
-    def record_mark(self, kind: str, detail: str, t_ns: int) -> None:
-        self._current.record_mark(kind, detail, t_ns)
+    # Each file's recorder checks its own arguments; these only pick the current file.
+    on_wire = _forward(SessionRecorder.on_wire)
+    record_mic = _forward(SessionRecorder.record_mic)
+    record_playback = _forward(SessionRecorder.record_playback)
+    record_reply = _forward(SessionRecorder.record_reply)
+    record_frame = _forward(SessionRecorder.record_frame)
+    record_turn = _forward(SessionRecorder.record_turn)
+    record_latency = _forward(SessionRecorder.record_latency)
+    record_usage = _forward(SessionRecorder.record_usage)
+    record_mark = _forward(SessionRecorder.record_mark)
 
     def close(self, timeout_s: float = 10.0) -> RecorderStatus:
         """Stop watching, then close the current file (idempotent)."""

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -395,45 +394,17 @@ def simulate(
     of uniform(J/2, J) ms with probability 5 %; chunks due during a stall arrive in one burst at
     its end. The buffer is read in 10 ms blocks. Returns (underruns/min, mean start latency ms,
     mean and p95 of buffer delay ms: when a block played minus when its audio arrived)."""
-    rng = random.Random(seed)
-    chunk_ms, item_s, gap_s = 40, 6.0, 1.0
-    chunk = tone(chunk_ms, RATE)
-    per_chunk = len(chunk)
+    from bench.bench_audio_turns import play_bursty_replies
+
     jb = JitterBuffer(RATE, prefill_ms=40, adaptive=adaptive)
-    n_items = max(1, int(minutes * 60 / (item_s + gap_s)))
-    out = np.zeros(480, dtype=np.int16)
-    starts: list[float] = []
-    delays: list[float] = []
-    t = 0
-    for it in range(n_items):
-        item = f"r{it}"
-        n_chunks = int(item_s * 1000 / chunk_ms)
-        arrivals = []
-        stall_until = 0
-        for k in range(n_chunks):
-            nominal = t + k * chunk_ms * MS
-            if jitter_ms and nominal >= stall_until and rng.random() < 0.05:
-                stall_until = nominal + int(rng.uniform(jitter_ms / 2, jitter_ms) * MS)
-            arrivals.append(stall_until if nominal < stall_until else nominal)
-        k = 0
-        tick = t
-        end_t = t + int((item_s + gap_s) * 1e9)
-        while tick < end_t:
-            while k < n_chunks and arrivals[k] <= tick:
-                jb.write(item, chunk, arrivals[k])
-                k += 1
-                if k == n_chunks:
-                    jb.end(item)
-            before = jb.played_samples(item)
-            if jb.read_into(out, tick):
-                delays.append((tick - arrivals[before // per_chunk]) / MS)
-            tick += 10 * MS
-        fa = jb.first_audible_ns(item)
-        if fa is not None:
-            starts.append((fa - arrivals[0]) / MS)
-        t = end_t
-    sim_min = n_items * (item_s + gap_s) / 60
-    return jb.underruns / sim_min, float(np.mean(starts)), float(np.mean(delays)), pct(delays, 95)
+    run = play_bursty_replies(jb, tone(40, RATE), RATE, jitter_ms, minutes, seed)
+    delays = run.chunk_delays_ms
+    return (
+        run.underruns_per_min,
+        float(np.mean(run.starts_ms)),
+        float(np.mean(delays)),
+        pct(delays, 95),
+    )
 
 
 def bench_jitter(minutes: float) -> None:

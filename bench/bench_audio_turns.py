@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -204,21 +205,35 @@ def bench_echo_false_ducks(seconds: float = 60.0) -> None:
 
 
 # ----------------------------------------------------------------------------- 6
-def simulate_jitter(
-    jitter_ms: int, minutes: float, seed: int, **kw: Any
-) -> tuple[float, int, float, float, float]:
-    """Replies paced in real time (40 ms chunks) with bursty stalls (as section 3). Returns
-    (underruns/min, underruns in the first reply, start latency mean ms, added delay mean and
-    p95 ms). Added delay: when a sample played minus the earliest it could have (its chunk's
-    arrival plus its offset in the chunk)."""
+@dataclass(frozen=True)
+class BurstyRun:
+    """What ``play_bursty_replies`` measured."""
+
+    underruns_per_min: float
+    first_reply_underruns: int
+    #: Per reply: first audible sample − its first chunk's arrival (ms).
+    starts_ms: list[float]
+    #: Per block played: when it played − when its chunk arrived (ms).
+    chunk_delays_ms: list[float]
+    #: Per block played: when it played − the earliest it could have (its chunk's arrival
+    #: plus its offset in the chunk), ms.
+    added_ms: list[float]
+
+
+def play_bursty_replies(
+    jb: JitterBuffer, chunk: np.ndarray, rate_hz: int, jitter_ms: int, minutes: float, seed: int
+) -> BurstyRun:
+    """Replies paced in real time (40 ms ``chunk``s, 6 s replies 1 s apart) with network
+    stalls: each chunk starts a stall of uniform(J/2, J) ms with probability 5 %; chunks due
+    during a stall arrive in one burst at its end. ``jb`` is read in 10 ms ticks (virtual time).
+    Shared by section 3 (``bench_audio.simulate``) and section 6 here."""
     rng = random.Random(seed)
     chunk_ms, item_s, gap_s = 40, 6.0, 1.0
-    per_chunk = 48000 * chunk_ms // 1000
-    chunk = np.full(per_chunk, 1000, dtype=np.int16)
-    jb = JitterBuffer(48000, **kw)
+    per_chunk = len(chunk)
     n_items = max(1, int(minutes * 60 / (item_s + gap_s)))
     out = np.zeros(480, dtype=np.int16)
     added: list[float] = []
+    delays: list[float] = []
     starts: list[float] = []
     first_reply_underruns = 0
     t = 0
@@ -244,7 +259,8 @@ def simulate_jitter(
             before = jb.played_samples(item)
             if jb.read_into(out, tick):
                 c, o = divmod(before, per_chunk)
-                added.append((tick - arrivals[c] - o * 1_000_000_000 / 48000) / MS)
+                delays.append((tick - arrivals[c]) / MS)
+                added.append((tick - arrivals[c] - o * 1_000_000_000 / rate_hz) / MS)
             tick += 10 * MS
         fa = jb.first_audible_ns(item)
         if fa is not None:
@@ -253,12 +269,23 @@ def simulate_jitter(
             first_reply_underruns = jb.underruns
         t = end_t
     sim_min = n_items * (item_s + gap_s) / 60
+    return BurstyRun(jb.underruns / sim_min, first_reply_underruns, starts, delays, added)
+
+
+def simulate_jitter(
+    jitter_ms: int, minutes: float, seed: int, **kw: Any
+) -> tuple[float, int, float, float, float]:
+    """``play_bursty_replies`` at 48 kHz into ``JitterBuffer(48000, **kw)``. Returns
+    (underruns/min, underruns in the first reply, start latency mean ms, added delay mean and
+    p95 ms)."""
+    chunk = np.full(48000 * 40 // 1000, 1000, dtype=np.int16)
+    run = play_bursty_replies(JitterBuffer(48000, **kw), chunk, 48000, jitter_ms, minutes, seed)
     return (
-        jb.underruns / sim_min,
-        first_reply_underruns,
-        float(np.mean(starts)),
-        float(np.mean(added)),
-        pct(added, 95),
+        run.underruns_per_min,
+        run.first_reply_underruns,
+        float(np.mean(run.starts_ms)),
+        float(np.mean(run.added_ms)),
+        pct(run.added_ms, 95),
     )
 
 

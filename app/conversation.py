@@ -47,7 +47,7 @@ from app.effects import (
     Tick,
 )
 from app.frames import FrameFeed
-from app.model import Meters, ModelEvent
+from app.model import Loading, Meters, ModelEvent
 from app.played_audio import PlayedAudio
 from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort, WaitsForSession
 from app.recording import perform_record
@@ -224,11 +224,11 @@ class Conversation:
                 await loop.run_in_executor(None, self.frames.start)
 
             def progress(step: int, total: int, what: str) -> None:
-                item = LoadingProgress(step, total, what)
+                item = LoadingProgress(Loading(step, total, what))
                 asyncio.run_coroutine_threadsafe(self.feed(item), loop)
 
             await loop.run_in_executor(None, self.spec.prepare, progress)
-            await self.feed(LoadingProgress(1, 1, "ready"))
+            await self.feed(LoadingProgress(Loading(1, 1, "ready")))
             history = TranscriptHistory(self.core.transcript)  # reconnects replay the same turns
             self.session = self.spec.make_session(self.recorder, history)
             await self.session.connect(self.core.session_config())

@@ -66,7 +66,6 @@ from app.effects import (
 from app.latency import LatencyTracker, TurnLatency
 from app.model import (
     FrameSent,
-    Loading,
     LoadingChanged,
     Mode,
     ModeChanged,
@@ -323,7 +322,7 @@ class ConversationCore:
             self._set_notice(item.message)
 
     def _on_loading(self, item: LoadingProgress) -> None:
-        loading = Loading(item.step, item.total, item.what)
+        loading = item.loading
         self._emit(LoadingChanged(loading))
         if not loading.done and self.sm.state == S.CONNECTING:
             self._go(S.LOADING)

@@ -152,7 +152,7 @@ def _on_audio_delta(core: ConversationCore, ev: AudioDelta) -> None:
     prev_ms = core._received_ms.get(ev.item_id, 0.0)
     core._received_ms[ev.item_id] = prev_ms + len(ev.pcm) / 2 / ev.rate_hz * 1000
     core._playing_item = ev.item_id
-    core._emit(Play(ev.item_id, ev.pcm, ev.rate_hz, round(prev_ms)))
+    core._emit(Play(ev, round(prev_ms)))
     if core.sm.state != S.USER_SPEAKING or not core._talking:
         core._turn_move(S.ASSISTANT_SPEAKING)
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from app.model import Mode, ModelEvent
+from app.model import Loading, Mode, ModelEvent
 from app.transcript import Role
 from audio.events import AudioEvent
-from realtime.events import Command, Event, Usage
+from realtime.events import AudioDelta, Command, Event, Usage
 from video.feed import SentFrame
 
 # ---------------------------------------------------------------------- inputs: lifecycle
@@ -32,11 +32,10 @@ class Connecting:
 
 @dataclass(frozen=True)
 class LoadingProgress:
-    """Offline models are loading: step ``step`` of ``total``; ``what="ready"`` at the end."""
+    """Offline models are loading: ``loading`` is the model's value (step of total, what;
+    ``what="ready"`` at the end), published as ``LoadingChanged``."""
 
-    step: int
-    total: int
-    what: str
+    loading: Loading
 
 
 @dataclass(frozen=True)
@@ -174,12 +173,23 @@ class Send:
 
 @dataclass(frozen=True)
 class Play:
-    """Queue reply audio: ``position_ms`` into item ``item_id`` (audio received before it)."""
+    """Queue the reply audio ``delta`` (the provider's event, as received): it starts
+    ``position_ms`` into its item (the audio received before it)."""
 
-    item_id: str
-    pcm16: bytes
-    rate_hz: int
+    delta: AudioDelta
     position_ms: int
+
+    @property
+    def item_id(self) -> str:
+        return self.delta.item_id
+
+    @property
+    def pcm16(self) -> bytes:
+        return self.delta.pcm
+
+    @property
+    def rate_hz(self) -> int:
+        return self.delta.rate_hz
 
 
 @dataclass(frozen=True)

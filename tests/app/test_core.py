@@ -43,6 +43,7 @@ from app.effects import (
 )
 from app.model import (
     InvalidTransition,
+    Loading,
     Mode,
     ModeChanged,
     SpendChanged,
@@ -482,7 +483,11 @@ def test_turn_moves_wait_for_the_session() -> None:
 
 def test_loading_connecting_error_and_idle() -> None:
     d = Driver()
-    out = d.feed(Connecting(), LoadingProgress(1, 3, "speech"), LoadingProgress(3, 3, "ready"))
+    out = d.feed(
+        Connecting(),
+        LoadingProgress(Loading(1, 3, "speech")),
+        LoadingProgress(Loading(3, 3, "ready")),
+    )
     assert states(out) == [State.CONNECTING, State.LOADING, State.CONNECTING]
     out = d.feed(ConnectFailed("no server"), Ended())
     assert states(out) == [State.ERROR] and d.core.error == "no server"

@@ -48,6 +48,7 @@ from app.modes import ConversationOptions, Mode
 from app.ports import AudioPort, ConnectSpec, RecorderPort
 from app.pricing import CostMeter, PriceTable
 from app.state import ConversationState
+from app.subscribers import Subscribers
 from app.transcript import Turn
 from realtime.events import ServerError, Usage
 from video.frame import Frame
@@ -109,7 +110,7 @@ class Assistant:
         self._clock = clock
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
-        self._subscribers: list[ModelListener] = []
+        self._subscribers = Subscribers()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._conv: Conversation | None = None
@@ -319,14 +320,10 @@ class Assistant:
 
     def subscribe(self, listener: ModelListener) -> None:
         """Call ``listener(event)`` for every ``ModelEvent`` (see the module docstring)."""
-        with self._lock:
-            if listener not in self._subscribers:
-                self._subscribers.append(listener)
+        self._subscribers.subscribe(listener)
 
     def unsubscribe(self, listener: ModelListener) -> None:
-        with self._lock:
-            if listener in self._subscribers:
-                self._subscribers.remove(listener)
+        self._subscribers.unsubscribe(listener)
 
     def wait_for(
         self, predicate: Callable[[AssistantSnapshot], bool], timeout_s: float
@@ -383,13 +380,7 @@ class Assistant:
         self._deliver(event)
 
     def _deliver(self, event: ModelEvent) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for listener in subscribers:
-            try:
-                listener(event)
-            except Exception:  # a subscriber bug must not stop the conversation
-                log.exception("subscriber %r failed on %s", listener, type(event).__name__)
+        self._subscribers.publish(event)
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

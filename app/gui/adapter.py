@@ -61,6 +61,7 @@ from app.model import (
 )
 from app.ports import AudioPort, ConnectSpec, RecorderPort
 from app.recording_notes import WINDOW_RETRY_HINT, RecordingNotices
+from app.subscribers import Subscribers
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class AssistantAdapter:
         self._make_audio: MakeAudio = make_audio or _build_audio
         self._make_source: MakeSource = make_source or _open_video
         self._make_recorder: MakeRecorder = make_recorder or _build_recorder
-        self._subscribers: list[ModelListener] = []
+        self._subscribers = Subscribers()
         self._lock = threading.Lock()
         self.assistant.subscribe(self._forward)
         self._mode = Mode(self.settings.mode)
@@ -141,13 +142,7 @@ class AssistantAdapter:
 
     # ------------------------------------------------------------------ plumbing
     def _publish(self, event: ModelEvent) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for listener in subscribers:
-            try:
-                listener(event)
-            except Exception:  # a view's bug must not stop the conversation
-                log.exception("GUI subscriber failed on %s", type(event).__name__)
+        self._subscribers.publish(event)
 
     def _forward(self, event: ModelEvent) -> None:
         """The assistant's events (engine thread): pass on; a finished session cleans up."""
@@ -187,14 +182,10 @@ class AssistantAdapter:
         return BACKENDS
 
     def subscribe(self, listener: ModelListener) -> None:
-        with self._lock:
-            if listener not in self._subscribers:
-                self._subscribers.append(listener)
+        self._subscribers.subscribe(listener)
 
     def unsubscribe(self, listener: ModelListener) -> None:
-        with self._lock:
-            if listener in self._subscribers:
-                self._subscribers.remove(listener)
+        self._subscribers.unsubscribe(listener)
 
     def current_events(self) -> tuple[ModelEvent, ...]:
         snap = self.assistant.snapshot()

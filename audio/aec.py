@@ -41,6 +41,17 @@ _ENGAGE_ABOVE_DB = -45.0
 _COUPLING_RISE_DB_PER_S = 3.0
 
 
+def mean_square(x: Int16Array) -> float:
+    """Mean of the squared samples (int16 units²; 0.0 for no samples). One float32 copy and a
+    dot product: a third of ``np.mean(np.square(x, dtype=float64))``'s time on 10 ms blocks,
+    and precise enough for levels (float32 sums of ≤ 4800 squares)."""
+    n = int(x.shape[0])
+    if n == 0:
+        return 0.0
+    f = x.astype(np.float32)
+    return float(np.dot(f, f)) / n
+
+
 class EchoCanceller:
     """AEC3 + noise suppression on mono int16 blocks at ``rate_hz``."""
 
@@ -79,6 +90,10 @@ class EchoCanceller:
         self._far_run = 0
         self._s_near = 0.0
         self._s_far = 0.0
+        #: mean-square of the last ``process()`` call's mic and speaker blocks (int16 units²):
+        #: the engine's level meters read these instead of measuring the blocks again.
+        self.near_power = 0.0
+        self.far_power = 0.0
 
     def process(self, near: Int16Array, far: Int16Array) -> Int16Array:
         """Cancel the echo of ``far`` in ``near``; returns the cleaned block (new array)."""
@@ -87,12 +102,13 @@ class EchoCanceller:
                 f"echo canceller got {near.shape[0]} mic / {far.shape[0]} speaker samples: "
                 f"blocks must match and be multiples of {self.frame} (10 ms)"
             )
+        p_near = mean_square(near)
+        p_far = mean_square(far)
+        self.near_power, self.far_power = p_near, p_far
         if self._proc is None:
             return near.copy()
         if not self.enabled:
             return self._proc.process(near)
-        p_far = float(np.mean(np.square(far, dtype=np.float64)))
-        p_near = float(np.mean(np.square(near, dtype=np.float64)))
         self._track_coupling(p_near, p_far, near.shape[0])
         if self.engaged:
             out = self._proc.process(near, far)
@@ -133,7 +149,7 @@ class EchoCanceller:
     def _meter(self, p_near: float, p_far: float, out: Int16Array) -> None:
         a = self._alpha
         self._p_near += a * (p_near - self._p_near)
-        self._p_out += a * (float(np.mean(np.square(out, dtype=np.float64))) - self._p_out)
+        self._p_out += a * (mean_square(out) - self._p_out)
         self._p_far += a * (p_far - self._p_far)
         self._active_blocks += 1
 

@@ -18,12 +18,11 @@ import numpy as np
 
 from audio.config import AudioConfig, TalkMode
 from audio.events import AudioEvent, BargeIn, MicAudio, VoiceStarted, VoiceStopped
-from audio.meters import Meters, VadLike
+from audio.meters import Meters, VadLike, level_dbfs
 from audio.modes import TalkGate
 from audio.opener import Pipeline
 from audio.player import Player
 from audio.timeline import ClockMap, History
-from dsp.pcm import dbfs
 from dsp.resample import StreamResampler
 from dsp.vad import VoiceEnd, VoiceStart
 
@@ -126,8 +125,8 @@ class Capture:
     ) -> list[AudioEvent]:
         clean = pipe.aec.process(near, far)
         raw_bytes = near.tobytes()
-        self._mic_dbfs = dbfs(raw_bytes)
-        self._spk_dbfs = dbfs(far.tobytes())
+        self._mic_dbfs = level_dbfs(pipe.aec.near_power)  # measured by the canceller
+        self._spk_dbfs = level_dbfs(pipe.aec.far_power)
         if self._spk_dbfs > FAR_ACTIVE_DBFS:
             self._far_active_until = t0 + ECHO_TAIL_MS * 1_000_000
         cleaned = clean.tobytes()

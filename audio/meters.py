@@ -3,11 +3,23 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
 from audio.aec import EchoHint
 from dsp.vad import VoiceEnd, VoiceStart
+
+
+def level_dbfs(mean_square: float) -> float:
+    """RMS level in dBFS of int16 audio from its mean square (as ``dsp.pcm.dbfs``: 0 = full-scale
+    square wave; -120.0 for silence)."""
+    if mean_square <= 0.0:
+        return -120.0
+    return max(-120.0, 10.0 * math.log10(mean_square) - _FULL_SCALE_DB)
+
+
+_FULL_SCALE_DB = 20.0 * math.log10(32768.0)
 
 
 class VadLike(Protocol):

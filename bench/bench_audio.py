@@ -18,7 +18,8 @@ baseline measured in the same run; no pass/fail.
    full engine on the real server with a reply playing and speech in the mic. Baselines, same
    duration: bare streams whose callbacks do nothing — one duplex stream (what the engine opened
    before issue 16) and an input + an output stream (what it opens now) — and the engine on the
-   old duplex stream.
+   old duplex stream; then the engine with 20 and 30 ms device blocks and process() cadence
+   (the wake-ups, not the DSP, are most of the cost).
 5. Duck at once, decide after (issue 16): onset → −20 dB, onset → silent on interruptions,
    backchannels passed out of N, vs today's VAD barge-in on the same clips; false ducks from
    echo per minute (bench/bench_audio_turns.py).
@@ -41,6 +42,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -495,6 +497,9 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
     )
     full, engine_thread, m = _engine_cpu(server, seconds, reply, feeder, split=True)
     old_full, _old_thread, _ = _engine_cpu(server, seconds, reply, feeder, split=False)
+    larger = {
+        ms: _engine_cpu(server, seconds, reply, feeder, split=True, block_ms=ms) for ms in (20, 30)
+    }
     print(f"   baseline bare duplex stream      {base:5.2f} %   (latency 'low', as opened before)")
     print(f"   baseline bare input + output     {base_split:5.2f} %")
     print(
@@ -505,15 +510,34 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
     print(f"   engine, one duplex stream        {old_full:5.2f} %   (before; whole process)")
     print(f"   of which engine.process() (now)  {engine_thread:5.2f} %")
     print(
+        "   device blocks and engine cadence (the app calls process() every 10 ms today; "
+        "each wake-up costs: the same work takes 2.5x longer after a 10 ms sleep than in a "
+        "hot loop)"
+    )
+    print(f"     10 ms blocks, process() every 10 ms  {full:5.2f} %   (default)")
+    for ms, (cpu, thread, mm) in larger.items():
+        print(
+            f"     {ms} ms blocks, process() every {ms} ms  {cpu:5.2f} %   engine.process() "
+            f"{thread:4.2f} %, underruns {mm.underruns}, stream latency in/out "
+            f"{mm.latency_in_ms:.0f}/{mm.latency_out_ms:.0f} ms"
+        )
+    print(
         f"   meters: underruns {m.underruns}, overflows {m.overflows}, ERLE "
         f"{m.erle_db if m.erle_db is None else round(m.erle_db, 1)} dB, hint {m.echo_hint}"
     )
 
 
 def _engine_cpu(
-    server: PulseServer, seconds: float, reply: np.ndarray, feeder: Any, split: bool
+    server: PulseServer,
+    seconds: float,
+    reply: np.ndarray,
+    feeder: Any,
+    split: bool,
+    block_ms: int = 10,
 ) -> tuple[float, float, Any]:
-    """Whole-process CPU % with the engine running (split streams or one duplex stream)."""
+    """Whole-process CPU % with the engine running (split streams or one duplex stream), its
+    ``process()`` called every ``block_ms``. The meters get the stream's latencies added as
+    ``latency_in_ms`` / ``latency_out_ms``."""
     from dataclasses import replace
 
     from audio.duplex import StreamSpec, sounddevice_factory
@@ -524,8 +548,10 @@ def _engine_cpu(
     stop = threading.Event()
     th = threading.Thread(target=feeder, args=(stop,), daemon=True)
     proc_time = [0.0]
-    cfg = AudioConfig(input_device="pulse", output_device="pulse", barge_in=False)
-    with EngineRunner(AudioEngine(cfg, factory), period_ms=10) as run:
+    cfg = AudioConfig(
+        input_device="pulse", output_device="pulse", barge_in=False, block_ms=block_ms
+    )
+    with EngineRunner(AudioEngine(cfg, factory), period_ms=block_ms) as run:
         orig = run.engine.process
 
         def timed() -> Any:
@@ -547,6 +573,12 @@ def _engine_cpu(
         full = (time.process_time() - c0) / wall * 100
         engine_thread = proc_time[0] / wall * 100
         m = run.engine.meters()
+        info = run.engine.info
+        m = SimpleNamespace(
+            **vars(m),
+            latency_in_ms=info.input_latency_ms if info else float("nan"),
+            latency_out_ms=info.output_latency_ms if info else float("nan"),
+        )
     stop.set()
     th.join(timeout=15)  # the last question must not spill into the next section's mic
     return full, engine_thread, m

@@ -289,12 +289,12 @@ def simulate_jitter(
     )
 
 
-def bench_jitter_cold_start(minutes: float, seeds: int = 3) -> None:
+def bench_jitter_cold_start(minutes: float, seeds: int = 10) -> None:
     print(f"\n6. Jitter buffer: no cold start ({minutes:g} min of replies per cell, {seeds} seeds)")
     print("   columns: underruns/min | in the first reply | start ms | added delay mean / p95 ms")
     variants = {
-        "adaptive, cold-start prior (now)": {},
-        "baseline: adaptive, no prior (before)": {"cold_start_ms": 0},
+        "adaptive, prior + scheduled start (now)": {},
+        "baseline: adaptive, no prior": {"cold_start_ms": 0},
         "baseline: fixed 40 ms prefill": {"adaptive": False, "prefill_ms": 40},
     }
     for j in (80, 150):

@@ -9,8 +9,6 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
-from dsp.pcm import to_int16
-
 
 class StreamResampler:
     """Converts a PCM16 mono stream from ``in_hz`` to ``out_hz`` chunk by chunk.
@@ -33,14 +31,14 @@ class StreamResampler:
 
     def process(self, pcm: bytes) -> bytes:
         """Resample one chunk; returns whatever output is ready (may be empty)."""
-        data = self._carry + pcm
-        usable = len(data) - (len(data) % 2)
-        self._carry = data[usable:]
-        if self._stream is None:
-            return data[:usable]
-        if usable == 0:
-            return b""
-        out = self._stream.resample_chunk(to_int16(data[:usable]))
+        if self._carry or len(pcm) % 2:  # an odd byte waits for its other half
+            data = self._carry + pcm
+            usable = len(data) - (len(data) % 2)
+            self._carry = data[usable:]
+            pcm = data[:usable]
+        if self._stream is None or not pcm:
+            return pcm
+        out = self._stream.resample_chunk(np.frombuffer(pcm, dtype="<i2"))
         return np.asarray(out, dtype="<i2").tobytes()
 
     def flush(self) -> bytes:

@@ -114,3 +114,21 @@ def test_engine_does_not_hear_its_own_voice(aec_on: bool):
         assert any(6.0 <= t <= 6.0 + 1.2 for t in starts), "the user is still heard over it"
     else:
         assert own_voice, "control: without AEC the VAD hears the assistant (test can fail)"
+
+
+def test_levels_from_the_cancellers_mean_squares_match_dbfs_of_the_blocks():
+    from audio.aec import mean_square
+    from audio.meters import level_dbfs
+    from dsp.pcm import dbfs
+
+    rng = np.random.default_rng(3)
+    aec = EchoCanceller(48000)
+    for scale in (0.0, 3.0, 300.0, 12000.0):
+        near = (rng.standard_normal(960) * scale).clip(-32768, 32767).astype(np.int16)
+        far = (rng.standard_normal(960) * scale / 2).clip(-32768, 32767).astype(np.int16)
+        aec.process(near, far)
+        assert level_dbfs(aec.near_power) == pytest.approx(dbfs(near.tobytes()), abs=1e-3)
+        assert level_dbfs(aec.far_power) == pytest.approx(dbfs(far.tobytes()), abs=1e-3)
+    full = np.full(4800, -32768, dtype=np.int16)
+    assert mean_square(full) == pytest.approx(32768.0**2, rel=1e-6)
+    assert mean_square(full[:0]) == 0.0

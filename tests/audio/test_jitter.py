@@ -173,6 +173,48 @@ def test_cold_start_prior_fades_as_audio_is_heard_and_a_seed_replaces_it():
     assert seeded.target_ms == 80 and seeded.learned_lateness_ms == 60
 
 
+def test_while_learning_a_few_stalls_peak_keeps_half_again_as_much_room():
+    """A peak of a few stalls underestimates the network: 1.5 x the peak (at most the prior)
+    is held for learn_ms of heard audio and faded over another learn_ms."""
+    jb = JitterBuffer(RATE, prefill_ms=40, margin_ms=5, cold_start_ms=100, learn_ms=2000)
+    jb.write("a", ramp(320), 0)
+    jb.write("a", ramp(320), 60 * MS)  # 40 ms late
+    for k in range(2, 95):  # 1.9 s heard, on time since
+        jb.write("a", ramp(320), k * 20 * MS + 40 * MS)
+    assert jb.target_ms == pytest.approx(60, abs=1), "1.5 x 40 ms, not 40 + 5 margin"
+    for k in range(95, 210):  # 4.2 s heard: faded
+        jb.write("a", ramp(320), k * 20 * MS + 40 * MS)
+    assert jb.target_ms == pytest.approx(45, abs=1)  # peak + margin
+    big = JitterBuffer(RATE, margin_ms=5, cold_start_ms=100, learn_ms=2000)
+    big.write("a", ramp(320), 0)
+    big.write("a", ramp(320), 100 * MS)  # 80 ms late: 1.5 x = 120, capped at the prior
+    for k in range(2, 95):
+        big.write("a", ramp(320), k * 20 * MS + 80 * MS)
+    assert big.target_ms == 100
+
+
+def test_stall_during_prefill_does_not_delay_the_scheduled_start():
+    """The first sample is due one target after the item's earliest arrival: a stall while
+    the buffer fills does not push the start (and the whole item's delay) later."""
+    jb = JitterBuffer(RATE, prefill_ms=40, cold_start_ms=100)
+    data = ramp(1920)  # 120 ms
+    jb.write("a", data[:640], 0)  # 40 ms on time
+    jb.write("a", data[640:960], 60 * MS)  # 20 ms of it 20 ms late, then a stall
+    assert read(jb, 90 * MS)[1] == 0
+    out, n = read(jb, 100 * MS)  # 60 ms buffered, the last arrival 40 ms ago: due anyway
+    assert n == 160 and jb.first_audible_ns("a") == 100 * MS
+    jb.write("a", data[960:], 120 * MS)  # the stalled rest, in time for its slot
+    jb.end("a")
+    t, got, last_block_ns = 110 * MS, [out[:n]], 100 * MS
+    while jb.playing:
+        o, k = read(jb, t)
+        got.append(o[:k])
+        last_block_ns = t if k else last_block_ns
+        t += 10 * MS
+    assert jb.underruns == 0 and np.array_equal(np.concatenate(got), data)
+    assert last_block_ns == 210 * MS  # on schedule: 120 ms of audio from 100 ms on
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     n=st.integers(1, 5000),

@@ -144,3 +144,29 @@ def test_a_duck_applies_to_blocks_already_queued() -> None:
     duck[0] = (0.0, 10, True)  # hold: silence at once
     run_in(s, halves, 1.03)
     assert not run_out(halves)[24:].any()
+
+
+def test_active_asks_portaudio_at_most_every_poll_interval_and_shows_an_end_at_once():
+    from audio.split_stream import ACTIVE_POLL_S
+
+    now = [100.0]
+    halves: list[FakeHalf] = []
+
+    def mk(cb: Any) -> FakeHalf:
+        halves.append(FakeHalf(cb))
+        return halves[-1]
+
+    s = SplitDuplexStream(mk, mk, lambda *a: None, lambda: None, FRAMES, clock=lambda: now[0])
+    assert not s.active
+    s.start()
+    assert s.active
+    halves[0].active = False  # PortAudio says the input stopped: seen after the poll interval
+    assert s.active
+    now[0] += ACTIVE_POLL_S + 0.001
+    assert not s.active
+    halves[0].active = True
+    s.stop()
+    s.start()  # start/stop forget the cached answer
+    assert s.active
+    s.on_stream_finished()  # the finished callback shows at once
+    assert not s.active

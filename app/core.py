@@ -54,6 +54,7 @@ from app.effects import (
     PlayerReport,
     PollFrame,
     RecordFrame,
+    RecordMark,
     RequestSnapshot,
     Send,
     SetAudioMode,
@@ -83,6 +84,7 @@ from app.state import StateMachine
 from app.transcript import Role, Transcript, Turn
 from audio.errors import AudioDeviceError
 from audio.events import (
+    Backchannel,
     BargeIn,
     DeviceRecovered,
     DeviceWarning,
@@ -283,6 +285,10 @@ class ConversationCore:
             core_mic.on_voice_started(self, item.t_ns)
         elif isinstance(item, VoiceStopped):
             core_mic.on_voice_stopped(self, item.t_ns)
+        elif isinstance(item, Backchannel):  # the reply went on: quiet entry, not a turn
+            self.transcript.user_backchannel(item.text)
+            self._turn_changed("user", "")
+            self._emit(RecordMark("backchannel", item.text, now))
         elif isinstance(item, BargeIn):  # the engine already cleared playback
             core_reply.barge_in(self, "engine", item.item_id, item.played_ms)
         elif isinstance(item, AudioDeviceError | DeviceWarning):

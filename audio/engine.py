@@ -14,7 +14,10 @@ Threads (every public method names its own):
 ``process()`` installs a (re)opened stream, watches the device, and hands the captured blocks to
 ``audio.capture.Capture``: echo cancellation (mic block against exactly the block the speaker
 got) → streaming resampling (device → 16 kHz, device → send rate) → voice detection (16 kHz) →
-talk gate (mode) → barge-in → levels. It never raises for device trouble: a lost
+talk gate (mode) → barge-in → levels. With ``judge_interruptions`` (the app's default), the
+reply is ducked on a voice onset and ``audio.interruptions`` decides: ``BargeIn`` for a real
+interruption, ``Backchannel`` for a nod-along (its audio never reaches the backend as speech,
+``audio.mic_hold``). It never raises for device trouble: a lost
 or unopenable device becomes an ``AudioDeviceError`` event, the engine keeps running, a background
 thread retries every ``retry_interval_ms`` (re-resolving device names) and ``DeviceRecovered``
 follows when it works again.
@@ -40,6 +43,7 @@ from audio.events import (
     StreamInfo,
     StreamOpened,
 )
+from audio.interruptions import InterruptionMonitor, TranscriberLike
 from audio.meters import Meters, VadLike
 from audio.modes import TalkGate
 from audio.opener import Pipeline, close_quietly, open_pipeline
@@ -63,6 +67,8 @@ class AudioEngine:
         device_backend: DeviceBackend | None = None,
         vad_factory: Callable[[], VadLike] | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
+        judge_interruptions: bool = False,
+        transcriber: TranscriberLike | None = None,
     ) -> None:
         self.config = config
         self._real = stream_factory is None
@@ -80,7 +86,14 @@ class AudioEngine:
                 min_silence_ms=max(100, config.vad_stop_ms - 32),
             )
         )
-        self._capture = Capture(config, vad, TalkGate(config.mode, config.send_only_speech), clock)
+        monitors = (
+            (lambda rate, player: InterruptionMonitor(rate, player, transcriber))
+            if judge_interruptions and config.barge_in
+            else None
+        )
+        self._capture = Capture(
+            config, vad, TalkGate(config.mode, config.send_only_speech), clock, monitors
+        )
         self._volume = config.volume
         self._events: deque[AudioEvent] = deque()  # appended by any thread, drained by process()
         self._pending: tuple[Pipeline, bool] | None = None  # set by start()/retry thread
@@ -169,6 +182,11 @@ class AudioEngine:
         if pipe is not None and pcm16:
             pipe.player.play(item_id, pcm16, rate_hz, self._clock())
 
+    @property
+    def interruptions(self) -> InterruptionMonitor | None:
+        """Engine thread: the duck-and-judge monitor of the open stream (None: not judging)."""
+        return self._capture.monitor
+
     def end_item(self, item_id: str) -> None:
         """Engine thread: all audio of ``item_id`` has been queued (provider audio-done)."""
         pipe = self._pipe
@@ -180,6 +198,8 @@ class AudioEngine:
         pipe = self._pipe
         if pipe is not None:
             pipe.player.clear()
+        if self._capture.monitor is not None:  # nothing left to judge: full gain, no decision
+            self._capture.monitor.reset()
 
     def played_ms(self, item_id: str) -> int:
         """Engine thread: ms of ``item_id`` that reached the device (underruns excluded).

@@ -79,6 +79,18 @@ class BargeIn:
 
 
 @dataclass(frozen=True)
+class Backchannel:
+    """The user said a short acknowledgement ("mhm", "sure") over the reply; the reply went on.
+
+    Not a turn: its audio never reached the backend as speech (``audio.mic_hold``). ``text``:
+    what the snippet transcriber heard; ``t_ns``: monotonic time of the decision.
+    """
+
+    t_ns: int
+    text: str
+
+
+@dataclass(frozen=True)
 class StreamOpened:
     """The duplex stream is open (first open and every reopen)."""
 
@@ -104,6 +116,7 @@ AudioEvent = (
     | VoiceStarted
     | VoiceStopped
     | BargeIn
+    | Backchannel
     | StreamOpened
     | DeviceWarning
     | DeviceRecovered
@@ -113,6 +126,7 @@ AudioEvent = (
 __all__ = [
     "AudioDeviceError",
     "AudioEvent",
+    "Backchannel",
     "BargeIn",
     "DeviceRecovered",
     "DeviceWarning",

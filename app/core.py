@@ -84,6 +84,7 @@ from app.state import StateMachine
 from app.transcript import Role, Transcript, Turn
 from audio.errors import AudioDeviceError
 from audio.events import (
+    AudioHealthChanged,
     Backchannel,
     BargeIn,
     DeviceRecovered,
@@ -177,6 +178,7 @@ class ConversationCore:
         self._recorded: set[int] = set()  # Turn.seq written
         self._recorded_latency: set[int] = set()  # TurnLatency.turn written
         self._recorded_version = 0
+        self._audio_struggling = ""  # the notice shown while the audio struggles
 
     # ------------------------------------------------------------------ reading
     @property
@@ -291,6 +293,13 @@ class ConversationCore:
             self._emit(RecordMark("backchannel", item.text, now))
         elif isinstance(item, BargeIn):  # the engine already cleared playback
             core_reply.barge_in(self, "engine", item.item_id, item.played_ms)
+        elif isinstance(item, AudioHealthChanged):  # busy computer: say so, not "Ready"
+            if item.struggling:
+                self._audio_struggling = item.message
+                self._set_notice(item.message)
+            elif self.notice == self._audio_struggling:
+                self._audio_struggling = ""
+                self._set_notice("")
         elif isinstance(item, AudioDeviceError | DeviceWarning):
             self._set_notice(item.message)
         elif isinstance(item, DeviceRecovered | StreamOpened):

@@ -38,6 +38,7 @@ from audio.duplex import StreamFactory, StreamLike, sounddevice_factory
 from audio.errors import AudioConfigError, AudioDeviceError
 from audio.events import (
     AudioEvent,
+    AudioHealthChanged,
     DeviceRecovered,
     DeviceWarning,
     StreamInfo,
@@ -49,6 +50,7 @@ from audio.modes import TalkGate
 from audio.opener import Pipeline, close_quietly, open_pipeline
 from audio.player import Player
 from audio.recovery import start_retry
+from audio.watchdog import HealthState, StreamCounters, StreamWatchdog, Verdict
 from dsp.vad import StreamingVad, threshold_for_sensitivity
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,8 @@ class AudioEngine:
         self._lock = threading.Lock()  # start/stop/retry bookkeeping only (never the callback)
         self._meters = Meters(aec_enabled=config.aec_enabled)
         self._info: StreamInfo | None = None
+        self._watchdog: StreamWatchdog | None = None
+        self._struggling = False
 
     # ================================================================== any thread
     def start(self) -> None:
@@ -161,15 +165,27 @@ class AudioEngine:
             return events
         now = self._clock()
         io = pipe.io
-        if io.callbacks:
-            silent_ns = now - io.last_callback_ns
-            timeout_ns = self.config.device_timeout_ms * 1_000_000
-        else:  # some servers take seconds to deliver the first block of a fresh stream
-            silent_ns = now - pipe.opened_ns
-            timeout_ns = STARTUP_TIMEOUT_MS * 1_000_000
-        if io.finished or not pipe.stream.active or silent_ns > timeout_ns:
-            events.extend(self._lose(pipe, now))
+        wd = self._watchdog
+        assert wd is not None
+        # starvation (the whole process was late) is not a lost device: audio.watchdog
+        verdict = wd.check(
+            now,
+            StreamCounters(
+                io.callbacks,
+                io.last_callback_ns,
+                io.output_underflows + io.input_overflows + io.ring.dropped,
+                active=bool(pipe.stream.active),
+                finished=io.finished,
+            ),
+        )
+        if verdict.lost:
+            events.extend(self._lose(pipe, now, verdict))
             return events
+        health = wd.health()
+        struggling = health.state is HealthState.STRUGGLING
+        if struggling != self._struggling:
+            self._struggling = struggling
+            events.append(AudioHealthChanged(struggling, health.text if struggling else ""))
         events.extend(self._capture.drain(pipe))
         self._meters = self._capture.meters(pipe)
         return events
@@ -273,6 +289,12 @@ class AudioEngine:
     def _install(self, pipe: Pipeline, recovered: bool) -> list[AudioEvent]:
         self._pipe = pipe
         self._info = pipe.info
+        self._watchdog = StreamWatchdog(
+            pipe.opened_ns,
+            timeout_ms=self.config.device_timeout_ms,
+            startup_timeout_ms=STARTUP_TIMEOUT_MS,
+        )
+        self._struggling = False
         self._capture.reset(pipe.info.sample_rate)
         events: list[AudioEvent] = [DeviceWarning(w) for w in pipe.info.warnings]
         if not pipe.info.aec_enabled:
@@ -284,18 +306,12 @@ class AudioEngine:
             events.append(DeviceRecovered(pipe.info))
         return events
 
-    def _lose(self, pipe: Pipeline, now: int) -> list[AudioEvent]:
+    def _lose(self, pipe: Pipeline, now: int, verdict: Verdict) -> list[AudioEvent]:
         self._pipe = None
         self._info = None
         self._retired.append(pipe.player)
         info = pipe.info
-        why = (
-            "the stream ended"
-            if pipe.io.finished
-            else "no audio from it"
-            if pipe.io.callbacks
-            else "it never started delivering audio"
-        )
+        why = verdict.reason.text
         err = AudioDeviceError(
             f"audio device lost ({why}): microphone '{info.input_device}', speaker "
             f"'{info.output_device}'. Check the device is plugged in and the sound server runs, "

@@ -91,6 +91,19 @@ class Backchannel:
 
 
 @dataclass(frozen=True)
+class AudioHealthChanged:
+    """The audio went from keeping up to struggling (the computer is too busy) or back.
+
+    ``struggling``: under/overflows, late processing or callback gaps in the last seconds
+    (``audio.watchdog.Health``); ``message``: what the status line says (empty when fine again).
+    Not a device loss: that is an ``AudioDeviceError``.
+    """
+
+    struggling: bool
+    message: str
+
+
+@dataclass(frozen=True)
 class StreamOpened:
     """The duplex stream is open (first open and every reopen)."""
 
@@ -117,6 +130,7 @@ AudioEvent = (
     | VoiceStopped
     | BargeIn
     | Backchannel
+    | AudioHealthChanged
     | StreamOpened
     | DeviceWarning
     | DeviceRecovered
@@ -126,6 +140,7 @@ AudioEvent = (
 __all__ = [
     "AudioDeviceError",
     "AudioEvent",
+    "AudioHealthChanged",
     "Backchannel",
     "BargeIn",
     "DeviceRecovered",

@@ -38,6 +38,7 @@ from app.ports import AudioPort, ConnectSpec
 from app.recording_notes import RecordingNotices
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
+from dsp.snippet_stt import SnippetTranscriber
 from realtime.recording.resilient import ResilientRecorder
 from video.source import FrameSource
 
@@ -178,8 +179,13 @@ def audio_config(settings: Settings, *, send_rate_hz: int) -> AudioConfig:
 
 
 def build_audio(settings: Settings, *, send_rate_hz: int) -> AudioEngine:
-    """The microphone + speaker engine (not started)."""
-    return AudioEngine(audio_config(settings, send_rate_hz=send_rate_hz))
+    """The microphone + speaker engine (not started): ducks on a voice onset, then tells an
+    interruption from a backchannel with Whisper tiny (loaded on the first snippet)."""
+    return AudioEngine(
+        audio_config(settings, send_rate_hz=send_rate_hz),
+        judge_interruptions=True,
+        transcriber=SnippetTranscriber(),
+    )
 
 
 def build_file_audio(

@@ -54,6 +54,7 @@ from app.effects import (
     PlayerReport,
     PollFrame,
     RecordFrame,
+    RecordMark,
     RequestSnapshot,
     Send,
     SetAudioMode,
@@ -82,6 +83,8 @@ from app.state import StateMachine
 from app.transcript import Role, Transcript, Turn
 from audio.errors import AudioDeviceError
 from audio.events import (
+    AudioHealthChanged,
+    Backchannel,
     BargeIn,
     DeviceRecovered,
     DeviceWarning,
@@ -174,6 +177,7 @@ class ConversationCore:
         self._recorded: set[int] = set()  # Turn.seq written
         self._recorded_latency: set[int] = set()  # TurnLatency.turn written
         self._recorded_version = 0
+        self._audio_struggling = ""  # the notice shown while the audio struggles
 
     # ------------------------------------------------------------------ reading
     @property
@@ -282,8 +286,19 @@ class ConversationCore:
             core_mic.on_voice_started(self, item.t_ns)
         elif isinstance(item, VoiceStopped):
             core_mic.on_voice_stopped(self, item.t_ns)
+        elif isinstance(item, Backchannel):  # the reply went on: quiet entry, not a turn
+            self.transcript.user_backchannel(item.text)
+            self._turn_changed("user", "")
+            self._emit(RecordMark("backchannel", item.text, now))
         elif isinstance(item, BargeIn):  # the engine already cleared playback
             core_reply.barge_in(self, "engine", item.item_id, item.played_ms)
+        elif isinstance(item, AudioHealthChanged):  # busy computer: say so, not "Ready"
+            if item.struggling:
+                self._audio_struggling = item.message
+                self._set_notice(item.message)
+            elif self.notice == self._audio_struggling:
+                self._audio_struggling = ""
+                self._set_notice("")
         elif isinstance(item, AudioDeviceError | DeviceWarning):
             self._set_notice(item.message)
         elif isinstance(item, DeviceRecovered | StreamOpened):

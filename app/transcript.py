@@ -35,6 +35,8 @@ class Turn:
     partial: bool = True
     typed: bool = False
     interrupted: bool = False
+    #: A listener's acknowledgement said over the reply: shown greyed, never a turn for the model.
+    backchannel: bool = False
     played_ms: int = 0
     received_ms: int = 0
     #: Latency waterfall of the turn this reply answers (assistant turns).
@@ -142,6 +144,10 @@ class Transcript:
         else:
             self._set(i, text=t.text + text)
 
+    def user_backchannel(self, text: str) -> None:
+        """A backchannel ("mhm") over the reply: a finished, quiet user entry (not a turn)."""
+        self._new("user", text=text, partial=False, backchannel=True)
+
     def user_typed(self, text: str) -> None:
         self._new("user", text=text, partial=False, typed=True)
 
@@ -226,7 +232,11 @@ class Transcript:
 
     def history(self) -> list[tuple[Role, str]]:
         """(role, heard text) of finished turns, for carrying context into a new session."""
-        return [(t.role, t.heard_text) for t in self._turns if t.heard_text and not t.partial]
+        return [
+            (t.role, t.heard_text)
+            for t in self._turns
+            if t.heard_text and not t.partial and not t.backchannel
+        ]
 
 
 class TranscriptHistory:

@@ -18,7 +18,9 @@ import numpy as np
 
 from audio.config import AudioConfig, TalkMode
 from audio.events import AudioEvent, BargeIn, MicAudio, VoiceStarted, VoiceStopped
+from audio.interruptions import InterruptionMonitor
 from audio.meters import Meters, VadLike, level_dbfs
+from audio.mic_hold import MicHold
 from audio.modes import TalkGate
 from audio.opener import Pipeline
 from audio.player import Player
@@ -39,9 +41,18 @@ class Capture:
     """Mic processing state of one engine (resamplers, positions, pre-roll history, VAD, gate)."""
 
     def __init__(
-        self, config: AudioConfig, vad: VadLike, gate: TalkGate, clock: Callable[[], int]
+        self,
+        config: AudioConfig,
+        vad: VadLike,
+        gate: TalkGate,
+        clock: Callable[[], int],
+        monitor_factory: Callable[[int, Player], InterruptionMonitor] | None = None,
     ) -> None:
         self.config = config
+        #: duck at once, decide after (``audio.interruptions``); None: barge-in on any voice
+        self._monitor_factory = monitor_factory
+        self.monitor: InterruptionMonitor | None = None
+        self.hold = MicHold()
         self.vad = vad
         self.gate = gate
         self._clock = clock
@@ -89,6 +100,10 @@ class Capture:
         self._suppressed_start = False
         self._hist16.reset()
         self._hist_send.reset()
+        if self.monitor is not None:
+            self.monitor.close()
+            self.monitor = None
+        self.hold.reset()
 
     def set_send_rate(self, hz: int, stream_open: bool) -> None:
         """Rate of ``MicAudio.pcm16_send`` (validated by the engine)."""
@@ -147,6 +162,13 @@ class Capture:
             self._xrun_guard_until = t0 + XRUN_GUARD_MS * 1_000_000
         distrust = echo_possible and t0 < self._xrun_guard_until
         vad_in = vad_clean if echo_possible else vad_raw
+        monitor = self._judge(pipe)
+        actions = (
+            monitor.process(clean, near, far, t0, vad_raw, self._clock())
+            if monitor is not None
+            else []
+        )
+        judged = monitor is not None  # the judge, not the first voice, stops the reply
         if hasattr(self.vad, "min_speech_ms"):  # longer confirmation while echo is possible
             self.vad.min_speech_ms = (
                 self.config.barge_in_min_speech_ms
@@ -181,7 +203,9 @@ class Capture:
                 self._suppressed_start = False
                 continue
             if isinstance(ev, VoiceStart):
-                gate_events = self.with_barge_in(self.gate.vad_start(t, ev.sample), pipe.player)
+                gate_events = self.with_barge_in(
+                    self.gate.vad_start(t, ev.sample), None if judged else pipe.player
+                )
                 if gate_events and not was_open and self.gate.mic_open:
                     # send-only-speech: open with pre-roll so the first syllable goes out
                     pad16 = self.config.prefix_padding_ms * VAD_RATE // 1000
@@ -208,9 +232,22 @@ class Capture:
                 events.extend(self.gate.vad_stop(t, ev.sample))
         if not emitted and self.gate.mic_open and (pcm16 or pcm_send):
             events.append(MicAudio(pcm16, pcm_send, self.send_rate, t_of(start16)))
-        if self.gate.mode is TalkMode.HANDS_FREE and not distrust:
+        if self.gate.mode is TalkMode.HANDS_FREE and not distrust and not judged:
             self._provisional_pause(pipe.player)
-        return events
+        if monitor is None:
+            return events
+        return self.hold.filter(events, actions, monitor.judge.deciding, self._clock())
+
+    def _judge(self, pipe: Pipeline) -> InterruptionMonitor | None:
+        """The interruption monitor of this stream's player (made on first use; hands-free)."""
+        if self._monitor_factory is None or self.gate.mode is not TalkMode.HANDS_FREE:
+            return None
+        m = self.monitor
+        if m is None or m.player is not pipe.player:
+            if m is not None:
+                m.close()
+            m = self.monitor = self._monitor_factory(pipe.info.sample_rate, pipe.player)
+        return m
 
     def _provisional_pause(self, player: Player) -> None:
         """Pause playback on the first voiced window; confirm (clear) or resume."""

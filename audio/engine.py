@@ -14,7 +14,10 @@ Threads (every public method names its own):
 ``process()`` installs a (re)opened stream, watches the device, and hands the captured blocks to
 ``audio.capture.Capture``: echo cancellation (mic block against exactly the block the speaker
 got) → streaming resampling (device → 16 kHz, device → send rate) → voice detection (16 kHz) →
-talk gate (mode) → barge-in → levels. It never raises for device trouble: a lost
+talk gate (mode) → barge-in → levels. With ``judge_interruptions`` (the app's default), the
+reply is ducked on a voice onset and ``audio.interruptions`` decides: ``BargeIn`` for a real
+interruption, ``Backchannel`` for a nod-along (its audio never reaches the backend as speech,
+``audio.mic_hold``). It never raises for device trouble: a lost
 or unopenable device becomes an ``AudioDeviceError`` event, the engine keeps running, a background
 thread retries every ``retry_interval_ms`` (re-resolving device names) and ``DeviceRecovered``
 follows when it works again.
@@ -35,16 +38,19 @@ from audio.duplex import StreamFactory, StreamLike, sounddevice_factory
 from audio.errors import AudioConfigError, AudioDeviceError
 from audio.events import (
     AudioEvent,
+    AudioHealthChanged,
     DeviceRecovered,
     DeviceWarning,
     StreamInfo,
     StreamOpened,
 )
+from audio.interruptions import InterruptionMonitor, TranscriberLike
 from audio.meters import Meters, VadLike
 from audio.modes import TalkGate
 from audio.opener import Pipeline, close_quietly, open_pipeline
 from audio.player import Player
 from audio.recovery import start_retry
+from audio.watchdog import HealthState, StreamCounters, StreamWatchdog, Verdict
 from dsp.vad import StreamingVad, threshold_for_sensitivity
 
 log = logging.getLogger(__name__)
@@ -63,6 +69,8 @@ class AudioEngine:
         device_backend: DeviceBackend | None = None,
         vad_factory: Callable[[], VadLike] | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
+        judge_interruptions: bool = False,
+        transcriber: TranscriberLike | None = None,
     ) -> None:
         self.config = config
         self._real = stream_factory is None
@@ -80,7 +88,14 @@ class AudioEngine:
                 min_silence_ms=max(100, config.vad_stop_ms - 32),
             )
         )
-        self._capture = Capture(config, vad, TalkGate(config.mode, config.send_only_speech), clock)
+        monitors = (
+            (lambda rate, player: InterruptionMonitor(rate, player, transcriber))
+            if judge_interruptions and config.barge_in
+            else None
+        )
+        self._capture = Capture(
+            config, vad, TalkGate(config.mode, config.send_only_speech), clock, monitors
+        )
         self._volume = config.volume
         self._events: deque[AudioEvent] = deque()  # appended by any thread, drained by process()
         self._pending: tuple[Pipeline, bool] | None = None  # set by start()/retry thread
@@ -91,6 +106,8 @@ class AudioEngine:
         self._lock = threading.Lock()  # start/stop/retry bookkeeping only (never the callback)
         self._meters = Meters(aec_enabled=config.aec_enabled)
         self._info: StreamInfo | None = None
+        self._watchdog: StreamWatchdog | None = None
+        self._struggling = False
 
     # ================================================================== any thread
     def start(self) -> None:
@@ -148,15 +165,27 @@ class AudioEngine:
             return events
         now = self._clock()
         io = pipe.io
-        if io.callbacks:
-            silent_ns = now - io.last_callback_ns
-            timeout_ns = self.config.device_timeout_ms * 1_000_000
-        else:  # some servers take seconds to deliver the first block of a fresh stream
-            silent_ns = now - pipe.opened_ns
-            timeout_ns = STARTUP_TIMEOUT_MS * 1_000_000
-        if io.finished or not pipe.stream.active or silent_ns > timeout_ns:
-            events.extend(self._lose(pipe, now))
+        wd = self._watchdog
+        assert wd is not None
+        # starvation (the whole process was late) is not a lost device: audio.watchdog
+        verdict = wd.check(
+            now,
+            StreamCounters(
+                io.callbacks,
+                io.last_callback_ns,
+                io.output_underflows + io.input_overflows + io.ring.dropped,
+                active=bool(pipe.stream.active),
+                finished=io.finished,
+            ),
+        )
+        if verdict.lost:
+            events.extend(self._lose(pipe, now, verdict))
             return events
+        health = wd.health()
+        struggling = health.state is HealthState.STRUGGLING
+        if struggling != self._struggling:
+            self._struggling = struggling
+            events.append(AudioHealthChanged(struggling, health.text if struggling else ""))
         events.extend(self._capture.drain(pipe))
         self._meters = self._capture.meters(pipe)
         return events
@@ -169,6 +198,11 @@ class AudioEngine:
         if pipe is not None and pcm16:
             pipe.player.play(item_id, pcm16, rate_hz, self._clock())
 
+    @property
+    def interruptions(self) -> InterruptionMonitor | None:
+        """Engine thread: the duck-and-judge monitor of the open stream (None: not judging)."""
+        return self._capture.monitor
+
     def end_item(self, item_id: str) -> None:
         """Engine thread: all audio of ``item_id`` has been queued (provider audio-done)."""
         pipe = self._pipe
@@ -180,6 +214,8 @@ class AudioEngine:
         pipe = self._pipe
         if pipe is not None:
             pipe.player.clear()
+        if self._capture.monitor is not None:  # nothing left to judge: full gain, no decision
+            self._capture.monitor.reset()
 
     def played_ms(self, item_id: str) -> int:
         """Engine thread: ms of ``item_id`` that reached the device (underruns excluded).
@@ -253,6 +289,12 @@ class AudioEngine:
     def _install(self, pipe: Pipeline, recovered: bool) -> list[AudioEvent]:
         self._pipe = pipe
         self._info = pipe.info
+        self._watchdog = StreamWatchdog(
+            pipe.opened_ns,
+            timeout_ms=self.config.device_timeout_ms,
+            startup_timeout_ms=STARTUP_TIMEOUT_MS,
+        )
+        self._struggling = False
         self._capture.reset(pipe.info.sample_rate)
         events: list[AudioEvent] = [DeviceWarning(w) for w in pipe.info.warnings]
         if not pipe.info.aec_enabled:
@@ -264,18 +306,12 @@ class AudioEngine:
             events.append(DeviceRecovered(pipe.info))
         return events
 
-    def _lose(self, pipe: Pipeline, now: int) -> list[AudioEvent]:
+    def _lose(self, pipe: Pipeline, now: int, verdict: Verdict) -> list[AudioEvent]:
         self._pipe = None
         self._info = None
         self._retired.append(pipe.player)
         info = pipe.info
-        why = (
-            "the stream ended"
-            if pipe.io.finished
-            else "no audio from it"
-            if pipe.io.callbacks
-            else "it never started delivering audio"
-        )
+        why = verdict.reason.text
         err = AudioDeviceError(
             f"audio device lost ({why}): microphone '{info.input_device}', speaker "
             f"'{info.output_device}'. Check the device is plugged in and the sound server runs, "

@@ -79,6 +79,31 @@ class BargeIn:
 
 
 @dataclass(frozen=True)
+class Backchannel:
+    """The user said a short acknowledgement ("mhm", "sure") over the reply; the reply went on.
+
+    Not a turn: its audio never reached the backend as speech (``audio.mic_hold``). ``text``:
+    what the snippet transcriber heard; ``t_ns``: monotonic time of the decision.
+    """
+
+    t_ns: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AudioHealthChanged:
+    """The audio went from keeping up to struggling (the computer is too busy) or back.
+
+    ``struggling``: under/overflows, late processing or callback gaps in the last seconds
+    (``audio.watchdog.Health``); ``message``: what the status line says (empty when fine again).
+    Not a device loss: that is an ``AudioDeviceError``.
+    """
+
+    struggling: bool
+    message: str
+
+
+@dataclass(frozen=True)
 class StreamOpened:
     """The duplex stream is open (first open and every reopen)."""
 
@@ -104,6 +129,8 @@ AudioEvent = (
     | VoiceStarted
     | VoiceStopped
     | BargeIn
+    | Backchannel
+    | AudioHealthChanged
     | StreamOpened
     | DeviceWarning
     | DeviceRecovered
@@ -113,6 +140,8 @@ AudioEvent = (
 __all__ = [
     "AudioDeviceError",
     "AudioEvent",
+    "AudioHealthChanged",
+    "Backchannel",
     "BargeIn",
     "DeviceRecovered",
     "DeviceWarning",

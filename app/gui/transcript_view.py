@@ -69,7 +69,10 @@ def detail_line(turn: Turn) -> str:
 
 
 def turn_html(turn: Turn) -> str:
-    """Heard text normally; unheard text greyed and struck through; a caret while partial."""
+    """Heard text normally; unheard text greyed and struck through; a caret while partial; a
+    backchannel ("mhm" over the reply, not a turn) wholly greyed and in italics."""
+    if turn.backchannel:
+        return f'<span style="color:#8a929e; font-style: italic;">{html.escape(turn.text)}</span>'
     out = html.escape(turn.heard_text)
     unheard = turn.unheard_text
     if unheard:
@@ -120,6 +123,8 @@ class TurnBubble(QFrame):
         tip = latency_tooltip(turn.latency) if turn.latency is not None else ""
         if turn.unheard_text:
             tip = ("Struck-through text was generated but never heard.\n" + tip).strip()
+        if turn.backchannel:
+            tip = "Said over the reply as an acknowledgement: the reply went on; not a question."
         self.setToolTip(tip)
 
 

@@ -9,6 +9,7 @@ from audio.config import AudioConfig, TalkMode
 from audio.engine import AudioEngine
 from audio.errors import AudioConfigError, AudioDeviceError
 from audio.events import (
+    AudioHealthChanged,
     BargeIn,
     DeviceRecovered,
     DeviceWarning,
@@ -230,9 +231,33 @@ def test_silent_device_is_detected_by_watchdog():
     assert not of(engine.process(), AudioDeviceError), "a fresh stream gets 5 s to start"
     factory.stream.tick()
     engine.process()
-    clock.advance_ms(600)
-    events = engine.process()
+    events = []
+    for _ in range(60):  # the engine runs on time and hears nothing for 600 ms
+        clock.advance_ms(10)
+        events += engine.process()
     assert of(events, AudioDeviceError)
+    engine.stop()
+
+
+def test_a_starved_process_is_struggling_audio_not_a_lost_device():
+    """Issue 16 item 6: a busy computer runs neither the callback nor the engine thread; when
+    the engine finally runs, the old rule called the device lost (15 false reopenings)."""
+    engine, factory, clock = make(device_timeout_ms=500, retry_interval_ms=60000)
+    engine.process()
+    factory.stream.tick()
+    engine.process()
+    clock.advance_ms(2000)  # the whole process was starved for 2 s
+    events = engine.process()
+    assert not of(events, AudioDeviceError)
+    health = of(events, AudioHealthChanged)
+    assert health and health[0].struggling and "struggling" in health[0].message
+    factory.stream.tick()
+    for _ in range(600):  # on time again: after the health window it says so
+        clock.advance_ms(10)
+        factory.stream.tick()
+        events += engine.process()
+    assert not of(events, AudioDeviceError)
+    assert of(events, AudioHealthChanged)[-1] == AudioHealthChanged(False, "")
     engine.stop()
 
 

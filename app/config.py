@@ -18,11 +18,13 @@ from typing import Any
 import platformdirs
 
 from app.modes import ConversationOptions, Mode
+from app.pricing import bills_every_frame
 from video.pacing import PacerConfig, Policy
 
 APP_NAME = "voicecam"
 BACKENDS = ("local", "openai", "gemini")
-FRAME_POLICIES = ("on-speech", "continuous", "on-change", "snapshot")
+#: "auto": change-or-request for models that bill every frame (cloud), on-speech otherwise.
+FRAME_POLICIES = ("auto", "on-speech", "continuous", "on-change", "snapshot", "change-or-request")
 AEC_CHOICES = ("on", "off", "headphones")
 
 
@@ -56,7 +58,7 @@ class Settings:
     aec: str = "on"  # on | off | headphones
     mode: str = Mode.HANDS_FREE.value
     turn_detection: str = "client"  # client | server | semantic
-    frame_policy: str = "on-speech"
+    frame_policy: str = "auto"
     frames_per_minute: int = 30
     recordings_dir: str = ""  # "" = default_recordings_dir()
     recording: bool = True
@@ -163,8 +165,15 @@ class Settings:
 
     def pacer_config(self) -> PacerConfig:
         return PacerConfig(
-            policy=Policy(self.frame_policy), budget_per_minute=self.frames_per_minute
+            policy=self.resolved_frame_policy(), budget_per_minute=self.frames_per_minute
         )
+
+    def resolved_frame_policy(self) -> Policy:
+        """``auto`` made concrete for this backend and model (``app.pricing.bills_every_frame``)."""
+        if self.frame_policy != "auto":
+            return Policy(self.frame_policy)
+        billed = bills_every_frame(self.backend, self.model)
+        return Policy.CHANGE_OR_REQUEST if billed else Policy.ON_SPEECH
 
 
 def _toml_value(value: object) -> str:

@@ -16,9 +16,30 @@ from realtime.pricing import (
     ModelPrice,
     PriceTable,
     PricingError,
+    default_table,
 )
 
-__all__ = ["DEFAULT_TABLE", "CostMeter", "ModelPrice", "PriceTable", "PricingError"]
+__all__ = [
+    "DEFAULT_TABLE",
+    "CostMeter",
+    "ModelPrice",
+    "PriceTable",
+    "PricingError",
+    "bills_every_frame",
+]
+
+#: Backends that run on this computer (no bill).
+LOCAL_BACKENDS = frozenset({"local", "offline"})
+
+
+def bills_every_frame(backend: str, model: str, table: PriceTable | None = None) -> bool:
+    """Whether frames cost money on every turn: a cloud backend whose model has an image price
+    (or no known price at all — then assume it does). The offline server and ``ws://`` URLs
+    (local servers) do not bill."""
+    if backend in LOCAL_BACKENDS or backend.startswith("ws://"):
+        return False
+    price = (table or default_table()).lookup(model) if model else None
+    return price is None or (not price.free and price.image_input > 0)
 
 
 class CostMeter:

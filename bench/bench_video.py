@@ -1,6 +1,7 @@
 """Video pipeline benchmark: per-frame cost at 720p, and CPU for a live preview + model feed.
 
 Run:  .venv/bin/python bench/bench_video.py [--seconds 20] [--frames 240]
+      .venv/bin/python bench/bench_video.py --cost [--minutes 10]   (part 3 only)
 
 Part 1 — per-frame cost of read + resize + encode for desk.mp4 (1280×720, H.264):
   read (decode one frame), resize to 768 px (video.encode.resize_max_side; INTER_AREA shown for
@@ -14,6 +15,14 @@ Part 2 — CPU of this process (user+sys, % of one core) while a 30 fps camera r
   frame as app/gui/preview.py does (INTER_AREA to a 640×360 widget + QImage copy); VideoFeed
   sends 1 fps to the model (continuous policy, polled every 100 ms). Target: ≤ 8 % of one core.
   Also measured: the same with desk.mp4 through FileSource (H.264 decode), and an idle baseline.
+
+Part 3 (``--cost``) — what the camera costs with each frame policy, over a scripted session:
+  a question every 30 s (5 s of speech, an 8 s spoken reply); the camera shows desk.png for
+  3 min, qr.png for 2 min, desk.mp4 playing (real motion) for 2 min, then desk.png again, each
+  with per-frame sensor noise, offered to the real ``video.pacing.Pacer`` every 200 ms with a
+  real ``dhash``. Frames sent, and dollars for the session with the bundled price table —
+  every turn re-bills the whole context (``realtime.budget``), so an early frame is paid for
+  again on every later turn. Baseline in the same run: the same session without video.
 """
 
 from __future__ import annotations
@@ -252,13 +261,114 @@ def part2(seconds: float) -> None:
         server.wait(5)
 
 
+def part_cost(minutes: float) -> None:
+    from app.pricing import bills_every_frame
+    from realtime.budget import rates_for
+    from realtime.events import Usage
+    from realtime.pricing import default_table
+    from video.perceptual import dhash
+
+    media = DESK.parent
+    desk = cv2.imread(str(media / "desk.png"))
+    qr = cv2.imread(str(media / "qr.png"))
+    cap = cv2.VideoCapture(str(DESK))
+    clip: list[np.ndarray] = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        clip.append(f)
+    rng = np.random.default_rng(7)
+    noise: dict[tuple[int, ...], list[np.ndarray]] = {}  # a pool of sensor noise per shape
+
+    def view(t_s: float) -> np.ndarray:
+        m = t_s / 60
+        if m < 3 or m >= 7:
+            img = desk
+        elif m < 5:
+            img = qr
+        else:
+            img = clip[int(t_s * 30) % len(clip)]
+        pool = noise.setdefault(
+            img.shape, [rng.normal(0, 3, img.shape).astype(np.float32) for _ in range(16)]
+        )
+        return np.clip(img + pool[int(rng.integers(16))], 0, 255).astype(np.uint8)
+
+    s_ns, step = 1_000_000_000, 0.2
+    duration = minutes * 60
+    offers = [(i * step, dhash(view(i * step))) for i in range(int(duration / step))]
+    questions = [q for q in range(5, int(duration), 30)]
+    table = default_table()
+    print(f"\nCamera cost per {minutes:g} min, one question every 30 s ({len(questions)} turns)")
+    for provider, model in (("openai", "gpt-realtime"), ("gemini", "gemini-live-2.5-flash")):
+        price = table.lookup(model)
+        if price is None:
+            print(f"  {model}: price unknown")
+            continue
+        rates = rates_for(provider)
+        auto = "change-or-request" if bills_every_frame(provider, model, table) else "on-speech"
+        print(f"  {model} (prices as of {table.as_of}; auto policy → {auto})")
+        for policy in (None, Policy.ON_SPEECH, Policy.CHANGE_OR_REQUEST):
+            frames_per_turn = [0] * len(questions)
+            if policy is not None:
+                pacer = Pacer(PacerConfig(policy=policy))
+                qi = 0
+                for seq, (t, fp) in enumerate(offers, start=1):
+                    while qi < len(questions) and t >= questions[qi] + 5:
+                        pacer.speech_stopped(int((questions[qi] + 5) * s_ns))
+                        qi += 1
+                    if qi < len(questions) and t >= questions[qi] and not pacer.speaking:
+                        pacer.speech_started(int(questions[qi] * s_ns))
+                    now = int(t * s_ns)
+                    if pacer.offer(now, seq, now, fp).send and qi < len(questions):
+                        frames_per_turn[qi] += 1
+            usd = 0.0
+            context = Usage()
+            for n in frames_per_turn:
+                audio_in = round(5 * rates.audio_input_per_s)
+                audio_out = round(8 * rates.audio_output_per_s)
+                images = n * rates.image_tokens
+                new_in = Usage(
+                    input_tokens=audio_in + images + 40,
+                    input_audio_tokens=audio_in,
+                    input_image_tokens=images,
+                    input_text_tokens=40,
+                )
+                usage = (
+                    context
+                    + new_in
+                    + Usage(
+                        output_tokens=audio_out + 40,
+                        output_audio_tokens=audio_out,
+                        output_text_tokens=40,
+                    )
+                )
+                usd += price.cost(usage)
+                context = (
+                    context
+                    + new_in
+                    + Usage(
+                        input_tokens=audio_out + 40,
+                        input_audio_tokens=audio_out,
+                        input_text_tokens=40,
+                    )
+                )
+            name = "no video (baseline)" if policy is None else str(policy)
+            print(f"    {name:<20} {sum(frames_per_turn):4d} frames   ${usd:7.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="per CPU case")
     parser.add_argument("--frames", type=int, default=240, help="frames for part 1")
     parser.add_argument("--cv-threads", type=int, default=None, help="cv2.setNumThreads(N)")
     parser.add_argument("--cpu-only", action="store_true", help="skip part 1")
+    parser.add_argument("--cost", action="store_true", help="only part 3: camera cost per policy")
+    parser.add_argument("--minutes", type=float, default=10.0, help="session length for --cost")
     args = parser.parse_args()
+    if args.cost:
+        part_cost(args.minutes)
+        return
     if args.cv_threads is not None:
         cv2.setNumThreads(args.cv_threads)
     print(f"OpenCV {cv2.__version__}, simplejpeg {simplejpeg.__version__}")

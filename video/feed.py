@@ -35,7 +35,7 @@ from video.encode import (
 )
 from video.errors import CameraError
 from video.frame import Image
-from video.pacing import Decision, Pacer, Policy, Reason
+from video.pacing import Decision, Pacer, Reason
 from video.perceptual import dhash
 from video.redact import Redactor
 from video.source import Clock, FrameSource
@@ -201,7 +201,7 @@ class VideoFeed:
                 self.last_decision = Decision(False, Reason.STALE, now, frame.seq)
                 return None
             fingerprint: int | None = None
-            if self.pacer.config.policy is Policy.ON_CHANGE:
+            if self.pacer.config.policy.needs_fingerprint:
                 if self._hash is None or self._hash[0] != frame.seq:
                     self._hash = (frame.seq, dhash(frame.image))
                 fingerprint = self._hash[1]

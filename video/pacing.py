@@ -15,6 +15,12 @@ Policies (:class:`Policy`):
   the last frame sent, and at least every ``change_max_interval_s`` even if nothing changed.
 - ``snapshot``: nothing until the user asks ("look at this"); then one high-detail frame with the
   next question.
+- ``change-or-request``: for models that bill every frame of a turn again on every later turn
+  (the cloud providers): while the user speaks, a frame only when the picture changed by
+  ``change_threshold`` bits or more since the last frame sent (the first one always counts as a
+  change), at most one per ``speech_interval_s``; no heartbeat and nothing during silence; and
+  any time on request ("look at this"). An unchanged view says ``unchanged`` — the model still
+  has it.
 
 Rules for every policy: at most one frame per ``min_interval_s`` (≥ 1 s; a snapshot is exempt),
 never a frame older than ``max_frame_age_s``, never the same frame twice, and at most
@@ -40,6 +46,12 @@ class Policy(enum.StrEnum):
     CONTINUOUS = "continuous"
     ON_CHANGE = "on-change"
     SNAPSHOT = "snapshot"
+    CHANGE_OR_REQUEST = "change-or-request"
+
+    @property
+    def needs_fingerprint(self) -> bool:
+        """Offers must carry a perceptual hash (``video.perceptual.dhash``)."""
+        return self in (Policy.ON_CHANGE, Policy.CHANGE_OR_REQUEST)
 
 
 class Reason(enum.StrEnum):
@@ -199,7 +211,8 @@ class Pacer:
     ) -> Decision:
         """Should this frame (mailbox ``seq``, captured at ``frame_t_ns``) go to the model now?
 
-        ``fingerprint`` (a :func:`video.perceptual.dhash`) is required by ``on-change``. A
+        ``fingerprint`` (a :func:`video.perceptual.dhash`) is required by the policies whose
+        ``needs_fingerprint`` is true (``on-change``, ``change-or-request``). A
         ``send=True`` decision is recorded as sent: call ``offer`` only when you will send.
         """
         cfg = self.config
@@ -232,6 +245,21 @@ class Pacer:
             if self._since_last(now) < cfg.continuous_interval_s * _NS:
                 return Decision(False, Reason.TOO_SOON, now, seq)
             reason = Reason.INTERVAL
+        elif cfg.policy is Policy.CHANGE_OR_REQUEST:
+            if fingerprint is None:
+                raise ValueError(f"{cfg.policy} needs a fingerprint (video.perceptual.dhash)")
+            if not self._speaking:
+                return Decision(False, Reason.SILENT, now, seq)
+            if self._last_hash is not None:
+                bits = (fingerprint ^ self._last_hash).bit_count()
+                detail = f"{bits} of 64 bits differ"
+                if bits < cfg.change_threshold:
+                    return Decision(False, Reason.UNCHANGED, now, seq, detail=detail)
+            if not self._speech_start_pending and (
+                self._since_last(now) < cfg.speech_interval_s * _NS
+            ):
+                return Decision(False, Reason.TOO_SOON, now, seq, detail=detail)
+            reason = Reason.CHANGED
         else:  # ON_CHANGE
             if fingerprint is None:
                 raise ValueError("on-change needs a fingerprint (video.perceptual.dhash)")
@@ -265,7 +293,7 @@ class Pacer:
         self._last_seq = (seq, frame_t_ns)
         if fingerprint is not None:
             self._last_hash = fingerprint
-        if reason is Reason.SPEECH_START:
+        if reason is Reason.SPEECH_START or cfg.policy is Policy.CHANGE_OR_REQUEST:
             self._speech_start_pending = False
         if snapshot:
             self._snapshot_armed = False

@@ -47,6 +47,8 @@ __all__ = ["KEYRING_SERVICE", "KeyRow", "SettingsDialog", "mask_key"]
 PROVIDERS = {"openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}
 DEFAULT_DEVICE = "System default"
 FRAME_POLICY_LABELS = (
+    ("Automatic (fewest frames on paid models)", "auto"),
+    ("When the picture changes or I ask (saves money)", "change-or-request"),
     ("When I start speaking", "on-speech"),
     ("Continuously (within the budget)", "continuous"),
     ("When the picture changes", "on-change"),

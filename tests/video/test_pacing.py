@@ -160,6 +160,35 @@ def test_budget_caps_frames_per_minute_and_says_when_the_next_slot_is():
     assert len(sim.sent) == 20
 
 
+def test_change_or_request_sends_a_changed_view_while_speaking_or_on_request_only():
+    pacer = Pacer(PacerConfig(policy=Policy.CHANGE_OR_REQUEST, speech_interval_s=3.0))
+    sim = Sim(pacer)
+    base = 0x0F0F_0F0F_0F0F_0F0F
+    near = base ^ 0b111  # camera noise
+    far = base ^ ((1 << 20) - 1)  # the scene changed
+    assert sim.offer(0, base).reason is Reason.SILENT  # silence: nothing, not even the first
+    pacer.speech_started(1 * S)
+    d = sim.offer(1 * S, base)
+    assert d.send and d.reason is Reason.CHANGED  # the first view counts as a change
+    sim.run(1 * S + 100 * MS, 10 * S, fingerprint=near)  # a long question, same view
+    assert len(sim.sent) == 1  # no heartbeat: the model still has this view
+    assert Reason.UNCHANGED in {d.reason for d in sim.decisions}
+    d = sim.offer(10 * S, far)
+    assert d.send and d.reason is Reason.CHANGED and "20 of 64" in d.detail
+    d = sim.offer(11 * S, base)  # changed again, but within speech_interval_s
+    assert not d.send and d.reason is Reason.TOO_SOON
+    pacer.speech_stopped(12 * S)
+    pacer.speech_started(20 * S)
+    d = sim.offer(20 * S, far)  # next question, same view as last sent: nothing new
+    assert not d.send and d.reason is Reason.UNCHANGED
+    pacer.request_snapshot(21 * S)  # "look at this" goes regardless
+    d = sim.offer(21 * S, far)
+    assert d.send and d.reason is Reason.SNAPSHOT and d.snapshot
+    with pytest.raises(ValueError, match="fingerprint"):
+        pacer.offer(30 * S, 99_999, 30 * S, None)
+    assert Policy.CHANGE_OR_REQUEST.needs_fingerprint and not Policy.ON_SPEECH.needs_fingerprint
+
+
 @st.composite
 def scenarios(draw):
     policy = draw(st.sampled_from(list(Policy)))
@@ -214,3 +243,5 @@ def test_budget_and_one_fps_hold_for_any_event_sequence(scenario):
         )
     if policy is Policy.SNAPSHOT:
         assert all(d.snapshot for d in sim.sent)
+    if policy is Policy.CHANGE_OR_REQUEST:  # only a change or a request sends
+        assert {d.reason for d in sim.sent} <= {Reason.CHANGED, Reason.SNAPSHOT}

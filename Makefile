@@ -45,12 +45,15 @@ $(VENV)/.created:
 	$(PIP) install -q --upgrade pip
 	touch $@
 
-$(VENV)/.installed-local: $(VENV)/.created pyproject.toml
+# The end-of-turn model (Smart Turn v3.2) is fetched from one wheel: scripts/fetch_smart_turn.py.
+$(VENV)/.installed-local: $(VENV)/.created pyproject.toml scripts/fetch_smart_turn.py
 	$(PIP) install -e ".[local]"
+	$(PY) scripts/fetch_smart_turn.py
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.created pyproject.toml
+$(VENV)/.installed-dev: $(VENV)/.created pyproject.toml scripts/fetch_smart_turn.py
 	$(PIP) install -e ".[local,dev]"
+	$(PY) scripts/fetch_smart_turn.py
 	touch $@ $(VENV)/.installed-local
 
 clean:

@@ -74,7 +74,9 @@ class Connection:
         self.closed = False
         self.session_id = self._ids.make("sess")
         self.config = SessionState(model=model_name or "voicecam-local")
-        self.input = InputBuffer(lambda: self._ids.make("item"), self.config.vad_params())
+        self.input = InputBuffer(
+            lambda: self._ids.make("item"), self.config.vad_params(), models.turn_judge()
+        )
         self._speculator = Speculator(models, executor)
         self.response: Response | None = None
         self._analysing: asyncio.Future[SceneFacts] | None = None

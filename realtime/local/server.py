@@ -403,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _exit_when_stdin_closes()
     limit_malloc_arenas()
     with_llm = not args.llm_url
-    total = 4 if with_llm else 3
+    total = 5 if with_llm else 4  # the steps of models.load_all
     step = iter(range(1, total + 1))
 
     def progress(what: str) -> None:

@@ -65,6 +65,7 @@ class SessionState:
         if td["type"] == "semantic_vad":
             return ServerVadParams(
                 silence_duration_ms=SEMANTIC_SILENCE_MS[td.get("eagerness", "auto")],
+                eagerness=td.get("eagerness", "auto"),
                 create_response=td.get("create_response", True),
                 interrupt_response=td.get("interrupt_response", True),
             )

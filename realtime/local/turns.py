@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dsp.end_of_turn import Action, EndOfTurn, TurnDecision, policy_for
 from dsp.resample import StreamResampler
 from dsp.vad import StreamingVad, VoiceEnd, VoiceStart
 from realtime.openai_vocab import MIN_COMMIT_MS, RATE_HZ
@@ -44,6 +45,9 @@ class ServerVadParams:
     create_response: bool = True
     interrupt_response: bool = True
     idle_timeout_ms: int | None = None
+    #: Set for ``semantic_vad``: the turn ends by ``dsp.end_of_turn`` (silence_duration_ms is then
+    #: the cap that applies when no turn judge is available).
+    eagerness: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,19 @@ class CommitTooShort(ValueError):
 class InputBuffer:
     """Uncommitted user audio plus the turn detector (see module docstring)."""
 
-    def __init__(self, new_item_id: Callable[[], str], vad: ServerVadParams | None) -> None:
+    def __init__(
+        self,
+        new_item_id: Callable[[], str],
+        vad: ServerVadParams | None,
+        judge: Callable[[bytes], float] | None = None,
+    ) -> None:
+        """``judge(pcm16_16k)`` returns P(turn complete) for the speech so far (the turn model);
+        it is called synchronously at ``semantic_vad`` checkpoints (about 50-100 ms, at most
+        once per re-check interval), so decisions depend only on the audio, not on timing."""
         self._new_id = new_item_id
+        self._judge = judge
+        self._eot: EndOfTurn | None = None
+        self.decisions: list[TurnDecision] = []  # semantic_vad verdicts, newest last
         self._resampler = StreamResampler(INPUT_RATE_HZ, VAD_RATE_HZ)
         self._pcm16 = bytearray()  # uncommitted 16 kHz audio
         self._buf_start = 0  # stream sample index of self._pcm16[0]
@@ -127,12 +142,21 @@ class InputBuffer:
         if vad is None:
             self._vad = None
             return
-        self._vad = StreamingVad(
-            rate_hz=VAD_RATE_HZ,
-            threshold=vad.threshold,
-            min_silence_ms=vad.silence_duration_ms,
-        )
+        self._vad = self._new_vad()
         self._vad_base = self.stream_samples
+
+    def _new_vad(self) -> StreamingVad:
+        """The detector for ``self.params``; under semantic_vad with a judge, its stop delay is
+        only the longest hold (``dsp.end_of_turn`` ends the turn sooner)."""
+        params = self.params
+        assert params is not None
+        stop_ms = params.silence_duration_ms
+        self._eot = None
+        if params.eagerness is not None and self._judge is not None:
+            policy = policy_for(params.eagerness)
+            self._eot = EndOfTurn(policy)
+            stop_ms = policy.hold_cap_ms
+        return StreamingVad(rate_hz=VAD_RATE_HZ, threshold=params.threshold, min_silence_ms=stop_ms)
 
     # ------------------------------------------------------------------ state
 
@@ -220,16 +244,43 @@ class InputBuffer:
             resumed = self._speculated
             self._silence_from = None
             self._speculated = False
+            if self._eot is not None:
+                self._eot.speech()
             return [SpeechResumed()] if resumed else []
         if self._silence_from is None:
             self._silence_from = self.stream_samples
-        wait = min(SPECULATE_AFTER_MS, self.params.silence_duration_ms // 3) * VAD_RATE_HZ // 1000
+        events: list[TurnEvent] = []
+        stop_ms = self.params.silence_duration_ms
+        if self._eot is not None:
+            stop_ms = self._eot.policy.checkpoint_ms * 3 // 2
+        wait = min(SPECULATE_AFTER_MS, stop_ms // 3) * VAD_RATE_HZ // 1000
         if not self._speculated and self.stream_samples - self._silence_from >= wait:
             self._speculated = True
             start = self._turn_start()
             pcm = bytes(self._pcm16[(start - self._buf_start) * 2 :])
-            return [SilenceBegan(start, self.stream_samples, pcm)]
-        return []
+            events.append(SilenceBegan(start, self.stream_samples, pcm))
+        if self._eot is not None:
+            events.extend(self._judge_turn())
+        return events
+
+    def _judge_turn(self) -> list[TurnEvent]:
+        """semantic_vad: ask ``dsp.end_of_turn`` (and the turn model at its checkpoints)."""
+        eot, judge, silence_from = self._eot, self._judge, self._silence_from
+        assert eot is not None and judge is not None and silence_from is not None
+        silence_ms = (self.stream_samples - silence_from) * 1000 // VAD_RATE_HZ
+        decision = eot.silence(silence_ms)
+        if decision.action is Action.ASK:
+            start = self._turn_start()
+            decision = eot.judged(
+                silence_ms, judge(bytes(self._pcm16[(start - self._buf_start) * 2 :]))
+            )
+        if decision.action is Action.WAIT:
+            return []
+        self.decisions.append(decision)
+        events = self._on_end(silence_from)
+        self._vad = self._new_vad()  # the detector still thinks it is inside speech
+        self._vad_base = self.stream_samples
+        return events
 
     # ------------------------------------------------------------------ client commands
 
@@ -253,11 +304,7 @@ class InputBuffer:
         self._buf_start = self.stream_samples
         self._pcm16.clear()
         if self._vad is not None:
-            self._vad = StreamingVad(
-                rate_hz=VAD_RATE_HZ,
-                threshold=self._vad.threshold,
-                min_silence_ms=self._vad.min_silence_ms,
-            )
+            self._vad = self._new_vad()
             self._vad_base = self.stream_samples
         return TurnCommitted(item_id, pcm, start, self.stream_samples)
 
@@ -270,9 +317,5 @@ class InputBuffer:
         self._silence_from = None
         self._speculated = False
         if self._vad is not None and self.params is not None:
-            self._vad = StreamingVad(
-                rate_hz=VAD_RATE_HZ,
-                threshold=self.params.threshold,
-                min_silence_ms=self.params.silence_duration_ms,
-            )
+            self._vad = self._new_vad()
             self._vad_base = self.stream_samples

@@ -99,3 +99,11 @@ def local_server() -> Iterator[ServerProcess]:
 
 # A real llama_cpp.server (SmolLM2 over HTTP) for the discovery and chat-endpoint tests.
 from tests.realtime.local.llm_server import llama_server  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def turn_model() -> object:
+    """Smart Turn v3.2 (dsp.turn_model), loaded once per test session."""
+    from dsp.turn_model import TurnModel
+
+    return TurnModel.load()

@@ -177,12 +177,15 @@ def test_the_server_drops_a_client_that_stops_reading() -> None:
     """The real ``Server`` handler (in-process, real websockets serving) with a 1 s write
     timeout: a raw client floods ``session.update`` (each answered by ~2 KB) and never reads;
     the server drops it and the handler ends. ``session.update`` needs no model: the models
-    object only has to say piper's sample rate (read when a connection is made)."""
+    object only has to say piper's sample rate and give no turn model (both read when a
+    connection is made)."""
     from types import SimpleNamespace
 
     from realtime.local.server import Server
 
-    models: Any = SimpleNamespace(piper=SimpleNamespace(config=SimpleNamespace(sample_rate=22050)))
+    models: Any = SimpleNamespace(
+        piper=SimpleNamespace(config=SimpleNamespace(sample_rate=22050)), turn_judge=lambda: None
+    )
     token = "stall-test-token"
     server = Server(models, brain=None, token=token, write_timeout_s=1.0)  # type: ignore[arg-type]
 

@@ -1,6 +1,16 @@
 """Speech to text with faster-whisper (Whisper tiny.en, int8), plus speculative transcription.
 
-``transcribe(models, pcm16_16k) -> str``: blocking; call it from a worker thread.
+``transcribe(models, pcm16_16k, options=..., prompt=..., prefix=...) -> str``: blocking; call it
+from a worker thread.
+
+- ``options`` (``DecodeOptions``): beam search, temperature fallback, the no-speech gate.
+  ``DEFAULT_OPTIONS`` is what the server uses; ``GREEDY_OPTIONS`` is the old greedy decode
+  (``bench/bench_wer.py`` measures both in one run).
+- ``prompt``: earlier text (Whisper's "previous text" slot) that biases spelling and vocabulary
+  towards the conversation and the words the camera reads (``stt_context.whisper_prompt``).
+- ``prefix``: text the decoder is forced to start with (the stable prefix of the streaming
+  transcript, ``live_transcript``); only the tokens after it are searched. The result then
+  starts with ``prefix`` (whitespace-normalised).
 
 ``Speculator``: the turn detector calls ``start(samples_end, pcm)`` when silence begins (before the
 turn is closed by ``silence_duration_ms``); the transcription runs in the executor meanwhile.
@@ -22,26 +32,83 @@ from realtime.local.models import Models
 _SILENCE_DBFS = -60.0
 
 
-def transcribe(models: Models, pcm16_16k: bytes) -> str:
-    """Transcribe 16 kHz PCM16 mono audio. Thread: worker (blocks for ~0.3-0.6 s)."""
-    audio = np.frombuffer(pcm16_16k, dtype=np.int16).astype(np.float32) / 32768.0
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How Whisper decodes. Thresholds follow Whisper's own (None switches a check off).
+
+    ``temperatures``: the first is tried; the next only when a result fails the checks
+    (``compression_ratio_threshold``: repetitive text; ``log_prob_threshold``: an unsure
+    decode). ``no_speech_threshold``: a window whose no-speech probability is above it and whose
+    decode is unsure (below ``log_prob_threshold``) yields no text. ``use_prompt``: pass the
+    conversation/camera prompt (callers build it; the option lets a benchmark switch it off).
+    """
+
+    beam_size: int = 1
+    temperatures: tuple[float, ...] = (0.0,)
+    compression_ratio_threshold: float | None = None
+    log_prob_threshold: float | None = None
+    no_speech_threshold: float | None = None
+    use_prompt: bool = False
+
+
+#: The decode before #11 (greedy, no fallback, no prompt): the benchmark's baseline.
+GREEDY_OPTIONS = DecodeOptions()
+#: What the server uses.
+DEFAULT_OPTIONS = GREEDY_OPTIONS
+
+
+def pcm_to_float(pcm16_16k: bytes) -> np.ndarray:
+    """PCM16 little-endian mono → float32 in [-1, 1)."""
+    return np.frombuffer(pcm16_16k, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def transcribe(
+    models: Models,
+    pcm16_16k: bytes,
+    options: DecodeOptions = DEFAULT_OPTIONS,
+    *,
+    prompt: str | None = None,
+    prefix: str | None = None,
+) -> str:
+    """Transcribe 16 kHz PCM16 mono audio. Thread: worker (blocks for ~0.3-0.8 s on 2 cores:
+    Whisper always encodes a 30 s window, so the cost hardly depends on the length)."""
+    audio = pcm_to_float(pcm16_16k)
     if audio.size < 1600:
         return ""
     rms = float(np.sqrt(np.mean(audio * audio)))
     if rms <= 0 or 20 * np.log10(rms) < _SILENCE_DBFS:
         return ""
     with models.whisper_lock:
-        segments, _info = models.whisper.transcribe(
-            audio,
-            language="en",
-            # Greedy: same WER as beam 5 on the shared set, less CPU on 2 shared cores.
-            beam_size=1,
-            without_timestamps=True,
-            condition_on_previous_text=False,
-            vad_filter=False,
-        )
-        text = " ".join(s.text.strip() for s in segments)
-    return text.strip()
+        return decode_locked(models, audio, options, prompt=prompt, prefix=prefix)
+
+
+def decode_locked(
+    models: Models,
+    audio: np.ndarray,
+    options: DecodeOptions,
+    *,
+    prompt: str | None = None,
+    prefix: str | None = None,
+) -> str:
+    """Run Whisper on float32 16 kHz ``audio``; the caller holds ``models.whisper_lock``."""
+    temps = options.temperatures
+    segments, _info = models.whisper.transcribe(
+        audio,
+        language="en",
+        beam_size=options.beam_size,
+        best_of=options.beam_size,
+        temperature=list(temps) if len(temps) > 1 else temps[0],
+        compression_ratio_threshold=options.compression_ratio_threshold,
+        log_prob_threshold=options.log_prob_threshold,
+        no_speech_threshold=options.no_speech_threshold,
+        initial_prompt=(prompt or None) if options.use_prompt else None,
+        prefix=prefix or None,
+        without_timestamps=True,
+        condition_on_previous_text=False,
+        vad_filter=False,
+    )
+    text = " ".join(s.text.strip() for s in segments)
+    return " ".join(text.split())
 
 
 @dataclass
@@ -59,12 +126,23 @@ class Speculator:
         self._executor = executor
         self._spec: _Spec | None = None
 
-    def start(self, start_sample: int, end_sample: int, pcm16_16k: bytes) -> None:
-        """Silence began at ``end_sample``: transcribe ``pcm16_16k`` (the turn so far)."""
+    def start(
+        self,
+        start_sample: int,
+        end_sample: int,
+        pcm16_16k: bytes,
+        *,
+        prompt: str | None = None,
+        prefix: str | None = None,
+    ) -> None:
+        """Silence began at ``end_sample``: transcribe ``pcm16_16k`` (the turn so far), forced
+        to start with ``prefix`` (the streamed stable text) and biased by ``prompt``."""
         if self._spec is not None and self._spec.end_sample == end_sample:
             return
         self.discard()
-        fut = self._executor.submit(transcribe, self._models, pcm16_16k)
+        fut = self._executor.submit(
+            transcribe, self._models, pcm16_16k, prompt=prompt, prefix=prefix
+        )
         self._spec = _Spec(start_sample, end_sample, fut)
 
     @property

@@ -174,6 +174,14 @@ class InputBuffer:
     def in_speech(self) -> bool:
         return self._speech_item is not None
 
+    def speech_so_far(self) -> tuple[int, bytes] | None:
+        """The utterance in progress (prefix padding included) as 16 kHz PCM16 with its start
+        sample, or None outside speech (for streaming transcription)."""
+        if self._speech_item is None or self.params is None:
+            return None
+        start = self._turn_start()
+        return start, bytes(self._pcm16[(start - self._buf_start) * 2 :])
+
     # ------------------------------------------------------------------ input
 
     def append(self, pcm24: bytes) -> list[TurnEvent]:

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from realtime.local.models import Models
-from realtime.local.stt import DecodeOptions, decode_locked, pcm_to_float
+from realtime.local.stt import DecodeOptions, compact_pauses, decode_locked, pcm_to_float
 
 #: Re-decode the utterance every this many ms of audio.
 INTERVAL_MS = 400
@@ -39,7 +39,7 @@ MIN_AUDIO_MS = 700
 #: After a re-decode was skipped (Whisper busy), try again after this much audio.
 RETRY_MS = 120
 #: Greedy with the prompt: a re-decode is a hypothesis, the final decode is the careful one.
-LIVE_OPTIONS = DecodeOptions(use_prompt=True)
+LIVE_OPTIONS = DecodeOptions(use_prompt=True, compact_pauses=True)
 _SENTENCE_END = ".?!,;:"
 _BYTES_PER_MS_16K = 32
 
@@ -198,6 +198,8 @@ class LiveTranscript:
         if not self._models.whisper_lock.acquire(blocking=False):
             return None
         try:
+            if LIVE_OPTIONS.compact_pauses:
+                pcm16_16k = compact_pauses(pcm16_16k)
             return decode_locked(
                 self._models, pcm_to_float(pcm16_16k), LIVE_OPTIONS, prompt=prompt, prefix=prefix
             )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dsp.vad import StreamingVad, VoiceEnd, VoiceStart
 from realtime.local.models import Models
 
 #: Whisper hallucinates on near-silence; below this RMS (dBFS) we return "" without decoding.
@@ -49,12 +50,74 @@ class DecodeOptions:
     log_prob_threshold: float | None = None
     no_speech_threshold: float | None = None
     use_prompt: bool = False
+    #: Shorten pauses inside the speech (``compact_pauses``): Whisper tends to end its text at
+    #: a long hesitation and drop what follows.
+    compact_pauses: bool = False
+    #: Decode only when Silero hears voice somewhere in the audio (threshold ``VOICE_GATE``):
+    #: on noise alone Whisper would otherwise write its prompt out.
+    require_voice: bool = False
 
 
 #: The decode before #11 (greedy, no fallback, no prompt): the benchmark's baseline.
 GREEDY_OPTIONS = DecodeOptions()
-#: What the server uses.
-DEFAULT_OPTIONS = GREEDY_OPTIONS
+#: What the server uses (measured by ``bench/bench_wer.py``; figures in the commit message).
+DEFAULT_OPTIONS = DecodeOptions(
+    beam_size=5,
+    temperatures=(0.0, 0.2, 0.4, 0.6),
+    compression_ratio_threshold=2.4,
+    log_prob_threshold=-1.0,
+    no_speech_threshold=0.6,
+    use_prompt=True,
+    compact_pauses=True,
+    require_voice=True,
+)
+
+
+#: ``compact_pauses``: a pause of voice at least this long ...
+PAUSE_MIN_MS = 300
+#: ... keeps this much of its silence on each side (so words keep their tails and onsets).
+PAUSE_KEEP_MS = 100
+
+
+#: Silero probability that counts as voice for ``require_voice`` (below the turn detector's
+#: 0.5: the gate must not drop quiet speech, only audio with no voice at all).
+VOICE_GATE = 0.35
+
+
+def _voice_events(pcm16_16k: bytes) -> list[VoiceStart | VoiceEnd]:
+    vad = StreamingVad(threshold=VOICE_GATE, min_silence_ms=PAUSE_MIN_MS, min_speech_ms=64)
+    return vad.process(pcm16_16k) + vad.finish()
+
+
+def has_voice(pcm16_16k: bytes) -> bool:
+    """Whether Silero hears voice anywhere in the audio. Thread: any."""
+    return any(isinstance(ev, VoiceStart) for ev in _voice_events(pcm16_16k))
+
+
+def compact_pauses(pcm16_16k: bytes) -> bytes:
+    """The audio with every pause between voiced stretches (Silero VAD, ``PAUSE_MIN_MS`` or
+    longer) cut down to 2 × ``PAUSE_KEEP_MS``; leading and trailing silence are kept.
+    Thread: any (a fresh detector per call; ~1 ms per second of audio)."""
+    events = _voice_events(pcm16_16k)
+    keep = PAUSE_KEEP_MS * 16
+    cuts: list[tuple[int, int]] = []
+    end: int | None = None
+    for ev in events:
+        if isinstance(ev, VoiceEnd):
+            end = ev.sample
+        elif isinstance(ev, VoiceStart) and end is not None:
+            if ev.sample - end > 2 * keep:
+                cuts.append((end + keep, ev.sample - keep))
+            end = None
+    if not cuts:
+        return pcm16_16k
+    out = bytearray()
+    pos = 0
+    for a, b in cuts:
+        out += pcm16_16k[pos * 2 : a * 2]
+        pos = b
+    out += pcm16_16k[pos * 2 :]
+    return bytes(out)
 
 
 def pcm_to_float(pcm16_16k: bytes) -> np.ndarray:
@@ -72,6 +135,10 @@ def transcribe(
 ) -> str:
     """Transcribe 16 kHz PCM16 mono audio. Thread: worker (blocks for ~0.3-0.8 s on 2 cores:
     Whisper always encodes a 30 s window, so the cost hardly depends on the length)."""
+    if options.require_voice and not has_voice(pcm16_16k):
+        return ""
+    if options.compact_pauses:
+        pcm16_16k = compact_pauses(pcm16_16k)
     audio = pcm_to_float(pcm16_16k)
     if audio.size < 1600:
         return ""

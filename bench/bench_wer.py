@@ -16,7 +16,8 @@ Option sets (``realtime.local.stt``): ``greedy`` is the decode before #11 (``GRE
 ``greedy+prompt`` adds the conversation/camera prompt; ``beam`` is beam 5 with temperature
 fallback and the no-speech gate, without prompt; ``beam+prompt`` adds the prompt; ``default``
 is ``DEFAULT_OPTIONS`` as the server uses them (all that, plus ``compact_pauses``: pauses
-inside the speech shortened before decoding).
+inside the speech shortened before decoding, and no decode without voice); ``default-prompt``
+and ``default+beam`` are the default without the prompt and with beam 5.
 
 The prompt is built by ``stt_context.whisper_prompt`` as in the server: the camera shows the
 shared desk scene (OCR "EXIT", QR "VOICECAM-TEST-42", from ``video/truth.json``) and the
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import re
 import statistics
@@ -81,6 +83,8 @@ SETS: dict[str, DecodeOptions] = {
         use_prompt=True,
     ),
     "default": DEFAULT_OPTIONS,
+    "default-prompt": dataclasses.replace(DEFAULT_OPTIONS, use_prompt=False),
+    "default+beam": dataclasses.replace(DEFAULT_OPTIONS, beam_size=5),
 }
 
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "

@@ -258,6 +258,7 @@ class Connection:
                 ev.pcm16_16k,
                 prompt=whisper_prompt(self.conversation.items),
                 prefix=self._live.stable_text or None,
+                reuse=self._live.running_decode(ev.start_sample, ev.voice_end_sample),
             )
             self._live.watch(self._speculator.pending)
             self._start_prefetch()

@@ -13,7 +13,9 @@ Bounded work on a 2-core machine (the reply path comes first):
 - one re-decode in flight per session, on ONE shared worker thread for all sessions;
 - a re-decode is skipped (not queued) when Whisper is busy with another decode (a final or
   speculative transcript of any session): the worker only try-locks ``models.whisper_lock``;
-- re-decodes are greedy (``LIVE_OPTIONS``); the final decode uses ``stt.DEFAULT_OPTIONS``;
+- re-decodes use the final decode's options, so when silence begins while a re-decode of the
+  whole utterance is running, the ``Speculator`` takes its text (``running_decode``) instead
+  of queueing a second decode behind it;
 - nothing runs while the utterance is in silence (the ``Speculator`` decodes then) or when the
   session has no ``audio.input.transcription`` (no deltas to send).
 
@@ -30,16 +32,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from realtime.local.models import Models
-from realtime.local.stt import DecodeOptions, compact_pauses, decode_locked, pcm_to_float
+from realtime.local.stt import DEFAULT_OPTIONS, decode_locked, prepare
 
 #: Re-decode the utterance every this many ms of audio.
-INTERVAL_MS = 400
+INTERVAL_MS = 700
 #: No re-decode before this much of the utterance (prefix padding included) is buffered.
 MIN_AUDIO_MS = 700
 #: After a re-decode was skipped (Whisper busy), try again after this much audio.
 RETRY_MS = 120
-#: Greedy with the prompt: a re-decode is a hypothesis, the final decode is the careful one.
-LIVE_OPTIONS = DecodeOptions(use_prompt=True, compact_pauses=True)
+#: The final decode's options, so a re-decode that covers the whole utterance can
+#: serve as its transcript (``running_decode``).
+LIVE_OPTIONS = DEFAULT_OPTIONS
 _SENTENCE_END = ".?!,;:"
 _BYTES_PER_MS_16K = 32
 
@@ -149,6 +152,8 @@ class LiveTranscript:
         self._next_at = 0
         self._retry_at = 0
         self._sending: asyncio.Future[None] | None = None
+        #: The re-decode in flight: (start sample, end sample, its prefix, future).
+        self._running: tuple[int, int, str, concurrent.futures.Future[str | None]] | None = None
         #: Re-decodes run / skipped because Whisper was busy (for benchmarks and tests).
         self.decodes = 0
         self.skipped = 0
@@ -168,6 +173,20 @@ class LiveTranscript:
         (the speculative transcript is forced to start with ``stable_text`` as it is now)."""
         self._generation += 1
         self._paused = True
+
+    def running_decode(
+        self, start_sample: int, voice_end_sample: int
+    ) -> tuple[int, concurrent.futures.Future[str | None]] | None:
+        """The re-decode in flight, as ``(end sample, future)``, if it decodes this utterance
+        from ``start_sample`` through ``voice_end_sample`` with the current stable text as
+        prefix (so the ``Speculator`` can take its text instead of decoding again)."""
+        run = self._running
+        if run is None or self._item is None or voice_end_sample < 0:
+            return None
+        start, end, prefix, fut = run
+        if start != start_sample or end < voice_end_sample or prefix != self._stable.text:
+            return None
+        return end, fut
 
     def resume(self) -> None:
         """Speech resumed: re-decode at the next chance."""
@@ -191,24 +210,25 @@ class LiveTranscript:
         fut = _shared_worker().submit(
             self._decode, got[1], self._prompt(), self._stable.text or None
         )
+        self._running = (got[0], got[0] + len(got[1]) // 2, self._stable.text, fut)
         asyncio.wrap_future(fut).add_done_callback(lambda f: self._decoded(f, generation, item))
 
     def _decode(self, pcm16_16k: bytes, prompt: str | None, prefix: str | None) -> str | None:
-        """Worker: one greedy decode, or None when Whisper is busy (skipped, not queued)."""
+        """Worker: one decode, or None when Whisper is busy (skipped, not queued)."""
+        audio = prepare(pcm16_16k, LIVE_OPTIONS)
+        if audio is None:
+            return ""
         if not self._models.whisper_lock.acquire(blocking=False):
             return None
         try:
-            if LIVE_OPTIONS.compact_pauses:
-                pcm16_16k = compact_pauses(pcm16_16k)
-            return decode_locked(
-                self._models, pcm_to_float(pcm16_16k), LIVE_OPTIONS, prompt=prompt, prefix=prefix
-            )
+            return decode_locked(self._models, audio, LIVE_OPTIONS, prompt=prompt, prefix=prefix)
         finally:
             self._models.whisper_lock.release()
 
     def _decoded(self, fut: asyncio.Future[str | None], generation: int, item: str) -> None:
         """Loop: a re-decode finished; send what became stable."""
         self._busy = False
+        self._running = None
         if fut.cancelled() or fut.exception() is not None:
             return
         text = fut.result()

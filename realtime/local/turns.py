@@ -61,6 +61,8 @@ class SilenceBegan:
     start_sample: int
     end_sample: int
     pcm16_16k: bytes
+    #: Where the quiet began (the last voiced sample so far); -1 if unknown.
+    voice_end_sample: int = -1
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,7 @@ class InputBuffer:
             self._speculated = True
             start = self._turn_start()
             pcm = bytes(self._pcm16[(start - self._buf_start) * 2 :])
-            events.append(SilenceBegan(start, self.stream_samples, pcm))
+            events.append(SilenceBegan(start, self.stream_samples, pcm, self._silence_from))
         if self._eot is not None:
             events.extend(self._judge_turn())
         return events

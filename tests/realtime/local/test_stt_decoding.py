@@ -9,6 +9,7 @@ tests pin behaviours that must hold on every run.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from dsp.pcm import read_wav
 from realtime.local.conversation import Item, Part
 from realtime.local.models import Models, load_whisper
-from realtime.local.stt import DEFAULT_OPTIONS, compact_pauses, transcribe
+from realtime.local.stt import DEFAULT_OPTIONS, Speculator, compact_pauses, transcribe
 from realtime.local.stt_context import MAX_PROMPT_WORDS, whisper_prompt
 from realtime.local.vision import SceneFacts
 
@@ -124,3 +125,31 @@ def test_the_words_after_a_hesitation_are_heard(whisper_models: Models, media_di
     pcm, _ = read_wav(media_dir / "turns" / "paused03_piper.wav")
     text = transcribe(whisper_models, pcm, DEFAULT_OPTIONS).lower()
     assert "holding up" in text, text
+
+
+@pytest.mark.models
+def test_the_speculator_takes_a_running_decode_instead_of_decoding_again(
+    whisper_models: Models, media_dir: Path
+) -> None:
+    """A streaming re-decode that covers the voice serves as the speculative transcript; if it
+    was skipped (None), the audio is decoded after all; one that stops short is not taken."""
+    pcm, _ = read_wav(media_dir / "turns" / "paused03_piper.wav")
+    end = len(pcm) // 2
+    with concurrent.futures.ThreadPoolExecutor(1) as executor:
+        spec = Speculator(whisper_models, executor)
+        running: concurrent.futures.Future[str | None] = concurrent.futures.Future()
+        spec.start(0, end, pcm, reuse=(end - 1600, running))
+        running.set_result("I want to know how many fingers I am holding up.")
+        taken = spec.take(0, end - 3200)
+        assert taken is not None
+        assert taken.result(timeout=5) == "I want to know how many fingers I am holding up."
+
+        skipped: concurrent.futures.Future[str | None] = concurrent.futures.Future()
+        spec.start(0, end, pcm, reuse=(end, skipped))
+        skipped.set_result(None)
+        again = spec.take(0, end - 3200)
+        assert again is not None and "holding up" in again.result(timeout=120).lower()
+
+        short: concurrent.futures.Future[str | None] = concurrent.futures.Future()
+        spec.start(0, end, pcm, reuse=(end - 16000, short))
+        assert spec.take(0, end - 3200) is None  # it does not reach the end of the voice

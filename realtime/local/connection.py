@@ -28,12 +28,14 @@ from realtime.local import protocol
 from realtime.local.brain import Brain
 from realtime.local.conversation import Conversation, ConversationError, Item, Part
 from realtime.local.items import parse_item
+from realtime.local.live_transcript import Handoff, LiveTranscript, rest_of
 from realtime.local.models import Models, trim_memory
 from realtime.local.pipeline import Response, ResponseOptions
 from realtime.local.protocol import ClientEventError, require
 from realtime.local.session_config import SessionState
 from realtime.local.speculation import Prefetch, build_request
 from realtime.local.stt import Speculator, transcribe
+from realtime.local.stt_context import whisper_prompt
 from realtime.local.tts import OUTPUT_RATE_HZ, Speaker
 from realtime.local.turns import (
     CommitTooShort,
@@ -78,6 +80,12 @@ class Connection:
             lambda: self._ids.make("item"), self.config.vad_params(), models.turn_judge()
         )
         self._speculator = Speculator(models, executor)
+        self._live = LiveTranscript(
+            models,
+            self._send_transcript_delta,
+            enabled=lambda: self.config.transcription is not None,
+            prompt=lambda: whisper_prompt(self.conversation.items),
+        )
         self.response: Response | None = None
         self._analysing: asyncio.Future[SceneFacts] | None = None
         self._background: set[asyncio.Future[Any]] = set()
@@ -144,6 +152,7 @@ class Connection:
             if self.response.task is not None:
                 self.response.task.cancel()
         self._speculator.discard()
+        self._live.clear()
         self._drop_prefetch()
         for fut in list(self._background):
             fut.cancel()
@@ -219,9 +228,11 @@ class Connection:
         pcm = protocol.decode_audio(event)
         for ev in self.input.append(pcm):
             await self._turn_event(ev)
+        self._live.feed(self.input.stream_samples, self.input.speech_so_far)
 
     async def _turn_event(self, ev: TurnEvent) -> None:
         if isinstance(ev, SpeechBegan):
+            self._live.begin(ev.item_id)
             self._drop_prefetch()
             params = self.input.params
             if (
@@ -240,9 +251,19 @@ class Connection:
                 )
             )
         elif isinstance(ev, SilenceBegan):
-            self._speculator.start(ev.start_sample, ev.end_sample, ev.pcm16_16k)
+            self._live.pause()
+            self._speculator.start(
+                ev.start_sample,
+                ev.end_sample,
+                ev.pcm16_16k,
+                prompt=whisper_prompt(self.conversation.items),
+                prefix=self._live.stable_text or None,
+                reuse=self._live.running_decode(ev.start_sample, ev.voice_end_sample),
+            )
+            self._live.watch(self._speculator.pending)
             self._start_prefetch()
         elif isinstance(ev, SpeechResumed):
+            self._live.resume()
             self._speculator.discard()
             self._drop_prefetch()
         elif isinstance(ev, SpeechEnded):
@@ -261,11 +282,18 @@ class Connection:
         previous = self.conversation.items[-1].id if self.conversation.items else None
         fut = self._speculator.take(turn.start_sample, turn.last_voiced_sample)
         prefetch = self._take_prefetch()
+        handoff = self._live.end(turn.item_id)
         if fut is None:
             if prefetch is not None:
                 prefetch.cancel()  # made from audio that is not this turn's
                 prefetch = None
-            fut = self._executor.submit(transcribe, self._models, turn.pcm16_16k)
+            fut = self._executor.submit(
+                transcribe,
+                self._models,
+                turn.pcm16_16k,
+                prompt=whisper_prompt(self.conversation.items),
+                prefix=handoff.sent or None,
+            )
         transcript = asyncio.wrap_future(fut)
         part = Part(type="input_audio", transcript=None, audio_ms=turn.duration_ms)
         item = Item(id=turn.item_id, role="user", parts=[part], transcript_task=transcript)
@@ -284,7 +312,7 @@ class Connection:
                 self._ids, "conversation.item.added", previous_item_id=previous, item=wire
             )
         )
-        task = asyncio.ensure_future(self._finish_transcript(item, part, transcript))
+        task = asyncio.ensure_future(self._finish_transcript(item, part, transcript, handoff))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         params = self.input.params
@@ -384,7 +412,23 @@ class Connection:
         if prefetch is not None:
             prefetch.cancel()
 
-    async def _finish_transcript(self, item: Item, part: Part, fut: asyncio.Future[str]) -> None:
+    async def _send_transcript_delta(self, item_id: str, delta: str) -> None:
+        await self.send(
+            protocol.event(
+                self._ids,
+                "conversation.item.input_audio_transcription.delta",
+                item_id=item_id,
+                content_index=0,
+                delta=delta,
+            )
+        )
+
+    async def _finish_transcript(
+        self, item: Item, part: Part, fut: asyncio.Future[str], handoff: Handoff
+    ) -> None:
+        if handoff.sending is not None:
+            with contextlib.suppress(Exception):
+                await handoff.sending  # the streamed deltas go out first
         try:
             text = await fut
         except Exception as exc:
@@ -407,15 +451,9 @@ class Connection:
             return
         part.transcript = text
         if self.config.transcription is not None:
-            await self.send(
-                protocol.event(
-                    self._ids,
-                    "conversation.item.input_audio_transcription.delta",
-                    item_id=item.id,
-                    content_index=0,
-                    delta=text,
-                )
-            )
+            rest = rest_of(handoff, text)
+            if rest:
+                await self._send_transcript_delta(item.id, rest)
             await self.send(
                 protocol.event(
                     self._ids,
@@ -447,6 +485,7 @@ class Connection:
 
     async def _on_input_audio_buffer_clear(self, event: dict[str, Any]) -> None:
         self.input.clear()
+        self._live.clear()
         self._speculator.discard()
         self._drop_prefetch()
         await self.send(protocol.event(self._ids, "input_audio_buffer.cleared"))

@@ -61,6 +61,8 @@ class SilenceBegan:
     start_sample: int
     end_sample: int
     pcm16_16k: bytes
+    #: Where the quiet began (the last voiced sample so far); -1 if unknown.
+    voice_end_sample: int = -1
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,14 @@ class InputBuffer:
     def in_speech(self) -> bool:
         return self._speech_item is not None
 
+    def speech_so_far(self) -> tuple[int, bytes] | None:
+        """The utterance in progress (prefix padding included) as 16 kHz PCM16 with its start
+        sample, or None outside speech (for streaming transcription)."""
+        if self._speech_item is None or self.params is None:
+            return None
+        start = self._turn_start()
+        return start, bytes(self._pcm16[(start - self._buf_start) * 2 :])
+
     # ------------------------------------------------------------------ input
 
     def append(self, pcm24: bytes) -> list[TurnEvent]:
@@ -258,7 +268,7 @@ class InputBuffer:
             self._speculated = True
             start = self._turn_start()
             pcm = bytes(self._pcm16[(start - self._buf_start) * 2 :])
-            events.append(SilenceBegan(start, self.stream_samples, pcm))
+            events.append(SilenceBegan(start, self.stream_samples, pcm, self._silence_from))
         if self._eot is not None:
             events.extend(self._judge_turn())
         return events

@@ -36,6 +36,7 @@ from app.local_server import LocalServer
 from app.modes import ConversationOptions
 from app.ports import AudioPort, ConnectSpec
 from app.recording_notes import RecordingNotices
+from audio.client_turns import ClientTurnEnd
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from dsp.snippet_stt import SnippetTranscriber
@@ -180,12 +181,24 @@ def audio_config(settings: Settings, *, send_rate_hz: int) -> AudioConfig:
 
 def build_audio(settings: Settings, *, send_rate_hz: int) -> AudioEngine:
     """The microphone + speaker engine (not started): ducks on a voice onset, then tells an
-    interruption from a backchannel with Whisper tiny (loaded on the first snippet)."""
+    interruption from a backchannel with Whisper tiny (loaded on the first snippet); with
+    client turn detection, the turn model ends hands-free turns (``build_turn_end``)."""
     return AudioEngine(
         audio_config(settings, send_rate_hz=send_rate_hz),
         judge_interruptions=True,
         transcriber=SnippetTranscriber(),
+        end_of_turn=build_turn_end(settings),
     )
+
+
+def build_turn_end(settings: Settings) -> ClientTurnEnd | None:
+    """Client turn detection's semantic end of turn at the settings' patience (None for the
+    provider's detection). The highest patience also reads the words (a slower Whisper pass)."""
+    if settings.turn_detection != "client":
+        return None
+    options = settings.options()
+    words = SnippetTranscriber(max_new_tokens=32) if options.patience == "high" else None
+    return ClientTurnEnd(options.eagerness, words=words)
 
 
 def build_file_audio(

@@ -40,6 +40,7 @@ from audio.client_turns import ClientTurnEnd
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from dsp.snippet_stt import SnippetTranscriber
+from dsp.text_end import TextEndScorer
 from realtime.recording.resilient import ResilientRecorder
 from video.source import FrameSource
 
@@ -193,12 +194,15 @@ def build_audio(settings: Settings, *, send_rate_hz: int) -> AudioEngine:
 
 def build_turn_end(settings: Settings) -> ClientTurnEnd | None:
     """Client turn detection's semantic end of turn at the settings' patience (None for the
-    provider's detection). The highest patience also reads the words (a slower Whisper pass)."""
+    provider's detection). The highest patience also reads the words: Whisper tiny, then
+    SmolLM2 on whether they are finished (slower: about a second more per pause)."""
     if settings.turn_detection != "client":
         return None
     options = settings.options()
-    words = SnippetTranscriber(max_new_tokens=32) if options.patience == "high" else None
-    return ClientTurnEnd(options.eagerness, words=words)
+    if options.patience != "high":
+        return ClientTurnEnd(options.eagerness)
+    words = SnippetTranscriber(max_new_tokens=32)
+    return ClientTurnEnd(options.eagerness, words=words, scorer=TextEndScorer())
 
 
 def build_file_audio(

@@ -26,8 +26,10 @@ judgement that comes back after the voice resumed is dropped (the user is talkin
 
 With ``words`` (a transcriber; the app passes one for the highest patience), a checkpoint the
 model calls complete also asks for the transcript of the turn: ending on a word that needs a
-continuation ("... the text on", "... is...") holds the turn (``dsp.end_of_turn``). It costs a
-Whisper pass (0.5-1.5 s on a busy core), so that patience trades speed for fewer cut pauses.
+continuation ("... the text on", "... is...") holds the turn, and so does a ``scorer``
+(``dsp.text_end``) that reads the words as unfinished ("Can you tell me", ``dsp.end_of_turn``).
+It costs a Whisper pass (0.5-1.5 s on a busy core; once per pause: the rechecks of the same
+silence reuse it), so that patience trades speed for fewer cut pauses.
 
 When the model cannot be loaded (file missing), ``warning`` says so once and turns end after
 ``fallback_ms`` of plain silence (the old behaviour).
@@ -57,6 +59,7 @@ __all__ = [
     "ClientTurnEnd",
     "InlineExecutor",
     "SharedTurnModel",
+    "TextScorer",
     "TurnEnded",
     "TurnJudge",
     "TurnTranscriber",
@@ -95,17 +98,24 @@ class TurnTranscriber(Protocol):
     def transcribe(self, pcm16_16k: bytes) -> str: ...
 
 
-def text_cue(transcript: str) -> TextCue | None:
+class TextScorer(Protocol):
+    """P(the words are a finished utterance) (``dsp.text_end.TextEndScorer``); blocking,
+    called on the worker thread."""
+
+    def complete_p(self, text: str) -> float: ...
+
+
+def text_cue(transcript: str, complete_p: float | None = None) -> TextCue | None:
     """What the words say about the turn (None: no words). Whisper closes even a cut-off
     phrase with a full stop ("Read me the text on.") or an ellipsis: a trailing "." / "..." /
-    "," is dropped first, so the last word decides; "?" and "!" are kept."""
+    "," is dropped first, so the last word decides; "?" and "!" are kept. ``complete_p``: the
+    text scorer's verdict, if one was asked."""
     words = transcript.strip()
     if not words:
         return None
     trailing_ellipsis = words.endswith(("...", "\u2026", ","))
-    stripped = words.rstrip(".\u2026, ")
-    cue = TextCue.of(stripped)
-    return TextCue(continuation=True) if trailing_ellipsis else cue
+    cue = TextCue.of(words.rstrip(".\u2026, "), complete_p)
+    return TextCue(continuation=True, complete_p=complete_p) if trailing_ellipsis else cue
 
 
 class SharedTurnModel:
@@ -155,17 +165,31 @@ class TurnEnded:
 class _Verdict:
     acoustic: float
     text: TextCue | None
+    transcript: str | None  # what the words were (kept for the rechecks of the same silence)
+
+
+@dataclass(frozen=True)
+class _Readers:
+    """The optional word readers: a transcriber and a text scorer over its transcript."""
+
+    words: TurnTranscriber | None
+    scorer: TextScorer | None
 
 
 def _judge(
-    judge: TurnJudge, words: TurnTranscriber | None, threshold: float, pcm16: bytes
+    judge: TurnJudge, readers: _Readers, threshold: float, pcm16: bytes, heard: str | None
 ) -> _Verdict:
     """Worker thread: the model's verdict on PCM16 audio, and the words' when the model says
-    complete (a hesitation it hears needs no transcript)."""
+    complete (a hesitation it hears needs no transcript). ``heard``: the transcript of this
+    same speech from an earlier checkpoint (only silence was added since)."""
     audio = np.frombuffer(pcm16, dtype="<i2").astype(np.float32) / 32768.0
     p = judge.probability(audio)
-    cue = text_cue(words.transcribe(pcm16)) if words is not None and p >= threshold else None
-    return _Verdict(p, cue)
+    if readers.words is None or p < threshold:
+        return _Verdict(p, None, heard)
+    transcript = heard if heard is not None else readers.words.transcribe(pcm16)
+    scorer = readers.scorer
+    complete_p = scorer.complete_p(transcript) if scorer is not None and transcript else None
+    return _Verdict(p, text_cue(transcript, complete_p), transcript)
 
 
 class ClientTurnEnd:
@@ -177,6 +201,7 @@ class ClientTurnEnd:
         judge: TurnJudge | None = None,
         *,
         words: TurnTranscriber | None = None,
+        scorer: TextScorer | None = None,
         executor: concurrent.futures.Executor | None = None,
         fallback_ms: int = 500,
     ) -> None:
@@ -185,7 +210,8 @@ class ClientTurnEnd:
         self.fallback_ms = fallback_ms
         self._judge: TurnJudge = judge if judge is not None else SharedTurnModel()
         #: the transcript cue (slower: a Whisper pass at a checkpoint the model calls complete)
-        self._words = words
+        self._readers = _Readers(words, scorer)
+        self._heard: tuple[int, str] | None = None  # (silence start, its transcript)
         self._executor = executor
         self._own_executor = False
         self._eot = EndOfTurn(self.policy)
@@ -306,6 +332,8 @@ class ClientTurnEnd:
             log.warning("%s", self.warning)
             self._eot.speech()
             return None
+        if verdict.transcript is not None and self._silence_from is not None:
+            self._heard = (self._silence_from, verdict.transcript)
         decision = self._eot.judged(at_ms, verdict.acoustic, verdict.text)
         if decision.action is Action.END:
             return self._end(decision)
@@ -331,7 +359,9 @@ class ClientTurnEnd:
             )
             self._own_executor = True
         threshold = self.policy.acoustic_threshold
-        return self._executor.submit(_judge, self._judge, self._words, threshold, pcm16)
+        heard = self._heard
+        known = heard[1] if heard is not None and heard[0] == self._silence_from else None
+        return self._executor.submit(_judge, self._judge, self._readers, threshold, pcm16, known)
 
     def _drop_job(self) -> None:
         if self._job is not None:

@@ -29,6 +29,8 @@ baseline measured in the same run; no pass/fail.
    StreamWatchdog on the same ticks), time spent "struggling", speech → VoiceStarted.
 8. The interruption monitor on the real rig (hooked after the engine's canceller, as engine.py
    will call it): onset in the mic → speaker −20 dB and silent, backchannels passed.
+9. Client end of turn on the shared paused and complete clips (bench/bench_client_turns.py):
+   false cuts and end-of-turn latency, semantic at each patience vs the plain 500 ms VAD silence.
 """
 
 from __future__ import annotations
@@ -586,7 +588,7 @@ def _engine_cpu(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--only", default="1,2,3,4,5,6,7,8")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9")
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--cpu-seconds", type=float, default=20.0)
@@ -615,6 +617,10 @@ def main() -> None:
         from bench.bench_audio_turns import main_sections
 
         main_sections(which, server, args.minutes, args.load_seconds)
+        if 9 in which:
+            from bench.bench_client_turns import bench_client_turns
+
+            bench_client_turns()
     finally:
         if server is not None:
             stop_pulse(server)

@@ -186,9 +186,17 @@ def _judge(
     p = judge.probability(audio)
     if readers.words is None or p < threshold:
         return _Verdict(p, None, heard)
-    transcript = heard if heard is not None else readers.words.transcribe(pcm16)
-    scorer = readers.scorer
-    complete_p = scorer.complete_p(transcript) if scorer is not None and transcript else None
+    try:  # without the words the model's verdict still stands
+        transcript = heard if heard is not None else readers.words.transcribe(pcm16)
+    except Exception as exc:
+        log.warning("the turn's words could not be read: %s", exc)
+        return _Verdict(p, None, None)
+    complete_p: float | None = None
+    if readers.scorer is not None and transcript:
+        try:
+            complete_p = readers.scorer.complete_p(transcript)
+        except Exception as exc:
+            log.warning("the turn's words could not be scored: %s", exc)
     return _Verdict(p, text_cue(transcript, complete_p), transcript)
 
 

@@ -248,3 +248,13 @@ def test_with_the_words_a_pause_that_sounds_final_is_waited_through(
     assert any(
         d.reason in (Reason.TEXT_INCOMPLETE, Reason.CONTINUATION_WORD) for d in turns.decisions
     )
+
+
+def test_words_that_cannot_be_read_leave_the_models_verdict_standing() -> None:
+    class Deaf:
+        def transcribe(self, pcm16_16k: bytes) -> str:
+            raise RuntimeError("Whisper tiny could not be loaded")
+
+    turns = ClientTurnEnd("high", ScriptedJudge([0.9]), words=Deaf(), executor=InlineExecutor())
+    [(ended, _at_ms)] = _silence_after_speech(turns, 1000, 3000)
+    assert ended.decision.reason is Reason.COMPLETE and turns.warning is None

@@ -318,7 +318,9 @@ class Headless:
 
         def make_file_audio(send_rate_hz: int) -> FileAudio:
             file_audio.append(
-                build_file_audio(args.audio_in, args.audio_out, send_rate_hz=send_rate_hz)
+                build_file_audio(
+                    args.audio_in, args.audio_out, send_rate_hz=send_rate_hz, settings=settings
+                )
             )
             return file_audio[0]
 

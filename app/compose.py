@@ -206,10 +206,16 @@ def build_turn_end(settings: Settings) -> ClientTurnEnd | None:
 
 
 def build_file_audio(
-    audio_in: Path | None, audio_out: Path | None, *, send_rate_hz: int
+    audio_in: Path | None,
+    audio_out: Path | None,
+    *,
+    send_rate_hz: int,
+    settings: Settings | None = None,
 ) -> FileAudio:
-    """A WAV file as the microphone (paced in real time) and/or a WAV file as the speaker."""
-    return FileAudio(audio_in, audio_out, send_rate_hz=send_rate_hz)
+    """A WAV file as the microphone (paced in real time) and/or a WAV file as the speaker; with
+    ``settings``, their client turn detection ends its turns (``build_turn_end``)."""
+    turns = build_turn_end(settings) if settings is not None and audio_in is not None else None
+    return FileAudio(audio_in, audio_out, send_rate_hz=send_rate_hz, end_of_turn=turns)
 
 
 def open_video(spec: str) -> FrameSource:

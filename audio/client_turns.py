@@ -28,29 +28,39 @@ With ``words`` (a transcriber; the app passes one for the highest patience), a c
 model calls complete also asks for the transcript of the turn: ending on a word that needs a
 continuation ("... the text on", "... is...") holds the turn, and so does a ``scorer``
 (``dsp.text_end``) that reads the words as unfinished ("Can you tell me", ``dsp.end_of_turn``).
-It costs a Whisper pass (0.5-1.5 s on a busy core; once per pause: the rechecks of the same
-silence reuse it), so that patience trades speed for fewer cut pauses.
+It costs a Whisper pass (0.5-1.5 s on a busy core), started on its own worker as soon as the
+voice pauses (so it runs beside the model's wait and verdict) and reused by the rechecks of the
+same silence: that patience trades speed and CPU for fewer cut pauses.
 
-When the model cannot be loaded (file missing), ``warning`` says so once and turns end after
-``fallback_ms`` of plain silence (the old behaviour).
+A turn shorter than ``MIN_JUDGED_MS`` is not judged, and when the model cannot be loaded (file
+missing) ``warning`` says so once: both end after ``fallback_ms`` of plain silence (the old
+behaviour).
 
-Engine thread only, except the worker, which only runs the judge's ``probability``.
+Engine thread only, except the two workers, which only run the judge's ``probability`` (and the
+scorer's ``complete_p``) and the transcriber's ``transcribe``.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, ParamSpec, Protocol, TypeVar
+from typing import Final, ParamSpec, TypeVar
 
-import numpy as np
-import numpy.typing as npt
-
-from dsp.end_of_turn import Action, EndOfTurn, Reason, TextCue, TurnDecision, policy_for
-from dsp.turn_model import WINDOW_SAMPLES, TurnModel
+from audio.turn_verdict import (
+    Heard,
+    Readers,
+    SharedTurnModel,
+    TextScorer,
+    TurnJudge,
+    TurnTranscriber,
+    Verdict,
+    judge_turn,
+    text_cue,
+)
+from dsp.end_of_turn import Action, EndOfTurn, Reason, TurnDecision, policy_for
+from dsp.turn_model import WINDOW_SAMPLES
 
 log = logging.getLogger(__name__)
 
@@ -78,64 +88,8 @@ _KEEP_SAMPLES: Final = WINDOW_SAMPLES  # the model reads the last 8 s
 #: ends after ``fallback_ms`` of silence, as without the model.
 MIN_JUDGED_MS: Final = 400
 
-FloatArray = npt.NDArray[np.float32]
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class TurnJudge(Protocol):
-    """P(turn complete) for 16 kHz float audio ending now (``dsp.turn_model.TurnModel``).
-
-    Called on the worker thread; may raise (e.g. ``TurnModelMissing``)."""
-
-    def probability(self, audio: FloatArray) -> float: ...
-
-
-class TurnTranscriber(Protocol):
-    """The words of 16 kHz PCM16 speech (``dsp.snippet_stt.SnippetTranscriber``); blocking,
-    called on the worker thread."""
-
-    def transcribe(self, pcm16_16k: bytes) -> str: ...
-
-
-class TextScorer(Protocol):
-    """P(the words are a finished utterance) (``dsp.text_end.TextEndScorer``); blocking,
-    called on the worker thread."""
-
-    def complete_p(self, text: str) -> float: ...
-
-
-def text_cue(transcript: str, complete_p: float | None = None) -> TextCue | None:
-    """What the words say about the turn (None: no words). Whisper closes even a cut-off
-    phrase with a full stop ("Read me the text on.") or an ellipsis: a trailing "." / "..." /
-    "," is dropped first, so the last word decides; "?" and "!" are kept. ``complete_p``: the
-    text scorer's verdict, if one was asked."""
-    words = transcript.strip()
-    if not words:
-        return None
-    trailing_ellipsis = words.endswith(("...", "\u2026", ","))
-    cue = TextCue.of(words.rstrip(".\u2026, "), complete_p)
-    return TextCue(continuation=True, complete_p=complete_p) if trailing_ellipsis else cue
-
-
-class SharedTurnModel:
-    """The process's one Smart Turn model, loaded on first use (any thread; thread-safe).
-
-    Loading takes about 0.3 s; ``ClientTurnEnd.warm()`` does it on the worker when the engine
-    starts, so the first checkpoint does not pay for it."""
-
-    _lock = threading.Lock()
-    _model: TurnModel | None = None
-
-    def probability(self, audio: FloatArray) -> float:
-        return self.model().probability(audio)
-
-    @classmethod
-    def model(cls) -> TurnModel:
-        with cls._lock:
-            if cls._model is None:
-                cls._model = TurnModel.load()
-            return cls._model
 
 
 class InlineExecutor(concurrent.futures.Executor):
@@ -161,45 +115,6 @@ class TurnEnded:
     decision: TurnDecision
 
 
-@dataclass(frozen=True)
-class _Verdict:
-    acoustic: float
-    text: TextCue | None
-    transcript: str | None  # what the words were (kept for the rechecks of the same silence)
-
-
-@dataclass(frozen=True)
-class _Readers:
-    """The optional word readers: a transcriber and a text scorer over its transcript."""
-
-    words: TurnTranscriber | None
-    scorer: TextScorer | None
-
-
-def _judge(
-    judge: TurnJudge, readers: _Readers, threshold: float, pcm16: bytes, heard: str | None
-) -> _Verdict:
-    """Worker thread: the model's verdict on PCM16 audio, and the words' when the model says
-    complete (a hesitation it hears needs no transcript). ``heard``: the transcript of this
-    same speech from an earlier checkpoint (only silence was added since)."""
-    audio = np.frombuffer(pcm16, dtype="<i2").astype(np.float32) / 32768.0
-    p = judge.probability(audio)
-    if readers.words is None or p < threshold:
-        return _Verdict(p, None, heard)
-    try:  # without the words the model's verdict still stands
-        transcript = heard if heard is not None else readers.words.transcribe(pcm16)
-    except Exception as exc:
-        log.warning("the turn's words could not be read: %s", exc)
-        return _Verdict(p, None, None)
-    complete_p: float | None = None
-    if readers.scorer is not None and transcript:
-        try:
-            complete_p = readers.scorer.complete_p(transcript)
-        except Exception as exc:
-            log.warning("the turn's words could not be scored: %s", exc)
-    return _Verdict(p, text_cue(transcript, complete_p), transcript)
-
-
 class ClientTurnEnd:
     """Silence after speech → end of turn, with the turn model's judgement (module docstring)."""
 
@@ -218,16 +133,18 @@ class ClientTurnEnd:
         self.fallback_ms = fallback_ms
         self._judge: TurnJudge = judge if judge is not None else SharedTurnModel()
         #: the transcript cue (slower: a Whisper pass at a checkpoint the model calls complete)
-        self._readers = _Readers(words, scorer)
-        self._heard: tuple[int, str] | None = None  # (silence start, its transcript)
+        self._readers = Readers(words, scorer)
+        #: (silence start, its transcript or the transcription started at the pause)
+        self._heard: tuple[int, Heard] | None = None
         self._executor = executor
+        self._words_executor = executor  # its own thread: the words run beside the model
         self._own_executor = False
         self._eot = EndOfTurn(self.policy)
         self._hist = bytearray()
         self._hist_start = 0  # stream index of self._hist[0]
         self._voice_from: int | None = None  # first voiced sample of the open turn
         self._silence_from: int | None = None
-        self._job: tuple[concurrent.futures.Future[_Verdict], int] | None = None  # (verdict, at)
+        self._job: tuple[concurrent.futures.Future[Verdict], int] | None = None  # (verdict, at)
         self._broken = False
         #: Set once when the model cannot be used (what a person can do about it); the caller
         #: reports it and clears it.
@@ -243,9 +160,11 @@ class ClientTurnEnd:
     def close(self) -> None:
         """Stop the worker (a pending judgement is dropped). Any thread."""
         self._drop_job()
-        if self._own_executor and self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None  # a later job starts a new worker
+        if self._own_executor:
+            for ex in (self._executor, self._words_executor):
+                if ex is not None:
+                    ex.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._words_executor = None  # a later job starts new workers
 
     def reset(self) -> None:
         """A new stream: positions restart at 0; no turn is open."""
@@ -256,6 +175,7 @@ class ClientTurnEnd:
     def cancel(self) -> None:
         """The turn ended without us (talk mode changed, device lost): forget it."""
         self._drop_job()
+        self._drop_heard()
         self._voice_from = None
         self._silence_from = None
         self._eot.speech()
@@ -286,15 +206,30 @@ class ClientTurnEnd:
             self._voice_from = sample
         self._silence_from = None
         self._drop_job()
+        self._drop_heard()
         self._eot.speech()
 
     def pause(self, sample: int) -> None:
-        """The voice detector says the voice ended at ``sample``; the turn stays open."""
+        """The voice detector says the voice ended at ``sample``; the turn stays open. With the
+        words, their transcription starts now (by the first checkpoint it is mostly done)."""
         if self._voice_from is None:
             self._voice_from = sample
         self._silence_from = sample
         self._drop_job()
+        self._drop_heard()
         self._eot.speech()
+        words = self._readers.words
+        voiced_ms = (sample - self._voice_from) * 1000 // RATE_HZ
+        if words is not None and not self._broken and voiced_ms >= MIN_JUDGED_MS:
+            if self._words_executor is None:
+                self._words_executor = concurrent.futures.ThreadPoolExecutor(
+                    1, thread_name_prefix="turn-words"
+                )
+                self._own_executor = True
+            self._heard = (
+                sample,
+                self._words_executor.submit(words.transcribe, self._turn_audio()),
+            )
 
     def advance(self) -> TurnEnded | None:
         """After a batch was fed: the end of the turn, if it is decided now."""
@@ -315,14 +250,23 @@ class ClientTurnEnd:
         if decision.action is Action.END:
             return self._end(decision)
         if decision.action is Action.ASK:
-            pad = PREROLL_MS * RATE_HZ // 1000
-            start = max(self._hist_start, (self._voice_from or 0) - pad)
-            audio = bytes(self._hist[2 * (start - self._hist_start) :])
-            self._job = (self._submit(audio), silence_ms)
+            self._job = (self._submit(self._turn_audio()), silence_ms)
             return self._verdict()  # at once with an InlineExecutor
         return None
 
     # ------------------------------------------------------------------ internals
+    def _turn_audio(self) -> bytes:
+        """The open turn's audio so far, from ``PREROLL_MS`` before its first voice."""
+        pad = PREROLL_MS * RATE_HZ // 1000
+        start = max(self._hist_start, (self._voice_from or 0) - pad)
+        return bytes(self._hist[2 * (start - self._hist_start) :])
+
+    def _drop_heard(self) -> None:
+        heard = self._heard
+        if heard is not None and isinstance(heard[1], concurrent.futures.Future):
+            heard[1].cancel()
+        self._heard = None
+
     def _verdict(self) -> TurnEnded | None:
         assert self._job is not None
         fut, at_ms = self._job
@@ -360,7 +304,7 @@ class ClientTurnEnd:
         if len(self.decisions) > 200:
             del self.decisions[:100]
 
-    def _submit(self, pcm16: bytes) -> concurrent.futures.Future[_Verdict]:
+    def _submit(self, pcm16: bytes) -> concurrent.futures.Future[Verdict]:
         if self._executor is None:
             self._executor = concurrent.futures.ThreadPoolExecutor(
                 1, thread_name_prefix="turn-model"
@@ -369,7 +313,9 @@ class ClientTurnEnd:
         threshold = self.policy.acoustic_threshold
         heard = self._heard
         known = heard[1] if heard is not None and heard[0] == self._silence_from else None
-        return self._executor.submit(_judge, self._judge, self._readers, threshold, pcm16, known)
+        return self._executor.submit(
+            judge_turn, self._judge, self._readers, threshold, pcm16, known
+        )
 
     def _drop_job(self) -> None:
         if self._job is not None:

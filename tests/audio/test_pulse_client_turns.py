@@ -19,6 +19,8 @@ from audio.engine import AudioEngine
 from audio.events import MicAudio, StreamOpened, VoiceStarted, VoiceStopped
 from dsp.end_of_turn import Reason, policy_for
 from dsp.pcm import read_wav
+from dsp.snippet_stt import SnippetTranscriber
+from dsp.text_end import TextEndScorer
 from tests.audio.runner import EngineRunner
 from tests.audio.test_client_turns import ENTRIES, TURNS
 from tests.audio.test_pulse import best_lag
@@ -30,10 +32,12 @@ pytestmark = [
 ]
 
 
-def _turns_of(pulse_server: PulseServer, name: str) -> tuple[list, list, int, ClientTurnEnd]:
+def _turns_of(
+    pulse_server: PulseServer, name: str, turns: ClientTurnEnd | None = None
+) -> tuple[list, list, int, ClientTurnEnd]:
     """Play ``name`` into the mic; the starts, stops, the clip's offset in the captured 16 kHz
-    stream and the detector."""
-    turns = ClientTurnEnd("medium")
+    stream and the detector (medium patience unless given)."""
+    turns = turns or ClientTurnEnd("medium")
     engine = AudioEngine(
         AudioConfig(input_device="pulse", output_device="pulse"), end_of_turn=turns
     )
@@ -79,3 +83,23 @@ def test_a_complete_question_is_committed_after_a_short_silence(
     policy = policy_for("medium")
     assert last.reason is Reason.COMPLETE
     assert last.silence_ms <= policy.checkpoint_ms + 2 * policy.recheck_ms
+
+
+def test_at_high_patience_the_words_hold_a_pause_after_a_final_sounding_phrase(
+    pulse_server: PulseServer,
+) -> None:
+    """ "Can you tell me | what colour the mug is?": the model alone hears a finished question
+    at the pause (tests/audio/test_client_turns.py shows it in audio time); live, with the words
+    transcribed on their own worker from the pause on, the turn is not cut either: the words
+    hold it, or their verdict comes after the voice is back and is dropped."""
+    entry = next(e for e in ENTRIES if e["file"] == "paused02_piper.wav")
+    words = SnippetTranscriber(max_new_tokens=32)
+    words.load()
+    scorer = TextEndScorer()
+    scorer.load()
+    turns = ClientTurnEnd("low", words=words, scorer=scorer)
+    starts, stops, lag, turns = _turns_of(pulse_server, entry["file"], turns)
+    assert len(starts) == 1 and len(stops) == 1, "the pause did not end the turn"
+    assert (stops[0].sample16 - lag) / 16 >= entry["speech_end_ms"] - 60
+    last = turns.decisions[-1]
+    assert last.reason is Reason.COMPLETE, turns.decisions  # the words of the whole question

@@ -27,7 +27,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from audio.client_turns import ClientTurnEnd, SharedTurnModel
+from audio.client_turns import VAD_STOP_MS, ClientTurnEnd, SharedTurnModel
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from audio.events import VoiceStopped
@@ -56,7 +56,8 @@ class TimedInline(concurrent.futures.Executor):
     """Runs each job at ``submit`` (audio time) and keeps its wall-clock duration."""
 
     def __init__(self) -> None:
-        self.durations_ms: list[float] = []
+        self.durations_ms: list[float] = []  # every checkpoint (the model, maybe the scorer)
+        self.words_ms: list[float] = []  # the transcriptions started at a pause
 
     def submit(
         self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
@@ -67,7 +68,9 @@ class TimedInline(concurrent.futures.Executor):
             fut.set_result(fn(*args, **kwargs))
         except Exception as exc:
             fut.set_exception(exc)
-        self.durations_ms.append((time.perf_counter() - t0) * 1000)
+        ms = (time.perf_counter() - t0) * 1000
+        words = getattr(fn, "__name__", "") == "transcribe"
+        (self.words_ms if words else self.durations_ms).append(ms)
         return fut
 
 
@@ -107,18 +110,25 @@ def _stops_ms(name: str, turns: ClientTurnEnd | None) -> list[float]:
 def _run(
     entries: list[dict[str, Any]],
     make: Callable[[], ClientTurnEnd | None],
-    work: list[float] | None = None,
+    ex: TimedInline | None = None,
 ) -> dict[str, Any]:
-    """False cuts and latencies; ``work``: the executor's job durations (the last job of a
-    complete clip decided its end: a live run waits that long more)."""
+    """False cuts and latencies. With ``ex`` (its job durations), the live estimate of a
+    complete clip: the deciding checkpoint's job, plus whatever of the transcription started
+    at the pause (``VAD_STOP_MS`` into the silence) was not done by the checkpoint."""
     cuts, late_paused, late_complete, live = 0, [], [], []
     for e in entries:
         turns = make()
         stops = _stops_ms(e["file"], turns)
         end = float(e["speech_end_ms"])
-        if e["kind"] == "complete" and stops and work and turns is not None:
-            judged = bool(turns.decisions) and turns.decisions[-1].reason is not Reason.CAP
-            live.append(stops[-1] - end + (work[-1] if judged else 0.0))
+        if e["kind"] == "complete" and stops and ex is not None and turns is not None:
+            last = turns.decisions[-1] if turns.decisions else None
+            extra = 0.0
+            if last is not None and last.reason is not Reason.CAP and ex.durations_ms:
+                extra = ex.durations_ms[-1]
+                if ex.words_ms:
+                    ahead = last.silence_ms - VAD_STOP_MS
+                    extra += max(0.0, ex.words_ms[-1] - ahead)
+            live.append(stops[-1] - end + extra)
         if e["kind"] == "paused":
             if any(s < end - 60 for s in stops):
                 cuts += 1
@@ -143,8 +153,8 @@ def bench_client_turns() -> None:
     words.load()
     scorer = TextEndScorer()
     scorer.load()
-    rows: list[tuple[str, dict[str, Any], list[float]]] = []
-    rows.append(("plain VAD silence 500 ms (baseline)", _run(entries, lambda: None), []))
+    rows: list[tuple[str, dict[str, Any], TimedInline | None]] = []
+    rows.append(("plain VAD silence 500 ms (baseline)", _run(entries, lambda: None), None))
     for label, eagerness, reads in VARIANTS:
         ex = TimedInline()
 
@@ -153,22 +163,25 @@ def bench_client_turns() -> None:
                 return ClientTurnEnd(eagerness, judge, executor=ex)
             return ClientTurnEnd(eagerness, judge, words=words, scorer=scorer, executor=ex)
 
-        result = _run(entries, make, ex.durations_ms)
-        rows.append((f"semantic, {label}", result, ex.durations_ms))
+        result = _run(entries, make, ex)
+        rows.append((f"semantic, {label}", result, ex))
     print(
         f"   {'':44s} {'false cuts':>10s}   {'complete: end → commit':>26s}   "
         f"{'+ deciding job (live)':>24s}   {'paused, not cut: end → commit':>28s}   "
-        "worker per checkpoint"
+        "worker: checkpoint job | transcription"
     )
-    for label, r, work in rows:
+    for label, r, timed in rows:
+        work = "-"
+        if timed is not None:
+            work = f"{_fmt(timed.durations_ms[1:])} | {_fmt(timed.words_ms)}"
         print(
             f"   {label:44s} {r['cuts']:>4d} / {n_paused:<3d}  {_fmt(r['complete']):>26s}   "
-            f"{_fmt(r['live'] or r['complete']):>24s}   {_fmt(r['paused']):>28s}   "
-            f"{_fmt(work[1:]) if work else '-'}"
+            f"{_fmt(r['live'] or r['complete']):>24s}   {_fmt(r['paused']):>28s}   {work}"
         )
     print(
-        "   (latencies are audio time; a live run adds the worker's time at the deciding "
-        "checkpoint. False cut: the turn ended more than 60 ms before the clip's speech end.)"
+        "   (latencies are audio time; 'live' adds the deciding checkpoint's job and what of the "
+        "transcription started at the pause was not done by then. False cut: the turn ended "
+        "more than 60 ms before the clip's speech end.)"
     )
 
 

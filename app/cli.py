@@ -8,6 +8,7 @@ Usage::
              [--audio-in question.wav | (the microphone)] [--audio-out reply.wav]
              [--image frame.png | --video clip.mp4 | --camera NAME] [--text "..."]
              [--mode hands_free|push_to_talk] [--turn-detection client|server|semantic]
+             [--patience low|medium|high]
              [--record DIR] [--timeout S] [--duration S] [--turns N] [-v]
              [--llm-url URL [--llm-model ID] [--llm-no-vision] [--llm-key-env VAR]]
     voicecam --list-llm                        # local model servers and their models
@@ -136,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         choices=["client", "server", "semantic"],
         help="who ends your turn hands-free (default: the saved setting, else client)",
+    )
+    p.add_argument(
+        "--patience",
+        default=None,
+        choices=["low", "medium", "high"],
+        help="how long your pauses may last before the turn is taken (default: the saved "
+        "setting, else medium)",
     )
     p.add_argument("--record", type=Path, default=None, help="record the session into this folder")
     p.add_argument(
@@ -294,6 +302,7 @@ class Headless:
                     "instructions": args.instructions,
                     "mode": args.mode,
                     "turn_detection": args.turn_detection,
+                    "patience": args.patience,
                     "input_device": args.input_device,
                     "output_device": args.output_device,
                     "llm_url": args.llm_url,
@@ -309,7 +318,9 @@ class Headless:
 
         def make_file_audio(send_rate_hz: int) -> FileAudio:
             file_audio.append(
-                build_file_audio(args.audio_in, args.audio_out, send_rate_hz=send_rate_hz)
+                build_file_audio(
+                    args.audio_in, args.audio_out, send_rate_hz=send_rate_hz, settings=settings
+                )
             )
             return file_audio[0]
 

@@ -36,9 +36,11 @@ from app.local_server import LocalServer
 from app.modes import ConversationOptions
 from app.ports import AudioPort, ConnectSpec
 from app.recording_notes import RecordingNotices
+from audio.client_turns import ClientTurnEnd
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from dsp.snippet_stt import SnippetTranscriber
+from dsp.text_end import TextEndScorer
 from realtime.recording.resilient import ResilientRecorder
 from video.source import FrameSource
 
@@ -180,19 +182,40 @@ def audio_config(settings: Settings, *, send_rate_hz: int) -> AudioConfig:
 
 def build_audio(settings: Settings, *, send_rate_hz: int) -> AudioEngine:
     """The microphone + speaker engine (not started): ducks on a voice onset, then tells an
-    interruption from a backchannel with Whisper tiny (loaded on the first snippet)."""
+    interruption from a backchannel with Whisper tiny (loaded on the first snippet); with
+    client turn detection, the turn model ends hands-free turns (``build_turn_end``)."""
     return AudioEngine(
         audio_config(settings, send_rate_hz=send_rate_hz),
         judge_interruptions=True,
         transcriber=SnippetTranscriber(),
+        end_of_turn=build_turn_end(settings),
     )
 
 
+def build_turn_end(settings: Settings) -> ClientTurnEnd | None:
+    """Client turn detection's semantic end of turn at the settings' patience (None for the
+    provider's detection). The highest patience also reads the words: Whisper tiny, then
+    SmolLM2 on whether they are finished (slower: about a second more per pause)."""
+    if settings.turn_detection != "client":
+        return None
+    options = settings.options()
+    if options.patience != "high":
+        return ClientTurnEnd(options.eagerness)
+    words = SnippetTranscriber(max_new_tokens=32)
+    return ClientTurnEnd(options.eagerness, words=words, scorer=TextEndScorer())
+
+
 def build_file_audio(
-    audio_in: Path | None, audio_out: Path | None, *, send_rate_hz: int
+    audio_in: Path | None,
+    audio_out: Path | None,
+    *,
+    send_rate_hz: int,
+    settings: Settings | None = None,
 ) -> FileAudio:
-    """A WAV file as the microphone (paced in real time) and/or a WAV file as the speaker."""
-    return FileAudio(audio_in, audio_out, send_rate_hz=send_rate_hz)
+    """A WAV file as the microphone (paced in real time) and/or a WAV file as the speaker; with
+    ``settings``, their client turn detection ends its turns (``build_turn_end``)."""
+    turns = build_turn_end(settings) if settings is not None and audio_in is not None else None
+    return FileAudio(audio_in, audio_out, send_rate_hz=send_rate_hz, end_of_turn=turns)
 
 
 def open_video(spec: str) -> FrameSource:

@@ -17,7 +17,7 @@ from typing import Any
 
 import platformdirs
 
-from app.modes import ConversationOptions, Mode
+from app.modes import PATIENCE_CHOICES, ConversationOptions, Mode
 from app.pricing import bills_every_frame
 from video.pacing import PacerConfig, Policy
 
@@ -58,6 +58,7 @@ class Settings:
     aec: str = "on"  # on | off | headphones
     mode: str = Mode.HANDS_FREE.value
     turn_detection: str = "client"  # client | server | semantic
+    patience: str = "medium"  # low | medium | high: how long a pause may last (app.modes)
     frame_policy: str = "auto"
     frames_per_minute: int = 30
     recordings_dir: str = ""  # "" = default_recordings_dir()
@@ -90,6 +91,8 @@ class Settings:
             raise SettingsError(
                 f"turn_detection = {self.turn_detection!r}: use client, server or semantic"
             )
+        if self.patience not in PATIENCE_CHOICES:
+            raise SettingsError(f"patience = {self.patience!r}: use {', '.join(PATIENCE_CHOICES)}")
         if self.frame_policy not in FRAME_POLICIES:
             raise SettingsError(
                 f"frame_policy = {self.frame_policy!r}: use one of {', '.join(FRAME_POLICIES)}"
@@ -160,6 +163,7 @@ class Settings:
             voice=self.voice,
             mode=Mode(self.mode),
             turn_detection=self.turn_detection,  # type: ignore[arg-type]
+            patience=self.patience,  # type: ignore[arg-type]
             vad_threshold=round(0.8 - 0.6 * self.vad_sensitivity, 3),
         )
 

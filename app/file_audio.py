@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.audio_out import AudioOutError, write_reply_wav
+from audio.client_turns import VAD_STOP_MS, ClientTurnEnd
 from audio.config import TalkMode
 from audio.events import AudioEvent, MicAudio, VoiceStarted, VoiceStopped
 from audio.meters import Meters
@@ -44,7 +45,10 @@ class FileAudio:
         vad_threshold: float = 0.5,
         vad_silence_ms: int = 500,
         clock: Callable[[], int] = time.monotonic_ns,
+        end_of_turn: ClientTurnEnd | None = None,
     ) -> None:
+        """``end_of_turn``: the turn ends by ``audio.client_turns`` (as in the audio engine), the
+        VAD then stopping after ``VAD_STOP_MS``; otherwise after ``vad_silence_ms``."""
         self.in_path = in_path
         self.out_path = out_path
         self.block_ms = block_ms
@@ -54,7 +58,8 @@ class FileAudio:
         if in_path is not None:
             pcm, rate = read_wav(in_path)  # AudioFileError names the file and the problem
             self._pcm16 = pcm if rate == VAD_RATE else resample(pcm, rate, VAD_RATE)
-        self._vad_args = (vad_threshold, vad_silence_ms)
+        self._turns = end_of_turn
+        self._vad_args = (vad_threshold, VAD_STOP_MS if end_of_turn else vad_silence_ms)
         self._vad: StreamingVad | None = None
         self._t0: int | None = None
         self._pos = 0  # 16 kHz samples handed out (file + trailing silence)
@@ -77,6 +82,8 @@ class FileAudio:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         self.started = True
+        if self._turns is not None:
+            self._turns.warm()
         if self.in_path is not None and self._vad is None:
             self._vad = StreamingVad(threshold=self._vad_args[0], min_silence_ms=self._vad_args[1])
 
@@ -84,6 +91,8 @@ class FileAudio:
         if not self.started:
             return
         self.started = False
+        if self._turns is not None:
+            self._turns.close()
         self._advance(self._clock())
         if self.out_path is not None:
             try:
@@ -128,15 +137,29 @@ class FileAudio:
             self._mic_dbfs = dbfs(chunk)
             events.append(MicAudio(chunk, send, self._send_rate, t_ns))
             assert self._vad is not None
+            turns = self._turns
+            if turns is not None:
+                turns.feed(chunk)
             for ev in self._vad.process(chunk):
                 t = self._t0 + ev.sample * 1_000_000_000 // VAD_RATE
                 if isinstance(ev, VoiceStart):
-                    self.voice_active = True
-                    events.append(VoiceStarted(t))
+                    if turns is not None:
+                        turns.speech(ev.sample, new_turn=not self.voice_active)
+                    if not self.voice_active:
+                        self.voice_active = True
+                        events.append(VoiceStarted(t))
+                elif turns is not None and self.voice_active:
+                    turns.pause(ev.sample)  # the turn model decides when the turn is over
                 else:
                     self.voice_active = False
                     self.last_voice_stop_ns = t
                     events.append(VoiceStopped(t))
+            ended = turns.advance() if turns is not None and self.voice_active else None
+            if ended is not None:
+                t = self._t0 + ended.sample * 1_000_000_000 // VAD_RATE
+                self.voice_active = False
+                self.last_voice_stop_ns = t
+                events.append(VoiceStopped(t))
         return events
 
     def feed(self, pcm16: bytes, rate_hz: int = VAD_RATE) -> None:

@@ -21,6 +21,16 @@ Mode = TalkMode
 
 TurnDetectionChoice = Literal["client", "server", "semantic"]
 
+#: How long the app waits through the user's pauses before taking the turn (client turn
+#: detection and the provider's semantic detector): high patience = low eagerness.
+Patience = Literal["low", "medium", "high"]
+PATIENCE_CHOICES: tuple[Patience, ...] = ("low", "medium", "high")
+EAGERNESS_FOR_PATIENCE: dict[str, Literal["low", "medium", "high"]] = {
+    "low": "high",
+    "medium": "medium",
+    "high": "low",
+}
+
 
 @dataclass(frozen=True)
 class ConversationOptions:
@@ -37,6 +47,13 @@ class ConversationOptions:
     #: Audio kept from before the local VAD's start so the first syllable is not clipped.
     preroll_ms: int = 600
     temperature: float | None = None
+    #: Waiting through pauses (``Patience``); maps to the end-of-turn eagerness.
+    patience: Patience = "medium"
+
+    @property
+    def eagerness(self) -> Literal["low", "medium", "high"]:
+        """The end-of-turn eagerness for this patience (``dsp.end_of_turn`` policies)."""
+        return EAGERNESS_FOR_PATIENCE.get(self.patience, "medium")
 
     def session_config(self, model: str, resumption_handle: str | None = None) -> SessionConfig:
         """The provider session for these options (turn detection off unless the provider's
@@ -46,6 +63,7 @@ class ConversationOptions:
                 mode="server_vad" if self.turn_detection == "server" else "semantic_vad",
                 threshold=self.vad_threshold,
                 silence_duration_ms=self.silence_ms,
+                eagerness=self.eagerness,
             )
         else:
             td = TurnDetection(mode="none")

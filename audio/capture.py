@@ -16,8 +16,16 @@ from collections.abc import Callable
 
 import numpy as np
 
+from audio.client_turns import ClientTurnEnd
 from audio.config import AudioConfig, TalkMode
-from audio.events import AudioEvent, BargeIn, MicAudio, VoiceStarted, VoiceStopped
+from audio.events import (
+    AudioEvent,
+    BargeIn,
+    DeviceWarning,
+    MicAudio,
+    VoiceStarted,
+    VoiceStopped,
+)
 from audio.interruptions import InterruptionMonitor
 from audio.meters import Meters, VadLike, level_dbfs
 from audio.mic_hold import MicHold
@@ -47,8 +55,11 @@ class Capture:
         gate: TalkGate,
         clock: Callable[[], int],
         monitor_factory: Callable[[int, Player], InterruptionMonitor] | None = None,
+        turns: ClientTurnEnd | None = None,
     ) -> None:
         self.config = config
+        #: hands-free: the semantic end of turn (``audio.client_turns``); None: the VAD's stop
+        self.turns = turns
         #: duck at once, decide after (``audio.interruptions``); None: barge-in on any voice
         self._monitor_factory = monitor_factory
         self.monitor: InterruptionMonitor | None = None
@@ -104,6 +115,8 @@ class Capture:
             self.monitor.close()
             self.monitor = None
         self.hold.reset()
+        if self.turns is not None:
+            self.turns.reset()
 
     def set_send_rate(self, hz: int, stream_open: bool) -> None:
         """Rate of ``MicAudio.pcm16_send`` (validated by the engine)."""
@@ -192,7 +205,11 @@ class Capture:
         events: list[AudioEvent] = []
         was_open = self.gate.mic_open
         emitted = False
-        vad_events = self.vad.process(vad_in) if self.gate.mode is TalkMode.HANDS_FREE else []
+        hands_free = self.gate.mode is TalkMode.HANDS_FREE
+        if self.turns is not None:
+            self.turns.feed(pcm16)  # every batch: its positions are the stream's
+        turns = self.turns if hands_free else None
+        vad_events = self.vad.process(vad_in) if hands_free else []
         for ev in vad_events:
             t = t_of(ev.sample)
             if isinstance(ev, VoiceStart) and distrust:
@@ -203,6 +220,8 @@ class Capture:
                 self._suppressed_start = False
                 continue
             if isinstance(ev, VoiceStart):
+                if turns is not None:
+                    turns.speech(ev.sample, new_turn=not self.gate.talking)
                 gate_events = self.with_barge_in(
                     self.gate.vad_start(t, ev.sample), None if judged else pipe.player
                 )
@@ -225,11 +244,22 @@ class Capture:
                     emitted = True
                     continue
                 events.extend(gate_events)
+            elif turns is not None and self.gate.talking:
+                turns.pause(ev.sample)  # the turn model decides when the turn is over
             else:
                 if self.gate.mic_open and not emitted:
                     events.append(MicAudio(pcm16, pcm_send, self.send_rate, t_of(start16)))
                     emitted = True
                 events.extend(self.gate.vad_stop(t, ev.sample))
+        ended = turns.advance() if turns is not None and self.gate.talking else None
+        if ended is not None:
+            if self.gate.mic_open and not emitted:
+                events.append(MicAudio(pcm16, pcm_send, self.send_rate, t_of(start16)))
+                emitted = True
+            events.extend(self.gate.vad_stop(t_of(ended.sample), ended.sample))
+        if turns is not None and turns.warning is not None:
+            events.append(DeviceWarning(turns.warning))
+            turns.warning = None
         if not emitted and self.gate.mic_open and (pcm16 or pcm_send):
             events.append(MicAudio(pcm16, pcm_send, self.send_rate, t_of(start16)))
         if self.gate.mode is TalkMode.HANDS_FREE and not distrust and not judged:

@@ -17,7 +17,9 @@ got) → streaming resampling (device → 16 kHz, device → send rate) → voic
 talk gate (mode) → barge-in → levels. With ``judge_interruptions`` (the app's default), the
 reply is ducked on a voice onset and ``audio.interruptions`` decides: ``BargeIn`` for a real
 interruption, ``Backchannel`` for a nod-along (its audio never reaches the backend as speech,
-``audio.mic_hold``). It never raises for device trouble: a lost
+``audio.mic_hold``). With ``end_of_turn`` (client turn detection) a hands-free turn ends when
+``audio.client_turns`` says so: after a short silence the turn model judges complete, or at
+the cap for the eagerness through a hesitation. It never raises for device trouble: a lost
 or unopenable device becomes an ``AudioDeviceError`` event, the engine keeps running, a background
 thread retries every ``retry_interval_ms`` (re-resolving device names) and ``DeviceRecovered``
 follows when it works again.
@@ -32,6 +34,7 @@ from collections import deque
 from collections.abc import Callable
 
 from audio.capture import Capture
+from audio.client_turns import VAD_STOP_MS, ClientTurnEnd
 from audio.config import AudioConfig, TalkMode
 from audio.devices import DeviceBackend, SoundDeviceBackend
 from audio.duplex import StreamFactory, StreamLike, sounddevice_factory
@@ -71,7 +74,11 @@ class AudioEngine:
         clock: Callable[[], int] = time.monotonic_ns,
         judge_interruptions: bool = False,
         transcriber: TranscriberLike | None = None,
+        end_of_turn: ClientTurnEnd | None = None,
     ) -> None:
+        """``end_of_turn``: hands-free turns end by ``audio.client_turns`` (the turn model after a
+        short silence) instead of after ``config.vad_stop_ms`` of silence; the VAD then runs
+        with the short stop delay ``VAD_STOP_MS``."""
         self.config = config
         self._real = stream_factory is None
         self._factory: StreamFactory = stream_factory or sounddevice_factory
@@ -85,7 +92,9 @@ class AudioEngine:
                 min_speech_ms=config.vad_min_speech_ms,
                 # the stop delay counts from the end of voice to VoiceStopped: Silero decides in
                 # 32 ms windows, so take one window off to keep the total within the setting
-                min_silence_ms=max(100, config.vad_stop_ms - 32),
+                min_silence_ms=VAD_STOP_MS
+                if end_of_turn is not None
+                else max(100, config.vad_stop_ms - 32),
             )
         )
         monitors = (
@@ -94,7 +103,12 @@ class AudioEngine:
             else None
         )
         self._capture = Capture(
-            config, vad, TalkGate(config.mode, config.send_only_speech), clock, monitors
+            config,
+            vad,
+            TalkGate(config.mode, config.send_only_speech),
+            clock,
+            monitors,
+            end_of_turn,
         )
         self._volume = config.volume
         self._events: deque[AudioEvent] = deque()  # appended by any thread, drained by process()
@@ -117,6 +131,8 @@ class AudioEngine:
             if self._pipe is not None or self._pending is not None or self._retrying():
                 return
             self._stop.clear()
+        if self._capture.turns is not None:
+            self._capture.turns.warm()  # load the turn model on its worker meanwhile
         try:
             pipe = open_pipeline(
                 self.config, self._factory, self._backend, self._clock, self._volume
@@ -140,6 +156,8 @@ class AudioEngine:
             self._pending = None
         for p in pipes:
             close_quietly(p.stream)
+        if self._capture.turns is not None:
+            self._capture.turns.close()
 
     def meters(self) -> Meters:
         """Latest meter snapshot (any thread)."""
@@ -264,6 +282,8 @@ class AudioEngine:
         """Engine thread: switch talk mode; ends a running turn (``VoiceStopped``)."""
         cap = self._capture
         self._events.extend(cap.gate.set_mode(mode, self._clock(), cap.pos16))
+        if cap.turns is not None and not cap.gate.talking:
+            cap.turns.cancel()
 
     @property
     def mode(self) -> TalkMode:
@@ -321,6 +341,8 @@ class AudioEngine:
         log.warning("%s", err.message)
         events: list[AudioEvent] = [err]
         events.extend(self._capture.gate.vad_stop(now, self._capture.pos16))
+        if self._capture.turns is not None:
+            self._capture.turns.cancel()
         self._start_retry(pipe.stream)
         return events
 

@@ -29,6 +29,11 @@ baseline measured in the same run; no pass/fail.
    StreamWatchdog on the same ticks), time spent "struggling", speech → VoiceStarted.
 8. The interruption monitor on the real rig (hooked after the engine's canceller, as engine.py
    will call it): onset in the mic → speaker −20 dB and silent, backchannels passed.
+9. Client end of turn on the shared paused and complete clips (bench/bench_client_turns.py):
+   false cuts and end-of-turn latency, semantic at each patience vs the plain 500 ms VAD silence.
+10. Duck-and-judge through the wired engine on the real rig (bench/bench_wired_interruptions.py):
+   onset → −20 dB, onset → silent, backchannels passed out of N, vs the VAD barge-in; false
+   ducks from the reply's echo per minute.
 """
 
 from __future__ import annotations
@@ -586,7 +591,7 @@ def _engine_cpu(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--only", default="1,2,3,4,5,6,7,8")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10")
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--cpu-seconds", type=float, default=20.0)
@@ -596,7 +601,7 @@ def main() -> None:
     print(f"bench_audio: {os.cpu_count()} cores, load avg {os.getloadavg()[0]:.1f}")
     server = None
     try:
-        if which & {1, 2, 4, 7, 8}:
+        if which & {1, 2, 4, 7, 8, 10}:
             server = start_pulse(Path(tempfile.mkdtemp(prefix="bench-pulse-")))
             os.environ["PULSE_SERVER"] = server.env["PULSE_SERVER"]
             os.environ["PULSE_RUNTIME_PATH"] = server.env["PULSE_RUNTIME_PATH"]
@@ -615,6 +620,14 @@ def main() -> None:
         from bench.bench_audio_turns import main_sections
 
         main_sections(which, server, args.minutes, args.load_seconds)
+        if 9 in which:
+            from bench.bench_client_turns import bench_client_turns
+
+            bench_client_turns()
+        if 10 in which and server:
+            from bench.bench_wired_interruptions import bench_wired_interruptions
+
+            bench_wired_interruptions(server, args.trials)
     finally:
         if server is not None:
             stop_pulse(server)

@@ -64,6 +64,11 @@ TURN_LABELS = (
     ("The provider (server VAD)", "server"),
     ("The provider (semantic)", "semantic"),
 )
+PATIENCE_LABELS = (
+    ("Low: answer as soon as I stop", "low"),
+    ("Medium", "medium"),
+    ("High: wait through my pauses (slower)", "high"),
+)
 
 
 def mask_key(key: str) -> str:
@@ -260,11 +265,14 @@ class SettingsDialog(QDialog):
         sens.addWidget(self.vad_slider, 1)
         sens.addWidget(hi)
         self.detect_box = _combo(TURN_LABELS, st.turn_detection, "Who detects the end of a turn")
+        self.patience_box = _combo(PATIENCE_LABELS, st.patience, "Patience with pauses")
+        self.patience_box.setToolTip("How long you may pause mid-sentence before the turn is taken")
         self.aec_box = _combo(AEC_LABELS, st.aec, "Echo cancellation")
         form.addRow("Microphone", self.input_box)
         form.addRow("Speaker", self.output_box)
         form.addRow("Voice sensitivity", sens)
         form.addRow("Turn detection", self.detect_box)
+        form.addRow("Patience", self.patience_box)
         form.addRow("Echo cancellation", self.aec_box)
         return w
 
@@ -387,6 +395,7 @@ class SettingsDialog(QDialog):
             output_device=self.output_box.currentData() or "",
             vad_sensitivity=self.vad_slider.value() / 100,
             turn_detection=self.detect_box.currentData(),
+            patience=self.patience_box.currentData(),
             aec=self.aec_box.currentData(),
             camera=self.camera_edit.text().strip(),
             camera_on=self.camera_on_check.isChecked(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,21 @@ class _NoAudio:
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
+
+
+def test_patience_sets_the_client_end_of_turn_and_the_providers_eagerness() -> None:
+    from app.cli import build_parser
+    from app.compose import build_turn_end
+
+    args = build_parser().parse_args(["--headless", "--patience", "low"])
+    s = resolve_settings({"patience": args.patience}, env={}, base=Settings())
+    turns = build_turn_end(s)
+    assert turns is not None and turns.eagerness == "high"
+    patient = build_turn_end(replace(s, patience="high"))
+    assert patient is not None and patient.eagerness == "low"
+    assert patient.policy.cap_ms > turns.policy.cap_ms
+    assert build_turn_end(replace(s, turn_detection="server")) is None
+    semantic = replace(s, turn_detection="semantic", patience="high").options()
+    assert semantic.session_config("m").turn_detection.eagerness == "low"
+    with pytest.raises(SettingsError, match="patience"):
+        Settings(patience="eager")

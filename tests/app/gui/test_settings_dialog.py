@@ -54,6 +54,7 @@ def test_settings_persist_and_reach_assistant(
     dlg.output_box.setCurrentIndex(dlg.output_box.findData("Speakers"))
     dlg.vad_slider.setValue(80)
     dlg.aec_box.setCurrentIndex(dlg.aec_box.findData("headphones"))
+    dlg.patience_box.setCurrentIndex(dlg.patience_box.findData("high"))
     dlg.policy_box.setCurrentIndex(dlg.policy_box.findData("on-change"))
     dlg.budget_spin.setValue(12)
     dlg.camera_edit.setText("/work/shared/media/video/desk.mp4")
@@ -69,6 +70,7 @@ def test_settings_persist_and_reach_assistant(
     assert name == "apply_settings" and isinstance(applied, Settings)
     assert applied.input_device == "USB Mic" and applied.output_device == "Speakers"
     assert applied.aec == "headphones" and applied.frames_per_minute == 12
+    assert applied.patience == "high" and applied.options().eagerness == "low"
     assert applied.frame_policy == "on-change" and applied.voice == "cedar"
     assert applied.instructions == "Answer in one sentence." and applied.backend == "openai"
     assert applied.camera.endswith("desk.mp4")
@@ -89,6 +91,7 @@ def test_settings_persist_and_reach_assistant(
     assert dlg2.input_box.currentData() == "USB Mic"
     assert dlg2.vad_slider.value() == 80
     assert dlg2.aec_box.currentData() == "headphones"
+    assert dlg2.patience_box.currentData() == "high"
     assert dlg2.instructions_edit.toPlainText() == "Answer in one sentence."
     row = dlg2.key_rows["openai"]
     assert "sk-…WXYZ" in row.status.text()

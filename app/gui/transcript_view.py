@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -128,6 +128,23 @@ class TurnBubble(QFrame):
         self.setToolTip(tip)
 
 
+class _Column(QWidget):
+    """The scrolled column of bubbles. Its height is its layout's height for the viewport's
+    width: the default minimum size hint is the height at the narrowest width (every bubble
+    wrapped to a few words a line), which made the column far taller than its bubbles, so
+    "scrolled to the bottom" showed blank space under the newest bubble (issue 14, item 1)."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, 0)
+
+    def sizeHint(self) -> QSize:
+        lay = self.layout()
+        w = self.width()
+        if lay is None or w <= 0:
+            return super().sizeHint()
+        return QSize(w, lay.totalHeightForWidth(w))
+
+
 class TranscriptView(QScrollArea):
     """Scrollable list of bubbles; sticks to the bottom while the user has not scrolled up."""
 
@@ -137,7 +154,7 @@ class TranscriptView(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Transcript")
-        inner = QWidget()
+        inner = _Column()
         inner.setObjectName("transcriptInner")
         self._layout = QVBoxLayout(inner)
         self._layout.setContentsMargins(4, 4, 4, 4)

@@ -1,0 +1,95 @@
+"""Issue 14 (the window a person uses every day): one test per item, on real widgets offscreen."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.gui.transcript_view import TranscriptView
+from app.transcript import Turn
+
+pytestmark = pytest.mark.gui
+
+EXCHANGES = [
+    ("Hi there, what do you see?", "I see a desk with a laptop, a mug and some papers. " * 3),
+    ("What colour is the mug?", "Blue, with a white handle."),
+    ("And the plant?", "A small succulent in a terracotta pot on the windowsill. " * 4),
+    ("Thanks.", "You're welcome."),
+    ("Read the note on the left, please.", "It says: buy milk, call the plumber, water. " * 6),
+]
+
+
+def _settle() -> None:
+    for _ in range(4):
+        QApplication.processEvents()
+
+
+def _bubble_span(view: TranscriptView, turn_id: str) -> tuple[int, int]:
+    b = view.bubble(turn_id)
+    assert b is not None
+    top = b.mapTo(view.viewport(), b.rect().topLeft()).y()
+    return top, top + b.height()
+
+
+def _stream(view: TranscriptView, seq: int, role: str, text: str, check) -> None:
+    words = text.split()
+    for k in range(1, len(words) + 1, 4):
+        view.update_turn(Turn(seq=seq, role=role, text=" ".join(words[:k]), partial=True))
+        _settle()
+        check()
+    view.update_turn(Turn(seq=seq, role=role, text=text, partial=False))
+    _settle()
+    check()
+
+
+# ---------------------------------------------------------------- item 1: the newest reply
+def test_newest_bubble_stays_fully_visible_at_the_bottom(qtbot: QtBot) -> None:
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.resize(420, 360)
+    view.show()
+    qtbot.waitExposed(view)
+    seq = 0
+    for question, reply in EXCHANGES:
+        for role, text in (("user", question), ("assistant", reply)):
+            turn_id = f"t{seq}"
+
+            def check(turn_id: str = turn_id) -> None:
+                top, bottom = _bubble_span(view, turn_id)
+                height = view.viewport().height()
+                assert bottom <= height, f"{turn_id} cut at the bottom ({bottom} > {height})"
+                # no blank pane under the newest bubble (only the column's margin)
+                assert height - bottom <= 12 or view.verticalScrollBar().maximum() == 0
+                if bottom - top <= height:
+                    assert top >= 0, f"{turn_id} pushed above the top ({top})"
+
+            _stream(view, seq, role, text, check)
+            seq += 1
+
+
+def test_scroll_position_kept_while_reading_above(qtbot: QtBot) -> None:
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.resize(420, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    seq = 0
+    for question, reply in EXCHANGES[:3]:
+        for role, text in (("user", question), ("assistant", reply)):
+            view.update_turn(Turn(seq=seq, role=role, text=text, partial=False))
+            seq += 1
+    _settle()
+    bar = view.verticalScrollBar()
+    assert bar.maximum() > 0
+    bar.setValue(bar.maximum() // 3)  # the person scrolls up to read
+    kept = bar.value()
+    for role, text in (("user", EXCHANGES[3][0]), ("assistant", EXCHANGES[4][1])):
+        _stream(view, seq, role, text, lambda: None)
+        assert bar.value() == kept
+        seq += 1
+    bar.setValue(bar.maximum())  # back at the bottom: follows the newest again
+    _settle()
+    _stream(view, seq, "user", "One more question about the note.", lambda: None)
+    top, bottom = _bubble_span(view, f"t{seq}")
+    assert top >= 0 and bottom <= view.viewport().height()

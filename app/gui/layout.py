@@ -178,7 +178,7 @@ class MainWindowUi:
         rl.addWidget(self.transcript, 1)
         trow = QHBoxLayout()
         self.text_box = QLineEdit()
-        self.text_box.setPlaceholderText("Type a message… (Ctrl+T)")
+        self.text_box.setPlaceholderText("Type a message… (Ctrl+T; Esc leaves the box)")
         self.text_box.setAccessibleName("Message")
         self.send_btn = QPushButton("Send")
         self.send_btn.setAccessibleName("Send message")
@@ -198,7 +198,10 @@ class MainWindowUi:
         bl.setContentsMargins(12, 8, 16, 8)
         bl.setSpacing(16)
         self.talk_btn = TalkButton()
-        self.talk_btn.setToolTip("Start/stop; in push-to-talk hold it (or Space) while you talk")
+        self.talk_btn.setToolTip(
+            "Start/stop; in push-to-talk hold it (or Space) while you talk.\n"
+            "Ctrl+Space holds it from anywhere, the message box too."
+        )
         bl.addWidget(self.talk_btn)
         sc = QVBoxLayout()
         sc.setSpacing(2)

@@ -133,7 +133,16 @@ class MainWindow(QMainWindow):
         self.preview_timer.setInterval(PREVIEW_INTERVAL_MS)
         self.preview_timer.timeout.connect(self.poll_preview)
         self.preview_timer.start()
-        self.space = SpaceToTalk(self, self.talk.press, self.talk.release)
+        self.space = SpaceToTalk(
+            self,
+            self.talk.press,
+            self.talk.release,
+            message_box=self.ui.text_box,
+            space_talks=lambda: self.talk.mode in (Mode.PUSH_TO_TALK, Mode.TOGGLE),
+            on_hold=self.talk.hold,
+            leave_box=self.ui.talk_btn.setFocus,
+            leave_box_buttons=self.ui.mode_buttons.values(),
+        )
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.space)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.gui.transcript_view import TranscriptView
+from app.model import Mode, State
 from app.transcript import Turn
 
 pytestmark = pytest.mark.gui
@@ -93,3 +96,95 @@ def test_scroll_position_kept_while_reading_above(qtbot: QtBot) -> None:
     _stream(view, seq, "user", "One more question about the note.", lambda: None)
     top, bottom = _bubble_span(view, f"t{seq}")
     assert top >= 0 and bottom <= view.viewport().height()
+
+
+# ---------------------------------------------------------------- item 2: Space reaches the talk
+def _connected(window, fake) -> None:
+    fake.emit_state(State.LISTENING)
+    assert window.is_connected()
+
+
+def _key(widget, key, kind, mods=Qt.KeyboardModifier.NoModifier, text=" ") -> None:
+    et = QEvent.Type.KeyPress if kind == "press" else QEvent.Type.KeyRelease
+    QApplication.sendEvent(widget, QKeyEvent(et, key, mods, text))
+
+
+def test_clicking_a_mode_button_leaves_the_box_and_space_talks(window, fake, qtbot) -> None:
+    _connected(window, fake)
+    box = window.ui.text_box
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    qtbot.mouseClick(window.ui.mode_buttons[Mode.PUSH_TO_TALK], Qt.MouseButton.LeftButton)
+    assert not box.hasFocus()
+    focus = QApplication.focusWidget()
+    qtbot.keyPress(focus, Qt.Key.Key_Space)
+    assert fake.names()[-1] == "talk_start"
+    qtbot.keyRelease(focus, Qt.Key.Key_Space)
+    assert fake.names()[-1] == "talk_end"
+    assert box.text() == ""
+
+
+def test_escape_leaves_the_box(window, fake, qtbot) -> None:
+    box = window.ui.text_box
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    qtbot.keyClicks(box, "hello")
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    assert not box.hasFocus()
+    assert window.ui.talk_btn.hasFocus()
+    assert box.text() == "hello"  # what was typed stays
+
+
+@pytest.mark.parametrize("mode", [Mode.PUSH_TO_TALK, Mode.TOGGLE])
+def test_space_in_the_empty_box_talks_but_types_once_typing(window, fake, qtbot, mode) -> None:
+    _connected(window, fake)
+    window.set_mode(mode)
+    box = window.ui.text_box
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    _key(box, Qt.Key.Key_Space, "press")
+    _key(box, Qt.Key.Key_Space, "release")
+    assert box.text() == ""
+    assert "talk_start" in fake.names() or "talk_end" in fake.names()
+    fake.calls.clear()
+    qtbot.keyClicks(box, "a b")
+    assert box.text() == "a b"
+    assert not {"talk_start", "talk_end"} & set(fake.names())
+
+
+def test_space_in_the_box_types_in_hands_free(window, fake, qtbot) -> None:
+    _connected(window, fake)
+    box = window.ui.text_box
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    qtbot.keyClicks(box, " ")
+    assert box.text() == " "
+    assert "disconnect" not in fake.names()
+
+
+def test_ctrl_space_holds_to_talk_from_the_box(window, fake, qtbot) -> None:
+    _connected(window, fake)
+    window.set_mode(Mode.PUSH_TO_TALK)
+    box = window.ui.text_box
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    qtbot.keyClicks(box, "half a sentence")
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    _key(box, Qt.Key.Key_Space, "press", ctrl)
+    QApplication.sendEvent(
+        box, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Space, ctrl, " ", True)
+    )  # auto-repeat while held
+    assert fake.names().count("talk_start") == 1
+    _key(box, Qt.Key.Key_Control, "release", Qt.KeyboardModifier.NoModifier, "")
+    _key(box, Qt.Key.Key_Space, "release")  # Ctrl let go first: Space still ends it
+    assert fake.names()[-1] == "talk_end"
+    assert box.text() == "half a sentence"
+    assert box.hasFocus()
+
+
+def test_ctrl_space_never_ends_a_hands_free_conversation(window, fake, qtbot) -> None:
+    _connected(window, fake)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    _key(window.ui.text_box, Qt.Key.Key_Space, "press", ctrl)
+    _key(window.ui.text_box, Qt.Key.Key_Space, "release", ctrl)
+    assert "disconnect" not in fake.names()

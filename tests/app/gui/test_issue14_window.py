@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
+import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
@@ -188,3 +192,61 @@ def test_ctrl_space_never_ends_a_hands_free_conversation(window, fake, qtbot) ->
     _key(window.ui.text_box, Qt.Key.Key_Space, "press", ctrl)
     _key(window.ui.text_box, Qt.Key.Key_Space, "release", ctrl)
     assert "disconnect" not in fake.names()
+
+
+# ---------------------------------------------------------------- item 4: command-line flags
+def _clip(path: Path) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (64, 48))
+    for i in range(10):
+        writer.write(np.full((48, 64, 3), i * 20, np.uint8))
+    writer.release()
+    return path
+
+
+def test_window_flags_reach_the_window_for_that_launch(
+    qtbot, fake, qsettings, memory_keyring, tmp_path: Path, config_dir, monkeypatch
+) -> None:
+    from app import cli
+    from app.config import Settings
+    from app.gui import main as gui_main_module
+    from app.gui.main import build_window, load_settings, save_changes_only
+
+    clip = _clip(tmp_path / "desk.mp4")
+    given: dict[str, object] = {}
+
+    def fake_gui_main(argv, overrides=None) -> int:  # the window itself is built below
+        given.update(overrides or {})
+        return 0
+
+    monkeypatch.setattr(gui_main_module, "main", fake_gui_main)
+    argv = ["--backend", "openai", "--voice", "cedar", "--video", str(clip)]
+    argv += ["--input-device", "USB Mic", "--output-device", "Speakers"]
+    assert cli.main(argv) == 0  # no more "--video needs --headless"
+    assert given["backend"] == "openai" and given["camera"] == str(clip)
+
+    Settings(backend="local", camera="", input_device="").save()
+    saved, settings, problem = load_settings(env={}, overrides=given)  # type: ignore[arg-type]
+    assert problem == ""
+    assert (settings.backend, settings.voice, settings.camera) == ("openai", "cedar", str(clip))
+    assert (settings.input_device, settings.output_device) == ("USB Mic", "Speakers")
+    w = build_window(fake, qsettings, settings, save_settings=save_changes_only(saved, settings))
+    qtbot.addWidget(w)
+    assert w.ui.backend_box.currentData() == "openai"
+    assert w.ui.voice_box.currentText() == "cedar"
+    applied = [c[1][0] for c in fake.calls if c[0] == "apply_settings"][-1]
+    assert applied.camera == str(clip) and applied.input_device == "USB Mic"
+    w.ui.connect_btn.click()
+    assert fake.calls[-1][0] == "connect" and fake.calls[-1][1][0] == "openai"
+    w.close()
+    on_disk = Settings.load()
+    assert (on_disk.backend, on_disk.camera) == ("local", "")  # that launch only
+
+
+def test_a_bad_window_flag_is_refused_with_a_reason(capsys) -> None:
+    from app import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--video", "/no/such/clip.mp4"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--video" in err and "needs --headless" not in err

@@ -250,3 +250,58 @@ def test_a_bad_window_flag_is_refused_with_a_reason(capsys) -> None:
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "--video" in err and "needs --headless" not in err
+
+
+# ---------------------------------------------------------------- item 5: no camera set up
+def _adapter_without_camera(media_dir: Path, cameras: list[object]):
+    from app.camera_presence import camera_is_set_up
+    from app.config import Settings
+    from app.gui.adapter import AssistantAdapter
+    from tests.app.fakes import FakeAudio, FakeSpec
+
+    opened: list[str] = []
+
+    def source(spec: str):
+        from video.file import FileSource
+
+        opened.append(spec)
+        return FileSource(str(media_dir / "video" / "desk.png"), loop=True, still_fps=5.0)
+
+    adapter = AssistantAdapter(
+        Settings(recording=False, camera="", camera_on=True),
+        resolve=lambda settings, **kw: FakeSpec(),
+        make_audio=lambda s, rate: FakeAudio(),
+        make_source=source,
+        camera_set_up=lambda spec: camera_is_set_up(spec, lambda: cameras),
+    )
+    return adapter, opened
+
+
+@pytest.mark.parametrize("cameras", [[], ["USB camera"]])
+def test_first_connect_without_a_camera_leaves_the_camera_off(
+    window, fake, qtbot, media_dir: Path, cameras: list[object]
+) -> None:
+    from app.model import CameraChanged, ModelEvent, NoticeChanged, StateChanged
+    from tests.reliability.helpers import wait_until
+
+    adapter, _ = _adapter_without_camera(media_dir, cameras)
+    events: list[ModelEvent] = []
+    adapter.subscribe(events.append)
+    adapter.subscribe(fake.emit)  # the window sees what the real adapter publishes
+    try:
+        adapter.connect("openai", "gpt-realtime", "marin")
+        wait_until(
+            lambda: any(isinstance(e, StateChanged) and e.state == State.LISTENING for e in events),
+            15,
+            "the conversation to start",
+        )
+        qtbot.waitUntil(lambda: window.conversation_state == State.LISTENING)
+        shown_on = any(isinstance(e, CameraChanged) and e.on for e in events)
+        assert window.ui.camera_btn.isChecked() == shown_on == bool(cameras)
+        notices = [e.message for e in events if isinstance(e, NoticeChanged)]
+        if not cameras:
+            assert any("Settings → Camera" in m for m in notices)
+            qtbot.waitUntil(lambda: "Settings → Camera" in window.ui.status.currentMessage())
+    finally:
+        adapter.disconnect()
+        adapter.close()

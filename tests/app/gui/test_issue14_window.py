@@ -7,9 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication
 from pytestqt.qtbot import QtBot
 
 from app.gui.transcript_view import TranscriptView
@@ -305,3 +305,45 @@ def test_first_connect_without_a_camera_leaves_the_camera_off(
     finally:
         adapter.disconnect()
         adapter.close()
+
+
+# ---------------------------------------------------------------- item 8: small windows
+def _in_window(window, widget) -> QRect:
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+
+
+def test_at_the_minimum_size_every_control_is_whole(window, fake, qtbot) -> None:
+    window.resize(1120, 720)
+    _settle()
+    big_preview = window.ui.preview.height()
+    _connected(window, fake)  # "Disconnect", the longest connect text
+    window.resize(640, 420)  # smaller than allowed: the window stops at its minimum
+    qtbot.waitUntil(lambda: window.size() == window.minimumSize())
+    _settle()
+    assert window.minimumWidth() >= 640 and window.minimumHeight() >= 420
+    for button in window.findChildren(QAbstractButton):
+        if button.isVisible() and button.text():
+            need = button.fontMetrics().horizontalAdvance(button.text())
+            assert need <= button.width(), f"{button.text()!r} cut: {need} > {button.width()}"
+    ui = window.ui
+    preview, thumbs = _in_window(window, ui.preview), _in_window(window, ui.thumbs)
+    assert preview.bottom() < thumbs.top(), "the frame strip overlaps the preview"
+    assert ui.preview.height() < big_preview  # the preview gave way
+    bottom_card = ui.talk_btn.parentWidget()
+    card = _in_window(window, bottom_card)
+    for part in (ui.meters, ui.meters.mic, ui.meters.speaker, ui.meters.echo, ui.talk_btn):
+        assert card.contains(_in_window(window, part)), f"{part.accessibleName()} cut"
+    for mode_button in ui.mode_buttons.values():
+        assert card.contains(_in_window(window, mode_button))
+    state = ui.state_label
+    assert state.heightForWidth(state.width()) <= state.height(), "state text cut"
+    assert window.rect().contains(_in_window(window, ui.status))
+
+
+def test_the_bottom_bar_reflows_and_comes_back(window, qtbot) -> None:
+    window.resize(window.minimumSize())
+    _settle()
+    assert not window.ui.reflow.is_row()  # meters under the modes
+    window.resize(1280, 760)
+    _settle()
+    assert window.ui.reflow.is_row()

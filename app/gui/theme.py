@@ -82,6 +82,8 @@ def stylesheet(dark: bool) -> str:
     return f"""
 QFrame#card {{ background: {card}; border: 1px solid {border}; border-radius: 10px; }}
 QLabel#muted, QLabel#detail {{ color: {muted}; }}
+QLabel#conversationDivider {{ color: {muted}; border-top: 1px solid {border};
+    padding-top: 4px; margin: 6px 24px 0 24px; }}
 QLabel#sectionTitle {{ font-weight: 600; }}
 QFrame#bubble_user {{ background: {user_bg}; border-radius: 10px; }}
 QFrame#bubble_assistant {{ background: {bot_bg}; border-radius: 10px; }}

@@ -8,6 +8,7 @@ detail line (latency, tokens, cost) and the full latency waterfall as its toolti
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
@@ -66,6 +67,12 @@ def detail_line(turn: Turn) -> str:
     if turn.interrupted:
         parts.insert(0, "interrupted")
     return " · ".join(parts)
+
+
+def conversation_label(backend: str, when: datetime | None = None) -> str:
+    """The divider above a new conversation: "New conversation · OpenAI · 14:05"."""
+    at = (when or datetime.now()).strftime("%H:%M")
+    return " · ".join(p for p in ("New conversation", backend, at) if p)
 
 
 def turn_html(turn: Turn) -> str:
@@ -168,13 +175,42 @@ class TranscriptView(QScrollArea):
         self._bubbles: dict[str, TurnBubble] = {}
         self._rows: dict[str, QWidget] = {}
         self._order: list[str] = []
+        #: Rows of earlier conversations and the dividers after them (kept, not updated).
+        self._kept: list[QWidget] = []
+        self._dividers: list[QLabel] = []
         self._stick = True
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range)
 
     # ------------------------------------------------------------------ API
     def turns(self) -> list[Turn]:
+        """The current conversation's turns (those above the last divider are kept, shown,
+        and not counted)."""
         return [self._bubbles[t].turn for t in self._order]
+
+    def dividers(self) -> list[str]:
+        """The divider texts between conversations, oldest first."""
+        return [d.text() for d in self._dividers]
+
+    def start_conversation(self, label: str) -> None:
+        """A new conversation starts (a connect, another backend): the turns shown so far stay,
+        above a divider saying ``label``; turn ids start again below it (issue 14, item 11).
+        Nothing is added while the current conversation has no turns."""
+        if not self._order:
+            if self._dividers and not self._kept:  # only a divider so far: relabel it
+                self._dividers[-1].setText(label)
+            return
+        self._kept.extend(self._rows.values())
+        self._rows.clear()
+        self._bubbles.clear()
+        self._order.clear()
+        divider = QLabel(label)
+        divider.setObjectName("conversationDivider")
+        divider.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        divider.setAccessibleName(f"Conversation divider: {label}")
+        self._dividers.append(divider)
+        self._kept.append(divider)
+        self._layout.insertWidget(self._layout.count() - 1, divider)
 
     def bubble(self, turn_id: str) -> TurnBubble | None:
         return self._bubbles.get(turn_id)
@@ -207,9 +243,12 @@ class TranscriptView(QScrollArea):
             self.update_turn(t)
 
     def clear(self) -> None:
-        for row in self._rows.values():
+        """Forget every conversation shown (a replay loads another session)."""
+        for row in [*self._kept, *self._rows.values()]:
             self._layout.removeWidget(row)
             row.deleteLater()
+        self._kept.clear()
+        self._dividers.clear()
         self._rows.clear()
         self._bubbles.clear()
         self._order.clear()

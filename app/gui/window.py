@@ -37,6 +37,7 @@ from app.gui.space_key import SpaceToTalk
 from app.gui.state_line import ACTIVE_STATES, StateView, render_state
 from app.gui.talk_control import TalkControl
 from app.gui.tasks import TaskRunner
+from app.gui.transcript_view import conversation_label
 from app.local_models import LocalModelChoice, with_brain
 from app.model import (
     CameraChanged,
@@ -333,8 +334,8 @@ class MainWindow(QMainWindow):
                 ui.transcript.update_turn(turn)
                 if turn.role == "assistant" and turn.latency is not None:
                     ui.status.set_latency_ms(turn.latency.total_ms)
-            elif isinstance(event, TranscriptReset):
-                ui.transcript.clear()
+            elif isinstance(event, TranscriptReset):  # earlier conversations stay (issue 14)
+                ui.transcript.start_conversation(conversation_label(ui.backend_box.currentText()))
             elif isinstance(event, SpendChanged):
                 ui.status.set_spend(event.spend)
             elif isinstance(event, TimeLeftChanged):

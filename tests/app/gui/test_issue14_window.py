@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractButton, QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
-from app.gui.transcript_view import TranscriptView
+from app.gui.transcript_view import TranscriptView, TurnBubble
 from app.model import Mode, State
 from app.transcript import Turn
 
@@ -347,3 +347,31 @@ def test_the_bottom_bar_reflows_and_comes_back(window, qtbot) -> None:
     window.resize(1280, 760)
     _settle()
     assert window.ui.reflow.is_row()
+
+
+# ---------------------------------------------------------------- item 11: switching backend
+def test_switching_backend_keeps_the_conversation_with_a_divider(window, fake, qtbot) -> None:
+    from app.model import TranscriptReset
+
+    ui = window.ui
+    fake.emit(TranscriptReset())  # the first conversation starts: nothing to divide yet
+    fake.emit_turn(Turn(1, "user", "What is on my desk?", partial=False))
+    fake.emit_turn(Turn(2, "assistant", "A red mug.", partial=False))
+    fake.emit_state(State.IDLE)
+    ui.backend_box.setCurrentIndex(ui.backend_box.findData("openai"))
+    ui.connect_btn.click()
+    assert fake.calls[-1][1][0] == "openai"
+    fake.emit_state(State.CONNECTING)
+    fake.emit(TranscriptReset())  # the assistant starts its new conversation
+    fake.emit_state(State.LISTENING)
+    fake.emit_turn(Turn(1, "user", "And now?", partial=False))  # turn ids start again
+    _settle()
+    texts = [b.body.text() for b in ui.transcript.findChildren(TurnBubble) if b.isVisibleTo(window)]
+    assert any("What is on my desk?" in t for t in texts)
+    assert any("A red mug." in t for t in texts)
+    assert any("And now?" in t for t in texts)
+    dividers = ui.transcript.dividers()
+    assert len(dividers) == 1 and "OpenAI" in dividers[0]
+    assert [t.text for t in ui.transcript.turns()] == ["And now?"]  # the current one
+    label = ui.transcript.findChild(QLabel, "conversationDivider")
+    assert label is not None and label.isVisibleTo(window)

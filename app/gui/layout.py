@@ -146,7 +146,7 @@ class MainWindowUi:
         ll.setSpacing(8)
         self.preview = PreviewWidget()
         self.preview.setMinimumSize(PREVIEW_MIN)  # the first to give way in a small window
-        self.preview.set_placeholder("Camera off — press Ctrl+E to turn it on")
+        self.preview.set_placeholder("Camera off — press Ctrl+E, or drop a video or image here")
         ll.addWidget(self.preview, 1)
         ll.addWidget(_muted("Frames sent to the model"))
         self.thumbs = ThumbnailStrip()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import Settings
+from app.gui.camera_file import FileDropTarget
 from app.gui.events import ModelEventQueue
 from app.gui.layout import MainWindowUi
 from app.gui.local_model_picker import FindLocalModels, LocalModelPicker
@@ -134,6 +136,7 @@ class MainWindow(QMainWindow):
         self.preview_timer.setInterval(PREVIEW_INTERVAL_MS)
         self.preview_timer.timeout.connect(self.poll_preview)
         self.preview_timer.start()
+        self.file_drop = FileDropTarget(self.ui.preview, self.use_camera_file)
         self.space = SpaceToTalk(
             self,
             self.talk.press,
@@ -308,6 +311,18 @@ class MainWindow(QMainWindow):
         self.assistant.set_screen(on)
         if not on and not ui.camera_btn.isChecked():
             ui.preview.clear()
+
+    def use_camera_file(self, path: str) -> None:
+        """A video or image dropped on the preview becomes the camera (saved like a choice in
+        Settings → Camera) and is shown at once."""
+        self.apply_settings(replace(self.settings, camera=path))
+        if self.ui.camera_btn.isChecked():
+            self.assistant.set_camera(True)  # the same switch, a new source
+        else:
+            self.ui.camera_btn.setChecked(True)
+        self.ui.status.showMessage(
+            f"Showing {Path(path).name} as the camera (change it in Settings → Camera).", 8000
+        )
 
     def _reflect_camera(self, on: bool) -> None:
         """The assistant switched the camera itself: show it without calling back."""

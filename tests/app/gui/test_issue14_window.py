@@ -7,9 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QRect, Qt
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRect, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabWidget
 from pytestqt.qtbot import QtBot
 
 from app.gui.transcript_view import TranscriptView, TurnBubble
@@ -375,3 +375,63 @@ def test_switching_backend_keeps_the_conversation_with_a_divider(window, fake, q
     assert [t.text for t in ui.transcript.turns()] == ["And now?"]  # the current one
     label = ui.transcript.findChild(QLabel, "conversationDivider")
     assert label is not None and label.isVisibleTo(window)
+
+
+# ---------------------------------------------------------------- item 6: a file as the camera
+def test_browse_chooses_a_video_file_as_the_camera(window, fake, qtbot, tmp_path: Path) -> None:
+    from tests.app.gui.test_settings_dialog import open_dialog
+
+    clip = _clip(tmp_path / "desk.mp4")
+    dlg = open_dialog(window, qtbot)
+    field = dlg.camera_field
+    tabs = dlg.findChild(QTabWidget)
+    tabs.setCurrentIndex([tabs.tabText(i) for i in range(tabs.count())].index("Camera"))
+    assert field.browse_btn.text() == "Browse…" and field.browse_btn.isVisibleTo(dlg)
+    qtbot.mouseClick(field.browse_btn, Qt.MouseButton.LeftButton)
+    chooser = field.dialog
+    assert chooser is not None
+    qtbot.waitUntil(chooser.isVisible)
+    assert "*.mp4" in chooser.nameFilters()[0] and "*.png" in chooser.nameFilters()[0]
+    chooser.selectFile(str(clip))
+    chooser.accept()
+    assert dlg.camera_edit.text() == str(clip)
+    dlg.accept()
+    applied = [c[1][0] for c in fake.calls if c[0] == "apply_settings"][-1]
+    assert applied.camera == str(clip)
+
+
+def _drop(widget, path: Path | str) -> tuple[bool, bool]:
+    """(drag accepted, drop accepted) for ``path`` dragged onto ``widget``."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) if isinstance(path, Path) else QUrl(path)])
+    pos = QPointF(widget.rect().center())
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, buttons, mods)
+    QApplication.sendEvent(widget, enter)
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, buttons, mods)
+    QApplication.sendEvent(widget, drop)
+    return enter.isAccepted(), drop.isAccepted()
+
+
+def test_dropping_an_image_on_the_preview_makes_it_the_camera(
+    window, fake, qtbot, media_dir: Path
+) -> None:
+    image = media_dir / "video" / "desk.png"
+    assert _drop(window.ui.preview, "https://example.com/x.png") == (False, False)
+    assert not window.ui.camera_btn.isChecked()
+    assert _drop(window.ui.preview, image) == (True, True)
+    applied = [c[1][0] for c in fake.calls if c[0] == "apply_settings"][-1]
+    assert applied.camera == str(image)
+    assert window.ui.camera_btn.isChecked() and ("set_camera", (True,)) in fake.calls
+    assert "Settings → Camera" in window.ui.status.currentMessage()
+    assert window.current_settings().camera == str(image)  # kept like a choice in Settings
+
+
+def test_hints_name_the_tabs_as_they_are() -> None:
+    import video.camera
+    import video.screen
+
+    for module in (video.camera, video.screen):
+        text = Path(module.__file__ or "").read_text()
+        assert "Settings → Video" not in text
+        assert "Settings → Camera" in text

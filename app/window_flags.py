@@ -73,8 +73,8 @@ def window_overrides(args: argparse.Namespace) -> dict[str, SettingValue]:
     camera = getattr(args, "camera", None)
     for name in ("video", "image"):
         path = getattr(args, name, None)
-        if _given(path):
-            camera = str(Path(path).expanduser().resolve())
+        if path is not None and _given(path):
+            camera = str(Path(str(path)).expanduser().resolve())
     if _given(camera):
         out["camera"] = str(camera)
         out["camera_on"] = True

@@ -141,6 +141,7 @@ def build_window(
             **options,
         )
         dlg.settings_saved.connect(win.apply_settings)
+        dlg.settings_saved.connect(_apply_theme_setting)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.open()
         return dlg
@@ -169,6 +170,13 @@ def build_window(
     )
     assistant.apply_settings(window.current_settings())
     return window
+
+
+def _apply_theme_setting(settings: Settings) -> None:
+    """The Colours setting changed in the dialog: the window follows at once."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        apply_theme(app, settings.theme)
 
 
 def _quit_on_signals(app: QApplication) -> None:
@@ -221,11 +229,11 @@ def main(argv: list[str] | None = None, overrides: Mapping[str, SettingValue] | 
     app.setApplicationName(APP)
     app.setApplicationDisplayName("VoiceCam")
     app.setDesktopFileName("voicecam")
-    apply_theme(app)
     from app.gui.adapter import make_assistant
 
     qsettings = make_qsettings(os.environ.get("VOICECAM_GUI_SETTINGS"))
     saved, settings, problem = load_settings(overrides=overrides)
+    apply_theme(app, settings.theme)  # the Colours setting (VOICECAM_THEME sets it too)
     assistant = make_assistant(settings)
     window = build_window(
         assistant,

@@ -88,6 +88,9 @@ def _save(settings: Settings) -> None:
     settings.save()
 
 
+THEME_LABELS = (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark"))
+
+
 def _combo(items: Sequence[tuple[str, str]], current: str, name: str) -> QComboBox:
     box = QComboBox()
     box.setAccessibleName(name)
@@ -312,8 +315,10 @@ class SettingsDialog(QDialog):
         )
         self.instructions_edit.setAccessibleName("Instructions")
         self.instructions_edit.setTabChangesFocus(True)
+        self.theme_box = _combo(THEME_LABELS, st.theme, "Colours")  # issue 14
         form.addRow("Voice", self.voice_box)
         form.addRow("Instructions", self.instructions_edit)
+        form.addRow("Colours", self.theme_box)
         return w
 
     def _recording_tab(self) -> QWidget:
@@ -396,6 +401,7 @@ class SettingsDialog(QDialog):
             voice=voice,
             recordings_dir=self.folder_edit.text().strip(),
             recording=self.record_check.isChecked(),
+            theme=self.theme_box.currentData(),
         )
 
     def accept(self) -> None:

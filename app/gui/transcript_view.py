@@ -56,10 +56,23 @@ def latency_tooltip(lat: TurnLatency) -> str:
     )
 
 
+def latency_parts(lat: TurnLatency) -> str:
+    """The stages of a reply's latency, each named with its unit: "turn ended 120 ms + first
+    byte 450 ms + to sound 250 ms" (a stage not measured is left out)."""
+    named = (
+        ("turn ended", lat.to_commit_ms),
+        ("first byte", lat.to_first_byte_ms),
+        ("to sound", lat.to_audible_ms),
+    )
+    return " + ".join(f"{name} {format_ms(ms)}" for name, ms in named if ms is not None)
+
+
 def detail_line(turn: Turn) -> str:
     parts: list[str] = []
     if turn.latency is not None and turn.latency.total_ms is not None:
-        parts.append(f"reply in {format_ms(turn.latency.total_ms)}")
+        stages = latency_parts(turn.latency)
+        reply = f"reply in {format_ms(turn.latency.total_ms)}"
+        parts.append(f"{reply} ({stages})" if stages else reply)
     if turn.usage is not None:
         parts.append(f"{turn.usage.input_tokens} in / {turn.usage.output_tokens} out tokens")
     if turn.cost_usd is not None:
@@ -75,13 +88,29 @@ def conversation_label(backend: str, when: datetime | None = None) -> str:
     return " · ".join(p for p in ("New conversation", backend, at) if p)
 
 
+def capitalised(text: str) -> str:
+    """``text`` with its first letter upper case when it starts lower case ("the mug…" →
+    "The mug…"); leading spaces and quotes are kept."""
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + ch.upper() + text[i + 1 :] if ch.islower() else text
+        if not (ch.isspace() or ch in "\"'“‘«(¿¡"):
+            return text
+    return text
+
+
 def turn_html(turn: Turn) -> str:
     """Heard text normally; unheard text greyed and struck through; a caret while partial; a
     backchannel ("mhm" over the reply, not a turn) wholly greyed and in italics."""
     if turn.backchannel:
         return f'<span style="color:#8a929e; font-style: italic;">{html.escape(turn.text)}</span>'
-    out = html.escape(turn.heard_text)
-    unheard = turn.unheard_text
+    heard, unheard = turn.heard_text, turn.unheard_text
+    if turn.role == "assistant":  # shown capitalised; the transcript keeps what was said
+        if heard:
+            heard = capitalised(heard)
+        elif unheard:
+            unheard = capitalised(unheard)
+    out = html.escape(heard)
     if unheard:
         out += (
             f' <span style="color:#8a929e; text-decoration: line-through;">'

@@ -39,7 +39,7 @@ from app.gui.space_key import SpaceToTalk
 from app.gui.state_line import ACTIVE_STATES, StateView, render_state
 from app.gui.talk_control import TalkControl
 from app.gui.tasks import TaskRunner
-from app.gui.transcript_view import conversation_label
+from app.gui.transcript_view import conversation_label, latency_parts
 from app.local_models import LocalModelChoice, with_brain
 from app.model import (
     CameraChanged,
@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         ui.camera_btn.toggled.connect(self._on_camera)
         ui.screen_btn.toggled.connect(self._on_screen)
         ui.look_btn.clicked.connect(self.assistant.look_at_this)
+        ui.look_btn.clicked.connect(ui.preview.flash)  # visible feedback (issue 14)
         ui.text_box.returnPressed.connect(self.send_text)
         ui.send_btn.clicked.connect(self.send_text)
         ui.talk_btn.pressed.connect(self.talk.press)
@@ -348,7 +349,8 @@ class MainWindow(QMainWindow):
                 turn = event.turn
                 ui.transcript.update_turn(turn)
                 if turn.role == "assistant" and turn.latency is not None:
-                    ui.status.set_latency_ms(turn.latency.total_ms)
+                    lat = turn.latency
+                    ui.status.set_latency_ms(lat.total_ms, latency_parts(lat))
             elif isinstance(event, TranscriptReset):  # earlier conversations stay (issue 14)
                 ui.transcript.start_conversation(conversation_label(ui.backend_box.currentText()))
             elif isinstance(event, SpendChanged):
@@ -361,7 +363,7 @@ class MainWindow(QMainWindow):
                 ui.progress.setValue(int(max(0.0, min(1.0, loading.fraction)) * 1000))
                 render = True
             elif isinstance(event, FrameSent):
-                ui.thumbs.add_jpeg(event.frame.jpeg)  # decoded on the strip's worker
+                ui.thumbs.add_jpeg(event.frame.jpeg, event.frame.snapshot)  # on its worker
             elif isinstance(event, RecordingChanged):
                 ui.status.set_recording(event.on, event.error)
                 if event.error:  # said plainly, not only in the indicator's tooltip (issue 17)

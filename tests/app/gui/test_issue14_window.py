@@ -435,3 +435,112 @@ def test_hints_name_the_tabs_as_they_are() -> None:
         text = Path(module.__file__ or "").read_text()
         assert "Settings → Video" not in text
         assert "Settings → Camera" in text
+
+
+# ---------------------------------------------------------------- polish (window side)
+def test_a_cancel_race_after_a_barge_in_is_not_surfaced() -> None:
+    from app.assistant import Assistant
+    from app.modes import ConversationOptions
+    from realtime.events import ServerError
+    from tests.app.fakes import FakeAudio, FakeSpec
+    from tests.app.test_assistant import start, wait_until
+
+    spec = FakeSpec()
+    a = Assistant(spec, FakeAudio(), options=ConversationOptions(mode=Mode.HANDS_FREE))
+    try:
+        start(a)
+        race = ServerError(
+            "Cancellation failed: no active response found",
+            "response_cancel_not_active",
+            "invalid_request_error",
+            "response.cancel",
+        )
+        spec.sessions[-1].emit(race)
+        wait_until(a, lambda s: s.server_errors, "the cancel error")
+        assert a.snapshot().notice == ""  # recorded, not shown
+        spec.sessions[-1].emit(ServerError("rate limited", code="rate_limit_exceeded"))
+        wait_until(a, lambda s: "rate limited" in s.notice, "a real error shown")
+    finally:
+        a.close()
+
+
+def test_look_at_this_flashes_the_preview_and_marks_the_snapshot(window, fake, qtbot) -> None:
+    from app.model import FrameSent, SentFrame
+    from video.pacing import Reason
+
+    qtbot.mouseClick(window.ui.look_btn, Qt.MouseButton.LeftButton)
+    assert fake.names()[-1] == "look_at_this"
+    assert window.ui.preview.flashing
+    qtbot.waitUntil(lambda: not window.ui.preview.flashing)
+    jpg = cv2.imencode(".jpg", np.full((90, 160, 3), 128, np.uint8))[1].tobytes()
+    fake.emit_frame_sent(jpg)
+    fake.emit(FrameSent(SentFrame(jpg, 1, Reason.SNAPSHOT, 160, 90, snapshot=True)))
+    strip = window.ui.thumbs
+    qtbot.waitUntil(lambda: strip.count() == 2)
+    kinds = [strip.item(i).data(Qt.ItemDataRole.UserRole) for i in range(2)]
+    assert kinds == ["frame", "snapshot"]
+    assert strip.item(1).toolTip().startswith("Snapshot (Look at this)")
+
+
+def test_muted_is_shown_in_an_off_colour(window, fake) -> None:
+    from app.gui.theme import MUTED_COLOUR, STATE_COLOURS
+
+    _connected(window, fake)
+    assert STATE_COLOURS[State.LISTENING] in window.ui.state_label.styleSheet()
+    window.toggle_mute()
+    assert window.ui.state_label.text() == "Muted"
+    assert MUTED_COLOUR in window.ui.state_label.styleSheet()
+    assert STATE_COLOURS[State.LISTENING] not in window.ui.state_label.styleSheet()
+    assert window.ui.talk_btn._muted
+    window.toggle_mute()
+    assert not window.ui.talk_btn._muted
+
+
+def test_latency_parts_are_named_with_units(window, fake) -> None:
+    from app.gui.transcript_view import detail_line
+    from app.model import TurnLatency
+
+    ms = 1_000_000
+    lat = TurnLatency(1, 0, 120 * ms, first_byte_ns=570 * ms, first_audible_ns=820 * ms)
+    turn = Turn(2, "assistant", "A red mug.", partial=False, latency=lat)
+    line = detail_line(turn)
+    assert line.startswith("reply in 820 ms")
+    for part in ("turn ended 120 ms", "first byte 450 ms", "to sound 250 ms"):
+        assert part in line
+    fake.emit_turn(turn)
+    tip = window.ui.status.latency.toolTip()
+    assert "to sound 250 ms" in tip and "audible" not in tip
+
+
+def test_replies_are_shown_capitalised_not_rewritten(window, fake) -> None:
+    from app.gui.transcript_view import capitalised
+
+    assert capitalised("the main colours") == "The main colours"
+    assert capitalised(' "ok" then') == ' "Ok" then'
+    assert capitalised("3 mugs") == "3 mugs"
+    said = "the main colours I see are red and green."
+    fake.emit_turn(Turn(2, "assistant", said, partial=False))
+    bubble = window.ui.transcript.bubble("t2")
+    assert bubble is not None and "The main colours" in bubble.body.text()
+    assert window.ui.transcript.turns()[-1].text == said  # the transcript is unchanged
+    fake.emit_turn(Turn(3, "user", "and you?", partial=False))
+    assert "and you?" in window.ui.transcript.bubble("t3").body.text()  # the user's own words
+
+
+def test_the_colours_setting_applies_at_once(window, qtbot) -> None:
+    from PySide6.QtGui import QPalette
+
+    from app.config import Settings
+    from app.gui.theme import apply_theme
+    from tests.app.gui.test_settings_dialog import open_dialog
+
+    app = QApplication.instance()
+    try:
+        dlg = open_dialog(window, qtbot)
+        dlg.theme_box.setCurrentIndex(dlg.theme_box.findData("dark"))
+        dlg.accept()
+        assert window.settings.theme == "dark"
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() < 100
+        assert Settings.from_dict({"theme": "light"}, source="test").theme == "light"
+    finally:
+        apply_theme(app, "light")

@@ -114,4 +114,4 @@ def render_state(ui: MainWindowUi, view: StateView) -> None:
     else:
         name = _TALK_NAMES[mode]
     ui.talk_btn.setAccessibleName(name)
-    ui.talk_btn.setToolTip(name + " (Space)")
+    ui.talk_btn.setToolTip(name + " (Space; Ctrl+Space also from the message box)")

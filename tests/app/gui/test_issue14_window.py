@@ -223,6 +223,10 @@ def test_window_flags_reach_the_window_for_that_launch(
     argv += ["--input-device", "USB Mic", "--output-device", "Speakers"]
     assert cli.main(argv) == 0  # no more "--video needs --headless"
     assert given["backend"] == "openai" and given["camera"] == str(clip)
+    from app.window_flags import launch_note
+
+    note = launch_note(given)  # type: ignore[arg-type]
+    assert "not saved" in note and "backend openai" in note and "desk.mp4" in note
 
     Settings(backend="local", camera="", input_device="").save()
     saved, settings, problem = load_settings(env={}, overrides=given)  # type: ignore[arg-type]

@@ -68,19 +68,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_llm:
         return list_local_models()
     if not args.headless:
-        headless_only = [
-            name
-            for name in (
-                *("audio_in", "audio_out", "image", "video", "camera", "text", "record"),
-                *("llm_url", "llm_model", "llm_no_vision", "llm_key_env"),
-            )
-            if getattr(args, name) is not None
-        ]
+        from app.window_flags import HEADLESS_ONLY, window_overrides
+
+        headless_only = [name for name in HEADLESS_ONLY if getattr(args, name) is not None]
         if headless_only:
             parser.error(f"--{headless_only[0].replace('_', '-')} needs --headless")
+        try:
+            validate(args)  # the window's flags (--video, --image, --backend …) too
+        except UsageError as exc:
+            parser.error(str(exc))
         from app.gui.main import main as gui_main
 
-        return int(gui_main([sys.argv[0], *args_in]) or 0)
+        return int(gui_main([sys.argv[0]], overrides=window_overrides(args)) or 0)
     from app.logging_setup import install_logging
     from app.scrubbed_output import scrubbed_output
 

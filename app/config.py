@@ -26,6 +26,7 @@ BACKENDS = ("local", "openai", "gemini")
 #: "auto": change-or-request for models that bill every frame (cloud), on-speech otherwise.
 FRAME_POLICIES = ("auto", "on-speech", "continuous", "on-change", "snapshot", "change-or-request")
 AEC_CHOICES = ("on", "off", "headphones")
+THEMES = ("system", "light", "dark")
 
 
 class SettingsError(ValueError):
@@ -69,6 +70,7 @@ class Settings:
     llm_model: str = ""  # "" = the server's first model
     llm_vision: bool = True  # False: never send camera frames to it
     llm_auth_env: str = ""
+    theme: str = "system"  # the window's colours: system | light | dark
 
     def __post_init__(self) -> None:
         self.validate()
@@ -104,6 +106,8 @@ class Settings:
                 f"llm_url = {self.llm_url!r}: use the server's API root, "
                 "e.g. http://127.0.0.1:11434/v1"
             )
+        if self.theme not in THEMES:
+            raise SettingsError(f"theme = {self.theme!r}: use one of {', '.join(THEMES)}")
         if (self.llm_model or self.llm_auth_env) and not self.llm_url:
             raise SettingsError("llm_model and llm_auth_env need llm_url (the server's API root)")
 

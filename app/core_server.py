@@ -34,6 +34,7 @@ from realtime.events import (
     TurnComplete,
 )
 from realtime.events import Event as RealtimeEvent
+from realtime.openai_vocab import ErrorCode
 
 if TYPE_CHECKING:
     from app.core import ConversationCore
@@ -108,7 +109,7 @@ def on_server_event(core: ConversationCore, ev: RealtimeEvent) -> None:
         core._emit(ServerErrorReported(ev))
         if ev.fatal:
             core._go(S.ERROR, f"The server reported an error: {ev.message}")
-        else:
+        elif ev.code not in ErrorCode.EXPECTED_RACES:  # e.g. a cancel after the reply ended
             core._set_notice(f"Server: {ev.message}")
     elif isinstance(ev, CommandRefused):
         if ev.command in ("CommitInput", "ActivityEnd") and core.sm.state == S.THINKING:

@@ -38,6 +38,15 @@ def pcm_format() -> dict[str, object]:
     return {"type": PCM_FORMAT_TYPE, "rate": RATE_HZ}
 
 
+class ErrorCode:
+    """``error.code`` values the app treats specially."""
+
+    RESPONSE_CANCEL_NOT_ACTIVE = "response_cancel_not_active"
+    #: Races expected in a healthy conversation: a barge-in cancels a response that the
+    #: server finished a moment before. Recorded, never shown to the person.
+    EXPECTED_RACES = frozenset({RESPONSE_CANCEL_NOT_ACTIVE})
+
+
 class ClientEvent:
     """Client → server event types."""
 

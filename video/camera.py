@@ -141,7 +141,7 @@ def resolve_camera(spec: str | int, cameras: list[CameraInfo]) -> CameraInfo:
     present = ", ".join(f"{c.name!r} ({c.index})" for c in cameras) or "none"
     raise CameraError(
         f"No camera matching {spec!r} is connected (cameras present: {present}). Plug it in, "
-        "close other applications that use it, or choose another camera in Settings → Video.",
+        "close other applications that use it, or choose another camera in Settings → Camera.",
         source=str(spec),
     )
 

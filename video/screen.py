@@ -145,7 +145,7 @@ class ScreenSource(ThreadedSource):
                     raise CameraError(
                         f"There is no monitor {self._monitor} (this display has "
                         f"{len(monitors) - 1}: 1..{len(monitors) - 1}, 0 = all together). "
-                        "Choose another monitor in Settings → Video.",
+                        "Choose another monitor in Settings → Camera.",
                         source=self.name,
                     )
                 mon = monitors[self._monitor]

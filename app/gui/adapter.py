@@ -38,6 +38,7 @@ from typing import Protocol
 
 from app.assistant import Assistant
 from app.backends import BACKENDS, BackendInfo
+from app.camera_presence import NO_CAMERA_NOTICE, camera_is_set_up
 from app.config import Settings
 from app.frames import FrameFeed, FrameSource
 from app.local_models import server_args
@@ -95,9 +96,10 @@ MakeRecorder = Callable[[Settings, ConnectSpec, RecordingNotices], SessionRecord
 class AssistantAdapter:
     """Implements :class:`app.gui.port.AssistantPort` over ``app.assistant.Assistant``.
 
-    ``assistant``, ``resolve``, ``make_audio``, ``make_source`` and ``make_recorder`` are
-    injectable for tests and benchmarks. ``local_server``: one given by the caller is used and
-    not stopped by ``close()``; otherwise one is started on the first offline connect.
+    ``assistant``, ``resolve``, ``make_audio``, ``make_source``, ``make_recorder`` and
+    ``camera_set_up`` are injectable for tests and benchmarks. ``local_server``: one given by
+    the caller is used and not stopped by ``close()``; otherwise one is started on the first
+    offline connect.
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class AssistantAdapter:
         make_source: MakeSource | None = None,
         make_recorder: MakeRecorder | None = None,
         local_server: LocalServer | None = None,
+        camera_set_up: Callable[[str], bool] | None = None,
     ) -> None:
         self.assistant = assistant if assistant is not None else Assistant()
         self.settings = settings or Settings()
@@ -117,6 +120,8 @@ class AssistantAdapter:
         self._make_audio: MakeAudio = make_audio or _build_audio
         self._make_source: MakeSource = make_source or _open_video
         self._make_recorder: MakeRecorder = make_recorder or _build_recorder
+        #: Whether ``Settings.camera`` names a source that exists (``app.camera_presence``).
+        self._camera_set_up: Callable[[str], bool] = camera_set_up or camera_is_set_up
         self._subscribers = Subscribers()
         self._lock = threading.Lock()
         self.assistant.subscribe(self._forward)
@@ -223,8 +228,12 @@ class AssistantAdapter:
         spec = self._resolve(settings, local_server=server)
         audio = self._make_audio(settings, spec.input_rate_hz)
         if settings.camera_on and not (self._camera_on or self._screen_on):
-            self._camera_on = True  # "turn the camera on when a conversation starts"
-            self._publish(CameraChanged(True))
+            # "turn the camera on when a conversation starts", if there is one (issue 14, 5)
+            if self._camera_set_up(settings.camera):
+                self._camera_on = True
+                self._publish(CameraChanged(True))
+            else:
+                self._publish(NoticeChanged(NO_CAMERA_NOTICE))
         feed = self._ensure_feed(settings)
         recorder = None
         if self._recording and settings.recording:

@@ -13,8 +13,9 @@ only be touched on the GUI thread. :class:`ModelEventQueue`:
 :func:`coalesce` is pure: the latest update of each turn (at the place the turn first
 appeared), the latest value of each "current value" event (spend, time left, loading, mode,
 notice, camera, recording), every state change (the window acts on each, then renders once),
-every frame sent (the thumbnail strip keeps the newest few), and a ``TranscriptReset`` drops the
-turn updates queued before it.
+every frame sent (the thumbnail strip keeps the newest few), and every ``TranscriptReset`` in
+its place: the turn updates before it belong to the conversation that ended (the window keeps
+it above a divider, issue 14 item 11), those after it to the new one.
 """
 
 from __future__ import annotations
@@ -63,14 +64,14 @@ def coalesce(events: Sequence[ModelEvent], keep_frames: int = 30) -> list[ModelE
     """Reduce a batch to what a view needs to show its end state (see the module doc)."""
     slots: dict[tuple[str, object], ModelEvent] = {}
     frames = 0
+    conversation = 0  # turn ids start again after a reset
     for i, event in enumerate(events):
         key: tuple[str, object]
         if isinstance(event, TurnUpdated):
-            key = ("turn", event.turn.turn_id)
+            key = ("turn", (conversation, event.turn.turn_id))
         elif isinstance(event, TranscriptReset):
-            for k in [k for k in slots if k[0] in ("turn", "reset")]:
-                del slots[k]
-            key = ("reset", None)
+            conversation += 1
+            key = ("reset", i)
         elif isinstance(event, _LATEST_VALUE):
             key = ("latest", type(event).__name__)
             slots.pop(key, None)  # moves to the end: after the state changes queued before it

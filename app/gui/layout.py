@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QComboBox,
     QFrame,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.backends import BackendInfo
 from app.gui.meters import MetersPanel
 from app.gui.preview import PreviewWidget, ThumbnailStrip
+from app.gui.reflow import MIN_HEIGHT, MIN_WIDTH, PREVIEW_MIN, STATE_MIN_WIDTH, BottomReflow
 from app.gui.status import StatusPanel
 from app.gui.talk_button import TalkButton
 from app.gui.transcript_view import TranscriptView
@@ -82,6 +84,7 @@ class MainWindowUi:
     mode_group: QButtonGroup
     mode_buttons: dict[Mode, QToolButton]
     meters: MetersPanel
+    reflow: BottomReflow
     status: StatusPanel
 
     def __init__(self, win: QMainWindow, backends: Sequence[BackendInfo]) -> None:
@@ -96,7 +99,7 @@ class MainWindowUi:
         self.status = StatusPanel()
         win.setStatusBar(self.status)
         win.resize(1120, 720)
-        win.setMinimumSize(720, 520)
+        win.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)  # every control whole (app.gui.reflow)
 
     def _top_row(self, backends: Sequence[BackendInfo]) -> QHBoxLayout:
         top = QHBoxLayout()
@@ -142,7 +145,8 @@ class MainWindowUi:
         ll.setContentsMargins(10, 10, 10, 10)
         ll.setSpacing(8)
         self.preview = PreviewWidget()
-        self.preview.set_placeholder("Camera off — press Ctrl+E to turn it on")
+        self.preview.setMinimumSize(PREVIEW_MIN)  # the first to give way in a small window
+        self.preview.set_placeholder("Camera off — press Ctrl+E, or drop a video or image here")
         ll.addWidget(self.preview, 1)
         ll.addWidget(_muted("Frames sent to the model"))
         self.thumbs = ThumbnailStrip()
@@ -178,7 +182,7 @@ class MainWindowUi:
         rl.addWidget(self.transcript, 1)
         trow = QHBoxLayout()
         self.text_box = QLineEdit()
-        self.text_box.setPlaceholderText("Type a message… (Ctrl+T)")
+        self.text_box.setPlaceholderText("Type a message… (Ctrl+T; Esc leaves the box)")
         self.text_box.setAccessibleName("Message")
         self.send_btn = QPushButton("Send")
         self.send_btn.setAccessibleName("Send message")
@@ -198,7 +202,10 @@ class MainWindowUi:
         bl.setContentsMargins(12, 8, 16, 8)
         bl.setSpacing(16)
         self.talk_btn = TalkButton()
-        self.talk_btn.setToolTip("Start/stop; in push-to-talk hold it (or Space) while you talk")
+        self.talk_btn.setToolTip(
+            "Start/stop; in push-to-talk hold it (or Space) while you talk.\n"
+            "Ctrl+Space holds it from anywhere, the message box too."
+        )
         bl.addWidget(self.talk_btn)
         sc = QVBoxLayout()
         sc.setSpacing(2)
@@ -209,6 +216,8 @@ class MainWindowUi:
         f.setPointSizeF(f.pointSizeF() * 1.45)
         f.setBold(True)
         self.state_label.setFont(f)
+        self.state_label.setWordWrap(True)  # two lines rather than cut in a small window
+        self.state_label.setMinimumWidth(STATE_MIN_WIDTH)
         self.hint_label = _muted("")
         self.hint_label.setWordWrap(True)
         self.hint_label.setAccessibleName("Status detail")
@@ -244,8 +253,17 @@ class MainWindowUi:
             mrow.addWidget(b)
         modes.addLayout(mrow)
         modes.addStretch(1)
-        bl.addLayout(modes)
         self.meters = MetersPanel()
         self.meters.setMinimumWidth(200)
-        bl.addWidget(self.meters)
+        # modes and meters: one row when wide enough, else the meters under the modes
+        side = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        side.setSpacing(16)
+        side.addLayout(modes)
+        side.addWidget(self.meters)
+        bl.addLayout(side)
+        talk_width = self.talk_btn.sizeHint().width()
+        margins = bl.contentsMargins()
+        self.reflow = BottomReflow(
+            bottom, side, talk_width + margins.left() + margins.right() + 2 * bl.spacing()
+        )
         return bottom

@@ -25,8 +25,10 @@ from app.gui.settings_dialog import SettingsDialog
 from app.gui.theme import apply_theme
 from app.gui.window import MainWindow
 from app.local_models import discover_local_models
+from app.window_flags import launch_note
 
 if TYPE_CHECKING:
+    from app.compose import SettingValue
     from app.gui.sessions_browser import SessionsBrowser
 
 ORG, APP = "VoiceCam", "VoiceCam"
@@ -53,12 +55,16 @@ def _save_settings(settings: Settings) -> None:
     settings.save()
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> tuple[Settings, Settings, str]:
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, SettingValue] | None = None,
+) -> tuple[Settings, Settings, str]:
     """(the settings file's values, the effective settings, a problem to show or "").
 
-    Effective = the file overridden by ``VOICECAM_<FIELD>`` environment variables, with the
-    precedence of ``app.compose.resolve_settings`` (the CLI's too). A bad file or variable is
-    skipped with a message a person can act on.
+    Effective = the file overridden by ``VOICECAM_<FIELD>`` environment variables, then by
+    ``overrides`` (the command line's window flags, ``app.window_flags``), with the precedence
+    of ``app.compose.resolve_settings`` (the CLI's too). A bad file or variable is skipped with
+    a message a person can act on.
     """
     from app.compose import resolve_settings
 
@@ -69,7 +75,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> tuple[Settings, Setti
         saved = Settings()
         problems.append(f"Settings file ignored: {exc}")
     try:
-        effective = resolve_settings(env=env, base=saved)
+        effective = resolve_settings(overrides, env=env, base=saved)
     except SettingsError as exc:
         effective = saved
         problems.append(f"Environment settings ignored: {exc}")
@@ -135,6 +141,7 @@ def build_window(
             **options,
         )
         dlg.settings_saved.connect(win.apply_settings)
+        dlg.settings_saved.connect(_apply_theme_setting)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.open()
         return dlg
@@ -163,6 +170,13 @@ def build_window(
     )
     assistant.apply_settings(window.current_settings())
     return window
+
+
+def _apply_theme_setting(settings: Settings) -> None:
+    """The Colours setting changed in the dialog: the window follows at once."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        apply_theme(app, settings.theme)
 
 
 def _quit_on_signals(app: QApplication) -> None:
@@ -198,8 +212,9 @@ def no_display_reason(env: dict[str, str] | None = None, platform: str = sys.pla
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the GUI. Returns the process exit code."""
+def main(argv: list[str] | None = None, overrides: Mapping[str, SettingValue] | None = None) -> int:
+    """Run the GUI. Returns the process exit code. ``overrides``: settings the command line
+    set for this launch (``app.window_flags.window_overrides``); never saved unless changed."""
     argv = list(sys.argv if argv is None else argv)
     reason = no_display_reason()
     if reason:
@@ -214,11 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName(APP)
     app.setApplicationDisplayName("VoiceCam")
     app.setDesktopFileName("voicecam")
-    apply_theme(app)
     from app.gui.adapter import make_assistant
 
     qsettings = make_qsettings(os.environ.get("VOICECAM_GUI_SETTINGS"))
-    saved, settings, problem = load_settings()
+    saved, settings, problem = load_settings(overrides=overrides)
+    apply_theme(app, settings.theme)  # the Colours setting (VOICECAM_THEME sets it too)
     assistant = make_assistant(settings)
     window = build_window(
         assistant,
@@ -228,8 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         find_local_models=discover_local_models,  # returns at once; probes on its own thread
     )
     _quit_on_signals(app)
-    if problem:
-        window.ui.status.showMessage(problem, 15000)
+    note = launch_note(dict(overrides or {}))
+    if problem or note:
+        window.ui.status.showMessage(" ".join(m for m in (problem, note) if m), 15000)
     window.show()
     try:
         code = app.exec()

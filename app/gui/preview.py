@@ -16,8 +16,17 @@ import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
-from PySide6.QtGui import QIcon, QImage, QImageReader, QPainter, QPaintEvent, QPixmap
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QColor,
+    QIcon,
+    QImage,
+    QImageReader,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QSizePolicy, QWidget
 
 from app.gui.tasks import TaskRunner
@@ -73,6 +82,12 @@ class PreviewWidget(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("Camera preview")
         self.frames_shown = 0
+        #: True for ``FLASH_MS`` after :meth:`flash`.
+        self.flashing = False
+        self._flash_timer = QTimer(self)
+        self._flash_timer.setSingleShot(True)
+        self._flash_timer.setInterval(FLASH_MS)
+        self._flash_timer.timeout.connect(self._end_flash)
         self._worker: TaskRunner | None = None
         self._busy = False
         self._waiting: tuple[Any, int] | None = None
@@ -164,8 +179,19 @@ class PreviewWidget(QWidget):
 
     def shutdown(self) -> None:
         """Stop the scaling worker (before the widget is deleted)."""
+        self._flash_timer.stop()
         if self._worker is not None:
             self._worker.shutdown()
+
+    def flash(self) -> None:
+        """Brief white flash: "Look at this" took a snapshot (``FLASH_MS``)."""
+        self.flashing = True
+        self.update()
+        self._flash_timer.start()
+
+    def _end_flash(self) -> None:
+        self.flashing = False
+        self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -181,7 +207,29 @@ class PreviewWidget(QWidget):
             w, h = iw * s, ih * s
             target = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
             p.drawImage(target, self._image)
+        if self.flashing:
+            p.fillRect(self.rect(), QColor(255, 255, 255, 150))
+            p.setPen(QPen(QColor("#2f7fdc"), 4))
+            p.drawRect(self.rect().adjusted(2, 2, -2, -2))
         p.end()
+
+
+FLASH_MS = 180
+
+
+def _marked_snapshot(img: QImage) -> QImage:
+    """A snapshot's thumbnail: a blue frame and a camera mark in the corner."""
+    out = img.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    p = QPainter(out)
+    dpr = out.devicePixelRatio() or 1.0
+    w, h = out.width() / dpr, out.height() / dpr
+    p.setPen(QPen(QColor("#2f7fdc"), 4))
+    p.drawRect(QRectF(2, 2, w - 4, h - 4))
+    p.fillRect(QRectF(w - 22, 4, 18, 14), QColor("#2f7fdc"))
+    p.setPen(QColor("white"))
+    p.drawText(QRectF(w - 22, 4, 18, 14), Qt.AlignmentFlag.AlignCenter, "📷")
+    p.end()
+    return out
 
 
 def decode_thumbnail(jpeg: bytes, size: QSize) -> QImage:
@@ -231,25 +279,32 @@ class ThumbnailStrip(QListWidget):
             p.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, "No frames sent yet")
             p.end()
 
-    def add_jpeg(self, jpeg: bytes) -> None:
+    def add_jpeg(self, jpeg: bytes, snapshot: bool = False) -> None:
         """Add one sent frame: decoded at thumbnail size on the worker, then shown (in order).
-        A JPEG that does not decode adds nothing."""
+        A JPEG that does not decode adds nothing. ``snapshot``: sent by "Look at this" (marked
+        with a frame and a 📷 in the strip)."""
         size = self.THUMB * self.devicePixelRatioF()
-        self._decoder.submit(lambda: decode_thumbnail(jpeg, size), lambda img: self._add(img, jpeg))
+        self._decoder.submit(
+            lambda: decode_thumbnail(jpeg, size), lambda img: self._add(img, jpeg, snapshot)
+        )
 
     def pending(self) -> int:
         """Frames still being decoded."""
         return self._decoder.pending()
 
-    def _add(self, img: QImage, jpeg: bytes) -> None:
+    def _add(self, img: QImage, jpeg: bytes, snapshot: bool = False) -> None:
         if img.isNull():
             return
+        if snapshot:
+            img = _marked_snapshot(img)
         pm = QPixmap.fromImage(img)
         pm.setDevicePixelRatio(self.devicePixelRatioF())
         item = QListWidgetItem(QIcon(pm), "")
+        item.setData(Qt.ItemDataRole.UserRole, "snapshot" if snapshot else "frame")
         self.sent_total += 1
         stamp = time.strftime("%H:%M:%S")
-        item.setToolTip(f"Frame {self.sent_total} sent at {stamp} ({len(jpeg) // 1024} KiB)")
+        what = "Snapshot (Look at this)" if snapshot else "Frame"
+        item.setToolTip(f"{what} {self.sent_total} sent at {stamp} ({len(jpeg) // 1024} KiB)")
         self.addItem(item)
         while self.count() > self._limit:
             self.takeItem(0)

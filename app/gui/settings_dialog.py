@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings, SettingsError
 from app.devices import DeviceNames, device_names
+from app.gui.camera_file import CameraField
 from app.gui.tasks import TaskRunner
 from app.secrets import KEYRING_SERVICE, delete_key, masked, saved_key, store_key
 
@@ -90,6 +91,9 @@ def _keyring_write(provider: str, key: str | None) -> None:
 
 def _save(settings: Settings) -> None:
     settings.save()
+
+
+THEME_LABELS = (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark"))
 
 
 def _combo(items: Sequence[tuple[str, str]], current: str, name: str) -> QComboBox:
@@ -279,9 +283,8 @@ class SettingsDialog(QDialog):
     def _camera_tab(self) -> QWidget:
         w, form = self._form()
         st = self.settings
-        self.camera_edit = QLineEdit(st.camera)
-        self.camera_edit.setPlaceholderText("First camera (or a name, index, URL, video file)")
-        self.camera_edit.setAccessibleName("Camera")
+        self.camera_field = CameraField(st.camera)  # the field + Browse… (issue 14, item 6)
+        self.camera_edit = self.camera_field.edit
         self.camera_on_check = QCheckBox("Turn the camera on when a conversation starts")
         self.camera_on_check.setChecked(st.camera_on)
         self.policy_box = _combo(FRAME_POLICY_LABELS, st.frame_policy, "When frames are sent")
@@ -292,7 +295,7 @@ class SettingsDialog(QDialog):
         self.budget_spin.setAccessibleName("Frame budget per minute")
         note = QLabel("Each frame costs input tokens on paid backends.")
         note.setObjectName("muted")
-        form.addRow("Camera", self.camera_edit)
+        form.addRow("Camera", self.camera_field)
         form.addRow("", self.camera_on_check)
         form.addRow("Send frames", self.policy_box)
         form.addRow("At most", self.budget_spin)
@@ -320,8 +323,10 @@ class SettingsDialog(QDialog):
         )
         self.instructions_edit.setAccessibleName("Instructions")
         self.instructions_edit.setTabChangesFocus(True)
+        self.theme_box = _combo(THEME_LABELS, st.theme, "Colours")  # issue 14
         form.addRow("Voice", self.voice_box)
         form.addRow("Instructions", self.instructions_edit)
+        form.addRow("Colours", self.theme_box)
         return w
 
     def _recording_tab(self) -> QWidget:
@@ -405,6 +410,7 @@ class SettingsDialog(QDialog):
             voice=voice,
             recordings_dir=self.folder_edit.text().strip(),
             recording=self.record_check.isChecked(),
+            theme=self.theme_box.currentData(),
         )
 
     def accept(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.gui.layout import MainWindowUi
-from app.gui.theme import STATE_COLOURS
+from app.gui.theme import MUTED_COLOUR, STATE_COLOURS
 from app.model import Loading, Mode, State
 
 __all__ = ["ACTIVE_STATES", "StateView", "render_state", "state_texts"]
@@ -91,7 +91,8 @@ def render_state(ui: MainWindowUi, view: StateView) -> None:
     ui.state_label.setText(head)
     ui.hint_label.setText(hint)
     ui.hint_label.setVisible(bool(hint))
-    colour = STATE_COLOURS[state]
+    muted = mode == Mode.MUTE and state in (State.LISTENING, State.USER_SPEAKING)
+    colour = MUTED_COLOUR if muted else STATE_COLOURS[state]  # off, not "listening" green
     ui.state_label.setStyleSheet(f"color: {colour};")
     ui.progress.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
     ui.progress.setVisible(state == State.LOADING)
@@ -103,6 +104,7 @@ def render_state(ui: MainWindowUi, view: StateView) -> None:
     ui.voice_box.setEnabled(not active and ui.voice_box.count() > 0)
     ui.send_btn.setEnabled(active)
     ui.talk_btn.set_state(state)
+    ui.talk_btn.set_muted(muted)
     ui.talk_btn.set_active((active and mode == Mode.HANDS_FREE) or view.talking)
     ui.talk_btn.setAccessibleDescription(head)
     if not active:
@@ -112,4 +114,4 @@ def render_state(ui: MainWindowUi, view: StateView) -> None:
     else:
         name = _TALK_NAMES[mode]
     ui.talk_btn.setAccessibleName(name)
-    ui.talk_btn.setToolTip(name + " (Space)")
+    ui.talk_btn.setToolTip(name + " (Space; Ctrl+Space also from the message box)")

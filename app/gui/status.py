@@ -47,8 +47,11 @@ class StatusPanel(QStatusBar):
             self.addPermanentWidget(w)
         self._render_recording(True, None)
 
-    def set_latency_ms(self, ms: float | None) -> None:
+    def set_latency_ms(self, ms: float | None, stages: str = "") -> None:
+        """``ms``: end of speech → first sound; ``stages``: its parts, named with units."""
         self.latency.setText(f"Last reply: {format_ms(ms)}")
+        tip = "End of your speech → first sound of the reply"
+        self.latency.setToolTip(f"{tip}:\n{stages}" if stages else tip)
 
     def set_spend(self, spend: Spend) -> None:
         """The session's tokens and price (``cost_usd`` None: unknown price)."""

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QWidget
 
-from app.gui.theme import state_colour
+from app.gui.theme import MUTED_COLOUR, state_colour
 from app.model import State
 
 
@@ -25,6 +25,7 @@ class TalkButton(QAbstractButton):
         super().__init__(parent)
         self._state = State.IDLE
         self._level = 0.0
+        self._muted = False
         self._active = False  # talking (PTT held / toggle on) or conversation running
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -38,6 +39,12 @@ class TalkButton(QAbstractButton):
     def set_state(self, state: State) -> None:
         if state != self._state:
             self._state = state
+            self.update()
+
+    def set_muted(self, muted: bool) -> None:
+        """The microphone is muted: drawn in the "off" colour whatever the state."""
+        if muted != self._muted:
+            self._muted = muted
             self.update()
 
     def set_active(self, active: bool) -> None:
@@ -58,7 +65,7 @@ class TalkButton(QAbstractButton):
         side = min(r.width(), r.height())
         centre = r.center()
         radius = side / 2
-        colour = state_colour(self._state)
+        colour = QColor(MUTED_COLOUR) if self._muted else state_colour(self._state)
         if not self.isEnabled():
             colour = QColor("#9aa3ae")
         # level ring

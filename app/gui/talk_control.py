@@ -9,6 +9,9 @@ toggle         click = start talking, click again = end of the turn
 mute           click = unmute (back to the mode before mute)
 =============  ================================================================
 
+The hold-to-talk shortcut (Ctrl+Space, :meth:`TalkControl.hold`) is the talk button held,
+except that it never ends a hands-free conversation: there it does nothing.
+
 GUI thread only. :class:`TalkControl` keeps the mode and whether the person is talking, and
 sends the matching commands to the assistant; the window renders ``mode`` and ``talking`` after
 each call (``on_change``).
@@ -56,6 +59,7 @@ class TalkControl:
         #: Push-to-talk held, or toggle switched on.
         self.talking = False
         self._press_connected = False
+        self._hold_ignored = False
 
     def set_mode(self, mode: Mode) -> None:
         if mode != Mode.MUTE:
@@ -101,6 +105,16 @@ class TalkControl:
             self.set_mode(self.mode_before_mute)
         else:
             self._assistant.disconnect()
+
+    def hold(self, down: bool) -> None:
+        """The hold-to-talk shortcut went down/up: the talk button held, but a no-op in a
+        running hands-free conversation (the microphone is open already)."""
+        if down:
+            self._hold_ignored = self._connected() and self.mode == Mode.HANDS_FREE
+            if not self._hold_ignored:
+                self.press()
+        elif not self._hold_ignored:
+            self.release()
 
     def stop_talking(self) -> None:
         """The person disconnected: nothing is being said any more."""

@@ -26,6 +26,10 @@ STATE_COLOURS: dict[State, str] = {
 }
 
 
+#: The microphone is off (mute mode): a grey that reads as "off", never a state's green.
+MUTED_COLOUR = "#6f7784"
+
+
 def state_colour(state: State) -> QColor:
     return QColor(STATE_COLOURS.get(state, "#7a8290"))
 
@@ -82,6 +86,8 @@ def stylesheet(dark: bool) -> str:
     return f"""
 QFrame#card {{ background: {card}; border: 1px solid {border}; border-radius: 10px; }}
 QLabel#muted, QLabel#detail {{ color: {muted}; }}
+QLabel#conversationDivider {{ color: {muted}; border-top: 1px solid {border};
+    padding-top: 4px; margin: 6px 24px 0 24px; }}
 QLabel#sectionTitle {{ font-weight: 600; }}
 QFrame#bubble_user {{ background: {user_bg}; border-radius: 10px; }}
 QFrame#bubble_assistant {{ background: {bot_bg}; border-radius: 10px; }}
@@ -98,23 +104,26 @@ QListWidget#thumbs {{ border: none; background: transparent; }}
 
 
 def apply_theme(app: QApplication, scheme: str | None = None) -> None:
-    """Fusion + a palette matching the system colour scheme; follows later scheme changes.
+    """Fusion + a palette matching the colour scheme; follows later system scheme changes.
 
-    ``scheme`` ("light"/"dark"; default: the ``VOICECAM_THEME`` environment variable, else the
-    system) forces one, for people whose desktop reports no scheme, and for screenshots.
+    ``scheme``: the ``theme`` setting ("system", "light" or "dark"; ``VOICECAM_THEME`` sets it
+    through the settings' environment layer). None: the ``VOICECAM_THEME`` variable, else the
+    system. May be called again (the setting changed): the new choice applies at once.
     """
     import os
 
     app.setStyle("Fusion")
-    forced = (scheme or os.environ.get("VOICECAM_THEME", "")).lower()
-
-    def _apply() -> None:
-        dark = forced == "dark" if forced in ("light", "dark") else is_dark()
-        app.setPalette(_palette(dark))
-        app.setStyleSheet(stylesheet(dark))
-
-    _apply()
+    chosen = (scheme if scheme is not None else os.environ.get("VOICECAM_THEME", "")).lower()
+    app.setProperty("voicecam_theme", chosen)
+    _apply(app)
     hints = app.styleHints()
     if hints is not None and not app.property("voicecam_theme_hooked"):
-        hints.colorSchemeChanged.connect(lambda *_: _apply())
+        hints.colorSchemeChanged.connect(lambda *_: _apply(app))
         app.setProperty("voicecam_theme_hooked", True)
+
+
+def _apply(app: QApplication) -> None:
+    forced = str(app.property("voicecam_theme") or "")
+    dark = forced == "dark" if forced in ("light", "dark") else is_dark()
+    app.setPalette(_palette(dark))
+    app.setStyleSheet(stylesheet(dark))

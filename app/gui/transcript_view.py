@@ -8,8 +8,9 @@ detail line (latency, tokens, cost) and the full latency waterfall as its toolti
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -55,10 +56,23 @@ def latency_tooltip(lat: TurnLatency) -> str:
     )
 
 
+def latency_parts(lat: TurnLatency) -> str:
+    """The stages of a reply's latency, each named with its unit: "turn ended 120 ms + first
+    byte 450 ms + to sound 250 ms" (a stage not measured is left out)."""
+    named = (
+        ("turn ended", lat.to_commit_ms),
+        ("first byte", lat.to_first_byte_ms),
+        ("to sound", lat.to_audible_ms),
+    )
+    return " + ".join(f"{name} {format_ms(ms)}" for name, ms in named if ms is not None)
+
+
 def detail_line(turn: Turn) -> str:
     parts: list[str] = []
     if turn.latency is not None and turn.latency.total_ms is not None:
-        parts.append(f"reply in {format_ms(turn.latency.total_ms)}")
+        stages = latency_parts(turn.latency)
+        reply = f"reply in {format_ms(turn.latency.total_ms)}"
+        parts.append(f"{reply} ({stages})" if stages else reply)
     if turn.usage is not None:
         parts.append(f"{turn.usage.input_tokens} in / {turn.usage.output_tokens} out tokens")
     if turn.cost_usd is not None:
@@ -68,13 +82,35 @@ def detail_line(turn: Turn) -> str:
     return " · ".join(parts)
 
 
+def conversation_label(backend: str, when: datetime | None = None) -> str:
+    """The divider above a new conversation: "New conversation · OpenAI · 14:05"."""
+    at = (when or datetime.now()).strftime("%H:%M")
+    return " · ".join(p for p in ("New conversation", backend, at) if p)
+
+
+def capitalised(text: str) -> str:
+    """``text`` with its first letter upper case when it starts lower case ("the mug…" →
+    "The mug…"); leading spaces and quotes are kept."""
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + ch.upper() + text[i + 1 :] if ch.islower() else text
+        if not (ch.isspace() or ch in "\"'“‘«(¿¡"):
+            return text
+    return text
+
+
 def turn_html(turn: Turn) -> str:
     """Heard text normally; unheard text greyed and struck through; a caret while partial; a
     backchannel ("mhm" over the reply, not a turn) wholly greyed and in italics."""
     if turn.backchannel:
         return f'<span style="color:#8a929e; font-style: italic;">{html.escape(turn.text)}</span>'
-    out = html.escape(turn.heard_text)
-    unheard = turn.unheard_text
+    heard, unheard = turn.heard_text, turn.unheard_text
+    if turn.role == "assistant":  # shown capitalised; the transcript keeps what was said
+        if heard:
+            heard = capitalised(heard)
+        elif unheard:
+            unheard = capitalised(unheard)
+    out = html.escape(heard)
     if unheard:
         out += (
             f' <span style="color:#8a929e; text-decoration: line-through;">'
@@ -128,6 +164,23 @@ class TurnBubble(QFrame):
         self.setToolTip(tip)
 
 
+class _Column(QWidget):
+    """The scrolled column of bubbles. Its height is its layout's height for the viewport's
+    width: the default minimum size hint is the height at the narrowest width (every bubble
+    wrapped to a few words a line), which made the column far taller than its bubbles, so
+    "scrolled to the bottom" showed blank space under the newest bubble (issue 14, item 1)."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, 0)
+
+    def sizeHint(self) -> QSize:
+        lay = self.layout()
+        w = self.width()
+        if lay is None or w <= 0:
+            return super().sizeHint()
+        return QSize(w, lay.totalHeightForWidth(w))
+
+
 class TranscriptView(QScrollArea):
     """Scrollable list of bubbles; sticks to the bottom while the user has not scrolled up."""
 
@@ -137,7 +190,7 @@ class TranscriptView(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Transcript")
-        inner = QWidget()
+        inner = _Column()
         inner.setObjectName("transcriptInner")
         self._layout = QVBoxLayout(inner)
         self._layout.setContentsMargins(4, 4, 4, 4)
@@ -151,13 +204,42 @@ class TranscriptView(QScrollArea):
         self._bubbles: dict[str, TurnBubble] = {}
         self._rows: dict[str, QWidget] = {}
         self._order: list[str] = []
+        #: Rows of earlier conversations and the dividers after them (kept, not updated).
+        self._kept: list[QWidget] = []
+        self._dividers: list[QLabel] = []
         self._stick = True
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range)
 
     # ------------------------------------------------------------------ API
     def turns(self) -> list[Turn]:
+        """The current conversation's turns (those above the last divider are kept, shown,
+        and not counted)."""
         return [self._bubbles[t].turn for t in self._order]
+
+    def dividers(self) -> list[str]:
+        """The divider texts between conversations, oldest first."""
+        return [d.text() for d in self._dividers]
+
+    def start_conversation(self, label: str) -> None:
+        """A new conversation starts (a connect, another backend): the turns shown so far stay,
+        above a divider saying ``label``; turn ids start again below it (issue 14, item 11).
+        Nothing is added while the current conversation has no turns."""
+        if not self._order:
+            if self._dividers and not self._kept:  # only a divider so far: relabel it
+                self._dividers[-1].setText(label)
+            return
+        self._kept.extend(self._rows.values())
+        self._rows.clear()
+        self._bubbles.clear()
+        self._order.clear()
+        divider = QLabel(label)
+        divider.setObjectName("conversationDivider")
+        divider.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        divider.setAccessibleName(f"Conversation divider: {label}")
+        self._dividers.append(divider)
+        self._kept.append(divider)
+        self._layout.insertWidget(self._layout.count() - 1, divider)
 
     def bubble(self, turn_id: str) -> TurnBubble | None:
         return self._bubbles.get(turn_id)
@@ -190,9 +272,12 @@ class TranscriptView(QScrollArea):
             self.update_turn(t)
 
     def clear(self) -> None:
-        for row in self._rows.values():
+        """Forget every conversation shown (a replay loads another session)."""
+        for row in [*self._kept, *self._rows.values()]:
             self._layout.removeWidget(row)
             row.deleteLater()
+        self._kept.clear()
+        self._dividers.clear()
         self._rows.clear()
         self._bubbles.clear()
         self._order.clear()

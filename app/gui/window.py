@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import Settings
+from app.gui.camera_file import FileDropTarget
 from app.gui.events import ModelEventQueue
 from app.gui.layout import MainWindowUi
 from app.gui.local_model_picker import FindLocalModels, LocalModelPicker
@@ -37,6 +39,7 @@ from app.gui.space_key import SpaceToTalk
 from app.gui.state_line import ACTIVE_STATES, StateView, render_state
 from app.gui.talk_control import TalkControl
 from app.gui.tasks import TaskRunner
+from app.gui.transcript_view import conversation_label, latency_parts
 from app.local_models import LocalModelChoice, with_brain
 from app.model import (
     CameraChanged,
@@ -133,7 +136,17 @@ class MainWindow(QMainWindow):
         self.preview_timer.setInterval(PREVIEW_INTERVAL_MS)
         self.preview_timer.timeout.connect(self.poll_preview)
         self.preview_timer.start()
-        self.space = SpaceToTalk(self, self.talk.press, self.talk.release)
+        self.file_drop = FileDropTarget(self.ui.preview, self.use_camera_file)
+        self.space = SpaceToTalk(
+            self,
+            self.talk.press,
+            self.talk.release,
+            message_box=self.ui.text_box,
+            space_talks=lambda: self.talk.mode in (Mode.PUSH_TO_TALK, Mode.TOGGLE),
+            on_hold=self.talk.hold,
+            leave_box=self.ui.talk_btn.setFocus,
+            leave_box_buttons=self.ui.mode_buttons.values(),
+        )
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.space)
@@ -149,6 +162,7 @@ class MainWindow(QMainWindow):
         ui.camera_btn.toggled.connect(self._on_camera)
         ui.screen_btn.toggled.connect(self._on_screen)
         ui.look_btn.clicked.connect(self.assistant.look_at_this)
+        ui.look_btn.clicked.connect(ui.preview.flash)  # visible feedback (issue 14)
         ui.text_box.returnPressed.connect(self.send_text)
         ui.send_btn.clicked.connect(self.send_text)
         ui.talk_btn.pressed.connect(self.talk.press)
@@ -299,6 +313,18 @@ class MainWindow(QMainWindow):
         if not on and not ui.camera_btn.isChecked():
             ui.preview.clear()
 
+    def use_camera_file(self, path: str) -> None:
+        """A video or image dropped on the preview becomes the camera (saved like a choice in
+        Settings → Camera) and is shown at once."""
+        self.apply_settings(replace(self.settings, camera=path))
+        if self.ui.camera_btn.isChecked():
+            self.assistant.set_camera(True)  # the same switch, a new source
+        else:
+            self.ui.camera_btn.setChecked(True)
+        self.ui.status.showMessage(
+            f"Showing {Path(path).name} as the camera (change it in Settings → Camera).", 8000
+        )
+
     def _reflect_camera(self, on: bool) -> None:
         """The assistant switched the camera itself: show it without calling back."""
         ui = self.ui
@@ -323,9 +349,10 @@ class MainWindow(QMainWindow):
                 turn = event.turn
                 ui.transcript.update_turn(turn)
                 if turn.role == "assistant" and turn.latency is not None:
-                    ui.status.set_latency_ms(turn.latency.total_ms)
-            elif isinstance(event, TranscriptReset):
-                ui.transcript.clear()
+                    lat = turn.latency
+                    ui.status.set_latency_ms(lat.total_ms, latency_parts(lat))
+            elif isinstance(event, TranscriptReset):  # earlier conversations stay (issue 14)
+                ui.transcript.start_conversation(conversation_label(ui.backend_box.currentText()))
             elif isinstance(event, SpendChanged):
                 ui.status.set_spend(event.spend)
             elif isinstance(event, TimeLeftChanged):
@@ -336,7 +363,7 @@ class MainWindow(QMainWindow):
                 ui.progress.setValue(int(max(0.0, min(1.0, loading.fraction)) * 1000))
                 render = True
             elif isinstance(event, FrameSent):
-                ui.thumbs.add_jpeg(event.frame.jpeg)  # decoded on the strip's worker
+                ui.thumbs.add_jpeg(event.frame.jpeg, event.frame.snapshot)  # on its worker
             elif isinstance(event, RecordingChanged):
                 ui.status.set_recording(event.on, event.error)
                 if event.error:  # said plainly, not only in the indicator's tooltip (issue 17)

@@ -324,7 +324,7 @@ def test_cli_dispatches_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
         assert code == 0
         assert f"voicecam {sub}" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
-        cli.main(["--image", "x.png"])  # file arguments belong to --headless
+        cli.main(["--audio-in", "x.wav"])  # a scripted question belongs to --headless
     assert exc.value.code == 2 and "needs --headless" in capsys.readouterr().err
 
 

@@ -2,8 +2,9 @@
 
 Run under a real X server (Xvfb) so fonts, DPI and the window frame are what people see:
 ``QT_QPA_PLATFORM=xcb python -m tests.app.gui.screenshots OUT_DIR`` (the screenshot test does
-this inside pytest-xvfb). Writes idle.png, loading.png, listening.png, speaking.png, error.png,
-settings.png, sessions.png.
+this inside pytest-xvfb). Writes idle.png, loading.png, listening.png, speaking.png,
+speaking_dark.png, small.png (the minimum window size), error.png, settings.png,
+settings_audio.png, sessions.png, replay.png.
 """
 
 from __future__ import annotations
@@ -143,6 +144,10 @@ def main(out: Path) -> int:
     apply_theme(app, "dark")
     shot("speaking_dark")
     apply_theme(app, "light")
+    # the smallest window (issue 14, item 8): every control whole, the preview smaller
+    w.resize(w.minimumSize())
+    shot("small")
+    w.resize(1180, 760)
     w.ui.backend_box.setCurrentIndex(w.ui.backend_box.findData("local"))
     settle()
 

@@ -64,10 +64,12 @@ def test_every_state_change_kept_in_order_latest_values_once() -> None:
     assert len(out) == 6
 
 
-def test_reset_drops_the_turns_before_it() -> None:
-    out = coalesce([turn(1, "old"), TranscriptReset(), turn(1, "new"), turn(2, "b")])
-    assert [type(e).__name__ for e in out] == ["TranscriptReset", "TurnUpdated", "TurnUpdated"]
-    assert out[1].turn.text == "new"
+def test_reset_keeps_the_turns_before_it_in_their_conversation() -> None:
+    # the window keeps the ended conversation above a divider (issue 14, item 11)
+    out = coalesce([turn(1, "ol"), turn(1, "old"), TranscriptReset(), turn(1, "new"), turn(2, "b")])
+    names = [type(e).__name__ for e in out]
+    assert names == ["TurnUpdated", "TranscriptReset", "TurnUpdated", "TurnUpdated"]
+    assert [out[0].turn.text, out[2].turn.text] == ["old", "new"]
 
 
 def test_frames_kept_in_order_newest_only_beyond_the_strip() -> None:

@@ -24,6 +24,7 @@ NAMES = (
     "listening",
     "speaking",
     "speaking_dark",
+    "small",
     "error",
     "settings",
     "sessions",

@@ -35,9 +35,11 @@ from realtime.local.session_config import SessionState
 from realtime.local.speculation import Prefetch, build_request
 from realtime.local.stt import Speculator, transcribe
 from realtime.local.tts import OUTPUT_RATE_HZ, Speaker
+from realtime.local.turn_judge import TurnJudge
 from realtime.local.turns import (
     CommitTooShort,
     InputBuffer,
+    JudgeTurn,
     SilenceBegan,
     SpeechBegan,
     SpeechEnded,
@@ -75,8 +77,15 @@ class Connection:
         self.session_id = self._ids.make("sess")
         self.config = SessionState(model=model_name or "voicecam-local")
         self.input = InputBuffer(
-            lambda: self._ids.make("item"), self.config.vad_params(), models.turn_judge()
+            lambda: self._ids.make("item"),
+            self.config.vad_params(),
+            models.turn_judge(),
+            ask_caller=models.turn is not None,
         )
+        #: semantic_vad checkpoints: judged on a worker (turn model + transcript).
+        self.turn_judge = TurnJudge(models, executor)
+        self._judging: asyncio.Task[None] | None = None
+        self._turn_lock = asyncio.Lock()
         self._speculator = Speculator(models, executor)
         self.response: Response | None = None
         self._analysing: asyncio.Future[SceneFacts] | None = None
@@ -145,6 +154,8 @@ class Connection:
                 self.response.task.cancel()
         self._speculator.discard()
         self._drop_prefetch()
+        if self._judging is not None:
+            self._judging.cancel()
         for fut in list(self._background):
             fut.cancel()
         self.conversation.items.clear()
@@ -217,8 +228,35 @@ class Connection:
 
     async def _on_input_audio_buffer_append(self, event: dict[str, Any]) -> None:
         pcm = protocol.decode_audio(event)
-        for ev in self.input.append(pcm):
-            await self._turn_event(ev)
+        async with self._turn_lock:
+            for ev in self.input.append(pcm):
+                await self._turn_event(ev)
+
+    async def _judge_turn(self, ask: JudgeTurn) -> None:
+        """A semantic_vad checkpoint (audio is held meanwhile): judge it, then let the buffer go
+        on. When the turn model says complete but the words hold the turn open, the reply is
+        prepared speculatively (adopted if the turn then ends without more speech)."""
+        acoustic, text = 0.0, None  # on failure: wait for the cap
+        try:
+            verdict = await self.turn_judge.judge(
+                ask, self._speculator.pending, self.conversation.history()
+            )
+            acoustic, text = verdict.acoustic, verdict.text
+        except Exception as exc:
+            print(f"voicecam-server: turn judgement failed: {exc!r}", file=sys.stderr, flush=True)
+        async with self._turn_lock:
+            events = self.input.judged(ask.ask_id, acoustic, text)
+            eot = self.input.end_of_turn
+            if (
+                not events
+                and eot is not None
+                and acoustic >= eot.policy.acoustic_threshold
+                and self._prefetch is None
+                and self._prefetch_task is None
+            ):
+                self._start_prefetch()
+            for ev in events:
+                await self._turn_event(ev)
 
     async def _turn_event(self, ev: TurnEvent) -> None:
         if isinstance(ev, SpeechBegan):
@@ -241,7 +279,10 @@ class Connection:
             )
         elif isinstance(ev, SilenceBegan):
             self._speculator.start(ev.start_sample, ev.end_sample, ev.pcm16_16k)
-            self._start_prefetch()
+            if self.input.end_of_turn is None:  # semantic_vad prepares after its judgement
+                self._start_prefetch()
+        elif isinstance(ev, JudgeTurn):
+            self._judging = asyncio.ensure_future(self._judge_turn(ev))
         elif isinstance(ev, SpeechResumed):
             self._speculator.discard()
             self._drop_prefetch()

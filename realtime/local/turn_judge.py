@@ -1,0 +1,110 @@
+"""Answers the input buffer's ``semantic_vad`` checkpoints (``turns.JudgeTurn``) off the event loop.
+
+A checkpoint is judged from two sources, combined by ``dsp.end_of_turn``:
+
+- the audio: Smart Turn v3.2's P(turn complete) (``Models.turn_judge``, ~50-100 ms, a worker);
+- the words: the transcript of the turn so far, scored by ``text_turn.TextTurnScorer`` (does it
+  read as finished?) and checked for a last word that needs a continuation.
+
+The transcript comes from, in this order: a live partial transcript if the server has one for
+this turn (``PartialText``: a streaming recogniser's current text; it returns None when it has
+nothing for the turn being judged), else the speculative transcription the connection started
+when the silence began (``Speculator.pending``), else a decode of the checkpoint's audio here.
+
+Failures never leave the buffer waiting: a failed transcript judges on the audio alone; a
+failed turn model answers 0.0 (incomplete), so the turn ends at the eagerness's cap.
+
+Thread: ``judge`` is a coroutine on the connection's event loop; the models run in the executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dsp.end_of_turn import TextCue
+from realtime.local.conversation import Turn
+from realtime.local.models import Models
+from realtime.local.stt import transcribe
+from realtime.local.text_turn import TextTurnScorer
+from realtime.local.turns import JudgeTurn
+
+#: The current partial transcript of the turn in progress (None: none for this turn).
+PartialText = Callable[[], str | None]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What a checkpoint was judged on (the bench prints these)."""
+
+    acoustic: float
+    transcript: str | None
+    text: TextCue | None
+
+
+class TurnJudge:
+    """One per connection (see module docstring)."""
+
+    def __init__(self, models: Models, executor: concurrent.futures.Executor) -> None:
+        self._models = models
+        self._executor = executor
+        self._acoustic = models.turn_judge()
+        self._scorer = TextTurnScorer(models)
+        #: Set by a streaming recogniser to share its partial transcript (optional).
+        self.partial_text: PartialText | None = None
+
+    async def judge(
+        self,
+        ask: JudgeTurn,
+        speculative: concurrent.futures.Future[str] | None,
+        history: list[Turn],
+    ) -> Judgement:
+        """Judge ``ask``. ``speculative``: the transcription started for this turn's silence;
+        ``history``: the conversation before this turn (for the text score)."""
+        loop = asyncio.get_running_loop()
+        acoustic_fut = (
+            loop.run_in_executor(self._executor, self._acoustic, ask.pcm16_16k)
+            if self._acoustic is not None
+            else None
+        )
+        transcript = await self._transcript(ask, speculative)
+        text: TextCue | None = None
+        if transcript is not None:
+            p: float | None = None
+            if transcript.strip() and self._scorer.available:
+                with contextlib.suppress(Exception):
+                    p = await loop.run_in_executor(
+                        self._executor, self._scorer.complete_p, history, transcript
+                    )
+            text = TextCue.of(transcript, p)
+        acoustic = 0.0
+        if acoustic_fut is not None:
+            with contextlib.suppress(Exception):
+                acoustic = float(await acoustic_fut)
+        return Judgement(acoustic, transcript, text)
+
+    async def _transcript(
+        self, ask: JudgeTurn, speculative: concurrent.futures.Future[str] | None
+    ) -> str | None:
+        if self.partial_text is not None:
+            with contextlib.suppress(Exception):
+                live = self.partial_text()
+                if live is not None:
+                    return live
+        try:
+            if speculative is not None and not speculative.cancelled():
+                # Shielded: the commit that may follow reuses this same transcription.
+                return await asyncio.shield(asyncio.wrap_future(speculative))
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._executor, transcribe, self._models, ask.pcm16_16k
+            )
+        except (Exception, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not (
+                speculative is not None and speculative.cancelled()
+            ):
+                raise
+            return None

@@ -237,9 +237,11 @@ class Connection:
         on. When the turn model says complete but the words hold the turn open, the reply is
         prepared speculatively (adopted if the turn then ends without more speech)."""
         acoustic, text = 0.0, None  # on failure: wait for the cap
+        eot = self.input.end_of_turn
         try:
+            threshold = eot.policy.acoustic_threshold if eot is not None else 0.5
             verdict = await self.turn_judge.judge(
-                ask, self._speculator.pending, self.conversation.history()
+                ask, self._speculator.pending, self.conversation.history(), threshold
             )
             acoustic, text = verdict.acoustic, verdict.text
         except Exception as exc:

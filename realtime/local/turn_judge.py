@@ -64,15 +64,24 @@ class TurnJudge:
         ask: JudgeTurn,
         speculative: concurrent.futures.Future[str] | None,
         history: list[Turn],
+        acoustic_threshold: float,
     ) -> Judgement:
         """Judge ``ask``. ``speculative``: the transcription started for this turn's silence;
-        ``history``: the conversation before this turn (for the text score)."""
+        ``history``: the conversation before this turn (for the text score).
+
+        The turn model answers first; below ``acoustic_threshold`` the turn waits whatever the
+        words say, so the transcript is not awaited (the audio is held while this runs: a short
+        gap between words must not cost a whole transcription). The continuation-word hold is
+        then not applied; the cap (1.3 s at auto) still outlasts the shared hesitations."""
         loop = asyncio.get_running_loop()
-        acoustic_fut = (
-            loop.run_in_executor(self._executor, self._acoustic_mean, ask.pcm16_16k)
-            if self._acoustic is not None
-            else None
-        )
+        acoustic = 0.0
+        if self._acoustic is not None:
+            with contextlib.suppress(Exception):
+                acoustic = float(
+                    await loop.run_in_executor(self._executor, self._acoustic_mean, ask.pcm16_16k)
+                )
+        if acoustic < acoustic_threshold:
+            return Judgement(acoustic, None, None)
         transcript = await self._transcript(ask, speculative)
         text: TextCue | None = None
         if transcript is not None:
@@ -83,10 +92,6 @@ class TurnJudge:
                         self._executor, self._scorer.complete_p, history, transcript
                     )
             text = TextCue.of(transcript, p)
-        acoustic = 0.0
-        if acoustic_fut is not None:
-            with contextlib.suppress(Exception):
-                acoustic = float(await acoustic_fut)
         return Judgement(acoustic, transcript, text)
 
     def _acoustic_mean(self, pcm16_16k: bytes) -> float:

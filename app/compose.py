@@ -33,7 +33,7 @@ from app.file_audio import FileAudio
 from app.frames import FrameFeed
 from app.local_models import server_args
 from app.local_server import LocalServer
-from app.modes import ConversationOptions
+from app.modes import ConversationOptions, for_backend
 from app.ports import AudioPort, ConnectSpec
 from app.recording_notes import RecordingNotices
 from audio.client_turns import ClientTurnEnd
@@ -319,7 +319,7 @@ def assemble(
     builds another port), frames (only with a ``frames_source``) and a recorder (only with
     ``record_to``; its failures and resumptions go to ``recording_notices``)."""
     backend = build_backend(settings, reconnect=reconnect, local_server=local_server)
-    options = settings.options()
+    options = for_backend(settings.options(), backend.name)
     audio: AudioPort
     if make_audio is not None:
         audio = make_audio(backend.input_rate_hz)

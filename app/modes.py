@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from audio.config import TalkMode
@@ -80,3 +80,13 @@ class ConversationOptions:
     def client_vad_turns(self) -> bool:
         """True when our own VAD opens and closes turns (hands-free, client detection)."""
         return self.mode == Mode.HANDS_FREE and self.turn_detection == "client"
+
+
+def for_backend(options: ConversationOptions, backend: str) -> ConversationOptions:
+    """The options adjusted to a backend: the offline server's own turn detection is asked for
+    as ``semantic_vad`` (Smart Turn + the transcript: it waits through a hesitation and answers
+    a finished question after ~0.2 s of silence), where ``server_vad`` would end every turn at
+    500 ms of silence, mid-sentence included."""
+    if backend == "local" and options.turn_detection == "server":
+        return replace(options, turn_detection="semantic")
+    return options

@@ -37,9 +37,11 @@ from realtime.local.speculation import Prefetch, build_request
 from realtime.local.stt import Speculator, transcribe
 from realtime.local.stt_context import whisper_prompt
 from realtime.local.tts import OUTPUT_RATE_HZ, Speaker
+from realtime.local.turn_judge import TurnJudge
 from realtime.local.turns import (
     CommitTooShort,
     InputBuffer,
+    JudgeTurn,
     SilenceBegan,
     SpeechBegan,
     SpeechEnded,
@@ -77,8 +79,15 @@ class Connection:
         self.session_id = self._ids.make("sess")
         self.config = SessionState(model=model_name or "voicecam-local")
         self.input = InputBuffer(
-            lambda: self._ids.make("item"), self.config.vad_params(), models.turn_judge()
+            lambda: self._ids.make("item"),
+            self.config.vad_params(),
+            models.turn_judge(),
+            ask_caller=models.turn is not None,
         )
+        #: semantic_vad checkpoints: judged on a worker (turn model + transcript).
+        self.turn_judge = TurnJudge(models, executor)
+        self._judging: asyncio.Task[None] | None = None
+        self._turn_lock = asyncio.Lock()
         self._speculator = Speculator(models, executor)
         self._live = LiveTranscript(
             models,
@@ -154,6 +163,8 @@ class Connection:
         self._speculator.discard()
         self._live.clear()
         self._drop_prefetch()
+        if self._judging is not None:
+            self._judging.cancel()
         for fut in list(self._background):
             fut.cancel()
         self.conversation.items.clear()
@@ -226,9 +237,38 @@ class Connection:
 
     async def _on_input_audio_buffer_append(self, event: dict[str, Any]) -> None:
         pcm = protocol.decode_audio(event)
-        for ev in self.input.append(pcm):
-            await self._turn_event(ev)
-        self._live.feed(self.input.stream_samples, self.input.speech_so_far)
+        async with self._turn_lock:
+            for ev in self.input.append(pcm):
+                await self._turn_event(ev)
+            self._live.feed(self.input.stream_samples, self.input.speech_so_far)
+
+    async def _judge_turn(self, ask: JudgeTurn) -> None:
+        """A semantic_vad checkpoint (audio is held meanwhile): judge it, then let the buffer go
+        on. When the turn model says complete but the words hold the turn open, the reply is
+        prepared speculatively (adopted if the turn then ends without more speech)."""
+        acoustic, text = 0.0, None  # on failure: wait for the cap
+        eot = self.input.end_of_turn
+        try:
+            threshold = eot.policy.acoustic_threshold if eot is not None else 0.5
+            verdict = await self.turn_judge.judge(
+                ask, self._speculator.pending, self.conversation.history(), threshold
+            )
+            acoustic, text = verdict.acoustic, verdict.text
+        except Exception as exc:
+            print(f"voicecam-server: turn judgement failed: {exc!r}", file=sys.stderr, flush=True)
+        async with self._turn_lock:
+            events = self.input.judged(ask.ask_id, acoustic, text)
+            eot = self.input.end_of_turn
+            if (
+                not events
+                and eot is not None
+                and acoustic >= eot.policy.acoustic_threshold
+                and self._prefetch is None
+                and self._prefetch_task is None
+            ):
+                self._start_prefetch()
+            for ev in events:
+                await self._turn_event(ev)
 
     async def _turn_event(self, ev: TurnEvent) -> None:
         if isinstance(ev, SpeechBegan):
@@ -261,7 +301,10 @@ class Connection:
                 reuse=self._live.running_decode(ev.start_sample, ev.voice_end_sample),
             )
             self._live.watch(self._speculator.pending)
-            self._start_prefetch()
+            if self.input.end_of_turn is None:  # semantic_vad prepares after its judgement
+                self._start_prefetch()
+        elif isinstance(ev, JudgeTurn):
+            self._judging = asyncio.ensure_future(self._judge_turn(ev))
         elif isinstance(ev, SpeechResumed):
             self._live.resume()
             self._speculator.discard()

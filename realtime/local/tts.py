@@ -20,6 +20,10 @@ OUTPUT_RATE_HZ = RATE_HZ
 MAX_CHUNK_BYTES = OUTPUT_RATE_HZ // 10 * 2
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+#: Words that open a new clause: the first piece of a long sentence may end before one.
+_CLAUSE_START = re.compile(
+    r"\s(?=(?:and|but|or|so|because|which|while|when|whereas|although|though|if|then)\s)"
+)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -32,13 +36,15 @@ class SentenceBuffer:
 
     A sentence is complete at ``.!?;:`` followed by whitespace. ``flush`` returns the rest.
     A first sentence longer than ``first_max_chars`` (later ones: ``max_chars``) is cut at its
-    last comma (without one, at a word once twice as long), to keep the first audio early.
+    last comma, else (the first only) before its last clause word ("and", "because", "which"...),
+    else at a word once twice as long: the first audio is then one clause, synthesised sooner.
     """
 
     def __init__(self, max_chars: int = 160, first_max_chars: int = 60) -> None:
         self._buf = ""
         self._max = first_max_chars
         self._later_max = max_chars
+        self._started = False
 
     def push(self, text: str) -> list[str]:
         self._buf += text
@@ -52,9 +58,17 @@ class SentenceBuffer:
                 out.append(piece)
         if len(self._buf) > self._max:
             cut = self._buf.rfind(", ", 0, self._later_max)
+            clause = (
+                [m.start() for m in _CLAUSE_START.finditer(self._buf, 20, 2 * self._max)]
+                if not self._started
+                else []
+            )
             if cut > 20:
                 out.append(self._buf[: cut + 1].strip())
                 self._buf = self._buf[cut + 2 :]
+            elif clause:
+                out.append(self._buf[: clause[-1]].strip())
+                self._buf = self._buf[clause[-1] + 1 :]
             elif len(self._buf) > 2 * self._max:
                 # No comma either (a run-on reply): cut at a word boundary.
                 space = self._buf.rfind(" ", 0, 2 * self._max)
@@ -64,6 +78,7 @@ class SentenceBuffer:
         if out:
             # Only the first piece is cut early (at a comma), so the first audio comes sooner.
             self._max = self._later_max
+            self._started = True
         return out
 
     def flush(self) -> list[str]:

@@ -8,6 +8,10 @@ copy for the detector and the recogniser, and returns ``TurnEvent``s:
 - ``SpeechResumed()`` → the speculation is stale
 - ``SpeechEnded(item_id, audio_end_ms)`` → ``input_audio_buffer.speech_stopped``
 - ``TurnCommitted(item_id, pcm16_16k, start_sample, last_voiced_sample)`` → committed + a user item
+- ``JudgeTurn(ask_id, silence_ms, start_sample, pcm16_16k)`` (``semantic_vad`` with
+  ``ask_caller=True``) → judge the turn so far (turn model + transcript) off the event loop and
+  answer with ``judged(ask_id, acoustic, text)``; until then ``append`` only holds the audio, so
+  the decision lands at the same audio time however fast the audio is streamed
 
 Times (``*_ms``) are milliseconds of audio appended since the session began, as in OpenAI's
 events; ``*_sample`` are sample indices in that same 16 kHz stream. VAD timing depends only on the
@@ -20,9 +24,9 @@ Thread: the session's event-loop thread only (the detector costs ~0.1 ms per 32 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from dsp.end_of_turn import Action, EndOfTurn, TurnDecision, policy_for
+from dsp.end_of_turn import Action, EndOfTurn, TextCue, TurnDecision, policy_for
 from dsp.resample import StreamResampler
 from dsp.vad import StreamingVad, VoiceEnd, VoiceStart
 from realtime.openai_vocab import MIN_COMMIT_MS, RATE_HZ
@@ -88,7 +92,18 @@ class TurnCommitted:
         return len(self.pcm16_16k) // _BYTES_PER_MS_16K
 
 
-TurnEvent = SpeechBegan | SilenceBegan | SpeechResumed | SpeechEnded | TurnCommitted
+@dataclass(frozen=True)
+class JudgeTurn:
+    """A ``semantic_vad`` checkpoint: ``silence_ms`` of audio-time silence follows the speech in
+    ``pcm16_16k`` (the turn so far, from ``start_sample``); answer with ``judged(ask_id, ...)``."""
+
+    ask_id: int
+    silence_ms: int
+    start_sample: int
+    pcm16_16k: bytes
+
+
+TurnEvent = SpeechBegan | SilenceBegan | SpeechResumed | SpeechEnded | TurnCommitted | JudgeTurn
 
 
 class CommitTooShort(ValueError):
@@ -110,12 +125,22 @@ class InputBuffer:
         new_item_id: Callable[[], str],
         vad: ServerVadParams | None,
         judge: Callable[[bytes], float] | None = None,
+        *,
+        ask_caller: bool = False,
     ) -> None:
         """``judge(pcm16_16k)`` returns P(turn complete) for the speech so far (the turn model);
         it is called synchronously at ``semantic_vad`` checkpoints (about 50-100 ms, at most
-        once per re-check interval), so decisions depend only on the audio, not on timing."""
+        once per re-check interval), so decisions depend only on the audio, not on timing.
+
+        ``ask_caller=True`` (the server): instead of calling ``judge``, a checkpoint returns a
+        ``JudgeTurn`` event and holds later audio until ``judged()`` answers it (the caller can
+        then also weigh the transcript, and judge on a worker)."""
         self._new_id = new_item_id
         self._judge = judge
+        self._ask_caller = ask_caller
+        self._asking: JudgeTurn | None = None
+        self._held: list[bytes] = []  # 24 kHz chunks appended while a judgement is pending
+        self._asks = 0
         self._eot: EndOfTurn | None = None
         self.decisions: list[TurnDecision] = []  # semantic_vad verdicts, newest last
         self._resampler = StreamResampler(INPUT_RATE_HZ, VAD_RATE_HZ)
@@ -141,6 +166,7 @@ class InputBuffer:
         self._speech_item = None
         self._silence_from = None
         self._speculated = False
+        self._release_held()
         if vad is None:
             self._vad = None
             return
@@ -154,8 +180,10 @@ class InputBuffer:
         assert params is not None
         stop_ms = params.silence_duration_ms
         self._eot = None
-        if params.eagerness is not None and self._judge is not None:
+        if params.eagerness is not None and (self._judge is not None or self._ask_caller):
             policy = policy_for(params.eagerness)
+            if self._ask_caller:  # the audio is held while a judgement runs: judge twice
+                policy = replace(policy, max_rechecks=1)
             self._eot = EndOfTurn(policy)
             stop_ms = policy.hold_cap_ms
         return StreamingVad(rate_hz=VAD_RATE_HZ, threshold=params.threshold, min_silence_ms=stop_ms)
@@ -186,8 +214,21 @@ class InputBuffer:
 
     # ------------------------------------------------------------------ input
 
+    @property
+    def end_of_turn(self) -> EndOfTurn | None:
+        """The semantic_vad decision in use (None under server_vad or without a turn judge)."""
+        return self._eot
+
+    @property
+    def asking(self) -> JudgeTurn | None:
+        """The checkpoint waiting for ``judged()`` (audio is held meanwhile)."""
+        return self._asking
+
     def append(self, pcm24: bytes) -> list[TurnEvent]:
         """``input_audio_buffer.append``: 24 kHz PCM16 mono (even length)."""
+        if self._asking is not None:
+            self._held.append(pcm24)
+            return []
         self._pending_24k_bytes += len(pcm24)
         pcm16 = self._resampler.process(pcm24)
         self._pcm16 += pcm16
@@ -276,15 +317,45 @@ class InputBuffer:
     def _judge_turn(self) -> list[TurnEvent]:
         """semantic_vad: ask ``dsp.end_of_turn`` (and the turn model at its checkpoints)."""
         eot, judge, silence_from = self._eot, self._judge, self._silence_from
-        assert eot is not None and judge is not None and silence_from is not None
+        assert eot is not None and silence_from is not None
         silence_ms = (self.stream_samples - silence_from) * 1000 // VAD_RATE_HZ
         decision = eot.silence(silence_ms)
         if decision.action is Action.ASK:
             start = self._turn_start()
-            decision = eot.judged(
-                silence_ms, judge(bytes(self._pcm16[(start - self._buf_start) * 2 :]))
-            )
-        if decision.action is Action.WAIT:
+            pcm = bytes(self._pcm16[(start - self._buf_start) * 2 :])
+            if self._ask_caller or judge is None:
+                self._asks += 1
+                self._asking = JudgeTurn(self._asks, silence_ms, start, pcm)
+                return [self._asking]
+            decision = eot.judged(silence_ms, judge(pcm))
+        return self._apply(decision)
+
+    def judged(self, ask_id: int, acoustic: float, text: TextCue | None) -> list[TurnEvent]:
+        """The caller's answer to ``JudgeTurn(ask_id)``: P(complete) from the turn model and what
+        the transcript says. Processes the audio held meanwhile; returns the events of both.
+        A stale ``ask_id`` (the buffer was committed, cleared or reconfigured) is ignored."""
+        ask = self._asking
+        if ask is None or ask.ask_id != ask_id or self._eot is None:
+            return []
+        self._asking = None
+        events = self._apply(self._eot.judged(ask.silence_ms, acoustic, text))
+        held, self._held = self._held, []
+        for chunk in held:
+            events.extend(self.append(chunk))
+        return events
+
+    def _release_held(self) -> None:
+        """Forget a pending judgement; the held audio joins the buffer undetected."""
+        self._asking = None
+        held, self._held = self._held, []
+        for chunk in held:
+            self._pending_24k_bytes += len(chunk)
+            self._pcm16 += self._resampler.process(chunk)
+
+    def _apply(self, decision: TurnDecision) -> list[TurnEvent]:
+        silence_from = self._silence_from
+        assert silence_from is not None
+        if decision.action is not Action.END:
             return []
         self.decisions.append(decision)
         events = self._on_end(silence_from)
@@ -299,6 +370,7 @@ class InputBuffer:
 
         Raises ``CommitTooShort`` with < 100 ms buffered (the buffer is kept).
         """
+        self._release_held()
         if self.buffered_ms < MIN_COMMIT_MS:
             raise CommitTooShort(self.buffered_ms)
         item_id = self._speech_item or self._new_id()
@@ -320,6 +392,7 @@ class InputBuffer:
 
     def clear(self) -> None:
         """``input_audio_buffer.clear``: drop uncommitted audio; an utterance in progress ends."""
+        self._release_held()
         self._buf_start = self.stream_samples
         self._pcm16.clear()
         self._pending_24k_bytes = 0

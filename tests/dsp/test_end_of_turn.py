@@ -86,3 +86,33 @@ def test_continuation_words() -> None:
     assert not ends_on_continuation("What does the sign on the wall say?")
     assert not ends_on_continuation("Read the sign for me")
     assert not ends_on_continuation("")
+
+
+def test_two_borderline_scores_do_not_end_the_turn_together() -> None:
+    """P 0.5 from the model and 0.04 from the words: each passes its own threshold, their
+    log-odds sum does not (a hesitation after "What is twelve" scored this)."""
+    out = _run(EndOfTurn(policy_for("medium")), 0.5, TextCue(False, 0.04), 5000)
+    assert out[-1] == (Reason.CAP, 1300)
+    out = _run(EndOfTurn(policy_for("medium")), 0.9, TextCue(False, 0.04), 5000)
+    assert out == [("ask", 200), (Reason.COMPLETE, 200)]
+
+
+def test_a_recheck_needs_strong_evidence() -> None:
+    """Smart Turn's P drifts up as the silence grows: judged unfinished at the checkpoint, the
+    turn ends at a re-check only when both scores are clearly complete."""
+    eot = EndOfTurn(policy_for("medium"))
+    assert eot.silence(200).action is Action.ASK
+    assert eot.judged(200, 0.3, TextCue(False, 0.3)).action is Action.WAIT
+    assert eot.silence(460).action is Action.ASK
+    d = eot.judged(460, 0.9, TextCue(False, 0.3))  # would end a first checkpoint
+    assert d.action is Action.WAIT and d.reason is Reason.TEXT_INCOMPLETE
+    assert eot.silence(720).action is Action.ASK
+    assert eot.judged(720, 0.99, TextCue(False, 0.5)).reason is Reason.COMPLETE
+
+
+def test_max_rechecks_limits_the_questions_per_silence() -> None:
+    from dataclasses import replace
+
+    out = _run(EndOfTurn(replace(policy_for("medium"), max_rechecks=1)), 0.1, None, 5000)
+    assert [ms for kind, ms in out if kind == "ask"] == [200, 460]
+    assert out[-1] == (Reason.CAP, 1300)

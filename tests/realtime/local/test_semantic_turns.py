@@ -17,7 +17,7 @@ import pytest
 from dsp.end_of_turn import Reason, policy_for
 from dsp.resample import StreamResampler
 from dsp.turn_model import TurnModel
-from realtime.local.turns import InputBuffer, ServerVadParams, TurnCommitted
+from realtime.local.turns import InputBuffer, JudgeTurn, ServerVadParams, TurnCommitted
 
 TURNS = Path("/work/shared/media/turns")
 CHUNK_BYTES_24K = 24000 * 2 * 20 // 1000
@@ -77,3 +77,63 @@ def test_server_vad_never_asks_the_turn_model(judge: object) -> None:
 def test_semantic_vad_without_a_model_waits_for_its_silence() -> None:
     buf = _stream(COMPLETE[0], ServerVadParams(silence_duration_ms=700, eagerness="auto"), None)
     assert len(buf.commits) == 1 and buf.decisions == []  # type: ignore[attr-defined]
+
+
+def _pcm24(entry: dict[str, object]) -> bytes:
+    with wave.open(str(TURNS / str(entry["file"]))) as w:
+        pcm16k = w.readframes(w.getnframes())
+    return StreamResampler(16000, 24000).process(pcm16k) + bytes(24000 * 2 * 3)
+
+
+@pytest.mark.parametrize("entry", COMPLETE[:2], ids=[e["file"] for e in COMPLETE[:2]])
+def test_asking_the_caller_holds_the_audio_and_decides_as_the_inline_judge(
+    entry: dict[str, object], judge: object
+) -> None:
+    """ask_caller=True (the server): a checkpoint becomes a JudgeTurn; audio appended before the
+    answer is held (nothing happens), and the turns come out exactly as with the inline judge."""
+    params = ServerVadParams(silence_duration_ms=700, eagerness="auto")
+    inline = _stream(entry, params, judge)
+    ids = itertools.count()
+    buf = InputBuffer(lambda: f"item_{next(ids)}", params, None, ask_caller=True)
+    pcm24 = _pcm24(entry)
+    chunks = [pcm24[i : i + CHUNK_BYTES_24K] for i in range(0, len(pcm24), CHUNK_BYTES_24K)]
+    commits: list[TurnCommitted] = []
+    asks: list[JudgeTurn] = []
+    held_ok = []
+    for chunk in chunks:
+        ask = buf.asking
+        before = buf.stream_samples
+        events = buf.append(chunk)
+        if ask is not None:  # the chunk arrived while the judgement ran: held
+            held_ok.append(events == [] and buf.stream_samples == before)
+            events = buf.judged(ask.ask_id, judge(ask.pcm16_16k), None)  # type: ignore[operator]
+        for ev in events:
+            if isinstance(ev, TurnCommitted):
+                commits.append(ev)
+            elif isinstance(ev, JudgeTurn):
+                asks.append(ev)
+    assert asks and held_ok and all(held_ok)
+    expected = inline.commits  # type: ignore[attr-defined]
+    assert [(c.start_sample, c.last_voiced_sample) for c in commits] == [
+        (c.start_sample, c.last_voiced_sample) for c in expected
+    ]
+    assert [d.reason for d in buf.decisions] == [d.reason for d in inline.decisions]
+
+
+def test_a_stale_answer_is_ignored_after_clear(judge: object) -> None:
+    ids = itertools.count()
+    params = ServerVadParams(silence_duration_ms=700, eagerness="auto")
+    buf = InputBuffer(lambda: f"item_{next(ids)}", params, None, ask_caller=True)
+    pcm24 = _pcm24(COMPLETE[0])
+    ask = None
+    for i in range(0, len(pcm24), CHUNK_BYTES_24K):
+        for ev in buf.append(pcm24[i : i + CHUNK_BYTES_24K]):
+            if isinstance(ev, JudgeTurn):
+                ask = ev
+        if ask is not None:
+            break
+    assert ask is not None
+    buf.clear()
+    assert buf.asking is None
+    assert buf.judged(ask.ask_id, 0.99, None) == []
+    assert buf.decisions == []

@@ -275,3 +275,15 @@ def test_vision_on_the_desk_still(media_dir: Path) -> None:
     assert "QR code" in facts.summary()
     _ok, jpg = cv2.imencode(".jpg", image)
     assert decode_image(jpg.tobytes()).shape == image.shape
+
+
+def test_a_long_first_sentence_without_a_comma_is_cut_before_a_clause() -> None:
+    """The first audio is one clause: no comma, so the cut goes before "because"; later
+    sentences are not cut early."""
+    buf = SentenceBuffer(first_max_chars=30)
+    text = "The mug on the desk looks blue because the lamp is very warm tonight"
+    assert buf.push(text) == ["The mug on the desk looks blue"]
+    assert buf.push(". It is a lovely mug and it holds a lot of tea for you") == [
+        "because the lamp is very warm tonight."
+    ]
+    assert buf.flush() == ["It is a lovely mug and it holds a lot of tea for you"]

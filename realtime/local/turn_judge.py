@@ -1,0 +1,127 @@
+"""Answers the input buffer's ``semantic_vad`` checkpoints (``turns.JudgeTurn``) off the event loop.
+
+A checkpoint is judged from two sources, combined by ``dsp.end_of_turn``:
+
+- the audio: Smart Turn v3.2's P(turn complete) (``Models.turn_judge``), averaged over three
+  end points 10 ms apart (~150-300 ms on a worker);
+- the words: the transcript of the turn so far, scored by ``text_turn.TextTurnScorer`` (does it
+  read as finished?) and checked for a last word that needs a continuation.
+
+The transcript comes from, in this order: a live partial transcript if the server has one for
+this turn (``PartialText``: a streaming recogniser's current text; it returns None when it has
+nothing for the turn being judged), else the speculative transcription the connection started
+when the silence began (``Speculator.pending``), else a decode of the checkpoint's audio here.
+
+Failures never leave the buffer waiting: a failed transcript judges on the audio alone; a
+failed turn model answers 0.0 (incomplete), so the turn ends at the eagerness's cap.
+
+Thread: ``judge`` is a coroutine on the connection's event loop; the models run in the executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dsp.end_of_turn import TextCue
+from realtime.local.conversation import Turn
+from realtime.local.models import Models
+from realtime.local.stt import transcribe
+from realtime.local.text_turn import TextTurnScorer
+from realtime.local.turns import JudgeTurn
+
+#: Smart Turn is averaged over the audio ending this many ms before the checkpoint.
+ACOUSTIC_OFFSETS_MS = (0, 10, 20)
+#: The current partial transcript of the turn in progress (None: none for this turn).
+PartialText = Callable[[], str | None]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What a checkpoint was judged on (the bench prints these)."""
+
+    acoustic: float
+    transcript: str | None
+    text: TextCue | None
+
+
+class TurnJudge:
+    """One per connection (see module docstring)."""
+
+    def __init__(self, models: Models, executor: concurrent.futures.Executor) -> None:
+        self._models = models
+        self._executor = executor
+        self._acoustic = models.turn_judge()
+        self._scorer = TextTurnScorer(models)
+        #: Set by a streaming recogniser to share its partial transcript (optional).
+        self.partial_text: PartialText | None = None
+
+    async def judge(
+        self,
+        ask: JudgeTurn,
+        speculative: concurrent.futures.Future[str] | None,
+        history: list[Turn],
+        acoustic_threshold: float,
+    ) -> Judgement:
+        """Judge ``ask``. ``speculative``: the transcription started for this turn's silence;
+        ``history``: the conversation before this turn (for the text score).
+
+        The turn model answers first; below ``acoustic_threshold`` the turn waits whatever the
+        words say, so the transcript is not awaited (the audio is held while this runs: a short
+        gap between words must not cost a whole transcription). The continuation-word hold is
+        then not applied; the cap (1.3 s at auto) still outlasts the shared hesitations."""
+        loop = asyncio.get_running_loop()
+        acoustic = 0.0
+        if self._acoustic is not None:
+            with contextlib.suppress(Exception):
+                acoustic = float(
+                    await loop.run_in_executor(self._executor, self._acoustic_mean, ask.pcm16_16k)
+                )
+        if acoustic < acoustic_threshold:
+            return Judgement(acoustic, None, None)
+        transcript = await self._transcript(ask, speculative)
+        text: TextCue | None = None
+        if transcript is not None:
+            p: float | None = None
+            if transcript.strip() and self._scorer.available:
+                with contextlib.suppress(Exception):
+                    p = await loop.run_in_executor(
+                        self._executor, self._scorer.complete_p, history, transcript
+                    )
+            text = TextCue.of(transcript, p)
+        return Judgement(acoustic, transcript, text)
+
+    def _acoustic_mean(self, pcm16_16k: bytes) -> float:
+        """Smart Turn's P averaged over the audio ending 0, 10 and 20 ms earlier. Its output
+        jumps with the exact end sample (measured: 0.41-0.79 within 40 ms on one hesitation), so
+        one evaluation would let the chunking of the stream decide. Thread: worker."""
+        judge = self._acoustic
+        assert judge is not None
+        ends = [len(pcm16_16k) - 2 * 16 * ms for ms in ACOUSTIC_OFFSETS_MS]
+        return sum(judge(pcm16_16k[:end]) for end in ends) / len(ends)
+
+    async def _transcript(
+        self, ask: JudgeTurn, speculative: concurrent.futures.Future[str] | None
+    ) -> str | None:
+        if self.partial_text is not None:
+            with contextlib.suppress(Exception):
+                live = self.partial_text()
+                if live is not None:
+                    return live
+        try:
+            if speculative is not None and not speculative.cancelled():
+                # Shielded: the commit that may follow reuses this same transcription.
+                return await asyncio.shield(asyncio.wrap_future(speculative))
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._executor, transcribe, self._models, ask.pcm16_16k
+            )
+        except (Exception, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not (
+                speculative is not None and speculative.cancelled()
+            ):
+                raise
+            return None

@@ -19,6 +19,8 @@ import platformdirs
 
 from app.modes import ConversationOptions, Mode
 from app.pricing import bills_every_frame
+from app.provider_options import problem as options_problem
+from app.provider_options import provider_options
 from video.pacing import PacerConfig, Policy
 
 APP_NAME = "voicecam"
@@ -68,6 +70,14 @@ class Settings:
     llm_model: str = ""  # "" = the server's first model
     llm_vision: bool = True  # False: never send camera frames to it
     llm_auth_env: str = ""
+    # Provider options (app.provider_options).
+    noise_reduction: str = "auto"  # auto | near | far | off (OpenAI)
+    vad_eagerness: str = "auto"  # semantic VAD: auto | low | medium | high (OpenAI)
+    idle_timeout_ms: int = 0  # server VAD: answer after this much silence (0 = off; OpenAI)
+    media_resolution: str = "default"  # default | low | medium | high (Gemini)
+    context_compression: bool = True  # Gemini: sessions with video last past 2 minutes
+    proactive_audio: bool = False  # Gemini native-audio models
+    affective_dialog: bool = False  # Gemini native-audio models
 
     def __post_init__(self) -> None:
         self.validate()
@@ -103,6 +113,11 @@ class Settings:
             )
         if (self.llm_model or self.llm_auth_env) and not self.llm_url:
             raise SettingsError("llm_model and llm_auth_env need llm_url (the server's API root)")
+        problem = options_problem(
+            self.noise_reduction, self.vad_eagerness, self.idle_timeout_ms, self.media_resolution
+        )
+        if problem:
+            raise SettingsError(problem)
 
     # ------------------------------------------------------------------ persistence
     @staticmethod
@@ -161,6 +176,7 @@ class Settings:
             mode=Mode(self.mode),
             turn_detection=self.turn_detection,  # type: ignore[arg-type]
             vad_threshold=round(0.8 - 0.6 * self.vad_sensitivity, 3),
+            provider=provider_options(self),
         )
 
     def pacer_config(self) -> PacerConfig:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from app.provider_options import ProviderOptions
 from audio.config import TalkMode
 from realtime.events import SessionConfig, TurnDetection
 
@@ -37,6 +38,8 @@ class ConversationOptions:
     #: Audio kept from before the local VAD's start so the first syllable is not clipped.
     preroll_ms: int = 600
     temperature: float | None = None
+    #: Provider options (noise reduction, VAD eagerness, media resolution, compression …).
+    provider: ProviderOptions = field(default_factory=ProviderOptions)
 
     def session_config(self, model: str, resumption_handle: str | None = None) -> SessionConfig:
         """The provider session for these options (turn detection off unless the provider's
@@ -49,7 +52,7 @@ class ConversationOptions:
             )
         else:
             td = TurnDetection(mode="none")
-        return SessionConfig(
+        config = SessionConfig(
             model=model,
             instructions=self.instructions,
             voice=self.voice,
@@ -57,6 +60,7 @@ class ConversationOptions:
             resumption_handle=resumption_handle,
             temperature=self.temperature,
         )
+        return self.provider.apply(config)
 
     @property
     def client_vad_turns(self) -> bool:

@@ -66,6 +66,7 @@ from realtime.events import (
     UpdateSession,
     Usage,
 )
+from realtime.gemini_options import apply_options
 
 INPUT_RATE_HZ = 16_000
 OUTPUT_RATE_HZ = 24_000
@@ -433,8 +434,7 @@ def _setup(config: SessionConfig, model: str) -> dict[str, object]:
         setup["inputAudioTranscription"] = {}
     if config.output_transcription:
         setup["outputAudioTranscription"] = {}
-    if config.context_compression:
-        setup["contextWindowCompression"] = {"slidingWindow": {}}
+    apply_options(setup, config)
     return setup
 
 

@@ -437,6 +437,8 @@ def _ga_session(config: SessionConfig) -> dict[str, object]:
         ),
         "turn_detection": _turn_detection(config.turn_detection),
     }
+    if config.noise_reduction:
+        audio_in["noise_reduction"] = {"type": config.noise_reduction}
     audio_out: dict[str, object] = {"format": pcm}
     if config.voice:
         audio_out["voice"] = config.voice
@@ -463,6 +465,8 @@ def _beta_session(config: SessionConfig) -> dict[str, object]:
         ),
         "turn_detection": _turn_detection(config.turn_detection),
     }
+    if config.noise_reduction:
+        session["input_audio_noise_reduction"] = {"type": config.noise_reduction}
     if config.instructions:
         session["instructions"] = config.instructions
     if config.voice:

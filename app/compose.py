@@ -13,7 +13,9 @@ same metadata.
 
 Environment: ``VOICECAM_<FIELD>`` for any ``Settings`` field (``VOICECAM_BACKEND=openai``,
 ``VOICECAM_AEC=off``, ``VOICECAM_VAD_SENSITIVITY=0.7``, ``VOICECAM_CAMERA_ON=false``); a value of
-the wrong type raises ``SettingsError`` naming the variable. API keys never pass through here
+the wrong type raises ``SettingsError`` naming the variable. The providers' conventions
+(``OPENAI_BASE_URL``, ``AZURE_OPENAI_ENDPOINT`` …, ``app.endpoints.env_conventions``) sit at the
+environment level below ``VOICECAM_<FIELD>``. API keys never pass through here
 (``app.secrets``).
 
 Threads: builders may block (device enumeration, opening the recording file, starting the
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from app.backends import Backend, resolve
 from app.config import Settings, SettingsError
+from app.endpoints import CloudEndpoints, env_conventions
 from app.file_audio import FileAudio
 from app.frames import FrameFeed
 from app.local_models import server_args
@@ -88,7 +91,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, Setting
     """The ``VOICECAM_<FIELD>`` variables that name a ``Settings`` field, parsed by its type."""
     env = os.environ if env is None else env
     defaults = Settings()
-    out: dict[str, SettingValue] = {}
+    # The providers' own conventions (OPENAI_BASE_URL …; app.endpoints) unless VOICECAM_ says.
+    out: dict[str, SettingValue] = dict(env_conventions(env))
     for f in fields(Settings):
         name = ENV_PREFIX + f.name.upper()
         if name in env:
@@ -156,6 +160,7 @@ def build_backend(
         reconnect=reconnect,
         local_server=local_server,
         server_args=server_args(settings),
+        endpoints=CloudEndpoints.of(settings),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import platformdirs
 
+from app.endpoints import problem as endpoint_problem
 from app.modes import ConversationOptions, Mode
 from app.pricing import bills_every_frame
 from app.provider_options import problem as options_problem
@@ -24,7 +25,7 @@ from app.provider_options import provider_options
 from video.pacing import PacerConfig, Policy
 
 APP_NAME = "voicecam"
-BACKENDS = ("local", "openai", "gemini")
+BACKENDS = ("local", "openai", "gemini", "azure")
 #: "auto": change-or-request for models that bill every frame (cloud), on-speech otherwise.
 FRAME_POLICIES = ("auto", "on-speech", "continuous", "on-change", "snapshot", "change-or-request")
 AEC_CHOICES = ("on", "off", "headphones")
@@ -45,7 +46,7 @@ def default_recordings_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    backend: str = "local"  # local | openai | gemini | ws://… URL
+    backend: str = "local"  # local | openai | gemini | azure | ws://… URL
     model: str = ""  # "" = the backend's default
     voice: str = ""  # "" = the backend's default
     instructions: str = (
@@ -70,6 +71,13 @@ class Settings:
     llm_model: str = ""  # "" = the server's first model
     llm_vision: bool = True  # False: never send camera frames to it
     llm_auth_env: str = ""
+    # Cloud endpoints (app.endpoints; "" = the provider's public endpoint).
+    openai_url: str = ""  # an OpenAI-compatible proxy's API root (OPENAI_BASE_URL)
+    gemini_url: str = ""  # a Gemini Live gateway (VOICECAM_GEMINI_URL)
+    vertex_project: str = ""  # set: Gemini through Vertex AI
+    vertex_location: str = ""  # "" = us-central1
+    azure_endpoint: str = ""  # https://NAME.openai.azure.com (AZURE_OPENAI_ENDPOINT)
+    azure_api_version: str = ""  # "" = the GA /openai/v1 API
     # Provider options (app.provider_options).
     noise_reduction: str = "auto"  # auto | near | far | off (OpenAI)
     vad_eagerness: str = "auto"  # semantic VAD: auto | low | medium | high (OpenAI)
@@ -113,7 +121,7 @@ class Settings:
             )
         if (self.llm_model or self.llm_auth_env) and not self.llm_url:
             raise SettingsError("llm_model and llm_auth_env need llm_url (the server's API root)")
-        problem = options_problem(
+        problem = endpoint_problem(self) or options_problem(
             self.noise_reduction, self.vad_eagerness, self.idle_timeout_ms, self.media_resolution
         )
         if problem:

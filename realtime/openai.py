@@ -500,13 +500,17 @@ def endpoint(
     base_url: str | None = None,
     azure: bool = False,
     beta: bool = False,
+    api_version: str = "",
 ) -> Endpoint:
     """Where to connect for ``model``.
 
     ``base_url`` is an HTTP(S) or WS(S) API root such as ``http://127.0.0.1:8765/v1`` (→
     ``ws://127.0.0.1:8765/v1/realtime?model=…``) or an Azure ``https://NAME.openai.azure.com/
     openai/v1``. OpenAI authenticates with ``Authorization: Bearer``, Azure with ``api-key``.
-    ``beta`` adds ``OpenAI-Beta: realtime=v1``. Raises ``ValueError`` for an unusable URL.
+    ``beta`` adds ``OpenAI-Beta: realtime=v1``. ``api_version`` (Azure's dated preview API,
+    e.g. ``2025-04-01-preview``, with ``base_url`` ``https://NAME.openai.azure.com/openai``)
+    names the deployment and version in the query instead: ``…/openai/realtime?api-version=
+    …&deployment=…``. Raises ``ValueError`` for an unusable URL.
     """
     if azure and not base_url:
         raise ValueError(
@@ -520,7 +524,10 @@ def endpoint(
             f"got {_wire.excerpt(base_url or '', 80)!r}"
         )
     path = parts.path.rstrip("/") + "/realtime"
-    query = f"model={quote(model, safe='')}"
+    if api_version:
+        query = f"api-version={quote(api_version, safe='')}&deployment={quote(model, safe='')}"
+    else:
+        query = f"model={quote(model, safe='')}"
     if parts.query:
         query = parts.query + "&" + query
     url = urlunsplit((scheme, parts.netloc, path, query, ""))

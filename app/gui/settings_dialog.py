@@ -38,13 +38,18 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings, SettingsError
 from app.devices import DeviceNames, device_names
+from app.gui.cloud_settings import CloudTab
 from app.gui.tasks import TaskRunner
 from app.secrets import KEYRING_SERVICE, delete_key, masked, saved_key, store_key
 
 __all__ = ["KEYRING_SERVICE", "KeyRow", "SettingsDialog", "mask_key"]
 
 #: provider → the environment variable people know it by
-PROVIDERS = {"openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}
+PROVIDERS = {
+    "openai": "OPENAI_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "azure": "AZURE_OPENAI_API_KEY",
+}
 DEFAULT_DEVICE = "System default"
 FRAME_POLICY_LABELS = (
     ("Automatic (fewest frames on paid models)", "auto"),
@@ -190,6 +195,8 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._camera_tab(), "Camera")
         tabs.addTab(self._conversation_tab(voices), "Conversation")
         tabs.addTab(self._recording_tab(), "Recording")
+        self.cloud_tab = CloudTab(settings)
+        tabs.addTab(self.cloud_tab, "Cloud")
         self.tabs = tabs
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -233,6 +240,7 @@ class SettingsDialog(QDialog):
         self.key_rows = {p: KeyRow(p) for p in PROVIDERS}
         form.addRow("OpenAI", self.key_rows["openai"])
         form.addRow("Gemini", self.key_rows["gemini"])
+        form.addRow("Azure OpenAI", self.key_rows["azure"])
         return w
 
     def _audio_tab(self) -> QWidget:
@@ -396,6 +404,7 @@ class SettingsDialog(QDialog):
             voice=voice,
             recordings_dir=self.folder_edit.text().strip(),
             recording=self.record_check.isChecked(),
+            **self.cloud_tab.values(),  # type: ignore[arg-type]
         )
 
     def accept(self) -> None:

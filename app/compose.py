@@ -31,11 +31,12 @@ from pathlib import Path
 
 from app.backends import Backend, resolve
 from app.config import Settings, SettingsError
-from app.endpoints import CloudEndpoints, env_conventions
+from app.endpoints import URL_FIELDS, CloudEndpoints, env_conventions
 from app.file_audio import FileAudio
 from app.frames import FrameFeed
 from app.local_models import server_args
 from app.local_server import LocalServer
+from app.model_catalog import session_cap_s
 from app.modes import ConversationOptions
 from app.ports import AudioPort, ConnectSpec
 from app.recording_notes import RecordingNotices
@@ -147,13 +148,20 @@ def _as_dict(settings: Settings) -> dict[str, SettingValue]:
 
 
 def build_backend(
-    settings: Settings, *, reconnect: bool = True, local_server: LocalServer | None = None
+    settings: Settings,
+    *,
+    reconnect: bool = True,
+    local_server: LocalServer | None = None,
+    video: bool | None = None,
 ) -> Backend:
     """The backend named by the settings (``BackendError`` for a bad name). ``local_server``:
     the app's one offline server (the window keeps one for its lifetime; build it with
     ``build_local_server``); without one, the offline backend starts its own with the
-    settings' brain (``llm_url`` …, see ``app.local_models``)."""
-    return resolve(
+    settings' brain (``llm_url`` …, see ``app.local_models``). ``video``: whether frames are
+    sent (default: ``settings.camera_on``), for the session limit of a cloud model
+    (``app.model_catalog.session_cap_s``: a Gemini video session without compression ends after
+    2 minutes, and the window counts it down)."""
+    backend = resolve(
         settings.backend,
         settings.model,
         settings.voice,
@@ -162,6 +170,11 @@ def build_backend(
         server_args=server_args(settings),
         endpoints=CloudEndpoints.of(settings),
     )
+    sends_video = settings.camera_on if video is None else video
+    cap = session_cap_s(backend.model, compression=settings.context_compression, video=sends_video)
+    if backend.name in URL_FIELDS and cap is not None:  # a cloud backend with a known model
+        backend.session_cap_s = cap
+    return backend
 
 
 def build_local_server(settings: Settings) -> LocalServer:
@@ -300,7 +313,12 @@ def assemble(
     """Backend, options, audio (the settings' devices, unless ``make_audio(send_rate_hz)``
     builds another port), frames (only with a ``frames_source``) and a recorder (only with
     ``record_to``; its failures and resumptions go to ``recording_notices``)."""
-    backend = build_backend(settings, reconnect=reconnect, local_server=local_server)
+    backend = build_backend(
+        settings,
+        reconnect=reconnect,
+        local_server=local_server,
+        video=frames_source is not None,
+    )
     options = settings.options()
     audio: AudioPort
     if make_audio is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MODELS", "ModelInfo", "info", "models_for"]
+__all__ = ["MODELS", "ModelInfo", "info", "models_for", "session_cap_s"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,14 @@ def info(model: str) -> ModelInfo | None:
     """The row for ``model`` (``models/`` prefix and a Vertex resource path allowed)."""
     name = model.removeprefix("models/").rsplit("/", 1)[-1]
     return next((m for m in MODELS if m.name == name), None)
+
+
+def session_cap_s(model: str, *, compression: bool, video: bool) -> float | None:
+    """How long a session with ``model`` can last (None: not known, or no fixed cap). Gemini
+    without context-window compression: 2 minutes with video, 15 minutes audio only."""
+    row = info(model)
+    if row is None:
+        return None
+    if row.provider == "gemini" and not compression:
+        return row.video_cap_s if video else row.audio_only_cap_s
+    return row.session_cap_s

@@ -119,3 +119,18 @@ def test_bad_option_values_are_refused_with_the_allowed_ones(
 ) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_dict({field: value})
+
+
+def test_session_limits_per_model_and_compression() -> None:
+    """Without compression a Gemini video session ends after 2 minutes (15 audio only); the
+    backend carries the cap so the window counts it down. OpenAI sessions last 60 minutes."""
+    from app.compose import build_backend
+
+    def cap(video: bool, **values: object) -> float | None:
+        return build_backend(Settings.from_dict(values), video=video).session_cap_s
+
+    assert cap(True, backend="gemini") is None  # compression on: no fixed cap
+    assert cap(True, backend="gemini", context_compression=False) == 120.0
+    assert cap(False, backend="gemini", context_compression=False) == 900.0
+    assert cap(True, backend="openai", model="gpt-realtime-2") == 3600.0
+    assert cap(True, backend="local") is None

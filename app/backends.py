@@ -44,7 +44,14 @@ OPENAI_VOICES = (
     "verse",
 )
 GEMINI_MODELS = models_for("gemini")
-GEMINI_VOICES = ("Puck", "Charon", "Kore", "Fenrir", "Aoede", "Leda", "Orus", "Zephyr")
+#: The 30 voices of the native-audio Live models (the first eight are also the older models').
+GEMINI_VOICES = (
+    *("Puck", "Charon", "Kore", "Fenrir", "Aoede", "Leda", "Orus", "Zephyr"),
+    *("Achernar", "Achird", "Algenib", "Algieba", "Alnilam", "Autonoe", "Callirrhoe"),
+    *("Despina", "Enceladus", "Erinome", "Gacrux", "Iapetus", "Laomedeia", "Pulcherrima"),
+    *("Rasalgethi", "Sadachbia", "Sadaltager", "Schedar", "Sulafat", "Umbriel"),
+    *("Vindemiatrix", "Zubenelgenubi"),
+)
 LOCAL_MODELS = ("local",)
 LOCAL_VOICES = ("joe",)
 OPENAI_SESSION_CAP_S = 3600.0

@@ -42,6 +42,8 @@ EAGERNESS: tuple[Eagerness, ...] = ("auto", "low", "medium", "high")
 MEDIA_RESOLUTIONS = ("default", "low", "medium", "high")
 #: Compress the context when it reaches this share of the model's window.
 COMPRESSION_AT = 0.8
+#: The range a server VAD idle timeout may take (the offline server's, too).
+MIN_IDLE_TIMEOUT_MS = 1000
 MAX_IDLE_TIMEOUT_MS = 10 * 60 * 1000
 
 _NEAR = re.compile(
@@ -74,8 +76,11 @@ def problem(
         return f"noise_reduction = {noise_reduction!r}: use one of {', '.join(NOISE_REDUCTION)}"
     if eagerness not in EAGERNESS:
         return f"vad_eagerness = {eagerness!r}: use one of {', '.join(EAGERNESS)}"
-    if not 0 <= idle_timeout_ms <= MAX_IDLE_TIMEOUT_MS:
-        return f"idle_timeout_ms = {idle_timeout_ms}: use 0 (off) … {MAX_IDLE_TIMEOUT_MS}"
+    if idle_timeout_ms != 0 and not MIN_IDLE_TIMEOUT_MS <= idle_timeout_ms <= MAX_IDLE_TIMEOUT_MS:
+        return (
+            f"idle_timeout_ms = {idle_timeout_ms}: use 0 (off) or "
+            f"{MIN_IDLE_TIMEOUT_MS} … {MAX_IDLE_TIMEOUT_MS}"
+        )
     if media_resolution not in MEDIA_RESOLUTIONS:
         return f"media_resolution = {media_resolution!r}: use one of {', '.join(MEDIA_RESOLUTIONS)}"
     return ""

@@ -111,6 +111,7 @@ def test_context_compression_is_on_by_default_and_can_be_turned_off() -> None:
         ("noise_reduction", "loud", "noise_reduction"),
         ("vad_eagerness", "eager", "vad_eagerness"),
         ("idle_timeout_ms", -1, "idle_timeout_ms"),
+        ("idle_timeout_ms", 500, "use 0 \\(off\\) or 1000"),
         ("media_resolution", "ultra", "media_resolution"),
     ],
 )

@@ -23,6 +23,7 @@ by ``app.secrets`` / ``app.vertex_auth``, and travel only in secret headers.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -39,6 +40,8 @@ __all__ = [
     "env_conventions",
     "problem",
 ]
+
+log = logging.getLogger(__name__)
 
 #: The settings field ``--backend-url`` sets, per backend.
 URL_FIELDS = {"openai": "openai_url", "gemini": "gemini_url", "azure": "azure_endpoint"}
@@ -127,15 +130,24 @@ def azure_base_url(endpoint: str, api_version: str = "") -> str:
 
 
 def env_conventions(env: Mapping[str, str]) -> dict[str, str]:
-    """Settings fields filled from the providers' own environment variables."""
+    """Settings fields filled from the providers' own environment variables.
+
+    Other tools read these variables too, so one that VoiceCam cannot use is skipped with a
+    warning naming it (a ``VOICECAM_<FIELD>`` value, by contrast, must be right)."""
     out: dict[str, str] = {}
     for var, key in (
         ("OPENAI_BASE_URL", "openai_url"),
         ("AZURE_OPENAI_ENDPOINT", "azure_endpoint"),
         ("OPENAI_API_VERSION", "azure_api_version"),
     ):
-        if env.get(var, "").strip():
-            out[key] = env[var].strip()
+        value = env.get(var, "").strip()
+        if not value:
+            continue
+        found = _single_problem(key, value)
+        if found:
+            log.warning("%s is not used: %s", var, found)
+        else:
+            out[key] = value
     if env.get("GOOGLE_GENAI_USE_VERTEXAI", "").strip().lower() in ("1", "true", "yes"):
         for var, key in (
             ("GOOGLE_CLOUD_PROJECT", "vertex_project"),
@@ -157,22 +169,35 @@ def _url_problem(name: str, url: str, schemes: tuple[str, ...], example: str) ->
     return ""
 
 
+_WEB = ("http", "https", "ws", "wss")
+_URLS = {
+    "openai_url": (_WEB, "https://proxy.example/v1"),
+    "gemini_url": (_WEB, "https://gateway.example"),
+    "azure_endpoint": (("https", "http"), "https://NAME.openai.azure.com"),
+}
+
+
+def _single_problem(name: str, value: str) -> str:
+    if name in _URLS:
+        schemes, example = _URLS[name]
+        return _url_problem(name, value, schemes, example)
+    if name == "azure_api_version" and not (
+        value[:4].isdigit() and value.replace("-", "").isalnum()
+    ):
+        return f"azure_api_version = {value[:40]!r}: use a dated version like 2025-04-01-preview"
+    return ""
+
+
 def problem(fields: EndpointFields) -> str:
     """Why these endpoint fields cannot be used (``""`` when they can)."""
-    web = ("http", "https", "ws", "wss")
-    checks = (
-        ("openai_url", fields.openai_url, web, "https://proxy.example/v1"),
-        ("gemini_url", fields.gemini_url, web, "https://gateway.example"),
-        (
-            "azure_endpoint",
-            fields.azure_endpoint,
-            ("https", "http"),
-            "https://NAME.openai.azure.com",
-        ),
-    )
-    for name, url, schemes, example in checks:
-        if url:
-            found = _url_problem(name, url, schemes, example)
+    for name, value in (
+        ("openai_url", fields.openai_url),
+        ("gemini_url", fields.gemini_url),
+        ("azure_endpoint", fields.azure_endpoint),
+        ("azure_api_version", fields.azure_api_version),
+    ):
+        if value:
+            found = _single_problem(name, value)
             if found:
                 return found
     if fields.vertex_project:
@@ -185,7 +210,4 @@ def problem(fields: EndpointFields) -> str:
             return f"vertex_location: {found}"
         if not fields.vertex_project:
             return "vertex_location needs vertex_project (the Google Cloud project)"
-    version = fields.azure_api_version
-    if version and not (version[:4].isdigit() and version.replace("-", "").isalnum()):
-        return f"azure_api_version = {version[:40]!r}: use a dated version like 2025-04-01-preview"
     return ""

@@ -53,6 +53,18 @@ def test_vertex_and_azure_conventions() -> None:
     assert azure.azure_api_version == "2025-04-01-preview"
 
 
+def test_a_convention_variable_voicecam_cannot_use_is_skipped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Other tools read OPENAI_BASE_URL too: a value VoiceCam cannot use must not stop it."""
+    settings = _resolve({"OPENAI_BASE_URL": "localhost:8000/v1", "OPENAI_API_VERSION": "v1"})
+    assert (settings.openai_url, settings.azure_api_version) == ("", "")
+    assert "OPENAI_BASE_URL is not used" in caplog.text
+    assert "OPENAI_API_VERSION is not used" in caplog.text
+    with pytest.raises(SettingsError, match="openai_url"):  # VOICECAM_ values must be right
+        _resolve({"VOICECAM_OPENAI_URL": "localhost:8000/v1"})
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

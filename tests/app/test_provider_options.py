@@ -135,3 +135,21 @@ def test_session_limits_per_model_and_compression() -> None:
     assert cap(False, backend="gemini", context_compression=False) == 900.0
     assert cap(True, backend="openai", model="gpt-realtime-2") == 3600.0
     assert cap(True, backend="local") is None
+
+
+def test_beta_protocol_session_carries_the_options_too() -> None:
+    """Azure's dated preview API speaks the beta protocol: its session.update is checked
+    against the SDK's beta type (``openai.types.beta.realtime.SessionUpdateEvent``)."""
+    from openai.types.beta.realtime import SessionUpdateEvent
+
+    settings = Settings(
+        input_device="Jabra Evolve2", turn_detection="semantic", vad_eagerness="low"
+    )
+    core = OpenAICore(beta=True)
+    core.start(settings.options().session_config("gpt-4o-realtime-preview"))
+    (msg,) = core.messages()
+    event = SessionUpdateEvent.model_validate_json(msg)
+    noise = event.session.input_audio_noise_reduction
+    assert noise is not None and noise.type == "near_field"
+    td = event.session.turn_detection
+    assert td is not None and td.type == "semantic_vad" and td.eagerness == "low"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -206,3 +207,21 @@ def test_vertex_token_from_gcloud_and_its_failures() -> None:
     missing = VertexToken(adc=lambda: None, which=lambda n: None)
     with pytest.raises(VertexAuthError, match="application-default login"):
         missing.get()
+
+
+def test_application_default_credentials_file_detection_and_a_broken_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.vertex_auth import adc_file, adc_token
+
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    assert adc_file() is None and adc_token() is None  # no ADC: gcloud is tried next
+    written = tmp_path / "gcloud" / "application_default_credentials.json"
+    written.parent.mkdir()
+    written.write_text('{"type": "no-such-credential-type"}')
+    assert adc_file() == written
+    with pytest.raises(VertexAuthError, match="application-default login"):
+        adc_token()  # refused by google.auth before any network: said, not crashed
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    assert adc_file() is None

@@ -19,6 +19,7 @@ the backend does it in ``prepare()``, which runs in an executor.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -143,8 +144,10 @@ class VertexToken:
             raise VertexAuthError(f"could not run gcloud ({exc.strerror or exc})") from None
         token = done.stdout.strip().splitlines()[-1].strip() if done.stdout.strip() else ""
         if done.returncode != 0 or not token:
-            last = (done.stderr or "").strip().splitlines()
-            why = last[-1][:200] if last else f"exit status {done.returncode}"
+            # gcloud's first line says what is wrong ("ERROR: (gcloud.auth…) You do not …").
+            lines = [line.strip() for line in (done.stderr or "").splitlines() if line.strip()]
+            first = re.sub(r"^ERROR:\s*(\([^)]*\)\s*)?", "", lines[0]) if lines else ""
+            why = first[:200] or f"exit status {done.returncode}"
             raise VertexAuthError(
                 f"'gcloud auth print-access-token' failed ({why}); run 'gcloud auth login'"
             )

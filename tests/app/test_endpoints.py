@@ -198,11 +198,14 @@ def test_vertex_token_from_gcloud_and_its_failures() -> None:
     def run_fail(argv: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(
             argv, 1, "", "ERROR: (gcloud.auth.print-access-token) You do not currently have an "
-            "active account selected."
+            "active account selected.\nPlease run:\n\n  $ gcloud auth login\n\nto obtain new "
+            "credentials.\n\nto select an already authenticated account to use.\n"
         )  # fmt: skip
 
     failing = VertexToken(adc=lambda: None, which=lambda n: "/usr/bin/gcloud", run=run_fail)
-    with pytest.raises(VertexAuthError, match=r"active account selected.*gcloud auth login"):
+    with pytest.raises(
+        VertexAuthError, match=r"failed \(You do not currently have an active account selected\.\)"
+    ):
         failing.get()
     missing = VertexToken(adc=lambda: None, which=lambda n: None)
     with pytest.raises(VertexAuthError, match="application-default login"):

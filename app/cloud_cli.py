@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 from app.config import Settings, SettingsError
 from app.endpoints import URL_FIELDS
-from app.provider_options import EAGERNESS, MEDIA_RESOLUTIONS, NOISE_REDUCTION
+from app.provider_options import EAGERNESS, MEDIA_RESOLUTIONS, NOISE_REDUCTION, REASONING_EFFORTS
 
 __all__ = ["CLOUD_ARGS", "add_cloud_arguments", "resolve_with_cloud"]
 
@@ -29,6 +29,7 @@ _FIELDS = {
     "context_compression": "context_compression",
     "proactive_audio": "proactive_audio",
     "affective_dialog": "affective_dialog",
+    "reasoning_effort": "reasoning_effort",
 }
 #: Every dest this module adds (a front end may refuse them where they make no sense).
 CLOUD_ARGS = ("backend_url", *_FIELDS)
@@ -66,6 +67,12 @@ def add_cloud_arguments(p: argparse.ArgumentParser) -> None:
         help="openai: auto picks near (headset) or far (laptop/room microphone) by device",
     )
     o.add_argument("--vad-eagerness", default=None, choices=EAGERNESS, help="openai semantic VAD")
+    o.add_argument(
+        "--reasoning-effort",
+        default=None,
+        choices=REASONING_EFFORTS,
+        help="openai reasoning models (gpt-realtime-2 …): less effort answers sooner",
+    )
     o.add_argument(
         "--idle-timeout-ms",
         type=int,

@@ -86,6 +86,7 @@ class Settings:
     context_compression: bool = True  # Gemini: sessions with video last past 2 minutes
     proactive_audio: bool = False  # Gemini native-audio models
     affective_dialog: bool = False  # Gemini native-audio models
+    reasoning_effort: str = "default"  # default | minimal … xhigh (OpenAI reasoning models)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -122,7 +123,11 @@ class Settings:
         if (self.llm_model or self.llm_auth_env) and not self.llm_url:
             raise SettingsError("llm_model and llm_auth_env need llm_url (the server's API root)")
         problem = endpoint_problem(self) or options_problem(
-            self.noise_reduction, self.vad_eagerness, self.idle_timeout_ms, self.media_resolution
+            self.noise_reduction,
+            self.vad_eagerness,
+            self.idle_timeout_ms,
+            self.media_resolution,
+            self.reasoning_effort,
         )
         if problem:
             raise SettingsError(problem)

@@ -2,7 +2,8 @@
 
 OpenAI: input ``noise_reduction`` (near field for a headset, far field for a laptop's built-in
 or a room microphone; ``auto`` chooses from the input device's name), the ``semantic_vad``
-eagerness and the server VAD's ``idle_timeout_ms``.
+eagerness, the server VAD's ``idle_timeout_ms`` and, for reasoning models (gpt-realtime-2 …),
+the reasoning effort (less effort, less delay before the answer).
 
 Gemini: media resolution (tokens per camera frame: ``realtime.gemini_options.frame_tokens``),
 context-window compression (on by default, so sessions with video do not end after two
@@ -27,6 +28,7 @@ __all__ = [
     "EAGERNESS",
     "MEDIA_RESOLUTIONS",
     "NOISE_REDUCTION",
+    "REASONING_EFFORTS",
     "ProviderOptions",
     "media_resolution_label",
     "noise_reduction_for",
@@ -40,6 +42,7 @@ NOISE_REDUCTION: tuple[NoiseChoice, ...] = ("auto", "near", "far", "off")
 EAGERNESS: tuple[Eagerness, ...] = ("auto", "low", "medium", "high")
 #: Settings spelling: "default" = the model's own.
 MEDIA_RESOLUTIONS = ("default", "low", "medium", "high")
+REASONING_EFFORTS = ("default", "minimal", "low", "medium", "high", "xhigh")
 #: Compress the context when it reaches this share of the model's window.
 COMPRESSION_AT = 0.8
 #: The range a server VAD idle timeout may take (the offline server's, too).
@@ -69,9 +72,15 @@ def media_resolution_label(model: str, choice: str) -> str:
 
 
 def problem(
-    noise_reduction: str, eagerness: str, idle_timeout_ms: int, media_resolution: str
+    noise_reduction: str,
+    eagerness: str,
+    idle_timeout_ms: int,
+    media_resolution: str,
+    reasoning_effort: str = "default",
 ) -> str:
     """Why these option values cannot be used (``""`` when they can)."""
+    if reasoning_effort not in REASONING_EFFORTS:
+        return f"reasoning_effort = {reasoning_effort!r}: use one of {', '.join(REASONING_EFFORTS)}"
     if noise_reduction not in NOISE_REDUCTION:
         return f"noise_reduction = {noise_reduction!r}: use one of {', '.join(NOISE_REDUCTION)}"
     if eagerness not in EAGERNESS:
@@ -99,6 +108,8 @@ class ProviderOptions:
     context_compression: bool = True
     proactive_audio: bool = False
     affective_dialog: bool = False
+    #: OpenAI reasoning models only ("default" = the model's own).
+    reasoning_effort: str = "default"
 
     def noise_reduction_type(self) -> Literal["near_field", "far_field"] | None:
         if self.noise_reduction == "off":
@@ -121,6 +132,9 @@ class ProviderOptions:
             )
         trigger = int(model.context_tokens * COMPRESSION_AT) if model is not None else 0
         resolution = "" if self.media_resolution == "default" else self.media_resolution
+        effort = "" if self.reasoning_effort == "default" else self.reasoning_effort
+        if model is None or not model.reasoning:
+            effort = ""  # a model without reasoning refuses the field
         return replace(
             config,
             turn_detection=td,
@@ -132,6 +146,7 @@ class ProviderOptions:
             affective_dialog=(
                 self.affective_dialog and model is not None and model.affective_dialog
             ),
+            reasoning_effort=effort,  # type: ignore[arg-type]
         )
 
 
@@ -154,6 +169,8 @@ class OptionFields(Protocol):
     def proactive_audio(self) -> bool: ...
     @property
     def affective_dialog(self) -> bool: ...
+    @property
+    def reasoning_effort(self) -> str: ...
 
 
 def provider_options(fields: OptionFields) -> ProviderOptions:
@@ -167,4 +184,5 @@ def provider_options(fields: OptionFields) -> ProviderOptions:
         context_compression=fields.context_compression,
         proactive_audio=fields.proactive_audio,
         affective_dialog=fields.affective_dialog,
+        reasoning_effort=fields.reasoning_effort,
     )

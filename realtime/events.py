@@ -66,6 +66,8 @@ class SessionConfig:
     #: to the user's tone (affective dialog). Other models ignore them (the app never sets them).
     proactive_audio: bool = False
     affective_dialog: bool = False
+    #: OpenAI reasoning models (gpt-realtime-2 …): "minimal" … "xhigh" ("" = the model's default).
+    reasoning_effort: Literal["", "minimal", "low", "medium", "high", "xhigh"] = ""
 
 
 # --------------------------------------------------------------------------- commands

@@ -451,6 +451,8 @@ def _ga_session(config: SessionConfig) -> dict[str, object]:
     }
     if config.instructions:
         session["instructions"] = config.instructions
+    if config.reasoning_effort:
+        session["reasoning"] = {"effort": config.reasoning_effort}
     return session
 
 

@@ -21,7 +21,11 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings
 from app.model_catalog import models_for
-from app.provider_options import MAX_IDLE_TIMEOUT_MS, media_resolution_label
+from app.provider_options import (
+    MAX_IDLE_TIMEOUT_MS,
+    REASONING_EFFORTS,
+    media_resolution_label,
+)
 
 __all__ = ["CloudTab"]
 
@@ -94,6 +98,13 @@ class CloudTab(QWidget):
         form.addRow("OpenAI noise reduction", self.noise_box)
         form.addRow("OpenAI semantic VAD", self.eagerness_box)
         form.addRow("OpenAI idle timeout", self.idle_spin)
+        self.reasoning_box = _combo(
+            [(e.capitalize() if e != "default" else "Model default", e) for e in REASONING_EFFORTS],
+            st.reasoning_effort,
+            "Reasoning effort",
+        )
+        self.reasoning_box.setToolTip("gpt-realtime-2 and newer: less effort answers sooner")
+        form.addRow("OpenAI reasoning effort", self.reasoning_box)
 
         gemini_model = st.model if st.backend == "gemini" and st.model else models_for("gemini")[0]
         self.resolution_box = _combo(
@@ -137,4 +148,5 @@ class CloudTab(QWidget):
             "context_compression": self.compression_check.isChecked(),
             "proactive_audio": self.proactive_check.isChecked(),
             "affective_dialog": self.affective_check.isChecked(),
+            "reasoning_effort": self.reasoning_box.currentData(),
         }

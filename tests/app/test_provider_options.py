@@ -153,3 +153,14 @@ def test_beta_protocol_session_carries_the_options_too() -> None:
     assert noise is not None and noise.type == "near_field"
     td = event.session.turn_detection
     assert td is not None and td.type == "semantic_vad" and td.eagerness == "low"
+
+
+def test_reasoning_effort_only_for_reasoning_models() -> None:
+    settings = Settings(reasoning_effort="minimal")
+    session = _openai_session(settings, "gpt-realtime-2")
+    assert session["reasoning"] == {"effort": "minimal"}
+    for model in ("gpt-realtime-1.5", "gpt-realtime", "local"):  # they take no reasoning
+        assert "reasoning" not in _openai_session(settings, model), model
+    assert "reasoning" not in _openai_session(Settings(), "gpt-realtime-2")  # model's default
+    with pytest.raises(SettingsError, match="reasoning_effort"):
+        Settings(reasoning_effort="max")

@@ -1,6 +1,7 @@
 """Backend registry: a name → protocol core, endpoint, default model/voice, price and caps.
 
-Names: ``openai`` (OpenAI Realtime GA), ``gemini`` (Gemini Live), ``local`` (the embedded
+Names: ``openai`` (OpenAI Realtime GA), ``gemini`` (Gemini Live, or through Vertex AI),
+``azure`` (Azure OpenAI; the model is the deployment name), ``local`` (the embedded
 offline server, started as a child process by ``app.local_server.LocalServer``), or a
 ``ws://``/``wss://`` URL of any server speaking the OpenAI Realtime protocol (its bearer token, if
 any, from ``VOICECAM_BACKEND_TOKEN``).
@@ -17,8 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from app.endpoints import CloudEndpoints
 from app.local_server import LocalServer, ProgressCallback
+from app.model_catalog import models_for
 from app.ports import SessionPort, WireRecorderPort
+from app.vertex_auth import VertexToken
 from realtime import gemini, openai
 from realtime.context_log import HistorySource
 from realtime.core import Endpoint, ProtocolCore
@@ -26,7 +30,7 @@ from realtime.reconnect import OPENAI_RENEW_AFTER_S, Backoff, ReconnectingSessio
 from realtime.recording.scrub import hold_secret
 from realtime.session import RealtimeSession
 
-OPENAI_MODELS = ("gpt-realtime", "gpt-realtime-mini")
+OPENAI_MODELS = models_for("openai")
 OPENAI_VOICES = (
     "marin",
     "cedar",
@@ -39,8 +43,15 @@ OPENAI_VOICES = (
     "shimmer",
     "verse",
 )
-GEMINI_MODELS = (gemini.DEFAULT_MODEL, "gemini-live-2.5-flash-preview", "gemini-2.0-flash-live-001")
-GEMINI_VOICES = ("Puck", "Charon", "Kore", "Fenrir", "Aoede", "Leda", "Orus", "Zephyr")
+GEMINI_MODELS = models_for("gemini")
+#: The 30 voices of the native-audio Live models (the first eight are also the older models').
+GEMINI_VOICES = (
+    *("Puck", "Charon", "Kore", "Fenrir", "Aoede", "Leda", "Orus", "Zephyr"),
+    *("Achernar", "Achird", "Algenib", "Algieba", "Alnilam", "Autonoe", "Callirrhoe"),
+    *("Despina", "Enceladus", "Erinome", "Gacrux", "Iapetus", "Laomedeia", "Pulcherrima"),
+    *("Rasalgethi", "Sadachbia", "Sadaltager", "Schedar", "Sulafat", "Umbriel"),
+    *("Vindemiatrix", "Zubenelgenubi"),
+)
 LOCAL_MODELS = ("local",)
 LOCAL_VOICES = ("joe",)
 OPENAI_SESSION_CAP_S = 3600.0
@@ -66,6 +77,7 @@ BACKENDS: tuple[BackendInfo, ...] = (
     BackendInfo("local", "Offline (this computer)", LOCAL_MODELS, LOCAL_VOICES),
     BackendInfo("openai", "OpenAI Realtime", OPENAI_MODELS, OPENAI_VOICES, "OPENAI_API_KEY"),
     BackendInfo("gemini", "Gemini Live", GEMINI_MODELS, GEMINI_VOICES, "GEMINI_API_KEY"),
+    BackendInfo("azure", "Azure OpenAI", OPENAI_MODELS, OPENAI_VOICES, "AZURE_OPENAI_API_KEY"),
 )
 
 
@@ -89,6 +101,9 @@ class Backend:
     #: True when ``resolve`` started ``server`` for this backend (then ``close()`` stops it);
     #: a server passed in by the caller (the window's one) is the caller's to stop.
     owns_server: bool = False
+    #: Builds the protocol core (default: by ``provider``; Vertex AI and Azure's preview API
+    #: need a configured one).
+    core_factory: Callable[[], ProtocolCore] | None = field(default=None, repr=False)
 
     def close(self) -> None:
         """Stop the offline server this backend owns (no-op otherwise). Blocking."""
@@ -96,6 +111,8 @@ class Backend:
             self.server.stop()
 
     def core(self) -> ProtocolCore:
+        if self.core_factory is not None:
+            return self.core_factory()
         return gemini.GeminiCore() if self.provider == "gemini" else openai.OpenAICore()
 
     def prepare(self, on_progress: ProgressCallback | None = None) -> None:
@@ -141,27 +158,45 @@ def resolve(
     local_server: LocalServer | None = None,
     server_args: tuple[str, ...] = (),
     key_lookup: Callable[[str], str] | None = None,
+    endpoints: CloudEndpoints | None = None,
 ) -> Backend:
-    """The ``Backend`` for ``name`` (see module docstring). Raises ``BackendError``."""
+    """The ``Backend`` for ``name`` (see module docstring). ``endpoints``: where the cloud
+    backends connect (``app.endpoints``; default: the providers' public endpoints). Raises
+    ``BackendError``."""
     if key_lookup is None:
         from app.secrets import api_key
 
         key_lookup = api_key
     lookup = key_lookup
-    if name == "openai":
+    cloud = endpoints or CloudEndpoints()
+    if name in ("openai", "azure"):
         model = model or OPENAI_MODELS[0]
+        azure = name == "azure"
+        if azure and not cloud.azure_endpoint:
+            raise BackendError(
+                "the azure backend needs the Azure OpenAI endpoint: --backend-url "
+                "https://NAME.openai.azure.com (or AZURE_OPENAI_ENDPOINT, or Settings)"
+            )
+        beta = azure and bool(cloud.azure_api_version)
         return Backend(
-            name="openai",
+            name=name,
             provider="openai",
             model=model,
             voice=voice or OPENAI_VOICES[0],
             input_rate_hz=24000,
             free=False,
             session_cap_s=OPENAI_SESSION_CAP_S,
-            endpoint=lambda: openai.endpoint(lookup("openai"), model),
+            endpoint=(
+                (lambda: cloud.azure(lookup("azure"), model))
+                if azure
+                else (lambda: cloud.openai(lookup("openai"), model))
+            ),
             reconnect=reconnect,
+            core_factory=(lambda: openai.OpenAICore(beta=True)) if beta else None,
         )
     if name == "gemini":
+        if cloud.vertex:
+            return vertex_backend(cloud, model, voice, reconnect=reconnect)
         return Backend(
             name="gemini",
             provider="gemini",
@@ -170,7 +205,7 @@ def resolve(
             input_rate_hz=16000,
             free=False,
             session_cap_s=None,
-            endpoint=lambda: gemini.endpoint(lookup("gemini")),
+            endpoint=lambda: cloud.gemini(lookup("gemini")),
             reconnect=reconnect,
         )
     if name == "local":
@@ -219,5 +254,38 @@ def resolve(
             reconnect=reconnect,
         )
     raise BackendError(
-        f"unknown backend {name!r}: use local, openai, gemini, or a ws://HOST:PORT/v1/realtime URL"
+        f"unknown backend {name!r}: use local, openai, gemini, azure, "
+        "or a ws://HOST:PORT/v1/realtime URL"
+    )
+
+
+def vertex_backend(
+    cloud: CloudEndpoints,
+    model: str = "",
+    voice: str = "",
+    *,
+    reconnect: bool = True,
+    token: VertexToken | None = None,
+) -> Backend:
+    """Gemini Live through Vertex AI: ``prepare()`` fetches the access token (blocking: ADC or
+    the gcloud CLI, ``app.vertex_auth``); each connect uses it, refreshed when near expiry."""
+    held = token or VertexToken()
+    model = model or GEMINI_MODELS[0]
+    prefix = cloud.vertex_model_prefix()
+
+    def fetch_token(_progress: ProgressCallback | None) -> None:
+        held.get()  # raises VertexAuthError (a SessionError) with what to run
+
+    return Backend(
+        name="gemini",
+        provider="gemini",
+        model=model,
+        voice=voice or GEMINI_VOICES[0],
+        input_rate_hz=16000,
+        free=False,
+        session_cap_s=None,
+        endpoint=lambda: cloud.vertex_endpoint(held.get()),
+        reconnect=reconnect,
+        prepare_fn=fetch_token,
+        core_factory=lambda: gemini.GeminiCore(model_prefix=prefix),
     )

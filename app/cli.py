@@ -3,7 +3,7 @@
 Usage::
 
     voicecam                                   # the window
-    voicecam --headless [--backend local|openai|gemini|ws://HOST:PORT/v1/realtime]
+    voicecam --headless [--backend local|openai|gemini|azure|ws://HOST:PORT/v1/realtime]
              [--model M] [--voice V] [--instructions TEXT]
              [--audio-in question.wav | (the microphone)] [--audio-out reply.wav]
              [--image frame.png | --video clip.mp4 | --camera NAME] [--text "..."]
@@ -11,6 +11,8 @@ Usage::
              [--patience low|medium|high]
              [--record DIR] [--timeout S] [--duration S] [--turns N] [-v]
              [--llm-url URL [--llm-model ID] [--llm-no-vision] [--llm-key-env VAR]]
+             [--backend-url URL] [--vertex-project ID [--vertex-location R]]
+             [--azure-api-version V] [provider options, see --help]
     voicecam --list-llm                        # local model servers and their models
     voicecam replay|export|rerun ARGS...       # session files (see each command's --help)
 
@@ -33,6 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.cloud_cli import CLOUD_ARGS, add_cloud_arguments, resolve_with_cloud
 from app.printer import Printer
 from app.state import ConversationState as S
 
@@ -70,7 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.headless:
         from app.window_flags import HEADLESS_ONLY, window_overrides
 
-        headless_only = [name for name in HEADLESS_ONLY if getattr(args, name) is not None]
+        headless_only = [
+            name
+            for name in (*HEADLESS_ONLY, *CLOUD_ARGS)  # the window has the cloud ones in Settings
+            if getattr(args, name) is not None
+        ]
         if headless_only:
             parser.error(f"--{headless_only[0].replace('_', '-')} needs --headless")
         try:
@@ -106,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--backend",
         default=None,
-        help="local, openai, gemini, or a ws:// URL (default: the saved setting, else local)",
+        help="local, openai, gemini, azure, or a ws:// URL (default: the saved setting, "
+        "else local)",
     )
     p.add_argument("--model", default="", help="model name (default: the backend's)")
     p.add_argument("--voice", default="", help="voice name (default: the backend's)")
@@ -155,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-device", default=None, help="microphone by name (default: system)")
     p.add_argument("--output-device", default=None, help="speaker by name (default: system)")
     _add_llm_arguments(p)
+    add_cloud_arguments(p)
     p.add_argument("-v", "--verbose", action="count", default=0)
     return p
 
@@ -224,11 +233,12 @@ def validate(args: argparse.Namespace) -> None:
     b = args.backend
     if (
         b is not None
-        and b not in ("local", "openai", "gemini")
+        and b not in ("local", "openai", "gemini", "azure")
         and not b.startswith(("ws://", "wss://"))
     ):
         raise UsageError(
-            f"--backend {b!r}: use local, openai, gemini, or a ws://HOST:PORT/v1/realtime URL"
+            f"--backend {b!r}: use local, openai, gemini, azure, "
+            "or a ws://HOST:PORT/v1/realtime URL"
         )
 
 
@@ -293,7 +303,7 @@ class Headless:
         args = self.args
         file_mode = args.audio_in is not None or args.text is not None
         try:
-            settings = resolve_settings(
+            settings = resolve_with_cloud(
                 {
                     "backend": args.backend,
                     "model": args.model or None,
@@ -308,7 +318,9 @@ class Headless:
                     "llm_model": args.llm_model,
                     "llm_vision": False if args.llm_no_vision else None,
                     "llm_auth_env": args.llm_key_env,
-                }
+                },
+                args,
+                resolve_settings,
             )
         except SettingsError as exc:
             print(f"voicecam: {exc}", file=sys.stderr)

@@ -13,7 +13,9 @@ same metadata.
 
 Environment: ``VOICECAM_<FIELD>`` for any ``Settings`` field (``VOICECAM_BACKEND=openai``,
 ``VOICECAM_AEC=off``, ``VOICECAM_VAD_SENSITIVITY=0.7``, ``VOICECAM_CAMERA_ON=false``); a value of
-the wrong type raises ``SettingsError`` naming the variable. API keys never pass through here
+the wrong type raises ``SettingsError`` naming the variable. The providers' conventions
+(``OPENAI_BASE_URL``, ``AZURE_OPENAI_ENDPOINT`` …, ``app.endpoints.env_conventions``) sit at the
+environment level below ``VOICECAM_<FIELD>``. API keys never pass through here
 (``app.secrets``).
 
 Threads: builders may block (device enumeration, opening the recording file, starting the
@@ -29,10 +31,12 @@ from pathlib import Path
 
 from app.backends import Backend, resolve
 from app.config import Settings, SettingsError
+from app.endpoints import URL_FIELDS, CloudEndpoints, env_conventions
 from app.file_audio import FileAudio
 from app.frames import FrameFeed
 from app.local_models import server_args
 from app.local_server import LocalServer
+from app.model_catalog import session_cap_s
 from app.modes import ConversationOptions, for_backend
 from app.ports import AudioPort, ConnectSpec
 from app.recording_notes import RecordingNotices
@@ -90,7 +94,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, Setting
     """The ``VOICECAM_<FIELD>`` variables that name a ``Settings`` field, parsed by its type."""
     env = os.environ if env is None else env
     defaults = Settings()
-    out: dict[str, SettingValue] = {}
+    # The providers' own conventions (OPENAI_BASE_URL …; app.endpoints) unless VOICECAM_ says.
+    out: dict[str, SettingValue] = dict(env_conventions(env))
     for f in fields(Settings):
         name = ENV_PREFIX + f.name.upper()
         if name in env:
@@ -145,20 +150,33 @@ def _as_dict(settings: Settings) -> dict[str, SettingValue]:
 
 
 def build_backend(
-    settings: Settings, *, reconnect: bool = True, local_server: LocalServer | None = None
+    settings: Settings,
+    *,
+    reconnect: bool = True,
+    local_server: LocalServer | None = None,
+    video: bool | None = None,
 ) -> Backend:
     """The backend named by the settings (``BackendError`` for a bad name). ``local_server``:
     the app's one offline server (the window keeps one for its lifetime; build it with
     ``build_local_server``); without one, the offline backend starts its own with the
-    settings' brain (``llm_url`` …, see ``app.local_models``)."""
-    return resolve(
+    settings' brain (``llm_url`` …, see ``app.local_models``). ``video``: whether frames are
+    sent (default: ``settings.camera_on``), for the session limit of a cloud model
+    (``app.model_catalog.session_cap_s``: a Gemini video session without compression ends after
+    2 minutes, and the window counts it down)."""
+    backend = resolve(
         settings.backend,
         settings.model,
         settings.voice,
         reconnect=reconnect,
         local_server=local_server,
         server_args=server_args(settings),
+        endpoints=CloudEndpoints.of(settings),
     )
+    sends_video = settings.camera_on if video is None else video
+    cap = session_cap_s(backend.model, compression=settings.context_compression, video=sends_video)
+    if backend.name in URL_FIELDS and cap is not None:  # a cloud backend with a known model
+        backend.session_cap_s = cap
+    return backend
 
 
 def build_local_server(settings: Settings) -> LocalServer:
@@ -318,7 +336,12 @@ def assemble(
     """Backend, options, audio (the settings' devices, unless ``make_audio(send_rate_hz)``
     builds another port), frames (only with a ``frames_source``) and a recorder (only with
     ``record_to``; its failures and resumptions go to ``recording_notices``)."""
-    backend = build_backend(settings, reconnect=reconnect, local_server=local_server)
+    backend = build_backend(
+        settings,
+        reconnect=reconnect,
+        local_server=local_server,
+        video=frames_source is not None,
+    )
     options = for_backend(settings.options(), backend.name)
     audio: AudioPort
     if make_audio is not None:

@@ -17,12 +17,15 @@ from typing import Any
 
 import platformdirs
 
+from app.endpoints import problem as endpoint_problem
 from app.modes import PATIENCE_CHOICES, ConversationOptions, Mode
 from app.pricing import bills_every_frame
+from app.provider_options import problem as options_problem
+from app.provider_options import provider_options
 from video.pacing import PacerConfig, Policy
 
 APP_NAME = "voicecam"
-BACKENDS = ("local", "openai", "gemini")
+BACKENDS = ("local", "openai", "gemini", "azure")
 #: "auto": change-or-request for models that bill every frame (cloud), on-speech otherwise.
 FRAME_POLICIES = ("auto", "on-speech", "continuous", "on-change", "snapshot", "change-or-request")
 AEC_CHOICES = ("on", "off", "headphones")
@@ -44,7 +47,7 @@ def default_recordings_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    backend: str = "local"  # local | openai | gemini | ws://… URL
+    backend: str = "local"  # local | openai | gemini | azure | ws://… URL
     model: str = ""  # "" = the backend's default
     voice: str = ""  # "" = the backend's default
     instructions: str = (
@@ -71,6 +74,22 @@ class Settings:
     llm_vision: bool = True  # False: never send camera frames to it
     llm_auth_env: str = ""
     theme: str = "system"  # the window's colours: system | light | dark
+    # Cloud endpoints (app.endpoints; "" = the provider's public endpoint).
+    openai_url: str = ""  # an OpenAI-compatible proxy's API root (OPENAI_BASE_URL)
+    gemini_url: str = ""  # a Gemini Live gateway (VOICECAM_GEMINI_URL)
+    vertex_project: str = ""  # set: Gemini through Vertex AI
+    vertex_location: str = ""  # "" = us-central1
+    azure_endpoint: str = ""  # https://NAME.openai.azure.com (AZURE_OPENAI_ENDPOINT)
+    azure_api_version: str = ""  # "" = the GA /openai/v1 API
+    # Provider options (app.provider_options).
+    noise_reduction: str = "auto"  # auto | near | far | off (OpenAI)
+    vad_eagerness: str = "auto"  # semantic VAD: auto | low | medium | high (OpenAI)
+    idle_timeout_ms: int = 0  # server VAD: answer after this much silence (0 = off; OpenAI)
+    media_resolution: str = "default"  # default | low | medium | high (Gemini)
+    context_compression: bool = True  # Gemini: sessions with video last past 2 minutes
+    proactive_audio: bool = False  # Gemini native-audio models
+    affective_dialog: bool = False  # Gemini native-audio models
+    reasoning_effort: str = "default"  # default | minimal … xhigh (OpenAI reasoning models)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -110,6 +129,15 @@ class Settings:
             raise SettingsError(f"theme = {self.theme!r}: use one of {', '.join(THEMES)}")
         if (self.llm_model or self.llm_auth_env) and not self.llm_url:
             raise SettingsError("llm_model and llm_auth_env need llm_url (the server's API root)")
+        problem = endpoint_problem(self) or options_problem(
+            self.noise_reduction,
+            self.vad_eagerness,
+            self.idle_timeout_ms,
+            self.media_resolution,
+            self.reasoning_effort,
+        )
+        if problem:
+            raise SettingsError(problem)
 
     # ------------------------------------------------------------------ persistence
     @staticmethod
@@ -169,6 +197,7 @@ class Settings:
             turn_detection=self.turn_detection,  # type: ignore[arg-type]
             patience=self.patience,  # type: ignore[arg-type]
             vad_threshold=round(0.8 - 0.6 * self.vad_sensitivity, 3),
+            provider=provider_options(self),
         )
 
     def pacer_config(self) -> PacerConfig:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from app.provider_options import ProviderOptions
 from audio.config import TalkMode
 from realtime.events import SessionConfig, TurnDetection
 
@@ -49,6 +50,8 @@ class ConversationOptions:
     temperature: float | None = None
     #: Waiting through pauses (``Patience``); maps to the end-of-turn eagerness.
     patience: Patience = "medium"
+    #: Provider options (noise reduction, VAD eagerness, media resolution, compression …).
+    provider: ProviderOptions = field(default_factory=ProviderOptions)
 
     @property
     def eagerness(self) -> Literal["low", "medium", "high"]:
@@ -67,7 +70,7 @@ class ConversationOptions:
             )
         else:
             td = TurnDetection(mode="none")
-        return SessionConfig(
+        config = SessionConfig(
             model=model,
             instructions=self.instructions,
             voice=self.voice,
@@ -75,6 +78,7 @@ class ConversationOptions:
             resumption_handle=resumption_handle,
             temperature=self.temperature,
         )
+        return self.provider.apply(config)
 
     @property
     def client_vad_turns(self) -> bool:

@@ -55,6 +55,19 @@ class SessionConfig:
     context_compression: bool = True
     resumption_handle: str | None = None
     temperature: float | None = None
+    #: OpenAI input noise reduction: "near_field" (headset), "far_field" (laptop or room
+    #: microphone), None = off.
+    noise_reduction: Literal["near_field", "far_field"] | None = None
+    #: Gemini: tokens spent per image/frame, "low"/"medium"/"high" ("" = the model's default).
+    media_resolution: Literal["", "low", "medium", "high"] = ""
+    #: Gemini: context size (tokens) at which the sliding window compresses (0 = server default).
+    compression_trigger_tokens: int = 0
+    #: Gemini native-audio models: answer only when addressed (proactive audio) and adapt
+    #: to the user's tone (affective dialog). Other models ignore them (the app never sets them).
+    proactive_audio: bool = False
+    affective_dialog: bool = False
+    #: OpenAI reasoning models (gpt-realtime-2 …): "minimal" … "xhigh" ("" = the model's default).
+    reasoning_effort: Literal["", "minimal", "low", "medium", "high", "xhigh"] = ""
 
 
 # --------------------------------------------------------------------------- commands

@@ -66,6 +66,7 @@ from realtime.events import (
     UpdateSession,
     Usage,
 )
+from realtime.gemini_options import apply_options
 
 INPUT_RATE_HZ = 16_000
 OUTPUT_RATE_HZ = 24_000
@@ -129,8 +130,13 @@ class GeminiCore(_wire.QueueingCore):
     input_rate_hz = INPUT_RATE_HZ
     output_rate_hz = OUTPUT_RATE_HZ
 
-    def __init__(self, id_factory: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self, id_factory: Callable[[], str] | None = None, model_prefix: str = "models/"
+    ) -> None:
         self._new_id = id_factory or _wire.counter_ids("item")
+        #: Prepended to the model name in ``setup.model``: ``models/`` (Gemini API) or
+        #: ``projects/P/locations/L/publishers/google/models/`` (Vertex AI).
+        self.model_prefix = model_prefix
         self.unknown_count = 0
         super().__init__()
         self._model = ""
@@ -150,10 +156,10 @@ class GeminiCore(_wire.QueueingCore):
     def start(self, config: SessionConfig) -> None:
         """Queue the ``setup`` message for ``config``."""
         model = config.model or DEFAULT_MODEL
-        self._model = model.removeprefix("models/")
+        self._model = model.removeprefix(self.model_prefix).removeprefix("models/")
         self._manual = config.turn_detection.mode == "none"
         self._text_output = "audio" not in config.output_modalities
-        self._emit({"setup": _setup(config, "models/" + self._model)})
+        self._emit({"setup": _setup(config, self.model_prefix + self._model)})
 
     def send(self, command: Command) -> None:
         """Translate ``command`` into queued messages (or a ``CommandRefused`` event)."""
@@ -433,8 +439,7 @@ def _setup(config: SessionConfig, model: str) -> dict[str, object]:
         setup["inputAudioTranscription"] = {}
     if config.output_transcription:
         setup["outputAudioTranscription"] = {}
-    if config.context_compression:
-        setup["contextWindowCompression"] = {"slidingWindow": {}}
+    apply_options(setup, config)
     return setup
 
 

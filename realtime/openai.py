@@ -437,6 +437,8 @@ def _ga_session(config: SessionConfig) -> dict[str, object]:
         ),
         "turn_detection": _turn_detection(config.turn_detection),
     }
+    if config.noise_reduction:
+        audio_in["noise_reduction"] = {"type": config.noise_reduction}
     audio_out: dict[str, object] = {"format": pcm}
     if config.voice:
         audio_out["voice"] = config.voice
@@ -449,6 +451,8 @@ def _ga_session(config: SessionConfig) -> dict[str, object]:
     }
     if config.instructions:
         session["instructions"] = config.instructions
+    if config.reasoning_effort:
+        session["reasoning"] = {"effort": config.reasoning_effort}
     return session
 
 
@@ -463,6 +467,8 @@ def _beta_session(config: SessionConfig) -> dict[str, object]:
         ),
         "turn_detection": _turn_detection(config.turn_detection),
     }
+    if config.noise_reduction:
+        session["input_audio_noise_reduction"] = {"type": config.noise_reduction}
     if config.instructions:
         session["instructions"] = config.instructions
     if config.voice:
@@ -496,13 +502,17 @@ def endpoint(
     base_url: str | None = None,
     azure: bool = False,
     beta: bool = False,
+    api_version: str = "",
 ) -> Endpoint:
     """Where to connect for ``model``.
 
     ``base_url`` is an HTTP(S) or WS(S) API root such as ``http://127.0.0.1:8765/v1`` (→
     ``ws://127.0.0.1:8765/v1/realtime?model=…``) or an Azure ``https://NAME.openai.azure.com/
     openai/v1``. OpenAI authenticates with ``Authorization: Bearer``, Azure with ``api-key``.
-    ``beta`` adds ``OpenAI-Beta: realtime=v1``. Raises ``ValueError`` for an unusable URL.
+    ``beta`` adds ``OpenAI-Beta: realtime=v1``. ``api_version`` (Azure's dated preview API,
+    e.g. ``2025-04-01-preview``, with ``base_url`` ``https://NAME.openai.azure.com/openai``)
+    names the deployment and version in the query instead: ``…/openai/realtime?api-version=
+    …&deployment=…``. Raises ``ValueError`` for an unusable URL.
     """
     if azure and not base_url:
         raise ValueError(
@@ -516,7 +526,10 @@ def endpoint(
             f"got {_wire.excerpt(base_url or '', 80)!r}"
         )
     path = parts.path.rstrip("/") + "/realtime"
-    query = f"model={quote(model, safe='')}"
+    if api_version:
+        query = f"api-version={quote(api_version, safe='')}&deployment={quote(model, safe='')}"
+    else:
+        query = f"model={quote(model, safe='')}"
     if parts.query:
         query = parts.query + "&" + query
     url = urlunsplit((scheme, parts.netloc, path, query, ""))

@@ -10,6 +10,7 @@ Pure apart from reading the TOML file.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +19,9 @@ from pathlib import Path
 from realtime.events import Usage
 
 DEFAULT_TABLE = Path(__file__).resolve().parents[1] / "assets" / "pricing.toml"
+#: What may follow a priced name in a snapshot of it: ``-preview``, ``-001``, ``-2025-08-28``,
+#: ``-09-2025``, ``-preview-04-09`` (nothing else).
+_SNAPSHOT = re.compile(r"^(?:-preview)?(?:-\d{2,4}(?:-\d{2,4}){0,2})?$")
 
 
 class PricingError(ValueError):
@@ -87,11 +91,16 @@ class PriceTable:
         return table
 
     def lookup(self, model: str) -> ModelPrice | None:
-        """Exact name, then the longest table name that ``model`` starts with."""
-        name = model.removeprefix("models/")
+        """Exact name, then the longest table name that ``model`` is a snapshot of (the name
+        followed only by a date or preview suffix: ``gpt-realtime-2025-08-28``,
+        ``gemini-2.5-flash-native-audio-preview-09-2025``). Anything else is unknown (None):
+        ``gpt-realtime-3`` is not priced as ``gpt-realtime``. A Vertex AI resource path
+        (``projects/…/models/NAME``) is looked up by its last part."""
+        name = model.removeprefix("models/").rsplit("/", 1)[-1]
         if name in self.models:
             return self.models[name]
-        best = max((k for k in self.models if name.startswith(k)), key=len, default=None)
+        snapshots = (k for k in self.models if _SNAPSHOT.match(name.removeprefix(k)))
+        best = max((k for k in snapshots if name.startswith(k)), key=len, default=None)
         return None if best is None else self.models[best]
 
 

@@ -29,6 +29,7 @@ log = logging.getLogger("realtime.session")
 KEY_VARIABLES: Mapping[str, tuple[str, ...]] = {
     "openai": ("OPENAI_API_KEY",),
     "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "azure": ("AZURE_OPENAI_API_KEY",),
 }
 #: Keyring service under which keys are stored (username = provider name).
 KEYRING_SERVICE = "voicecam"

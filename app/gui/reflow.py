@@ -41,11 +41,8 @@ class BottomReflow(QObject):
     def row_width(self) -> int:
         """Width the bar needs to keep everything on one row."""
         spacing = max(0, self._side.spacing())
-        widths = [
-            self._side.itemAt(i).sizeHint().width()
-            for i in range(self._side.count())
-            if not self._side.itemAt(i).isEmpty()
-        ]
+        items = [self._side.itemAt(i) for i in range(self._side.count())]
+        widths = [item.sizeHint().width() for item in items if item and not item.isEmpty()]
         return self._fixed + STATE_MIN_WIDTH + sum(widths) + spacing * max(0, len(widths) - 1)
 
     def is_row(self) -> bool:

@@ -39,13 +39,18 @@ from PySide6.QtWidgets import (
 from app.config import Settings, SettingsError
 from app.devices import DeviceNames, device_names
 from app.gui.camera_file import CameraField
+from app.gui.cloud_settings import CloudTab
 from app.gui.tasks import TaskRunner
 from app.secrets import KEYRING_SERVICE, delete_key, masked, saved_key, store_key
 
 __all__ = ["KEYRING_SERVICE", "KeyRow", "SettingsDialog", "mask_key"]
 
 #: provider → the environment variable people know it by
-PROVIDERS = {"openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}
+PROVIDERS = {
+    "openai": "OPENAI_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "azure": "AZURE_OPENAI_API_KEY",
+}
 DEFAULT_DEVICE = "System default"
 FRAME_POLICY_LABELS = (
     ("Automatic (fewest frames on paid models)", "auto"),
@@ -199,6 +204,8 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._camera_tab(), "Camera")
         tabs.addTab(self._conversation_tab(voices), "Conversation")
         tabs.addTab(self._recording_tab(), "Recording")
+        self.cloud_tab = CloudTab(settings)
+        tabs.addTab(self.cloud_tab, "Cloud")
         self.tabs = tabs
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -242,6 +249,7 @@ class SettingsDialog(QDialog):
         self.key_rows = {p: KeyRow(p) for p in PROVIDERS}
         form.addRow("OpenAI", self.key_rows["openai"])
         form.addRow("Gemini", self.key_rows["gemini"])
+        form.addRow("Azure OpenAI", self.key_rows["azure"])
         return w
 
     def _audio_tab(self) -> QWidget:
@@ -411,6 +419,7 @@ class SettingsDialog(QDialog):
             recordings_dir=self.folder_edit.text().strip(),
             recording=self.record_check.isChecked(),
             theme=self.theme_box.currentData(),
+            **self.cloud_tab.values(),  # type: ignore[arg-type]
         )
 
     def accept(self) -> None:

@@ -190,6 +190,8 @@ class MainWindow(QMainWindow):
                 i = box.findText(value)
                 if i >= 0:
                     box.setCurrentIndex(i)
+                elif box.isEditable():  # a saved Azure deployment name
+                    box.setEditText(value)
         saved = Mode(st.mode) if st.mode in {m.value for m in Mode} else Mode.HANDS_FREE
         ui.mode_buttons[saved].setChecked(True)
         if saved != Mode.HANDS_FREE:
@@ -244,6 +246,7 @@ class MainWindow(QMainWindow):
         ui.voice_box.clear()
         if b is None:
             return
+        ui.model_box.setEditable(b.name == "azure")  # Azure: type your deployment's name
         if b.name == "local":
             self.local_models.fill(LocalModelChoice.from_settings(self.settings))
         else:

@@ -213,7 +213,7 @@ def test_backend_registry() -> None:
     assert (openai.provider, openai.input_rate_hz, openai.model) == (
         "openai",
         24000,
-        "gpt-realtime",
+        "gpt-realtime-2.1",  # the current flagship (app.model_catalog)
     )
     assert openai.session_cap_s == 3600 and not openai.free
     gem = resolve("gemini", key_lookup=keys.__getitem__)

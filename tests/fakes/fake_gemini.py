@@ -18,6 +18,7 @@ Scripted helpers: ``user_turn(text)`` (input transcription then a reply), ``repl
 
 Auth: header ``x-goog-api-key`` must equal ``api_key`` (else HTTP 401 on the upgrade); a
 ``?key=`` in the URL is refused too, so a client that leaks the key into URLs fails tests.
+``bearer=True`` (Vertex AI) wants ``Authorization: Bearer <api_key>`` instead.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class FakeGemini(FakeServer):
         issue_handles: bool = True,
         check_handles: bool = True,
         validate: bool = True,
+        bearer: bool = False,
     ) -> None:
         client_validator, server_validator = _validators() if validate else (None, None)
         super().__init__(api_key, validate_client=client_validator)
@@ -71,6 +73,8 @@ class FakeGemini(FakeServer):
         self.auto_reply = auto_reply
         self.issue_handles = issue_handles
         self.check_handles = check_handles
+        #: Vertex AI style: ``Authorization: Bearer <api_key>`` instead of ``x-goog-api-key``.
+        self.bearer = bearer
         #: handle → the conversation (list of (role, text)) it restores.
         self.handles: dict[str, list[tuple[str, str]]] = {}
         self._ids = itertools.count(1)
@@ -178,6 +182,8 @@ class FakeGemini(FakeServer):
     def _authorized(self, request: Request) -> bool:
         if "key=" in request.path:
             return False
+        if self.bearer:
+            return request.headers.get("Authorization") == f"Bearer {self.api_key}"
         return request.headers.get("x-goog-api-key") == self.api_key
 
     def _type_of(self, msg: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from realtime import gemini, openai
+from realtime import gemini, gemini_vertex, openai
 
 
 def test_endpoint_repr_hides_keys():
@@ -10,6 +10,15 @@ def test_endpoint_repr_hides_keys():
         openai.endpoint("sk-CANARY-0123456789abcdef"),
         openai.endpoint("sk-CANARY-0123456789abcdef", base_url="http://127.0.0.1:1/v1"),
         gemini.endpoint("AIzaCANARY0123456789abcdef0123456789ab"),
+        gemini.endpoint("AIzaCANARY0123456789abcdef0123456789ab", base_url="https://gw.example"),
+        gemini_vertex.endpoint("ya29.CANARY0123456789abcdef", "europe-west4"),
+        openai.endpoint(
+            "CANARY0123456789abcdef",
+            "deploy",
+            base_url="https://res.openai.azure.com/openai",
+            azure=True,
+            api_version="2025-04-01-preview",
+        ),
     ):
         text = repr(endpoint) + str(endpoint) + f"{endpoint}"
         assert "CANARY" not in text

@@ -87,3 +87,23 @@ def test_install_logging_puts_the_filter_on_the_root_handler() -> None:
                 root.removeHandler(h)
         root.setLevel(level)
         logging.getLogger("websockets").setLevel(ws_level)  # other tests read its DEBUG lines
+
+
+def test_azure_keys_and_vertex_tokens_are_held_secrets_once_loaded() -> None:
+    """Issue 13: an Azure key (32 hex digits, no known shape) read from the environment and a
+    Vertex AI access token from the gcloud CLI are redacted from every later log line."""
+    import subprocess
+
+    from app.secrets import api_key
+    from app.vertex_auth import VertexToken
+
+    azure = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    assert api_key("azure", env={"AZURE_OPENAI_API_KEY": azure}) == azure
+    vertex = "ya29.a0AfB_byDplainLookingTokenValue0123"
+    done = subprocess.CompletedProcess(["gcloud"], 0, vertex + "\n", "")
+    token = VertexToken(adc=lambda: None, which=lambda n: "/bin/gcloud", run=lambda *a, **k: done)
+    assert token.get() == vertex
+    stream = io.StringIO()
+    _logger(stream).error("azure %s vertex %s", azure, vertex)
+    text = stream.getvalue()
+    assert azure not in text and vertex not in text and text.count("REDACTED") == 2

@@ -135,3 +135,32 @@ def test_keyring_failure_is_reported(window, qtbot) -> None:
     assert "keyring is not available" in dlg.message.text()
     dlg.shutdown()
     dlg.deleteLater()
+
+
+def test_cloud_tab_endpoints_and_options_persist(window, fake, qtbot, config_dir) -> None:
+    """Issue 13: the Backend URL fields and provider options live in Settings → Cloud."""
+    dlg = open_dialog(window, qtbot)
+    cloud = dlg.cloud_tab
+    labels = [cloud.resolution_box.itemText(i) for i in range(cloud.resolution_box.count())]
+    assert all("tokens per frame" in label for label in labels)  # the cost of each choice
+    cloud.gemini_url.setText("ftp://not-a-gateway")
+    dlg.accept()
+    assert "gemini_url" in dlg.message.text() and dlg.isVisible()  # stays open, says why
+    cloud.gemini_url.setText("https://gateway.example")
+    cloud.vertex_project.setText("my-project-123")
+    cloud.noise_box.setCurrentIndex(cloud.noise_box.findData("near"))
+    cloud.resolution_box.setCurrentIndex(cloud.resolution_box.findData("low"))
+    cloud.compression_check.setChecked(False)
+    with qtbot.waitSignal(dlg.saved_to_disk):
+        dlg.accept()
+    stored = Settings.load()
+    assert (stored.gemini_url, stored.vertex_project) == (
+        "https://gateway.example",
+        "my-project-123",
+    )
+    assert (stored.noise_reduction, stored.media_resolution) == ("near", "low")
+    assert stored.context_compression is False
+    dlg2 = open_dialog(window, qtbot)
+    assert dlg2.cloud_tab.gemini_url.text() == "https://gateway.example"
+    assert "azure" in dlg2.key_rows  # the Azure key has its keyring row
+    dlg2.reject()

@@ -43,6 +43,20 @@ def test_connect_uses_selected_backend_model_voice(window, fake, qtbot) -> None:
     assert fake.calls[-1] == ("disconnect", ())
 
 
+def test_azure_model_is_the_typed_deployment_name(window, fake, qtbot) -> None:
+    """Issue 13: with Azure OpenAI the model is the user's deployment name, typed in."""
+    window.ui.backend_box.setCurrentIndex(window.ui.backend_box.findData("azure"))
+    assert window.ui.model_box.isEditable()
+    window.ui.model_box.setEditText("my-realtime-deployment")
+    qtbot.mouseClick(window.ui.connect_btn, Qt.MouseButton.LeftButton)
+    assert fake.calls[-1][0] == "connect"
+    assert fake.calls[-1][1][:2] == ("azure", "my-realtime-deployment")
+    fake.emit_state(State.CONNECTING)
+    qtbot.mouseClick(window.ui.connect_btn, Qt.MouseButton.LeftButton)
+    window.ui.backend_box.setCurrentIndex(window.ui.backend_box.findData("openai"))
+    assert not window.ui.model_box.isEditable()
+
+
 def test_talk_button_hands_free_starts_and_stops(window, fake, qtbot) -> None:
     qtbot.mouseClick(window.ui.talk_btn, Qt.MouseButton.LeftButton)
     assert fake.names()[-1] == "connect"

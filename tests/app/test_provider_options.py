@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.config import Settings, SettingsError
+from app.modes import ConversationOptions
 from app.provider_options import media_resolution_label, noise_reduction_for
 from realtime.gemini import GeminiCore
 from realtime.openai import OpenAICore
@@ -57,6 +58,19 @@ def test_noise_reduction_override_and_off() -> None:
     assert near["audio"]["input"]["noise_reduction"] == {"type": "near_field"}
     off = _openai_session(Settings(input_device=laptop, noise_reduction="off"))
     assert "noise_reduction" not in off["audio"]["input"]
+
+
+def test_auto_eagerness_keeps_the_patience_choice() -> None:
+    """Two settings reach semantic_vad's eagerness: the provider option wins when set, and its
+    "auto" leaves the one the conversation's patience chose (app.modes)."""
+    patient = _openai_session(Settings(turn_detection="semantic", patience="high"))
+    chosen = patient["audio"]["input"]["turn_detection"]["eagerness"]
+    assert chosen == ConversationOptions(patience="high").eagerness
+    assert chosen != "auto"
+    both = _openai_session(
+        Settings(turn_detection="semantic", patience="high", vad_eagerness="low")
+    )
+    assert both["audio"]["input"]["turn_detection"]["eagerness"] == "low"
 
 
 def test_semantic_vad_eagerness_and_server_vad_idle_timeout() -> None:

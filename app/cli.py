@@ -8,7 +8,7 @@ Usage::
              [--audio-in question.wav | (the microphone)] [--audio-out reply.wav]
              [--image frame.png | --video clip.mp4 | --camera NAME] [--text "..."]
              [--mode hands_free|push_to_talk] [--turn-detection client|server|semantic]
-             [--record DIR] [--timeout S] [--duration S] [--turns N] [-v]
+             [--record DIR] [--timeout S] [--duration S] [--turns N] [--budget USD] [-v]
              [--llm-url URL [--llm-model ID] [--llm-no-vision] [--llm-key-env VAR]]
     voicecam --list-llm                        # local model servers and their models
     voicecam replay|export|rerun ARGS...       # session files (see each command's --help)
@@ -71,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             name
             for name in (
                 *("audio_in", "audio_out", "image", "video", "camera", "text", "record"),
+                "budget",
                 *("llm_url", "llm_model", "llm_no_vision", "llm_key_env"),
             )
             if getattr(args, name) is not None
@@ -145,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--turns", type=int, default=None, help="exit 0 after N completed replies (microphone)"
     )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="spend limit for this session in US dollars: a warning at 80 %%, audio and camera "
+        "stop at 100 %% (default: the saved setting, else none)",
+    )
     p.add_argument("--input-device", default=None, help="microphone by name (default: system)")
     p.add_argument("--output-device", default=None, help="speaker by name (default: system)")
     _add_llm_arguments(p)
@@ -214,6 +223,8 @@ def validate(args: argparse.Namespace) -> None:
         raise UsageError("--timeout must be > 0 seconds")
     if args.turns is not None and args.turns < 1:
         raise UsageError("--turns must be at least 1")
+    if args.budget is not None and not 0 < args.budget < 1e6:
+        raise UsageError("--budget must be an amount in US dollars above 0, e.g. --budget 0.50")
     b = args.backend
     if (
         b is not None
@@ -300,6 +311,7 @@ class Headless:
                     "llm_model": args.llm_model,
                     "llm_vision": False if args.llm_no_vision else None,
                     "llm_auth_env": args.llm_key_env,
+                    "budget_session_usd": args.budget,
                 }
             )
         except SettingsError as exc:
@@ -329,7 +341,13 @@ class Headless:
             return 2
         file_in = file_audio[0] if file_audio else None
         assistant = Assistant(
-            parts.backend, parts.audio, parts.frames, parts.options, recorder=parts.recorder
+            parts.backend,
+            parts.audio,
+            parts.frames,
+            parts.options,
+            recorder=parts.recorder,
+            budget=parts.budget,
+            day_spend=parts.day_spend,
         )
         assistant.subscribe(Printer(verbose=args.verbose > 0))
         code = 1

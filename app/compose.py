@@ -29,6 +29,7 @@ from pathlib import Path
 
 from app.backends import Backend, resolve
 from app.config import Settings, SettingsError
+from app.day_spend import DaySpend, budget_limits, spend_path
 from app.file_audio import FileAudio
 from app.frames import FrameFeed
 from app.local_models import server_args
@@ -39,6 +40,7 @@ from app.recording_notes import RecordingNotices
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from dsp.snippet_stt import SnippetTranscriber
+from realtime.budget import Limits
 from realtime.recording.resilient import ResilientRecorder
 from video.source import FrameSource
 
@@ -52,6 +54,8 @@ __all__ = [
     "assemble",
     "build_audio",
     "build_backend",
+    "build_budget",
+    "build_day_spend",
     "build_file_audio",
     "build_frames",
     "build_local_server",
@@ -222,6 +226,17 @@ def build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
     return FrameFeed(source, settings.pacer_config())
 
 
+def build_budget(settings: Settings) -> Limits:
+    """The spend limits (``budget_session_usd`` / ``budget_day_usd``; ``--budget`` sets the
+    first): ``app.core_budget`` warns at 80 % and stops audio and frames at 100 %."""
+    return budget_limits(settings)
+
+
+def build_day_spend() -> DaySpend:
+    """Today's spend, kept in the settings folder so the daily budget survives restarts."""
+    return DaySpend(spend_path())
+
+
 def recording_metadata(spec: ConnectSpec, **extra: object) -> dict[str, object]:
     """The one metadata every recording starts with (never a secret)."""
     return {
@@ -274,6 +289,8 @@ class Assembly:
     audio: AudioPort | None = None
     frames: FrameFeed | None = None
     recorder: ResilientRecorder | None = None
+    budget: Limits | None = None
+    day_spend: DaySpend | None = None
 
     def close(self) -> None:
         """Close the recording and stop the offline server if the backend owns it."""
@@ -293,8 +310,9 @@ def assemble(
     recording_notices: RecordingNotices | None = None,
 ) -> Assembly:
     """Backend, options, audio (the settings' devices, unless ``make_audio(send_rate_hz)``
-    builds another port), frames (only with a ``frames_source``) and a recorder (only with
-    ``record_to``; its failures and resumptions go to ``recording_notices``)."""
+    builds another port), frames (only with a ``frames_source``), a recorder (only with
+    ``record_to``; its failures and resumptions go to ``recording_notices``), the spend limits
+    and today's spend."""
     backend = build_backend(settings, reconnect=reconnect, local_server=local_server)
     options = settings.options()
     audio: AudioPort
@@ -315,4 +333,6 @@ def assemble(
         audio=audio,
         frames=frames,
         recorder=recorder,
+        budget=build_budget(settings),
+        day_spend=build_day_spend(),
     )

@@ -68,6 +68,9 @@ class Settings:
     llm_model: str = ""  # "" = the server's first model
     llm_vision: bool = True  # False: never send camera frames to it
     llm_auth_env: str = ""
+    # Spend limits in US dollars (0 = no limit): app.day_spend, app.core_budget.
+    budget_session_usd: float = 0.0
+    budget_day_usd: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -103,6 +106,10 @@ class Settings:
             )
         if (self.llm_model or self.llm_auth_env) and not self.llm_url:
             raise SettingsError("llm_model and llm_auth_env need llm_url (the server's API root)")
+        for name in ("budget_session_usd", "budget_day_usd"):
+            usd = getattr(self, name)
+            if not 0.0 <= usd < 1e6:  # also refuses NaN
+                raise SettingsError(f"{name} = {usd}: use an amount in US dollars, 0 = no limit")
 
     # ------------------------------------------------------------------ persistence
     @staticmethod

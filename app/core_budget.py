@@ -1,0 +1,159 @@
+"""The spend-limit half of ``ConversationCore``: what audio and frames cost, and when to stop.
+
+Pure functions over the core they are given (like ``app.core_record``); the arithmetic is
+``realtime.budget.BudgetMeter`` (``core.budget``), the day's earlier spend comes from the front
+end (``realtime.spend_store``, read when the conversation starts). See ``app.core`` for the
+contract.
+
+What the core does with it:
+
+* every audio chunk and frame sent is counted (``media_allowed`` / ``frame_sent``); each
+  response's usage is spent (``response_done``), and its cost is handed to the front end as
+  ``AddDaySpend`` so the day's total survives restarts;
+* the next turn is estimated (re-billed context + media since the last response + an average
+  reply) whenever something was sent or answered, and before a user turn opens
+  (``turn_allowed``). A change of level is published as ``BudgetChanged``: ``warning`` from
+  80 % of a budget, ``stopped`` once the next turn would pass 100 %;
+* ``stopped``: no audio and no frames go out (frames are still recorded, as not sent), no voice
+  turn opens, a turn being spoken is dropped unanswered (OpenAI: the uncommitted audio is
+  cleared), and the user is told in a notice. Typed text still goes (without a frame);
+  the recording goes on. Raising a limit (``SetBudget``) lets media go again;
+* an unknown price with a budget set is ``unknown``: said once, never counted as $0, and
+  nothing is blocked (the limit cannot be checked).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.effects import AddDaySpend, MarkSpeech
+from app.model import BudgetChanged
+from app.pricing import CostMeter
+from app.state import ConversationState as S
+from realtime.budget import BudgetLevel, BudgetMeter, BudgetStatus, Limits, rates_for
+from realtime.events import AppendAudio, ClearInput, Command, Usage
+
+if TYPE_CHECKING:
+    from app.core import ConversationCore
+
+__all__ = [
+    "frame_cost_text",
+    "frame_sent",
+    "media_allowed",
+    "new_meter",
+    "response_done",
+    "session_ready",
+    "set_limits",
+    "stopped",
+    "turn_allowed",
+]
+
+
+def new_meter(
+    cost: CostMeter, provider: str, limits: Limits | None = None, day_spent_usd: float = 0.0
+) -> BudgetMeter:
+    """The meter for a conversation priced by ``cost`` (its model's price: free, known or
+    ``None`` = unknown) with ``limits`` (none by default) and the day's earlier spend."""
+    return BudgetMeter(
+        limits or Limits(), cost.price, rates_for(provider), day_spent_usd=day_spent_usd
+    )
+
+
+def stopped(core: ConversationCore) -> bool:
+    """The budget is reached: no audio or frames are sent."""
+    return core.budget_status.level is BudgetLevel.STOPPED
+
+
+# ---------------------------------------------------------------------- what was sent
+
+
+def media_allowed(core: ConversationCore, cmd: Command) -> bool:
+    """Called for each command before it is sent: False drops it (audio or a frame while
+    stopped). Counts the seconds of audio sent; the chunk that reaches the limit is not sent."""
+    if not isinstance(cmd, AppendAudio):
+        return True  # frames are counted by frame_sent; text and control always go
+    if stopped(core):
+        return False
+    if cmd.rate_hz > 0:
+        core.budget.audio_sent(len(cmd.pcm) / 2 / cmd.rate_hz)
+    return not stopped(_check(core))
+
+
+def frame_sent(core: ConversationCore, snapshot: bool) -> float | None:
+    """Count one frame about to be sent; returns what it adds to this turn (``None``:
+    unknown price) and re-checks the limit (the frame that reaches it is not sent)."""
+    usd = core.budget.frame_sent(snapshot)
+    _check(core)
+    return usd
+
+
+def response_done(core: ConversationCore, usage: Usage) -> None:
+    """A response's usage: spend it (and add it to the day's total), then re-estimate."""
+    usd = core.budget.response_done(usage)
+    if usd:
+        core._emit(AddDaySpend(usd))
+    _check(core, publish=core.budget.limits.any)
+
+
+def turn_allowed(core: ConversationCore) -> bool:
+    """Before a user voice turn opens (the response it asks for is the next turn)."""
+    return not stopped(_check(core))
+
+
+def session_ready(core: ConversationCore) -> None:
+    """The session is ready: say where the budget stands (a day's budget may already be
+    spent, or the price unknown)."""
+    _check(core, publish=core.budget.limits.any)
+
+
+def set_limits(core: ConversationCore, limits: Limits) -> None:
+    """New limits from Settings: re-check at once (raising a reached limit resumes)."""
+    core.budget.set_limits(limits)
+    _check(core, publish=True)
+
+
+# ---------------------------------------------------------------------- levels
+
+
+def _check(core: ConversationCore, publish: bool = False) -> ConversationCore:
+    """Read the meter; on a change of level (or ``publish``) emit ``BudgetChanged`` and act."""
+    status = core.budget.status()
+    before = core.budget_status
+    core.budget_status = status
+    if status.level is before.level and not publish:
+        return core
+    core._emit(BudgetChanged(status))
+    was, now = before.level is BudgetLevel.STOPPED, status.level is BudgetLevel.STOPPED
+    if now and not was:
+        _stop_media(core, status)
+    elif was and not now and core.notice == before.message:
+        core._set_notice("")  # a raised limit: media go again
+    return core
+
+
+def _stop_media(core: ConversationCore, status: BudgetStatus) -> None:
+    """The limit is reached: end a turn being spoken without an answer, say so."""
+    core._preroll.drain()
+    if core._talking:  # its audio goes unanswered (nothing asks for the response)
+        core._talking = False
+        core._emit(MarkSpeech(False, core._now))
+        core.transcript.drop_open_user()
+        core.transcript.close_user_partials()
+        core._turn_changed("user", "")
+        if core.sm.state == S.USER_SPEAKING:
+            core._turn_move(S.LISTENING)
+    if core.ready:
+        core._send(ClearInput())  # OpenAI: audio appended but not committed is dropped
+    core._set_notice(status.message)
+
+
+# ---------------------------------------------------------------------- words
+
+
+def frame_cost_text(cost_usd: float | None, free: bool) -> str:
+    """What a frame cost, for the sent-frames strip's tooltip."""
+    if free:
+        return "free (runs on this computer)"
+    if cost_usd is None:
+        return "cost unknown (no price for this model)"
+    return f"${cost_usd:.4f} this turn, billed again on every later turn"

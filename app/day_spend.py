@@ -20,7 +20,7 @@ from app.config import Settings, config_dir
 from realtime.budget import Limits
 from realtime.spend_store import SpendStore, SpendStoreError
 
-__all__ = ["SPEND_FILE", "DaySpend", "budget_limits", "spend_path"]
+__all__ = ["SPEND_FILE", "DaySpend", "Limits", "budget_limits", "spend_path"]
 
 SPEND_FILE = "spend.json"
 

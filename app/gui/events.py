@@ -12,7 +12,7 @@ only be touched on the GUI thread. :class:`ModelEventQueue`:
 
 :func:`coalesce` is pure: the latest update of each turn (at the place the turn first
 appeared), the latest value of each "current value" event (spend, time left, loading, mode,
-notice, camera, recording), every state change (the window acts on each, then renders once),
+notice, camera, recording, budget), every state change (the window acts on each, then renders once),
 every frame sent (the thumbnail strip keeps the newest few), and a ``TranscriptReset`` drops the
 turn updates queued before it.
 """
@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.model import (
+    BudgetChanged,
     CameraChanged,
     FrameSent,
     LoadingChanged,
@@ -56,6 +57,7 @@ _LATEST_VALUE = (
     CameraChanged,
     RecordingChanged,
     TurnCompleted,
+    BudgetChanged,
 )
 
 

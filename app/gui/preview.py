@@ -231,17 +231,19 @@ class ThumbnailStrip(QListWidget):
             p.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, "No frames sent yet")
             p.end()
 
-    def add_jpeg(self, jpeg: bytes) -> None:
+    def add_jpeg(self, jpeg: bytes, cost: str = "") -> None:
         """Add one sent frame: decoded at thumbnail size on the worker, then shown (in order).
-        A JPEG that does not decode adds nothing."""
+        ``cost``: what it cost, for its tooltip. A JPEG that does not decode adds nothing."""
         size = self.THUMB * self.devicePixelRatioF()
-        self._decoder.submit(lambda: decode_thumbnail(jpeg, size), lambda img: self._add(img, jpeg))
+        self._decoder.submit(
+            lambda: decode_thumbnail(jpeg, size), lambda img: self._add(img, jpeg, cost)
+        )
 
     def pending(self) -> int:
         """Frames still being decoded."""
         return self._decoder.pending()
 
-    def _add(self, img: QImage, jpeg: bytes) -> None:
+    def _add(self, img: QImage, jpeg: bytes, cost: str = "") -> None:
         if img.isNull():
             return
         pm = QPixmap.fromImage(img)
@@ -249,7 +251,8 @@ class ThumbnailStrip(QListWidget):
         item = QListWidgetItem(QIcon(pm), "")
         self.sent_total += 1
         stamp = time.strftime("%H:%M:%S")
-        item.setToolTip(f"Frame {self.sent_total} sent at {stamp} ({len(jpeg) // 1024} KiB)")
+        tip = f"Frame {self.sent_total} sent at {stamp} ({len(jpeg) // 1024} KiB)"
+        item.setToolTip(f"{tip}\nCost: {cost}" if cost else tip)
         self.addItem(item)
         while self.count() > self._limit:
             self.takeItem(0)

@@ -1,5 +1,5 @@
 """Settings dialog: API keys (OS keyring), devices by name, VAD, echo cancellation, camera
-frame policy and budget, instructions, voice, recordings folder.
+frame policy and budget, instructions, voice, recordings folder, spend limits.
 
 GUI thread only. Keyring access, device enumeration and writing the settings file run on a
 :class:`app.gui.tasks.TaskRunner` (they can block: D-Bus Secret Service, PortAudio, disk).
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings, SettingsError
 from app.devices import DeviceNames, device_names
+from app.gui.budget_settings import BudgetTab
 from app.gui.tasks import TaskRunner
 from app.secrets import KEYRING_SERVICE, delete_key, masked, saved_key, store_key
 
@@ -190,6 +191,8 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._camera_tab(), "Camera")
         tabs.addTab(self._conversation_tab(voices), "Conversation")
         tabs.addTab(self._recording_tab(), "Recording")
+        self.budget_tab = BudgetTab(settings)
+        tabs.addTab(self.budget_tab, "Budget")
         self.tabs = tabs
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -381,7 +384,7 @@ class SettingsDialog(QDialog):
         voice = self.voice_box.currentText().strip()
         if voice == "Backend default":
             voice = ""
-        return replace(
+        form = replace(
             self.settings,
             input_device=self.input_box.currentData() or "",
             output_device=self.output_box.currentData() or "",
@@ -397,6 +400,7 @@ class SettingsDialog(QDialog):
             recordings_dir=self.folder_edit.text().strip(),
             recording=self.record_check.isChecked(),
         )
+        return self.budget_tab.apply(form)
 
     def accept(self) -> None:
         try:

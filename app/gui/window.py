@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import Settings
+from app.core_budget import frame_cost_text
+from app.gui.budget_view import BudgetView
 from app.gui.events import ModelEventQueue
 from app.gui.layout import MainWindowUi
 from app.gui.local_model_picker import FindLocalModels, LocalModelPicker
@@ -39,6 +41,7 @@ from app.gui.talk_control import TalkControl
 from app.gui.tasks import TaskRunner
 from app.local_models import LocalModelChoice, with_brain
 from app.model import (
+    BudgetChanged,
     CameraChanged,
     FrameSent,
     Loading,
@@ -105,6 +108,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("VoiceCam")
         self.setAccessibleName("VoiceCam")
         self.ui = MainWindowUi(self, tuple(self.backends.values()))
+        self.budget = BudgetView(self, self.ui.status)  # the spend limit's banner and figure
         self.local_models = LocalModelPicker(self.ui.model_box, find_local_models, self)
         self.local_models.found.connect(self._on_local_models_found)
         self.talk = TalkControl(
@@ -335,8 +339,10 @@ class MainWindow(QMainWindow):
                 self._loading = None if loading.done else loading
                 ui.progress.setValue(int(max(0.0, min(1.0, loading.fraction)) * 1000))
                 render = True
-            elif isinstance(event, FrameSent):
-                ui.thumbs.add_jpeg(event.frame.jpeg)  # decoded on the strip's worker
+            elif isinstance(event, FrameSent):  # decoded on the strip's worker
+                ui.thumbs.add_jpeg(event.frame.jpeg, frame_cost_text(event.cost_usd, event.free))
+            elif isinstance(event, BudgetChanged):
+                self.budget.show(event.status)
             elif isinstance(event, RecordingChanged):
                 ui.status.set_recording(event.on, event.error)
                 if event.error:  # said plainly, not only in the indicator's tooltip (issue 17)

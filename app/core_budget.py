@@ -69,13 +69,16 @@ def stopped(core: ConversationCore) -> bool:
 
 def media_allowed(core: ConversationCore, cmd: Command) -> bool:
     """Called for each command before it is sent: False drops it (audio or a frame while
-    stopped). Counts the seconds of audio sent; the chunk that reaches the limit is not sent."""
+    stopped). Counts the seconds of speech sent (a turn is open, or the local voice detector
+    hears the user while the provider's detector listens to everything); the chunk that
+    reaches the limit is not sent."""
     if not isinstance(cmd, AppendAudio):
         return True  # frames are counted by frame_sent; text and control always go
     if stopped(core):
         return False
-    if cmd.rate_hz > 0:
-        core.budget.audio_sent(len(cmd.pcm) / 2 / cmd.rate_hz)
+    if cmd.rate_hz <= 0 or not (core._talking or core._user_voice):
+        return True  # the provider's detector drops silence: it is not billed as a turn
+    core.budget.audio_sent(len(cmd.pcm) / 2 / cmd.rate_hz)
     return not stopped(_check(core))
 
 

@@ -241,3 +241,29 @@ def test_a_free_backend_never_reaches_a_budget() -> None:
     assert "free" in core_budget.frame_cost_text(shown.cost_usd, shown.free)
     assert not any(isinstance(e, AddDaySpend) for e in out)
     assert rig.core.budget_status.level is BudgetLevel.OK
+
+
+def test_with_the_providers_detector_only_speech_is_counted_not_silence() -> None:
+    cost = CostMeter(TABLE, MODEL)
+    backend = Backend("test", "openai", MODEL, 24000, voice="marin")
+    core = ConversationCore(
+        backend,
+        ConversationOptions(turn_detection="server"),
+        cost,
+        has_player=False,
+        budget=core_budget.new_meter(cost, "openai", Limits(session_usd=1.0)),
+    )
+    now = 1_000 * MS
+    core.handle(Connecting(), now)
+    core.handle(SessionReady("s1", MODEL), now)
+    before = core.budget.next_turn_usd()
+    second = MicAudio(b"\x01\x00" * 16000, b"\x01\x00" * 24000, 24000, now)
+    out: list[Effect] = []
+    for _ in range(30):  # half a minute of silence, streamed to the provider's detector
+        out += core.handle(second, now)
+    assert sum(isinstance(c, AppendAudio) for c in sent(out)) == 30
+    assert core.budget.next_turn_usd() == before
+    core.handle(VoiceStarted(now), now)
+    core.handle(second, now)
+    after = core.budget.next_turn_usd()
+    assert before is not None and after is not None and after > before  # speech is

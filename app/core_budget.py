@@ -7,19 +7,22 @@ contract.
 
 What the core does with it:
 
-* every audio chunk and frame sent is counted (``media_allowed`` / ``frame_sent``); each
-  response's usage is spent (``response_done``), and its cost is handed to the front end as
-  ``AddDaySpend`` so the day's total survives restarts;
+* every frame and every second of speech sent is counted (``frame_sent`` / ``media_allowed``;
+  silence streamed to the provider's own detector is not: it drops it); each response's usage
+  is spent (``response_done``), and its cost is handed to the front end as ``AddDaySpend`` so
+  the day's total survives restarts;
 * the next turn is estimated (re-billed context + media since the last response + an average
   reply) whenever something was sent or answered, and before a user turn opens
-  (``turn_allowed``). A change of level is published as ``BudgetChanged``: ``warning`` from
-  80 % of a budget, ``stopped`` once the next turn would pass 100 %;
+  (``turn_allowed``). ``BudgetChanged`` is published on each change of level (``warning``
+  from 80 % of a budget, ``stopped`` once the next turn would pass 100 %) and, with a budget
+  set, when the session is ready and after each answer (new figures);
 * ``stopped``: no audio and no frames go out (frames are still recorded, as not sent), no voice
   turn opens, a turn being spoken is dropped unanswered (OpenAI: the uncommitted audio is
-  cleared), and the user is told in a notice. Typed text still goes (without a frame);
-  the recording goes on. Raising a limit (``SetBudget``) lets media go again;
-* an unknown price with a budget set is ``unknown``: said once, never counted as $0, and
-  nothing is blocked (the limit cannot be checked).
+  cleared; Gemini's manual activity is left open rather than ended, which would ask for an
+  answer), and the user is told in a notice. Typed text still goes (without a frame); the
+  recording goes on. Raising a limit (``SetBudget``) lets media go again;
+* an unknown price with a budget set is ``unknown``: never counted as $0, and nothing is
+  blocked (the limit cannot be checked); the front ends say so.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ What the core does with it:
   set, when the session is ready and after each answer (new figures);
 * ``stopped``: no audio and no frames go out (frames are still recorded, as not sent), no voice
   turn opens, a turn being spoken is dropped unanswered (OpenAI: the uncommitted audio is
-  cleared; Gemini's manual activity is left open rather than ended, which would ask for an
-  answer), and the user is told in a notice. Typed text still goes (without a frame); the
+  cleared; Gemini cannot drop audio it has, so its turn is closed and answered as it is),
+  and the user is told in a notice. Typed text still goes (without a frame); the
   recording goes on. Raising a limit (``SetBudget``) lets media go again;
 * an unknown price with a budget set is ``unknown``: never counted as $0, and nothing is
   blocked (the limit cannot be checked); the front ends say so.
@@ -34,7 +34,7 @@ from app.model import BudgetChanged
 from app.pricing import CostMeter
 from app.state import ConversationState as S
 from realtime.budget import BudgetLevel, BudgetMeter, BudgetStatus, Limits, rates_for
-from realtime.events import AppendAudio, ClearInput, Command, Usage
+from realtime.events import AppendAudio, AudioStreamEnd, ClearInput, Command, Usage
 
 if TYPE_CHECKING:
     from app.core import ConversationCore
@@ -138,9 +138,16 @@ def _check(core: ConversationCore, publish: bool = False) -> ConversationCore:
 
 
 def _stop_media(core: ConversationCore, status: BudgetStatus) -> None:
-    """The limit is reached: end a turn being spoken without an answer, say so."""
+    """The limit is reached: end a turn being spoken (unanswered where the provider can drop
+    its audio), say so."""
     core._preroll.drain()
-    if core._talking:  # its audio goes unanswered (nothing asks for the response)
+    if core._talking and core.backend.provider == "gemini":
+        # Gemini cannot drop audio it has received, and a manual activity left open has no
+        # defined end (typed text would wait on it): the turn is closed, answered as it is.
+        from app.core_mic import end_talk
+
+        end_talk(core, core._now)
+    elif core._talking:  # its audio goes unanswered (nothing asks for the response)
         core._talking = False
         core._emit(MarkSpeech(False, core._now))
         core.transcript.drop_open_user()
@@ -148,8 +155,9 @@ def _stop_media(core: ConversationCore, status: BudgetStatus) -> None:
         core._turn_changed("user", "")
         if core.sm.state == S.USER_SPEAKING:
             core._turn_move(S.LISTENING)
-    if core.ready:
-        core._send(ClearInput())  # OpenAI: audio appended but not committed is dropped
+    if core.ready:  # OpenAI: audio appended but not committed is dropped; Gemini: its
+        # automatic detector is told the stream paused (as on mute)
+        core._send(AudioStreamEnd() if core.backend.provider == "gemini" else ClearInput())
     core._set_notice(status.message)
 
 

@@ -60,11 +60,12 @@ class Rig:
         *,
         day_spent_usd: float = 0.0,
         free: bool = False,
+        provider: str = "openai",
     ) -> None:
         self.model = model
         cost = CostMeter(TABLE, model, free=free)
-        meter = core_budget.new_meter(cost, "openai", limits, day_spent_usd)
-        backend = Backend("test", "openai", model, 24000, voice="marin")
+        meter = core_budget.new_meter(cost, provider, limits, day_spent_usd)
+        backend = Backend("test", provider, model, 24000, voice="marin")
         self.core = ConversationCore(
             backend, ConversationOptions(), cost, has_player=False, budget=meter
         )
@@ -267,3 +268,20 @@ def test_with_the_providers_detector_only_speech_is_counted_not_silence() -> Non
     core.handle(second, now)
     after = core.budget.next_turn_usd()
     assert before is not None and after is not None and after > before  # speech is
+
+
+def test_gemini_closes_the_turn_it_cannot_drop_and_text_still_goes() -> None:
+    rig = Rig(Limits(session_usd=0.05), model="gemini-live-2.5-flash", provider="gemini")
+    rig.connect()
+    out = rig.feed(VoiceStarted(rig.now))
+    for _ in range(2000):
+        out += rig.feed(rig.mic(), rig.frame())
+        if rig.core.budget_status.level is BudgetLevel.STOPPED:
+            break
+    assert rig.core.budget_status.level is BudgetLevel.STOPPED
+    cmds = sent(out)
+    assert cmds.count(ActivityEnd()) == 1 and ClearInput() not in cmds
+    assert not any(isinstance(c, AppendAudio) for c in cmds[cmds.index(ActivityEnd()) :])
+    assert rig.core.state == State.THINKING and "no longer sent" in rig.core.notice
+    after = rig.feed(rig.mic(), rig.frame(), TypeText("and the price?"))
+    assert sent(after) == [SendText("and the price?", respond=True)]

@@ -210,3 +210,60 @@ def test_the_daily_total_survives_a_restart_and_counts_against_the_day(
     assert second.budget.level is BudgetLevel.STOPPED and second.budget.which == "day"
     assert second.budget.day_usd == pytest.approx(cost)
     assert "day budget" in second.notice
+
+
+def test_gemini_with_the_day_budget_spent_sends_no_voice_or_frames_but_answers_text(
+    media_dir: Path, tmp_path: Path
+) -> None:
+    from app.backends import Backend
+    from app.file_audio import FileAudio
+    from app.frames import FrameFeed
+    from realtime import gemini
+    from tests.fakes.fake_gemini import FakeGemini
+    from video.file import FileSource
+
+    key = "gemini-test-budget-key-0123456789"
+    ft = FakeThread(FakeGemini(api_key=key))
+    spec = Backend(
+        name="gemini",
+        provider="gemini",
+        model=gemini.DEFAULT_MODEL,
+        voice="Puck",
+        input_rate_hz=16000,
+        free=False,
+        session_cap_s=None,
+        endpoint=lambda: gemini.endpoint(key, base_url=ft.fake.base_url),
+        reconnect=False,
+    )
+    day = DaySpend(tmp_path / "spend.json")
+    assert day.add(2.0) == ""  # spent earlier today
+    audio = FileAudio(media_dir / "speech" / "q02_piper.wav", None, send_rate_hz=16000)
+    frames = FrameFeed(FileSource(media_dir / "video" / "desk.png", loop=True, still_fps=5.0))
+    a = Assistant(
+        spec, audio, frames, ConversationOptions(), budget=Limits(day_usd=2.0), day_spend=day
+    )
+    try:
+        a.start()
+        snap = wait(a, lambda s: s.budget is not None and s.budget.level == "stopped", "stop")
+        assert "day budget of $2.00 is reached" in snap.notice
+        deadline = time.monotonic() + T
+        while not audio.input_finished and time.monotonic() < deadline:
+            time.sleep(0.05)  # the spoken question plays into the microphone
+        assert audio.input_finished
+        a.send_text("What is on my desk?")
+        snap = wait(a, lambda s: s.completed_turns >= 1 and s.state == S.LISTENING, "a reply")
+        types = [ft.fake._type_of(m) for m in ft.fake.current.received]
+        assert "realtimeInput.text" in types
+        assert not {
+            "realtimeInput.audio",
+            "realtimeInput.video",
+            "realtimeInput.activityStart",
+        } & set(types)
+        assert [t.text for t in snap.turns if t.role == "assistant"][-1]
+        assert snap.budget is not None and snap.budget.level is BudgetLevel.STOPPED
+    finally:
+        a.close()
+        ft.close()
+    assert not ft.fake.client_errors, ft.fake.client_errors
+    assert not ft.fake.fake_errors, ft.fake.fake_errors
+    assert DaySpend(tmp_path / "spend.json").today_usd() > 2.0  # the text reply was counted

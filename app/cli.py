@@ -292,6 +292,7 @@ class Headless:
         from app.backends import BackendError
         from app.compose import assemble, build_file_audio, resolve_settings
         from app.config import SettingsError
+        from app.core_budget import budget_figure
         from app.recording_notes import cli_notices
 
         args = self.args
@@ -363,6 +364,8 @@ class Headless:
                     print(f"turn {lat.turn}: {lat.describe()}", file=sys.stderr)
             if snap.cost_line:
                 print(snap.cost_line, file=sys.stderr)
+            if snap.budget is not None and budget_figure(snap.budget):
+                print(budget_figure(snap.budget), file=sys.stderr)
             assistant.close()
             parts.close()
         if args.audio_out is not None and code == 0 and file_in is not None:

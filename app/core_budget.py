@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from app.core import ConversationCore
 
 __all__ = [
+    "budget_figure",
     "frame_cost_text",
     "frame_sent",
     "media_allowed",
@@ -162,6 +163,19 @@ def _stop_media(core: ConversationCore, status: BudgetStatus) -> None:
 
 
 # ---------------------------------------------------------------------- words
+
+
+def budget_figure(status: BudgetStatus) -> str:
+    """Where the budget stands, in a few words ("" without a budget): the window's status bar
+    and the CLI's last line."""
+    level = status.level
+    if level is BudgetLevel.NONE:
+        return ""
+    if level is BudgetLevel.UNKNOWN:
+        return "Budget: price unknown"
+    if level is BudgetLevel.STOPPED:
+        return f"Budget reached ({status.which})"
+    return f"Budget: {status.fraction:.0%} of ${status.limit_usd or 0.0:.2f} ({status.which})"
 
 
 def frame_cost_text(cost_usd: float | None, free: bool) -> str:

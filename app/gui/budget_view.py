@@ -11,24 +11,13 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QMainWindow, QStatusBar, QVBoxLayout
 
+from app.core_budget import budget_figure
 from app.model import BudgetLevel, BudgetStatus
 
 __all__ = ["BudgetView", "budget_figure"]
 
 _AMBER = "background: #f6c453; color: #2b2100; border-radius: 6px; padding: 6px 10px;"
 _RED = "background: #d6453d; color: white; border-radius: 6px; padding: 6px 10px;"
-
-
-def budget_figure(status: BudgetStatus) -> str:
-    """The status bar's short text ("" without a budget)."""
-    level = status.level
-    if level is BudgetLevel.NONE:
-        return ""
-    if level is BudgetLevel.UNKNOWN:
-        return "Budget: price unknown"
-    if level is BudgetLevel.STOPPED:
-        return f"Budget reached ({status.which})"
-    return f"Budget: {status.fraction:.0%} of ${status.limit_usd or 0.0:.2f} ({status.which})"
 
 
 def _usd(value: float | None) -> str:

@@ -11,6 +11,7 @@ import pytest
 from app import cli
 from app.compose import build_budget, build_day_spend, resolve_settings
 from app.config import Settings, SettingsError
+from app.core_budget import budget_figure
 from app.day_spend import SPEND_FILE, DaySpend, budget_limits
 from app.model import BudgetChanged, BudgetLevel, BudgetStatus
 from app.printer import Printer
@@ -112,3 +113,11 @@ def test_budget_flag_needs_headless(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         cli.main(["--budget", "1"])
     assert "--budget needs --headless" in capsys.readouterr().err
+
+
+def test_budget_figure_in_a_few_words() -> None:
+    assert budget_figure(_status(BudgetLevel.NONE)) == ""
+    assert budget_figure(_status(BudgetLevel.OK, 0.456)) == "Budget: 46% of $1.00 (session)"
+    assert budget_figure(_status(BudgetLevel.STOPPED, 1.2)) == "Budget reached (session)"
+    unknown = BudgetStatus(BudgetLevel.UNKNOWN, None, None, None)
+    assert budget_figure(unknown) == "Budget: price unknown"

@@ -182,8 +182,9 @@ class Conversation:
         elif isinstance(effect, PollFrame):
             await self._poll_frame()
         elif isinstance(effect, AddDaySpend):
-            if self.day_spend is not None:
-                problem = self.day_spend.add(effect.usd)
+            if self.day_spend is not None:  # an fsync'd write: off the engine loop
+                loop = asyncio.get_running_loop()
+                problem = await loop.run_in_executor(None, self.day_spend.add, effect.usd)
                 if problem:
                     await self._perform(self.core.handle(DaySpendProblem(problem), self.clock()))
         elif isinstance(effect, Record):

@@ -182,9 +182,10 @@ class Conversation:
         elif isinstance(effect, PollFrame):
             await self._poll_frame()
         elif isinstance(effect, AddDaySpend):
-            if self.day_spend is not None:  # an fsync'd write: off the engine loop
-                loop = asyncio.get_running_loop()
-                problem = await loop.run_in_executor(None, self.day_spend.add, effect.usd)
+            if self.day_spend is not None:
+                # On the loop, once per response (a small fsync'd write of a few ms): done
+                # before the conversation can end, so no answer's cost is lost at exit.
+                problem = self.day_spend.add(effect.usd)
                 if problem:
                     await self._perform(self.core.handle(DaySpendProblem(problem), self.clock()))
         elif isinstance(effect, Record):

@@ -6,9 +6,9 @@ total (``realtime.spend_store.SpendStore``, the file ``spend.json`` in the setti
 ``VOICECAM_CONFIG_DIR`` moves it too) with the date taken from an injectable clock and every
 failure turned into a sentence for the user. Built by ``app.compose.build_day_spend``.
 
-Threads: ``DaySpend`` is used by one conversation at a time: ``today_usd`` when it starts,
-``add`` once per response from the engine loop's executor (a small fsync'd write kept off the
-loop), never two at once (responses are handled in order).
+Threads: ``DaySpend`` is used by one conversation at a time, on the assistant's engine thread:
+``today_usd`` when it starts, ``add`` once per response (a small fsync'd write, done before the
+conversation can end so no answer's cost is lost when the process exits).
 """
 
 from __future__ import annotations

@@ -30,12 +30,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app import effects
+from app import core_budget, effects
 from app.conversation import Conversation
 from app.core import Backend, ConversationCore
+from app.day_spend import DaySpend
 from app.frames import FrameFeed, SentFrame
 from app.latency import TurnLatency
 from app.model import (
+    BudgetStatus,
     CameraChanged,
     FrameSent,
     Meters,
@@ -50,6 +52,7 @@ from app.pricing import CostMeter, PriceTable
 from app.state import ConversationState
 from app.subscribers import Subscribers
 from app.transcript import Turn
+from realtime.budget import Limits
 from realtime.events import ServerError, Usage
 from video.frame import Frame
 
@@ -81,6 +84,8 @@ class AssistantSnapshot:
     server_errors: tuple[ServerError, ...] = ()
     frames_sent: int = 0
     last_frame: SentFrame | None = None
+    #: The spend limit's last reading (``app.core_budget``); None before a conversation.
+    budget: BudgetStatus | None = None
 
     @property
     def connected(self) -> bool:
@@ -100,7 +105,11 @@ class Assistant:
         recorder: RecorderPort | None = None,
         prices: PriceTable | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
+        budget: Limits | None = None,
+        day_spend: DaySpend | None = None,
     ) -> None:
+        """``budget``: the spend limits (``app.day_spend.budget_limits``; default none);
+        ``day_spend``: today's total, read at each start and added to after each response."""
         self._spec = spec
         self._audio = audio
         self._frames = frames
@@ -108,6 +117,8 @@ class Assistant:
         self._recorder = recorder
         self._prices = prices
         self._clock = clock
+        self._budget = budget or Limits()
+        self._day_spend = day_spend
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._subscribers = Subscribers()
@@ -169,8 +180,11 @@ class Assistant:
         frames: FrameFeed | None = None,
         options: ConversationOptions | None = None,
         recorder: RecorderPort | None = None,
+        budget: Limits | None = None,
+        day_spend: DaySpend | None = None,
     ) -> None:
-        """Replace parts before the next ``start()``. Raises RuntimeError while connected."""
+        """Replace parts before the next ``start()``. Raises RuntimeError while connected
+        (the budget alone may change while connected: ``set_budget``)."""
         if self._run_future is not None and not self._run_future.done():
             raise RuntimeError("stop the conversation before changing backend, devices or options")
         if spec is not None:
@@ -184,6 +198,10 @@ class Assistant:
             self._mode = options.mode
         if recorder is not None:
             self._recorder = recorder
+        if budget is not None:
+            self._budget = budget
+        if day_spend is not None:
+            self._day_spend = day_spend
 
     @property
     def spec(self) -> ConnectSpec | None:
@@ -209,7 +227,13 @@ class Assistant:
             session_cap_s=spec.session_cap_s,
         )
         options = replace(self._options, mode=self._mode)
-        core = ConversationCore(backend, options, cost, has_player=self._audio is not None)
+        day = self._day_spend
+        meter = core_budget.new_meter(
+            cost, spec.provider, self._budget, day.today_usd() if day is not None else 0.0
+        )
+        core = ConversationCore(
+            backend, options, cost, has_player=self._audio is not None, budget=meter
+        )
         conv = Conversation(
             spec,
             core,
@@ -218,6 +242,7 @@ class Assistant:
             publish=self._publish,
             recorder=self._recorder,
             clock=self._clock,
+            day_spend=day,
         )
         self._conv = conv
         with self._lock:
@@ -233,6 +258,9 @@ class Assistant:
             )
         self._deliver(TranscriptReset())
         self._run_future = asyncio.run_coroutine_threadsafe(conv.run(), loop)
+        problem = day.take_problem() if day is not None else ""
+        if problem:  # a damaged daily total: said, not hidden
+            self._feed(effects.DaySpendProblem(problem))
 
     def stop(self, wait: bool = True, timeout_s: float = 10.0) -> None:
         """End the conversation (clean close). ``wait``: block until it has ended."""
@@ -293,6 +321,12 @@ class Assistant:
             frames.enabled = on
             with self._lock:
                 self._snap = replace(self._snap, camera_on=on)
+
+    def set_budget(self, limits: Limits) -> None:
+        """New spend limits: for the next conversation, and at once for the running one
+        (raising a reached limit lets audio and frames go again)."""
+        self._budget = limits
+        self._feed(effects.SetBudget(limits))
 
     def look_at_this(self) -> None:
         """Send a high-detail snapshot of the camera with the next question."""
@@ -375,6 +409,7 @@ class Assistant:
                 server_errors=tuple(core.server_errors),
                 frames_sent=self._snap.frames_sent + isinstance(event, FrameSent),
                 last_frame=frames[-1] if frames else None,
+                budget=core.budget_status,
             )
             self._cond.notify_all()
         self._deliver(event)

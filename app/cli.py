@@ -9,7 +9,7 @@ Usage::
              [--image frame.png | --video clip.mp4 | --camera NAME] [--text "..."]
              [--mode hands_free|push_to_talk] [--turn-detection client|server|semantic]
              [--patience low|medium|high]
-             [--record DIR] [--timeout S] [--duration S] [--turns N] [-v]
+             [--record DIR] [--timeout S] [--duration S] [--turns N] [--budget USD] [-v]
              [--llm-url URL [--llm-model ID] [--llm-no-vision] [--llm-key-env VAR]]
              [--backend-url URL] [--vertex-project ID [--vertex-location R]]
              [--azure-api-version V] [provider options, see --help]
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         headless_only = [
             name
-            for name in (*HEADLESS_ONLY, *CLOUD_ARGS)  # the window has the cloud ones in Settings
+            for name in (*HEADLESS_ONLY, *CLOUD_ARGS, "budget")  # the window has these in Settings
             if getattr(args, name) is not None
         ]
         if headless_only:
@@ -160,6 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--turns", type=int, default=None, help="exit 0 after N completed replies (microphone)"
     )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="spend limit for this session in US dollars: a warning at 80 %%, audio and camera "
+        "stop at 100 %% (default: the saved setting, else none)",
+    )
     p.add_argument("--input-device", default=None, help="microphone by name (default: system)")
     p.add_argument("--output-device", default=None, help="speaker by name (default: system)")
     _add_llm_arguments(p)
@@ -230,6 +238,8 @@ def validate(args: argparse.Namespace) -> None:
         raise UsageError("--timeout must be > 0 seconds")
     if args.turns is not None and args.turns < 1:
         raise UsageError("--turns must be at least 1")
+    if args.budget is not None and not 0 < args.budget < 1e6:
+        raise UsageError("--budget must be an amount in US dollars above 0, e.g. --budget 0.50")
     b = args.backend
     if (
         b is not None
@@ -298,6 +308,7 @@ class Headless:
         from app.backends import BackendError
         from app.compose import assemble, build_file_audio, resolve_settings
         from app.config import SettingsError
+        from app.core_budget import budget_figure
         from app.recording_notes import cli_notices
 
         args = self.args
@@ -318,6 +329,7 @@ class Headless:
                     "llm_model": args.llm_model,
                     "llm_vision": False if args.llm_no_vision else None,
                     "llm_auth_env": args.llm_key_env,
+                    "budget_session_usd": args.budget,
                 },
                 args,
                 resolve_settings,
@@ -351,7 +363,13 @@ class Headless:
             return 2
         file_in = file_audio[0] if file_audio else None
         assistant = Assistant(
-            parts.backend, parts.audio, parts.frames, parts.options, recorder=parts.recorder
+            parts.backend,
+            parts.audio,
+            parts.frames,
+            parts.options,
+            recorder=parts.recorder,
+            budget=parts.budget,
+            day_spend=parts.day_spend,
         )
         assistant.subscribe(Printer(verbose=args.verbose > 0))
         code = 1
@@ -367,6 +385,8 @@ class Headless:
                     print(f"turn {lat.turn}: {lat.describe()}", file=sys.stderr)
             if snap.cost_line:
                 print(snap.cost_line, file=sys.stderr)
+            if snap.budget is not None and budget_figure(snap.budget):
+                print(budget_figure(snap.budget), file=sys.stderr)
             assistant.close()
             parts.close()
         if args.audio_out is not None and code == 0 and file_in is not None:

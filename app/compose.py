@@ -31,6 +31,7 @@ from pathlib import Path
 
 from app.backends import Backend, resolve
 from app.config import Settings, SettingsError
+from app.day_spend import DaySpend, budget_limits, spend_path
 from app.endpoints import URL_FIELDS, CloudEndpoints, env_conventions
 from app.file_audio import FileAudio
 from app.frames import FrameFeed
@@ -45,6 +46,7 @@ from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from dsp.snippet_stt import SnippetTranscriber
 from dsp.text_end import TextEndScorer
+from realtime.budget import Limits
 from realtime.recording.resilient import ResilientRecorder
 from video.source import FrameSource
 
@@ -58,6 +60,8 @@ __all__ = [
     "assemble",
     "build_audio",
     "build_backend",
+    "build_budget",
+    "build_day_spend",
     "build_file_audio",
     "build_frames",
     "build_local_server",
@@ -263,6 +267,17 @@ def build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
     return FrameFeed(source, settings.pacer_config())
 
 
+def build_budget(settings: Settings) -> Limits:
+    """The spend limits (``budget_session_usd`` / ``budget_day_usd``; ``--budget`` sets the
+    first): ``app.core_budget`` warns at 80 % and stops audio and frames at 100 %."""
+    return budget_limits(settings)
+
+
+def build_day_spend() -> DaySpend:
+    """Today's spend, kept in the settings folder so the daily budget survives restarts."""
+    return DaySpend(spend_path())
+
+
 def recording_metadata(spec: ConnectSpec, **extra: object) -> dict[str, object]:
     """The one metadata every recording starts with (never a secret)."""
     return {
@@ -315,6 +330,8 @@ class Assembly:
     audio: AudioPort | None = None
     frames: FrameFeed | None = None
     recorder: ResilientRecorder | None = None
+    budget: Limits | None = None
+    day_spend: DaySpend | None = None
 
     def close(self) -> None:
         """Close the recording and stop the offline server if the backend owns it."""
@@ -334,8 +351,9 @@ def assemble(
     recording_notices: RecordingNotices | None = None,
 ) -> Assembly:
     """Backend, options, audio (the settings' devices, unless ``make_audio(send_rate_hz)``
-    builds another port), frames (only with a ``frames_source``) and a recorder (only with
-    ``record_to``; its failures and resumptions go to ``recording_notices``)."""
+    builds another port), frames (only with a ``frames_source``), a recorder (only with
+    ``record_to``; its failures and resumptions go to ``recording_notices``), the spend limits
+    and today's spend."""
     backend = build_backend(
         settings,
         reconnect=reconnect,
@@ -361,4 +379,6 @@ def assemble(
         audio=audio,
         frames=frames,
         recorder=recorder,
+        budget=build_budget(settings),
+        day_spend=build_day_spend(),
     )

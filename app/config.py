@@ -90,6 +90,9 @@ class Settings:
     proactive_audio: bool = False  # Gemini native-audio models
     affective_dialog: bool = False  # Gemini native-audio models
     reasoning_effort: str = "default"  # default | minimal … xhigh (OpenAI reasoning models)
+    # Spend limits in US dollars (0 = no limit): app.day_spend, app.core_budget.
+    budget_session_usd: float = 0.0
+    budget_day_usd: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -138,6 +141,10 @@ class Settings:
         )
         if problem:
             raise SettingsError(problem)
+        for name in ("budget_session_usd", "budget_day_usd"):
+            usd = getattr(self, name)
+            if not 0.0 <= usd < 1e6:  # also refuses NaN
+                raise SettingsError(f"{name} = {usd}: use an amount in US dollars, 0 = no limit")
 
     # ------------------------------------------------------------------ persistence
     @staticmethod

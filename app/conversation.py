@@ -20,12 +20,15 @@ import time
 from collections.abc import Callable
 
 from app.core import ConversationCore
+from app.day_spend import DaySpend
 from app.effects import (
+    AddDaySpend,
     BackendCrashed,
     CameraProblem,
     ClearPlayback,
     ConnectFailed,
     Connecting,
+    DaySpendProblem,
     Effect,
     Ended,
     EndPlaybackItem,
@@ -76,7 +79,10 @@ class Conversation:
         publish: Callable[[ModelEvent], None],
         recorder: RecorderPort | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
+        day_spend: DaySpend | None = None,
     ) -> None:
+        """``day_spend``: today's total that each response's cost is added to (the spend
+        limit's daily budget, ``app.day_spend``); None: not kept."""
         self.spec = spec
         self.core = core
         self.audio = audio
@@ -84,6 +90,7 @@ class Conversation:
         self.publish = publish
         self.recorder = recorder
         self.clock = clock
+        self.day_spend = day_spend
         self.session: SessionPort | None = None
         self.last_meters: Meters | None = None
         self._stop = asyncio.Event()
@@ -174,6 +181,13 @@ class Conversation:
                 frames.request_snapshot(self.clock())
         elif isinstance(effect, PollFrame):
             await self._poll_frame()
+        elif isinstance(effect, AddDaySpend):
+            if self.day_spend is not None:
+                # On the loop, once per response (a small fsync'd write of a few ms): done
+                # before the conversation can end, so no answer's cost is lost at exit.
+                problem = self.day_spend.add(effect.usd)
+                if problem:
+                    await self._perform(self.core.handle(DaySpendProblem(problem), self.clock()))
         elif isinstance(effect, Record):
             self._record(effect)
         else:

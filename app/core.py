@@ -36,12 +36,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app import core_mic, core_record, core_reply
+from app import core_budget, core_mic, core_record, core_reply
 from app.effects import (
     BackendCrashed,
     CameraProblem,
     ConnectFailed,
     Connecting,
+    DaySpendProblem,
     Effect,
     Ended,
     FrameReady,
@@ -58,6 +59,7 @@ from app.effects import (
     RequestSnapshot,
     Send,
     SetAudioMode,
+    SetBudget,
     SetMode,
     StopRequested,
     Talk,
@@ -94,7 +96,9 @@ from audio.events import (
     VoiceStopped,
 )
 from dsp.vad import PreRoll
+from realtime.budget import BudgetLevel, BudgetMeter, BudgetStatus
 from realtime.events import (
+    AppendAudio,
     AppendImage,
     AudioStreamEnd,
     Closed,
@@ -131,10 +135,15 @@ class ConversationCore:
         cost: CostMeter,
         *,
         has_player: bool,
+        budget: BudgetMeter | None = None,
     ) -> None:
+        """``budget``: the spend limit's meter (``app.core_budget.new_meter``; default: no
+        limit, still pricing each frame)."""
         self.backend = backend
         self.options = options
         self.cost = cost
+        self.budget = budget or core_budget.new_meter(cost, backend.provider)
+        self.budget_status = BudgetStatus(BudgetLevel.NONE, None, None, None)
         self.has_player = has_player
         self.sm = StateMachine()
         self.transcript = Transcript()
@@ -232,8 +241,11 @@ class ConversationCore:
         self._out.append(effect)
 
     def _send(self, cmd: Command) -> None:
-        if self.ready:
-            self._emit(Send(cmd))
+        if not self.ready:
+            return
+        if isinstance(cmd, AppendAudio | AppendImage) and not core_budget.media_allowed(self, cmd):
+            return  # the spend limit is reached (app.core_budget)
+        self._emit(Send(cmd))
 
     def _go(self, state: S, message: str = "") -> None:
         """Move (raises ``InvalidTransition`` if ``ALLOWED`` forbids it); report a change."""
@@ -335,6 +347,10 @@ class ConversationCore:
             self._on_frame(item)
         elif isinstance(item, CameraProblem):
             self._set_notice(item.message)
+        elif isinstance(item, SetBudget):
+            core_budget.set_limits(self, item.limits)
+        elif isinstance(item, DaySpendProblem):
+            self._set_notice(item.message)
 
     def _on_loading(self, item: LoadingProgress) -> None:
         loading = item.loading
@@ -385,16 +401,20 @@ class ConversationCore:
 
     # ------------------------------------------------------------------ frames
     def _poll_frame(self) -> None:
-        if self.ready:
+        if self.ready and not core_budget.stopped(self):
             self._emit(PollFrame())
 
     def _on_frame(self, item: FrameReady) -> None:
         if not self.ready:
             return
         f = item.frame
+        cost_usd = None if core_budget.stopped(self) else core_budget.frame_sent(self, f.snapshot)
+        if core_budget.stopped(self):  # the spend limit is reached: recorded, not sent
+            self._emit(RecordFrame(f.jpeg, f.sent_ns, False, "spend-limit"))
+            return
         self._send(AppendImage(jpeg=f.jpeg, detail=f.detail))
         self._emit(RecordFrame(f.jpeg, f.sent_ns, True, str(f.reason)))
-        self._emit(FrameSent(f))
+        self._emit(FrameSent(f, cost_usd, self.cost.free))
 
     # ------------------------------------------------------------------ provider events
     def _on_server_event(self, ev: RealtimeEvent) -> None:

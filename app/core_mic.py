@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app import core_record, core_reply
+from app import core_budget, core_record, core_reply
 from app.effects import MarkSpeech, PressTalk, RecordMic
 from app.model import Mode
 from app.state import ConversationState as S
@@ -33,7 +33,7 @@ def on_talk(core: ConversationCore, pressed: bool, now: int) -> None:
 
 
 def mic_open(core: ConversationCore) -> bool:
-    if core.mode == Mode.MUTE:
+    if core.mode == Mode.MUTE or core_budget.stopped(core):
         return False
     if core.mode == Mode.HANDS_FREE and not core.options.client_vad_turns:
         return True  # the provider's VAD listens to everything
@@ -61,6 +61,8 @@ def on_voice_started(core: ConversationCore, t_ns: int) -> None:
     if core.mode == Mode.HANDS_FREE:
         if core._playing():
             core_reply.barge_in(core, "voice")
+        if core_budget.stopped(core):
+            return  # the spend limit is reached: no voice turn (app.core_budget)
         if core.options.client_vad_turns and not core._talking:
             start_talk(core, t_ns)
         elif not core.options.client_vad_turns:
@@ -79,6 +81,8 @@ def on_voice_stopped(core: ConversationCore, t_ns: int) -> None:
 
 
 def start_talk(core: ConversationCore, t_ns: int) -> None:
+    if not core_budget.turn_allowed(core):
+        return  # the spend limit is reached: the notice says so (app.core_budget)
     if core._playing() or core._response_active:
         core_reply.barge_in(core, "talk")
     core._talking = True

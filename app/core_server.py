@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app import core_mic, core_record, core_reply
+from app import core_budget, core_mic, core_record, core_reply
 from app.effects import EndPlaybackItem, MarkSpeech, Play, PollFrame, RecordUsage, StartInput
 from app.model import ServerErrorReported, SpendChanged, TurnUpdated
 from app.state import ConversationState as S
@@ -53,6 +53,7 @@ def on_server_event(core: ConversationCore, ev: RealtimeEvent) -> None:
             core._deadline_ns = now + int(core.backend.session_cap_s * 1e9)
         if core.sm.state in (S.CONNECTING, S.RECONNECTING):
             core._go(S.LISTENING)
+        core_budget.session_ready(core)
         if core._user_voice and core.options.client_vad_turns and not core._talking:
             core_mic.start_talk(core, now)
     elif isinstance(ev, SpeechStarted):  # the provider's VAD
@@ -177,6 +178,7 @@ def _on_response_done(core: ConversationCore, ev: ResponseDone | TurnComplete) -
         response_id = ev.response_id if isinstance(ev, ResponseDone) else ""
         cost = usd if core.cost.known else None
         core._emit(RecordUsage(usage, response_id, cost, core._now))
+        core_budget.response_done(core, usage)
     core.transcript.assistant_finished()
     core.transcript.close_user_partials()
     core_record.user_turns(core)  # (Gemini's user turns end here) before their times reset

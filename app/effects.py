@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from app.model import Loading, Mode, ModelEvent
 from app.transcript import Role
 from audio.events import AudioEvent
+from realtime.budget import Limits
 from realtime.events import AudioDelta, Command, Event, Usage
 from video.feed import SentFrame
 
@@ -97,6 +98,14 @@ class LookAtThis:
     """Send a high-detail snapshot of the camera with the next question."""
 
 
+@dataclass(frozen=True)
+class SetBudget:
+    """New spend limits (Settings changed) for the rest of the conversation; raising a limit
+    that was reached lets audio and frames go again (``app.core_budget``)."""
+
+    limits: Limits
+
+
 # ---------------------------------------------------------------------- inputs: observations
 
 
@@ -134,6 +143,14 @@ class PlaybackCleared:
 
 
 @dataclass(frozen=True)
+class DaySpendProblem:
+    """The day's total could not be read (a damaged file, at the start) or written
+    (``AddDaySpend`` failed); ``message`` says why, for the user."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class Tick:
     """The front end's periodic tick (every ~10 ms): reply drain, time left."""
 
@@ -150,10 +167,12 @@ Intent = (
     | Talk
     | TypeText
     | LookAtThis
+    | SetBudget
     | FrameReady
     | CameraProblem
     | PlayerReport
     | PlaybackCleared
+    | DaySpendProblem
     | Tick
 )
 
@@ -249,6 +268,14 @@ class PollFrame:
     ready."""
 
 
+@dataclass(frozen=True)
+class AddDaySpend:
+    """Add ``usd`` (a response's cost, > 0) to today's total that survives restarts
+    (``realtime.spend_store``); answer a failure with ``DaySpendProblem``."""
+
+    usd: float
+
+
 # ---------------------------------------------------------------------- effects: recording
 
 
@@ -325,6 +352,7 @@ Effect = (
     | MarkSpeech
     | RequestSnapshot
     | PollFrame
+    | AddDaySpend
     | Record
     | ModelEvent
 )

@@ -31,6 +31,7 @@ from app.state import ConversationState, InvalidTransition
 from app.transcript import Role, Turn
 from audio.config import TalkMode
 from audio.meters import Meters
+from realtime.budget import BudgetLevel, BudgetStatus
 from realtime.events import ServerError, Usage
 from video.feed import SentFrame
 from video.frame import Frame
@@ -41,6 +42,9 @@ Mode = TalkMode
 State = ConversationState
 
 __all__ = [
+    "BudgetChanged",
+    "BudgetLevel",
+    "BudgetStatus",
     "CameraChanged",
     "Frame",
     "FrameSent",
@@ -161,9 +165,22 @@ class TimeLeftChanged:
 
 @dataclass(frozen=True)
 class FrameSent:
-    """A camera/screen frame went to the model."""
+    """A camera/screen frame went to the model. ``cost_usd``: what it adds to the turn it is
+    sent in (every later turn bills it again); ``None`` when the model's price is unknown;
+    ``free``: the backend costs nothing."""
 
     frame: SentFrame
+    cost_usd: float | None = None
+    free: bool = False
+
+
+@dataclass(frozen=True)
+class BudgetChanged:
+    """The spend limit's reading changed level (``app.core_budget``): ``status.level`` is
+    ``ok``/``warning`` (from 80 %)/``stopped`` (100 %: no audio or frames are sent)/``unknown``
+    (a budget is set but the price is not known)/``none``; ``status.message`` says it."""
+
+    status: BudgetStatus
 
 
 @dataclass(frozen=True)
@@ -219,6 +236,7 @@ ModelEvent = (
     | LoadingChanged
     | CameraChanged
     | RecordingChanged
+    | BudgetChanged
 )
 
 #: A subscriber: called with each ``ModelEvent`` (on the assistant's engine thread).

@@ -15,6 +15,9 @@ import threading
 from typing import TextIO
 
 from app.model import (
+    BudgetChanged,
+    BudgetLevel,
+    BudgetStatus,
     Loading,
     LoadingChanged,
     ModelEvent,
@@ -40,6 +43,7 @@ class Printer:
         self._done: set[int] = set()
         self._open: int | None = None
         self._lock = threading.Lock()
+        self._budget_level = BudgetLevel.NONE
 
     def __call__(self, event: ModelEvent) -> None:
         if isinstance(event, TurnUpdated):
@@ -52,6 +56,8 @@ class Printer:
             self.on_loading(event.loading)
         elif isinstance(event, NoticeChanged):
             self.on_notice(event.message)
+        elif isinstance(event, BudgetChanged):
+            self.on_budget(event.status)
 
     def _line_end(self) -> None:
         if self._open is not None:
@@ -108,6 +114,19 @@ class Printer:
                 f"loading offline models {loading.step}/{loading.total}: {loading.what}\n"
             )
             self.err.flush()
+
+    def on_budget(self, status: BudgetStatus) -> None:
+        """One line when the budget warns (80 %) or cannot be checked; the stop at 100 % is
+        said by the core's notice."""
+        before, self._budget_level = self._budget_level, status.level
+        if (
+            status.level in (BudgetLevel.WARNING, BudgetLevel.UNKNOWN)
+            and status.level is not before
+        ):
+            with self._lock:
+                self._line_end()
+                self.err.write(f"budget: {status.message}\n")
+                self.err.flush()
 
     def on_notice(self, message: str) -> None:
         if message and not message.startswith("Server:"):

@@ -158,6 +158,13 @@ class Transcript:
             if t.role == "user" and t.partial and t.text:
                 self._set(i, partial=False, text=t.text.strip())
 
+    def drop_open_user(self) -> None:
+        """Forget the open user turn if it has no text yet (its audio went unanswered)."""
+        i = self._open_user()
+        if i is not None and not self._turns[i].text:
+            del self._turns[i]
+            self.version += 1
+
     def drop_empty_user(self) -> None:
         """Remove user turns that never got any text (false starts)."""
         before = len(self._turns)

@@ -40,10 +40,12 @@ from app.assistant import Assistant
 from app.backends import BACKENDS, BackendInfo
 from app.camera_presence import NO_CAMERA_NOTICE, camera_is_set_up
 from app.config import Settings
+from app.day_spend import DaySpend, Limits
 from app.frames import FrameFeed, FrameSource
 from app.local_models import server_args
 from app.local_server import LocalServer
 from app.model import (
+    BudgetChanged,
     CameraChanged,
     Frame,
     Meters,
@@ -144,6 +146,7 @@ class AssistantAdapter:
         self._workers: list[threading.Thread] = []
         self._closed = False
         self._connecting = threading.Event()
+        self._day_spend: DaySpend | None = None  # today's spend, opened at the first connect
 
     # ------------------------------------------------------------------ plumbing
     def _publish(self, event: ModelEvent) -> None:
@@ -196,6 +199,7 @@ class AssistantAdapter:
         snap = self.assistant.snapshot()
         state = State.CONNECTING if self._starting else snap.state
         spend = Spend(snap.usage, snap.cost_usd, snap.free, snap.cost_line)
+        budget = () if snap.budget is None else (BudgetChanged(snap.budget),)
         return (
             StateChanged(state, snap.error),
             TranscriptReset(),
@@ -204,6 +208,7 @@ class AssistantAdapter:
             TimeLeftChanged(snap.time_left_s),
             CameraChanged(self._camera_on),
             RecordingChanged(self._recording),
+            *budget,
         )
 
     def connect(self, backend: str, model: str, voice: str) -> None:
@@ -246,8 +251,16 @@ class AssistantAdapter:
                 if self._recording_error is None:  # else it has said why it is not recording
                     self._publish(RecordingChanged(True, str(path) if path else None))
         options = replace(settings.options(), mode=self._mode)
+        if self._day_spend is None:
+            self._day_spend = _build_day_spend()
         self.assistant.configure(
-            spec=spec, audio=audio, frames=feed, options=options, recorder=recorder
+            spec=spec,
+            audio=audio,
+            frames=feed,
+            options=options,
+            recorder=recorder,
+            budget=_build_budget(settings),
+            day_spend=self._day_spend,
         )
         feed.enabled = self._camera_on or self._screen_on
         self.assistant.start()
@@ -356,6 +369,7 @@ class AssistantAdapter:
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
         self._recording = settings.recording
+        self.assistant.set_budget(_build_budget(settings))  # a raised limit applies at once
         if Mode(settings.mode) != self._mode:
             self.set_mode(Mode(settings.mode))
 
@@ -417,6 +431,18 @@ def _build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
     from app.compose import build_frames
 
     return build_frames(source, settings)
+
+
+def _build_budget(settings: Settings) -> Limits:
+    from app.compose import build_budget
+
+    return build_budget(settings)
+
+
+def _build_day_spend() -> DaySpend:
+    from app.compose import build_day_spend
+
+    return build_day_spend()
 
 
 def _build_recorder(

@@ -12,9 +12,9 @@ only be touched on the GUI thread. :class:`ModelEventQueue`:
 
 :func:`coalesce` is pure: the latest update of each turn (at the place the turn first
 appeared), the latest value of each "current value" event (spend, time left, loading, mode,
-notice, camera, recording), every state change (the window acts on each, then renders once),
-every frame sent (the thumbnail strip keeps the newest few), and every ``TranscriptReset`` in
-its place: the turn updates before it belong to the conversation that ended (the window keeps
+notice, camera, recording, budget), every state change (the window acts on each, then renders
+once), every frame sent (the thumbnail strip keeps the newest few), and every ``TranscriptReset``
+in its place: the turn updates before it belong to the conversation that ended (the window keeps
 it above a divider, issue 14 item 11), those after it to the new one.
 """
 
@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.model import (
+    BudgetChanged,
     CameraChanged,
     FrameSent,
     LoadingChanged,
@@ -57,6 +58,7 @@ _LATEST_VALUE = (
     CameraChanged,
     RecordingChanged,
     TurnCompleted,
+    BudgetChanged,
 )
 
 

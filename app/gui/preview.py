@@ -279,20 +279,20 @@ class ThumbnailStrip(QListWidget):
             p.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, "No frames sent yet")
             p.end()
 
-    def add_jpeg(self, jpeg: bytes, snapshot: bool = False) -> None:
+    def add_jpeg(self, jpeg: bytes, snapshot: bool = False, cost: str = "") -> None:
         """Add one sent frame: decoded at thumbnail size on the worker, then shown (in order).
         A JPEG that does not decode adds nothing. ``snapshot``: sent by "Look at this" (marked
-        with a frame and a 📷 in the strip)."""
+        with a frame and a 📷 in the strip). ``cost``: what it cost, for its tooltip."""
         size = self.THUMB * self.devicePixelRatioF()
         self._decoder.submit(
-            lambda: decode_thumbnail(jpeg, size), lambda img: self._add(img, jpeg, snapshot)
+            lambda: decode_thumbnail(jpeg, size), lambda img: self._add(img, jpeg, snapshot, cost)
         )
 
     def pending(self) -> int:
         """Frames still being decoded."""
         return self._decoder.pending()
 
-    def _add(self, img: QImage, jpeg: bytes, snapshot: bool = False) -> None:
+    def _add(self, img: QImage, jpeg: bytes, snapshot: bool = False, cost: str = "") -> None:
         if img.isNull():
             return
         if snapshot:
@@ -304,7 +304,8 @@ class ThumbnailStrip(QListWidget):
         self.sent_total += 1
         stamp = time.strftime("%H:%M:%S")
         what = "Snapshot (Look at this)" if snapshot else "Frame"
-        item.setToolTip(f"{what} {self.sent_total} sent at {stamp} ({len(jpeg) // 1024} KiB)")
+        tip = f"{what} {self.sent_total} sent at {stamp} ({len(jpeg) // 1024} KiB)"
+        item.setToolTip(f"{tip}\nCost: {cost}" if cost else tip)
         self.addItem(item)
         while self.count() > self._limit:
             self.takeItem(0)

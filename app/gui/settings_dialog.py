@@ -1,5 +1,5 @@
 """Settings dialog: API keys (OS keyring), devices by name, VAD, echo cancellation, camera
-frame policy and budget, instructions, voice, recordings folder.
+frame policy and budget, instructions, voice, recordings folder, spend limits.
 
 GUI thread only. Keyring access, device enumeration and writing the settings file run on a
 :class:`app.gui.tasks.TaskRunner` (they can block: D-Bus Secret Service, PortAudio, disk).
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings, SettingsError
 from app.devices import DeviceNames, device_names
+from app.gui.budget_settings import BudgetTab
 from app.gui.camera_file import CameraField
 from app.gui.cloud_settings import CloudTab
 from app.gui.tasks import TaskRunner
@@ -206,6 +207,8 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._recording_tab(), "Recording")
         self.cloud_tab = CloudTab(settings)
         tabs.addTab(self.cloud_tab, "Cloud")
+        self.budget_tab = BudgetTab(settings)
+        tabs.addTab(self.budget_tab, "Budget")
         self.tabs = tabs
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -402,7 +405,7 @@ class SettingsDialog(QDialog):
         voice = self.voice_box.currentText().strip()
         if voice == "Backend default":
             voice = ""
-        return replace(
+        form = replace(
             self.settings,
             input_device=self.input_box.currentData() or "",
             output_device=self.output_box.currentData() or "",
@@ -421,6 +424,7 @@ class SettingsDialog(QDialog):
             theme=self.theme_box.currentData(),
             **self.cloud_tab.values(),  # type: ignore[arg-type]
         )
+        return self.budget_tab.apply(form)
 
     def accept(self) -> None:
         try:

@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import Settings
+from app.core_budget import frame_cost_text
+from app.gui.budget_view import BudgetView
 from app.gui.camera_file import FileDropTarget
 from app.gui.events import ModelEventQueue
 from app.gui.layout import MainWindowUi
@@ -42,6 +44,7 @@ from app.gui.tasks import TaskRunner
 from app.gui.transcript_view import conversation_label, latency_parts
 from app.local_models import LocalModelChoice, with_brain
 from app.model import (
+    BudgetChanged,
     CameraChanged,
     FrameSent,
     Loading,
@@ -108,6 +111,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("VoiceCam")
         self.setAccessibleName("VoiceCam")
         self.ui = MainWindowUi(self, tuple(self.backends.values()))
+        self.budget = BudgetView(self, self.ui.status)  # the spend limit's banner and figure
         self.local_models = LocalModelPicker(self.ui.model_box, find_local_models, self)
         self.local_models.found.connect(self._on_local_models_found)
         self.talk = TalkControl(
@@ -365,8 +369,14 @@ class MainWindow(QMainWindow):
                 self._loading = None if loading.done else loading
                 ui.progress.setValue(int(max(0.0, min(1.0, loading.fraction)) * 1000))
                 render = True
-            elif isinstance(event, FrameSent):
-                ui.thumbs.add_jpeg(event.frame.jpeg, event.frame.snapshot)  # on its worker
+            elif isinstance(event, FrameSent):  # decoded on the strip's worker
+                ui.thumbs.add_jpeg(
+                    event.frame.jpeg,
+                    event.frame.snapshot,
+                    frame_cost_text(event.cost_usd, event.free),
+                )
+            elif isinstance(event, BudgetChanged):
+                self.budget.show(event.status)
             elif isinstance(event, RecordingChanged):
                 ui.status.set_recording(event.on, event.error)
                 if event.error:  # said plainly, not only in the indicator's tooltip (issue 17)

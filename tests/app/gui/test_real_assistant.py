@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from app.backends import OPENAI_MODELS
 from app.config import Settings
 from app.gui.adapter import AssistantAdapter
 from app.gui.main import build_window
@@ -66,7 +67,7 @@ def test_conversation_through_the_window(rig, qtbot) -> None:
 
     qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.ui.state_label.text() == "Ready — say something", timeout=10000)
-    assert resolved == [("openai", "gpt-realtime", "marin")]
+    assert resolved == [("openai", OPENAI_MODELS[0], "marin")]  # the first listed is the default
     assert w.ui.status.rec_dot.text() == "● REC"
 
     qtbot.keyClicks(w.ui.text_box, "what is on my desk?")

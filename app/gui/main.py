@@ -135,6 +135,7 @@ def build_window(
             **options,
         )
         dlg.settings_saved.connect(win.apply_settings)
+        dlg.error.connect(lambda msg: win.ui.status.showMessage(msg, 15000))
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.open()
         return dlg

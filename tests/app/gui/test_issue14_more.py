@@ -1,0 +1,53 @@
+"""Issue #14, items 3, 9, 10 and 12 as the window shows them (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from app.secrets import api_key, forget_this_run_keys
+from tests.app.gui.test_settings_dialog import KEY, all_texts, open_dialog
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def no_keyring(memory_keyring, monkeypatch) -> Iterator[None]:
+    """The machine has no keyring backend (keyring's own "fail" backend, as without one)."""
+    for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    keyring.set_keyring(fail.Keyring())  # memory_keyring's teardown restores the real one
+    forget_this_run_keys()
+    yield
+    forget_this_run_keys()
+
+
+def test_no_keyring_says_one_sentence_and_the_key_works_for_this_run(
+    no_keyring, window, qtbot, config_dir: Path, qsettings
+) -> None:
+    dlg = open_dialog(window, qtbot)
+    note = dlg.keyring_note.text()
+    assert dlg.keyring_note.isVisibleTo(dlg.tabs.widget(0))
+    assert "works until VoiceCam closes" in note and "keyring" in note
+    assert "OPENAI_API_KEY" in note
+    # not the exception, and not in red under every tab
+    assert not any("No recommended backend" in t for t in all_texts(dlg))
+    assert not any("Error" in t for t in all_texts(dlg))
+    assert dlg.message.text() == ""
+
+    dlg.key_rows["openai"].edit.setText(KEY)
+    with qtbot.waitSignal(dlg.saved_to_disk), qtbot.waitSignal(dlg.error) as failed:
+        dlg.buttons.accepted.emit()
+    said = failed.args[0]
+    assert said.startswith("Your OpenAI key works until VoiceCam closes")
+    assert "OPENAI_API_KEY" in said and "Error" not in said
+    assert window.ui.status.currentMessage() == said
+
+    assert api_key("openai", env={}) == KEY  # used for this launch
+    for f in [*config_dir.rglob("*"), Path(qsettings.fileName())]:
+        if f.is_file():
+            assert KEY not in f.read_text(errors="replace"), f  # never in plain text

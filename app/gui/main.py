@@ -17,7 +17,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.config import Settings, SettingsError
+from app.config import Settings, SettingsError, config_dir
+from app.config_folder import legacy_config_dir, migrate_legacy_config, window_state_path
 from app.devices import DeviceNames
 from app.gui.local_model_picker import FindLocalModels
 from app.gui.port import AssistantPort
@@ -93,10 +94,9 @@ def save_changes_only(saved: Settings, started: Settings) -> Callable[[Settings]
 
 
 def make_qsettings(path: str | None = None) -> QSettings:
-    """The app's QSettings: an INI file at ``path`` (tests) or the platform's user location."""
-    if path:
-        return QSettings(path, QSettings.Format.IniFormat)
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORG, APP)
+    """The window's QSettings: an INI file at ``path`` (tests) or ``window.ini`` in the one
+    settings folder (``app.config_folder``; Qt's own ``~/.config/VoiceCam`` is not used)."""
+    return QSettings(path or str(window_state_path()), QSettings.Format.IniFormat)
 
 
 def build_window(
@@ -218,8 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     apply_theme(app)
     from app.gui.adapter import make_assistant
 
+    moved = migrate_legacy_config(config_dir(), legacy_config_dir())  # once: then it is gone
     qsettings = make_qsettings(os.environ.get("VOICECAM_GUI_SETTINGS"))
     saved, settings, problem = load_settings()
+    problem = problem or moved.problem
     assistant = make_assistant(settings)
     window = build_window(
         assistant,

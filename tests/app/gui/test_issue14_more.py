@@ -51,3 +51,33 @@ def test_no_keyring_says_one_sentence_and_the_key_works_for_this_run(
     for f in [*config_dir.rglob("*"), Path(qsettings.fileName())]:
         if f.is_file():
             assert KEY not in f.read_text(errors="replace"), f  # never in plain text
+
+
+def test_window_state_lives_in_the_one_settings_folder(tmp_path: Path, monkeypatch) -> None:
+    """Item 12: Qt's own ``~/.config/VoiceCam`` was a second settings folder."""
+    from PySide6.QtCore import QSettings
+
+    from app.config import config_dir
+    from app.config_folder import legacy_config_dir, migrate_legacy_config
+    from app.gui.main import make_qsettings
+
+    monkeypatch.delenv("VOICECAM_CONFIG_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    old = QSettings(str(tmp_path / "VoiceCam" / "VoiceCam.ini"), QSettings.Format.IniFormat)
+    old.setValue("window/splitter", "kept")
+    old.sync()
+    del old
+    (tmp_path / "voicecam").mkdir()
+    (tmp_path / "voicecam" / "settings.toml").write_text('backend = "gemini"\n')
+
+    migrate_legacy_config(config_dir(), legacy_config_dir())
+    qs = make_qsettings()
+    assert Path(qs.fileName()) == tmp_path / "voicecam" / "window.ini"
+    assert qs.value("window/splitter") == "kept"
+    qs.setValue("window/geometry", "new")
+    qs.sync()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["voicecam"]
+    assert sorted(p.name for p in (tmp_path / "voicecam").iterdir()) == [
+        "settings.toml",
+        "window.ini",
+    ]

@@ -48,6 +48,11 @@ SUBCOMMANDS = {
 }
 
 
+def seconds(value: float) -> str:
+    """``0.5`` → ``"0.5 s"``, ``120.0`` → ``"120 s"`` (never rounded to a wrong ``0 s``)."""
+    return f"{value:.3g} s" if value < 100 else f"{value:.0f} s"
+
+
 class UsageError(Exception):
     """A bad argument; the message says which and why."""
 
@@ -331,7 +336,8 @@ class Headless:
         assistant = Assistant(
             parts.backend, parts.audio, parts.frames, parts.options, recorder=parts.recorder
         )
-        assistant.subscribe(Printer(verbose=args.verbose > 0))
+        printer = Printer(verbose=args.verbose > 0)
+        assistant.subscribe(printer)
         code = 1
         try:
             assistant.start()
@@ -339,11 +345,12 @@ class Headless:
         except KeyboardInterrupt:
             code = 130
         finally:
+            printer.stop()  # the outcome is said: nothing more while it closes (model loading)
             snap = assistant.snapshot()
             for lat in snap.latency:
                 if lat.first_byte_ns is not None:
                     print(f"turn {lat.turn}: {lat.describe()}", file=sys.stderr)
-            if snap.cost_line:
+            if snap.cost_line and printer.connected_once:  # no cost line for a failed connect
                 print(snap.cost_line, file=sys.stderr)
             assistant.close()
             parts.close()
@@ -373,7 +380,11 @@ class Headless:
         args = self.args
         snap = assistant.wait_for(lambda s: s.state in (S.LISTENING, S.ERROR), args.timeout)
         if snap is None:
-            print(f"voicecam: could not connect within {args.timeout:.0f} s", file=sys.stderr)
+            still = assistant.snapshot().state
+            why = " (the offline models were still loading)" if still == S.LOADING else ""
+            print(
+                f"voicecam: could not connect within {seconds(args.timeout)}{why}", file=sys.stderr
+            )
             return 1
         if snap.state == S.ERROR:
             return 1
@@ -424,7 +435,7 @@ class Headless:
                 print(f"voicecam: no speech found in {args.audio_in}", file=sys.stderr)
                 return 1
             time.sleep(0.05)
-        print(f"voicecam: no completed reply within {args.timeout:.0f} s", file=sys.stderr)
+        print(f"voicecam: no completed reply within {seconds(args.timeout)}", file=sys.stderr)
         return 1
 
 

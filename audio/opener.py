@@ -103,8 +103,8 @@ def open_pipeline(
                 stream.gain_source = io.player.duck_state
                 io.player.external_gain = True
             lat_in, lat_out = latencies(stream.latency)
-            for w in warnings:
-                log.warning("%s", w)
+            for w in warnings:  # said once, as DeviceWarning events (AudioEngine)
+                log.info("%s", w)
             hint = cfg.aec_delay_hint_ms
             if hint is None:
                 hint = round((lat_in + lat_out) * 1000.0)

@@ -219,6 +219,12 @@ def validate(args: argparse.Namespace) -> None:
         raise UsageError("--timeout must be > 0 seconds")
     if args.turns is not None and args.turns < 1:
         raise UsageError("--turns must be at least 1")
+    if args.input_device or args.output_device:
+        from app.devices import device_flags_problem
+
+        device_problem = device_flags_problem(args.input_device, args.output_device)
+        if device_problem:  # said once, with what exists (not a fallback warned twice)
+            raise UsageError(device_problem)
     b = args.backend
     if (
         b is not None

@@ -385,7 +385,7 @@ class SettingsDialog(QDialog):
             box.clear()
             box.addItem(DEFAULT_DEVICE, "")
             for n in names:
-                box.addItem(n, n)
+                box.addItem(names_found.label(n), n)
             if current and box.findData(current) < 0:
                 box.addItem(f"{current} (not connected)", current)
             box.setCurrentIndex(max(0, box.findData(current)))

@@ -121,3 +121,23 @@ def test_srt_export_of_a_barge_in_has_no_overlapping_cues(tmp_path: Path) -> Non
     for (_, end, _), (start, _, _) in itertools.pairwise(cues):
         assert end <= start, cues
     assert all(end > start for start, end, _ in cues)
+
+
+@pytest.mark.pulse
+@pytest.mark.parametrize(
+    ("flag", "extra", "exists"),
+    [
+        ("--input-device", ("--duration", "1"), "'Remapped Monitor of Null Output'"),
+        ("--output-device", ("--text", "hi"), "'Null Output (speaker)'"),  # was silent
+    ],
+)
+def test_a_bad_device_flag_says_once_what_exists(
+    pulse_server, flag: str, extra: tuple[str, ...], exists: str
+) -> None:
+    url = f"ws://127.0.0.1:{closed_port()}/v1/realtime"
+    run = voicecam("--headless", "--backend", url, flag, "Lounge", *extra)
+    assert run.returncode == 2
+    said = [ln for ln in run.stderr.splitlines() if "Lounge" in ln]
+    assert len(said) == 1, run.stderr
+    assert f"{flag} 'Lounge': no such" in said[0] and exists in said[0]
+    assert "WARNING" not in run.stderr

@@ -81,3 +81,36 @@ def test_window_state_lives_in_the_one_settings_folder(tmp_path: Path, monkeypat
         "settings.toml",
         "window.ini",
     ]
+
+
+def test_device_lists_show_descriptions_and_keep_names(window, qtbot) -> None:
+    """Item 9: the sound server's devices by description; the setting holds the stable name."""
+    from app.config import Settings
+    from app.devices import DeviceNames
+    from app.gui.settings_dialog import SettingsDialog
+
+    found = DeviceNames(
+        ("alsa_input.usb-mic",),
+        ("alsa_output.pci.analog-stereo", "bluez_sink.headset"),
+        {
+            "alsa_input.usb-mic": "USB Microphone",
+            "alsa_output.pci.analog-stereo": "Built-in Audio Analog Stereo",
+            "bluez_sink.headset": "Headset",
+        },
+    )
+    dlg = SettingsDialog(
+        Settings(output_device="bluez_sink.headset"),
+        window,
+        keyring_read=dict,
+        device_lister=lambda: found,
+    )
+    qtbot.waitUntil(lambda: dlg.keys_loaded and dlg.devices_loaded)
+    box = dlg.output_box
+    shown = [box.itemText(i) for i in range(box.count())]
+    assert shown == ["System default", "Built-in Audio Analog Stereo", "Headset"]
+    assert box.currentText() == "Headset"
+    assert dlg.input_box.itemText(1) == "USB Microphone"
+    box.setCurrentIndex(1)
+    assert dlg.collect().output_device == "alsa_output.pci.analog-stereo"
+    dlg.shutdown()
+    dlg.deleteLater()

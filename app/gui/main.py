@@ -141,6 +141,7 @@ def build_window(
         return dlg
 
     def open_sessions(win: MainWindow) -> SessionsBrowser:
+        from app.gui.replay_mic import ReplayMicPause
         from app.gui.sessions_browser import SessionsBrowser
 
         old = win.sessions_window
@@ -150,6 +151,7 @@ def build_window(
         options: SessionsBrowserOptions = {"folder": str(win.settings.recordings_path())}
         options.update(sessions_kwargs or {})
         browser = SessionsBrowser(win, **options)
+        ReplayMicPause(browser.replay, win)  # replay while connected: the live mic pauses
         browser.show()
         return browser
 

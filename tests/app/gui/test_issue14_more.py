@@ -114,3 +114,89 @@ def test_device_lists_show_descriptions_and_keep_names(window, qtbot) -> None:
     assert dlg.collect().output_device == "alsa_output.pci.analog-stereo"
     dlg.shutdown()
     dlg.deleteLater()
+
+
+def _loud_windows(path: Path) -> int:
+    """50 ms windows louder than RMS 1000 in a recorded WAV."""
+    import numpy as np
+
+    from dsp.pcm import read_wav
+
+    pcm, rate = read_wav(path)
+    x = np.frombuffer(pcm, np.int16).astype(np.float64)
+    win = rate // 20
+    return sum(
+        bool(np.sqrt(np.mean(x[i : i + win] ** 2)) > 1000) for i in range(0, len(x) - win, win)
+    )
+
+
+@pytest.mark.pulse
+def test_replay_is_heard_while_a_live_engine_runs(qtbot, tmp_path: Path, pulse_server) -> None:
+    """Item 3: a replay opened before PortAudio was re-initialised is heard, with no error,
+    while a live conversation's audio engine runs its own duplex stream."""
+    from app.gui.replay_view import ReplayView
+    from audio.config import AudioConfig
+    from audio.devices import reinitialize
+    from audio.engine import AudioEngine
+    from audio.events import MicAudio
+    from tests.app.gui.test_sessions import make_session
+    from tests.audio.runner import EngineRunner
+
+    path = make_session(tmp_path, "What is on my desk?")
+    view = ReplayView(audio=True)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loaded, timeout=20000):
+        view.open(path)
+    # What the live engine's device recovery does (audio.recovery): PortAudio re-initialised
+    # after the replay was opened. A stream opened with the session is gone ("Invalid stream
+    # pointer", PaErrorCode -9988).
+    reinitialize()
+    with EngineRunner(AudioEngine(AudioConfig(input_device="pulse", output_device="pulse"))) as run:
+        run.wait_for(MicAudio)  # a live conversation's duplex stream runs
+        rec = pulse_server.record(tmp_path / "heard.wav")
+        qtbot.wait(300)
+        view.play()
+        qtbot.waitUntil(lambda: view.position_ms() > 0, timeout=1000)  # never sits at 0:00
+        qtbot.waitUntil(lambda: not view._playing, timeout=20000)  # stops at the end
+        qtbot.wait(300)
+        rec.stop()
+        assert run.call(lambda: run.engine.info) is not None  # the live engine still runs
+    note = view.note.text()
+    view.shutdown()
+    assert "failed" not in note and "without sound" not in note, note
+    # two 1 s tones (mic at 0.1 s, reply at 1.5 s): about 2 s of loud audio in 50 ms windows
+    assert 30 <= _loud_windows(tmp_path / "heard.wav") <= 50
+
+
+def test_replay_while_connected_pauses_the_live_microphone(window, fake, qtbot, tmp_path) -> None:
+    """Item 3: the replay heard from the speaker must not be sent as the user's speech."""
+    from app.gui.replay_mic import PAUSED_NOTE
+    from app.model import State
+    from app.modes import Mode
+    from tests.app.gui.test_sessions import make_session
+
+    make_session(tmp_path / "sessions", "What is on my desk?")
+    window.set_mode(Mode.PUSH_TO_TALK)
+    fake.emit_state(State.LISTENING)
+    window.show_sessions()
+    browser = window.sessions_window
+    qtbot.waitUntil(lambda: browser.table.rowCount() == 1)
+    browser.table.selectRow(0)
+    with qtbot.waitSignal(browser.replay.loaded, timeout=20000):
+        browser.open_selected()
+    view = browser.replay
+
+    view.play()
+    assert window.talk.mode == Mode.MUTE
+    assert ("set_mode", (Mode.MUTE,)) in fake.calls
+    assert view.note.text() == PAUSED_NOTE
+    assert "paused" in window.ui.status.currentMessage()
+    view.stop()
+    assert window.talk.mode == Mode.PUSH_TO_TALK  # the person's mode comes back
+    assert fake.calls[-1] == ("set_mode", (Mode.PUSH_TO_TALK,))
+    assert view.note.text() == ""
+
+    fake.emit_state(State.IDLE)  # not connected: nothing to pause
+    view.play()
+    assert window.talk.mode == Mode.PUSH_TO_TALK
+    view.stop()

@@ -52,6 +52,11 @@ SUBCOMMANDS = {
 }
 
 
+def seconds(value: float) -> str:
+    """``0.5`` → ``"0.5 s"``, ``120.0`` → ``"120 s"`` (never rounded to a wrong ``0 s``)."""
+    return f"{value:.3g} s" if value < 100 else f"{value:.0f} s"
+
+
 class UsageError(Exception):
     """A bad argument; the message says which and why."""
 
@@ -240,6 +245,12 @@ def validate(args: argparse.Namespace) -> None:
         raise UsageError("--turns must be at least 1")
     if args.budget is not None and not 0 < args.budget < 1e6:
         raise UsageError("--budget must be an amount in US dollars above 0, e.g. --budget 0.50")
+    if args.input_device or args.output_device:
+        from app.devices import device_flags_problem
+
+        device_problem = device_flags_problem(args.input_device, args.output_device)
+        if device_problem:  # said once, with what exists (not a fallback warned twice)
+            raise UsageError(device_problem)
     b = args.backend
     if (
         b is not None
@@ -371,7 +382,8 @@ class Headless:
             budget=parts.budget,
             day_spend=parts.day_spend,
         )
-        assistant.subscribe(Printer(verbose=args.verbose > 0))
+        printer = Printer(verbose=args.verbose > 0)
+        assistant.subscribe(printer)
         code = 1
         try:
             assistant.start()
@@ -379,11 +391,12 @@ class Headless:
         except KeyboardInterrupt:
             code = 130
         finally:
+            printer.stop()  # the outcome is said: nothing more while it closes (model loading)
             snap = assistant.snapshot()
             for lat in snap.latency:
                 if lat.first_byte_ns is not None:
                     print(f"turn {lat.turn}: {lat.describe()}", file=sys.stderr)
-            if snap.cost_line:
+            if snap.cost_line and printer.connected_once:  # no cost line for a failed connect
                 print(snap.cost_line, file=sys.stderr)
             if snap.budget is not None and budget_figure(snap.budget):
                 print(budget_figure(snap.budget), file=sys.stderr)
@@ -415,7 +428,11 @@ class Headless:
         args = self.args
         snap = assistant.wait_for(lambda s: s.state in (S.LISTENING, S.ERROR), args.timeout)
         if snap is None:
-            print(f"voicecam: could not connect within {args.timeout:.0f} s", file=sys.stderr)
+            still = assistant.snapshot().state
+            why = " (the offline models were still loading)" if still == S.LOADING else ""
+            print(
+                f"voicecam: could not connect within {seconds(args.timeout)}{why}", file=sys.stderr
+            )
             return 1
         if snap.state == S.ERROR:
             return 1
@@ -466,7 +483,7 @@ class Headless:
                 print(f"voicecam: no speech found in {args.audio_in}", file=sys.stderr)
                 return 1
             time.sleep(0.05)
-        print(f"voicecam: no completed reply within {args.timeout:.0f} s", file=sys.stderr)
+        print(f"voicecam: no completed reply within {seconds(args.timeout)}", file=sys.stderr)
         return 1
 
 

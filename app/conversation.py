@@ -247,7 +247,8 @@ class Conversation:
             self.session = self.spec.make_session(self.recorder, history)
             await self.session.connect(self.core.session_config())
         except Exception as exc:  # connect errors carry a person-actionable message
-            log.warning("connect failed: %s", exc)
+            # said to the user through the state (the CLI's "error:" line, the window's status)
+            log.info("connect failed: %s", exc)
             await self.feed(ConnectFailed(str(exc) or type(exc).__name__))
             await self._teardown()
             return
@@ -295,7 +296,7 @@ class Conversation:
             if isinstance(ev, ProtocolViolation):
                 log.warning("protocol violation: %s", ev.reason)
             elif isinstance(ev, ServerError):
-                log.warning("server error %s: %s", ev.code, ev.message)
+                log.info("server error %s: %s", ev.code, ev.message)  # the front ends say it
             elif isinstance(ev, Reconnecting):
                 crash = self.spec.recent_crash()
                 if crash:

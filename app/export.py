@@ -9,7 +9,7 @@ CLI entry (exit 0 ok, 2 for a bad argument or unreadable file, 1 for a write fai
   AAC audio of both sides mixed; written with PyAV.
 * Markdown: the transcript with the frames sent to the model as images (written to
   ``<name>_frames/`` next to the .md), per-turn latency and cost.
-* SRT: one subtitle per turn for both speakers.
+* SRT: one subtitle per turn for both speakers, in time order, never overlapping.
 
 Everything comes from the session file, which never holds a key; text is scrubbed once more.
 Files are written to a temporary name and renamed, so a failed export leaves nothing half done.
@@ -320,14 +320,31 @@ def _put_folder(staging: Path, target: Path) -> None:
 # --------------------------------------------------------------------------- SRT
 
 
+def srt_times(spans: list[tuple[float, float]]) -> list[tuple[int, int]]:
+    """Cue times (ms) for turns given as (start, end) ms, in time order: each lasts at least
+    1 s, but never past the next cue's start, so the two speakers' cues never overlap (a player
+    shows one cue at a time). Starts are made strictly increasing (1 ms apart at worst)."""
+    starts: list[int] = []
+    for start, _ in spans:
+        starts.append(max(round(start), starts[-1] + 1) if starts else max(0, round(start)))
+    times = []
+    for i, (start, (_, end)) in enumerate(zip(starts, spans, strict=True)):
+        stop = max(round(end), start + 1000)
+        if i + 1 < len(starts):
+            stop = min(stop, starts[i + 1])
+        times.append((start, stop))
+    return times
+
+
 def export_srt(sf: SessionFile, out: Path) -> None:
     scrub = Scrubber()
+    turns = sorted(sf.turns(), key=lambda t: t.start_ms)  # stable: same start keeps file order
+    times = srt_times([(t.start_ms, t.end_ms) for t in turns])
     cues = []
-    for n, t in enumerate(sf.turns(), 1):
-        end = max(t.end_ms, t.start_ms + 1000.0)
+    for n, (t, (start, end)) in enumerate(zip(turns, times, strict=True), 1):
         who = "You" if t.role == "user" else "Assistant"
         text = scrub.text(t.text.strip()) or "(no transcript)"
-        cues.append(f"{n}\n{fmt_ms(t.start_ms, ',')} --> {fmt_ms(end, ',')}\n{who}: {text}\n")
+        cues.append(f"{n}\n{fmt_ms(start, ',')} --> {fmt_ms(end, ',')}\n{who}: {text}\n")
     with _atomic(out) as tmp:
         tmp.write_text("\n".join(cues), encoding="utf-8")
 

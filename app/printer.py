@@ -44,8 +44,22 @@ class Printer:
         self._open: int | None = None
         self._lock = threading.Lock()
         self._budget_level = BudgetLevel.NONE
+        self._stopped = False
+        #: True once the conversation has been connected (a cost line means nothing before).
+        self.connected_once = False
+
+    def stop(self) -> None:
+        """Print nothing more: the run's outcome has been said (any thread; idempotent).
+        Events still arriving while the conversation closes (model loading …) are dropped."""
+        with self._lock:
+            self._line_end()
+            self._stopped = True
 
     def __call__(self, event: ModelEvent) -> None:
+        if isinstance(event, StateChanged) and event.state.connected:
+            self.connected_once = True
+        if self._stopped:
+            return
         if isinstance(event, TurnUpdated):
             self.on_turn(event.turn)
         elif isinstance(event, StateChanged):

@@ -12,10 +12,11 @@ not run while another thread uses PortAudio.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from audio.errors import AudioDeviceError
+from audio.sound_server import PORTAUDIO_DEVICE, ServerDevices, route
 
 Kind = Literal["input", "output"]
 
@@ -107,11 +108,17 @@ def output_devices(backend: DeviceBackend | None = None) -> list[DeviceInfo]:
     return [d for d in list_devices(backend) if d.supports("output")]
 
 
-def resolve(name: str | None, kind: Kind, backend: DeviceBackend | None = None) -> Resolved:
+def resolve(
+    name: str | None,
+    kind: Kind,
+    backend: DeviceBackend | None = None,
+    known: Sequence[str] | None = None,
+) -> Resolved:
     """The device for a persisted ``name`` (exact, then case-insensitive substring match).
 
     ``None`` or ``""`` means the system default. A name that matches nothing falls back to the
-    default with a warning. Raises ``AudioDeviceError`` when there is no usable device at all.
+    default with a warning that names what exists (``known``, default: the PortAudio names).
+    Raises ``AudioDeviceError`` when there is no usable device at all.
     """
     be = backend or SoundDeviceBackend()
     devices = [d for d in list_devices(be) if d.supports(kind)]
@@ -131,13 +138,46 @@ def resolve(name: str | None, kind: Kind, backend: DeviceBackend | None = None) 
     default = _default(devices, be, kind)
     if not name:
         return Resolved(default)
+    names = list(known) if known is not None else [d.name for d in devices]
     return Resolved(
         default,
         warning=(
-            f"{what} '{name}' is not connected; using the default '{default.name}' instead. "
+            f"{what} '{name}' is not connected; using the system default instead. "
+            f"{what.capitalize()}s: {', '.join(repr(n) for n in names) or 'none'}. "
             "Reconnect it or pick another in Settings."
         ),
     )
+
+
+def resolve_routed(
+    name: str | None,
+    kind: Kind,
+    backend: DeviceBackend | None,
+    server: ServerDevices | None,
+) -> Resolved:
+    """``resolve`` that knows the sound server's devices (``audio.sound_server``).
+
+    A ``name`` that is one of the server's sources/sinks (by name or description) opens
+    PortAudio's ``pulse`` device routed to it; the returned device carries the description
+    as its name. Any other name resolves among PortAudio's devices as before (stream routed to
+    the server's default). With ``server`` None this is ``resolve``. Call it right before
+    opening the stream (the route is process-wide, read when the stream is created).
+    """
+    if server is None:
+        return resolve(name, kind, backend)
+    device = None
+    if name:  # exact server names, exact PortAudio names ("pulse"), then parts of either
+        device = server.find(name, kind, exact=True)
+        if device is None and not any(d.name == name for d in list_devices(backend)):
+            device = server.find(name, kind)
+    if device is not None:
+        via = resolve(PORTAUDIO_DEVICE, kind, backend)
+        if via.device.name == PORTAUDIO_DEVICE:
+            route(kind, device)
+            return Resolved(replace(via.device, name=device.description))
+    route(kind, None)
+    known = list(server.labels(kind).values())
+    return resolve(name, kind, backend, known=known)
 
 
 def _default(devices: list[DeviceInfo], be: DeviceBackend, kind: Kind) -> DeviceInfo:

@@ -138,7 +138,7 @@ class AudioEngine:
                 self.config, self._factory, self._backend, self._clock, self._volume
             )
         except AudioDeviceError as exc:
-            log.warning("%s", exc.message)
+            log.info("%s", exc.message)  # said once, by the event
             self._events.append(exc)
             self._start_retry(None)
             return
@@ -316,14 +316,16 @@ class AudioEngine:
         )
         self._struggling = False
         self._capture.reset(pipe.info.sample_rate)
-        events: list[AudioEvent] = [DeviceWarning(w) for w in pipe.info.warnings]
+        # Opened (and recovered) first: they clear an earlier notice, and this stream's own
+        # warnings (a device that fell back to the default) must stay on screen after them.
+        events: list[AudioEvent] = [StreamOpened(pipe.info)]
+        if recovered:
+            events.append(DeviceRecovered(pipe.info))
+        events += [DeviceWarning(w) for w in pipe.info.warnings]
         if not pipe.info.aec_enabled:
             events.append(
                 DeviceWarning("echo cancellation is off (headphones): use headphones to avoid echo")
             )
-        events.append(StreamOpened(pipe.info))
-        if recovered:
-            events.append(DeviceRecovered(pipe.info))
         return events
 
     def _lose(self, pipe: Pipeline, now: int, verdict: Verdict) -> list[AudioEvent]:

@@ -8,13 +8,14 @@ from collections.abc import Callable
 
 from audio.aec import EchoCanceller
 from audio.config import AudioConfig
-from audio.devices import DeviceBackend, resolve
+from audio.devices import DeviceBackend, SoundDeviceBackend, resolve_routed
 from audio.duplex import DuplexIO, StreamFactory, StreamLike, StreamSpec
 from audio.errors import AudioDeviceError
 from audio.events import StreamInfo
 from audio.jitter import JitterBuffer
 from audio.player import Player
 from audio.ring import BlockRing
+from audio.sound_server import server_devices
 from audio.split_stream import SplitDuplexStream
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,12 @@ def open_pipeline(
     out_name = cfg.output_device or "default"
     rates = [cfg.sample_rate]
     if backend is not None:
+        # The sound server's own devices only with the real PortAudio (a test's fake device
+        # list is its whole world).
+        server = server_devices() if isinstance(backend, SoundDeviceBackend) else None
         try:
-            rin = resolve(cfg.input_device, "input", backend)
-            rout = resolve(cfg.output_device, "output", backend)
+            rin = resolve_routed(cfg.input_device, "input", backend, server)
+            rout = resolve_routed(cfg.output_device, "output", backend, server)
         except AudioDeviceError:
             raise
         except Exception as exc:  # PortAudio enumeration failure
@@ -103,8 +107,8 @@ def open_pipeline(
                 stream.gain_source = io.player.duck_state
                 io.player.external_gain = True
             lat_in, lat_out = latencies(stream.latency)
-            for w in warnings:
-                log.warning("%s", w)
+            for w in warnings:  # said once, as DeviceWarning events (AudioEngine)
+                log.info("%s", w)
             hint = cfg.aec_delay_hint_ms
             if hint is None:
                 hint = round((lat_in + lat_out) * 1000.0)

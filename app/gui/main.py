@@ -17,7 +17,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.config import Settings, SettingsError
+from app.config import Settings, SettingsError, config_dir
+from app.config_folder import legacy_config_dir, migrate_legacy_config, window_state_path
 from app.devices import DeviceNames
 from app.gui.local_model_picker import FindLocalModels
 from app.gui.port import AssistantPort
@@ -99,10 +100,9 @@ def save_changes_only(saved: Settings, started: Settings) -> Callable[[Settings]
 
 
 def make_qsettings(path: str | None = None) -> QSettings:
-    """The app's QSettings: an INI file at ``path`` (tests) or the platform's user location."""
-    if path:
-        return QSettings(path, QSettings.Format.IniFormat)
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORG, APP)
+    """The window's QSettings: an INI file at ``path`` (tests) or ``window.ini`` in the one
+    settings folder (``app.config_folder``; Qt's own ``~/.config/VoiceCam`` is not used)."""
+    return QSettings(path or str(window_state_path()), QSettings.Format.IniFormat)
 
 
 def build_window(
@@ -142,11 +142,13 @@ def build_window(
         )
         dlg.settings_saved.connect(win.apply_settings)
         dlg.settings_saved.connect(_apply_theme_setting)
+        dlg.error.connect(lambda msg: win.ui.status.showMessage(msg, 15000))
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.open()
         return dlg
 
     def open_sessions(win: MainWindow) -> SessionsBrowser:
+        from app.gui.replay_mic import ReplayMicPause
         from app.gui.sessions_browser import SessionsBrowser
 
         old = win.sessions_window
@@ -156,6 +158,7 @@ def build_window(
         options: SessionsBrowserOptions = {"folder": str(win.settings.recordings_path())}
         options.update(sessions_kwargs or {})
         browser = SessionsBrowser(win, **options)
+        ReplayMicPause(browser.replay, win)  # replay while connected: the live mic pauses
         browser.show()
         return browser
 
@@ -231,8 +234,10 @@ def main(argv: list[str] | None = None, overrides: Mapping[str, SettingValue] | 
     app.setDesktopFileName("voicecam")
     from app.gui.adapter import make_assistant
 
+    moved = migrate_legacy_config(config_dir(), legacy_config_dir())  # once: then it is gone
     qsettings = make_qsettings(os.environ.get("VOICECAM_GUI_SETTINGS"))
     saved, settings, problem = load_settings(overrides=overrides)
+    problem = problem or moved.problem
     apply_theme(app, settings.theme)  # the Colours setting (VOICECAM_THEME sets it too)
     assistant = make_assistant(settings)
     window = build_window(

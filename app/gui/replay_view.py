@@ -3,19 +3,24 @@
 GUI thread only, except ``app.sessions.load_replay`` (runs on a worker: it opens and decodes
 the file) and the PortAudio callback of :class:`ReplayAudio` (copies from a preloaded array only).
 
-The replay clock is the audio stream's sample counter when audio plays, else a monotonic timer
-(no output device, or ``audio=False`` in tests). Both channels are mixed for playback: the user's
-microphone and the assistant's reply as it was actually played. 2× plays every other sample
-(faster, higher pitch).
+The replay clock is the audio stream's sample counter once its callback runs, else a monotonic
+timer (while the stream opens, no output device, or ``audio=False`` in tests): the clock never
+waits for the device. Both channels are mixed for playback: the user's microphone and the
+assistant's reply as it was actually played. 2× plays every other sample (faster, higher pitch).
+
+Each Play opens a fresh output stream and each pause closes it. A stream opened earlier would
+not survive a live conversation's audio engine re-initialising PortAudio when it recovers a
+device (PortAudio then answers "Invalid stream pointer"), and a stream whose callback stops
+(the same cause, during playback) is reopened once at the position reached. While it plays,
+``playing_changed(True)`` lets the window pause a live conversation's microphone
+(``app.gui.replay_mic``), so the replay heard from the speaker is not sent as the user's speech.
 """
 
 from __future__ import annotations
 
 import bisect
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -32,12 +37,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.preview import PreviewWidget
+from app.gui.replay_audio import ReplayAudio, stop_and_close
 from app.gui.tasks import TaskRunner
-from app.sessions import REPLAY_RATE_HZ, ReplayData, load_replay
+from app.sessions import ReplayData, load_replay
 
 __all__ = ["ReplayAudio", "ReplayData", "ReplayView", "fmt_clock", "load_replay"]
 
 TICK_MS = 40
+#: The audio callback silent this long while playing: the stream died; reopen it once.
+STALL_S = 1.0
 
 
 def fmt_clock(ms: float) -> str:
@@ -45,59 +53,13 @@ def fmt_clock(ms: float) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
-class ReplayAudio:
-    """Plays the mix from a position at 1× or 2× through sounddevice (callback copies only).
-
-    ``position_ms()`` is the playback clock. ``start``/``stop`` may block briefly (PortAudio):
-    the view calls them on its worker.
-    """
-
-    def __init__(self, audio: Any) -> None:
-        import sounddevice as sd
-
-        self._audio = audio
-        self._pos = 0  # sample index into audio (advanced by the callback)
-        self._speed = 1
-        self._lock = threading.Lock()
-        self._stream = sd.OutputStream(
-            samplerate=REPLAY_RATE_HZ,
-            channels=1,
-            dtype="int16",
-            blocksize=480,
-            callback=self._callback,
-        )
-
-    def _callback(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
-        pos, speed = self._pos, self._speed
-        chunk = self._audio[pos : pos + frames * speed : speed]
-        outdata[: len(chunk), 0] = chunk
-        outdata[len(chunk) :, 0] = 0
-        self._pos = pos + frames * speed
-
-    def seek(self, ms: float) -> None:
-        self._pos = max(0, int(ms * REPLAY_RATE_HZ / 1000))
-
-    def set_speed(self, speed: int) -> None:
-        self._speed = speed
-
-    def position_ms(self) -> float:
-        return self._pos * 1000.0 / REPLAY_RATE_HZ
-
-    def start(self) -> None:
-        self._stream.start()
-
-    def stop(self) -> None:
-        self._stream.stop()
-
-    def close(self) -> None:
-        self._stream.close()
-
-
 class ReplayView(QWidget):
     """Frames on the left, turns on the right, transport controls below."""
 
     loaded = Signal()
     failed = Signal(str)
+    #: True when Play starts, False when it pauses or ends (GUI thread).
+    playing_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None, *, audio: bool = True) -> None:
         super().__init__(parent)
@@ -111,6 +73,10 @@ class ReplayView(QWidget):
         self._base_ms = 0.0  # timer clock: position when (re)started
         self._t0 = 0.0
         self._shown_frame = -1
+        self._play_id = 0  # each Play's stream belongs to one play; a stale one is closed
+        self._reopened = False
+        #: a sentence about the live conversation while this replay plays ("" when none)
+        self.live_note = ""
 
         self.title = QLabel("")
         self.title.setObjectName("sectionTitle")
@@ -173,21 +139,13 @@ class ReplayView(QWidget):
         self.title.setText(f"Loading {Path(path).name}…")
         self.tasks.submit(lambda: self._load(path), self._on_loaded, self._on_failed)
 
-    def _load(self, path: str | Path) -> tuple[ReplayData, ReplayAudio | None, str]:
-        data = load_replay(path)
-        player, note = None, ""
-        if self._use_audio and len(data.audio):
-            try:
-                player = ReplayAudio(data.audio)
-            except Exception as exc:  # no output device: replay silently, say so
-                note = f"No audio output ({exc}); replaying without sound."
-        return data, player, note
+    def _load(self, path: str | Path) -> ReplayData:
+        return load_replay(path)
 
-    def _on_loaded(self, result: tuple[ReplayData, ReplayAudio | None, str]) -> None:
-        data, player, note = result
-        self.data, self.player = data, player
+    def _on_loaded(self, data: ReplayData) -> None:
+        self.data, self.player = data, None
         self.title.setText(data.title or data.path.name)
-        self.note.setText(note)
+        self.note.setText("")
         self.turn_list.clear()
         for t in data.turns:
             who = "You" if t.role == "user" else "Assistant"
@@ -212,7 +170,7 @@ class ReplayView(QWidget):
 
     # ------------------------------------------------------------------ transport
     def position_ms(self) -> float:
-        if self.player is not None and self._playing:
+        if self.player is not None and self._playing and self.player.running:
             return self.player.position_ms()
         if self._playing:
             return self._base_ms + (time.monotonic() - self._t0) * 1000.0 * self._speed
@@ -231,27 +189,72 @@ class ReplayView(QWidget):
             self._base_ms = 0.0
         self._playing = True
         self._t0 = time.monotonic()
-        if self.player is not None:
-            player = self.player
-            player.seek(self._base_ms)
-            player.set_speed(self._speed)
-            self.tasks.submit(player.start, lambda _: None, self._audio_failed)
+        self._reopened = False
+        self._open_audio()
         self.play_btn.setText("Pause")
         self.timer.start()
+        self.playing_changed.emit(True)
+
+    def _open_audio(self) -> None:
+        """Open and start a fresh stream on the worker at the current position (the timer
+        clock runs meanwhile, so the display never waits for the device)."""
+        data = self.data
+        if not self._use_audio or data is None or not len(data.audio):
+            return
+        self._play_id += 1
+        play_id, start_ms, speed = self._play_id, self.position_ms(), self._speed
+
+        def open_started() -> ReplayAudio:
+            player = ReplayAudio(data.audio)
+            player.seek(start_ms)
+            player.set_speed(speed)
+            try:
+                player.start()
+            except Exception:
+                player.close()
+                raise
+            return player
+
+        self.tasks.submit(
+            open_started,
+            lambda player: self._on_audio_started(play_id, player),
+            lambda msg: self._audio_failed(play_id, msg),
+        )
+
+    def _on_audio_started(self, play_id: int, player: ReplayAudio) -> None:
+        if play_id != self._play_id or not self._playing:  # paused (or replaced) meanwhile
+            self.tasks.submit(lambda: stop_and_close(player), lambda _: None)
+            return
+        self._close_player()
+        player.seek(self.position_ms())  # where the timer clock got to (or a seek went)
+        self.player = player
+        self._show_note()
 
     def stop(self) -> None:
         if not self._playing:
             return
         self._base_ms = self.position_ms()
         self._playing = False
-        if self.player is not None:
-            self.tasks.submit(self.player.stop, lambda _: None, self._audio_failed)
+        self._play_id += 1  # a stream still opening is closed when it arrives
+        self._close_player()
         self.play_btn.setText("Play")
         self.timer.stop()
+        self.playing_changed.emit(False)
 
-    def _audio_failed(self, msg: str) -> None:
+    def _audio_failed(self, play_id: int, msg: str) -> None:
+        if play_id != self._play_id:
+            return
         self.note.setText(f"Audio output failed ({msg}); replaying without sound.")
         self.player = None
+
+    def set_live_note(self, text: str) -> None:
+        """What the live conversation does while this replay plays (``app.gui.replay_mic``)."""
+        self.live_note = text
+        self._show_note()
+
+    def _show_note(self) -> None:
+        if not self.note.text().startswith("Audio output"):
+            self.note.setText(self.live_note)
 
     def seek(self, ms: float) -> None:
         if self.data is None:
@@ -283,6 +286,19 @@ class ReplayView(QWidget):
         self.seek(float(item.data(Qt.ItemDataRole.UserRole)))
 
     def _tick(self) -> None:
+        player = self.player
+        if (
+            player is not None
+            and player.running
+            and time.monotonic() - player.last_callback_s > STALL_S
+        ):  # the stream died under us (PortAudio re-initialised): reopen it here, once
+            self._base_ms, self._t0 = player.position_ms(), time.monotonic()
+            self._close_player()
+            if self._reopened:
+                self.note.setText("Audio output stopped; replaying without sound.")
+            else:
+                self._reopened = True
+                self._open_audio()
         pos = self.position_ms()
         if self.data is not None and pos >= self.data.duration_ms:
             self._render(self.data.duration_ms)
@@ -320,7 +336,7 @@ class ReplayView(QWidget):
     def _close_player(self) -> None:
         if self.player is not None:
             player, self.player = self.player, None
-            self.tasks.submit(player.close, lambda _: None)
+            self.tasks.submit(lambda: stop_and_close(player), lambda _: None)
 
     def shutdown(self) -> None:
         """Stop playback and the worker (before the view is deleted)."""

@@ -42,7 +42,16 @@ from app.gui.budget_settings import BudgetTab
 from app.gui.camera_file import CameraField
 from app.gui.cloud_settings import CloudTab
 from app.gui.tasks import TaskRunner
-from app.secrets import KEYRING_SERVICE, delete_key, masked, saved_key, store_key
+from app.secrets import (
+    KEYRING_SERVICE,
+    KeyringUnavailable,
+    delete_key,
+    keep_for_this_run,
+    keyring_unavailable_text,
+    masked,
+    saved_key,
+    store_key,
+)
 
 __all__ = ["KEYRING_SERVICE", "KeyRow", "SettingsDialog", "mask_key"]
 
@@ -84,8 +93,14 @@ def mask_key(key: str) -> str:
 
 
 def _keyring_read() -> dict[str, str | None]:
-    """Worker thread: the saved key of each provider (raises if the keyring is unusable)."""
-    return {p: saved_key(p) for p in PROVIDERS}
+    """Worker thread: the saved key of each provider (``KeyringUnavailable`` if the keyring is
+    unusable, whatever its backend raised)."""
+    try:
+        return {p: saved_key(p) for p in PROVIDERS}
+    except KeyringUnavailable:
+        raise
+    except Exception as exc:  # a keyring backend's own error types (D-Bus, locked wallet, ...)
+        raise KeyringUnavailable(keyring_unavailable_text()) from exc
 
 
 def _keyring_write(provider: str, key: str | None) -> None:
@@ -249,6 +264,12 @@ class SettingsDialog(QDialog):
         intro.setWordWrap(True)
         intro.setObjectName("muted")
         form.addRow(intro)
+        # Shown (on this tab only) when there is no keyring: keys then work for this run.
+        self.keyring_note = QLabel("")
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setAccessibleName("Keyring")
+        self.keyring_note.hide()
+        form.addRow(self.keyring_note)
         self.key_rows = {p: KeyRow(p) for p in PROVIDERS}
         form.addRow("OpenAI", self.key_rows["openai"])
         form.addRow("Gemini", self.key_rows["gemini"])
@@ -373,11 +394,10 @@ class SettingsDialog(QDialog):
             row.set_saved(keys.get(provider))
         self.keys_loaded = True
 
-    def _on_key_error(self, msg: str) -> None:
-        self.message.setText(
-            f"The system keyring is not available ({msg}). "
-            "Set OPENAI_API_KEY / GEMINI_API_KEY in the environment instead."
-        )
+    def _on_key_error(self, _msg: str) -> None:
+        """No usable keyring: one plain sentence on the keys tab (never the exception)."""
+        self.keyring_note.setText(keyring_unavailable_text())
+        self.keyring_note.show()
         self.keys_loaded = True
 
     def _on_devices(self, names_found: DeviceNames) -> None:
@@ -389,7 +409,7 @@ class SettingsDialog(QDialog):
             box.clear()
             box.addItem(DEFAULT_DEVICE, "")
             for n in names:
-                box.addItem(n, n)
+                box.addItem(names_found.label(n), n)
             if current and box.findData(current) < 0:
                 box.addItem(f"{current} (not connected)", current)
             box.setCurrentIndex(max(0, box.findData(current)))
@@ -437,6 +457,8 @@ class SettingsDialog(QDialog):
             changed, key = row.pending_change()
             if changed:
                 changes[provider] = key
+                if key:  # used from now on, whether or not the keyring can keep it
+                    keep_for_this_run(provider, key)
             row.edit.clear()
         if changes:
             write = self._keyring_write

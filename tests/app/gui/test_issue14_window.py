@@ -219,6 +219,8 @@ def test_window_flags_reach_the_window_for_that_launch(
         return 0
 
     monkeypatch.setattr(gui_main_module, "main", fake_gui_main)
+    # This machine has no sound devices: the names are checked elsewhere (test_cli_polish).
+    monkeypatch.setattr("app.devices.device_flags_problem", lambda mic, speaker: "")
     argv = ["--backend", "openai", "--voice", "cedar", "--video", str(clip)]
     argv += ["--input-device", "USB Mic", "--output-device", "Speakers"]
     assert cli.main(argv) == 0  # no more "--video needs --headless"

@@ -134,10 +134,11 @@ def test_replay_audio_heard_through_pulseaudio(qtbot, tmp_path: Path, pulse_serv
     qtbot.addWidget(view)
     with qtbot.waitSignal(view.loaded, timeout=20000):
         view.open(path)
-    assert view.player is not None, view.note.text()
+    assert view.note.text() == ""
     rec = pulse_server.record(tmp_path / "heard.wav")
     qtbot.wait(300)
     view.play()
+    qtbot.waitUntil(lambda: view.player is not None, timeout=5000)  # one stream per Play
     qtbot.waitUntil(lambda: not view._playing, timeout=20000)  # stops at the end
     qtbot.wait(300)
     rec.stop()

@@ -37,6 +37,7 @@ from app.state import ConversationState as S
 
 if TYPE_CHECKING:
     from app.assistant import Assistant
+    from app.config import Settings
     from app.file_audio import FileAudio
     from video.source import FrameSource
 
@@ -72,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name in (
                 *("audio_in", "audio_out", "image", "video", "camera", "text", "record"),
                 *("llm_url", "llm_model", "llm_no_vision", "llm_key_env"),
+                *("blur_faces", "exclude_window", "exclude_region"),
             )
             if getattr(args, name) is not None
         ]
@@ -148,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-device", default=None, help="microphone by name (default: system)")
     p.add_argument("--output-device", default=None, help="speaker by name (default: system)")
     _add_llm_arguments(p)
+    _add_privacy_arguments(p)
     p.add_argument("-v", "--verbose", action="count", default=0)
     return p
 
@@ -250,6 +253,31 @@ def _add_llm_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_privacy_arguments(p: argparse.ArgumentParser) -> None:
+    """Redaction before sending (``app.redaction``; saved as blur_faces / exclude_* settings)."""
+    g = p.add_argument_group("privacy", "what is hidden before frames leave the machine")
+    g.add_argument(
+        "--blur-faces",
+        default=None,
+        choices=["off", "cloud", "always"],
+        help="blur faces in camera and screen frames: for cloud backends, always, or never "
+        "(default: the saved setting, else off)",
+    )
+    g.add_argument(
+        "--exclude-window",
+        action="append",
+        default=None,
+        metavar="TITLE",
+        help="hide windows whose title contains TITLE from screen sharing (repeatable)",
+    )
+    g.add_argument(
+        "--exclude-region",
+        default=None,
+        metavar="X,Y,W,H",
+        help="hide this screen rectangle (pixels) from screen sharing",
+    )
+
+
 def list_local_models(
     ports: Sequence[tuple[int, str]] | None = None, timeout_s: float = 0.5
 ) -> int:
@@ -300,6 +328,11 @@ class Headless:
                     "llm_model": args.llm_model,
                     "llm_vision": False if args.llm_no_vision else None,
                     "llm_auth_env": args.llm_key_env,
+                    "blur_faces": args.blur_faces,
+                    "exclude_windows": ", ".join(args.exclude_window)
+                    if args.exclude_window
+                    else None,
+                    "exclude_region": args.exclude_region,
                 }
             )
         except SettingsError as exc:
@@ -318,7 +351,7 @@ class Headless:
                 settings,
                 reconnect=not file_mode,
                 make_audio=make_file_audio if file_mode else None,
-                frames_source=self._source(),
+                frames_source=self._source(settings),
                 record_to=args.record,
                 # The recorder makes the folder (0700) itself; a failure or a resumption is
                 # said on stderr and the conversation goes on (issue 17, items 1-3).
@@ -358,14 +391,18 @@ class Headless:
             )
         return code
 
-    def _source(self) -> FrameSource | None:
-        """The camera stand-in the flags name (none by default: headless shows no camera)."""
-        from app.compose import open_camera, open_file_video
+    def _source(self, settings: Settings) -> FrameSource | None:
+        """The camera stand-in the flags name (none by default: headless shows no camera).
+        ``--camera screen[:N]`` / ``region:X,Y,W,H`` / ``window:TITLE`` shares the screen,
+        with the settings' excluded windows and region hidden."""
+        from app.compose import open_camera, open_file_video, open_video
 
         args = self.args
         if args.image is not None or args.video is not None:
             return open_file_video(args.image or args.video)
         if args.camera is not None:
+            if args.camera.lower().startswith(("screen", "region:", "window:")):
+                return open_video(args.camera, settings)
             return open_camera(args.camera)
         return None
 

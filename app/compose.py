@@ -36,6 +36,7 @@ from app.local_server import LocalServer
 from app.modes import ConversationOptions
 from app.ports import AudioPort, ConnectSpec
 from app.recording_notes import RecordingNotices
+from app.redaction import build_redactor, parse_exclude_region, parse_exclude_windows
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from dsp.snippet_stt import SnippetTranscriber
@@ -49,6 +50,7 @@ SettingValue = str | int | float | bool
 __all__ = [
     "ENV_PREFIX",
     "Assembly",
+    "apply_redaction",
     "assemble",
     "build_audio",
     "build_backend",
@@ -195,12 +197,20 @@ def build_file_audio(
     return FileAudio(audio_in, audio_out, send_rate_hz=send_rate_hz)
 
 
-def open_video(spec: str) -> FrameSource:
+def open_video(spec: str, settings: Settings | None = None) -> FrameSource:
     """A camera, file, stream or screen source from its spec (``"0"``, ``clip.mp4``,
-    ``screen:1`` …); ValueError lists the accepted forms."""
+    ``screen:1`` …); ValueError lists the accepted forms. A screen source hides the settings'
+    ``exclude_windows`` / ``exclude_region`` in every grab (``app.redaction``)."""
     from video.factory import open_source
 
-    return open_source(spec)
+    if settings is None:
+        return open_source(spec)
+    region = parse_exclude_region(settings.exclude_region)
+    return open_source(
+        spec,
+        exclude_windows=parse_exclude_windows(settings.exclude_windows),
+        exclude_regions=(region,) if region is not None else (),
+    )
 
 
 def open_file_video(path: Path) -> FrameSource:
@@ -218,8 +228,19 @@ def open_camera(name: str) -> FrameSource:
 
 
 def build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
-    """The frame feed to the model, paced by the saved policy and budget."""
-    return FrameFeed(source, settings.pacer_config())
+    """The frame feed to the model, paced by the saved policy and budget, blurring faces when
+    the settings ask for it on this backend (``apply_redaction``)."""
+    return FrameFeed(
+        source,
+        settings.pacer_config(),
+        redactor=build_redactor(settings.blur_faces, settings.backend),
+    )
+
+
+def apply_redaction(feed: FrameFeed, settings: Settings) -> None:
+    """Blur faces in ``feed``'s frames from the next one on iff the settings ask for it on
+    their backend (a feed kept across connects follows the backend chosen for each)."""
+    feed.set_redactor(build_redactor(settings.blur_faces, settings.backend))
 
 
 def recording_metadata(spec: ConnectSpec, **extra: object) -> dict[str, object]:

@@ -68,6 +68,10 @@ class Settings:
     llm_model: str = ""  # "" = the server's first model
     llm_vision: bool = True  # False: never send camera frames to it
     llm_auth_env: str = ""
+    # Privacy (app.redaction): blur faces off | cloud | always; screen-sharing exclusions.
+    blur_faces: str = "off"
+    exclude_windows: str = ""  # window titles, comma-separated
+    exclude_region: str = ""  # X,Y,W,H on the virtual screen
 
     def __post_init__(self) -> None:
         self.validate()
@@ -103,6 +107,11 @@ class Settings:
             )
         if (self.llm_model or self.llm_auth_env) and not self.llm_url:
             raise SettingsError("llm_model and llm_auth_env need llm_url (the server's API root)")
+        from app.redaction import exclusion_problem
+
+        problem = exclusion_problem(self.blur_faces, self.exclude_region)
+        if problem:
+            raise SettingsError(problem)
 
     # ------------------------------------------------------------------ persistence
     @staticmethod

@@ -115,7 +115,9 @@ class AssistantAdapter:
         self.settings = settings or Settings()
         self._resolve: Resolve = resolve or _build_backend
         self._make_audio: MakeAudio = make_audio or _build_audio
-        self._make_source: MakeSource = make_source or _open_video
+        self._make_source: MakeSource = make_source or (
+            lambda spec: _open_video(spec, self.settings)  # hides the excluded windows
+        )
         self._make_recorder: MakeRecorder = make_recorder or _build_recorder
         self._subscribers = Subscribers()
         self._lock = threading.Lock()
@@ -139,6 +141,8 @@ class AssistantAdapter:
         self._workers: list[threading.Thread] = []
         self._closed = False
         self._connecting = threading.Event()
+        #: The backend of the running (or last) conversation: redaction follows it.
+        self._backend: str | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _publish(self, event: ModelEvent) -> None:
@@ -226,6 +230,8 @@ class AssistantAdapter:
             self._camera_on = True  # "turn the camera on when a conversation starts"
             self._publish(CameraChanged(True))
         feed = self._ensure_feed(settings)
+        _apply_redaction(feed, settings)  # blur faces iff asked for on this backend
+        self._backend = settings.backend
         recorder = None
         if self._recording and settings.recording:
             with self._recording_lock:
@@ -259,13 +265,15 @@ class AssistantAdapter:
         lock); its source follows the camera/screen choice."""
         with self._feed_lock:
             spec = SCREEN_SPEC if self._screen_on else (settings.camera or "0")
+            # changed exclusions need a new screen source (it hides them in every grab)
+            key = f"{spec}|{settings.exclude_windows}|{settings.exclude_region}"
             if self._feed is None:
                 self._feed = _build_frames(self._make_source(spec), settings)
                 self._feed.enabled = False
-                self._feed_spec = spec
-            elif spec != self._feed_spec:
+                self._feed_spec = key
+            elif key != self._feed_spec:
                 self._feed.set_source(self._make_source(spec))
-                self._feed_spec = spec
+                self._feed_spec = key
             return self._feed
 
     def recording_notices(self) -> RecordingNotices:
@@ -349,6 +357,13 @@ class AssistantAdapter:
         self._recording = settings.recording
         if Mode(settings.mode) != self._mode:
             self.set_mode(Mode(settings.mode))
+        if self._feed is not None:  # new exclusions / face blurring apply at once
+            for_backend = replace(settings, backend=self._backend or settings.backend)
+
+            def redo() -> None:
+                _apply_redaction(self._ensure_feed(for_backend), for_backend)
+
+            self._spawn(redo, "redaction")
 
     def meters(self) -> Meters | None:
         return self.assistant.meters()
@@ -398,10 +413,16 @@ def _build_audio(settings: Settings, send_rate_hz: int) -> AudioPort:
     return build_audio(settings, send_rate_hz=send_rate_hz)
 
 
-def _open_video(spec: str) -> FrameSource:
+def _open_video(spec: str, settings: Settings) -> FrameSource:
     from app.compose import open_video
 
-    return open_video(spec)
+    return open_video(spec, settings)
+
+
+def _apply_redaction(feed: FrameFeed, settings: Settings) -> None:
+    from app.compose import apply_redaction
+
+    apply_redaction(feed, settings)
 
 
 def _build_frames(source: FrameSource, settings: Settings) -> FrameFeed:

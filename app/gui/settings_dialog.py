@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings, SettingsError
 from app.devices import DeviceNames, device_names
+from app.gui.privacy_tab import PrivacyTab
 from app.gui.tasks import TaskRunner
 from app.secrets import KEYRING_SERVICE, delete_key, masked, saved_key, store_key
 
@@ -190,6 +191,8 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._camera_tab(), "Camera")
         tabs.addTab(self._conversation_tab(voices), "Conversation")
         tabs.addTab(self._recording_tab(), "Recording")
+        self.privacy_tab = PrivacyTab(settings)
+        tabs.addTab(self.privacy_tab, "Privacy")
         self.tabs = tabs
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -381,21 +384,23 @@ class SettingsDialog(QDialog):
         voice = self.voice_box.currentText().strip()
         if voice == "Backend default":
             voice = ""
-        return replace(
-            self.settings,
-            input_device=self.input_box.currentData() or "",
-            output_device=self.output_box.currentData() or "",
-            vad_sensitivity=self.vad_slider.value() / 100,
-            turn_detection=self.detect_box.currentData(),
-            aec=self.aec_box.currentData(),
-            camera=self.camera_edit.text().strip(),
-            camera_on=self.camera_on_check.isChecked(),
-            frame_policy=self.policy_box.currentData(),
-            frames_per_minute=self.budget_spin.value(),
-            instructions=self.instructions_edit.toPlainText().strip(),
-            voice=voice,
-            recordings_dir=self.folder_edit.text().strip(),
-            recording=self.record_check.isChecked(),
+        return self.privacy_tab.apply(
+            replace(
+                self.settings,
+                input_device=self.input_box.currentData() or "",
+                output_device=self.output_box.currentData() or "",
+                vad_sensitivity=self.vad_slider.value() / 100,
+                turn_detection=self.detect_box.currentData(),
+                aec=self.aec_box.currentData(),
+                camera=self.camera_edit.text().strip(),
+                camera_on=self.camera_on_check.isChecked(),
+                frame_policy=self.policy_box.currentData(),
+                frames_per_minute=self.budget_spin.value(),
+                instructions=self.instructions_edit.toPlainText().strip(),
+                voice=voice,
+                recordings_dir=self.folder_edit.text().strip(),
+                recording=self.record_check.isChecked(),
+            )
         )
 
     def accept(self) -> None:
@@ -427,3 +432,4 @@ class SettingsDialog(QDialog):
     def shutdown(self) -> None:
         """Finish pending keyring/file writes and stop the worker (call before deleting)."""
         self.tasks.shutdown(cancel_pending=False)
+        self.privacy_tab.shutdown()

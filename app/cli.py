@@ -365,6 +365,11 @@ class Headless:
             parts.backend, parts.audio, parts.frames, parts.options, recorder=parts.recorder
         )
         assistant.subscribe(Printer(verbose=args.verbose > 0))
+        from app.privacy_cli import PrivacyLinePrinter, video_kind
+
+        self.privacy = PrivacyLinePrinter(
+            settings, video_kind(args.camera, args.image is not None or args.video is not None)
+        )
         code = 1
         try:
             assistant.start()
@@ -379,6 +384,7 @@ class Headless:
             if snap.cost_line:
                 print(snap.cost_line, file=sys.stderr)
             assistant.close()
+            self.privacy.poll(assistant)  # "Not connected: nothing is sent"
             parts.close()
         if args.audio_out is not None and code == 0 and file_in is not None:
             if file_in.out_error:  # nothing or only part of the reply could be written
@@ -414,11 +420,13 @@ class Headless:
             return 1
         if snap.state == S.ERROR:
             return 1
+        self.privacy.poll(assistant)
         if args.text is not None:
             assistant.send_text(args.text)
         if not file_mode:
             deadline = None if args.duration is None else time.monotonic() + args.duration
             while deadline is None or time.monotonic() < deadline:
+                self.privacy.poll(assistant)
                 snap = assistant.snapshot()
                 if snap.state == S.ERROR:
                     return 1
@@ -435,6 +443,7 @@ class Headless:
         heard_voice = False
         file_done_at: float | None = None
         while time.monotonic() < deadline:
+            self.privacy.poll(assistant)
             snap = assistant.snapshot()
             if snap.state == S.ERROR:
                 return 1

@@ -60,7 +60,9 @@ from app.model import (
     TurnUpdated,
 )
 from app.ports import AudioPort, ConnectSpec, RecorderPort
+from app.privacy_status import SendingState, VideoKind
 from app.recording_notes import WINDOW_RETRY_HINT, RecordingNotices
+from app.sending import sending_state
 from app.subscribers import Subscribers
 
 log = logging.getLogger(__name__)
@@ -342,6 +344,27 @@ class AssistantAdapter:
 
     def look_at_this(self) -> None:
         self.assistant.look_at_this()
+
+    def pause_sending(self, on: bool) -> None:
+        self.assistant.pause_sending(on)
+
+    def sending_state(self) -> SendingState:
+        if self._screen_on:
+            video, video_on = VideoKind.SCREEN, True
+        elif self._camera_on:
+            video, video_on = VideoKind.CAMERA, True
+        else:
+            video, video_on = (VideoKind.NONE if self._feed is None else VideoKind.CAMERA), False
+        snap = self.assistant.snapshot()
+        settings = replace(self.settings, backend=self._backend or self.settings.backend)
+        return sending_state(
+            settings,
+            state=snap.state,
+            paused=self.assistant.sending_paused,
+            mode=snap.mode,
+            video=video,
+            video_on=video_on,
+        )
 
     def send_text(self, text: str) -> None:
         self.assistant.send_text(text)

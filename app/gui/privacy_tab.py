@@ -13,6 +13,7 @@ raises ``SettingsError`` (the dialog shows it and stays open). GUI thread only.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
@@ -168,7 +169,7 @@ class PrivacyTab(QWidget):
         if not titles:
             menu.addAction("No windows could be listed").setEnabled(False)
         for title in titles:
-            menu.addAction(title, lambda t=title: self.add_window(t))
+            menu.addAction(title, partial(self.add_window, title))
         menu.popup(self.pick_btn.mapToGlobal(self.pick_btn.rect().bottomLeft()))
 
     def add_window(self, title: str) -> None:

@@ -32,6 +32,7 @@ from app.gui.layout import MainWindowUi
 from app.gui.local_model_picker import FindLocalModels, LocalModelPicker
 from app.gui.meters import level_fraction
 from app.gui.port import AssistantPort
+from app.gui.privacy_chip import install_privacy_chip
 from app.gui.shortcuts import make_actions
 from app.gui.space_key import SpaceToTalk
 from app.gui.state_line import ACTIVE_STATES, StateView, render_state
@@ -115,6 +116,8 @@ class MainWindow(QMainWindow):
         )
         self._wire()
         self.actions_by_name = make_actions(self, self.ui, self)
+        self.privacy_chip = install_privacy_chip(self, self.ui.status, assistant)
+        self.actions_by_name["pause"] = self.privacy_chip.action
         self._on_backend_changed()
 
         self.events = ModelEventQueue(self)
@@ -413,6 +416,7 @@ class MainWindow(QMainWindow):
             self.assistant.unsubscribe(self.events.push)
             self.events.close()
             self.ui.thumbs.shutdown()
+            self.privacy_chip.timer.stop()
             self.ui.preview.shutdown()
             self.save_state()
             self.tasks.shutdown(cancel_pending=False)

@@ -12,6 +12,7 @@ Usage::
              [--llm-url URL [--llm-model ID] [--llm-no-vision] [--llm-key-env VAR]]
     voicecam --list-llm                        # local model servers and their models
     voicecam replay|export|rerun ARGS...       # session files (see each command's --help)
+    voicecam search "QUERY" [--json]           # what was said in every recorded session
 
 Headless runs the same ``app.assistant.Assistant`` as the window and prints the user's and the
 assistant's transcripts as they arrive. With ``--audio-in`` and/or ``--text`` it is a script:
@@ -46,6 +47,7 @@ SUBCOMMANDS = {
     "replay": ("app.replay", "replay_main"),
     "export": ("app.export", "export_main"),
     "rerun": ("app.rerun", "rerun_main"),
+    "search": ("app.session_search", "search_main"),
 }
 
 
@@ -102,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="voicecam",
         description="Talk to a multimodal realtime model by voice while showing it a camera.",
-        epilog="Subcommands: voicecam replay|export|rerun --help",
+        epilog="Subcommands: voicecam replay|export|rerun|search --help",
     )
     p.add_argument("--headless", action="store_true", help="no window: talk in the terminal")
     p.add_argument(

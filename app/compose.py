@@ -37,10 +37,14 @@ from app.modes import ConversationOptions
 from app.ports import AudioPort, ConnectSpec
 from app.recording_notes import RecordingNotices
 from app.redaction import build_redactor, parse_exclude_region, parse_exclude_windows
+from app.session_search import session_index
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from dsp.snippet_stt import SnippetTranscriber
-from realtime.recording.resilient import ResilientRecorder
+from realtime.recording.errors import RecordingError, SessionFileError
+from realtime.recording.resilient import RecorderFactory, ResilientRecorder
+from realtime.recording.search import SearchIndex
+from realtime.recording.writer import SessionRecorder
 from video.source import FrameSource
 
 ENV_PREFIX = "VOICECAM_"
@@ -279,7 +283,30 @@ def build_recorder(
         on_error=notices.on_error,
         on_resumed=notices.on_resumed,
         retry_hint=notices.retry_hint,
+        make=_indexed_recorder(folder),
     )
+
+
+def _indexed_recorder(folder: Path) -> RecorderFactory:
+    """Session recorders that feed the folder's search index as turns are written. Without
+    an index (the folder cannot hold one) they record all the same; ``voicecam search`` and
+    the Sessions browser index the file when they next sync."""
+    try:
+        index: SearchIndex | None = session_index(folder)
+    except SessionFileError:
+        index = None
+
+    def make(
+        *,
+        directory: Path,
+        metadata: Mapping[str, object],
+        on_error: Callable[[RecordingError], None],
+    ) -> SessionRecorder:
+        return SessionRecorder(
+            directory=directory, metadata=metadata, on_error=on_error, search_index=index
+        )
+
+    return make
 
 
 # ---------------------------------------------------------------------- a whole assistant

@@ -111,6 +111,7 @@ class ReplayView(QWidget):
         self._base_ms = 0.0  # timer clock: position when (re)started
         self._t0 = 0.0
         self._shown_frame = -1
+        self._start_ms = 0.0
 
         self.title = QLabel("")
         self.title.setObjectName("sectionTitle")
@@ -165,7 +166,9 @@ class ReplayView(QWidget):
         self._set_enabled(False)
 
     # ------------------------------------------------------------------ loading
-    def open(self, path: str | Path) -> None:
+    def open(self, path: str | Path, start_ms: float = 0.0) -> None:
+        """Load ``path`` on the worker, then stand at ``start_ms`` (e.g. a search hit)."""
+        self._start_ms = start_ms
         self.stop()
         self._close_player()
         self.data = None
@@ -198,7 +201,8 @@ class ReplayView(QWidget):
         self._shown_frame = -1
         self.frame_view.clear()
         self._set_enabled(True)
-        self._render(0.0)
+        self._base_ms = 0.0
+        self.seek(self._start_ms)
         self.loaded.emit()
 
     def _on_failed(self, msg: str) -> None:

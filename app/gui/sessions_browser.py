@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from app.gui.preview import decode_thumbnail
 from app.gui.replay_view import ReplayView, fmt_clock
+from app.gui.session_search import SessionSearch
 from app.gui.tasks import TaskRunner
 from app.gui.transcript_view import format_cost
-from app.sessions import SessionSummary, delete_session, list_sessions
+from app.sessions import SessionSummary, default_sessions_dir, delete_session, list_sessions
 
 COLUMNS = ("", "Date", "Duration", "Backend / model", "First question", "Cost")
 THUMB = QSize(80, 45)
@@ -109,12 +110,22 @@ class SessionsBrowser(QWidget):
         self.delete_btn.setAccessibleName("Delete the selected session")
         self.delete_btn.setToolTip("Delete (Del)")
         self.delete_btn.clicked.connect(self.delete_selected)
-        QShortcut(QKeySequence(Qt.Key.Key_Delete), self.table, self.delete_selected)
-        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self.open_selected)
+        # only while the table has focus: Enter on a search hit opens the hit, and Delete in
+        # the search box edits the text (it must never delete a session)
+        for key, slot in (
+            (Qt.Key.Key_Delete, self.delete_selected),
+            (Qt.Key.Key_Return, self.open_selected),
+        ):
+            QShortcut(QKeySequence(key), self.table, slot).setContext(
+                Qt.ShortcutContext.WidgetShortcut
+            )
 
+        self.search = SessionSearch(Path(folder) if folder else default_sessions_dir())
+        self.search.open_hit.connect(self.open_at)
         list_page = QWidget()
         lp = QVBoxLayout(list_page)
         lp.setContentsMargins(0, 0, 0, 0)
+        lp.addWidget(self.search)
         lp.addWidget(self.table, 1)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
@@ -220,6 +231,11 @@ class SessionsBrowser(QWidget):
         self.replay.open(s.path)
         self.stack.setCurrentIndex(1)
 
+    def open_at(self, path: str, t_ms: float) -> None:
+        """Replay ``path`` from ``t_ms`` into it (a search hit)."""
+        self.replay.open(path, start_ms=t_ms)
+        self.stack.setCurrentIndex(1)
+
     def show_list(self) -> None:
         self.replay.stop()
         self.stack.setCurrentIndex(0)
@@ -242,6 +258,7 @@ class SessionsBrowser(QWidget):
         self.status.setText(msg)
 
     def shutdown(self) -> None:
+        self.search.shutdown()
         self.replay.shutdown()
         self.tasks.shutdown(cancel_pending=False)
 

@@ -1,18 +1,17 @@
-"""Replay one recorded session: synced audio, frames and transcript; seek, 1×/2×, jump to turn.
+"""Replay one recorded session: synced audio, frames and transcript; seek, 0.5×–2×, jump to turn.
 
 GUI thread only, except ``app.sessions.load_replay`` (runs on a worker: it opens and decodes
 the file) and the PortAudio callback of :class:`ReplayAudio` (copies from a preloaded array only).
 
 The replay clock is the audio stream's sample counter when audio plays, else a monotonic timer
 (no output device, or ``audio=False`` in tests). Both channels are mixed for playback: the user's
-microphone and the assistant's reply as it was actually played. 2× plays every other sample
-(faster, higher pitch).
+microphone and the assistant's reply as it was actually played. 0.5×–2× keep the pitch (WSOLA
+time-stretch, ``app.replay_audio``), with seeking at any speed.
 """
 
 from __future__ import annotations
 
 import bisect
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.preview import PreviewWidget
 from app.gui.tasks import TaskRunner
+from app.replay_audio import SPEEDS, StretchedTrack
 from app.sessions import REPLAY_RATE_HZ, ReplayData, load_replay
 
 __all__ = ["ReplayAudio", "ReplayData", "ReplayView", "fmt_clock", "load_replay"]
@@ -46,19 +46,17 @@ def fmt_clock(ms: float) -> str:
 
 
 class ReplayAudio:
-    """Plays the mix from a position at 1× or 2× through sounddevice (callback copies only).
+    """Plays the mix from a position at 0.5×–2× through sounddevice, pitch kept (WSOLA,
+    ``app.replay_audio.StretchedTrack``; the callback only reads from it).
 
-    ``position_ms()`` is the playback clock. ``start``/``stop`` may block briefly (PortAudio):
-    the view calls them on its worker.
+    ``position_ms()`` is the playback clock (session time). ``start``/``stop`` may block
+    briefly (PortAudio): the view calls them on its worker.
     """
 
     def __init__(self, audio: Any) -> None:
         import sounddevice as sd
 
-        self._audio = audio
-        self._pos = 0  # sample index into audio (advanced by the callback)
-        self._speed = 1
-        self._lock = threading.Lock()
+        self.track = StretchedTrack(audio, REPLAY_RATE_HZ)
         self._stream = sd.OutputStream(
             samplerate=REPLAY_RATE_HZ,
             channels=1,
@@ -68,20 +66,16 @@ class ReplayAudio:
         )
 
     def _callback(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
-        pos, speed = self._pos, self._speed
-        chunk = self._audio[pos : pos + frames * speed : speed]
-        outdata[: len(chunk), 0] = chunk
-        outdata[len(chunk) :, 0] = 0
-        self._pos = pos + frames * speed
+        self.track.fill(outdata)
 
     def seek(self, ms: float) -> None:
-        self._pos = max(0, int(ms * REPLAY_RATE_HZ / 1000))
+        self.track.seek(ms)
 
-    def set_speed(self, speed: int) -> None:
-        self._speed = speed
+    def set_speed(self, speed: float) -> None:
+        self.track.set_speed(speed)
 
     def position_ms(self) -> float:
-        return self._pos * 1000.0 / REPLAY_RATE_HZ
+        return self.track.position_ms
 
     def start(self) -> None:
         self._stream.start()
@@ -107,7 +101,7 @@ class ReplayView(QWidget):
         self.data: ReplayData | None = None
         self.player: ReplayAudio | None = None
         self._playing = False
-        self._speed = 1
+        self._speed = 1.0
         self._base_ms = 0.0  # timer clock: position when (re)started
         self._t0 = 0.0
         self._shown_frame = -1
@@ -142,11 +136,13 @@ class ReplayView(QWidget):
         self.clock = QLabel("0:00 / 0:00")
         self.clock.setAccessibleName("Time")
         self.speed_box = QComboBox()
-        self.speed_box.addItem("1×", 1)
-        self.speed_box.addItem("2×", 2)
+        for speed in SPEEDS:
+            self.speed_box.addItem(f"{speed:g}×", speed)
+        self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
         self.speed_box.setAccessibleName("Speed")
+        self.speed_box.setToolTip("Replay speed (the pitch stays the same)")
         self.speed_box.currentIndexChanged.connect(
-            lambda _: self.set_speed(int(self.speed_box.currentData()))
+            lambda _: self.set_speed(float(self.speed_box.currentData()))
         )
         transport = QHBoxLayout()
         transport.addWidget(self.play_btn)
@@ -267,7 +263,9 @@ class ReplayView(QWidget):
             self.player.seek(ms)
         self._render(ms)
 
-    def set_speed(self, speed: int) -> None:
+    def set_speed(self, speed: float) -> None:
+        """0.5×–2× (``app.replay_audio.SPEEDS`` in the box), pitch kept."""
+        speed = float(speed)
         if speed == self._speed:
             return
         self._base_ms = self.position_ms()

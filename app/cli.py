@@ -340,6 +340,11 @@ class Headless:
         except SettingsError as exc:
             print(f"voicecam: {exc}", file=sys.stderr)
             return 2
+        from app.retention import apply_retention_at_start, describe
+
+        retained = describe(apply_retention_at_start(settings))  # the saved rule, at start
+        if retained:
+            print(f"voicecam: {retained}", file=sys.stderr)
         file_audio: list[FileAudio] = []
 
         def make_file_audio(send_rate_hz: int) -> FileAudio:

@@ -22,6 +22,7 @@ offline server in ``Assembly.backend.prepare``); call them off the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -37,6 +38,7 @@ from app.modes import ConversationOptions
 from app.ports import AudioPort, ConnectSpec
 from app.recording_notes import RecordingNotices
 from app.redaction import build_redactor, parse_exclude_region, parse_exclude_windows
+from app.retention import discard_if_empty
 from app.session_search import session_index
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
@@ -283,18 +285,28 @@ def build_recorder(
         on_error=notices.on_error,
         on_resumed=notices.on_resumed,
         retry_hint=notices.retry_hint,
-        make=_indexed_recorder(folder),
+        make=_indexed_recorder(folder if _is_sessions_folder(folder, settings) else None),
     )
 
 
-def _indexed_recorder(folder: Path) -> RecorderFactory:
-    """Session recorders that feed the folder's search index as turns are written. Without
-    an index (the folder cannot hold one) they record all the same; ``voicecam search`` and
-    the Sessions browser index the file when they next sync."""
+def _is_sessions_folder(folder: Path, settings: Settings) -> bool:
+    """The app's sessions folder (the window's, ``voicecam search``'s default) is indexed as
+    sessions are written; another ``--record`` folder is indexed when it is first searched
+    (``voicecam search --folder``), so its disk holds only the sessions meanwhile."""
     try:
-        index: SearchIndex | None = session_index(folder)
-    except SessionFileError:
-        index = None
+        return folder.expanduser().resolve() == settings.recordings_path().resolve()
+    except OSError:
+        return False
+
+
+def _indexed_recorder(folder: Path | None) -> RecorderFactory:
+    """Session recorders that feed ``folder``'s search index as turns are written. Without
+    an index (no folder, or it cannot hold one) they record all the same; ``voicecam search``
+    and the Sessions browser index the file when they next sync."""
+    index: SearchIndex | None = None
+    if folder is not None:
+        with contextlib.suppress(SessionFileError):
+            index = session_index(folder)
 
     def make(
         *,
@@ -327,6 +339,7 @@ class Assembly:
         """Close the recording and stop the offline server if the backend owns it."""
         if self.recorder is not None:
             self.recorder.close()
+            discard_if_empty(self.recorder.path)  # a failed connect leaves no empty session
         self.backend.close()
 
 

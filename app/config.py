@@ -72,6 +72,9 @@ class Settings:
     blur_faces: str = "off"
     exclude_windows: str = ""  # window titles, comma-separated
     exclude_region: str = ""  # X,Y,W,H on the virtual screen
+    # Retention (app.retention), applied at start: 0 = keep forever / no size limit.
+    keep_days: int = 0
+    keep_gb: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -107,6 +110,10 @@ class Settings:
             )
         if (self.llm_model or self.llm_auth_env) and not self.llm_url:
             raise SettingsError("llm_model and llm_auth_env need llm_url (the server's API root)")
+        if self.keep_days < 0 or self.keep_gb < 0:
+            raise SettingsError(
+                f"keep_days = {self.keep_days}, keep_gb = {self.keep_gb}: use 0 (no limit) or more"
+            )
         from app.redaction import exclusion_problem
 
         problem = exclusion_problem(self.blur_faces, self.exclude_region)

@@ -178,7 +178,7 @@ class AssistantAdapter:
     def _session_ended(self) -> None:
         rec, self._recorder = self._recorder, None
         if rec is not None:
-            self._spawn(rec.close, "recorder-close")
+            self._spawn(lambda: _close_recording(rec), "recorder-close")
         feed = self._feed
         if feed is not None and (self._camera_on or self._screen_on):
             self._spawn(feed.start, "preview")  # keep the preview after the conversation
@@ -440,6 +440,15 @@ def _open_video(spec: str, settings: Settings) -> FrameSource:
     from app.compose import open_video
 
     return open_video(spec, settings)
+
+
+def _close_recording(rec: SessionRecording) -> None:
+    """Close the conversation's recording; a session with nothing in it (a failed connect)
+    is deleted rather than listed as "0:00 (no question)"."""
+    from app.retention import discard_if_empty
+
+    rec.close()
+    discard_if_empty(rec.path)
 
 
 def _apply_redaction(feed: FrameFeed, settings: Settings) -> None:

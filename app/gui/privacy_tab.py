@@ -1,4 +1,5 @@
-"""Settings → Privacy: what is hidden before frames leave the machine (``app.redaction``).
+"""Settings → Privacy: what is hidden before frames leave the machine (``app.redaction``), and
+how long recorded sessions are kept (``app.retention``).
 
 - "Blur faces": off / for cloud backends / on every backend (``Settings.blur_faces``);
 - "Hide windows": titles (comma-separated parts) filled with grey in every screen grab, with a
@@ -19,12 +20,14 @@ from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
+    QSpinBox,
     QWidget,
 )
 
@@ -145,6 +148,30 @@ class PrivacyTab(QWidget):
         form.addRow("Hide a region", row2)
         self.picker: RegionPicker | None = None
 
+        self.keep_days_spin = QSpinBox()
+        self.keep_days_spin.setRange(0, 3650)
+        self.keep_days_spin.setSpecialValueText("Forever")
+        self.keep_days_spin.setSuffix(" days")
+        self.keep_days_spin.setValue(settings.keep_days)
+        self.keep_days_spin.setAccessibleName("Keep recorded sessions for")
+        self.keep_gb_spin = QDoubleSpinBox()
+        self.keep_gb_spin.setRange(0.0, 10000.0)
+        self.keep_gb_spin.setDecimals(1)
+        self.keep_gb_spin.setSingleStep(0.5)
+        self.keep_gb_spin.setSpecialValueText("No limit")
+        self.keep_gb_spin.setSuffix(" GB")
+        self.keep_gb_spin.setValue(settings.keep_gb)
+        self.keep_gb_spin.setAccessibleName("Keep at most this much of recorded sessions")
+        form.addRow("Keep sessions for", self.keep_days_spin)
+        form.addRow("Keep at most", self.keep_gb_spin)
+        note = QLabel(
+            "Applied when VoiceCam starts: older sessions are deleted, then the oldest ones "
+            "beyond the size."
+        )
+        note.setObjectName("muted")
+        note.setWordWrap(True)
+        form.addRow(note)
+
     def apply(self, settings: Settings) -> Settings:
         """``settings`` with the form's privacy fields (``SettingsError`` if one is bad)."""
         return replace(
@@ -152,6 +179,8 @@ class PrivacyTab(QWidget):
             blur_faces=str(self.blur_box.currentData()),
             exclude_windows=self.windows_edit.text().strip(),
             exclude_region=self.region_edit.text().strip(),
+            keep_days=self.keep_days_spin.value(),
+            keep_gb=round(self.keep_gb_spin.value(), 1),
         )
 
     def draw_region(self) -> None:

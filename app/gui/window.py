@@ -102,6 +102,8 @@ class MainWindow(QMainWindow):
         self.state_message = ""
         self._loading: Loading | None = None
         self._closed = False
+        #: The session file being recorded now (``RecordingChanged``), if any.
+        self.recording_path: str | None = None
 
         self.setWindowTitle("VoiceCam")
         self.setAccessibleName("VoiceCam")
@@ -341,6 +343,7 @@ class MainWindow(QMainWindow):
             elif isinstance(event, FrameSent):
                 ui.thumbs.add_jpeg(event.frame.jpeg)  # decoded on the strip's worker
             elif isinstance(event, RecordingChanged):
+                self.recording_path = event.path if event.on else None
                 ui.status.set_recording(event.on, event.error)
                 if event.error:  # said plainly, not only in the indicator's tooltip (issue 17)
                     ui.status.showMessage(event.error, 15000)
@@ -404,6 +407,10 @@ class MainWindow(QMainWindow):
             self.sessions_window.raise_()
             return
         self.sessions_window = self._open_sessions(self)
+
+    def live_recordings(self) -> set[str]:
+        """Session files being written now (the Sessions browser labels them "recording")."""
+        return {self.recording_path} if self.recording_path else set()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closed:

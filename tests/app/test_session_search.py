@@ -23,7 +23,8 @@ MS = 1_000_000
 
 def record(folder: Path, question: str, answer: str, *, close: bool = True):  # type: ignore[no-untyped-def]
     """A session written by the app's own recorder: a question at 0.1 s, the reply at 1.5 s."""
-    rec = build_recorder(Settings(), FakeSpec(name="openai"), directory=folder)
+    # the app's own sessions folder: indexed as the session is written
+    rec = build_recorder(Settings(recordings_dir=str(folder)), FakeSpec(name="openai"))
     t0 = rec._current.start_mono_ns
     tone = (np.sin(np.arange(24000) * 2 * np.pi * 440 / 24000) * 8000).astype(np.int16)
     rec.record_mic(tone.tobytes(), 24000, t0 + 100 * MS)

@@ -26,6 +26,9 @@ def test_privacy_options_persist_and_reach_the_assistant(window, fake, qtbot, co
     assert dlg.isVisible() and "X,Y,W,H" in dlg.message.text()  # refused, with the form
 
     tab.region_edit.setText("0,0,400,300")
+    assert tab.keep_days_spin.text() == "Forever" and tab.keep_gb_spin.text() == "No limit"
+    tab.keep_days_spin.setValue(30)
+    tab.keep_gb_spin.setValue(2.5)
     with qtbot.waitSignal(dlg.saved_to_disk):
         dlg.buttons.accepted.emit()
     name, (applied,) = fake.calls[-1]
@@ -33,6 +36,7 @@ def test_privacy_options_persist_and_reach_the_assistant(window, fake, qtbot, co
     assert applied.blur_faces == "cloud"
     assert applied.exclude_windows == "Password manager, Slack"
     assert applied.exclude_region == "0,0,400,300"
+    assert (applied.keep_days, applied.keep_gb) == (30, 2.5)
     stored = Settings.load()
     assert (stored.blur_faces, stored.exclude_region) == ("cloud", "0,0,400,300")
     dlg2 = open_dialog(window, qtbot)

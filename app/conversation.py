@@ -53,7 +53,7 @@ from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort, WaitsFo
 from app.recording import perform_record
 from app.state import ConversationState as S
 from app.transcript import TranscriptHistory
-from audio.events import Backchannel, BargeIn, MicAudio, VoiceStarted, VoiceStopped
+from audio.events import Backchannel, BargeIn, MicAudio, VoiceStarted
 from realtime.events import (
     AppendAudio,
     AppendImage,
@@ -64,8 +64,9 @@ from realtime.events import (
 )
 
 log = logging.getLogger(__name__)
-#: What the microphone says; dropped while sending is paused (device events still count).
-_MIC_EVENTS = (MicAudio, VoiceStarted, VoiceStopped, BargeIn, Backchannel)
+#: What the microphone says; dropped while sending is paused (device events still count, and
+#: so does the end of speech: a turn in progress when the pause came ends with what was sent).
+_MIC_EVENTS = (MicAudio, VoiceStarted, BargeIn, Backchannel)
 
 #: Audio pump period: the core's ``Tick`` and the microphone drain.
 TICK_S = 0.01

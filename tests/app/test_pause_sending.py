@@ -124,3 +124,32 @@ def test_the_cli_prints_the_privacy_line_when_it_changes(rig) -> None:
         "privacy: Paused: nothing is sent to OpenAI",
         "privacy: Mic → OpenAI, camera paused",
     ]
+
+
+def test_a_turn_in_progress_when_paused_ends_with_what_was_sent(media_dir: Path) -> None:
+    """Client voice detection: the user is speaking when the pause comes; the end of speech
+    still ends the turn (the audio sent before the pause is committed), nothing more is sent,
+    and the conversation is not left waiting in "user speaking"."""
+    from realtime.events import ActivityEnd
+
+    spec = FakeSpec(name="openai")
+    audio = FakeAudio()
+    a = Assistant(spec, audio, None, ConversationOptions(mode=Mode.HANDS_FREE))
+    try:
+        a.start()
+        assert a.wait_for(lambda s: s.state == S.LISTENING, T) is not None
+        audio.voice(True)
+        for _ in range(20):
+            audio.mic(BLOCK_MS)
+        assert a.wait_for(lambda s: s.state == S.USER_SPEAKING, T) is not None
+        wait_for(lambda: count(spec, AppendAudio) >= 20, "the speech so far")
+        a.pause_sending(True)
+        sent = count(spec, AppendAudio)
+        for _ in range(10):
+            audio.mic(BLOCK_MS)
+        audio.voice(False)
+        wait_for(lambda: count(spec, ActivityEnd) == 1, "the turn ends")
+        assert count(spec, AppendAudio) == sent
+        assert a.snapshot().state != S.USER_SPEAKING
+    finally:
+        a.close()

@@ -15,7 +15,7 @@ from app.redaction import blur_active, destination, regions_hidden
 from app.state import ConversationState
 from video.pacing import Policy
 
-__all__ = ["frame_interval_s", "is_sending_state", "sending_state"]
+__all__ = ["frame_interval_s", "is_sending_state", "mic_sending", "sending_state"]
 
 
 def is_sending_state(state: ConversationState) -> bool:
@@ -35,6 +35,17 @@ def frame_interval_s(settings: Settings) -> float | None:
     return None
 
 
+def mic_sending(mode: Mode, state: ConversationState) -> bool:
+    """Whether microphone audio goes out: always while listening hands-free (the provider or
+    the local voice detector decides what is speech), only while the talk key is held or
+    toggled on in push-to-talk / toggle mode, never muted."""
+    if mode == Mode.HANDS_FREE:
+        return True
+    if mode in (Mode.PUSH_TO_TALK, Mode.TOGGLE):
+        return state == ConversationState.USER_SPEAKING
+    return False
+
+
 def sending_state(
     settings: Settings,
     *,
@@ -50,7 +61,7 @@ def sending_state(
         destination=destination(settings.backend),
         connected=is_sending_state(state),
         paused=paused,
-        mic_sending=mode != Mode.MUTE,
+        mic_sending=mic_sending(mode, state),
         video=video,
         video_on=video_on,
         frame_interval_s=frame_interval_s(settings),

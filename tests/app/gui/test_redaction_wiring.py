@@ -115,3 +115,64 @@ def test_cloud_blurring_leaves_the_offline_backend_alone(rig) -> None:
     sent, _, _ = run("local", "cloud")
     assert sent
     assert _readable(_decode(sent[0]), face, original)
+
+
+@pytest.fixture(scope="module")
+def x24():  # type: ignore[no-untyped-def]
+    from tests.video.test_screen import start_xvfb, stop
+
+    proc, display = start_xvfb(24)
+    yield display
+    stop(proc)
+
+
+def test_an_excluded_window_never_appears_in_frames_the_window_sends(
+    qtbot, qsettings, memory_keyring, config_dir, tmp_path: Path, media_dir: Path, x24, monkeypatch
+) -> None:
+    """Screen sharing from the window with a window excluded in the settings: the adapter's
+    own screen source (no injected source) hides it in every frame sent."""
+    from app.compose import open_video
+    from tests.video.test_screen import Window, qr
+
+    monkeypatch.setenv("DISPLAY", x24)  # what is shared: our own X screen, not the window's
+    win = Window(x24, media_dir / "video" / "qr.png", "VoiceCam secret notes", 200, 150)
+    try:
+        plain = open_video("screen:1", Settings())
+        plain.start()
+        frame = plain.wait_frame(0, 10)
+        plain.stop()
+        assert frame is not None and qr(frame.image)  # on screen, and readable unhidden
+
+        spec = FakeSpec(name="openai", model="gpt-realtime")
+        settings = Settings(
+            recording=False,
+            exclude_windows="secret notes",
+            frame_policy="continuous",
+            frames_per_minute=60,
+        )
+        adapter = AssistantAdapter(
+            settings, resolve=lambda s, **kw: spec, make_audio=lambda s, r: FakeAudio()
+        )
+        w = build_window(adapter, qsettings, settings, save_settings=None)
+        qtbot.addWidget(w)
+        w.show()
+        w.ui.backend_box.setCurrentIndex(w.ui.backend_box.findData("openai"))
+        qtbot.mouseClick(w.ui.screen_btn, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(
+            lambda: sum(isinstance(c, AppendImage) for c in spec.sent) >= 2, timeout=20000
+        )
+        assert "1 area hidden" in w.privacy_chip.text()
+        qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: w.ui.state_label.text() == "Not connected", timeout=10000)
+        w.close()
+        adapter.close()
+    finally:
+        win.close()
+    for c in spec.sent:
+        if isinstance(c, AppendImage):
+            image = cv2.imdecode(np.frombuffer(c.jpeg, np.uint8), cv2.IMREAD_COLOR)
+            assert not qr(image)
+            h, w_px = image.shape[:2]
+            x, y = round(220 * w_px / 1024), round(170 * h / 768)  # inside the hidden window
+            assert np.abs(image[y, x].astype(int) - (64, 64, 64)).max() < 12

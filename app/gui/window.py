@@ -410,7 +410,8 @@ class MainWindow(QMainWindow):
 
     def live_recordings(self) -> set[str]:
         """Session files being written now (the Sessions browser labels them "recording")."""
-        return {self.recording_path} if self.recording_path else set()
+        ended = self.conversation_state in (State.IDLE, State.ERROR)
+        return {self.recording_path} if self.recording_path and not ended else set()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closed:

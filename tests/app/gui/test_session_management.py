@@ -147,3 +147,13 @@ def test_the_window_applies_retention_at_start(
     qtbot.waitUntil(lambda: "Retention: deleted 1 old session" in w.ui.status.currentMessage())
     assert not old.exists() and new.exists()
     w.close()
+
+
+def test_the_window_knows_which_session_is_being_recorded(window, fake, qtbot) -> None:
+    from app.model import RecordingChanged, StateChanged
+
+    fake.emit(StateChanged(State.LISTENING))
+    fake.emit(RecordingChanged(True, "/tmp/s/now.voicecam"))
+    qtbot.waitUntil(lambda: window.live_recordings() == {"/tmp/s/now.voicecam"})
+    fake.emit(StateChanged(State.IDLE))  # the conversation ended: the file is finished
+    qtbot.waitUntil(lambda: window.live_recordings() == set())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from realtime.recording.errors import SessionFileError
@@ -76,8 +77,11 @@ def share(path: str | Path, out: str | Path) -> ExportReport:
     return export_session(path, out, secrets=known_secrets())
 
 
-def export_to(path: str | Path, out: str | Path) -> Path:
-    """Export to ``out`` (format from its suffix)."""
+def export_to(
+    path: str | Path, out: str | Path, progress: Callable[[float], None] | None = None
+) -> Path:
+    """Export to ``out`` (format from its suffix); ``progress(fraction)`` while an MP4 is
+    encoded (on the calling thread)."""
     from app.export import export
 
-    return export(path, out)
+    return export(path, out, progress)

@@ -4,8 +4,9 @@
 - **Share…** writes one self-contained ``*.voicecam`` file with every known key scrubbed and the
   scrub verified, then says where it is.
 - **Export…** to MP4 / WAV / Markdown / SRT (the format from the name chosen). An export runs on
-  its own worker and shows a progress window with the time so far, so a long MP4 export (48 s
-  for a long session) is never silent; the browser stays usable meanwhile.
+  its own worker and shows a progress window with the time so far — and, for MP4, how much is
+  encoded — so a long export (48 s for a long session) is never silent; the browser stays
+  usable meanwhile.
 
 The question dialogs are injectable (``ask_title``, ``ask_path``) so tests drive them without a
 modal loop. GUI thread only.
@@ -66,6 +67,8 @@ class SessionActions(QObject):
     """Adds the three buttons to ``row`` and performs them for the browser's selection."""
 
     finished = Signal(str)  # the sentence shown when an action ended (done or failed)
+    #: fraction done (0–1) of the running export; emitted on the worker, shown on the GUI
+    progressed = Signal(float)
 
     def __init__(
         self,
@@ -88,6 +91,7 @@ class SessionActions(QObject):
         self._ticker = QTimer(self)
         self._ticker.setInterval(500)
         self._ticker.timeout.connect(self._tick)
+        self.progressed.connect(self._on_progress)
         self.rename_btn = QPushButton("Rename…")
         self.rename_btn.setAccessibleName("Rename the selected session")
         self.rename_btn.clicked.connect(self.rename_selected)
@@ -158,7 +162,7 @@ class SessionActions(QObject):
         path = s.path
 
         def run() -> str:
-            written = export_to(path, target)
+            written = export_to(path, target, self.progressed.emit)
             return f"Exported to {written}."
 
         self._run_long(f"Exporting {target.name}", run)
@@ -178,6 +182,12 @@ class SessionActions(QObject):
         self._ticker.start()
         self.update_buttons(self._browser.selected())
         self.tasks.submit(work, self._long_done, self._long_failed)
+
+    def _on_progress(self, fraction: float) -> None:
+        if self.progress is not None:
+            if self.progress.maximum() == 0:  # from "busy" to a real bar
+                self.progress.setRange(0, 1000)
+            self.progress.setValue(round(max(0.0, min(1.0, fraction)) * 1000))
 
     def _tick(self) -> None:
         if self.progress is not None:

@@ -70,6 +70,8 @@ def test_rename_share_and_export_with_progress(
     with SessionFile(out) as sf:
         assert [t.role for t in sf.turns()] == ["user", "assistant"]
 
+    fractions: list[float] = []
+    b.session_actions.progressed.connect(fractions.append)
     with qtbot.waitSignal(b.session_actions.finished, timeout=60000) as got:
         b.session_actions.export_btn.click()
         progress = b.session_actions.progress
@@ -80,6 +82,7 @@ def test_rename_share_and_export_with_progress(
     assert exported.stat().st_size > 1000
     assert b.session_actions.progress is None and b.session_actions.export_btn.isEnabled()
     assert b.status.text() == got.args[0]
+    assert fractions and fractions == sorted(fractions) and fractions[-1] == 1.0
     b.shutdown()
 
 

@@ -384,28 +384,26 @@ class SettingsDialog(QDialog):
         voice = self.voice_box.currentText().strip()
         if voice == "Backend default":
             voice = ""
-        return self.privacy_tab.apply(
-            replace(
-                self.settings,
-                input_device=self.input_box.currentData() or "",
-                output_device=self.output_box.currentData() or "",
-                vad_sensitivity=self.vad_slider.value() / 100,
-                turn_detection=self.detect_box.currentData(),
-                aec=self.aec_box.currentData(),
-                camera=self.camera_edit.text().strip(),
-                camera_on=self.camera_on_check.isChecked(),
-                frame_policy=self.policy_box.currentData(),
-                frames_per_minute=self.budget_spin.value(),
-                instructions=self.instructions_edit.toPlainText().strip(),
-                voice=voice,
-                recordings_dir=self.folder_edit.text().strip(),
-                recording=self.record_check.isChecked(),
-            )
+        return replace(
+            self.settings,
+            input_device=self.input_box.currentData() or "",
+            output_device=self.output_box.currentData() or "",
+            vad_sensitivity=self.vad_slider.value() / 100,
+            turn_detection=self.detect_box.currentData(),
+            aec=self.aec_box.currentData(),
+            camera=self.camera_edit.text().strip(),
+            camera_on=self.camera_on_check.isChecked(),
+            frame_policy=self.policy_box.currentData(),
+            frames_per_minute=self.budget_spin.value(),
+            instructions=self.instructions_edit.toPlainText().strip(),
+            voice=voice,
+            recordings_dir=self.folder_edit.text().strip(),
+            recording=self.record_check.isChecked(),
         )
 
     def accept(self) -> None:
         try:
-            new = self.collect()
+            new = self.privacy_tab.apply(self.collect())
         except SettingsError as exc:
             self.message.setText(str(exc))
             return

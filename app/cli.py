@@ -127,7 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--image", type=Path, default=None, help="a still image shown as the camera")
     src.add_argument("--video", type=Path, default=None, help="a video file played as the camera")
-    src.add_argument("--camera", default=None, help="camera name, index or stream URL")
+    src.add_argument(
+        "--camera",
+        default=None,
+        help="camera name, index or stream URL; screen[:N], region:X,Y,W,H or window:TITLE "
+        "shares the screen",
+    )
     p.add_argument("--text", default=None, help="a typed message to send")
     p.add_argument(
         "--mode",
@@ -211,6 +216,13 @@ def validate(args: argparse.Namespace) -> None:
             raise UsageError(
                 "--audio-out needs --audio-in or --text (the microphone plays to the speaker)"
             )
+    if args.camera is not None and args.camera.lower().startswith(("screen", "region:", "window:")):
+        from video.factory import open_source
+
+        try:
+            open_source(args.camera)  # checks the spec; nothing is opened yet
+        except ValueError as exc:
+            raise UsageError(f"--camera: {exc}") from None
     if args.record is not None and args.record.exists() and not args.record.is_dir():
         raise UsageError(f"--record: {args.record} is not a folder")
     if args.text is not None and not args.text.strip():

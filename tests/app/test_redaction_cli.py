@@ -99,6 +99,11 @@ def test_privacy_flags_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["--exclude-window", "Slack"])  # a window setting, not a window flag
     assert exc.value.code == 2
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--headless", "--camera", "region:0,0,0,10"])
+    assert exc.value.code == 2
+    assert "--camera: region needs X,Y,W,H" in capsys.readouterr().err
 
 
 def test_redaction_rules() -> None:

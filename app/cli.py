@@ -217,10 +217,10 @@ def validate(args: argparse.Namespace) -> None:
                 "--audio-out needs --audio-in or --text (the microphone plays to the speaker)"
             )
     if args.camera is not None and args.camera.lower().startswith(("screen", "region:", "window:")):
-        from video.factory import open_source
+        from app.compose import open_video
 
         try:
-            open_source(args.camera)  # checks the spec; nothing is opened yet
+            open_video(args.camera)  # checks the spec; nothing is opened before start()
         except ValueError as exc:
             raise UsageError(f"--camera: {exc}") from None
     if args.record is not None and args.record.exists() and not args.record.is_dir():

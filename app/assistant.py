@@ -127,6 +127,7 @@ class Assistant:
         self._conv: Conversation | None = None
         self._run_future: Future[None] | None = None
         self._mode = self._options.mode
+        self._paused = False
         self._snap = AssistantSnapshot(
             mode=self._mode,
             camera_on=frames is not None and frames.enabled,
@@ -244,6 +245,7 @@ class Assistant:
             clock=self._clock,
             day_spend=day,
         )
+        conv.sending_paused = self._paused
         self._conv = conv
         with self._lock:
             spend = core.spend()
@@ -300,6 +302,20 @@ class Assistant:
             self.set_mode(Mode.MUTE if on else self._options.mode)
             return
         self._feed(effects.Mute(on))
+
+    def pause_sending(self, on: bool) -> None:
+        """The privacy pause: while on, no microphone audio and no frame leaves the machine
+        (typed messages still do). Takes effect at once, from any thread: the engine checks it
+        before each audio block and again before each send, so at most the block being
+        handed over when it is called is still sent. Kept for the next conversation too."""
+        self._paused = on
+        conv = self._conv
+        if conv is not None:
+            conv.sending_paused = on
+
+    @property
+    def sending_paused(self) -> bool:
+        return self._paused
 
     def set_camera(self, on: bool) -> None:
         """Camera (or screen) on/off; off stops the source: no old frame is sent or shown."""

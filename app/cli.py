@@ -15,6 +15,7 @@ Usage::
              [--azure-api-version V] [provider options, see --help]
     voicecam --list-llm                        # local model servers and their models
     voicecam replay|export|rerun ARGS...       # session files (see each command's --help)
+    voicecam search "QUERY" [--json]           # what was said in every recorded session
 
 Headless runs the same ``app.assistant.Assistant`` as the window and prints the user's and the
 assistant's transcripts as they arrive. With ``--audio-in`` and/or ``--text`` it is a script:
@@ -41,6 +42,7 @@ from app.state import ConversationState as S
 
 if TYPE_CHECKING:
     from app.assistant import Assistant
+    from app.config import Settings
     from app.file_audio import FileAudio
     from video.source import FrameSource
 
@@ -49,6 +51,7 @@ SUBCOMMANDS = {
     "replay": ("app.replay", "replay_main"),
     "export": ("app.export", "export_main"),
     "rerun": ("app.rerun", "rerun_main"),
+    "search": ("app.session_search", "search_main"),
 }
 
 
@@ -80,7 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         headless_only = [
             name
-            for name in (*HEADLESS_ONLY, *CLOUD_ARGS, "budget")  # the window has these in Settings
+            for name in (
+                *HEADLESS_ONLY,
+                *CLOUD_ARGS,  # the window has these, the budget and the privacy ones in Settings
+                *("budget", "blur_faces", "exclude_window", "exclude_region"),
+            )
             if getattr(args, name) is not None
         ]
         if headless_only:
@@ -112,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="voicecam",
         description="Talk to a multimodal realtime model by voice while showing it a camera.",
-        epilog="Subcommands: voicecam replay|export|rerun --help",
+        epilog="Subcommands: voicecam replay|export|rerun|search --help",
     )
     p.add_argument("--headless", action="store_true", help="no window: talk in the terminal")
     p.add_argument(
@@ -136,7 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--image", type=Path, default=None, help="a still image shown as the camera")
     src.add_argument("--video", type=Path, default=None, help="a video file played as the camera")
-    src.add_argument("--camera", default=None, help="camera name, index or stream URL")
+    src.add_argument(
+        "--camera",
+        default=None,
+        help="camera name, index or stream URL; screen[:N], region:X,Y,W,H or window:TITLE "
+        "shares the screen",
+    )
     p.add_argument("--text", default=None, help="a typed message to send")
     p.add_argument(
         "--mode",
@@ -177,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-device", default=None, help="speaker by name (default: system)")
     _add_llm_arguments(p)
     add_cloud_arguments(p)
+    _add_privacy_arguments(p)
     p.add_argument("-v", "--verbose", action="count", default=0)
     return p
 
@@ -235,6 +248,13 @@ def validate(args: argparse.Namespace) -> None:
             raise UsageError(
                 "--audio-out needs --audio-in or --text (the microphone plays to the speaker)"
             )
+    if args.camera is not None and args.camera.lower().startswith(("screen", "region:", "window:")):
+        from app.compose import open_video
+
+        try:
+            open_video(args.camera)  # checks the spec; nothing is opened before start()
+        except ValueError as exc:
+            raise UsageError(f"--camera: {exc}") from None
     if args.record is not None and args.record.exists() and not args.record.is_dir():
         raise UsageError(f"--record: {args.record} is not a folder")
     if args.text is not None and not args.text.strip():
@@ -285,6 +305,31 @@ def _add_llm_arguments(p: argparse.ArgumentParser) -> None:
         "--list-llm",
         action="store_true",
         help="list the local model servers running on this machine and their models, then exit",
+    )
+
+
+def _add_privacy_arguments(p: argparse.ArgumentParser) -> None:
+    """Redaction before sending (``app.redaction``; saved as blur_faces / exclude_* settings)."""
+    g = p.add_argument_group("privacy", "what is hidden before frames leave the machine")
+    g.add_argument(
+        "--blur-faces",
+        default=None,
+        choices=["off", "cloud", "always"],
+        help="blur faces in camera and screen frames: for cloud backends, always, or never "
+        "(default: the saved setting, else off)",
+    )
+    g.add_argument(
+        "--exclude-window",
+        action="append",
+        default=None,
+        metavar="TITLE",
+        help="hide windows whose title contains TITLE from screen sharing (repeatable)",
+    )
+    g.add_argument(
+        "--exclude-region",
+        default=None,
+        metavar="X,Y,W,H",
+        help="hide this screen rectangle (pixels) from screen sharing",
     )
 
 
@@ -341,6 +386,11 @@ class Headless:
                     "llm_vision": False if args.llm_no_vision else None,
                     "llm_auth_env": args.llm_key_env,
                     "budget_session_usd": args.budget,
+                    "blur_faces": args.blur_faces,
+                    "exclude_windows": ", ".join(args.exclude_window)
+                    if args.exclude_window
+                    else None,
+                    "exclude_region": args.exclude_region,
                 },
                 args,
                 resolve_settings,
@@ -348,6 +398,11 @@ class Headless:
         except SettingsError as exc:
             print(f"voicecam: {exc}", file=sys.stderr)
             return 2
+        from app.retention import apply_retention_at_start, describe
+
+        retained = describe(apply_retention_at_start(settings))  # the saved rule, at start
+        if retained:
+            print(f"voicecam: {retained}", file=sys.stderr)
         file_audio: list[FileAudio] = []
 
         def make_file_audio(send_rate_hz: int) -> FileAudio:
@@ -363,7 +418,7 @@ class Headless:
                 settings,
                 reconnect=not file_mode,
                 make_audio=make_file_audio if file_mode else None,
-                frames_source=self._source(),
+                frames_source=self._source(settings),
                 record_to=args.record,
                 # The recorder makes the folder (0700) itself; a failure or a resumption is
                 # said on stderr and the conversation goes on (issue 17, items 1-3).
@@ -384,6 +439,11 @@ class Headless:
         )
         printer = Printer(verbose=args.verbose > 0)
         assistant.subscribe(printer)
+        from app.privacy_cli import PrivacyLinePrinter, video_kind
+
+        self.privacy = PrivacyLinePrinter(
+            settings, video_kind(args.camera, args.image is not None or args.video is not None)
+        )
         code = 1
         try:
             assistant.start()
@@ -401,6 +461,8 @@ class Headless:
             if snap.budget is not None and budget_figure(snap.budget):
                 print(budget_figure(snap.budget), file=sys.stderr)
             assistant.close()
+            if self.privacy.printed:  # a failed connect's error stays the last line
+                self.privacy.poll(assistant)  # "Not connected: nothing is sent"
             parts.close()
         if args.audio_out is not None and code == 0 and file_in is not None:
             if file_in.out_error:  # nothing or only part of the reply could be written
@@ -413,14 +475,18 @@ class Headless:
             )
         return code
 
-    def _source(self) -> FrameSource | None:
-        """The camera stand-in the flags name (none by default: headless shows no camera)."""
-        from app.compose import open_camera, open_file_video
+    def _source(self, settings: Settings) -> FrameSource | None:
+        """The camera stand-in the flags name (none by default: headless shows no camera).
+        ``--camera screen[:N]`` / ``region:X,Y,W,H`` / ``window:TITLE`` shares the screen,
+        with the settings' excluded windows and region hidden."""
+        from app.compose import open_camera, open_file_video, open_video
 
         args = self.args
         if args.image is not None or args.video is not None:
             return open_file_video(args.image or args.video)
         if args.camera is not None:
+            if args.camera.lower().startswith(("screen", "region:", "window:")):
+                return open_video(args.camera, settings)
             return open_camera(args.camera)
         return None
 
@@ -436,11 +502,13 @@ class Headless:
             return 1
         if snap.state == S.ERROR:
             return 1
+        self.privacy.poll(assistant)
         if args.text is not None:
             assistant.send_text(args.text)
         if not file_mode:
             deadline = None if args.duration is None else time.monotonic() + args.duration
             while deadline is None or time.monotonic() < deadline:
+                self.privacy.poll(assistant)
                 snap = assistant.snapshot()
                 if snap.state == S.ERROR:
                     return 1
@@ -457,6 +525,7 @@ class Headless:
         heard_voice = False
         file_done_at: float | None = None
         while time.monotonic() < deadline:
+            self.privacy.poll(assistant)
             snap = assistant.snapshot()
             if snap.state == S.ERROR:
                 return 1

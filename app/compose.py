@@ -24,6 +24,7 @@ offline server in ``Assembly.backend.prepare``); call them off the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -41,13 +42,19 @@ from app.model_catalog import session_cap_s
 from app.modes import ConversationOptions, for_backend
 from app.ports import AudioPort, ConnectSpec
 from app.recording_notes import RecordingNotices
+from app.redaction import build_redactor, parse_exclude_region, parse_exclude_windows
+from app.retention import discard_if_empty
+from app.session_search import session_index
 from audio.client_turns import ClientTurnEnd
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from dsp.snippet_stt import SnippetTranscriber
 from dsp.text_end import TextEndScorer
 from realtime.budget import Limits
-from realtime.recording.resilient import ResilientRecorder
+from realtime.recording.errors import RecordingError, SessionFileError
+from realtime.recording.resilient import RecorderFactory, ResilientRecorder
+from realtime.recording.search import SearchIndex
+from realtime.recording.writer import SessionRecorder
 from video.source import FrameSource
 
 ENV_PREFIX = "VOICECAM_"
@@ -57,6 +64,7 @@ SettingValue = str | int | float | bool
 __all__ = [
     "ENV_PREFIX",
     "Assembly",
+    "apply_redaction",
     "assemble",
     "build_audio",
     "build_backend",
@@ -240,12 +248,20 @@ def build_file_audio(
     return FileAudio(audio_in, audio_out, send_rate_hz=send_rate_hz, end_of_turn=turns)
 
 
-def open_video(spec: str) -> FrameSource:
+def open_video(spec: str, settings: Settings | None = None) -> FrameSource:
     """A camera, file, stream or screen source from its spec (``"0"``, ``clip.mp4``,
-    ``screen:1`` …); ValueError lists the accepted forms."""
+    ``screen:1`` …); ValueError lists the accepted forms. A screen source hides the settings'
+    ``exclude_windows`` / ``exclude_region`` in every grab (``app.redaction``)."""
     from video.factory import open_source
 
-    return open_source(spec)
+    if settings is None:
+        return open_source(spec)
+    region = parse_exclude_region(settings.exclude_region)
+    return open_source(
+        spec,
+        exclude_windows=parse_exclude_windows(settings.exclude_windows),
+        exclude_regions=(region,) if region is not None else (),
+    )
 
 
 def open_file_video(path: Path) -> FrameSource:
@@ -263,8 +279,19 @@ def open_camera(name: str) -> FrameSource:
 
 
 def build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
-    """The frame feed to the model, paced by the saved policy and budget."""
-    return FrameFeed(source, settings.pacer_config())
+    """The frame feed to the model, paced by the saved policy and budget, blurring faces when
+    the settings ask for it on this backend (``apply_redaction``)."""
+    return FrameFeed(
+        source,
+        settings.pacer_config(),
+        redactor=build_redactor(settings.blur_faces, settings.backend),
+    )
+
+
+def apply_redaction(feed: FrameFeed, settings: Settings) -> None:
+    """Blur faces in ``feed``'s frames from the next one on iff the settings ask for it on
+    their backend (a feed kept across connects follows the backend chosen for each)."""
+    feed.set_redactor(build_redactor(settings.blur_faces, settings.backend))
 
 
 def build_budget(settings: Settings) -> Limits:
@@ -314,7 +341,40 @@ def build_recorder(
         on_error=notices.on_error,
         on_resumed=notices.on_resumed,
         retry_hint=notices.retry_hint,
+        make=_indexed_recorder(folder if _is_sessions_folder(folder, settings) else None),
     )
+
+
+def _is_sessions_folder(folder: Path, settings: Settings) -> bool:
+    """The app's sessions folder (the window's, ``voicecam search``'s default) is indexed as
+    sessions are written; another ``--record`` folder is indexed when it is first searched
+    (``voicecam search --folder``), so its disk holds only the sessions meanwhile."""
+    try:
+        return folder.expanduser().resolve() == settings.recordings_path().resolve()
+    except OSError:
+        return False
+
+
+def _indexed_recorder(folder: Path | None) -> RecorderFactory:
+    """Session recorders that feed ``folder``'s search index as turns are written. Without
+    an index (no folder, or it cannot hold one) they record all the same; ``voicecam search``
+    and the Sessions browser index the file when they next sync."""
+    index: SearchIndex | None = None
+    if folder is not None:
+        with contextlib.suppress(SessionFileError):
+            index = session_index(folder)
+
+    def make(
+        *,
+        directory: Path,
+        metadata: Mapping[str, object],
+        on_error: Callable[[RecordingError], None],
+    ) -> SessionRecorder:
+        return SessionRecorder(
+            directory=directory, metadata=metadata, on_error=on_error, search_index=index
+        )
+
+    return make
 
 
 # ---------------------------------------------------------------------- a whole assistant
@@ -337,6 +397,7 @@ class Assembly:
         """Close the recording and stop the offline server if the backend owns it."""
         if self.recorder is not None:
             self.recorder.close()
+            discard_if_empty(self.recorder.path)  # a failed connect leaves no empty session
         self.backend.close()
 
 

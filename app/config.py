@@ -93,6 +93,13 @@ class Settings:
     # Spend limits in US dollars (0 = no limit): app.day_spend, app.core_budget.
     budget_session_usd: float = 0.0
     budget_day_usd: float = 0.0
+    # Privacy (app.redaction): blur faces off | cloud | always; screen-sharing exclusions.
+    blur_faces: str = "off"
+    exclude_windows: str = ""  # window titles, comma-separated
+    exclude_region: str = ""  # X,Y,W,H on the virtual screen
+    # Retention (app.retention), applied at start: 0 = keep forever / no size limit.
+    keep_days: int = 0
+    keep_gb: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -145,6 +152,15 @@ class Settings:
             usd = getattr(self, name)
             if not 0.0 <= usd < 1e6:  # also refuses NaN
                 raise SettingsError(f"{name} = {usd}: use an amount in US dollars, 0 = no limit")
+        if self.keep_days < 0 or self.keep_gb < 0:
+            raise SettingsError(
+                f"keep_days = {self.keep_days}, keep_gb = {self.keep_gb}: use 0 (no limit) or more"
+            )
+        from app.redaction import exclusion_problem
+
+        privacy_problem = exclusion_problem(self.blur_faces, self.exclude_region)
+        if privacy_problem:
+            raise SettingsError(privacy_problem)
 
     # ------------------------------------------------------------------ persistence
     @staticmethod

@@ -56,9 +56,20 @@ from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort, WaitsFo
 from app.recording import perform_record
 from app.state import ConversationState as S
 from app.transcript import TranscriptHistory
-from realtime.events import Closed, ProtocolViolation, Reconnecting, ServerError
+from audio.events import Backchannel, BargeIn, MicAudio, VoiceStarted
+from realtime.events import (
+    AppendAudio,
+    AppendImage,
+    Closed,
+    ProtocolViolation,
+    Reconnecting,
+    ServerError,
+)
 
 log = logging.getLogger(__name__)
+#: What the microphone says; dropped while sending is paused (device events still count, and
+#: so does the end of speech: a turn in progress when the pause came ends with what was sent).
+_MIC_EVENTS = (MicAudio, VoiceStarted, BargeIn, Backchannel)
 
 #: Audio pump period: the core's ``Tick`` and the microphone drain.
 TICK_S = 0.01
@@ -97,6 +108,10 @@ class Conversation:
         # Reply audio is recorded as the player reports it played (exact for cut-off replies).
         self._played_audio = PlayedAudio() if audio is not None else None
         self._recorder_failures: set[str] = set()
+        #: The privacy pause (``Assistant.pause_sending``): set from any thread; while True no
+        #: microphone audio and no frame is handed to the core or sent (checked per block and
+        #: again at the socket).
+        self.sending_paused = False
 
     # ------------------------------------------------------------------ feeding the core
     async def feed(self, item: Input) -> None:
@@ -123,6 +138,8 @@ class Conversation:
     async def _perform_one(self, effect: Effect) -> None:
         audio, frames, rec = self.audio, self.frames, self.recorder
         if isinstance(effect, Send):
+            if self.sending_paused and isinstance(effect.command, AppendAudio | AppendImage):
+                return  # the block in flight when the pause came: not sent either
             if self.session is not None:
                 try:
                     await self.session.send(effect.command)
@@ -310,6 +327,8 @@ class Conversation:
         while True:
             if self.audio is not None:
                 for ev in self.audio.process():
+                    if self.sending_paused and isinstance(ev, _MIC_EVENTS):
+                        continue  # drained and dropped: nothing piles up to send on resume
                     await self.feed(ev)
             await self.feed(Tick())
             tick += 1
@@ -327,12 +346,16 @@ class Conversation:
 
     async def _poll_frame(self) -> None:
         frames = self.frames
-        if frames is None:
+        if frames is None or self.sending_paused:
             return
         for message in frames.error_messages():
             await self.feed(CameraProblem(message))
         try:
-            sent = frames.poll(self.clock())
+            if frames.redactor is not None:  # face blurring takes ~75 ms: not on this loop
+                loop = asyncio.get_running_loop()
+                sent = await loop.run_in_executor(None, frames.poll, self.clock())
+            else:
+                sent = frames.poll(self.clock())
         except Exception as exc:  # a bad frame must not end the conversation
             log.warning("frame not sent: %s", exc)
             return

@@ -136,7 +136,9 @@ def export_mp4(
     fps: int = 10,
     rate_hz: int = DEFAULT_RATE_HZ,
     max_side: int = 1280,
+    progress: Callable[[float], None] | None = None,
 ) -> None:
+    """``progress(fraction)`` (0–1, on this thread) about once a second of video encoded."""
     import av
     import cv2
 
@@ -168,6 +170,8 @@ def export_mp4(
                 img = frames[k][1]
                 current = img if img.shape[:2] == (h, w) else cv2.resize(img, (w, h))
                 k += 1
+            if progress is not None and i % fps == 0:
+                progress(0.9 * i / n_video)  # the video is most of the work
             vf = av.VideoFrame.from_ndarray(current, format="bgr24")
             vf.pts = i
             for packet in vs.encode(vf):
@@ -187,6 +191,8 @@ def export_mp4(
                     container.mux(packet)
         for packet in aus.encode():
             container.mux(packet)
+    if progress is not None:
+        progress(1.0)
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -359,9 +365,14 @@ EXPORTERS: dict[str, Callable[[SessionFile, Path], object]] = {
 }
 
 
-def export(session: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+def export(
+    session: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    progress: Callable[[float], None] | None = None,
+) -> Path:
     """Export ``session`` to ``out`` (format from the suffix). Raises ``SessionFileError`` for an
-    unreadable session, ``ExportError`` for a bad target or a failed write."""
+    unreadable session, ``ExportError`` for a bad target or a failed write. ``progress``:
+    called with the fraction done while an MP4 is encoded (the slow one)."""
     out_p = Path(out)
     fmt = out_p.suffix.lower()
     if fmt not in EXPORTERS:
@@ -370,7 +381,10 @@ def export(session: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path
         raise ExportError(f"{out_p}: refusing to overwrite the session file itself")
     with SessionFile(session) as sf:
         try:
-            EXPORTERS[fmt](sf, out_p)
+            if fmt == ".mp4" and progress is not None:
+                export_mp4(sf, out_p, progress=progress)
+            else:
+                EXPORTERS[fmt](sf, out_p)
         except SessionFileError:
             raise
         except (OSError, ValueError, RuntimeError) as exc:

@@ -22,6 +22,7 @@ from video.feed import SentFrame, VideoFeed
 from video.frame import Frame
 from video.opencv import limit_threads
 from video.pacing import Pacer, PacerConfig
+from video.redact import Redactor
 from video.source import FrameSource
 
 __all__ = ["FrameFeed", "FrameSource", "SentFrame"]
@@ -37,11 +38,19 @@ class FrameFeed(VideoFeed):
         max_side: int = MAX_SIDE,
         quality: int = QUALITY,
         keep: int = 12,
+        redactor: Redactor | None = None,
     ) -> None:
         # One OpenCV worker thread: on 2 cores its spinning pool costs more than it saves
         # (bench/bench_video.py: camera + preview + 1 fps to the model, 9.1 % → 5.4 % of a core).
         limit_threads(1)
-        super().__init__(source, Pacer(pacer), max_side=max_side, quality=quality, enabled=False)
+        super().__init__(
+            source,
+            Pacer(pacer),
+            max_side=max_side,
+            quality=quality,
+            enabled=False,
+            redactor=redactor,
+        )
         self._switch_on = True
         self._started = False
         self._sent: deque[SentFrame] = deque(maxlen=keep)

@@ -29,6 +29,7 @@ from typing import Any, Literal, TextIO
 
 import numpy as np
 
+from app.replay_audio import MAX_SPEED, MIN_SPEED, StretchedTrack
 from realtime.recording.errors import SessionFileError
 from realtime.recording.reader import SessionFile, resample
 
@@ -110,7 +111,10 @@ class _AudioOut:
     def __init__(self, stereo: np.ndarray, rate_hz: int, speed: float, device: Any) -> None:
         import sounddevice as sd
 
-        if speed != 1.0:  # faster replay: squeeze the audio (pitch rises, timing holds)
+        #: 0.5×–2×: WSOLA keeps the pitch (app.replay_audio); the callback reads from it
+        stretch = speed != 1.0 and MIN_SPEED <= speed <= MAX_SPEED
+        self._stretch = StretchedTrack(stereo, rate_hz, speed) if stretch else None
+        if speed != 1.0 and self._stretch is None:  # beyond 2×: squeeze (pitch rises)
             left = resample(np.ascontiguousarray(stereo[:, 0]), round(rate_hz * speed), rate_hz)
             right = resample(np.ascontiguousarray(stereo[:, 1]), round(rate_hz * speed), rate_hz)
             n = min(len(left), len(right))
@@ -132,6 +136,11 @@ class _AudioOut:
         )
 
     def _callback(self, outdata: Any, frames: int, _t: Any, _status: Any) -> None:
+        if self._stretch is not None:
+            self._stretch.fill(outdata)
+            if self._stretch.finished:
+                self.finished.set()
+            return
         pos = self._pos
         chunk = self._buf[pos : pos + frames]
         outdata[: len(chunk)] = chunk
@@ -141,12 +150,17 @@ class _AudioOut:
             self.finished.set()
 
     def start(self, offset_ms: float = 0.0) -> None:
+        if self._stretch is not None:
+            self._stretch.seek(offset_ms)
         self._pos = round(offset_ms / self._speed * self._rate / 1000)
         self._stream.start()
 
     def position_ms(self) -> float:
         """Session time being heard now (ms): what the callback consumed minus the output
         latency still in the device buffers."""
+        if self._stretch is not None:
+            latency_ms = float(self._stream.latency) * 1000 * self._speed
+            return max(0.0, self._stretch.position_ms - latency_ms)
         heard = self._pos / self._rate - float(self._stream.latency)
         return max(0.0, heard) * 1000 * self._speed
 
@@ -239,7 +253,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", help="a recorded session (*.voicecam)")
     p.add_argument("--no-audio", action="store_true", help="print the transcript only")
-    p.add_argument("--speed", type=float, default=1.0, help="replay speed, e.g. 2 (0.1-16)")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="replay speed, e.g. 2 (0.1-16; 0.5-2 keep the voices' pitch)",
+    )
     p.add_argument(
         "--from",
         dest="start",

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from realtime.recording.batch_writer import default_sessions_dir
 from realtime.recording.errors import SessionFileError
-from realtime.recording.listing import SessionSummary, delete_session, list_sessions
+from realtime.recording.listing import SessionSummary, list_sessions
 
 __all__ = [
     "REPLAY_RATE_HZ",
@@ -27,6 +28,7 @@ __all__ = [
     "ReplayTurn",
     "SessionFileError",
     "SessionSummary",
+    "default_sessions_dir",
     "delete_session",
     "list_sessions",
     "load_replay",
@@ -60,6 +62,20 @@ class ReplayData:
     #: The sent frames, JPEG.
     frames: tuple[bytes, ...]
     turns: tuple[ReplayTurn, ...]
+
+
+def delete_session(path: str | Path) -> None:
+    """Delete a session file and its entries in the folder's search index (worker thread).
+    Raises ``SessionFileError``."""
+    from app.session_search import session_index
+    from realtime.recording.listing import delete_session as delete_file
+
+    p = Path(path)
+    try:
+        index = session_index(p.parent)
+    except SessionFileError:
+        index = None  # the next sync drops its entries
+    delete_file(p, index)
 
 
 def load_replay(path: str | Path) -> ReplayData:

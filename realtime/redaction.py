@@ -10,17 +10,23 @@ from urllib.parse import urlsplit
 
 from realtime.core import Endpoint
 
+#: Authorization schemes: a header holding only one of these holds no secret.
+AUTH_SCHEMES = frozenset(("bearer", "basic", "token", "key"))
+
 
 def secret_values(endpoint: Endpoint) -> tuple[str, ...]:
     """Every secret string of ``endpoint`` (header values and their bare tokens)."""
     names = {n.lower() for n in endpoint.secret_headers}
     found: set[str] = set()
     for name, value in endpoint.headers:
-        if name.lower() in names and value:
-            found.add(value)
-            token = value.split()[-1] if value.split() else ""
-            if len(token) >= 4:
-                found.add(token)
+        words = value.split()
+        if name.lower() not in names or not words:
+            continue
+        if len(words) == 1 and words[0].lower() in AUTH_SCHEMES:
+            continue  # "Bearer " with no token: nothing secret (holding it would cut "Bearer x")
+        found.add(value)
+        if len(words[-1]) >= 4:
+            found.add(words[-1])
     query = urlsplit(endpoint.url).query
     for part in query.split("&"):
         key, _, value = part.partition("=")

@@ -63,7 +63,9 @@ from app.model import (
     TurnUpdated,
 )
 from app.ports import AudioPort, ConnectSpec, RecorderPort
+from app.privacy_status import SendingState, VideoKind
 from app.recording_notes import WINDOW_RETRY_HINT, RecordingNotices
+from app.sending import sending_state
 from app.subscribers import Subscribers
 
 log = logging.getLogger(__name__)
@@ -120,7 +122,9 @@ class AssistantAdapter:
         self.settings = settings or Settings()
         self._resolve: Resolve = resolve or _build_backend
         self._make_audio: MakeAudio = make_audio or _build_audio
-        self._make_source: MakeSource = make_source or _open_video
+        self._make_source: MakeSource = make_source or (
+            lambda spec: _open_video(spec, self.settings)  # hides the excluded windows
+        )
         self._make_recorder: MakeRecorder = make_recorder or _build_recorder
         #: Whether ``Settings.camera`` names a source that exists (``app.camera_presence``).
         self._camera_set_up: Callable[[str], bool] = camera_set_up or camera_is_set_up
@@ -147,6 +151,8 @@ class AssistantAdapter:
         self._closed = False
         self._connecting = threading.Event()
         self._day_spend: DaySpend | None = None  # today's spend, opened at the first connect
+        #: The backend of the running (or last) conversation: redaction follows it.
+        self._backend: str | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _publish(self, event: ModelEvent) -> None:
@@ -180,7 +186,7 @@ class AssistantAdapter:
     def _session_ended(self) -> None:
         rec, self._recorder = self._recorder, None
         if rec is not None:
-            self._spawn(rec.close, "recorder-close")
+            self._spawn(lambda: _close_recording(rec), "recorder-close")
         feed = self._feed
         if feed is not None and (self._camera_on or self._screen_on):
             self._spawn(feed.start, "preview")  # keep the preview after the conversation
@@ -240,6 +246,8 @@ class AssistantAdapter:
             else:
                 self._publish(NoticeChanged(NO_CAMERA_NOTICE))
         feed = self._ensure_feed(settings)
+        _apply_redaction(feed, settings)  # blur faces iff asked for on this backend
+        self._backend = settings.backend
         recorder = None
         if self._recording and settings.recording:
             with self._recording_lock:
@@ -281,13 +289,15 @@ class AssistantAdapter:
         lock); its source follows the camera/screen choice."""
         with self._feed_lock:
             spec = SCREEN_SPEC if self._screen_on else (settings.camera or "0")
+            # changed exclusions need a new screen source (it hides them in every grab)
+            key = f"{spec}|{settings.exclude_windows}|{settings.exclude_region}"
             if self._feed is None:
                 self._feed = _build_frames(self._make_source(spec), settings)
                 self._feed.enabled = False
-                self._feed_spec = spec
-            elif spec != self._feed_spec:
+                self._feed_spec = key
+            elif key != self._feed_spec:
                 self._feed.set_source(self._make_source(spec))
-                self._feed_spec = spec
+                self._feed_spec = key
             return self._feed
 
     def recording_notices(self) -> RecordingNotices:
@@ -357,6 +367,27 @@ class AssistantAdapter:
     def look_at_this(self) -> None:
         self.assistant.look_at_this()
 
+    def pause_sending(self, on: bool) -> None:
+        self.assistant.pause_sending(on)
+
+    def sending_state(self) -> SendingState:
+        if self._screen_on:
+            video, video_on = VideoKind.SCREEN, True
+        elif self._camera_on:
+            video, video_on = VideoKind.CAMERA, True
+        else:
+            video, video_on = (VideoKind.NONE if self._feed is None else VideoKind.CAMERA), False
+        snap = self.assistant.snapshot()
+        settings = replace(self.settings, backend=self._backend or self.settings.backend)
+        return sending_state(
+            settings,
+            state=snap.state,
+            paused=self.assistant.sending_paused,
+            mode=snap.mode,
+            video=video,
+            video_on=video_on,
+        )
+
     def send_text(self, text: str) -> None:
         self.assistant.send_text(text)
 
@@ -372,6 +403,13 @@ class AssistantAdapter:
         self.assistant.set_budget(_build_budget(settings))  # a raised limit applies at once
         if Mode(settings.mode) != self._mode:
             self.set_mode(Mode(settings.mode))
+        if self._feed is not None:  # new exclusions / face blurring apply at once
+            for_backend = replace(settings, backend=self._backend or settings.backend)
+
+            def redo() -> None:
+                _apply_redaction(self._ensure_feed(for_backend), for_backend)
+
+            self._spawn(redo, "redaction")
 
     def meters(self) -> Meters | None:
         return self.assistant.meters()
@@ -421,10 +459,25 @@ def _build_audio(settings: Settings, send_rate_hz: int) -> AudioPort:
     return build_audio(settings, send_rate_hz=send_rate_hz)
 
 
-def _open_video(spec: str) -> FrameSource:
+def _open_video(spec: str, settings: Settings) -> FrameSource:
     from app.compose import open_video
 
-    return open_video(spec)
+    return open_video(spec, settings)
+
+
+def _close_recording(rec: SessionRecording) -> None:
+    """Close the conversation's recording; a session with nothing in it (a failed connect)
+    is deleted rather than listed as "0:00 (no question)"."""
+    from app.retention import discard_if_empty
+
+    rec.close()
+    discard_if_empty(rec.path)
+
+
+def _apply_redaction(feed: FrameFeed, settings: Settings) -> None:
+    from app.compose import apply_redaction
+
+    apply_redaction(feed, settings)
 
 
 def _build_frames(source: FrameSource, settings: Settings) -> FrameFeed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, TypedDict
 
@@ -50,6 +50,7 @@ class SessionsBrowserOptions(TypedDict, total=False):
     folder: str | None
     confirm: Callable[[QWidget, str], bool]
     audio: bool
+    live: Callable[[], Collection[str]]
 
 
 def _save_settings(settings: Settings) -> None:
@@ -155,7 +156,10 @@ def build_window(
         if old is not None:
             old.shutdown()
             old.deleteLater()
-        options: SessionsBrowserOptions = {"folder": str(win.settings.recordings_path())}
+        options: SessionsBrowserOptions = {
+            "folder": str(win.settings.recordings_path()),
+            "live": win.live_recordings,  # the session being recorded is not "unfinished"
+        }
         options.update(sessions_kwargs or {})
         browser = SessionsBrowser(win, **options)
         ReplayMicPause(browser.replay, win)  # replay while connected: the live mic pauses
@@ -215,6 +219,18 @@ def no_display_reason(env: dict[str, str] | None = None, platform: str = sys.pla
     )
 
 
+def start_retention(window: MainWindow, settings: Settings) -> None:
+    """The saved retention rule, applied on the window's worker at start (``app.retention``);
+    what it deleted is said in the status bar."""
+    from app.retention import apply_retention_at_start, describe
+
+    def said(text: str) -> None:
+        if text:
+            window.ui.status.showMessage(text, 15000)
+
+    window.tasks.submit(lambda: describe(apply_retention_at_start(settings)), said)
+
+
 def main(argv: list[str] | None = None, overrides: Mapping[str, SettingValue] | None = None) -> int:
     """Run the GUI. Returns the process exit code. ``overrides``: settings the command line
     set for this launch (``app.window_flags.window_overrides``); never saved unless changed."""
@@ -251,6 +267,7 @@ def main(argv: list[str] | None = None, overrides: Mapping[str, SettingValue] | 
     note = launch_note(dict(overrides or {}))
     if problem or note:
         window.ui.status.showMessage(" ".join(m for m in (problem, note) if m), 15000)
+    start_retention(window, settings)
     window.show()
     try:
         code = app.exec()

@@ -26,6 +26,7 @@ from typing import Protocol
 from app.backends import BackendInfo
 from app.config import Settings
 from app.model import Frame, Meters, Mode, ModelEvent, ModelListener
+from app.privacy_status import SendingState
 
 __all__ = ["AssistantPort"]
 
@@ -49,12 +50,20 @@ class AssistantPort(Protocol):
     def look_at_this(self) -> None: ...
     def send_text(self, text: str) -> None: ...
     def set_recording(self, on: bool) -> None: ...
+    def pause_sending(self, on: bool) -> None:
+        """The privacy pause: no microphone audio and no frame leaves the machine while on."""
+        ...
+
     def apply_settings(self, settings: Settings) -> None:
         """Used from the next conversation on (the mode and the budgets at once)."""
         ...
 
     # polled by GUI timers (cheap, latest value only)
     def meters(self) -> Meters | None: ...
+    def sending_state(self) -> SendingState:
+        """What leaves the machine now, and to whom (the privacy chip)."""
+        ...
+
     def preview_frame(self) -> Frame | None:
         """The newest camera/screen frame while one is on (BGR ``image``, ``seq``)."""
         ...

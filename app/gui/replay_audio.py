@@ -1,24 +1,25 @@
-"""The replay's sound: the session's mix played from a position at 1× or 2× (sounddevice).
+"""The replay's sound: the session's mix played from a position at 0.5×–2× (sounddevice), the
+pitch kept (WSOLA, ``app.replay_audio.StretchedTrack``).
 
 One ``ReplayAudio`` is one output stream, opened for one Play (``app.gui.replay_view``).
 ``start``/``stop``/``close`` may block briefly (PortAudio): call them on a worker; the callback
-copies from the preloaded array only.
+only reads from the stretched track.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from typing import Any
 
+from app.replay_audio import StretchedTrack
 from app.sessions import REPLAY_RATE_HZ
 
 __all__ = ["ReplayAudio", "stop_and_close"]
 
 
 class ReplayAudio:
-    """Plays the mix from a position at 1× or 2× through sounddevice (callback copies only).
+    """Plays the mix from a position at 0.5×–2× through sounddevice, pitch kept.
 
     ``position_ms()`` is the playback clock. ``start``/``stop`` may block briefly (PortAudio):
     the view calls them on its worker.
@@ -27,10 +28,7 @@ class ReplayAudio:
     def __init__(self, audio: Any) -> None:
         import sounddevice as sd
 
-        self._audio = audio
-        self._pos = 0  # sample index into audio (advanced by the callback)
-        self._speed = 1
-        self._lock = threading.Lock()
+        self.track = StretchedTrack(audio, REPLAY_RATE_HZ)
         #: monotonic time of the last callback (0.0: none yet); read by the GUI thread
         self.last_callback_s = 0.0
         self._stream = sd.OutputStream(
@@ -42,11 +40,7 @@ class ReplayAudio:
         )
 
     def _callback(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
-        pos, speed = self._pos, self._speed
-        chunk = self._audio[pos : pos + frames * speed : speed]
-        outdata[: len(chunk), 0] = chunk
-        outdata[len(chunk) :, 0] = 0
-        self._pos = pos + frames * speed
+        self.track.fill(outdata)
         self.last_callback_s = time.monotonic()
 
     @property
@@ -55,13 +49,14 @@ class ReplayAudio:
         return self.last_callback_s > 0.0
 
     def seek(self, ms: float) -> None:
-        self._pos = max(0, int(ms * REPLAY_RATE_HZ / 1000))
+        self.track.seek(ms)
 
-    def set_speed(self, speed: int) -> None:
-        self._speed = speed
+    def set_speed(self, speed: float) -> None:
+        """0.5–2.0 (``app.replay_audio.SPEEDS``); from the next block on."""
+        self.track.set_speed(speed)
 
     def position_ms(self) -> float:
-        return self._pos * 1000.0 / REPLAY_RATE_HZ
+        return self.track.position_ms
 
     def start(self) -> None:
         self._stream.start()

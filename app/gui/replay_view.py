@@ -1,12 +1,14 @@
-"""Replay one recorded session: synced audio, frames and transcript; seek, 1×/2×, jump to turn.
+"""Replay one recorded session: synced audio, frames and transcript; seek, 0.5×–2×, jump to turn.
 
 GUI thread only, except ``app.sessions.load_replay`` (runs on a worker: it opens and decodes
-the file) and the PortAudio callback of :class:`ReplayAudio` (copies from a preloaded array only).
+the file) and the PortAudio callback of :class:`ReplayAudio` (reads from the preloaded,
+time-stretched track only).
 
 The replay clock is the audio stream's sample counter once its callback runs, else a monotonic
 timer (while the stream opens, no output device, or ``audio=False`` in tests): the clock never
 waits for the device. Both channels are mixed for playback: the user's microphone and the
-assistant's reply as it was actually played. 2× plays every other sample (faster, higher pitch).
+assistant's reply as it was actually played. 0.5×–2× keep the pitch (WSOLA time-stretch,
+``app.replay_audio``), with seeking at any speed.
 
 Each Play opens a fresh output stream and each pause closes it. A stream opened earlier would
 not survive a live conversation's audio engine re-initialising PortAudio when it recovers a
@@ -39,6 +41,7 @@ from PySide6.QtWidgets import (
 from app.gui.preview import PreviewWidget
 from app.gui.replay_audio import ReplayAudio, stop_and_close
 from app.gui.tasks import TaskRunner
+from app.replay_audio import SPEEDS
 from app.sessions import ReplayData, load_replay
 
 __all__ = ["ReplayAudio", "ReplayData", "ReplayView", "fmt_clock", "load_replay"]
@@ -69,7 +72,7 @@ class ReplayView(QWidget):
         self.data: ReplayData | None = None
         self.player: ReplayAudio | None = None
         self._playing = False
-        self._speed = 1
+        self._speed = 1.0
         self._base_ms = 0.0  # timer clock: position when (re)started
         self._t0 = 0.0
         self._shown_frame = -1
@@ -77,6 +80,7 @@ class ReplayView(QWidget):
         self._reopened = False
         #: a sentence about the live conversation while this replay plays ("" when none)
         self.live_note = ""
+        self._start_ms = 0.0  # where a loaded session stands first (a search hit)
 
         self.title = QLabel("")
         self.title.setObjectName("sectionTitle")
@@ -107,11 +111,13 @@ class ReplayView(QWidget):
         self.clock = QLabel("0:00 / 0:00")
         self.clock.setAccessibleName("Time")
         self.speed_box = QComboBox()
-        self.speed_box.addItem("1×", 1)
-        self.speed_box.addItem("2×", 2)
+        for speed in SPEEDS:
+            self.speed_box.addItem(f"{speed:g}×", speed)
+        self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed_box.setToolTip("Replay speed (the pitch stays the same)")
         self.speed_box.setAccessibleName("Speed")
         self.speed_box.currentIndexChanged.connect(
-            lambda _: self.set_speed(int(self.speed_box.currentData()))
+            lambda _: self.set_speed(float(self.speed_box.currentData()))
         )
         transport = QHBoxLayout()
         transport.addWidget(self.play_btn)
@@ -131,7 +137,9 @@ class ReplayView(QWidget):
         self._set_enabled(False)
 
     # ------------------------------------------------------------------ loading
-    def open(self, path: str | Path) -> None:
+    def open(self, path: str | Path, start_ms: float = 0.0) -> None:
+        """Load ``path`` on the worker, then stand at ``start_ms`` (e.g. a search hit)."""
+        self._start_ms = start_ms
         self.stop()
         self._close_player()
         self.data = None
@@ -156,7 +164,8 @@ class ReplayView(QWidget):
         self._shown_frame = -1
         self.frame_view.clear()
         self._set_enabled(True)
-        self._render(0.0)
+        self._base_ms = 0.0
+        self.seek(self._start_ms)
         self.loaded.emit()
 
     def _on_failed(self, msg: str) -> None:
@@ -266,7 +275,9 @@ class ReplayView(QWidget):
             self.player.seek(ms)
         self._render(ms)
 
-    def set_speed(self, speed: int) -> None:
+    def set_speed(self, speed: float) -> None:
+        """0.5×–2× (``app.replay_audio.SPEEDS`` in the box), pitch kept."""
+        speed = float(speed)
         if speed == self._speed:
             return
         self._base_ms = self.position_ms()

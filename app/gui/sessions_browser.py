@@ -8,8 +8,9 @@ GUI thread only; listing (with the thumbnails' decoding) and deleting run on a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import TypedDict
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QImage, QKeySequence, QPixmap, QShortcut
@@ -29,9 +30,19 @@ from PySide6.QtWidgets import (
 
 from app.gui.preview import decode_thumbnail
 from app.gui.replay_view import ReplayView, fmt_clock
+from app.gui.session_actions import AskPath, AskTitle, SessionActions
+from app.gui.session_search import SessionSearch
 from app.gui.tasks import TaskRunner
 from app.gui.transcript_view import format_cost
-from app.sessions import SessionSummary, delete_session, list_sessions
+from app.sessions import SessionSummary, default_sessions_dir, delete_session, list_sessions
+
+
+class SessionActionOptions(TypedDict, total=False):
+    """Dialogs tests inject into the Rename…/Share…/Export… actions."""
+
+    ask_title: AskTitle
+    ask_path: AskPath
+
 
 COLUMNS = ("", "Date", "Duration", "Backend / model", "First question", "Cost")
 THUMB = QSize(80, 45)
@@ -69,12 +80,16 @@ class SessionsBrowser(QWidget):
         folder: str | None = None,
         confirm: Callable[[QWidget, str], bool] = _confirm_delete,
         audio: bool = True,
+        live: Callable[[], Collection[str]] = frozenset,
+        actions: SessionActionOptions | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("VoiceCam — recorded sessions")
         self.setAccessibleName("Recorded sessions")
         self.folder = folder
         self._confirm = confirm
+        #: Session files being recorded now: shown as such, never as "did not end cleanly".
+        self._live = live
         self.tasks = TaskRunner(self)
         self.summaries: list[SessionSummary] = []
 
@@ -109,12 +124,22 @@ class SessionsBrowser(QWidget):
         self.delete_btn.setAccessibleName("Delete the selected session")
         self.delete_btn.setToolTip("Delete (Del)")
         self.delete_btn.clicked.connect(self.delete_selected)
-        QShortcut(QKeySequence(Qt.Key.Key_Delete), self.table, self.delete_selected)
-        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self.open_selected)
+        # only while the table has focus: Enter on a search hit opens the hit, and Delete in
+        # the search box edits the text (it must never delete a session)
+        for key, slot in (
+            (Qt.Key.Key_Delete, self.delete_selected),
+            (Qt.Key.Key_Return, self.open_selected),
+        ):
+            QShortcut(QKeySequence(key), self.table, slot).setContext(
+                Qt.ShortcutContext.WidgetShortcut
+            )
 
+        self.search = SessionSearch(Path(folder) if folder else default_sessions_dir())
+        self.search.open_hit.connect(self.open_at)
         list_page = QWidget()
         lp = QVBoxLayout(list_page)
         lp.setContentsMargins(0, 0, 0, 0)
+        lp.addWidget(self.search)
         lp.addWidget(self.table, 1)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
@@ -122,6 +147,7 @@ class SessionsBrowser(QWidget):
         row.addWidget(self.delete_btn)
         row.addWidget(self.open_btn)
         lp.addLayout(row)
+        self.session_actions = SessionActions(self, self, row, **(actions or {}))
 
         self.replay = ReplayView(audio=audio)
         back = QPushButton("← All sessions")
@@ -160,6 +186,7 @@ class SessionsBrowser(QWidget):
         self.summaries = summaries
         self.refresh_btn.setEnabled(True)
         self.table.setRowCount(0)
+        live = {str(p) for p in self._live()}
         for s in summaries:
             r = self.table.rowCount()
             self.table.insertRow(r)
@@ -172,8 +199,10 @@ class SessionsBrowser(QWidget):
                 cells = (date, "—", "unreadable", s.error, "—")
             else:
                 model = " / ".join(x for x in (s.backend, s.model) if x)
-                question = s.first_question or "(no question)"
-                if s.unfinished:
+                question = s.title or s.first_question or "(no question)"
+                if str(s.path) in live:
+                    question += "  (recording now)"
+                elif s.unfinished:
                     question += "  (did not end cleanly)"
                 cells = (
                     date,
@@ -207,9 +236,14 @@ class SessionsBrowser(QWidget):
         r = rows[0].row()
         return self.summaries[r] if 0 <= r < len(self.summaries) else None
 
+    def is_live(self, path: Path) -> bool:
+        """True for the session being recorded now (not to be deleted, renamed or shared)."""
+        return str(path) in {str(p) for p in self._live()}
+
     def _update_buttons(self) -> None:
         s = self.selected()
-        self.delete_btn.setEnabled(s is not None)
+        self.session_actions.update_buttons(s)
+        self.delete_btn.setEnabled(s is not None and not self.is_live(s.path))
         self.open_btn.setEnabled(s is not None and not s.error)
 
     # ------------------------------------------------------------------ actions
@@ -220,12 +254,20 @@ class SessionsBrowser(QWidget):
         self.replay.open(s.path)
         self.stack.setCurrentIndex(1)
 
+    def open_at(self, path: str, t_ms: float) -> None:
+        """Replay ``path`` from ``t_ms`` into it (a search hit)."""
+        self.replay.open(path, start_ms=t_ms)
+        self.stack.setCurrentIndex(1)
+
     def show_list(self) -> None:
         self.replay.stop()
         self.stack.setCurrentIndex(0)
 
     def delete_selected(self) -> None:
         s = self.selected()
+        if s is not None and self.is_live(s.path):
+            self.status.setText("This session is being recorded: end the conversation first.")
+            return
         if s is None or not self._confirm(self, s.path.name):
             return
         path = s.path
@@ -242,6 +284,8 @@ class SessionsBrowser(QWidget):
         self.status.setText(msg)
 
     def shutdown(self) -> None:
+        self.session_actions.shutdown()
+        self.search.shutdown()
         self.replay.shutdown()
         self.tasks.shutdown(cancel_pending=False)
 

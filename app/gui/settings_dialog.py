@@ -41,6 +41,7 @@ from app.devices import DeviceNames, device_names
 from app.gui.budget_settings import BudgetTab
 from app.gui.camera_file import CameraField
 from app.gui.cloud_settings import CloudTab
+from app.gui.privacy_tab import PrivacyTab
 from app.gui.tasks import TaskRunner
 from app.secrets import (
     KEYRING_SERVICE,
@@ -224,6 +225,8 @@ class SettingsDialog(QDialog):
         tabs.addTab(self.cloud_tab, "Cloud")
         self.budget_tab = BudgetTab(settings)
         tabs.addTab(self.budget_tab, "Budget")
+        self.privacy_tab = PrivacyTab(settings)
+        tabs.addTab(self.privacy_tab, "Privacy")
         self.tabs = tabs
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -448,7 +451,7 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:
         try:
-            new = self.collect()
+            new = self.privacy_tab.apply(self.collect())
         except SettingsError as exc:
             self.message.setText(str(exc))
             return
@@ -477,3 +480,4 @@ class SettingsDialog(QDialog):
     def shutdown(self) -> None:
         """Finish pending keyring/file writes and stop the worker (call before deleting)."""
         self.tasks.shutdown(cancel_pending=False)
+        self.privacy_tab.shutdown()

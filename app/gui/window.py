@@ -36,6 +36,7 @@ from app.gui.layout import MainWindowUi
 from app.gui.local_model_picker import FindLocalModels, LocalModelPicker
 from app.gui.meters import level_fraction
 from app.gui.port import AssistantPort
+from app.gui.privacy_chip import install_privacy_chip
 from app.gui.shortcuts import make_actions
 from app.gui.space_key import SpaceToTalk
 from app.gui.state_line import ACTIVE_STATES, StateView, render_state
@@ -107,6 +108,8 @@ class MainWindow(QMainWindow):
         self.state_message = ""
         self._loading: Loading | None = None
         self._closed = False
+        #: The session file being recorded now (``RecordingChanged``), if any.
+        self.recording_path: str | None = None
 
         self.setWindowTitle("VoiceCam")
         self.setAccessibleName("VoiceCam")
@@ -122,6 +125,8 @@ class MainWindow(QMainWindow):
         )
         self._wire()
         self.actions_by_name = make_actions(self, self.ui, self)
+        self.privacy_chip = install_privacy_chip(self, self.ui.status, assistant)
+        self.actions_by_name["pause"] = self.privacy_chip.action
         self._on_backend_changed()
 
         self.events = ModelEventQueue(self)
@@ -378,6 +383,7 @@ class MainWindow(QMainWindow):
             elif isinstance(event, BudgetChanged):
                 self.budget.show(event.status)
             elif isinstance(event, RecordingChanged):
+                self.recording_path = event.path if event.on else None
                 ui.status.set_recording(event.on, event.error)
                 if event.error:  # said plainly, not only in the indicator's tooltip (issue 17)
                     ui.status.showMessage(event.error, 15000)
@@ -442,6 +448,11 @@ class MainWindow(QMainWindow):
             return
         self.sessions_window = self._open_sessions(self)
 
+    def live_recordings(self) -> set[str]:
+        """Session files being written now (the Sessions browser labels them "recording")."""
+        ended = self.conversation_state in (State.IDLE, State.ERROR)
+        return {self.recording_path} if self.recording_path and not ended else set()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closed:
             self._closed = True
@@ -453,6 +464,7 @@ class MainWindow(QMainWindow):
             self.assistant.unsubscribe(self.events.push)
             self.events.close()
             self.ui.thumbs.shutdown()
+            self.privacy_chip.timer.stop()
             self.ui.preview.shutdown()
             self.save_state()
             self.tasks.shutdown(cancel_pending=False)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from realtime.recording import schema
+from realtime.recording._store import make_private_dirs
 from realtime.recording.errors import SessionFileError
 from realtime.recording.reader import SessionFile
 
@@ -128,7 +129,7 @@ class SearchIndex:
         self.directory = Path(directory)
         self.path = path or self.directory / INDEX_NAME
         self._lock = threading.RLock()
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(self.directory)  # 0700, the missing parents too (as the recorder)
         self.created = not self.path.exists()
         try:
             self._conn = self._connect()

@@ -241,7 +241,7 @@ def test_record_writes_a_readable_session_file(
         ]
     )
     assert run.wait() == 0
-    (path,) = (tmp_path / "sessions").iterdir()
+    (path,) = (tmp_path / "sessions").glob("*.voicecam")  # (+ the search index)
     with SessionFile(path) as f:
         assert f.metadata.backend == fake.url
         wire_out = [w for w in f.wire_messages("out")]

@@ -83,6 +83,8 @@ def test_assembly_uses_saved_pacing_and_one_recording_metadata(
         assert parts.frames.pacer.config.budget_per_minute == 7
         assert parts.frames.pacer.config.policy.value == "continuous"
         assert parts.recorder is not None
+        # something said: a session with nothing in it is not kept (app.retention)
+        parts.recorder.record_turn("user", "hello", parts.recorder._current.start_mono_ns, "u1")
     finally:
         parts.close()
     path = parts.recorder.status.path

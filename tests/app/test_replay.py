@@ -148,3 +148,40 @@ def test_audio_replays_both_sides_through_pulseaudio(tmp_path: Path, pulse_serve
     freqs = [f for _, f in found[:3]]
     assert [round(f / 440) for f in freqs] == [1, 2, 1], found
     assert found[0][0] < found[1][0] < found[2][0]
+
+
+@pytest.mark.pulse
+def test_replay_at_2x_keeps_the_pitch_through_pulseaudio(tmp_path: Path, pulse_server) -> None:
+    """``voicecam replay --speed 2``: both sides heard at their own pitch (WSOLA), within 2 %
+    (resampling, as before, played them an octave up)."""
+    path = tmp_path / "bursts.voicecam"
+    burst_session(path)
+    recording = pulse_server.record(tmp_path / "heard.wav")
+    time.sleep(0.5)
+    out = io.StringIO()
+    assert replay_main([str(path), "--speed", "2"], out=out) == 0
+    time.sleep(0.5)
+    recording.stop()
+    assert "No audio output" not in out.getvalue()
+    with wave.open(str(tmp_path / "heard.wav")) as w:
+        rate = w.getframerate()
+        heard = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    found = onsets(heard, rate)
+    assert len(found) >= 3, found
+    # what each burst sounds like at 1x, from the session's own mix (the user's bursts are
+    # 20 ms chunks that restart their phase: their peak is at 450 Hz, not 440)
+    plan = ReplayPlan.load(path)
+    mono = plan.stereo.astype(np.float64).sum(axis=1)
+    for (start_ms, _), at_ms in zip(found[:3], (500.0, 1800.0, 3000.0), strict=True):
+        want = peak_hz(mono, plan.rate_hz, at_ms + 10)
+        got = peak_hz(heard.astype(np.float64), rate, start_ms + 5, ms=80)
+        assert got == pytest.approx(want, rel=0.02), (got, want, found)
+        assert round(want / 440) in (1, 2)  # the 880 Hz reply is not an octave-up 440
+
+
+def peak_hz(x: np.ndarray, rate: int, from_ms: float, ms: float = 160) -> float:
+    """The strongest frequency in ``ms`` of ``x`` from ``from_ms`` (zero-padded FFT)."""
+    s0 = round(from_ms * rate / 1000)
+    seg = x[s0 : s0 + round(ms * rate / 1000)]
+    spectrum = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), n=16 * len(seg)))
+    return float(np.argmax(spectrum) * rate / (16 * len(seg)))

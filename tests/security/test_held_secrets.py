@@ -90,3 +90,17 @@ def test_a_secret_streamed_in_pieces_is_never_half_printed() -> None:
     text = out.getvalue()
     assert text == "assistant: Your token is [REDACTED] and that is all.\n", text
     assert secret[:8] not in text
+
+
+def test_an_authorization_header_without_a_token_holds_no_secret() -> None:
+    """A failed connect with no key sends "Bearer " alone: holding that would redact the scheme
+    of every later bearer token and leave the token itself in the text."""
+    from realtime.core import Endpoint
+    from realtime.redaction import secret_values
+
+    empty = Endpoint("wss://x.example/v1", (("Authorization", "Bearer "),), ("Authorization",))
+    assert secret_values(empty) == ()
+    full = Endpoint(
+        "wss://x.example/v1", (("Authorization", "Bearer tok-123456"),), ("authorization",)
+    )
+    assert secret_values(full) == ("Bearer tok-123456", "tok-123456")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from app.model import (
     Turn,
     TurnUpdated,
 )
+from app.privacy_status import Destination, SendingState
 from video.pacing import Reason
 
 
@@ -49,6 +51,8 @@ class FakeAssistant:
         #: ``events.flush`` so the window shows the change at once instead of next frame).
         self.pump: Any = None
         self._lock = threading.Lock()
+        #: What ``sending_state()`` returns (the privacy chip polls it; not recorded as a call).
+        self.sending = SendingState(Destination("this computer", local=True), connected=False)
 
     # -- the port
     def backends(self) -> tuple[BackendInfo, ...]:
@@ -99,6 +103,13 @@ class FakeAssistant:
 
     def apply_settings(self, settings: Settings) -> None:
         self._call("apply_settings", settings)
+
+    def pause_sending(self, on: bool) -> None:
+        self._call("pause_sending", on)
+        self.sending = replace(self.sending, paused=on)
+
+    def sending_state(self) -> SendingState:
+        return self.sending
 
     def meters(self) -> Meters | None:
         self.meter_polls += 1

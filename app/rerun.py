@@ -17,6 +17,10 @@ A re-run is a front end of ``app.core.ConversationCore``, like the headless CLI:
 inputs go into the core (mic audio, talk presses, frames, typed text) at their original times,
 and the core decides what is sent and keeps the turns, latency and usage the new recording
 stores. Reply audio is recorded as received (there is no speaker here).
+
+The spend limit holds here too (``app.core_budget``): the saved session and day budgets, or
+``--budget USD`` for this run; once the next turn would pass it, no more audio or frames are sent,
+the run says so, and what it cost is added to the day's total like any conversation's.
 ``rerun_main(argv)`` is the CLI entry: exit 0 done, 2 bad argument/unreadable file/unknown
 backend, 1 when the backend failed.
 """
@@ -30,9 +34,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from app import core_budget
 from app.compare import Exchange, compare, exchanges
 from app.core import Backend, ConversationCore
+from app.day_spend import DaySpend
 from app.effects import (
+    AddDaySpend,
     Connecting,
     Ended,
     FrameReady,
@@ -44,7 +51,7 @@ from app.effects import (
     TypeText,
 )
 from app.effects import Input as CoreInput
-from app.model import Mode
+from app.model import BudgetChanged, Mode
 from app.modes import ConversationOptions
 from app.ports import ConnectSpec, SessionPort
 from app.pricing import CostMeter, PriceTable
@@ -52,6 +59,7 @@ from app.recording import perform_record
 from app.rerun_plan import Input, TurnsMode, has_voice_turns, plan_inputs
 from audio.events import MicAudio
 from dsp.resample import StreamResampler
+from realtime.budget import Limits
 from realtime.events import (
     Closed,
     ResponseDone,
@@ -99,10 +107,17 @@ class _Resamplers:
 
 
 def rerun_core(
-    backend: ConnectSpec, *, instructions: str, turns: TurnsMode, free: bool
+    backend: ConnectSpec,
+    *,
+    instructions: str,
+    turns: TurnsMode,
+    free: bool,
+    limits: Limits | None = None,
+    day_spent_usd: float = 0.0,
 ) -> ConversationCore:
     """The conversation core a re-run drives: ``original`` turns are push-to-talk turns (the
-    backend's own detection off), ``server`` turns hands-free with the provider's detection."""
+    backend's own detection off), ``server`` turns hands-free with the provider's detection.
+    ``limits``: the spend limits (none by default), ``day_spent_usd`` today's earlier spend."""
     options = ConversationOptions(
         instructions=instructions,
         voice=backend.voice,
@@ -117,18 +132,28 @@ def rerun_core(
         voice=backend.voice,
     )
     cost = CostMeter(PriceTable.load(), backend.model, free=free)
-    return ConversationCore(spec, options, cost, has_player=False)
+    meter = core_budget.new_meter(cost, backend.provider, limits, day_spent_usd)
+    return ConversationCore(spec, options, cost, has_player=False, budget=meter)
 
 
 class _Front:
     """Feeds the core and performs its effects: commands on the session, the recording.
 
-    There is no speaker: reply audio is recorded as received (``record_reply``)."""
+    There is no speaker: reply audio is recorded as received (``record_reply``). Each
+    response's cost goes to ``day_spend`` (if kept); a change of budget level is ``log``ged."""
 
-    def __init__(self, core: ConversationCore, recorder: ResilientRecorder) -> None:
+    def __init__(
+        self,
+        core: ConversationCore,
+        recorder: ResilientRecorder,
+        day_spend: DaySpend | None = None,
+        log: Callable[[str], None] = lambda s: None,
+    ) -> None:
         self.core = core
         self.recorder = recorder
         self.session: SessionPort | None = None
+        self.day_spend = day_spend
+        self.log = log
 
     async def feed(self, item: CoreInput, now: int | None = None) -> None:
         for effect in self.core.handle(item, time.monotonic_ns() if now is None else now):
@@ -145,6 +170,12 @@ class _Front:
                 )
             elif isinstance(effect, Record):
                 perform_record(self.recorder, effect)
+            elif isinstance(effect, AddDaySpend) and self.day_spend is not None:
+                problem = self.day_spend.add(effect.usd)
+                if problem:
+                    self.log(f"  {problem}")
+            elif isinstance(effect, BudgetChanged) and effect.status.message:
+                self.log(f"  budget: {effect.status.message}")
             # the rest (playback, frame polling, model events) has nothing to act on here
 
 
@@ -159,6 +190,7 @@ async def run_rerun(
     quiet_s: float = 2.0,
     ready_timeout_s: float = 30.0,
     log: Callable[[str], None] = lambda s: None,
+    day_spend: DaySpend | None = None,
 ) -> None:
     """Drive one session (``session_factory(recorder)`` → an unconnected RealtimeSession-like
     object) through ``core`` with the user side of ``original``, recording into ``recorder``:
@@ -166,7 +198,7 @@ async def run_rerun(
     core's inputs at their original times; the core decides what is sent and recorded."""
     with SessionFile(original) as sf:
         inputs = plan_inputs(sf, turns)
-    front = _Front(core, recorder)
+    front = _Front(core, recorder, day_spend, log)
     session = front.session = session_factory(recorder)
     await front.feed(Connecting())
     await session.connect(core.session_config())
@@ -268,6 +300,13 @@ def _parser() -> argparse.ArgumentParser:
         help="longest wait for the last answer after the input ends",
     )
     p.add_argument("--width", type=int, default=110, help="comparison width in characters")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="spend limit for this re-run in US dollars (default: the saved session budget)",
+    )
     return p
 
 
@@ -301,12 +340,26 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
         print(f"voicecam rerun: error: {out_dir}: not a folder", file=sys.stderr)
         return 2
     from app.backends import BackendError
-    from app.compose import build_backend, build_recorder, resolve_settings
+    from app.compose import (
+        build_backend,
+        build_budget,
+        build_day_spend,
+        build_recorder,
+        resolve_settings,
+    )
     from app.config import SettingsError
 
+    if args.budget is not None and not 0 < args.budget < 1e6:
+        print("voicecam rerun: error: --budget must be above 0 US dollars", file=sys.stderr)
+        return 2
     try:
         settings = resolve_settings(
-            {"backend": args.backend, "model": args.model or None, "voice": args.voice or None}
+            {
+                "backend": args.backend,
+                "model": args.model or None,
+                "voice": args.voice or None,
+                "budget_session_usd": args.budget,
+            }
         )
         backend = build_backend(settings, reconnect=False)
     except (BackendError, SettingsError) as exc:
@@ -319,11 +372,14 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         turns = "server"
+    day_spend = None if backend.free else build_day_spend()
     core = rerun_core(
         backend,
         instructions=instructions if isinstance(instructions, str) else "",
         turns=turns,
         free=backend.free,
+        limits=build_budget(settings),
+        day_spent_usd=day_spend.today_usd() if day_spend is not None else 0.0,
     )
     print(
         f"Re-running {src.name} ({duration_ms / 1000:.0f} s, recorded on {md.backend}/"
@@ -355,6 +411,7 @@ def rerun_main(argv: Sequence[str] | None = None) -> int:
                 turns=turns,
                 tail_s=args.tail,
                 log=lambda s: print(s, flush=True),
+                day_spend=day_spend,
             )
         )
     except KeyboardInterrupt:

@@ -161,3 +161,34 @@ def test_bad_arguments(
     )
     err = capsys.readouterr().err
     assert "127.0.0.1:9" in err and "Traceback" not in err
+
+
+def test_a_rerun_keeps_to_its_budget(
+    tmp_path: Path,
+    original: SynthResult,
+    fake: FakeOpenAI,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--budget: once the next turn would pass it, no audio or frames go out; the run says so
+    and is still recorded."""
+    import dataclasses
+
+    from app import compose
+
+    build = compose.build_backend
+    # the fake at a ws:// URL is free: priced as gpt-realtime, as a cloud backend would be
+    monkeypatch.setattr(
+        compose, "build_backend", lambda *a, **kw: dataclasses.replace(build(*a, **kw), free=False)
+    )
+    code = rerun_main(
+        [str(original.path), "--backend", fake.url, "--out-dir", str(tmp_path), "--tail", "3"]
+        + ["--budget", "0.0001"]
+    )
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "budget of $0.00 is reached" in out.out
+    types = fake.current.types()
+    assert types.count("input_audio_buffer.append") == 0
+    assert types.count("conversation.item.create") == 0  # no frame either
+    assert len(list(tmp_path.glob("*.voicecam"))) == 1

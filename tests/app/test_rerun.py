@@ -181,10 +181,8 @@ def test_a_rerun_keeps_to_its_budget(
     monkeypatch.setattr(
         compose, "build_backend", lambda *a, **kw: dataclasses.replace(build(*a, **kw), free=False)
     )
-    code = rerun_main(
-        [str(original.path), "--backend", fake.url, "--out-dir", str(tmp_path), "--tail", "3"]
-        + ["--budget", "0.0001"]
-    )
+    args = [str(original.path), "--backend", fake.url, "--out-dir", str(tmp_path)]
+    code = rerun_main([*args, "--tail", "3", "--budget", "0.0001"])
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "budget of $0.00 is reached" in out.out

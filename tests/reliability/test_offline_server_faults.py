@@ -184,7 +184,9 @@ def test_the_server_drops_a_client_that_stops_reading() -> None:
     from realtime.local.server import Server
 
     models: Any = SimpleNamespace(
-        piper=SimpleNamespace(config=SimpleNamespace(sample_rate=22050)), turn_judge=lambda: None
+        piper=SimpleNamespace(config=SimpleNamespace(sample_rate=22050)),
+        turn_judge=lambda: None,
+        turn=None,
     )
     token = "stall-test-token"
     server = Server(models, brain=None, token=token, write_timeout_s=1.0)  # type: ignore[arg-type]

@@ -75,11 +75,11 @@ def test_2x_through_pulseaudio_keeps_the_pitch(qtbot, tmp_path: Path, pulse_serv
     qtbot.addWidget(view)
     with qtbot.waitSignal(view.loaded, timeout=20000):
         view.open(path)
-    assert view.player is not None, view.note.text()
     view.speed_box.setCurrentIndex(SPEEDS.index(2.0))
     rec = pulse_server.record(tmp_path / "heard.wav")
     qtbot.wait(300)
-    view.play()
+    view.play()  # each Play opens its own output stream (app.gui.replay_audio)
+    qtbot.waitUntil(lambda: view.player is not None, timeout=10000)
     qtbot.waitUntil(lambda: not view._playing, timeout=20000)
     qtbot.wait(300)
     rec.stop()

@@ -82,7 +82,12 @@ class EndOfTurnPolicy:
     recheck_ms: int
     cap_ms: int
     hold_cap_ms: int
-    acoustic_threshold: float = 0.5
+    #: Chosen from the shared turn clips' checkpoints (``bench/turn_points.py``): the
+    #: one hesitation that both scores call complete-ish, "What is weld?" in paused05_espeak
+    #: (P 0.54, words 0.34), waits; the lowest finished question that ended at the first
+    #: checkpoint at 0.5 and still does is complete01_espeak (P 0.64, words 0.09). The cost:
+    #: complete03_espeak (P 0.51) and paused06_espeak's end (P 0.58) end at the re-check.
+    acoustic_threshold: float = 0.6
     #: On ``TextCue.complete_p``: the language model's P(the utterance ends here) after the
     #: transcript without its closing punctuation (``realtime.local.text_turn``). Unfinished
     #: clauses score below 1e-4, finished short questions 0.04-0.8 on the shared clips.
@@ -94,7 +99,9 @@ class EndOfTurnPolicy:
     #: must reach this instead: Smart Turn's P rises with the length of the trailing silence
     #: (hesitations that scored 0.5 at 200 ms scored 0.9 at 500 ms on the shared paused clips),
     #: so a turn judged unfinished ends at a re-check only on strong evidence, else at the cap.
-    recheck_combined_threshold: float = 2.5
+    #: Data (log-odds sums at the 490 ms re-check): hesitations 0.77 (paused05_espeak, P 0.81,
+    #: words 0.34) and below; finished questions 2.53 (complete03_espeak), 3.0, 3.3 and above.
+    recheck_combined_threshold: float = 2.0
     #: Re-checks per silence (None: every ``recheck_ms`` until the cap). The server, whose
     #: judgement holds the audio while it runs, allows one: later ones rarely end a turn.
     max_rechecks: int | None = None

@@ -2,6 +2,11 @@
 
 Not thread-safe: one instance per stream, used from one thread (never an audio callback).
 Resampling delays the signal by a few milliseconds; ``flush()`` returns the tail at the end.
+
+Deterministic: equal input gives equal output. soxr is run in float32 and the result rounded to
+PCM16 here, because soxr's own int16 output adds dither seeded from the clock, so one clip came
+out different on every run (and Smart Turn's P at one checkpoint of one clip went from 0.34 to
+0.61 with it: semantic_vad's decisions must depend on the audio only).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ class StreamResampler:
         self._stream = (
             None
             if in_hz == out_hz
-            else soxr.ResampleStream(in_hz, out_hz, 1, dtype="int16", quality=quality)
+            else soxr.ResampleStream(in_hz, out_hz, 1, dtype="float32", quality=quality)
         )
 
     def process(self, pcm: bytes) -> bytes:
@@ -38,15 +43,20 @@ class StreamResampler:
             pcm = data[:usable]
         if self._stream is None or not pcm:
             return pcm
-        out = self._stream.resample_chunk(np.frombuffer(pcm, dtype="<i2"))
-        return np.asarray(out, dtype="<i2").tobytes()
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+        return _to_pcm16(self._stream.resample_chunk(samples))
 
     def flush(self) -> bytes:
         """End of stream: the remaining output. The resampler can't be used afterwards."""
         if self._stream is None:
             return b""
-        out = self._stream.resample_chunk(np.zeros(0, dtype=np.int16), last=True)
-        return np.asarray(out, dtype="<i2").tobytes()
+        return _to_pcm16(self._stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+
+
+def _to_pcm16(samples: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] → PCM16 bytes, rounded to nearest, clipped, no dither."""
+    scaled = np.rint(np.asarray(samples, dtype=np.float64).reshape(-1) * 32768.0)
+    return np.clip(scaled, -32768, 32767).astype("<i2").tobytes()
 
 
 def resample(pcm: bytes, in_hz: int, out_hz: int) -> bytes:

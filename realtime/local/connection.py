@@ -28,7 +28,7 @@ from realtime.local import protocol
 from realtime.local.brain import Brain
 from realtime.local.conversation import Conversation, ConversationError, Item, Part
 from realtime.local.items import parse_item
-from realtime.local.live_transcript import Handoff, LiveTranscript, rest_of
+from realtime.local.live_transcript import Handoff, LiveTranscript, agreeing, rest_of
 from realtime.local.models import Models, trim_memory
 from realtime.local.pipeline import Response, ResponseOptions
 from realtime.local.protocol import ClientEventError, require
@@ -37,7 +37,7 @@ from realtime.local.speculation import Prefetch, build_request
 from realtime.local.stt import Speculator, transcribe
 from realtime.local.stt_context import whisper_prompt
 from realtime.local.tts import OUTPUT_RATE_HZ, Speaker
-from realtime.local.turn_judge import TurnJudge
+from realtime.local.turn_judge import JUDGE_OPTIONS, TurnJudge
 from realtime.local.turns import (
     CommitTooShort,
     InputBuffer,
@@ -251,7 +251,11 @@ class Connection:
         try:
             threshold = eot.policy.acoustic_threshold if eot is not None else 0.5
             verdict = await self.turn_judge.judge(
-                ask, self._speculator.pending, self.conversation.history(), threshold
+                ask,
+                self._speculator.pending,
+                self.conversation.history(),
+                threshold,
+                whisper_prompt(self.conversation.items),
             )
             acoustic, text = verdict.acoustic, verdict.text
         except Exception as exc:
@@ -292,14 +296,24 @@ class Connection:
             )
         elif isinstance(ev, SilenceBegan):
             self._live.pause()
-            self._speculator.start(
-                ev.start_sample,
-                ev.end_sample,
-                ev.pcm16_16k,
-                prompt=whisper_prompt(self.conversation.items),
-                prefix=self._live.stable_text or None,
-                reuse=self._live.running_decode(ev.start_sample, ev.voice_end_sample),
-            )
+            prompt = whisper_prompt(self.conversation.items)
+            if self.input.end_of_turn is not None:  # judged: a function of the audio only
+                self._speculator.start(
+                    ev.start_sample,
+                    ev.end_sample,
+                    ev.pcm16_16k,
+                    prompt=prompt,
+                    options=JUDGE_OPTIONS,
+                )
+            else:
+                self._speculator.start(
+                    ev.start_sample,
+                    ev.end_sample,
+                    ev.pcm16_16k,
+                    prompt=prompt,
+                    prefix=self._live.stable_text or None,
+                    reuse=self._live.running_decode(ev.start_sample, ev.voice_end_sample),
+                )
             self._live.watch(self._speculator.pending)
             if self.input.end_of_turn is None:  # semantic_vad prepares after its judgement
                 self._start_prefetch()
@@ -326,18 +340,28 @@ class Connection:
         fut = self._speculator.take(turn.start_sample, turn.last_voiced_sample)
         prefetch = self._take_prefetch()
         handoff = self._live.end(turn.item_id)
+        prompt = whisper_prompt(self.conversation.items)
+
+        def decode() -> asyncio.Future[str]:
+            return asyncio.wrap_future(
+                self._executor.submit(
+                    transcribe,
+                    self._models,
+                    turn.pcm16_16k,
+                    prompt=prompt,
+                    prefix=handoff.sent or None,
+                )
+            )
+
         if fut is None:
             if prefetch is not None:
                 prefetch.cancel()  # made from audio that is not this turn's
                 prefetch = None
-            fut = self._executor.submit(
-                transcribe,
-                self._models,
-                turn.pcm16_16k,
-                prompt=whisper_prompt(self.conversation.items),
-                prefix=handoff.sent or None,
+            transcript = decode()
+        else:  # a semantic_vad speculation has no prefix: redecode if it contradicts the deltas
+            transcript = asyncio.ensure_future(
+                agreeing(asyncio.wrap_future(fut), handoff.sent, decode)
             )
-        transcript = asyncio.wrap_future(fut)
         part = Part(type="input_audio", transcript=None, audio_ms=turn.duration_ms)
         item = Item(id=turn.item_id, role="user", parts=[part], transcript_task=transcript)
         self.conversation.add(item)

@@ -290,6 +290,22 @@ class LiveTranscript:
         self._sending = None
 
 
+def continues(sent: str, final: str) -> bool:
+    """Whether ``final`` (whitespace-normalised) starts with the deltas' text ``sent``."""
+    return " ".join(final.split()).startswith(sent)
+
+
+async def agreeing(first: Awaitable[str], sent: str, redo: Callable[[], Awaitable[str]]) -> str:
+    """The completed transcript of a turn whose deltas sent ``sent``: ``first`` (a decode made
+    without that prefix, e.g. the deterministic one semantic_vad judged) when it starts with
+    them, else ``redo()`` (a decode forced to start with ``sent``), so the deltas still add up
+    to the completed transcript. Thread: event loop."""
+    text = await first
+    if not sent or continues(sent, text):
+        return text
+    return await redo()
+
+
 def rest_of(handoff: Handoff, final: str) -> str:
     """The final delta of a turn: ``final`` minus what the handoff says was sent."""
     stable = StablePrefix()

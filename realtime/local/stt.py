@@ -217,6 +217,7 @@ class Speculator:
         prompt: str | None = None,
         prefix: str | None = None,
         reuse: tuple[int, concurrent.futures.Future[str | None]] | None = None,
+        options: DecodeOptions = DEFAULT_OPTIONS,
     ) -> None:
         """Silence began at ``end_sample``: transcribe ``pcm16_16k`` (the turn so far), forced
         to start with ``prefix`` (the streamed stable text) and biased by ``prompt``.
@@ -225,13 +226,14 @@ class Speculator:
         running with the same options and prefix (a streaming re-decode) whose audio reaches
         the end of the voice; its text is taken instead of decoding again (the turn's end
         then does not wait for it AND a new decode). A None result (that decode was skipped)
-        falls back to decoding ``pcm16_16k``."""
+        falls back to decoding ``pcm16_16k``. ``options``: how to decode (``reuse`` must then
+        be None unless they are ``DEFAULT_OPTIONS``, the live re-decodes' options)."""
         if self._spec is not None and self._spec.end_sample == end_sample:
             return
         self.discard()
         if reuse is None:
             fut = self._executor.submit(
-                transcribe, self._models, pcm16_16k, prompt=prompt, prefix=prefix
+                transcribe, self._models, pcm16_16k, options, prompt=prompt, prefix=prefix
             )
             self._spec = _Spec(start_sample, end_sample, fut)
             return

@@ -7,10 +7,14 @@ A checkpoint is judged from two sources, combined by ``dsp.end_of_turn``:
 - the words: the transcript of the turn so far, scored by ``text_turn.TextTurnScorer`` (does it
   read as finished?) and checked for a last word that needs a continuation.
 
-The transcript comes from, in this order: a live partial transcript if the server has one for
-this turn (``PartialText``: a streaming recogniser's current text; it returns None when it has
-nothing for the turn being judged), else the speculative transcription the connection started
-when the silence began (``Speculator.pending``), else a decode of the checkpoint's audio here.
+The transcript must be a function of the audio alone (the decision lands at the same audio time
+however fast the audio comes, so it must also BE the same): it is the speculative transcription
+the connection starts when the silence begins (``Speculator.pending``), decoded with
+``JUDGE_OPTIONS``, the conversation's Whisper prompt and no forced prefix; without one, the same
+decode of the checkpoint's audio here. Not the streamed ``stable_text`` as a prefix nor the
+running re-decode: both depend on which re-decodes ran, i.e. on the worker's wall-clock timing
+(measured: ``paused05_espeak`` cut on some runs only), and not Whisper's temperature fallback,
+which samples (the same audio gave "Time is dampened." and "Time to sample." on three decodes).
 
 Failures never leave the buffer waiting: a failed transcript judges on the audio alone; a
 failed turn model answers 0.0 (incomplete), so the turn ends at the eagerness's cap.
@@ -23,20 +27,23 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import functools
+import json
+import os
+from dataclasses import dataclass, replace
 
 from dsp.end_of_turn import TextCue
 from realtime.local.conversation import Turn
 from realtime.local.models import Models
-from realtime.local.stt import transcribe
+from realtime.local.stt import DEFAULT_OPTIONS, transcribe
 from realtime.local.text_turn import TextTurnScorer
 from realtime.local.turns import JudgeTurn
 
 #: Smart Turn is averaged over the audio ending this many ms before the checkpoint.
 ACOUSTIC_OFFSETS_MS = (0, 10, 20)
-#: The current partial transcript of the turn in progress (None: none for this turn).
-PartialText = Callable[[], str | None]
+#: The judged transcript's decode: the server's beam search without the temperature fallback
+#: (random sampling), so equal audio gives equal text.
+JUDGE_OPTIONS = replace(DEFAULT_OPTIONS, temperatures=(0.0,))
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,6 @@ class TurnJudge:
         self._executor = executor
         self._acoustic = models.turn_judge()
         self._scorer = TextTurnScorer(models)
-        #: Set by a streaming recogniser to share its partial transcript (optional).
-        self.partial_text: PartialText | None = None
 
     async def judge(
         self,
@@ -65,9 +70,11 @@ class TurnJudge:
         speculative: concurrent.futures.Future[str] | None,
         history: list[Turn],
         acoustic_threshold: float,
+        prompt: str | None = None,
     ) -> Judgement:
-        """Judge ``ask``. ``speculative``: the transcription started for this turn's silence;
-        ``history``: the conversation before this turn (for the text score).
+        """Judge ``ask``. ``speculative``: the transcription started for this turn's silence
+        (with ``JUDGE_OPTIONS``, ``prompt`` and no prefix); ``history``: the conversation before
+        this turn (for the text score); ``prompt``: its Whisper prompt.
 
         The turn model answers first; below ``acoustic_threshold`` the turn waits whatever the
         words say, so the transcript is not awaited (the audio is held while this runs: a short
@@ -81,8 +88,9 @@ class TurnJudge:
                     await loop.run_in_executor(self._executor, self._acoustic_mean, ask.pcm16_16k)
                 )
         if acoustic < acoustic_threshold:
+            _log(ask, Judgement(acoustic, None, None))
             return Judgement(acoustic, None, None)
-        transcript = await self._transcript(ask, speculative)
+        transcript = await self._transcript(ask, speculative, prompt)
         text: TextCue | None = None
         if transcript is not None:
             p: float | None = None
@@ -92,7 +100,9 @@ class TurnJudge:
                         self._executor, self._scorer.complete_p, history, transcript
                     )
             text = TextCue.of(transcript, p)
-        return Judgement(acoustic, transcript, text)
+        verdict = Judgement(acoustic, transcript, text)
+        _log(ask, verdict)
+        return verdict
 
     def _acoustic_mean(self, pcm16_16k: bytes) -> float:
         """Smart Turn's P averaged over the audio ending 0, 10 and 20 ms earlier. Its output
@@ -104,20 +114,21 @@ class TurnJudge:
         return sum(judge(pcm16_16k[:end]) for end in ends) / len(ends)
 
     async def _transcript(
-        self, ask: JudgeTurn, speculative: concurrent.futures.Future[str] | None
+        self,
+        ask: JudgeTurn,
+        speculative: concurrent.futures.Future[str] | None,
+        prompt: str | None,
     ) -> str | None:
-        if self.partial_text is not None:
-            with contextlib.suppress(Exception):
-                live = self.partial_text()
-                if live is not None:
-                    return live
         try:
             if speculative is not None and not speculative.cancelled():
                 # Shielded: the commit that may follow reuses this same transcription.
                 return await asyncio.shield(asyncio.wrap_future(speculative))
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(
-                self._executor, transcribe, self._models, ask.pcm16_16k
+                self._executor,
+                functools.partial(
+                    transcribe, self._models, ask.pcm16_16k, JUDGE_OPTIONS, prompt=prompt
+                ),
             )
         except (Exception, asyncio.CancelledError) as exc:
             if isinstance(exc, asyncio.CancelledError) and not (
@@ -125,3 +136,24 @@ class TurnJudge:
             ):
                 raise
             return None
+
+
+def _log(ask: JudgeTurn, verdict: Judgement) -> None:
+    """With ``$VOICECAM_TURN_LOG`` set to a file, append one JSON line per checkpoint (the turn
+    so far in samples, the silence, both scores, the transcript): the data behind
+    ``dsp.end_of_turn``'s thresholds, and a check that equal audio gets equal judgements."""
+    path = os.environ.get("VOICECAM_TURN_LOG")
+    if not path:
+        return
+    text = verdict.text
+    line = {
+        "start_sample": ask.start_sample,
+        "samples": len(ask.pcm16_16k) // 2,
+        "silence_ms": ask.silence_ms,
+        "acoustic": round(verdict.acoustic, 4),
+        "transcript": verdict.transcript,
+        "text_p": None if text is None or text.complete_p is None else round(text.complete_p, 5),
+        "continuation": None if text is None else text.continuation,
+    }
+    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")

@@ -116,3 +116,25 @@ def test_max_rechecks_limits_the_questions_per_silence() -> None:
     out = _run(EndOfTurn(replace(policy_for("medium"), max_rechecks=1)), 0.1, None, 5000)
     assert [ms for kind, ms in out if kind == "ask"] == [200, 460]
     assert out[-1] == (Reason.CAP, 1300)
+
+
+def test_the_shared_clips_checkpoints_that_chose_the_thresholds() -> None:
+    """(Smart Turn P, words' P) measured at the checkpoints of the shared turn clips (audio time,
+    so the same on every run): the hesitation in paused05_espeak ("What is weld?") waits at the
+    checkpoint and the re-check; the finished questions end, at the first checkpoint or, for
+    the least sure one, at the re-check."""
+    hesitation = EndOfTurn(policy_for("auto"))
+    assert hesitation.silence(214).action is Action.ASK
+    assert hesitation.judged(214, 0.541, TextCue(False, 0.3384)).action is Action.WAIT
+    assert hesitation.silence(489).action is Action.ASK
+    assert hesitation.judged(489, 0.808, TextCue(False, 0.3384)).action is Action.WAIT
+    for acoustic, words in ((0.643, 0.0861), (0.812, 0.0397), (0.703, 0.8977)):
+        finished = EndOfTurn(policy_for("auto"))
+        assert finished.silence(214).action is Action.ASK
+        d = finished.judged(214, acoustic, TextCue(False, words))
+        assert d.reason is Reason.COMPLETE, (acoustic, words)
+    unsure = EndOfTurn(policy_for("auto"))  # complete03_espeak
+    assert unsure.silence(214).action is Action.ASK
+    assert unsure.judged(214, 0.507, TextCue(False, 0.2786)).action is Action.WAIT
+    assert unsure.silence(489).action is Action.ASK
+    assert unsure.judged(489, 0.970, TextCue(False, 0.2786)).reason is Reason.COMPLETE

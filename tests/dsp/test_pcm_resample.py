@@ -75,3 +75,18 @@ def test_equal_rates_pass_through_and_odd_bytes_carry():
 def test_rejects_nonsense_rates():
     with pytest.raises(ValueError):
         StreamResampler(0, 16000)
+
+
+def test_resampling_is_deterministic_and_adds_no_dither() -> None:
+    """Equal input, equal output (soxr's own int16 output dithers from a clock-seeded generator;
+    semantic_vad's decisions must depend on the audio only), and silence stays silent."""
+    rng = np.random.default_rng(7)
+    pcm = rng.normal(0, 3000, 24000).astype(np.int16).tobytes() + bytes(9600)
+    chunked = set()
+    for _ in range(3):
+        rs = StreamResampler(24000, 16000)
+        chunks = [rs.process(pcm[i : i + 960]) for i in range(0, len(pcm), 960)]
+        chunked.add(b"".join(chunks) + rs.flush())
+    assert len(chunked) == 1
+    assert len({resample(pcm, 24000, 16000) for _ in range(3)}) == 1
+    assert resample(bytes(48000), 24000, 16000) == bytes(32000)

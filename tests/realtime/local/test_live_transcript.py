@@ -22,9 +22,10 @@ from openai.types.realtime import (
 )
 
 from dsp.pcm import read_wav
-from realtime.local.live_transcript import Handoff, StablePrefix, rest_of
+from realtime.local.live_transcript import Handoff, StablePrefix, agreeing, rest_of
 from realtime.local.models import Models, load_whisper
 from realtime.local.stt import GREEDY_OPTIONS, transcribe
+from realtime.local.turn_judge import JUDGE_OPTIONS
 from tests.realtime.local.peer import Peer, connect, word_errors
 
 TRANSCRIBE = {"transcription": {"model": "whisper-1", "language": "en"}}
@@ -75,6 +76,31 @@ def test_the_stable_text_never_shrinks_and_the_deltas_add_up_to_it() -> None:
     assert rest_of(Handoff(sent), "Which sign?") == ""
 
 
+def test_a_transcript_made_without_the_deltas_is_redone_when_it_contradicts_them() -> None:
+    """semantic_vad's judged transcript is decoded without the streamed prefix; it becomes the
+    completed transcript only if the deltas sent are its start, else a forced decode does."""
+
+    async def text(value: str) -> str:
+        return value
+
+    redone: list[str] = []
+
+    async def redo() -> str:
+        redone.append("redo")
+        return "What does the sign say?"
+
+    async def run() -> tuple[str, str, str]:
+        same = await agreeing(text("What  does the sign say?"), "What does", redo)
+        nothing_sent = await agreeing(text("Which sign?"), "", redo)
+        contradicted = await agreeing(text("Which sign?"), "What does", redo)
+        return same, nothing_sent, contradicted
+
+    same, nothing_sent, contradicted = asyncio.run(run())
+    assert same == "What  does the sign say?" and nothing_sent == "Which sign?"
+    assert contradicted == "What does the sign say?" and redone == ["redo"]
+    assert "What does" + rest_of(Handoff("What does"), contradicted) == contradicted
+
+
 # ---------------------------------------------------------------------- with the real model
 
 
@@ -111,6 +137,23 @@ def test_streamed_prefix_and_tail_decode_match_a_whole_decode(
     free_errors, _ = word_errors(entry["text"], transcribe(whisper_models, pcm[:end]))
     assert errors <= max(1, free_errors), (final, entry["text"])
     assert errors / words <= 0.25
+
+
+@pytest.mark.models
+def test_the_judged_transcript_is_a_function_of_the_audio(
+    whisper_models: Models, media_dir: Path
+) -> None:
+    """semantic_vad's transcript decode has no random temperature fallback: the same audio
+    gives the same text every time (the fallback's sampling gave "Time is dampened." and
+    "Time to sample." for this clip's second half on three decodes)."""
+    name = "paused05_espeak.wav"
+    entry = next(
+        e for e in json.loads((media_dir / "turns" / "turns.json").read_text()) if e["file"] == name
+    )
+    pcm, _ = read_wav(media_dir / "turns" / name)
+    tail = pcm[(entry["pause_end_ms"] - 300) * 32 : (entry["speech_end_ms"] + 100) * 32]
+    texts = {transcribe(whisper_models, tail, JUDGE_OPTIONS) for _ in range(3)}
+    assert len(texts) == 1, texts
 
 
 # ---------------------------------------------------------------------- over the wire (SDK)

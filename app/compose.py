@@ -45,7 +45,7 @@ from app.recording_notes import RecordingNotices
 from app.redaction import build_redactor, parse_exclude_region, parse_exclude_windows
 from app.retention import discard_if_empty
 from app.session_search import session_index
-from audio.client_turns import ClientTurnEnd
+from audio.client_turns import ClientTurnEnd, turn_transcriber
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from dsp.snippet_stt import SnippetTranscriber
@@ -224,15 +224,16 @@ def build_audio(settings: Settings, *, send_rate_hz: int) -> AudioEngine:
 
 def build_turn_end(settings: Settings) -> ClientTurnEnd | None:
     """Client turn detection's semantic end of turn at the settings' patience (None for the
-    provider's detection). The highest patience also reads the words: Whisper tiny, then
-    SmolLM2 on whether they are finished (slower: about a second more per pause)."""
+    provider's detection). Medium (the default) and high patience also read the words: Whisper
+    tiny, then SmolLM2 on whether they are finished (1 of the 16 shared paused questions cut
+    instead of 14; ``bench/bench_audio.py --only 9``); low patience is Smart Turn alone: the
+    quickest and cheapest, and it cuts a pause after a finished-sounding phrase."""
     if settings.turn_detection != "client":
         return None
     options = settings.options()
-    if options.patience != "high":
+    if options.patience == "low":
         return ClientTurnEnd(options.eagerness)
-    words = SnippetTranscriber(max_new_tokens=32)
-    return ClientTurnEnd(options.eagerness, words=words, scorer=TextEndScorer())
+    return ClientTurnEnd(options.eagerness, words=turn_transcriber(), scorer=TextEndScorer())
 
 
 def build_file_audio(

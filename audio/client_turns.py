@@ -24,13 +24,15 @@ ends at the sample where the silence began; so a test that streams faster than r
 ``InlineExecutor`` gets exactly the decisions of a live run. With the worker (the default) a
 judgement that comes back after the voice resumed is dropped (the user is talking: never cut).
 
-With ``words`` (a transcriber; the app passes one for the highest patience), a checkpoint the
-model calls complete also asks for the transcript of the turn: ending on a word that needs a
-continuation ("... the text on", "... is...") holds the turn, and so does a ``scorer``
-(``dsp.text_end``) that reads the words as unfinished ("Can you tell me", ``dsp.end_of_turn``).
-It costs a Whisper pass (0.5-1.5 s on a busy core), started on its own worker as soon as the
-voice pauses (so it runs beside the model's wait and verdict) and reused by the rechecks of the
-same silence: that patience trades speed and CPU for fewer cut pauses.
+With ``words`` (a transcriber, ``turn_transcriber()``; the app passes one at medium and high
+patience), a checkpoint the model calls complete also asks for the transcript of the turn:
+ending on a word that needs a continuation ("... the text on", "... is...") holds the turn, and
+so does a ``scorer`` (``dsp.text_end``) that reads the words as unfinished ("Can you tell me",
+``dsp.end_of_turn``). Smart Turn alone cannot tell those pauses: the first halves of the shared
+paused questions score 0.85-0.99 (a finished-sounding phrase), so without the words 14 of 16 are
+cut. The words cost a Whisper pass (0.3-1.5 s on a busy core), started on its own worker as soon
+as the voice pauses (so it runs beside the model's wait and verdict) and reused by the rechecks
+of the same silence.
 
 A turn shorter than ``MIN_JUDGED_MS`` is not judged, and when the model cannot be loaded (file
 missing) ``warning`` says so once: both end after ``fallback_ms`` of plain silence (the old
@@ -60,6 +62,7 @@ from audio.turn_verdict import (
     text_cue,
 )
 from dsp.end_of_turn import Action, EndOfTurn, Reason, TurnDecision, policy_for
+from dsp.snippet_stt import SnippetTranscriber
 from dsp.turn_model import WINDOW_SAMPLES
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,7 @@ __all__ = [
     "TurnJudge",
     "TurnTranscriber",
     "text_cue",
+    "turn_transcriber",
 ]
 
 RATE_HZ: Final = 16_000
@@ -90,6 +94,13 @@ MIN_JUDGED_MS: Final = 400
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def turn_transcriber() -> SnippetTranscriber:
+    """The words of a whole turn: Whisper tiny without the backchannel prompt (it biases a
+    turn's words: "Tell me a joke about" came out "Tell me I don't come out"), up to 32 tokens
+    (the shared questions need 8-15). Loads lazily; share one per process."""
+    return SnippetTranscriber(max_new_tokens=32, prompt=None)
 
 
 class InlineExecutor(concurrent.futures.Executor):
@@ -185,6 +196,11 @@ class ClientTurnEnd:
     def position(self) -> int:
         """16 kHz samples fed since the stream opened."""
         return self._hist_start + len(self._hist) // 2
+
+    @property
+    def reads_words(self) -> bool:
+        """Checkpoints the model calls complete also read the turn's words."""
+        return self._readers.words is not None
 
     @property
     def waiting(self) -> bool:

@@ -6,9 +6,10 @@ audio time, faster than real time. Compared in the same run:
 
 * **plain VAD silence**: the old client mode, the turn ends ``vad_stop_ms`` = 500 ms after the
   voice (no turn model);
-* **semantic** (``audio.client_turns``) at each patience: low / medium / high (eagerness high /
-  medium / low; high also reads the words: Whisper tiny, then SmolLM2 ``dsp.text_end``); and
-  medium with the words, which the app does not use (what they would cost at the default).
+* **semantic** (``audio.client_turns``) at each patience as ``app.compose.build_turn_end``
+  builds it: low (eagerness high, Smart Turn alone), medium and high (eagerness medium / low,
+  also reading the words: Whisper tiny ``turn_transcriber()``, then SmolLM2 ``dsp.text_end``);
+  and medium without the words (the default before: Smart Turn alone).
 
 Figures: false cuts on the paused clips (the turn ended inside the pause), end-of-turn latency
 (speech end → ``VoiceStopped``, in audio time) on the complete clips and after the real end of
@@ -27,26 +28,25 @@ from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from audio.client_turns import VAD_STOP_MS, ClientTurnEnd, SharedTurnModel
+from audio.client_turns import VAD_STOP_MS, ClientTurnEnd, SharedTurnModel, turn_transcriber
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from audio.events import VoiceStopped
 from dsp.end_of_turn import Reason
 from dsp.pcm import read_wav
 from dsp.resample import resample
-from dsp.snippet_stt import SnippetTranscriber
 from dsp.text_end import TextEndScorer
 from tests.audio.fakes import FakeClock, FakeFactory
 
 TURNS = Path(__file__).resolve().parents[2] / "shared" / "media" / "turns"
 MS = 1_000_000
-#: (label, eagerness, reads the words): the app's three patience levels, and medium with the
-#: words (what the text cue would cost and give at the default patience).
+#: (label, eagerness, reads the words): the app's three patience levels, and medium without
+#: the words (the default before: what the words buy at the default patience).
 VARIANTS = (
-    ("patience low", "high", False),
-    ("patience medium", "medium", False),
+    ("patience low (Smart Turn)", "high", False),
+    ("patience medium (+ words)", "medium", True),
     ("patience high (+ words)", "low", True),
-    ("medium + words (not used)", "medium", True),
+    ("medium, Smart Turn alone (old default)", "medium", False),
 )
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -149,7 +149,7 @@ def bench_client_turns() -> None:
     )
     judge = SharedTurnModel()
     judge.model()
-    words = SnippetTranscriber(max_new_tokens=32)
+    words = turn_transcriber()
     words.load()
     scorer = TextEndScorer()
     scorer.load()

@@ -32,9 +32,19 @@ class SnippetModelError(RuntimeError):
 class SnippetTranscriber:
     """Whisper tiny.en (int8) for snippets of 16 kHz PCM16 mono."""
 
-    def __init__(self, cpu_threads: int = 1, max_new_tokens: int = 12) -> None:
+    def __init__(
+        self,
+        cpu_threads: int = 1,
+        max_new_tokens: int = 12,
+        *,
+        prompt: str | None = WHISPER_PROMPT,
+    ) -> None:
+        """``prompt``: Whisper's previous-text slot; the default biases it toward backchannel
+        spellings, None decodes without a bias (the words of a whole turn: the backchannel
+        prompt turns "Tell me a joke about" into "Tell me I don't come out")."""
         self.cpu_threads = cpu_threads
         self.max_new_tokens = max_new_tokens
+        self.prompt = prompt
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -82,7 +92,7 @@ class SnippetTranscriber:
                 without_timestamps=True,
                 condition_on_previous_text=False,
                 vad_filter=False,
-                initial_prompt=WHISPER_PROMPT,
+                initial_prompt=self.prompt,
                 max_new_tokens=self.max_new_tokens,
             )
             text = " ".join(s.text.strip() for s in segments)

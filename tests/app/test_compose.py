@@ -121,10 +121,12 @@ def test_patience_sets_the_client_end_of_turn_and_the_providers_eagerness() -> N
     args = build_parser().parse_args(["--headless", "--patience", "low"])
     s = resolve_settings({"patience": args.patience}, env={}, base=Settings())
     turns = build_turn_end(s)
-    assert turns is not None and turns.eagerness == "high"
+    assert turns is not None and turns.eagerness == "high" and not turns.reads_words
+    default = build_turn_end(replace(s, patience="medium"))
+    assert default is not None and default.eagerness == "medium" and default.reads_words
     patient = build_turn_end(replace(s, patience="high"))
-    assert patient is not None and patient.eagerness == "low"
-    assert patient.policy.cap_ms > turns.policy.cap_ms
+    assert patient is not None and patient.eagerness == "low" and patient.reads_words
+    assert patient.policy.cap_ms > default.policy.cap_ms > turns.policy.cap_ms
     assert build_turn_end(replace(s, turn_detection="server")) is None
     semantic = replace(s, turn_detection="semantic", patience="high").options()
     assert semantic.session_config("m").turn_detection.eagerness == "low"

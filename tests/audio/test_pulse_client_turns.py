@@ -13,13 +13,12 @@ import time
 import numpy as np
 import pytest
 
-from audio.client_turns import ClientTurnEnd
+from audio.client_turns import ClientTurnEnd, turn_transcriber
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
 from audio.events import MicAudio, StreamOpened, VoiceStarted, VoiceStopped
 from dsp.end_of_turn import Reason, policy_for
 from dsp.pcm import read_wav
-from dsp.snippet_stt import SnippetTranscriber
 from dsp.text_end import TextEndScorer
 from tests.audio.runner import EngineRunner
 from tests.audio.test_client_turns import ENTRIES, TURNS
@@ -36,8 +35,9 @@ def _turns_of(
     pulse_server: PulseServer, name: str, turns: ClientTurnEnd | None = None
 ) -> tuple[list, list, int, ClientTurnEnd]:
     """Play ``name`` into the mic; the starts, stops, the clip's offset in the captured 16 kHz
-    stream and the detector (medium patience unless given)."""
-    turns = turns or ClientTurnEnd("medium")
+    stream and the detector (unless given: medium patience as the app builds it, with the
+    words)."""
+    turns = turns or ClientTurnEnd("medium", words=turn_transcriber(), scorer=TextEndScorer())
     engine = AudioEngine(
         AudioConfig(input_device="pulse", output_device="pulse"), end_of_turn=turns
     )
@@ -93,7 +93,7 @@ def test_at_high_patience_the_words_hold_a_pause_after_a_final_sounding_phrase(
     transcribed on their own worker from the pause on, the turn is not cut either: the words
     hold it, or their verdict comes after the voice is back and is dropped."""
     entry = next(e for e in ENTRIES if e["file"] == "paused02_piper.wav")
-    words = SnippetTranscriber(max_new_tokens=32)
+    words = turn_transcriber()
     words.load()
     scorer = TextEndScorer()
     scorer.load()

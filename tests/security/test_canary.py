@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from realtime.recording.schema import FILE_SUFFIX
 from tests.reliability.helpers import FakeThread
 
 REPO = Path(__file__).resolve().parents[2]
@@ -177,11 +178,8 @@ def test_canary_keys_leak_nowhere(
     )[-5000:]
 
     # 3. export every recording to md/srt/wav
-    sessions = sorted(
-        p
-        for p in rec.iterdir()
-        if p.is_file() and not p.name.endswith(("-wal", "-shm", "-journal"))
-    )
+    # the sessions only: the folder also holds the search index (scanned for the canary below)
+    sessions = sorted(rec.glob(f"*{FILE_SUFFIX}"))
     assert sessions, f"no session file in {rec}: {list(rec.iterdir())}"
     exports = tmp_path / "exports"
     exports.mkdir()

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from realtime import gemini, gemini_vertex, openai_endpoint
+from realtime import gemini_endpoint, gemini_vertex, openai_endpoint
 from realtime.core import Endpoint
 
 __all__ = [
@@ -101,7 +101,7 @@ class CloudEndpoints:
         return openai_endpoint.endpoint(key, model, base_url=self.openai_url or None)
 
     def gemini(self, key: str) -> Endpoint:
-        return gemini.endpoint(key, base_url=self.gemini_url or None)
+        return gemini_endpoint.endpoint(key, base_url=self.gemini_url or None)
 
     def vertex_endpoint(self, token: str) -> Endpoint:
         return gemini_vertex.endpoint(token, self.location, base_url=self.gemini_url or None)

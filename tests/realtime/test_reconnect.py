@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from realtime import gemini, openai, openai_endpoint
+from realtime import gemini, gemini_endpoint, openai, openai_endpoint
 from realtime.events import (
     AddHistoryItem,
     AppendAudio,
@@ -405,7 +405,7 @@ async def gemini_via_proxy(
         FakeGemini(api_key=KEY, **(fake_kw or {})) as fake,
         FaultProxy(fake.url) as proxy,
     ):
-        ep = gemini.endpoint(KEY, base_url=proxy.http_url)
+        ep = gemini_endpoint.endpoint(KEY, base_url=proxy.http_url)
         rs_kw.setdefault("backoff", Backoff(**FAST, max_attempts=5, rng=random.Random(9)))
         rs = ReconnectingSession(lambda: RealtimeSession(gemini.GeminiCore(), ep), **rs_kw)
         await rs.connect(SessionConfig())

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from realtime import gemini, openai, openai_endpoint
+from realtime import gemini, gemini_endpoint, openai, openai_endpoint
 from realtime.events import (
     AppendAudio,
     AudioDelta,
@@ -494,7 +494,7 @@ async def gemini_session(
     async with FakeGemini(api_key=KEY, **(fake_kw or {})) as fake:
         rec = Recorder()
         session = RealtimeSession(
-            gemini.GeminiCore(), gemini.endpoint(KEY, base_url=fake.base_url), recorder=rec
+            gemini.GeminiCore(), gemini_endpoint.endpoint(KEY, base_url=fake.base_url), recorder=rec
         )
         await session.connect(config or SessionConfig())
         col = EventCollector(session)
@@ -557,7 +557,7 @@ def test_gemini_interruption_and_go_away() -> None:
 def test_gemini_key_rejected() -> None:
     async def main() -> None:
         async with FakeGemini(api_key=KEY) as fake:
-            ep = gemini.endpoint("AIza-wrong-key-000000", base_url=fake.base_url)
+            ep = gemini_endpoint.endpoint("AIza-wrong-key-000000", base_url=fake.base_url)
             with pytest.raises(KeyRejectedError) as info:
                 await RealtimeSession(gemini.GeminiCore(), ep).connect(SessionConfig())
             assert "AIza-wrong-key-000000" not in str(info.value)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.server import serve
 
-from realtime import gemini, openai, openai_endpoint
+from realtime import gemini, gemini_endpoint, openai, openai_endpoint
 from realtime.events import SessionConfig
 from realtime.session import RealtimeSession, TlsError
 
@@ -52,7 +52,10 @@ async def _attempt(cert: Path, key: Path, provider: str, ca_file: str | None = N
                 openai_endpoint.endpoint(KEY, "gpt-realtime", base_url=base),
             )
         else:
-            core, ep = gemini.GeminiCore(), gemini.endpoint("AIza" + "x" * 35, base_url=base)
+            core, ep = (
+                gemini.GeminiCore(),
+                gemini_endpoint.endpoint("AIza" + "x" * 35, base_url=base),
+            )
         assert ep.url.startswith("wss://")
         session = RealtimeSession(core, ep, ca_file=ca_file, open_timeout_s=10)
         try:

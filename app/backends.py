@@ -23,7 +23,7 @@ from app.local_server import LocalServer, ProgressCallback
 from app.model_catalog import models_for
 from app.ports import SessionPort, WireRecorderPort
 from app.vertex_auth import VertexToken
-from realtime import gemini, openai
+from realtime import gemini, openai, openai_endpoint
 from realtime.context_log import HistorySource
 from realtime.core import Endpoint, ProtocolCore
 from realtime.reconnect import OPENAI_RENEW_AFTER_S, Backoff, ReconnectingSession
@@ -216,7 +216,7 @@ def resolve(
             base = server.base_url
             if base is None:  # crashed and restarting: the connect fails and is retried
                 base = "ws://127.0.0.1:9/v1"
-            return openai.endpoint(server.token, model, base_url=base)
+            return openai_endpoint.endpoint(server.token, model, base_url=base)
 
         def prepare(progress: ProgressCallback | None) -> None:
             if progress is not None:
@@ -250,7 +250,9 @@ def resolve(
             input_rate_hz=24000,
             free=host in _LOOPBACK,
             session_cap_s=None,
-            endpoint=lambda: openai.endpoint(token, model or "gpt-realtime", base_url=base),
+            endpoint=lambda: openai_endpoint.endpoint(
+                token, model or "gpt-realtime", base_url=base
+            ),
             reconnect=reconnect,
         )
     raise BackendError(

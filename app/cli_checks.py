@@ -1,7 +1,7 @@
 """Checks of hostile or mistaken CLI input the general validator does not cover.
 
 Each function returns ``None`` when the argument is usable, else one sentence a person can act
-on (``app.cli.validate`` turns it into exit status 2 with the usage line):
+on (``app.cli_validate.validate`` turns it into exit status 2 with the usage line):
 
 - ``number_problem``: a float flag that is not a finite number above 0 (``--timeout nan``);
 - ``text_problem``: free text that cannot be sent as UTF-8 (a byte from a non-UTF-8 locale

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from realtime import gemini, gemini_vertex, openai
+from realtime import gemini_endpoint, gemini_vertex, openai_endpoint
 from realtime.core import Endpoint
 
 __all__ = [
@@ -98,10 +98,10 @@ class CloudEndpoints:
     # ------------------------------------------------------------------ endpoints
 
     def openai(self, key: str, model: str) -> Endpoint:
-        return openai.endpoint(key, model, base_url=self.openai_url or None)
+        return openai_endpoint.endpoint(key, model, base_url=self.openai_url or None)
 
     def gemini(self, key: str) -> Endpoint:
-        return gemini.endpoint(key, base_url=self.gemini_url or None)
+        return gemini_endpoint.endpoint(key, base_url=self.gemini_url or None)
 
     def vertex_endpoint(self, token: str) -> Endpoint:
         return gemini_vertex.endpoint(token, self.location, base_url=self.gemini_url or None)
@@ -112,7 +112,7 @@ class CloudEndpoints:
     def azure(self, key: str, deployment: str) -> Endpoint:
         version = self.azure_api_version
         base = azure_base_url(self.azure_endpoint, version)
-        return openai.endpoint(
+        return openai_endpoint.endpoint(
             key, deployment, base_url=base, azure=True, beta=bool(version), api_version=version
         )
 

@@ -92,7 +92,7 @@ class LocalServer:
 
     @property
     def base_url(self) -> str | None:
-        """The API root for ``realtime.openai.endpoint(base_url=…)`` (``ws://…/v1``)."""
+        """The API root for ``realtime.openai_endpoint.endpoint(base_url=…)`` (``ws://…/v1``)."""
         url = self.url
         return None if url is None else url.removesuffix("/realtime")
 

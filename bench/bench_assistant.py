@@ -109,7 +109,7 @@ def bench_offline(files: list[str]) -> None:
     from app.state import ConversationState as S
     from dsp.pcm import read_wav
     from dsp.resample import resample
-    from realtime import openai
+    from realtime import openai, openai_endpoint
     from realtime.events import (
         AppendAudio,
         AppendImage,
@@ -155,7 +155,7 @@ def bench_offline(files: list[str]) -> None:
             pcm = resample(pcm, rate, 24000)
             session = RealtimeSession(
                 openai.OpenAICore(),
-                openai.endpoint(server.token, "local", base_url=server.base_url),
+                openai_endpoint.endpoint(server.token, "local", base_url=server.base_url),
             )
             await session.connect(SessionConfig(turn_detection=TurnDetection(mode="none")))
             events = session.events().__aiter__()

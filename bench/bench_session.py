@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from websockets.asyncio.client import connect  # noqa: E402
 
-from realtime import openai  # noqa: E402
+from realtime import openai, openai_endpoint  # noqa: E402
 from realtime.events import (  # noqa: E402
     AppendAudio,
     AudioDelta,
@@ -59,7 +59,7 @@ def figures(name: str, samples_s: list[float]) -> str:
 async def bench_send(n: int) -> None:
     pcm = b"\x01\x00" * 480  # 20 ms at 24 kHz
     async with FakeOpenAI(api_key=KEY, validate=False) as fake:
-        ep = openai.endpoint(KEY, "gpt-realtime", base_url=fake.base_url)
+        ep = openai_endpoint.endpoint(KEY, "gpt-realtime", base_url=fake.base_url)
         session = RealtimeSession(openai.OpenAICore(), ep)
         await session.connect(SessionConfig())
         col = EventCollector(session)
@@ -117,7 +117,7 @@ async def bench_send(n: int) -> None:
 
 async def bench_reconnect(n: int) -> None:
     async with FakeOpenAI(api_key=KEY, validate=False) as fake, FaultProxy(fake.url) as proxy:
-        ep = openai.endpoint(KEY, "gpt-realtime", base_url=proxy.http_url + "/v1")
+        ep = openai_endpoint.endpoint(KEY, "gpt-realtime", base_url=proxy.http_url + "/v1")
         rs = ReconnectingSession(
             lambda: RealtimeSession(openai.OpenAICore(), ep),
             backoff=Backoff(base_s=0.0, max_s=0.0, max_attempts=3, rng=random.Random(0)),

@@ -19,6 +19,9 @@ Mapping decisions (Gemini has no items, responses or truncation):
 * Manual activity (``turn_detection.mode == "none"``): ``ActivityStart``/``ActivityEnd`` →
   ``activityStart``/``activityEnd``; ``CommitInput`` ends an open activity. With automatic
   detection they are refused and ``CommitInput``/``AudioStreamEnd`` send ``audioStreamEnd``.
+
+The JSON shapes it sends and reads are in ``realtime.gemini_payloads``; where to connect is
+``realtime.gemini_endpoint.endpoint`` (an API key) or ``realtime.gemini_vertex`` (Vertex AI).
 """
 
 from __future__ import annotations
@@ -26,11 +29,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from urllib.parse import urlsplit, urlunsplit
 
 from realtime import _wire
-from realtime._wire import WireError, get_bool, get_int, get_list, get_obj, get_str
-from realtime.core import Endpoint, WireMessage
+from realtime._wire import WireError, get_bool, get_list, get_str
+from realtime.core import WireMessage
 from realtime.events import (
     ActivityEnd,
     ActivityStart,
@@ -62,19 +64,23 @@ from realtime.events import (
     TranscriptDone,
     Truncate,
     TurnComplete,
-    TurnDetection,
     UpdateSession,
     Usage,
 )
-from realtime.gemini_options import apply_options
+from realtime.gemini_payloads import (
+    inline_blob,
+    norm,
+    norm_obj,
+    parse_duration_ms,
+    parse_usage,
+    setup_payload,
+)
 
 INPUT_RATE_HZ = 16_000
 OUTPUT_RATE_HZ = 24_000
 #: Largest audio payload (bytes of PCM) put into one ``realtimeInput``: 1 s at 16 kHz.
 MAX_APPEND_BYTES = INPUT_RATE_HZ * 2
 DEFAULT_MODEL = "gemini-2.5-flash-native-audio-preview-09-2025"
-DEFAULT_HOST = "wss://generativelanguage.googleapis.com"
-WS_PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
 
 _KNOWN_KEYS = frozenset(
     {
@@ -89,34 +95,7 @@ _KNOWN_KEYS = frozenset(
         "voiceActivity",
     }
 )
-_DURATION = re.compile(r"^(-?)(\d{1,12})(?:\.(\d{1,9}))?s$")
 _RATE = re.compile(r"rate=(\d{3,6})")
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _norm(d: dict[str, object]) -> dict[str, object]:
-    """Shallow snake_case → camelCase key normalisation (the SDK accepts both spellings)."""
-    if all("_" not in k for k in d):
-        return d
-    return {_camel(k): v for k, v in d.items()}
-
-
-def _obj(d: dict[str, object], key: str) -> dict[str, object]:
-    return _norm(get_obj(d, key))
-
-
-def parse_duration_ms(text: str) -> int:
-    """Protobuf JSON duration (``"10s"``, ``"1.5s"``, ``"0.000340s"``) → whole ms (≥ 0)."""
-    m = _DURATION.match(text.strip())
-    if m is None:
-        raise WireError(f"duration {_wire.excerpt(text, 40)!r} is not like '10s' or '1.5s'")
-    sign, secs, frac = m.groups()
-    ms = int(secs) * 1000 + int((frac or "0").ljust(9, "0")[:3])
-    return 0 if sign else ms
 
 
 class GeminiCore(_wire.QueueingCore):
@@ -159,7 +138,7 @@ class GeminiCore(_wire.QueueingCore):
         self._model = model.removeprefix(self.model_prefix).removeprefix("models/")
         self._manual = config.turn_detection.mode == "none"
         self._text_output = "audio" not in config.output_modalities
-        self._emit({"setup": _setup(config, self.model_prefix + self._model)})
+        self._emit({"setup": setup_payload(config, self.model_prefix + self._model)})
 
     def send(self, command: Command) -> None:
         """Translate ``command`` into queued messages (or a ``CommandRefused`` event)."""
@@ -168,7 +147,7 @@ class GeminiCore(_wire.QueueingCore):
             self._append(command)
         elif isinstance(command, AppendImage):
             if command.jpeg:
-                self._realtime(video=_blob("image/jpeg", command.jpeg))
+                self._realtime(video=inline_blob("image/jpeg", command.jpeg))
             else:
                 self._refuse(name, "empty image")
         elif isinstance(command, SendText):
@@ -236,37 +215,37 @@ class GeminiCore(_wire.QueueingCore):
             return
         mime = f"audio/pcm;rate={cmd.rate_hz}"
         for start in range(0, len(cmd.pcm), MAX_APPEND_BYTES):
-            self._realtime(audio=_blob(mime, cmd.pcm[start : start + MAX_APPEND_BYTES]))
+            self._realtime(audio=inline_blob(mime, cmd.pcm[start : start + MAX_APPEND_BYTES]))
 
     # ------------------------------------------------------------------ incoming
 
     def _receive(self, message: WireMessage) -> None:
-        msg = _norm(_wire.parse_object(message))
+        msg = norm(_wire.parse_object(message))
         if not _KNOWN_KEYS.intersection(msg):
             self.unknown_count += 1
             return
         if "setupComplete" in msg:
-            setup = _obj(msg, "setupComplete")
+            setup = norm_obj(msg, "setupComplete")
             self._events.append(SessionReady(get_str(setup, "sessionId", ""), self._model))
         if "usageMetadata" in msg:  # before serverContent: a turnComplete beside it uses it
-            self._usage = _usage(_obj(msg, "usageMetadata"))
+            self._usage = parse_usage(norm_obj(msg, "usageMetadata"))
         if "voiceActivity" in msg:
-            self._voice_activity(_obj(msg, "voiceActivity"))
+            self._voice_activity(norm_obj(msg, "voiceActivity"))
         if "voiceActivityDetectionSignal" in msg:
-            signal = get_str(_obj(msg, "voiceActivityDetectionSignal"), "vadSignalType", "")
+            signal = get_str(norm_obj(msg, "voiceActivityDetectionSignal"), "vadSignalType", "")
             if signal == "VAD_SIGNAL_TYPE_SOS":
                 self._events.append(SpeechStarted())
             elif signal == "VAD_SIGNAL_TYPE_EOS":
                 self._events.append(SpeechStopped())
         if "serverContent" in msg:
-            self._server_content(_obj(msg, "serverContent"))
+            self._server_content(norm_obj(msg, "serverContent"))
         if "toolCall" in msg:
-            self._tool_call(_obj(msg, "toolCall"))
+            self._tool_call(norm_obj(msg, "toolCall"))
         if "goAway" in msg:
-            left = get_str(_obj(msg, "goAway"), "timeLeft", "0s")
+            left = get_str(norm_obj(msg, "goAway"), "timeLeft", "0s")
             self._events.append(GoAway(parse_duration_ms(left)))
         if "sessionResumptionUpdate" in msg:
-            update = _obj(msg, "sessionResumptionUpdate")
+            update = norm_obj(msg, "sessionResumptionUpdate")
             handle = get_str(update, "newHandle", "")
             resumable = get_bool(update, "resumable", False)
             if handle:
@@ -283,14 +262,14 @@ class GeminiCore(_wire.QueueingCore):
 
     def _server_content(self, sc: dict[str, object]) -> None:
         if "inputTranscription" in sc:
-            self._input_transcription(_obj(sc, "inputTranscription"))
+            self._input_transcription(norm_obj(sc, "inputTranscription"))
         if "modelTurn" in sc:
-            for part in get_list(_obj(sc, "modelTurn"), "parts"):
+            for part in get_list(norm_obj(sc, "modelTurn"), "parts"):
                 if not isinstance(part, dict):
                     raise WireError("modelTurn part is not an object")
-                self._part(_norm(part))
+                self._part(norm(part))
         if "outputTranscription" in sc:
-            text = get_str(_obj(sc, "outputTranscription"), "text", "")
+            text = get_str(norm_obj(sc, "outputTranscription"), "text", "")
             if text:
                 self._model_text(text)
         if get_bool(sc, "interrupted"):
@@ -309,7 +288,7 @@ class GeminiCore(_wire.QueueingCore):
 
     def _part(self, part: dict[str, object]) -> None:
         if "inlineData" in part:
-            blob = _obj(part, "inlineData")
+            blob = norm_obj(part, "inlineData")
             mime = get_str(blob, "mimeType", "")
             if not mime.startswith("audio/pcm"):
                 return  # not audio we can play (e.g. an image): ignore
@@ -369,7 +348,7 @@ class GeminiCore(_wire.QueueingCore):
         for call in get_list(tc, "functionCalls"):
             if not isinstance(call, dict):
                 raise WireError("functionCalls entry is not an object")
-            call = _norm(call)
+            call = norm(call)
             args = call.get("args")
             if args is not None and not isinstance(args, dict):
                 raise WireError("function call args is not an object")
@@ -380,116 +359,3 @@ class GeminiCore(_wire.QueueingCore):
                     json.dumps(args or {}, separators=(",", ":")),
                 )
             )
-
-
-# ---------------------------------------------------------------------- builders
-
-
-def _blob(mime: str, data: bytes) -> dict[str, object]:
-    return {"mimeType": mime, "data": _wire.b64encode(data)}
-
-
-def _activity_detection(td: TurnDetection) -> dict[str, object]:
-    if td.mode == "none":
-        return {"disabled": True}
-    out: dict[str, object] = {
-        "disabled": False,
-        "prefixPaddingMs": td.prefix_padding_ms,
-        "silenceDurationMs": td.silence_duration_ms,
-    }
-    if td.threshold >= 0.7:
-        out["startOfSpeechSensitivity"] = "START_SENSITIVITY_LOW"
-    elif td.threshold <= 0.3:
-        out["startOfSpeechSensitivity"] = "START_SENSITIVITY_HIGH"
-    if td.mode == "semantic_vad" and td.eagerness in ("low", "high"):
-        out["endOfSpeechSensitivity"] = f"END_SENSITIVITY_{td.eagerness.upper()}"
-    return out
-
-
-def _setup(config: SessionConfig, model: str) -> dict[str, object]:
-    generation: dict[str, object] = {
-        "responseModalities": ["AUDIO" if "audio" in config.output_modalities else "TEXT"],
-    }
-    if config.voice:
-        generation["speechConfig"] = {
-            "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": config.voice}}
-        }
-    if config.temperature is not None:
-        generation["temperature"] = config.temperature
-    realtime_cfg: dict[str, object] = {
-        "automaticActivityDetection": _activity_detection(config.turn_detection)
-    }
-    if config.turn_detection.mode != "none":
-        realtime_cfg["activityHandling"] = (
-            "START_OF_ACTIVITY_INTERRUPTS"
-            if config.turn_detection.interrupt_response
-            else "NO_INTERRUPTION"
-        )
-    setup: dict[str, object] = {
-        "model": model,
-        "generationConfig": generation,
-        "realtimeInputConfig": realtime_cfg,
-        "sessionResumption": (
-            {"handle": config.resumption_handle} if config.resumption_handle else {}
-        ),
-    }
-    if config.instructions:
-        setup["systemInstruction"] = {"parts": [{"text": config.instructions}]}
-    if config.input_transcription:
-        setup["inputAudioTranscription"] = {}
-    if config.output_transcription:
-        setup["outputAudioTranscription"] = {}
-    apply_options(setup, config)
-    return setup
-
-
-def _modality_counts(details: list[object]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for entry in details:
-        if not isinstance(entry, dict):
-            raise WireError("token details entry is not an object")
-        entry = _norm(entry)
-        modality = get_str(entry, "modality", "")
-        counts[modality] = counts.get(modality, 0) + get_int(entry, "tokenCount", 0)
-    return counts
-
-
-def _usage(u: dict[str, object]) -> Usage:
-    prompt = _modality_counts(get_list(u, "promptTokensDetails"))
-    response = _modality_counts(get_list(u, "responseTokensDetails"))
-    return Usage(
-        input_tokens=get_int(u, "promptTokenCount", 0),
-        output_tokens=get_int(u, "responseTokenCount", 0) + get_int(u, "thoughtsTokenCount", 0),
-        input_text_tokens=prompt.get("TEXT", 0),
-        input_audio_tokens=prompt.get("AUDIO", 0),
-        input_image_tokens=prompt.get("IMAGE", 0) + prompt.get("VIDEO", 0),
-        input_cached_tokens=get_int(u, "cachedContentTokenCount", 0),
-        output_text_tokens=response.get("TEXT", 0),
-        output_audio_tokens=response.get("AUDIO", 0),
-    )
-
-
-# ---------------------------------------------------------------------- endpoint
-
-
-def endpoint(api_key: str, base_url: str | None = None) -> Endpoint:
-    """Where to connect. The key goes in the ``x-goog-api-key`` header, never in the URL.
-
-    ``base_url`` is a host root such as ``http://127.0.0.1:8765`` (→ ``ws://127.0.0.1:8765/ws/
-    google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent``) or a full
-    ``ws(s)://`` URL that already contains ``/ws/``. Raises ``ValueError`` for an unusable URL.
-    """
-    parts = urlsplit(base_url or DEFAULT_HOST)
-    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
-    if scheme not in ("ws", "wss") or not parts.netloc:
-        raise ValueError(
-            "Gemini base URL must look like https://host or http://127.0.0.1:PORT, "
-            f"got {_wire.excerpt(base_url or '', 80)!r}"
-        )
-    if "key=" in parts.query:
-        raise ValueError("put the Gemini API key in the header, not in the URL (?key=)")
-    path = parts.path if "/ws/" in parts.path else parts.path.rstrip("/") + WS_PATH
-    url = urlunsplit((scheme, parts.netloc, path, parts.query, ""))
-    return Endpoint(
-        url=url, headers=(("x-goog-api-key", api_key),), secret_headers=("x-goog-api-key",)
-    )

@@ -12,17 +12,18 @@ Local rules it enforces (each refusal is a ``CommandRefused`` event, never an ex
 * Audio must be PCM16 at 24 kHz (``input_rate_hz``); resampling is the caller's job.
 
 Every client message carries an ``event_id``; the core remembers the type of the last
-``SENT_EVENT_MEMORY`` ones so an ``error`` can name the client event it refers to.
+``SENT_EVENT_MEMORY`` ones so an ``error`` can name the client event it refers to. The JSON
+shapes it sends and reads are built in ``realtime.openai_payloads``; where to connect is
+``realtime.openai_endpoint.endpoint``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from realtime import _wire
 from realtime._wire import WireError, get_int, get_obj, get_str
-from realtime.core import Endpoint, WireMessage
+from realtime.core import WireMessage
 from realtime.events import (
     ActivityEnd,
     ActivityStart,
@@ -54,11 +55,10 @@ from realtime.events import (
     TranscriptDelta,
     TranscriptDone,
     Truncate,
-    TurnDetection,
     UpdateSession,
-    Usage,
 )
-from realtime.openai_vocab import IGNORED_SERVER_EVENTS, MIN_COMMIT_MS, RATE_HZ, pcm_format
+from realtime.openai_payloads import beta_session, ga_session, message_item, parse_usage, text_part
+from realtime.openai_vocab import IGNORED_SERVER_EVENTS, MIN_COMMIT_MS, RATE_HZ
 from realtime.openai_vocab import ClientEvent as C
 from realtime.openai_vocab import ServerEvent as S
 
@@ -68,8 +68,6 @@ MAX_APPEND_BYTES = RATE_HZ * 2
 SENT_EVENT_MEMORY = 512
 ITEM_MEMORY = 64
 FATAL_CODES = frozenset({"session_expired"})
-
-DEFAULT_URL = "wss://api.openai.com/v1"
 
 # Server event types that carry nothing the app needs (listed so they are not "unknown").
 _IGNORED = IGNORED_SERVER_EVENTS
@@ -181,7 +179,7 @@ class OpenAICore(_wire.QueueingCore):
         self._events.append(CommandRefused(command, reason))
 
     def _session(self, config: SessionConfig) -> dict[str, object]:
-        return _beta_session(config) if self.beta else _ga_session(config)
+        return beta_session(config) if self.beta else ga_session(config)
 
     def _append(self, cmd: AppendAudio) -> None:
         if cmd.rate_hz != RATE_HZ:
@@ -204,17 +202,19 @@ class OpenAICore(_wire.QueueingCore):
             return
         url = "data:image/jpeg;base64," + _wire.b64encode(cmd.jpeg)
         content: dict[str, object] = {"type": "input_image", "image_url": url, "detail": cmd.detail}
-        self._emit(C.CONVERSATION_ITEM_CREATE, item=_message("user", content))
+        self._emit(C.CONVERSATION_ITEM_CREATE, item=message_item("user", content))
 
     def _user_text(self, text: str) -> None:
-        self._emit(C.CONVERSATION_ITEM_CREATE, item=_message("user", _text("input_text", text)))
+        self._emit(
+            C.CONVERSATION_ITEM_CREATE, item=message_item("user", text_part("input_text", text))
+        )
 
     def _history(self, cmd: AddHistoryItem) -> None:
         if cmd.role == "user":
-            content = _text("input_text", cmd.text)
+            content = text_part("input_text", cmd.text)
         else:
-            content = _text("text" if self.beta else "output_text", cmd.text)
-        self._emit(C.CONVERSATION_ITEM_CREATE, item=_message(cmd.role, content))
+            content = text_part("text" if self.beta else "output_text", cmd.text)
+        self._emit(C.CONVERSATION_ITEM_CREATE, item=message_item(cmd.role, content))
 
     def _commit(self, command: str) -> bool:
         buffered_ms = self._buffered_bytes // BYTES_PER_MS
@@ -382,7 +382,7 @@ class OpenAICore(_wire.QueueingCore):
     def _on_response_done(self, msg: dict[str, object]) -> None:
         response = get_obj(msg, "response")
         usage_obj = response.get("usage")
-        usage = _usage(get_obj(response, "usage")) if usage_obj is not None else None
+        usage = parse_usage(get_obj(response, "usage")) if usage_obj is not None else None
         self._response_active = False
         self._cancel_sent = False
         self._events.append(
@@ -392,153 +392,3 @@ class OpenAICore(_wire.QueueingCore):
                 usage=usage,
             )
         )
-
-
-# ---------------------------------------------------------------------- message builders
-
-
-def _text(kind: str, text: str) -> dict[str, object]:
-    return {"type": kind, "text": text}
-
-
-def _message(role: str, content: dict[str, object]) -> dict[str, object]:
-    return {"type": "message", "role": role, "content": [content]}
-
-
-def _turn_detection(td: TurnDetection) -> dict[str, object] | None:
-    if td.mode == "none":
-        return None
-    if td.mode == "semantic_vad":
-        return {
-            "type": "semantic_vad",
-            "eagerness": td.eagerness,
-            "create_response": td.create_response,
-            "interrupt_response": td.interrupt_response,
-        }
-    out: dict[str, object] = {
-        "type": "server_vad",
-        "threshold": td.threshold,
-        "prefix_padding_ms": td.prefix_padding_ms,
-        "silence_duration_ms": td.silence_duration_ms,
-        "create_response": td.create_response,
-        "interrupt_response": td.interrupt_response,
-    }
-    if td.idle_timeout_ms is not None:
-        out["idle_timeout_ms"] = td.idle_timeout_ms
-    return out
-
-
-def _ga_session(config: SessionConfig) -> dict[str, object]:
-    pcm = pcm_format()
-    audio_in: dict[str, object] = {
-        "format": pcm,
-        "transcription": (
-            {"model": config.transcription_model} if config.input_transcription else None
-        ),
-        "turn_detection": _turn_detection(config.turn_detection),
-    }
-    if config.noise_reduction:
-        audio_in["noise_reduction"] = {"type": config.noise_reduction}
-    audio_out: dict[str, object] = {"format": pcm}
-    if config.voice:
-        audio_out["voice"] = config.voice
-    # GA takes exactly one of "audio" (which includes a transcript) or "text".
-    modality = "audio" if "audio" in config.output_modalities else "text"
-    session: dict[str, object] = {
-        "type": "realtime",
-        "output_modalities": [modality],
-        "audio": {"input": audio_in, "output": audio_out},
-    }
-    if config.instructions:
-        session["instructions"] = config.instructions
-    if config.reasoning_effort:
-        session["reasoning"] = {"effort": config.reasoning_effort}
-    return session
-
-
-def _beta_session(config: SessionConfig) -> dict[str, object]:
-    modalities = ["audio", "text"] if "audio" in config.output_modalities else ["text"]
-    session: dict[str, object] = {
-        "modalities": modalities,
-        "input_audio_format": "pcm16",
-        "output_audio_format": "pcm16",
-        "input_audio_transcription": (
-            {"model": config.transcription_model} if config.input_transcription else None
-        ),
-        "turn_detection": _turn_detection(config.turn_detection),
-    }
-    if config.noise_reduction:
-        session["input_audio_noise_reduction"] = {"type": config.noise_reduction}
-    if config.instructions:
-        session["instructions"] = config.instructions
-    if config.voice:
-        session["voice"] = config.voice
-    if config.temperature is not None:
-        session["temperature"] = config.temperature
-    return session
-
-
-def _usage(u: dict[str, object]) -> Usage:
-    inp = get_obj(u, "input_token_details")
-    out = get_obj(u, "output_token_details")
-    return Usage(
-        input_tokens=get_int(u, "input_tokens", 0),
-        output_tokens=get_int(u, "output_tokens", 0),
-        input_text_tokens=get_int(inp, "text_tokens", 0),
-        input_audio_tokens=get_int(inp, "audio_tokens", 0),
-        input_image_tokens=get_int(inp, "image_tokens", 0),
-        input_cached_tokens=get_int(inp, "cached_tokens", 0),
-        output_text_tokens=get_int(out, "text_tokens", 0),
-        output_audio_tokens=get_int(out, "audio_tokens", 0),
-    )
-
-
-# ---------------------------------------------------------------------- endpoint
-
-
-def endpoint(
-    api_key: str,
-    model: str = "gpt-realtime",
-    base_url: str | None = None,
-    azure: bool = False,
-    beta: bool = False,
-    api_version: str = "",
-) -> Endpoint:
-    """Where to connect for ``model``.
-
-    ``base_url`` is an HTTP(S) or WS(S) API root such as ``http://127.0.0.1:8765/v1`` (→
-    ``ws://127.0.0.1:8765/v1/realtime?model=…``) or an Azure ``https://NAME.openai.azure.com/
-    openai/v1``. OpenAI authenticates with ``Authorization: Bearer``, Azure with ``api-key``.
-    ``beta`` adds ``OpenAI-Beta: realtime=v1``. ``api_version`` (Azure's dated preview API,
-    e.g. ``2025-04-01-preview``, with ``base_url`` ``https://NAME.openai.azure.com/openai``)
-    names the deployment and version in the query instead: ``…/openai/realtime?api-version=
-    …&deployment=…``. Raises ``ValueError`` for an unusable URL.
-    """
-    if azure and not base_url:
-        raise ValueError(
-            "Azure OpenAI needs its endpoint URL, e.g. https://NAME.openai.azure.com/openai/v1"
-        )
-    parts = urlsplit(base_url or DEFAULT_URL)
-    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
-    if scheme not in ("ws", "wss") or not parts.netloc:
-        raise ValueError(
-            f"base URL must look like https://host/v1 or http://127.0.0.1:PORT/v1, "
-            f"got {_wire.excerpt(base_url or '', 80)!r}"
-        )
-    path = parts.path.rstrip("/") + "/realtime"
-    if api_version:
-        query = f"api-version={quote(api_version, safe='')}&deployment={quote(model, safe='')}"
-    else:
-        query = f"model={quote(model, safe='')}"
-    if parts.query:
-        query = parts.query + "&" + query
-    url = urlunsplit((scheme, parts.netloc, path, query, ""))
-    if azure:
-        headers: list[tuple[str, str]] = [("api-key", api_key)]
-        secret = ("api-key",)
-    else:
-        headers = [("Authorization", f"Bearer {api_key}")]
-        secret = ("Authorization",)
-    if beta:
-        headers.append(("OpenAI-Beta", "realtime=v1"))
-    return Endpoint(url=url, headers=tuple(headers), secret_headers=secret)

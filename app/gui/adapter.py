@@ -16,6 +16,9 @@ Qt-free, and imports only ``app``. What it adds around the assistant:
   switch pauses/resumes it; its failure is reported with the recorder's message, and after a
   full disk it resumes into a new file (``app.compose.build_recorder``), which is announced.
 
+The injectable builders and their ``app.compose`` defaults are in ``app.gui.adapter_parts``; the
+recorder's reports become model events in ``app.gui.adapter_recording``.
+
 Events: the assistant's ``app.model`` events are forwarded to this adapter's subscribers as they
 are. The adapter itself publishes only what it owns: ``StateChanged(CONNECTING)`` the moment a
 connect is asked for (building the parts takes a while) and ``StateChanged(ERROR)`` if building
@@ -33,15 +36,16 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
-from typing import Protocol
 
 from app.assistant import Assistant
 from app.backends import BACKENDS, BackendInfo
 from app.camera_presence import NO_CAMERA_NOTICE, camera_is_set_up
 from app.config import Settings
-from app.day_spend import DaySpend, Limits
-from app.frames import FrameFeed, FrameSource
+from app.day_spend import DaySpend
+from app.frames import FrameFeed
+from app.gui import adapter_parts as parts
+from app.gui.adapter_parts import MakeAudio, MakeRecorder, MakeSource, Resolve, SessionRecording
+from app.gui.adapter_recording import RecordingReports, close_recording
 from app.local_models import server_args
 from app.local_server import LocalServer
 from app.model import (
@@ -62,39 +66,14 @@ from app.model import (
     TranscriptReset,
     TurnUpdated,
 )
-from app.ports import AudioPort, ConnectSpec, RecorderPort
 from app.privacy_status import SendingState, VideoKind
-from app.recording_notes import WINDOW_RETRY_HINT, RecordingNotices
+from app.recording_notes import RecordingNotices
 from app.sending import sending_state
 from app.subscribers import Subscribers
 
 log = logging.getLogger(__name__)
 
 SCREEN_SPEC = "screen:1"
-
-
-class SessionRecording(RecorderPort, Protocol):
-    """A recorder the window controls (``realtime.recording.writer.SessionRecorder``)."""
-
-    @property
-    def path(self) -> Path | None: ...
-    def set_enabled(self, on: bool) -> None: ...
-    def close(self) -> object:
-        """Flush and close the file (blocking; the adapter calls it on a worker)."""
-        ...
-
-
-class Resolve(Protocol):
-    """The backend spec for the settings (default ``app.compose.build_backend``); may block."""
-
-    def __call__(self, settings: Settings, *, local_server: LocalServer | None) -> ConnectSpec: ...
-
-
-MakeAudio = Callable[[Settings, int], AudioPort]
-MakeSource = Callable[[str], FrameSource]
-#: ``make_recorder(settings, spec, notices)``: the conversation's recording, which reports
-#: through ``notices`` (default ``app.compose.build_recorder``).
-MakeRecorder = Callable[[Settings, ConnectSpec, RecordingNotices], SessionRecording]
 
 
 class AssistantAdapter:
@@ -120,12 +99,12 @@ class AssistantAdapter:
     ) -> None:
         self.assistant = assistant if assistant is not None else Assistant()
         self.settings = settings or Settings()
-        self._resolve: Resolve = resolve or _build_backend
-        self._make_audio: MakeAudio = make_audio or _build_audio
+        self._resolve: Resolve = resolve or parts.build_backend
+        self._make_audio: MakeAudio = make_audio or parts.build_audio
         self._make_source: MakeSource = make_source or (
-            lambda spec: _open_video(spec, self.settings)  # hides the excluded windows
+            lambda spec: parts.open_video(spec, self.settings)  # hides the excluded windows
         )
-        self._make_recorder: MakeRecorder = make_recorder or _build_recorder
+        self._make_recorder: MakeRecorder = make_recorder or parts.build_recorder
         #: Whether ``Settings.camera`` names a source that exists (``app.camera_presence``).
         self._camera_set_up: Callable[[str], bool] = camera_set_up or camera_is_set_up
         self._subscribers = Subscribers()
@@ -136,10 +115,7 @@ class AssistantAdapter:
         self._screen_on = False
         self._recording = self.settings.recording
         self._recorder: SessionRecording | None = None
-        # Orders the recorder's own reports (its threads) after "recording on" (the connect
-        # worker): a recorder that failed at once must not be shown as recording.
-        self._recording_lock = threading.Lock()
-        self._recording_error: str | None = None
+        self._reports = RecordingReports(self._publish)
         self._feed: FrameFeed | None = None
         self._feed_spec: str | None = None
         self._feed_lock = threading.Lock()
@@ -186,7 +162,7 @@ class AssistantAdapter:
     def _session_ended(self) -> None:
         rec, self._recorder = self._recorder, None
         if rec is not None:
-            self._spawn(lambda: _close_recording(rec), "recorder-close")
+            self._spawn(lambda: close_recording(rec), "recorder-close")
         feed = self._feed
         if feed is not None and (self._camera_on or self._screen_on):
             self._spawn(feed.start, "preview")  # keep the preview after the conversation
@@ -246,28 +222,24 @@ class AssistantAdapter:
             else:
                 self._publish(NoticeChanged(NO_CAMERA_NOTICE))
         feed = self._ensure_feed(settings)
-        _apply_redaction(feed, settings)  # blur faces iff asked for on this backend
+        parts.apply_redaction(feed, settings)  # blur faces iff asked for on this backend
         self._backend = settings.backend
         recorder = None
         if self._recording and settings.recording:
-            with self._recording_lock:
-                self._recording_error = None
+            self._reports.begin()
             recorder = self._make_recorder(settings, spec, self.recording_notices())
             self._recorder = recorder
-            path = recorder.path
-            with self._recording_lock:
-                if self._recording_error is None:  # else it has said why it is not recording
-                    self._publish(RecordingChanged(True, str(path) if path else None))
+            self._reports.started(recorder.path)
         options = replace(settings.options(), mode=self._mode)
         if self._day_spend is None:
-            self._day_spend = _build_day_spend()
+            self._day_spend = parts.build_day_spend()
         self.assistant.configure(
             spec=spec,
             audio=audio,
             frames=feed,
             options=options,
             recorder=recorder,
-            budget=_build_budget(settings),
+            budget=parts.build_budget(settings),
             day_spend=self._day_spend,
         )
         feed.enabled = self._camera_on or self._screen_on
@@ -281,7 +253,7 @@ class AssistantAdapter:
             self._server = None
             old.stop()
         if self._server is None:
-            self._server = _build_local_server(settings)
+            self._server = parts.build_local_server(settings)
         return self._server
 
     def _ensure_feed(self, settings: Settings) -> FrameFeed:
@@ -292,7 +264,7 @@ class AssistantAdapter:
             # changed exclusions need a new screen source (it hides them in every grab)
             key = f"{spec}|{settings.exclude_windows}|{settings.exclude_region}"
             if self._feed is None:
-                self._feed = _build_frames(self._make_source(spec), settings)
+                self._feed = parts.build_frames(self._make_source(spec), settings)
                 self._feed.enabled = False
                 self._feed_spec = key
             elif key != self._feed_spec:
@@ -305,24 +277,7 @@ class AssistantAdapter:
         failure as ``RecordingChanged(False, None, why)`` (the window says it in the status
         bar), a resumption after a full disk as ``RecordingChanged(True, path)`` plus a
         notice naming the new file. Called on the recorder's threads."""
-        return RecordingNotices(
-            on_error=self._recording_failed,
-            on_resumed=self._recording_resumed,
-            retry_hint=WINDOW_RETRY_HINT,
-        )
-
-    def _recording_failed(self, error: Exception) -> None:
-        """Recording stopped or could not start (recorder thread)."""
-        with self._recording_lock:
-            self._recording_error = str(error)
-            self._publish(RecordingChanged(False, None, str(error)))
-
-    def _recording_resumed(self, path: Path) -> None:
-        """The disk had room again: recording goes on in a new file (recorder thread)."""
-        with self._recording_lock:
-            self._recording_error = None
-            self._publish(RecordingChanged(True, str(path)))
-            self._publish(NoticeChanged(f"Recording resumed into {path}."))
+        return self._reports.notices()
 
     def disconnect(self) -> None:
         self._spawn(lambda: self.assistant.stop(wait=True), "disconnect")
@@ -400,14 +355,14 @@ class AssistantAdapter:
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
         self._recording = settings.recording
-        self.assistant.set_budget(_build_budget(settings))  # a raised limit applies at once
+        self.assistant.set_budget(parts.build_budget(settings))  # a raised limit applies at once
         if Mode(settings.mode) != self._mode:
             self.set_mode(Mode(settings.mode))
         if self._feed is not None:  # new exclusions / face blurring apply at once
             for_backend = replace(settings, backend=self._backend or settings.backend)
 
             def redo() -> None:
-                _apply_redaction(self._ensure_feed(for_backend), for_backend)
+                parts.apply_redaction(self._ensure_feed(for_backend), for_backend)
 
             self._spawn(redo, "redaction")
 
@@ -434,77 +389,6 @@ class AssistantAdapter:
         if self._server is not None and self._own_server:
             with contextlib.suppress(Exception):
                 self._server.stop()
-
-
-# ---------------------------------------------------------------------- default builders
-# The one composition root builds every part (shared with the CLI and rerun); imported when
-# first used so the window opens without loading the audio and video stacks.
-
-
-def _build_backend(settings: Settings, *, local_server: LocalServer | None) -> ConnectSpec:
-    from app.compose import build_backend
-
-    return build_backend(settings, local_server=local_server)
-
-
-def _build_local_server(settings: Settings) -> LocalServer:
-    from app.compose import build_local_server
-
-    return build_local_server(settings)
-
-
-def _build_audio(settings: Settings, send_rate_hz: int) -> AudioPort:
-    from app.compose import build_audio
-
-    return build_audio(settings, send_rate_hz=send_rate_hz)
-
-
-def _open_video(spec: str, settings: Settings) -> FrameSource:
-    from app.compose import open_video
-
-    return open_video(spec, settings)
-
-
-def _close_recording(rec: SessionRecording) -> None:
-    """Close the conversation's recording; a session with nothing in it (a failed connect)
-    is deleted rather than listed as "0:00 (no question)"."""
-    from app.retention import discard_if_empty
-
-    rec.close()
-    discard_if_empty(rec.path)
-
-
-def _apply_redaction(feed: FrameFeed, settings: Settings) -> None:
-    from app.compose import apply_redaction
-
-    apply_redaction(feed, settings)
-
-
-def _build_frames(source: FrameSource, settings: Settings) -> FrameFeed:
-    from app.compose import build_frames
-
-    return build_frames(source, settings)
-
-
-def _build_budget(settings: Settings) -> Limits:
-    from app.compose import build_budget
-
-    return build_budget(settings)
-
-
-def _build_day_spend() -> DaySpend:
-    from app.compose import build_day_spend
-
-    return build_day_spend()
-
-
-def _build_recorder(
-    settings: Settings, spec: ConnectSpec, notices: RecordingNotices
-) -> SessionRecording:
-    """Recording that reports its failures and resumes in a new file after a full disk."""
-    from app.compose import build_recorder
-
-    return build_recorder(settings, spec, notices=notices)
 
 
 def make_assistant(settings: Settings | None = None) -> AssistantAdapter:

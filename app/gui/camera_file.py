@@ -19,7 +19,7 @@ from PySide6.QtCore import QEvent, QMimeData, QObject
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
-from app.cli import IMAGE_SUFFIXES
+from app.cli_validate import IMAGE_SUFFIXES
 
 __all__ = ["CAMERA_FILE_FILTER", "VIDEO_SUFFIXES", "CameraField", "FileDropTarget", "dropped_file"]
 

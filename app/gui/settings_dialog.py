@@ -4,15 +4,14 @@ frame policy and budget, instructions, voice, recordings folder, spend limits.
 GUI thread only. Keyring access, device enumeration and writing the settings file run on a
 :class:`app.gui.tasks.TaskRunner` (they can block: D-Bus Secret Service, PortAudio, disk).
 Non-secret settings are ``app.config.Settings`` (TOML in the platformdirs config folder, shared
-with the CLI). Keys go ONLY to the keyring through ``app.secrets`` (service ``voicecam``, user =
-the provider) and are never shown again in full: a saved key is displayed as ``sk-…1234``.
+with the CLI). Keys go ONLY to the keyring (``app.gui.api_keys``: one ``KeyRow`` per provider)
+and are never shown again in full: a saved key is displayed as ``sk-…1234``.
 On OK the new ``Settings`` is validated (a bad value keeps the dialog open with the message),
 saved in the background, and emitted with ``settings_saved(Settings)``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -38,30 +37,17 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings, SettingsError
 from app.devices import DeviceNames, device_names
+from app.gui.api_keys import PROVIDERS, KeyRow, read_saved_keys, write_key
 from app.gui.budget_settings import BudgetTab
 from app.gui.camera_file import CameraField
 from app.gui.cloud_settings import CloudTab
 from app.gui.privacy_tab import PrivacyTab
 from app.gui.tasks import TaskRunner
 from app.secrets import (
-    KEYRING_SERVICE,
-    KeyringUnavailable,
-    delete_key,
     keep_for_this_run,
     keyring_unavailable_text,
-    masked,
-    saved_key,
-    store_key,
 )
 
-__all__ = ["KEYRING_SERVICE", "KeyRow", "SettingsDialog", "mask_key"]
-
-#: provider → the environment variable people know it by
-PROVIDERS = {
-    "openai": "OPENAI_API_KEY",
-    "gemini": "GEMINI_API_KEY",
-    "azure": "AZURE_OPENAI_API_KEY",
-}
 DEFAULT_DEVICE = "System default"
 FRAME_POLICY_LABELS = (
     ("Automatic (fewest frames on paid models)", "auto"),
@@ -88,29 +74,6 @@ PATIENCE_LABELS = (
 )
 
 
-def mask_key(key: str) -> str:
-    """``sk-proj-abcdef1234`` → ``sk-…1234`` (``app.secrets.masked``)."""
-    return masked(key)
-
-
-def _keyring_read() -> dict[str, str | None]:
-    """Worker thread: the saved key of each provider (``KeyringUnavailable`` if the keyring is
-    unusable, whatever its backend raised)."""
-    try:
-        return {p: saved_key(p) for p in PROVIDERS}
-    except KeyringUnavailable:
-        raise
-    except Exception as exc:  # a keyring backend's own error types (D-Bus, locked wallet, ...)
-        raise KeyringUnavailable(keyring_unavailable_text()) from exc
-
-
-def _keyring_write(provider: str, key: str | None) -> None:
-    if key:
-        store_key(provider, key)
-    else:
-        delete_key(provider)
-
-
 def _save(settings: Settings) -> None:
     settings.save()
 
@@ -125,65 +88,6 @@ def _combo(items: Sequence[tuple[str, str]], current: str, name: str) -> QComboB
         box.addItem(label, data)
     box.setCurrentIndex(max(0, box.findData(current)))
     return box
-
-
-class KeyRow(QWidget):
-    """One provider's API key: a password field, the masked saved key, Remove."""
-
-    def __init__(self, provider: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.provider = provider
-        self.env_name = PROVIDERS[provider]
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        row = QHBoxLayout()
-        self.edit = QLineEdit()
-        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.edit.setAccessibleName(f"New {self.env_name}")
-        self.edit.setPlaceholderText("Paste a key to save it")
-        self.remove = QPushButton("Remove")
-        self.remove.setAccessibleName(f"Remove the saved {provider} key")
-        row.addWidget(self.edit, 1)
-        row.addWidget(self.remove)
-        lay.addLayout(row)
-        self.status = QLabel("")
-        self.status.setObjectName("muted")
-        self.status.setWordWrap(True)
-        lay.addWidget(self.status)
-        self.saved_mask: str | None = None
-        self.remove_requested = False
-        self.remove.clicked.connect(self._on_remove)
-        self.set_saved(None)
-
-    def set_saved(self, key: str | None) -> None:
-        self.saved_mask = mask_key(key) if key else None
-        env = os.environ.get(self.env_name)
-        if env:
-            text = f"Using {self.env_name} from the environment: {mask_key(env)}"
-            if self.saved_mask:
-                text += f" (keyring: {self.saved_mask})"
-        elif self.saved_mask:
-            text = f"Saved in the system keyring: {self.saved_mask}"
-        else:
-            text = f"Not set. Paste a key, or set {self.env_name} in the environment."
-        self.status.setText(text)
-        self.remove.setEnabled(bool(self.saved_mask))
-
-    def _on_remove(self) -> None:
-        self.remove_requested = True
-        self.edit.clear()
-        self.status.setText("Will be removed from the keyring when you press OK")
-        self.remove.setEnabled(False)
-
-    def pending_change(self) -> tuple[bool, str | None]:
-        """(changed, new key or None to delete)."""
-        new = self.edit.text().strip()
-        if new:
-            return True, new
-        if self.remove_requested:
-            return True, None
-        return False, None
 
 
 class SettingsDialog(QDialog):
@@ -210,7 +114,7 @@ class SettingsDialog(QDialog):
         self.setAccessibleName("Settings")
         self.settings = settings
         self.tasks = TaskRunner(self)
-        self._keyring_write = keyring_write or _keyring_write
+        self._keyring_write = keyring_write or write_key
         self._saver = saver or _save
         self.devices_loaded = False
         self.keys_loaded = False
@@ -245,7 +149,7 @@ class SettingsDialog(QDialog):
         lay.addWidget(buttons)
         self.resize(600, 480)
 
-        self.tasks.submit(keyring_read or _keyring_read, self._on_keys, self._on_key_error)
+        self.tasks.submit(keyring_read or read_saved_keys, self._on_keys, self._on_key_error)
         self.tasks.submit(device_lister or device_names, self._on_devices, self._on_device_error)
 
     # ------------------------------------------------------------------ tabs

@@ -9,7 +9,8 @@ backend/model/voice, mode, geometry) persist in the ``QSettings`` passed in. The
 built by :class:`app.gui.layout.MainWindowUi` (``window.ui``).
 
 What the talk button, Space and the modes mean: :mod:`app.gui.talk_control`. The state line:
-:mod:`app.gui.state_line`.
+:mod:`app.gui.state_line`. The backend/model/voice boxes: :mod:`app.gui.backend_selector`. The
+camera and screen switches and the preview: :mod:`app.gui.video_switches`.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
-    QWidget,
 )
 
 from app.config import Settings
 from app.core_budget import frame_cost_text
+from app.gui.backend_selector import BackendSelector
 from app.gui.budget_view import BudgetView
 from app.gui.camera_file import FileDropTarget
 from app.gui.events import ModelEventQueue
@@ -43,7 +44,8 @@ from app.gui.state_line import ACTIVE_STATES, StateView, render_state
 from app.gui.talk_control import TalkControl
 from app.gui.tasks import TaskRunner
 from app.gui.transcript_view import conversation_label, latency_parts
-from app.local_models import LocalModelChoice, with_brain
+from app.gui.video_switches import VideoSwitches
+from app.local_models import with_brain
 from app.model import (
     BudgetChanged,
     CameraChanged,
@@ -116,7 +118,11 @@ class MainWindow(QMainWindow):
         self.ui = MainWindowUi(self, tuple(self.backends.values()))
         self.budget = BudgetView(self, self.ui.status)  # the spend limit's banner and figure
         self.local_models = LocalModelPicker(self.ui.model_box, find_local_models, self)
-        self.local_models.found.connect(self._on_local_models_found)
+        self.selector = BackendSelector(
+            self.ui, self.backends, self.local_models, lambda: self.settings
+        )
+        self.local_models.found.connect(self.selector.on_local_models_found)
+        self.video = VideoSwitches(self.ui, assistant)
         self.talk = TalkControl(
             assistant,
             connected=self.is_connected,
@@ -127,7 +133,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name = make_actions(self, self.ui, self)
         self.privacy_chip = install_privacy_chip(self, self.ui.status, assistant)
         self.actions_by_name["pause"] = self.privacy_chip.action
-        self._on_backend_changed()
+        self.selector.on_backend_changed()
 
         self.events = ModelEventQueue(self)
         self.events.delivered.connect(self.apply_events)
@@ -143,7 +149,7 @@ class MainWindow(QMainWindow):
         self.meter_timer.start()
         self.preview_timer = QTimer(self)
         self.preview_timer.setInterval(PREVIEW_INTERVAL_MS)
-        self.preview_timer.timeout.connect(self.poll_preview)
+        self.preview_timer.timeout.connect(self.video.poll_preview)
         self.preview_timer.start()
         self.file_drop = FileDropTarget(self.ui.preview, self.use_camera_file)
         self.space = SpaceToTalk(
@@ -163,13 +169,13 @@ class MainWindow(QMainWindow):
     # ================================================================ wiring
     def _wire(self) -> None:
         ui = self.ui
-        ui.backend_box.currentIndexChanged.connect(self._on_backend_changed)
+        ui.backend_box.currentIndexChanged.connect(self.selector.on_backend_changed)
         ui.model_box.activated.connect(self._on_model_chosen)
         ui.connect_btn.clicked.connect(self.toggle_connection)
         ui.sessions_btn.clicked.connect(self.show_sessions)
         ui.settings_btn.clicked.connect(self.show_settings)
-        ui.camera_btn.toggled.connect(self._on_camera)
-        ui.screen_btn.toggled.connect(self._on_screen)
+        ui.camera_btn.toggled.connect(self.video.on_camera)
+        ui.screen_btn.toggled.connect(self.video.on_screen)
         ui.look_btn.clicked.connect(self.assistant.look_at_this)
         ui.look_btn.clicked.connect(ui.preview.flash)  # visible feedback (issue 14)
         ui.text_box.returnPressed.connect(self.send_text)
@@ -191,16 +197,7 @@ class MainWindow(QMainWindow):
         if isinstance(split, QByteArray | bytes) and split:
             ui.splitter.restoreState(QByteArray(split))
         st = self.settings
-        i = ui.backend_box.findData(st.backend)
-        if i >= 0:
-            ui.backend_box.setCurrentIndex(i)
-        for value, box in ((st.model, ui.model_box), (st.voice, ui.voice_box)):
-            if value:
-                i = box.findText(value)
-                if i >= 0:
-                    box.setCurrentIndex(i)
-                elif box.isEditable():  # a saved Azure deployment name
-                    box.setEditText(value)
+        self.selector.restore(st)
         saved = Mode(st.mode) if st.mode in {m.value for m in Mode} else Mode.HANDS_FREE
         ui.mode_buttons[saved].setChecked(True)
         if saved != Mode.HANDS_FREE:
@@ -247,26 +244,6 @@ class MainWindow(QMainWindow):
         self.ui.status.set_recording(settings.recording)
         self.assistant.apply_settings(self.settings)
 
-    # ================================================================ selectors
-    def _on_backend_changed(self, *_: object) -> None:
-        ui = self.ui
-        b = self.backends.get(ui.backend_box.currentData())
-        ui.model_box.clear()
-        ui.voice_box.clear()
-        if b is None:
-            return
-        ui.model_box.setEditable(b.name == "azure")  # Azure: type your deployment's name
-        if b.name == "local":
-            self.local_models.fill(LocalModelChoice.from_settings(self.settings))
-        else:
-            ui.model_box.addItems(list(b.models))
-        ui.voice_box.addItems(list(b.voices))
-        ui.voice_box.setEnabled(bool(b.voices))
-
-    def _on_local_models_found(self) -> None:
-        if self.ui.backend_box.currentData() == "local":
-            self.local_models.fill(LocalModelChoice.from_settings(self.settings))
-
     def _on_model_chosen(self, _index: int = 0) -> None:
         """The user picked a model: for the offline backend the brain is a setting (saved
         with the others, used from the next conversation on)."""
@@ -275,13 +252,8 @@ class MainWindow(QMainWindow):
             self.assistant.apply_settings(self.current_settings())
 
     def selection(self) -> tuple[str, str, str]:
-        ui = self.ui
-        local = ui.backend_box.currentData() == "local"
-        return (
-            str(ui.backend_box.currentData() or ""),
-            self.local_models.model_name() if local else ui.model_box.currentText(),
-            ui.voice_box.currentText(),
-        )
+        """The chosen (backend, model, voice)."""
+        return self.selector.selection()
 
     # ================================================================ commands
     def is_connected(self) -> bool:
@@ -309,22 +281,6 @@ class MainWindow(QMainWindow):
         self.assistant.send_text(text)
         self.ui.text_box.clear()
 
-    def _on_camera(self, on: bool) -> None:
-        ui = self.ui
-        if on and ui.screen_btn.isChecked():  # one video source at a time
-            _set_checked_quietly(ui.screen_btn, False)
-        self.assistant.set_camera(on)
-        if not on and not ui.screen_btn.isChecked():
-            ui.preview.clear()
-
-    def _on_screen(self, on: bool) -> None:
-        ui = self.ui
-        if on and ui.camera_btn.isChecked():
-            _set_checked_quietly(ui.camera_btn, False)
-        self.assistant.set_screen(on)
-        if not on and not ui.camera_btn.isChecked():
-            ui.preview.clear()
-
     def use_camera_file(self, path: str) -> None:
         """A video or image dropped on the preview becomes the camera (saved like a choice in
         Settings → Camera) and is shown at once."""
@@ -336,15 +292,6 @@ class MainWindow(QMainWindow):
         self.ui.status.showMessage(
             f"Showing {Path(path).name} as the camera (change it in Settings → Camera).", 8000
         )
-
-    def _reflect_camera(self, on: bool) -> None:
-        """The assistant switched the camera itself: show it without calling back."""
-        ui = self.ui
-        _set_checked_quietly(ui.camera_btn, on)
-        if on and ui.screen_btn.isChecked():
-            _set_checked_quietly(ui.screen_btn, False)
-        if not on and not ui.screen_btn.isChecked():
-            ui.preview.clear()
 
     # ================================================================ model events
     def apply_events(self, events: Sequence[ModelEvent]) -> None:
@@ -393,7 +340,7 @@ class MainWindow(QMainWindow):
                 else:
                     ui.status.clearMessage()
             elif isinstance(event, CameraChanged):
-                self._reflect_camera(event.on)
+                self.video.reflect_camera(event.on)
             elif isinstance(event, ModeChanged):
                 pass  # the window sets the mode; the assistant's echo changes nothing
         if render:
@@ -422,14 +369,6 @@ class MainWindow(QMainWindow):
             return
         self.ui.meters.set_meters(m)
         self.ui.talk_btn.set_level(level_fraction(m.mic_dbfs))
-
-    def poll_preview(self) -> None:
-        ui = self.ui
-        if not (ui.camera_btn.isChecked() or ui.screen_btn.isChecked()):
-            return
-        frame = self.assistant.preview_frame()
-        if frame is not None:
-            ui.preview.show_frame(frame.image, frame.seq)  # scaled on the preview's worker
 
     # ================================================================ windows
     def show_settings(self) -> None:
@@ -473,10 +412,3 @@ class MainWindow(QMainWindow):
                     w.shutdown()
                     w.close()
         super().closeEvent(event)
-
-
-def _set_checked_quietly(button: QWidget, on: bool) -> None:
-    """Check/uncheck without emitting ``toggled`` (a change the assistant made, not the user)."""
-    button.blockSignals(True)
-    button.setChecked(on)  # type: ignore[attr-defined]
-    button.blockSignals(False)

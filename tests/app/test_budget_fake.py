@@ -218,7 +218,7 @@ def test_gemini_with_the_day_budget_spent_sends_no_voice_or_frames_but_answers_t
     from app.backends import Backend
     from app.file_audio import FileAudio
     from app.frames import FrameFeed
-    from realtime import gemini
+    from realtime import gemini, gemini_endpoint
     from tests.fakes.fake_gemini import FakeGemini
     from video.file import FileSource
 
@@ -232,7 +232,7 @@ def test_gemini_with_the_day_budget_spent_sends_no_voice_or_frames_but_answers_t
         input_rate_hz=16000,
         free=False,
         session_cap_s=None,
-        endpoint=lambda: gemini.endpoint(key, base_url=ft.fake.base_url),
+        endpoint=lambda: gemini_endpoint.endpoint(key, base_url=ft.fake.base_url),
         reconnect=False,
     )
     day = DaySpend(tmp_path / "spend.json")

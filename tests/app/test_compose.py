@@ -115,7 +115,7 @@ class _NoAudio:
 
 
 def test_patience_sets_the_client_end_of_turn_and_the_providers_eagerness() -> None:
-    from app.cli import build_parser
+    from app.cli_args import build_parser
     from app.compose import build_turn_end
 
     args = build_parser().parse_args(["--headless", "--patience", "low"])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.backends import BackendError, resolve
-from app.cli import build_parser
+from app.cli_args import build_parser
 from app.cloud_cli import resolve_with_cloud
 from app.compose import resolve_settings
 from app.config import Settings, SettingsError

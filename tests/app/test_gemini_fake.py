@@ -14,7 +14,7 @@ from app.frames import FrameFeed
 from app.modes import ConversationOptions
 from app.state import ConversationState as S
 from dsp.pcm import read_wav
-from realtime import gemini
+from realtime import gemini, gemini_endpoint
 from tests.app.fakes import FakeThread
 from tests.fakes.fake_gemini import FakeGemini
 from video.file import FileSource
@@ -40,7 +40,7 @@ def backend(ft: FakeThread) -> Backend:
         input_rate_hz=16000,
         free=False,
         session_cap_s=None,
-        endpoint=lambda: gemini.endpoint(KEY, base_url=ft.fake.base_url),
+        endpoint=lambda: gemini_endpoint.endpoint(KEY, base_url=ft.fake.base_url),
         reconnect=False,
     )
 

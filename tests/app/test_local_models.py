@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import build_parser, list_local_models, main
+from app.cli import list_local_models, main
+from app.cli_args import build_parser
 from app.compose import build_backend, build_local_server, resolve_settings
 from app.config import Settings, SettingsError
 from app.local_models import (

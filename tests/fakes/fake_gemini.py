@@ -81,7 +81,7 @@ class FakeGemini(FakeServer):
 
     @property
     def base_url(self) -> str:
-        """Host root for ``realtime.gemini.endpoint(key, base_url=...)``."""
+        """Host root for ``realtime.gemini_endpoint.endpoint(key, base_url=...)``."""
         return f"http://127.0.0.1:{self.port}"
 
     @property

@@ -74,7 +74,7 @@ class FakeOpenAI(FakeServer):
 
     @property
     def base_url(self) -> str:
-        """API root for ``realtime.openai.endpoint(key, model, base_url=...)``."""
+        """API root for ``realtime.openai_endpoint.endpoint(key, model, base_url=...)``."""
         return f"http://127.0.0.1:{self.port}/v1"
 
     @property

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from realtime import gemini, gemini_vertex, openai
+from realtime import gemini_endpoint, gemini_vertex, openai_endpoint
 
 
 def test_endpoint_repr_hides_keys():
     for endpoint in (
-        openai.endpoint("sk-CANARY-0123456789abcdef"),
-        openai.endpoint("sk-CANARY-0123456789abcdef", base_url="http://127.0.0.1:1/v1"),
-        gemini.endpoint("AIzaCANARY0123456789abcdef0123456789ab"),
-        gemini.endpoint("AIzaCANARY0123456789abcdef0123456789ab", base_url="https://gw.example"),
+        openai_endpoint.endpoint("sk-CANARY-0123456789abcdef"),
+        openai_endpoint.endpoint("sk-CANARY-0123456789abcdef", base_url="http://127.0.0.1:1/v1"),
+        gemini_endpoint.endpoint("AIzaCANARY0123456789abcdef0123456789ab"),
+        gemini_endpoint.endpoint(
+            "AIzaCANARY0123456789abcdef0123456789ab", base_url="https://gw.example"
+        ),
         gemini_vertex.endpoint("ya29.CANARY0123456789abcdef", "europe-west4"),
-        openai.endpoint(
+        openai_endpoint.endpoint(
             "CANARY0123456789abcdef",
             "deploy",
             base_url="https://res.openai.azure.com/openai",

@@ -50,7 +50,9 @@ from realtime.events import (
     UpdateSession,
     Usage,
 )
-from realtime.gemini import WS_PATH, GeminiCore, endpoint, parse_duration_ms
+from realtime.gemini import GeminiCore
+from realtime.gemini_endpoint import WS_PATH, endpoint
+from realtime.gemini_payloads import parse_duration_ms
 from tests.realtime.sdk_validators import validate_gemini_client, validate_gemini_server
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -50,7 +50,8 @@ from realtime.events import (
     UpdateSession,
     Usage,
 )
-from realtime.openai import OpenAICore, endpoint
+from realtime.openai import OpenAICore
+from realtime.openai_endpoint import endpoint
 from tests.realtime.sdk_validators import validate_openai_client, validate_openai_server
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from realtime import gemini, openai
+from realtime import gemini, gemini_endpoint, openai, openai_endpoint
 from realtime.events import (
     AddHistoryItem,
     AppendAudio,
@@ -130,7 +130,7 @@ async def openai_via_proxy(
         FakeOpenAI(api_key=KEY, **(fake_kw or {})) as fake,
         FaultProxy(fake.url) as proxy,
     ):
-        ep = openai.endpoint(KEY, "gpt-realtime", base_url=proxy.http_url + "/v1")
+        ep = openai_endpoint.endpoint(KEY, "gpt-realtime", base_url=proxy.http_url + "/v1")
         rs_kw.setdefault("backoff", Backoff(**FAST, max_attempts=5, rng=random.Random(7)))
         rs = ReconnectingSession(
             lambda: RealtimeSession(openai.OpenAICore(), ep, recorder=rec), **rs_kw
@@ -296,7 +296,7 @@ def test_stall_beyond_keepalive_reconnects() -> None:
     async def main() -> None:
         rec = Recorder()
         async with FakeOpenAI(api_key=KEY) as fake, FaultProxy(fake.url) as proxy:
-            ep = openai.endpoint(KEY, "gpt-realtime", base_url=proxy.http_url + "/v1")
+            ep = openai_endpoint.endpoint(KEY, "gpt-realtime", base_url=proxy.http_url + "/v1")
             rs = ReconnectingSession(
                 lambda: RealtimeSession(
                     openai.OpenAICore(),
@@ -325,7 +325,7 @@ def test_oversized_and_garbage_from_the_network_are_survived() -> None:
     async def main() -> None:
         rec = Recorder()
         async with FakeOpenAI(api_key=KEY) as fake, FaultProxy(fake.url) as proxy:
-            ep = openai.endpoint(KEY, "gpt-realtime", base_url=proxy.http_url + "/v1")
+            ep = openai_endpoint.endpoint(KEY, "gpt-realtime", base_url=proxy.http_url + "/v1")
             rs = ReconnectingSession(
                 lambda: RealtimeSession(
                     openai.OpenAICore(), ep, recorder=rec, max_message_bytes=64_000
@@ -405,7 +405,7 @@ async def gemini_via_proxy(
         FakeGemini(api_key=KEY, **(fake_kw or {})) as fake,
         FaultProxy(fake.url) as proxy,
     ):
-        ep = gemini.endpoint(KEY, base_url=proxy.http_url)
+        ep = gemini_endpoint.endpoint(KEY, base_url=proxy.http_url)
         rs_kw.setdefault("backoff", Backoff(**FAST, max_attempts=5, rng=random.Random(9)))
         rs = ReconnectingSession(lambda: RealtimeSession(gemini.GeminiCore(), ep), **rs_kw)
         await rs.connect(SessionConfig())
@@ -481,7 +481,7 @@ def test_gemini_refused_handle_falls_back_to_context() -> None:
 def test_initial_errors_are_raised_not_retried() -> None:
     async def main() -> None:
         async with FakeOpenAI(api_key=KEY) as fake:
-            ep = openai.endpoint("sk-bad-key-xyz", "gpt-realtime", base_url=fake.base_url)
+            ep = openai_endpoint.endpoint("sk-bad-key-xyz", "gpt-realtime", base_url=fake.base_url)
             rs = ReconnectingSession(lambda: RealtimeSession(openai.OpenAICore(), ep))
             with pytest.raises(NotConnectedError):
                 await rs.send(SendText("too early"))
@@ -506,7 +506,7 @@ def test_offline_server_session_cap_is_renewed_with_context() -> None:
     try:
 
         async def main() -> None:
-            ep = openai.endpoint(server.token, "gpt-realtime", base_url=server.base_url)
+            ep = openai_endpoint.endpoint(server.token, "gpt-realtime", base_url=server.base_url)
             rs = ReconnectingSession(
                 lambda: RealtimeSession(openai.OpenAICore(), ep),
                 backoff=Backoff(**FAST, max_attempts=5, rng=random.Random(2)),

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from realtime import gemini, openai
+from realtime import gemini, gemini_endpoint, openai, openai_endpoint
 from realtime.events import (
     AppendAudio,
     AudioDelta,
@@ -87,7 +87,7 @@ async def openai_session(
 ) -> AsyncIterator[tuple[FakeOpenAI, RealtimeSession, EventCollector, Recorder]]:
     async with FakeOpenAI(api_key=KEY, **(fake_kw or {})) as fake:
         rec = Recorder()
-        ep = openai.endpoint(KEY, "gpt-realtime", base_url=fake.base_url)
+        ep = openai_endpoint.endpoint(KEY, "gpt-realtime", base_url=fake.base_url)
         session = RealtimeSession(openai.OpenAICore(), ep, recorder=rec, **session_kw)
         await session.connect(config or SessionConfig())
         col = EventCollector(session)
@@ -358,7 +358,7 @@ def test_key_rejected_on_upgrade() -> None:
     async def main() -> None:
         async with FakeOpenAI(api_key=KEY) as fake:
             wrong = "sk-wrong-0123456789abcdef"
-            ep = openai.endpoint(wrong, "gpt-realtime", base_url=fake.base_url)
+            ep = openai_endpoint.endpoint(wrong, "gpt-realtime", base_url=fake.base_url)
             session = RealtimeSession(openai.OpenAICore(), ep)
             with pytest.raises(KeyRejectedError) as info:
                 await session.connect(SessionConfig())
@@ -374,7 +374,9 @@ def test_key_rejected_on_upgrade() -> None:
 def test_wrong_path_is_a_handshake_error() -> None:
     async def main() -> None:
         async with FakeOpenAI(api_key=KEY) as fake:
-            ep = openai.endpoint(KEY, "gpt-realtime", base_url=f"http://127.0.0.1:{fake.port}/v9/x")
+            ep = openai_endpoint.endpoint(
+                KEY, "gpt-realtime", base_url=f"http://127.0.0.1:{fake.port}/v9/x"
+            )
             ep = type(ep)(ep.url.replace("/realtime", "/nothing"), ep.headers, ep.secret_headers)
             with pytest.raises(HandshakeError) as info:
                 await RealtimeSession(openai.OpenAICore(), ep).connect(SessionConfig())
@@ -393,7 +395,7 @@ def _free_port() -> int:
 def test_host_unreachable_connection_refused() -> None:
     async def main() -> None:
         port = _free_port()
-        ep = openai.endpoint(KEY, "gpt-realtime", base_url=f"http://127.0.0.1:{port}/v1")
+        ep = openai_endpoint.endpoint(KEY, "gpt-realtime", base_url=f"http://127.0.0.1:{port}/v1")
         with pytest.raises(HostUnreachableError) as info:
             await RealtimeSession(openai.OpenAICore(), ep).connect(SessionConfig())
         assert f"127.0.0.1:{port}" in str(info.value)
@@ -412,7 +414,9 @@ def test_host_unreachable_timeout_when_nothing_answers() -> None:
         server = await asyncio.start_server(silent, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         async with server:
-            ep = openai.endpoint(KEY, "gpt-realtime", base_url=f"http://127.0.0.1:{port}/v1")
+            ep = openai_endpoint.endpoint(
+                KEY, "gpt-realtime", base_url=f"http://127.0.0.1:{port}/v1"
+            )
             session = RealtimeSession(openai.OpenAICore(), ep, open_timeout_s=0.3)
             with pytest.raises(HostUnreachableError) as info:
                 await session.connect(SessionConfig())
@@ -423,7 +427,9 @@ def test_host_unreachable_timeout_when_nothing_answers() -> None:
 
 def test_host_unreachable_dns() -> None:
     async def main() -> None:
-        ep = openai.endpoint(KEY, "gpt-realtime", base_url="https://no-such-host.invalid/v1")
+        ep = openai_endpoint.endpoint(
+            KEY, "gpt-realtime", base_url="https://no-such-host.invalid/v1"
+        )
         session = RealtimeSession(openai.OpenAICore(), ep, open_timeout_s=3)
         with pytest.raises(HostUnreachableError) as info:
             await session.connect(SessionConfig())
@@ -459,7 +465,9 @@ def test_tls_is_always_verified(self_signed: tuple[Path, Path]) -> None:
 
         async with serve(handler, "127.0.0.1", 0, ssl=ctx) as server:
             port = next(iter(server.sockets)).getsockname()[1]
-            ep = openai.endpoint(KEY, "gpt-realtime", base_url=f"https://127.0.0.1:{port}/v1")
+            ep = openai_endpoint.endpoint(
+                KEY, "gpt-realtime", base_url=f"https://127.0.0.1:{port}/v1"
+            )
             with pytest.raises(TlsError) as info:
                 await RealtimeSession(openai.OpenAICore(), ep).connect(SessionConfig())
             assert "certificate" in str(info.value).lower()
@@ -486,7 +494,7 @@ async def gemini_session(
     async with FakeGemini(api_key=KEY, **(fake_kw or {})) as fake:
         rec = Recorder()
         session = RealtimeSession(
-            gemini.GeminiCore(), gemini.endpoint(KEY, base_url=fake.base_url), recorder=rec
+            gemini.GeminiCore(), gemini_endpoint.endpoint(KEY, base_url=fake.base_url), recorder=rec
         )
         await session.connect(config or SessionConfig())
         col = EventCollector(session)
@@ -549,7 +557,7 @@ def test_gemini_interruption_and_go_away() -> None:
 def test_gemini_key_rejected() -> None:
     async def main() -> None:
         async with FakeGemini(api_key=KEY) as fake:
-            ep = gemini.endpoint("AIza-wrong-key-000000", base_url=fake.base_url)
+            ep = gemini_endpoint.endpoint("AIza-wrong-key-000000", base_url=fake.base_url)
             with pytest.raises(KeyRejectedError) as info:
                 await RealtimeSession(gemini.GeminiCore(), ep).connect(SessionConfig())
             assert "AIza-wrong-key-000000" not in str(info.value)

@@ -215,6 +215,7 @@ def test_canary_keys_leak_nowhere(
 def _session_errors(fake: Any) -> list[BaseException]:
     """Exceptions from the real session code with the canary key in play."""
     from realtime import openai as oai
+    from realtime import openai_endpoint
     from realtime.events import Closed, ResponseDone, SendText, SessionConfig
     from realtime.session import RealtimeSession, SessionError
 
@@ -228,7 +229,9 @@ def _session_errors(fake: Any) -> list[BaseException]:
 
     async def attempt(key: str, base: str, recorder: Any = None) -> None:
         s = RealtimeSession(
-            oai.OpenAICore(), oai.endpoint(key, "gpt-realtime", base_url=base), recorder=recorder
+            oai.OpenAICore(),
+            openai_endpoint.endpoint(key, "gpt-realtime", base_url=base),
+            recorder=recorder,
         )
         try:
             await s.connect(SessionConfig(instructions="hi"))

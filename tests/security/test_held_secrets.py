@@ -76,7 +76,7 @@ def test_a_secret_streamed_in_pieces_is_never_half_printed() -> None:
     appear, not even its first half, and the rest of the text must."""
     import io
 
-    from app.cli import Printer
+    from app.printer import Printer
     from app.transcript import Turn
 
     secret = "streamedHeldSecret" + "s9" * 8

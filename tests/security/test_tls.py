@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.server import serve
 
-from realtime import gemini, openai
+from realtime import gemini, gemini_endpoint, openai, openai_endpoint
 from realtime.events import SessionConfig
 from realtime.session import RealtimeSession, TlsError
 
@@ -47,9 +47,15 @@ async def _attempt(cert: Path, key: Path, provider: str, ca_file: str | None = N
         port = next(iter(server.sockets)).getsockname()[1]
         base = f"https://127.0.0.1:{port}/v1"
         if provider == "openai":
-            core, ep = openai.OpenAICore(), openai.endpoint(KEY, "gpt-realtime", base_url=base)
+            core, ep = (
+                openai.OpenAICore(),
+                openai_endpoint.endpoint(KEY, "gpt-realtime", base_url=base),
+            )
         else:
-            core, ep = gemini.GeminiCore(), gemini.endpoint("AIza" + "x" * 35, base_url=base)
+            core, ep = (
+                gemini.GeminiCore(),
+                gemini_endpoint.endpoint("AIza" + "x" * 35, base_url=base),
+            )
         assert ep.url.startswith("wss://")
         session = RealtimeSession(core, ep, ca_file=ca_file, open_timeout_s=10)
         try:

@@ -67,7 +67,7 @@ def main(out: Path) -> int:
         for _ in range(n):
             app.processEvents()
             w.poll_meters()
-            w.poll_preview()
+            w.video.poll_preview()
         wait(lambda: w.ui.thumbs.pending() == 0 and not w.ui.preview.scaling())
 
     def wait(pred, timeout_s: float = 15.0) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,9 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit
 
 from app.config import Settings
 from app.devices import DeviceNames
-from app.gui.settings_dialog import KEYRING_SERVICE, SettingsDialog, mask_key
+from app.gui.api_keys import mask_key
+from app.gui.settings_dialog import SettingsDialog
+from app.secrets import KEYRING_SERVICE
 
 pytestmark = pytest.mark.gui
 

@@ -11,7 +11,8 @@ import pytest
 from dsp.pcm import read_wav
 from dsp.resample import resample
 from realtime import events as ev
-from realtime.openai import OpenAICore, endpoint
+from realtime.openai import OpenAICore
+from realtime.openai_endpoint import endpoint
 from realtime.session import RealtimeSession
 
 pytestmark = pytest.mark.models

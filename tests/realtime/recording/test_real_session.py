@@ -18,7 +18,7 @@ from app.effects import Connecting, Ended, PlayerReport, Tick
 from app.export import export_main
 from app.replay import Replayer, ReplayPlan
 from app.rerun import rerun_main
-from realtime import openai
+from realtime import openai_endpoint
 from realtime.events import (
     AppendAudio,
     AppendImage,
@@ -65,7 +65,7 @@ class Live:
 
 
 async def _converse(server: ServerProcess, rec: SessionRecorder, live: Live) -> None:
-    endpoint = openai.endpoint(CANARY, "local", base_url=server.base_url)
+    endpoint = openai_endpoint.endpoint(CANARY, "local", base_url=server.base_url)
     session = RealtimeSession(OpenAICore(), endpoint, recorder=rec)
     await session.connect(SessionConfig(model="local", voice="joe"))
     assert await session.wait_ready(30)

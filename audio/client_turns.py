@@ -19,10 +19,16 @@ Call order (engine thread, ``Capture``; ``sample`` = index into the engine's 16 
     ended = turns.advance()            # after each batch: a TurnEnded closes the turn
     turns.cancel()                     # the turn ended otherwise (mode change, lost device)
 
-Audio time: a judgement is asked for at a sample position and, when it says complete, the turn
-ends at the sample where the silence began; so a test that streams faster than real time with
-``InlineExecutor`` gets exactly the decisions of a live run. With the worker (the default) a
-judgement that comes back after the voice resumed is dropped (the user is talking: never cut).
+Audio time: each checkpoint judges the turn's audio up to EXACTLY its scheduled silence
+(``checkpoint_ms``, then every ``recheck_ms``: 200, 450, 700 ms ... at medium), cut at that sample
+whatever batch brought it, and when it says complete the turn ends at the sample where the silence
+began; so a test that streams faster than real time with ``InlineExecutor`` gets exactly the
+decisions of a live run, and the batching of the stream decides nothing. (The capture's 16 kHz
+stream comes in soxr's bursts of about 30 ms; judging all audio fed so far made every re-check
+slip a burst later, 226 / 501 / 777 / 1052 ms instead of 200 / 450 / 700 / 950, and gave the model
+an end point set by the burst, while its P on one borderline clip swings 0.07-0.93 within 1 ms of
+end point.) With the worker (the default) a judgement that comes back after the voice resumed is
+dropped (the user is talking: never cut).
 
 With ``words`` (a transcriber, ``turn_transcriber()``; the app passes one at medium and high
 patience), a checkpoint the model calls complete also asks for the transcript of the turn:
@@ -266,16 +272,29 @@ class ClientTurnEnd:
         if decision.action is Action.END:
             return self._end(decision)
         if decision.action is Action.ASK:
-            self._job = (self._submit(self._turn_audio()), silence_ms)
+            at_ms = self._scheduled_ms(silence_ms)
+            end = silence_from + at_ms * RATE_HZ // 1000
+            self._job = (self._submit(self._turn_audio(end)), at_ms)
             return self._verdict()  # at once with an InlineExecutor
         return None
 
     # ------------------------------------------------------------------ internals
-    def _turn_audio(self) -> bytes:
-        """The open turn's audio so far, from ``PREROLL_MS`` before its first voice."""
+    def _scheduled_ms(self, silence_ms: int) -> int:
+        """The latest checkpoint of the policy's schedule (``checkpoint_ms``, then every
+        ``recheck_ms``) that ``silence_ms`` has reached: the silence a checkpoint judges."""
+        policy = self.policy
+        if silence_ms < policy.checkpoint_ms:
+            return silence_ms
+        n = (silence_ms - policy.checkpoint_ms) // policy.recheck_ms
+        return policy.checkpoint_ms + n * policy.recheck_ms
+
+    def _turn_audio(self, end: int | None = None) -> bytes:
+        """The open turn's audio from ``PREROLL_MS`` before its first voice up to the stream
+        index ``end`` (None: all fed so far)."""
         pad = PREROLL_MS * RATE_HZ // 1000
         start = max(self._hist_start, (self._voice_from or 0) - pad)
-        return bytes(self._hist[2 * (start - self._hist_start) :])
+        stop = len(self._hist) if end is None else 2 * (end - self._hist_start)
+        return bytes(self._hist[2 * (start - self._hist_start) : stop])
 
     def _drop_heard(self) -> None:
         heard = self._heard

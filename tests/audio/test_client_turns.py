@@ -155,6 +155,46 @@ def test_flow_complete_at_the_checkpoint_unfinished_until_the_cap() -> None:
     assert ended.decision.reason is Reason.CAP and at_ms - 1000 == policy.cap_ms
 
 
+class RecordingJudge(ScriptedJudge):
+    """A scripted judge that keeps the length (samples) of every audio it was asked about."""
+
+    def __init__(self, probs: list[float]) -> None:
+        super().__init__(probs)
+        self.lengths: list[int] = []
+
+    def probability(self, audio: np.ndarray) -> float:
+        self.lengths.append(int(audio.size))
+        return super().probability(audio)
+
+
+def _batched(batch_ms: int) -> tuple[RecordingJudge, ClientTurnEnd]:
+    """1 s of speech then 1.5 s of silence fed in batches of ``batch_ms`` (the capture's 16 kHz
+    stream comes in soxr's ~30 ms bursts, a live device's in others)."""
+    judge = RecordingJudge([0.1, 0.1, 0.9])
+    turns = ClientTurnEnd("medium", judge, executor=InlineExecutor())
+    turns.speech(0, new_turn=True)
+    turns.feed(bytes(1000 * 32))
+    turns.pause(turns.position)
+    for _ in range(1500 // batch_ms):
+        turns.feed(bytes(batch_ms * 32))
+        if turns.advance() is not None:
+            break
+    return judge, turns
+
+
+def test_each_checkpoint_judges_its_scheduled_silence_whatever_the_batching() -> None:
+    """A checkpoint judges the audio up to exactly its scheduled silence (200, 450, 700 ms at
+    medium), not whatever the last batch brought: the same turn gets the same verdicts at the
+    same silences in 10 ms and in 30 ms batches, and the re-checks do not slip."""
+    policy = policy_for("medium")
+    schedule = [policy.checkpoint_ms + n * policy.recheck_ms for n in range(3)]
+    runs = [_batched(ms) for ms in (10, 30, 70)]
+    for judge, turns in runs:
+        assert [d.silence_ms for d in turns.decisions] == schedule
+        assert turns.decisions[-1].reason is Reason.COMPLETE
+        assert judge.lengths == [16 * (1000 + ms) for ms in schedule]  # voice from sample 0
+
+
 def test_voice_coming_back_keeps_the_turn_open() -> None:
     judge = ScriptedJudge([0.1, 0.9])
     turns = ClientTurnEnd("medium", judge, executor=InlineExecutor())

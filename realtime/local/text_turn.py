@@ -11,10 +11,12 @@ Measured on the shared turn clips' transcripts at the pause (see ``bench/bench_t
 first halves of the paused questions score 0-0.04 unless Whisper misheard them into a sentence,
 the complete questions 0.04-0.8. ``dsp.end_of_turn.EndOfTurnPolicy.text_threshold`` is the cut.
 
-KV cache: the scoring prompt shares its prefix with the reply's prompt, and llama.cpp's cache is
-trimmed only after the longest common prefix (as ``Llama.generate`` does), so scoring costs the
-user's few words (~30-60 ms on one core) and the reply that follows re-evaluates only what comes
-after them; the conversation prefix stays cached between turns.
+The scoring itself is ``dsp.text_end.TextEndScorer`` (the one implementation, shared with the
+app's client-side end of turn) over the server's own SmolLM2 and its lock; this module only builds
+the server's context. KV cache: the scoring prompt shares its prefix with the reply's prompt, and
+llama.cpp's cache is trimmed only after the longest common prefix (as ``Llama.generate`` does), so
+scoring costs the user's few words (~30-60 ms on one core) and the reply that follows re-evaluates
+only what comes after them; the conversation prefix stays cached between turns.
 
 Thread: any worker; takes ``models.llm_lock``. Without a local language model (a chat endpoint
 replaces SmolLM2) ``complete_p`` returns None and the end-of-turn decision uses the transcript's
@@ -23,18 +25,11 @@ last word only.
 
 from __future__ import annotations
 
-import math
-from typing import Any, Final
-
-import numpy as np
-
+from dsp.text_end import TRAILING, TextEndScorer
 from realtime.local.brain import BrainRequest, build_messages
 from realtime.local.conversation import Turn
 from realtime.local.memory import Memory
 from realtime.local.models import Models
-
-#: Trailing characters Whisper adds whether or not the speaker finished.
-_TRAILING: Final = " \t\n.?!,;:\u2026-\u2014"
 
 
 def chat_prompt(history: list[Turn], text: str) -> str:
@@ -52,56 +47,26 @@ class TextTurnScorer:
 
     def __init__(self, models: Models) -> None:
         self._models = models
-        self._end_ids: list[int] | None = None
+        self._scorer: TextEndScorer | None = None
         self._last: tuple[str, float] | None = None  # rechecks of one silence ask again
 
     @property
     def available(self) -> bool:
         return self._models.llm is not None
 
-    def _ends(self, llm: Any) -> list[int]:
-        if self._end_ids is None:
-            ids = {int(t) for t in llm.tokenize(b"<|im_end|>", add_bos=False, special=True)[:1]}
-            for mark in (b".", b"?", b"!"):
-                toks = llm.tokenize(mark, add_bos=False)
-                if len(toks) == 1:
-                    ids.add(int(toks[0]))
-            self._end_ids = sorted(ids)
-        return self._end_ids
-
     def complete_p(self, history: list[Turn], text: str) -> float | None:
         """P(next token ends the utterance) after ``text``; None without a local model or text.
         Blocking (~30-60 ms); thread: worker."""
         llm = self._models.llm
-        bare = text.rstrip(_TRAILING)
+        bare = text.rstrip(TRAILING)
         if llm is None or not bare:
             return None
         prompt = chat_prompt(history, bare)
         last = self._last
         if last is not None and last[0] == prompt:
             return last[1]
-        with self._models.llm_lock:
-            tokens = [int(t) for t in llm.tokenize(prompt.encode(), False, special=True)]
-            logits = _next_logits(llm, tokens)
-            ends = self._ends(llm)
-        top = float(logits.max())
-        total = float(np.exp(logits - top).sum())
-        p = sum(math.exp(float(logits[i]) - top) for i in ends) / total
+        if self._scorer is None:
+            self._scorer = TextEndScorer(llm=llm, lock=self._models.llm_lock)
+        p = self._scorer.prompt_p(prompt)
         self._last = (prompt, p)
         return p
-
-
-def _next_logits(llm: Any, tokens: list[int]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Evaluate ``tokens`` reusing llama.cpp's cached prefix; the logits after the last one."""
-    import llama_cpp
-
-    cached = llm.input_ids[: llm.n_tokens]
-    same = 0
-    for a, b in zip(cached, tokens):
-        if int(a) != b:
-            break
-        same += 1
-    llm.n_tokens = min(same, len(tokens) - 1)  # re-evaluate at least the last token
-    llm.eval(tokens[llm.n_tokens :])
-    row = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
-    return np.ctypeslib.as_array(row, shape=(llm.n_vocab(),)).astype(np.float64)

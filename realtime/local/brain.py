@@ -14,7 +14,8 @@ pace. For the newest user turn:
    server model answers, SmolLM2 (which invents translations) is replaced by "I don't know".
 3. Everything else goes to the language model — SmolLM2-135M-Instruct through llama-cpp-python
    (``n_threads=1``) or any OpenAI-compatible server (``endpoint.ChatEndpoint``) — with a short
-   few-shot prompt that tells it to admit what it doesn't know, the remembered facts, and the
+   few-shot prompt (``prompt.build_messages``; ``BrainRequest`` and ``build_messages`` are
+   re-exported here) that tells it to admit what it doesn't know, the remembered facts, and the
    scene facts (and, for a server, the frame) only when the question refers to the camera
    (small models read whatever they are shown out as the answer). With a server that accepts
    images, "describe" and "what is this" go to it rather than to the skills. An open question
@@ -37,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from realtime.local import skills
-from realtime.local.conversation import Turn
 from realtime.local.endpoint import (
     BrainError,
     ChatEndpoint,
@@ -48,25 +48,11 @@ from realtime.local.endpoint import (
 from realtime.local.intent import Intent, Kind, classify
 from realtime.local.memory import Memory
 from realtime.local.models import Models
+from realtime.local.prompt import BrainRequest, build_messages, last_user_text
 from realtime.local.translation import Dictionaries, parse_request
-from realtime.local.vision import SceneFacts
 
 __all__ = ["Brain", "BrainError", "BrainRequest", "ChatEndpoint", "TokenUsage", "build_messages"]
 
-SYSTEM_PROMPT = (
-    "You are VoiceCam, a friendly voice assistant that runs offline on this computer. "
-    "Answer in one or two short, plain sentences that sound natural when spoken. "
-    "If you don't know, or can't tell from the camera facts, say so; never make things up. "
-    "Never use lists, markdown or emoji."
-)
-#: Two short English exchanges: they keep a 135M model in English and to the point.
-FEW_SHOT: tuple[tuple[str, str], ...] = (
-    ("What is the capital of Italy?", "The capital of Italy is Rome."),
-    ("What do cows eat?", "Cows eat grass."),
-)
-#: Client instructions are appended to the system prompt, cut to this many characters
-#: (a 135M model loses the thread with long prompts).
-MAX_INSTRUCTIONS_CHARS = 400
 MAX_SENTENCES = 3
 UNHEARD = "Sorry, I didn't catch that."
 NOTHING_SAID_YET = "I haven't said anything yet."
@@ -75,23 +61,6 @@ HOLDING_PHRASE = "One moment."
 CANNOT_JUDGE = "I can't answer that from the picture offline, but here is what I can tell."
 #: Piper's length scale for "slower please" (1.0 is the voice's normal pace).
 SLOWER_LENGTH_SCALE = 1.5
-#: The small model sees only the last few turns (prompt evaluation dominates its latency).
-MAX_HISTORY_TURNS = 6
-MAX_TURN_CHARS = 400
-
-
-@dataclass(frozen=True)
-class BrainRequest:
-    """Everything one response is generated from. ``history`` ends with the user's turn."""
-
-    history: list[Turn]
-    #: The user's newest turn was audio with no recognisable words.
-    unheard: bool = False
-    instructions: str = ""
-    scene: SceneFacts | None = None
-    image_jpeg: bytes | None = None
-    max_tokens: int = 96
-    temperature: float | None = None
 
 
 @dataclass
@@ -107,61 +76,6 @@ class TokenUsage:
     source: str = ""
     length_scale: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _last_user_text(history: list[Turn]) -> str:
-    for turn in reversed(history):
-        if turn.role == "user":
-            return turn.text
-    return ""
-
-
-def _without_camera_turns(history: list[Turn]) -> list[Turn]:
-    """The history less earlier questions about the camera and their answers (a small model
-    repeats camera readouts it finds in the history when asked something else)."""
-    out: list[Turn] = []
-    skipping = False
-    for i, turn in enumerate(history):
-        last = i == len(history) - 1
-        if turn.role == "user":
-            skipping = not last and classify(turn.text).kind in skills.CAMERA_KINDS
-        if not skipping:
-            out.append(turn)
-    return out
-
-
-def build_messages(
-    req: BrainRequest, *, memory: Memory | None = None, with_scene: bool = True
-) -> list[dict[str, Any]]:
-    """Chat messages: system prompt (+ remembered facts, + client instructions), the few-shot
-    exchanges, the history, and the camera facts as a note on the last user message.
-
-    The note goes last, not into the system prompt, so the prompt prefix stays the same from
-    turn to turn and llama.cpp reuses its evaluated tokens (the frame changes every turn).
-    Without the scene (``with_scene=False``), earlier camera questions and answers are left out
-    of the history too.
-    """
-    system = SYSTEM_PROMPT
-    facts = memory.prompt_line() if memory is not None else ""
-    if facts:
-        system += " " + facts
-    if req.instructions.strip():
-        system += " " + req.instructions.strip()[:MAX_INSTRUCTIONS_CHARS]
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-    for question, answer in FEW_SHOT:
-        messages.append({"role": "user", "content": question})
-        messages.append({"role": "assistant", "content": answer})
-    history = req.history if with_scene else _without_camera_turns(req.history)
-    for turn in history[-MAX_HISTORY_TURNS:]:
-        text = turn.text if len(turn.text) <= MAX_TURN_CHARS else turn.text[-MAX_TURN_CHARS:]
-        messages.append({"role": turn.role, "content": text})
-    if with_scene and req.scene is not None:
-        note = f"({req.scene.summary()})"
-        if messages[-1]["role"] == "user":
-            messages[-1] = {"role": "user", "content": f"{messages[-1]['content']}\n{note}"}
-        else:
-            messages.append({"role": "user", "content": note})
-    return messages
 
 
 class Brain:
@@ -197,7 +111,7 @@ class Brain:
     def route(self, req: BrainRequest) -> tuple[Intent, str | None]:
         """The intent of the newest user turn and its deterministic answer (None: the model
         answers). Pure apart from the clock; fast (no model)."""
-        question = _last_user_text(req.history).strip()
+        question = last_user_text(req.history).strip()
         intent = classify(question)
         if intent.kind == Kind.REPEAT:
             before = Memory.from_history(req.history[:-1])
@@ -255,7 +169,7 @@ class Brain:
                 usage.source = "dictionary"
             if intent.kind == Kind.REPEAT and intent.slower:
                 usage.length_scale = SLOWER_LENGTH_SCALE
-            usage.input_tokens = self.count_tokens(_last_user_text(req.history))
+            usage.input_tokens = self.count_tokens(last_user_text(req.history))
             usage.output_tokens = self.count_tokens(fixed)
             yield fixed
             return
@@ -268,7 +182,7 @@ class Brain:
             image = req.image_jpeg if looks else None
             fallback: str | None = None
             if intent.kind in (Kind.DESCRIBE, Kind.IDENTIFY):  # if the model turns out blind
-                question = _last_user_text(req.history).strip()
+                question = last_user_text(req.history).strip()
                 held = memory.holding()
                 fallback = skills.answer(intent, question, req.scene, self._now(), held=held)
             pieces = self._chat(self._endpoint, messages, req, image, cancel, usage, fallback)

@@ -112,7 +112,7 @@ class Harness:
             await asyncio.sleep(0.01)
 
     def prefetched(self) -> bool:
-        p = self.conn._prefetch
+        p = self.conn.prefetch.prepared
         return p is not None and p.buffered > 0
 
     def response_done(self) -> bool:
@@ -149,8 +149,8 @@ async def _turn(stack: Any, speech: bytes, *, speculate: bool) -> Harness:
     if speculate:
         await h.until(h.prefetched)  # its first sentence is synthesised, nothing sent
     else:
-        await h.until(lambda: h.conn._speculator.pending is not None)
-        await asyncio.wrap_future(h.conn._speculator.pending)  # type: ignore[arg-type]
+        await h.until(lambda: h.conn.speculator.pending is not None)
+        await asyncio.wrap_future(h.conn.speculator.pending)  # type: ignore[arg-type]
     await asyncio.sleep(0)
     assert [e["type"] for e in h.events] == [
         "session.created",
@@ -161,7 +161,7 @@ async def _turn(stack: Any, speech: bytes, *, speculate: bool) -> Harness:
     await h.until(h.response_done)
     assert h.conn.response is not None
     await h.conn.response.finish()
-    for bg in list(h.conn._background):
+    for bg in list(h.conn.turns.background):
         await bg
     return h
 
@@ -205,17 +205,17 @@ def test_resumed_speech_cancels_the_speculation_silently(
         await h.setup()
         await h.append(speech + _silence(300))
         await h.until(h.prefetched)
-        prefetch = h.conn._prefetch
+        prefetch = h.conn.prefetch.prepared
         assert prefetch is not None
         await h.append(voiced)  # the user goes on speaking: the same utterance
         assert prefetch.cancel_event.is_set()
-        assert h.conn._prefetch is None
+        assert h.conn.prefetch.prepared is None
         assert [e["type"] for e in h.events][2:] == ["input_audio_buffer.speech_started"]
         await h.append(_silence(800))
         await h.until(h.response_done)
         assert h.conn.response is not None
         await h.conn.response.finish()
-        for bg in list(h.conn._background):
+        for bg in list(h.conn.turns.background):
             await bg
         return h
 
@@ -248,7 +248,7 @@ def test_push_to_talk_never_speculates(
         )
         await h.append(speech + _silence(800))
         await asyncio.sleep(0)
-        assert h.conn._prefetch is None and h.conn._prefetch_task is None
+        assert h.conn.prefetch.prepared is None and h.conn.prefetch.task is None
         await h.send({"type": "input_audio_buffer.commit"})
         await h.send({"type": "response.create"})
         await h.until(h.response_done)

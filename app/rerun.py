@@ -38,6 +38,7 @@ from app import core_budget
 from app.compare import Exchange, compare, exchanges
 from app.core import Backend, ConversationCore
 from app.day_spend import DaySpend
+from app.day_spend_effect import perform_add_day_spend
 from app.effects import (
     AddDaySpend,
     Connecting,
@@ -170,10 +171,11 @@ class _Front:
                 )
             elif isinstance(effect, Record):
                 perform_record(self.recorder, effect)
-            elif isinstance(effect, AddDaySpend) and self.day_spend is not None:
-                problem = self.day_spend.add(effect.usd)
-                if problem:
-                    self.log(f"  {problem}")
+            elif isinstance(effect, AddDaySpend):
+                problem = perform_add_day_spend(self.day_spend, effect)
+                if problem is not None:
+                    self.log(f"  {problem.message}")
+                    await self.feed(problem)  # the core's notice, as in a live conversation
             elif isinstance(effect, BudgetChanged) and effect.status.message:
                 self.log(f"  budget: {effect.status.message}")
             # the rest (playback, frame polling, model events) has nothing to act on here

@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from app import core_budget, effects
 from app.conversation import Conversation
@@ -159,7 +158,7 @@ class Assistant:
             self._loop = holder[0]
             return self._loop
 
-    def _submit(self, coro_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    def _submit(self, coro_fn: Callable[[], Coroutine[object, None, None]]) -> None:
         """Run the coroutine ``coro_fn()`` on the engine loop."""
         loop = self._ensure_loop()
 
@@ -434,6 +433,6 @@ class Assistant:
         self._subscribers.publish(event)
 
 
-def _log_failure(task: asyncio.Task[Any]) -> None:
+def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("engine task failed", exc_info=task.exception())

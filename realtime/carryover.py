@@ -43,7 +43,7 @@ class Carryover:
         self.context = context
         #: The latest resumable Gemini handle seen (None: none, or refused).
         self.handle = handle
-        self._pending: list[Command] = []
+        self._pending: list[SendText] = []  # typed text kept while disconnected
 
     def observe(self, event: Event) -> None:
         """Every event of the current connection, in order: final transcripts go to the
@@ -76,11 +76,11 @@ class Carryover:
             return False
         return True
 
-    def sent(self, command: Command) -> None:
-        """``command`` went out: typed text and history items become part of the context."""
-        if isinstance(command, SendText | AddHistoryItem):
-            role = "user" if isinstance(command, SendText) else command.role
-            self.context.add(role, command.text)
+    def sent(self, command: SendText | AddHistoryItem) -> None:
+        """Typed text or a history item went out: it becomes part of the context. (The caller
+        filters, so real-time input never reaches this module on its way to the socket.)"""
+        role = "user" if isinstance(command, SendText) else command.role
+        self.context.add(role, command.text)
 
     async def replay_into(self, session: RealtimeSession, resumed: bool) -> int:
         """Carry the conversation into a just-opened ``session``: the context (unless the

@@ -6,7 +6,8 @@
 * ``ReconnectingSession``: the app-facing session. Same surface as ``RealtimeSession``
   (``connect``/``send``/``events``/``close``) plus ``renew()``. On an abnormal close it emits
   ``Reconnecting(attempt, delay_s)``, reconnects with backoff and emits ``Reconnected``; after
-  ``Backoff.max_attempts`` it emits a fatal ``ServerError`` then ``Closed`` and ends.
+  ``Backoff.max_attempts`` it emits a fatal ``ServerError`` then ``Closed`` and ends. Which
+  closes and failed reopenings are worth retrying is ``realtime.reconnect_policy``'s (pure).
 
 How the conversation is carried over (``realtime.carryover.Carryover``): Gemini resumes from
 its latest ``ResumptionHandle`` (falling back to the context log when there is none or it is
@@ -34,6 +35,7 @@ from realtime.backoff import Backoff
 from realtime.carryover import Carryover
 from realtime.context_log import ContextLog, HistorySource
 from realtime.events import (
+    AddHistoryItem,
     AudioDelta,
     Closed,
     Command,
@@ -43,6 +45,7 @@ from realtime.events import (
     Reconnecting,
     ResponseDone,
     ResponseStarted,
+    SendText,
     ServerError,
     SessionConfig,
     SpeechStarted,
@@ -50,14 +53,18 @@ from realtime.events import (
     TurnComplete,
     UpdateSession,
 )
+from realtime.reconnect_policy import (
+    NON_RETRYABLE_CODES,
+    OPENAI_RENEW_AFTER_S,
+    GiveUp,
+    after_failed_open,
+    retryable,
+)
 from realtime.session import (
-    KeyRejectedError,
-    MissingKeyError,
     NotConnectedError,
     RealtimeSession,
     SessionError,
     SessionRefusedError,
-    TlsError,
 )
 
 __all__ = [
@@ -69,13 +76,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: OpenAI Realtime sessions end at 60 minutes; renew a little before.
-OPENAI_RENEW_AFTER_S = 55 * 60.0
-#: Close codes after which reconnecting cannot help (normal end, our protocol/policy errors).
-NON_RETRYABLE_CODES = frozenset({1000, 1002, 1003, 1007, 1008, 1010})
-#: Failures that no retry fixes: a person has to act.
-_FATAL_ERRORS = (KeyRejectedError, MissingKeyError, TlsError)
 
 
 # --------------------------------------------------------------------------- the session
@@ -173,7 +173,8 @@ class ReconnectingSession:
             except NotConnectedError:
                 session = None
             else:
-                self._carry.sent(command)
+                if isinstance(command, SendText | AddHistoryItem):  # not on the audio path
+                    self._carry.sent(command)
                 return
         if not self._carry.keep(command):
             self.dropped_commands += 1
@@ -313,7 +314,7 @@ class ReconnectingSession:
         if self._closing.is_set() or event.by_client:
             self._end(event)
             return
-        if event.code in NON_RETRYABLE_CODES:
+        if not retryable(event):
             self._end(event)
             return
         await self._recover(session, event)
@@ -346,19 +347,12 @@ class ReconnectingSession:
                     return
                 try:
                     new, resumed, replayed = await self._open()
-                except _FATAL_ERRORS as exc:
-                    self._give_up(closed, str(exc))
-                    return
-                except SessionRefusedError as exc:
-                    refused = exc.closed
-                    resumed = self._last_open_resumed
-                    if refused is not None and refused.code in NON_RETRYABLE_CODES and not resumed:
-                        self._give_up(refused, str(exc))
-                        return
-                    why = str(exc)
-                    continue
                 except SessionError as exc:
-                    why = str(exc)
+                    decision = after_failed_open(exc, closed, self._last_open_resumed)
+                    if isinstance(decision, GiveUp):
+                        self._give_up(decision.closed, decision.why)
+                        return
+                    why = decision.why
                     continue
                 if self._closing.is_set():
                     await new.close()

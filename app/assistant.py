@@ -10,7 +10,8 @@ Threads::
                                          to your own thread (the GUI queues them: app/gui/events.py)
 
 Every public method returns at once (``stop(wait=True)`` and ``close()`` wait for the engine, with
-a timeout). Nothing here imports Qt.
+a timeout). Nothing here imports Qt. The thread and its loop are ``app.engine_thread``'s
+``EngineThread``; the snapshot value and how it follows the core are ``app.assistant_snapshot``.
 
 Subscribers (``subscribe(callback)``) receive every ``app.model.ModelEvent`` the conversation
 core emits (``StateChanged``, ``TurnUpdated``, ``SpendChanged`` …) plus ``TranscriptReset`` at
@@ -22,24 +23,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from app import core_budget, effects
+from app.assistant_snapshot import AssistantSnapshot, after_event, first_snapshot
 from app.conversation import Conversation
 from app.core import Backend, ConversationCore
 from app.day_spend import DaySpend
+from app.engine_thread import EngineThread
 from app.frames import FrameFeed, SentFrame
-from app.latency import TurnLatency
 from app.model import (
-    BudgetStatus,
     CameraChanged,
-    FrameSent,
     Meters,
     ModeChanged,
     ModelEvent,
@@ -49,47 +47,11 @@ from app.model import (
 from app.modes import ConversationOptions, Mode
 from app.ports import AudioPort, ConnectSpec, RecorderPort
 from app.pricing import CostMeter, PriceTable
-from app.state import ConversationState
 from app.subscribers import Subscribers
-from app.transcript import Turn
 from realtime.budget import Limits
-from realtime.events import ServerError, Usage
 from video.frame import Frame
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AssistantSnapshot:
-    """Everything observable about the assistant at one moment. Immutable; any thread."""
-
-    state: ConversationState = ConversationState.IDLE
-    error: str = ""
-    notice: str = ""
-    mode: Mode = Mode.HANDS_FREE
-    camera_on: bool = False
-    backend: str = ""
-    model: str = ""
-    turns: tuple[Turn, ...] = ()
-    latency: tuple[TurnLatency, ...] = ()
-    usage: Usage = field(default_factory=Usage)
-    #: Session cost in USD; None when the model's price is unknown; 0.0 for free backends.
-    cost_usd: float | None = 0.0
-    cost_line: str = ""
-    free: bool = False
-    time_left_s: float | None = None
-    completed_turns: int = 0
-    #: Engine clock (monotonic ns) when the last completed reply finished playing.
-    last_complete_ns: int = 0
-    server_errors: tuple[ServerError, ...] = ()
-    frames_sent: int = 0
-    last_frame: SentFrame | None = None
-    #: The spend limit's last reading (``app.core_budget``); None before a conversation.
-    budget: BudgetStatus | None = None
-
-    @property
-    def connected(self) -> bool:
-        return self.state.connected
+__all__ = ["Assistant", "AssistantSnapshot"]
 
 
 class Assistant:
@@ -122,8 +84,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._subscribers = Subscribers()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._engine = EngineThread()
         self._conv: Conversation | None = None
         self._run_future: Future[None] | None = None
         self._mode = self._options.mode
@@ -135,43 +96,15 @@ class Assistant:
             model=spec.model if spec else "",
         )
 
-    # ------------------------------------------------------------------ engine thread plumbing
-    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is not None:
-                return self._loop
-            ready = threading.Event()
-            holder: list[asyncio.AbstractEventLoop] = []
-
-            def run() -> None:
-                loop = asyncio.new_event_loop()
-                asyncio.set_event_loop(loop)
-                holder.append(loop)
-                ready.set()
-                loop.run_forever()
-                with contextlib.suppress(Exception):
-                    loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.close()
-
-            self._thread = threading.Thread(target=run, name="voicecam-engine", daemon=True)
-            self._thread.start()
-            ready.wait()
-            self._loop = holder[0]
-            return self._loop
-
-    def _submit(self, coro_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run the coroutine ``coro_fn()`` on the engine loop."""
-        loop = self._ensure_loop()
-
-        def call() -> None:
-            task = loop.create_task(coro_fn())
-            task.add_done_callback(_log_failure)
-
-        loop.call_soon_threadsafe(call)
+    # ------------------------------------------------------------------ engine thread
+    @property
+    def _loop(self) -> asyncio.AbstractEventLoop | None:
+        """The engine loop once started (tests watch it for crashes), else None."""
+        return self._engine.started_loop
 
     @property
     def on_engine_thread(self) -> bool:
-        return self._thread is not None and threading.current_thread() is self._thread
+        return self._engine.is_current
 
     # ------------------------------------------------------------------ configuration (idle)
     def configure(
@@ -215,7 +148,7 @@ class Assistant:
             raise RuntimeError("no backend configured: call configure(spec=...) first")
         if self._run_future is not None and not self._run_future.done():
             return
-        loop = self._ensure_loop()
+        loop = self._engine.loop()
         spec = self._spec
         prices = self._prices or PriceTable.load()
         cost = CostMeter(prices, spec.model, free=spec.free)
@@ -248,15 +181,13 @@ class Assistant:
         conv.sending_paused = self._paused
         self._conv = conv
         with self._lock:
-            spend = core.spend()
-            self._snap = AssistantSnapshot(
+            self._snap = first_snapshot(
+                core,
                 mode=self._mode,
                 camera_on=self._frames is not None and self._frames.enabled,
                 backend=spec.name,
                 model=spec.model,
                 free=spec.free,
-                cost_line=spend.line,
-                cost_usd=spend.cost_usd,
             )
         self._deliver(TranscriptReset())
         self._run_future = asyncio.run_coroutine_threadsafe(conv.run(), loop)
@@ -269,7 +200,7 @@ class Assistant:
         conv, fut = self._conv, self._run_future
         if conv is None or fut is None or fut.done():
             return
-        self._submit(conv.stop)
+        self._engine.submit(conv.stop)
         if wait and not self.on_engine_thread:
             with contextlib.suppress(Exception):
                 fut.result(timeout_s)
@@ -277,11 +208,7 @@ class Assistant:
     def close(self, timeout_s: float = 10.0) -> None:
         """Stop and end the engine thread. The assistant cannot be used afterwards."""
         self.stop(wait=True, timeout_s=timeout_s)
-        loop, thread = self._loop, self._thread
-        if loop is not None:
-            loop.call_soon_threadsafe(loop.stop)
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout_s)
+        self._engine.close(timeout_s)
 
     def push_to_talk(self, pressed: bool) -> None:
         """Talk control pressed/released (push-to-talk holds; toggle flips on press)."""
@@ -331,7 +258,7 @@ class Assistant:
 
         running = self._run_future is not None and not self._run_future.done()
         if running:
-            loop = self._ensure_loop()
+            loop = self._engine.loop()
             loop.call_soon_threadsafe(lambda: loop.run_in_executor(None, apply))
         else:
             frames.enabled = on
@@ -397,43 +324,17 @@ class Assistant:
         conv = self._conv
         if conv is None or not self.running():
             return
-        self._submit(lambda: conv.feed(item))
+        self._engine.submit(lambda: conv.feed(item))
 
     def _publish(self, event: ModelEvent) -> None:
         """Called by the conversation (engine thread) for each change the core reports."""
         conv = self._conv
         if conv is None:
             return
-        core = conv.core
         with self._cond:
-            spend = core.spend()
-            frames = self.sent_frames()
-            self._snap = replace(
-                self._snap,
-                state=core.state,
-                error=core.error,
-                notice=core.notice,
-                mode=core.mode,
-                turns=core.turns(),
-                latency=core.latencies(),
-                usage=spend.usage,
-                cost_usd=spend.cost_usd,
-                cost_line=spend.line,
-                time_left_s=core.time_left_s,
-                completed_turns=core.completed_turns,
-                last_complete_ns=core.last_complete_ns,
-                server_errors=tuple(core.server_errors),
-                frames_sent=self._snap.frames_sent + isinstance(event, FrameSent),
-                last_frame=frames[-1] if frames else None,
-                budget=core.budget_status,
-            )
+            self._snap = after_event(self._snap, conv.core, event, self.sent_frames())
             self._cond.notify_all()
         self._deliver(event)
 
     def _deliver(self, event: ModelEvent) -> None:
         self._subscribers.publish(event)
-
-
-def _log_failure(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("engine task failed", exc_info=task.exception())

@@ -6,8 +6,7 @@ from __future__ import annotations
 import itertools
 import statistics
 import textwrap
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from realtime.recording.reader import SessionFile
 
@@ -24,6 +23,17 @@ class Exchange:
     cost_usd: float | None
 
 
+@dataclass
+class _Draft:
+    """An exchange being gathered: the assistant's parts and the times they were recorded."""
+
+    user: str
+    assistant: list[str] = field(default_factory=list)
+    t_ms: list[float] = field(default_factory=list)
+    first_audio_ms: float | None = None
+    cost_usd: float | None = None
+
+
 def exchanges(sf: SessionFile) -> list[Exchange]:
     lat: dict[str, float] = {}
     for x in sf.latencies():
@@ -31,33 +41,27 @@ def exchanges(sf: SessionFile) -> list[Exchange]:
             lat[x.item_id] = x.value_ms
     turns = sf.turns()
     usage = sorted(sf.usage(), key=lambda u: u.t_ms)
-    out: list[dict[str, Any]] = []
+    out: list[_Draft] = []
     for t in turns:
         if t.role == "user" or not out:
-            out.append(
-                {
-                    "user": t.text if t.role == "user" else "",
-                    "assistant": [],
-                    "lat": None,
-                    "cost": None,
-                    "t": [],
-                }
-            )
+            out.append(_Draft(t.text if t.role == "user" else ""))
         if t.role == "assistant":
             cur = out[-1]
-            cur["assistant"].append(t.text.strip() or "(audio without transcript)")
-            cur["t"].append(t.t_ms)
-            if cur["lat"] is None and t.item_id in lat:
-                cur["lat"] = lat[t.item_id]
+            cur.assistant.append(t.text.strip() or "(audio without transcript)")
+            cur.t_ms.append(t.t_ms)
+            if cur.first_audio_ms is None and t.item_id in lat:
+                cur.first_audio_ms = lat[t.item_id]
     # usage belongs to the exchange whose assistant turn was recorded at (or before) it
     for u in usage:
         owner = None
         for ex in out:
-            if any(tt <= u.t_ms + 1.0 for tt in ex["t"]):
+            if any(tt <= u.t_ms + 1.0 for tt in ex.t_ms):
                 owner = ex
         if owner is not None and u.cost_usd is not None:
-            owner["cost"] = (owner["cost"] or 0.0) + u.cost_usd
-    return [Exchange(e["user"].strip(), " ".join(e["assistant"]), e["lat"], e["cost"]) for e in out]
+            owner.cost_usd = (owner.cost_usd or 0.0) + u.cost_usd
+    return [
+        Exchange(e.user.strip(), " ".join(e.assistant), e.first_audio_ms, e.cost_usd) for e in out
+    ]
 
 
 def _cost(usd: float | None, backend: str, free: bool = False) -> str:

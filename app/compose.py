@@ -5,11 +5,11 @@ Precedence of a setting (highest first)::
     explicit overrides (command-line flags, a dialog) > environment (VOICECAM_<FIELD>) >
     the settings file (app.config.Settings.load(), VOICECAM_CONFIG_DIR) > built-in defaults
 
-``resolve_settings(overrides)`` applies it; every front end — the window (``app.gui.adapter``),
-``voicecam --headless`` (``app.cli``) and ``voicecam rerun`` — then builds its parts with the
-builders below, so they cannot drift apart: the headless CLI honours the saved echo
-cancellation, voice detection and frame pacing like the window does, and every recording has the
-same metadata.
+``resolve_settings(overrides)`` applies it (``app.settings_resolve``, re-exported here); every
+front end — the window (``app.gui.adapter``), ``voicecam --headless`` (``app.cli``) and
+``voicecam rerun`` — then builds its parts with the builders below, so they cannot drift apart:
+the headless CLI honours the saved echo cancellation, voice detection and frame pacing like the
+window does, and every recording has the same metadata.
 
 Environment: ``VOICECAM_<FIELD>`` for any ``Settings`` field (``VOICECAM_BACKEND=openai``,
 ``VOICECAM_AEC=off``, ``VOICECAM_VAD_SENSITIVITY=0.7``, ``VOICECAM_CAMERA_ON=false``); a value of
@@ -25,15 +25,14 @@ offline server in ``Assembly.backend.prepare``); call them off the GUI thread.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.backends import Backend, resolve
-from app.config import Settings, SettingsError
+from app.config import Settings
 from app.day_spend import DaySpend, budget_limits, spend_path
-from app.endpoints import URL_FIELDS, CloudEndpoints, env_conventions
+from app.endpoints import URL_FIELDS, CloudEndpoints
 from app.file_audio import FileAudio
 from app.frames import FrameFeed
 from app.local_models import server_args
@@ -45,6 +44,7 @@ from app.recording_notes import RecordingNotices
 from app.redaction import build_redactor, parse_exclude_region, parse_exclude_windows
 from app.retention import discard_if_empty
 from app.session_search import session_index
+from app.settings_resolve import ENV_PREFIX, SettingValue, resolve_settings, settings_from_env
 from audio.client_turns import ClientTurnEnd, turn_transcriber
 from audio.config import AudioConfig
 from audio.engine import AudioEngine
@@ -57,13 +57,10 @@ from realtime.recording.search import SearchIndex
 from realtime.recording.writer import SessionRecorder
 from video.source import FrameSource
 
-ENV_PREFIX = "VOICECAM_"
-#: A setting's value as given by a flag, the environment or the file.
-SettingValue = str | int | float | bool
-
 __all__ = [
     "ENV_PREFIX",
     "Assembly",
+    "SettingValue",
     "apply_redaction",
     "assemble",
     "build_audio",
@@ -81,81 +78,6 @@ __all__ = [
     "resolve_settings",
     "settings_from_env",
 ]
-
-
-# ---------------------------------------------------------------------- settings
-
-
-def _parse_env(name: str, text: str, want: type) -> SettingValue:
-    if want is bool:
-        low = text.strip().lower()
-        if low in ("1", "true", "yes", "on"):
-            return True
-        if low in ("0", "false", "no", "off"):
-            return False
-        raise SettingsError(f"{name}={text!r}: use true or false")
-    if want is int or want is float:
-        try:
-            return want(text)
-        except ValueError:
-            raise SettingsError(f"{name}={text!r}: should be a number") from None
-    return text
-
-
-def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, SettingValue]:
-    """The ``VOICECAM_<FIELD>`` variables that name a ``Settings`` field, parsed by its type."""
-    env = os.environ if env is None else env
-    defaults = Settings()
-    # The providers' own conventions (OPENAI_BASE_URL …; app.endpoints) unless VOICECAM_ says.
-    out: dict[str, SettingValue] = dict(env_conventions(env))
-    for f in fields(Settings):
-        name = ENV_PREFIX + f.name.upper()
-        if name in env:
-            out[f.name] = _parse_env(name, env[name], type(getattr(defaults, f.name)))
-    return out
-
-
-def resolve_settings(
-    overrides: Mapping[str, SettingValue | None] | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    base: Settings | None = None,
-) -> Settings:
-    """Settings with the documented precedence. ``overrides``: field → value (None = not given);
-    ``base``: the settings file's values (default: ``Settings.load()``). Raises
-    ``SettingsError`` for an unknown field or a bad value."""
-    settings = base if base is not None else Settings.load()
-    known = {f.name for f in fields(Settings)}
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    unknown = sorted(set(given) - known)
-    if unknown:
-        raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
-    from_env = settings_from_env(env)
-    merged: dict[str, SettingValue] = {**_as_dict(settings), **from_env, **given}
-    # A model or voice belongs to its backend: one chosen at a lower level than the backend
-    # (e.g. saved for another backend) is dropped for the backend's default.
-    layer = {"backend": _layer("backend", from_env, given)}
-    for key in ("model", "voice"):
-        if _layer(key, from_env, given) < layer["backend"]:
-            merged[key] = ""
-    # Likewise the rest of a local model server choice belongs to its llm_url.
-    url_layer = _layer("llm_url", from_env, given)
-    for key in ("llm_model", "llm_vision", "llm_auth_env"):
-        if _layer(key, from_env, given) < url_layer:
-            merged[key] = getattr(_DEFAULTS, key)
-    return Settings.from_dict(merged, source="overrides")
-
-
-def _layer(key: str, env: Mapping[str, object], given: Mapping[str, object]) -> int:
-    """0: settings file, 1: environment, 2: explicit override."""
-    return 2 if key in given else (1 if key in env else 0)
-
-
-_DEFAULTS = Settings()
-
-
-def _as_dict(settings: Settings) -> dict[str, SettingValue]:
-    return {f.name: getattr(settings, f.name) for f in fields(Settings)}
 
 
 # ---------------------------------------------------------------------- builders

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from app.core import ConversationCore
 from app.day_spend import DaySpend
+from app.day_spend_effect import perform_add_day_spend
 from app.effects import (
     AddDaySpend,
     BackendCrashed,
@@ -28,7 +29,6 @@ from app.effects import (
     ClearPlayback,
     ConnectFailed,
     Connecting,
-    DaySpendProblem,
     Effect,
     Ended,
     EndPlaybackItem,
@@ -199,12 +199,9 @@ class Conversation:
         elif isinstance(effect, PollFrame):
             await self._poll_frame()
         elif isinstance(effect, AddDaySpend):
-            if self.day_spend is not None:
-                # On the loop, once per response (a small fsync'd write of a few ms): done
-                # before the conversation can end, so no answer's cost is lost at exit.
-                problem = self.day_spend.add(effect.usd)
-                if problem:
-                    await self._perform(self.core.handle(DaySpendProblem(problem), self.clock()))
+            problem = perform_add_day_spend(self.day_spend, effect)  # on the loop, on purpose
+            if problem is not None:
+                await self._perform(self.core.handle(problem, self.clock()))
         elif isinstance(effect, Record):
             self._record(effect)
         else:

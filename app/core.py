@@ -6,9 +6,9 @@ returns, in order. Inputs are audio-engine events (``audio.events``), provider e
 (``realtime.events``) and ``app.effects`` intents/observations; effects are ``app.effects``
 commands (``Send``, ``Play``, ``ClearPlayback`` …), ``Record…`` values and the model's change
 events (``app.model``). The microphone half lives in ``app.core_mic``, the reply and barge-in
-half in ``app.core_reply``, the provider events in ``app.core_server``, what the recording stores
-(finished turns, latency, usage: the one turn model) in ``app.core_record`` (functions over the
-core).
+half in ``app.core_reply``, the mode, typed text and frames in ``app.core_intents``, the
+provider events in ``app.core_server``, what the recording stores (finished turns, latency,
+usage: the one turn model) in ``app.core_record`` (functions over the core).
 Front ends: ``app.conversation.Conversation`` (the assistant's engine
 thread), the tests (recorded event sequences, golden streams), the benches.
 
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app import core_budget, core_mic, core_record, core_reply
+from app import core_budget, core_intents, core_mic, core_record, core_reply
 from app.effects import (
     BackendCrashed,
     CameraProblem,
@@ -49,16 +49,13 @@ from app.effects import (
     Input,
     LoadingProgress,
     LookAtThis,
-    MarkSpeech,
     Mute,
     PlaybackCleared,
     PlayerReport,
     PollFrame,
-    RecordFrame,
     RecordMark,
     RequestSnapshot,
     Send,
-    SetAudioMode,
     SetBudget,
     SetMode,
     StopRequested,
@@ -68,10 +65,7 @@ from app.effects import (
 )
 from app.latency import LatencyTracker, TurnLatency
 from app.model import (
-    FrameSent,
-    LoadingChanged,
     Mode,
-    ModeChanged,
     NoticeChanged,
     Spend,
     StateChanged,
@@ -100,13 +94,10 @@ from realtime.budget import BudgetLevel, BudgetMeter, BudgetStatus
 from realtime.events import (
     AppendAudio,
     AppendImage,
-    AudioStreamEnd,
     Closed,
     Command,
-    SendText,
     ServerError,
     SessionConfig,
-    UpdateSession,
 )
 from realtime.events import Event as RealtimeEvent
 
@@ -320,7 +311,7 @@ class ConversationCore:
             self._stopping = False
             self._go(S.CONNECTING)
         elif isinstance(item, LoadingProgress):
-            self._on_loading(item)
+            core_intents.on_loading(self, item)
         elif isinstance(item, ConnectFailed):
             self._go(S.ERROR, item.message)
         elif isinstance(item, StopRequested):
@@ -333,18 +324,18 @@ class ConversationCore:
         elif isinstance(item, BackendCrashed):
             self._crash = item.reason
         elif isinstance(item, SetMode):
-            self._set_mode(item.mode)
+            core_intents.set_mode(self, item.mode)
         elif isinstance(item, Mute):
-            self._set_mode(Mode.MUTE if item.on else self._mode_before_mute)
+            core_intents.set_mode(self, Mode.MUTE if item.on else self._mode_before_mute)
         elif isinstance(item, Talk):
             core_mic.on_talk(self, item.pressed, now)
         elif isinstance(item, TypeText):
-            self._on_text(item.text, now)
+            core_intents.on_text(self, item.text, now)
         elif isinstance(item, LookAtThis):
             self._emit(RequestSnapshot())
             self._poll_frame()
         elif isinstance(item, FrameReady):
-            self._on_frame(item)
+            core_intents.on_frame(self, item)
         elif isinstance(item, CameraProblem):
             self._set_notice(item.message)
         elif isinstance(item, SetBudget):
@@ -352,69 +343,10 @@ class ConversationCore:
         elif isinstance(item, DaySpendProblem):
             self._set_notice(item.message)
 
-    def _on_loading(self, item: LoadingProgress) -> None:
-        loading = item.loading
-        self._emit(LoadingChanged(loading))
-        if not loading.done and self.sm.state == S.CONNECTING:
-            self._go(S.LOADING)
-        elif loading.done and self.sm.state == S.LOADING:
-            self._go(S.CONNECTING)
-
-    def _set_mode(self, mode: Mode) -> None:
-        old = self.mode
-        if mode == old:
-            return
-        if mode == Mode.MUTE:
-            self._mode_before_mute = old
-        if self._talking:
-            core_mic.end_talk(self, self._now)
-        self.mode = mode
-        self._emit(SetAudioMode(mode))
-        if mode == Mode.MUTE:
-            self._send(AudioStreamEnd())
-        was_server = old == Mode.HANDS_FREE and self.options.turn_detection != "client"
-        now_server = mode == Mode.HANDS_FREE and self.options.turn_detection != "client"
-        if was_server != now_server:
-            opts = replace(self.options, mode=mode)
-            self._send(UpdateSession(opts.session_config(self.backend.model)))
-        self.options = replace(self.options, mode=mode)
-        self._emit(ModeChanged(mode))
-
-    def _on_text(self, text: str, now: int) -> None:
-        text = text.strip()
-        if not text:
-            return
-        if self._playing() or self._response_active:
-            core_reply.barge_in(self, "text")
-        # a typed question gets a fresh frame too, sent first
-        self._emit(MarkSpeech(True, now))
-        self._poll_frame()
-        self._emit(MarkSpeech(False, now))
-        self.transcript.user_typed(text)
-        core_record.speech_started(self, now)
-        core_record.speech_ended(self, now)
-        self._turn_changed("user", "")
-        self.latency.speech_ended(now)
-        self.latency.committed(now)
-        self._send(SendText(text=text, respond=True))
-        self._turn_move(S.THINKING)
-
     # ------------------------------------------------------------------ frames
     def _poll_frame(self) -> None:
         if self.ready and not core_budget.stopped(self):
             self._emit(PollFrame())
-
-    def _on_frame(self, item: FrameReady) -> None:
-        if not self.ready:
-            return
-        f = item.frame
-        cost_usd = None if core_budget.stopped(self) else core_budget.frame_sent(self, f.snapshot)
-        if core_budget.stopped(self):  # the spend limit is reached: recorded, not sent
-            self._emit(RecordFrame(f.jpeg, f.sent_ns, False, "spend-limit"))
-            return
-        self._send(AppendImage(jpeg=f.jpeg, detail=f.detail))
-        self._emit(RecordFrame(f.jpeg, f.sent_ns, True, str(f.reason)))
-        self._emit(FrameSent(f, cost_usd, self.cost.free))
 
     # ------------------------------------------------------------------ provider events
     def _on_server_event(self, ev: RealtimeEvent) -> None:

@@ -25,15 +25,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Literal, TextIO, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from app.replay_audio import MAX_SPEED, MIN_SPEED, StretchedTrack
 from realtime.recording.errors import SessionFileError
 from realtime.recording.reader import SessionFile, resample
 
 RATE_HZ = 24000
+#: A sounddevice output device: its index, (part of) its name, or None for the default.
+Device: TypeAlias = int | str | None
 CueKind = Literal["turn", "frame", "mark"]
 
 
@@ -52,7 +55,7 @@ class ReplayPlan:
     title: str
     rate_hz: int
     #: int16, shape (n, 2): user left, assistant right, from session offset 0.
-    stereo: np.ndarray
+    stereo: npt.NDArray[np.int16]
     cues: tuple[Cue, ...]
     duration_ms: float
     #: (start_ms, end_ms, role, text) per turn, for seeking/jumping in a GUI.
@@ -108,7 +111,9 @@ class ReplayPlan:
 class _AudioOut:
     """Plays a stereo int16 buffer through sounddevice; ``position_ms`` is the played clock."""
 
-    def __init__(self, stereo: np.ndarray, rate_hz: int, speed: float, device: Any) -> None:
+    def __init__(
+        self, stereo: npt.NDArray[np.int16], rate_hz: int, speed: float, device: Device
+    ) -> None:
         import sounddevice as sd
 
         #: 0.5×–2×: WSOLA keeps the pitch (app.replay_audio); the callback reads from it
@@ -135,7 +140,10 @@ class _AudioOut:
             callback=self._callback,
         )
 
-    def _callback(self, outdata: Any, frames: int, _t: Any, _status: Any) -> None:
+    def _callback(
+        self, outdata: npt.NDArray[np.int16], frames: int, _t: object, _status: object
+    ) -> None:
+        """PortAudio's thread: fill ``outdata``, the (frames, 2) int16 block."""
         if self._stretch is not None:
             self._stretch.fill(outdata)
             if self._stretch.finished:
@@ -180,7 +188,7 @@ class Replayer:
         *,
         speed: float = 1.0,
         audio: bool = True,
-        device: Any = None,
+        device: Device = None,
         on_cue: Callable[[Cue], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -287,7 +295,7 @@ def replay_main(argv: Sequence[str] | None = None, out: TextIO | None = None) ->
     except SessionFileError as exc:
         print(f"voicecam replay: error: {exc}", file=sys.stderr)
         return 2
-    device: Any = args.device
+    device: Device = args.device
     if isinstance(device, str) and device.isdigit():
         device = int(device)
 

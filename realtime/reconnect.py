@@ -6,21 +6,17 @@
 * ``ReconnectingSession``: the app-facing session. Same surface as ``RealtimeSession``
   (``connect``/``send``/``events``/``close``) plus ``renew()``. On an abnormal close it emits
   ``Reconnecting(attempt, delay_s)``, reconnects with backoff and emits ``Reconnected``; after
-  ``Backoff.max_attempts`` it emits a fatal ``ServerError`` then ``Closed`` and ends.
+  ``Backoff.max_attempts`` it emits a fatal ``ServerError`` then ``Closed`` and ends. Which
+  closes and failed reopenings are worth retrying is ``realtime.reconnect_policy``'s (pure).
 
-How the conversation is carried over:
-
-* Gemini: the latest resumable ``ResumptionHandle`` goes into ``SessionConfig.resumption_handle``
-  (the server restores the session). ``GoAway`` triggers a planned switch (``renew``). Without a
-  handle, or if resuming is refused, it falls back to replaying the context log.
-* OpenAI (and the offline server, which speaks its protocol): there is no resume, so recent turns
-  are replayed as ``AddHistoryItem``. ``renew()`` (call it before the 60-minute cap, or set
-  ``renew_after_s``) opens the new connection first and swaps over when no reply is in progress,
-  so no event is lost. A ``session_expired`` close (1001) is recovered the same way.
-
-While disconnected, ``send()`` keeps ``SendText`` (sent after reconnecting) and the config of
-``UpdateSession``; real-time input (audio, images, commits, cancels, truncates) is dropped and
-counted in ``dropped_commands``: it would be stale.
+How the conversation is carried over (``realtime.carryover.Carryover``): Gemini resumes from
+its latest ``ResumptionHandle`` (falling back to the context log when there is none or it is
+refused); OpenAI and the offline server get recent turns replayed as ``AddHistoryItem``.
+``GoAway`` triggers a planned switch (``renew``); ``renew()`` (call it before OpenAI's 60-minute
+cap, or set ``renew_after_s``) opens the new connection first and swaps over when no reply is in
+progress, so no event is lost. A ``session_expired`` close (1001) is recovered the same way.
+While disconnected, ``send()`` keeps typed text and the config; stale real-time input is
+dropped and counted in ``dropped_commands``.
 
 Threading: one asyncio loop, like ``RealtimeSession``.
 """
@@ -36,6 +32,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from realtime.backoff import Backoff
+from realtime.carryover import Carryover
 from realtime.context_log import ContextLog, HistorySource
 from realtime.events import (
     AddHistoryItem,
@@ -48,7 +45,6 @@ from realtime.events import (
     Reconnecting,
     ResponseDone,
     ResponseStarted,
-    ResumptionHandle,
     SendText,
     ServerError,
     SessionConfig,
@@ -57,14 +53,18 @@ from realtime.events import (
     TurnComplete,
     UpdateSession,
 )
+from realtime.reconnect_policy import (
+    NON_RETRYABLE_CODES,
+    OPENAI_RENEW_AFTER_S,
+    GiveUp,
+    after_failed_open,
+    retryable,
+)
 from realtime.session import (
-    KeyRejectedError,
-    MissingKeyError,
     NotConnectedError,
     RealtimeSession,
     SessionError,
     SessionRefusedError,
-    TlsError,
 )
 
 __all__ = [
@@ -76,13 +76,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: OpenAI Realtime sessions end at 60 minutes; renew a little before.
-OPENAI_RENEW_AFTER_S = 55 * 60.0
-#: Close codes after which reconnecting cannot help (normal end, our protocol/policy errors).
-NON_RETRYABLE_CODES = frozenset({1000, 1002, 1003, 1007, 1008, 1010})
-#: Failures that no retry fixes: a person has to act.
-_FATAL_ERRORS = (KeyRejectedError, MissingKeyError, TlsError)
 
 
 # --------------------------------------------------------------------------- the session
@@ -110,7 +103,7 @@ class ReconnectingSession:
     ) -> None:
         self._factory = session_factory
         self._backoff = backoff if backoff is not None else Backoff()
-        self.context: HistorySource = context if context is not None else ContextLog()
+        self._carry = Carryover(context if context is not None else ContextLog())
         self._renew_after_s = renew_after_s
         self._stable_after_s = stable_after_s
         self._idle_wait_s = idle_wait_s
@@ -123,8 +116,6 @@ class ReconnectingSession:
         self._done = asyncio.Event()
         self._tasks: set[asyncio.Task[object]] = set()
         self._renew_timer: asyncio.Task[object] | None = None
-        self._handle: str | None = None
-        self._pending: list[Command] = []
         self._failures = 0
         self._connected_at = 0.0
         self._idle = asyncio.Event()
@@ -139,9 +130,14 @@ class ReconnectingSession:
         return self._current is not None and self._current.connected
 
     @property
+    def context(self) -> HistorySource:
+        """The conversation's context replayed on a new connection (``ContextLog`` by default)."""
+        return self._carry.context
+
+    @property
     def resumption_handle(self) -> str | None:
         """The latest resumable Gemini handle seen (``None`` before the first)."""
-        return self._handle
+        return self._carry.handle
 
     def __repr__(self) -> str:
         return f"<ReconnectingSession current={self._current!r} connections={self.connections}>"
@@ -149,7 +145,7 @@ class ReconnectingSession:
     async def connect(self, config: SessionConfig) -> None:
         """First connection. Errors (``SessionError``) are raised, not retried: a person acts."""
         self._config = config
-        self._handle = config.resumption_handle
+        self._carry.handle = config.resumption_handle
         try:
             session, _, _ = await self._open()
         except SessionRefusedError:
@@ -177,13 +173,10 @@ class ReconnectingSession:
             except NotConnectedError:
                 session = None
             else:
-                self._remember_sent(command)
+                if isinstance(command, SendText | AddHistoryItem):  # not on the audio path
+                    self._carry.sent(command)
                 return
-        if isinstance(command, SendText):
-            self._pending.append(command)
-        elif isinstance(command, AddHistoryItem):
-            self.context.add(command.role, command.text)  # replayed on reconnect
-        elif not isinstance(command, UpdateSession):
+        if not self._carry.keep(command):
             self.dropped_commands += 1
 
     async def events(self) -> AsyncIterator[Event]:
@@ -251,32 +244,18 @@ class ReconnectingSession:
     async def _open(self) -> tuple[RealtimeSession, bool, int]:
         """Connect a fresh session and carry the conversation into it."""
         session = self._factory()
-        config = self._config
-        resumed = False
-        if session.provider == "gemini" and self._handle:
-            config = dataclasses.replace(config, resumption_handle=self._handle)
-            resumed = True
-        elif config.resumption_handle is not None:
-            config = dataclasses.replace(config, resumption_handle=None)
+        config, resumed = self._carry.config_for(session.provider, self._config)
         self._last_open_resumed = resumed
         await session.connect(config)
         if not await session.wait_ready(session.open_timeout_s):
             closed = session.closed
             await session.close()
             if resumed and closed is not None:
-                self._handle = None  # the server refused the handle: carry context next time
+                self._carry.handle_refused()
             error = session.last_error.message if session.last_error else ""
             raise SessionRefusedError(session.host, closed, error, session.open_timeout_s)
-        replayed = 0
         try:
-            if not resumed:
-                for item in self.context.items():
-                    await session.send(item)
-                    replayed += 1
-            pending, self._pending = self._pending, []
-            for command in pending:
-                await session.send(command)
-                self._remember_sent(command)
+            replayed = await self._carry.replay_into(session, resumed)
         except NotConnectedError:
             await session.close()
             raise
@@ -319,11 +298,8 @@ class ReconnectingSession:
             self._emit(event)
 
     def _observe(self, session: RealtimeSession, event: Event) -> None:
-        self.context.observe(event)
-        if isinstance(event, ResumptionHandle):
-            if event.resumable and event.handle:
-                self._handle = event.handle
-        elif isinstance(event, ResponseStarted | AudioDelta | TranscriptDelta | SpeechStarted):
+        self._carry.observe(event)
+        if isinstance(event, ResponseStarted | AudioDelta | TranscriptDelta | SpeechStarted):
             self._set_busy(True)
         elif isinstance(event, ResponseDone | TurnComplete):
             self._set_busy(False)
@@ -338,7 +314,7 @@ class ReconnectingSession:
         if self._closing.is_set() or event.by_client:
             self._end(event)
             return
-        if event.code in NON_RETRYABLE_CODES:
+        if not retryable(event):
             self._end(event)
             return
         await self._recover(session, event)
@@ -371,19 +347,12 @@ class ReconnectingSession:
                     return
                 try:
                     new, resumed, replayed = await self._open()
-                except _FATAL_ERRORS as exc:
-                    self._give_up(closed, str(exc))
-                    return
-                except SessionRefusedError as exc:
-                    refused = exc.closed
-                    resumed = self._last_open_resumed
-                    if refused is not None and refused.code in NON_RETRYABLE_CODES and not resumed:
-                        self._give_up(refused, str(exc))
-                        return
-                    why = str(exc)
-                    continue
                 except SessionError as exc:
-                    why = str(exc)
+                    decision = after_failed_open(exc, closed, self._last_open_resumed)
+                    if isinstance(decision, GiveUp):
+                        self._give_up(decision.closed, decision.why)
+                        return
+                    why = decision.why
                     continue
                 if self._closing.is_set():
                     await new.close()
@@ -400,11 +369,6 @@ class ReconnectingSession:
         self._end(Closed(code=closed.code, reason=closed.reason or why, by_client=False))
 
     # ----------------------------------------------------------------- helpers
-
-    def _remember_sent(self, command: Command) -> None:
-        if isinstance(command, SendText | AddHistoryItem):
-            role = "user" if isinstance(command, SendText) else command.role
-            self.context.add(role, command.text)
 
     def _set_busy(self, busy: bool) -> None:
         if busy:

@@ -13,9 +13,10 @@ before they are deleted (the window does it on close).
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
@@ -31,8 +32,13 @@ from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QSizePoli
 
 from app.gui.tasks import TaskRunner
 
+#: A camera/screen frame as the assistant hands it over: BGR ``uint8`` (h, w, 3) or grey (h, w).
+Image: TypeAlias = npt.NDArray[np.uint8]
+#: What the preview worker renders: a frame, or the JPEG bytes of a sent frame.
+Source: TypeAlias = Image | bytes
 
-def bgr_to_qimage(image: Any) -> QImage:
+
+def bgr_to_qimage(image: Image) -> QImage:
     """BGR ``uint8`` (h, w, 3) or grey (h, w) array → an owning QImage (safe to keep)."""
     arr = np.ascontiguousarray(image)
     if arr.ndim == 2:
@@ -42,7 +48,7 @@ def bgr_to_qimage(image: Any) -> QImage:
     return QImage(arr.data, w, h, arr.strides[0], QImage.Format.Format_BGR888).copy()
 
 
-def scaled_qimage(image: Any, target_w: int, target_h: int, dpr: float) -> QImage:
+def scaled_qimage(image: Image, target_w: int, target_h: int, dpr: float) -> QImage:
     """``image`` (BGR or grey array) shrunk to fit ``target_w``×``target_h`` device pixels, as an
     owning QImage with ``dpr`` set. Any thread. Never enlarges (the painter scales up)."""
     h, w = image.shape[:2]
@@ -53,17 +59,23 @@ def scaled_qimage(image: Any, target_w: int, target_h: int, dpr: float) -> QImag
         # More than 2× too big: nearest-neighbour to twice the target first (cheap), then
         # bilinear. INTER_AREA at a non-integer scale costs ~20 ms per 720p frame: too slow.
         if scale < 0.5:
-            image = cv2.resize(
-                image,
-                (max(1, int(w * scale * 2)), max(1, int(h * scale * 2))),
-                interpolation=cv2.INTER_NEAREST,
+            image = np.asarray(  # a uint8 array resized stays uint8: no copy here
+                cv2.resize(
+                    image,
+                    (max(1, int(w * scale * 2)), max(1, int(h * scale * 2))),
+                    interpolation=cv2.INTER_NEAREST,
+                ),
+                dtype=np.uint8,
             )
             h, w = image.shape[:2]
             scale = min(target_w / w, target_h / h)
-        image = cv2.resize(
-            image,
-            (max(1, int(w * scale)), max(1, int(h * scale))),
-            interpolation=cv2.INTER_LINEAR,
+        image = np.asarray(
+            cv2.resize(
+                image,
+                (max(1, int(w * scale)), max(1, int(h * scale))),
+                interpolation=cv2.INTER_LINEAR,
+            ),
+            dtype=np.uint8,
         )
     img = bgr_to_qimage(image)
     img.setDevicePixelRatio(dpr)
@@ -90,7 +102,7 @@ class PreviewWidget(QWidget):
         self._flash_timer.timeout.connect(self._end_flash)
         self._worker: TaskRunner | None = None
         self._busy = False
-        self._waiting: tuple[Any, int] | None = None
+        self._waiting: tuple[Source, int] | None = None
         #: Bumped by ``clear()``: a scaled frame from before it is not shown.
         self._generation = 0
 
@@ -116,7 +128,7 @@ class PreviewWidget(QWidget):
         dpr = self.devicePixelRatioF()
         return max(1, int(self.width() * dpr)), max(1, int(self.height() * dpr)), dpr
 
-    def show_frame(self, image: Any, seq: int) -> None:
+    def show_frame(self, image: Image, seq: int) -> None:
         """Show a BGR array soon: scaled on the worker, shown when done (live preview). Skips
         the ``seq`` already shown or being scaled; a frame waiting for the worker is replaced."""
         self._submit(image, seq)
@@ -125,7 +137,7 @@ class PreviewWidget(QWidget):
         """Like :meth:`show_frame` for a JPEG: decoded at the widget's size on the worker."""
         self._submit(jpeg, seq)
 
-    def _submit(self, source: Any, seq: int) -> None:
+    def _submit(self, source: Source, seq: int) -> None:
         if seq == self._seq:
             return
         self._seq = seq
@@ -134,7 +146,7 @@ class PreviewWidget(QWidget):
             return
         self._render(source)
 
-    def _render(self, source: Any) -> None:
+    def _render(self, source: Source) -> None:
         """On the worker: a BGR array is scaled, JPEG bytes are decoded at the target size."""
         if self._worker is None:
             self._worker = TaskRunner(self)

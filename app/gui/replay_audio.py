@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from app.replay_audio import StretchedTrack
 from app.sessions import REPLAY_RATE_HZ
@@ -25,7 +27,8 @@ class ReplayAudio:
     the view calls them on its worker.
     """
 
-    def __init__(self, audio: Any) -> None:
+    def __init__(self, audio: npt.NDArray[np.int16]) -> None:
+        """``audio``: the session's mix, mono int16 at ``REPLAY_RATE_HZ``."""
         import sounddevice as sd
 
         self.track = StretchedTrack(audio, REPLAY_RATE_HZ)
@@ -39,7 +42,10 @@ class ReplayAudio:
             callback=self._callback,
         )
 
-    def _callback(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
+    def _callback(
+        self, outdata: npt.NDArray[np.int16], frames: int, _time: object, _status: object
+    ) -> None:
+        """PortAudio's thread: ``outdata`` is the (frames, 1) int16 block to fill."""
         self.track.fill(outdata)
         self.last_callback_s = time.monotonic()
 

@@ -11,56 +11,68 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+T = TypeVar("T")
+
 
 class TaskRunner(QObject):
-    _finished = Signal(int, bool, object)  # task id, ok, result or error message
+    """``submit`` from the GUI thread; callbacks run on the GUI thread, in completion order."""
+
+    _finished = Signal(int, bool, str)  # task id, ok, "" or the error message
 
     def __init__(self, parent: QObject | None = None, max_workers: int = 1) -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gui-task")
         self._ids = itertools.count(1)
-        self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[str], None] | None]] = {}
+        #: task id → (deliver the kept result, on_error); the result stays in ``submit``'s
+        #: closure, so each task keeps its own type and no value crosses the signal untyped.
+        self._callbacks: dict[int, tuple[Callable[[], None], Callable[[str], None] | None]] = {}
         self._closed = False
         self._finished.connect(self._deliver)
 
     def submit(
         self,
-        fn: Callable[[], Any],
-        on_done: Callable[[Any], None],
+        fn: Callable[[], T],
+        on_done: Callable[[T], None],
         on_error: Callable[[str], None] | None = None,
-    ) -> Future[Any] | None:
-        """Run ``fn`` off the GUI thread; call ``on_done(result)`` / ``on_error(msg)`` on it."""
+    ) -> Future[None] | None:
+        """Run ``fn`` off the GUI thread; call ``on_done(result)`` / ``on_error(msg)`` on it.
+        None: the runner was shut down and ``fn`` does not run."""
         if self._closed:
             return None
         task_id = next(self._ids)
-        self._callbacks[task_id] = (on_done, on_error)
+        results: list[T] = []  # written by the worker before the signal, read after it
+
+        def deliver() -> None:
+            on_done(results[0])
+
+        self._callbacks[task_id] = (deliver, on_error)
 
         def run() -> None:
             try:
-                result = fn()
+                results.append(fn())
             except Exception as exc:  # delivered as a message a person can read
                 self._finished.emit(task_id, False, str(exc) or type(exc).__name__)
             else:
-                self._finished.emit(task_id, True, result)
+                self._finished.emit(task_id, True, "")
 
         return self._pool.submit(run)
 
     def pending(self) -> int:
         return len(self._callbacks)
 
-    def _deliver(self, task_id: int, ok: bool, payload: object) -> None:
+    def _deliver(self, task_id: int, ok: bool, message: str) -> None:
         cbs = self._callbacks.pop(task_id, None)
         if cbs is None or self._closed:
             return
-        on_done, on_error = cbs
+        deliver, on_error = cbs
         if ok:
-            on_done(payload)
+            deliver()
         elif on_error is not None:
-            on_error(str(payload))
+            on_error(message)
 
     def shutdown(self, cancel_pending: bool = True) -> None:
         """Stop accepting work and wait for the pool's threads. ``cancel_pending=False`` lets

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -44,6 +44,8 @@ import numpy as np
 
 from video.errors import VideoError
 from video.frame import Image
+from video.redact_box import Box
+from video.redact_change import ChangeConfig, ChangeGate
 
 __all__ = [
     "CASCADE_SHA256",
@@ -77,43 +79,6 @@ FILL_BGR = (64, 64, 64)
 
 class RedactionError(VideoError):
     """The face detector cannot be loaded (missing or altered cascade file)."""
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle in image pixels: left ``x``, top ``y``, ``w`` × ``h``."""
-
-    x: int
-    y: int
-    w: int
-    h: int
-
-    def padded(self, frac_x: float, frac_y: float) -> Box:
-        dx, dy = round(self.w * frac_x), round(self.h * frac_y)
-        return Box(self.x - dx, self.y - dy, self.w + 2 * dx, self.h + 2 * dy)
-
-    def clipped(self, width: int, height: int) -> Box | None:
-        """This box cut to a ``width`` × ``height`` image, or None if nothing is left."""
-        x0, y0 = max(0, self.x), max(0, self.y)
-        x1, y1 = min(width, self.x + self.w), min(height, self.y + self.h)
-        if x1 <= x0 or y1 <= y0:
-            return None
-        return Box(x0, y0, x1 - x0, y1 - y0)
-
-    def overlap(self, other: Box) -> float:
-        """Intersection over the smaller box's area (0..1)."""
-        ix = max(0, min(self.x + self.w, other.x + other.w) - max(self.x, other.x))
-        iy = max(0, min(self.y + self.h, other.y + other.h) - max(self.y, other.y))
-        smaller = min(self.w * self.h, other.w * other.h)
-        return (ix * iy) / smaller if smaller > 0 else 0.0
-
-    def scaled(self, factor: float) -> Box:
-        return Box(
-            int(self.x * factor),
-            int(self.y * factor),
-            int(np.ceil(self.w * factor)),
-            int(np.ceil(self.h * factor)),
-        )
 
 
 def load_cascade(name: str) -> cv2.CascadeClassifier:
@@ -150,11 +115,16 @@ class RedactConfig:
     ``cascade``: the frontal cascade file (one of :data:`CASCADE_SHA256`);
     ``detect_width``: px width of the grey copy searched for faces (cost ~ its area);
     ``min_face_px``: smallest face searched for, in ``detect_width`` pixels;
+    ``scale_factor``: step between searched face sizes for a whole frame, and
+    ``region_scale_factor`` for a changed region (finer: the region is small, and a finer
+    search there finds at least what the whole-frame search would);
     ``profile``: also look for faces in profile (about doubles the cost);
     ``tilts_deg``: also search the image turned by these angles, for tilted heads (each angle
     costs about one more search; ``(-20.0, 20.0)`` finds most heads tilted up to ~30°);
     ``hold_s``: how long a face stays blurred where it was last seen;
-    ``exclude``: rectangles of the frame (frame pixels) that are always filled with grey.
+    ``exclude``: rectangles of the frame (frame pixels) that are always filled with grey;
+    ``change``: search only where the frame changed since the last search
+    (:mod:`video.redact_change`); None searches every frame whole.
     """
 
     faces: bool = True
@@ -162,6 +132,7 @@ class RedactConfig:
     detect_width: int = 320
     min_face_px: int = 18
     scale_factor: float = 1.15
+    region_scale_factor: float = 1.08
     min_neighbors: int = 3
     profile: bool = False
     tilts_deg: tuple[float, ...] = (-20.0, 20.0)
@@ -169,14 +140,17 @@ class RedactConfig:
     pad_x: float = 0.25
     pad_y: float = 0.4
     exclude: tuple[Box, ...] = ()
+    change: ChangeConfig | None = field(default_factory=ChangeConfig)
 
     def __post_init__(self) -> None:
         if self.detect_width < 64:
             raise ValueError(f"detect_width must be >= 64 px, got {self.detect_width}")
         if self.min_face_px < 12:
             raise ValueError(f"min_face_px must be >= 12, got {self.min_face_px}")
-        if not self.scale_factor > 1.0:
-            raise ValueError(f"scale_factor must be > 1, got {self.scale_factor}")
+        if not self.scale_factor > 1.0 or not self.region_scale_factor > 1.0:
+            raise ValueError(
+                f"scale factors must be > 1, got {self.scale_factor}, {self.region_scale_factor}"
+            )
         if self.hold_s < 0:
             raise ValueError(f"hold_s must be >= 0 seconds, got {self.hold_s}")
 
@@ -190,36 +164,62 @@ class FaceDetector:
         self._profile = load_cascade("haarcascade_profileface.xml") if self.config.profile else None
         self._lock = threading.Lock()
 
-    def detect(self, image: Image) -> list[Box]:
-        """Faces in ``image`` (BGR or grey uint8), as boxes in its own pixels."""
-        cfg = self.config
+    def detect(self, image: Image, area: Box | None = None) -> list[Box]:
+        """Faces in ``image`` (BGR or grey uint8), as boxes in its own pixels. ``area`` (frame
+        pixels) limits the search to that rectangle, at the same scale as a whole-frame search
+        (a face must lie inside it to be found); None searches everything."""
+        return self.detect_gray(self.shrink(image), image.shape[1], area)
+
+    def shrink(self, image: Image) -> Image:
+        """The grey copy searched for faces: ``image`` shrunk to ``detect_width`` px wide."""
         h, w = image.shape[:2]
-        factor = min(1.0, cfg.detect_width / w)
+        factor = self.factor(w)
         small = image
         if factor < 1.0:
             size = (max(1, round(w * factor)), max(1, round(h * factor)))
             small = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
-        # no histogram equalisation: over a mostly plain frame it flattens the face's own
-        # contrast (the astronaut at 90-170 px was found 1/4 times with it, 4/4 without)
-        gray: Image = np.asarray(
+        return np.asarray(
             small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), np.uint8
         )
+
+    def factor(self, frame_width: int) -> float:
+        """Search pixels per frame pixel for a frame ``frame_width`` px wide."""
+        return min(1.0, self.config.detect_width / frame_width)
+
+    def detect_gray(self, gray: Image, frame_width: int, area: Box | None = None) -> list[Box]:
+        """Faces in ``gray`` (from :meth:`shrink` of a frame ``frame_width`` px wide), in frame
+        pixels; ``area`` (frame pixels) as in :meth:`detect`."""
+        cfg = self.config
+        factor = self.factor(frame_width)
+        ox = oy = 0
+        scale = cfg.scale_factor
+        if area is not None:
+            scale = cfg.region_scale_factor
+            part = area.scaled(factor).clipped(gray.shape[1], gray.shape[0])
+            if part is None or min(part.w, part.h) < cfg.min_face_px:
+                return []
+            gray = gray[part.y : part.y + part.h, part.x : part.x + part.w]
+            ox, oy = part.x, part.y
+        # no histogram equalisation: over a mostly plain frame it flattens the face's own
+        # contrast (the astronaut at 90-170 px was found 1/4 times with it, 4/4 without)
         found: list[tuple[int, int, int, int]] = []
         mins = (cfg.min_face_px, cfg.min_face_px)
         with self._lock:
-            found += self._run(self._frontal, gray, mins)
+            found += self._run(self._frontal, gray, mins, scale)
             for angle in cfg.tilts_deg:
-                found += self._run_turned(gray, angle, mins)
+                found += self._run_turned(gray, angle, mins, scale)
             if self._profile is not None:
-                found += self._run(self._profile, gray, mins)
+                found += self._run(self._profile, gray, mins, scale)
                 sw = gray.shape[1]
-                mirrored = self._run(self._profile, np.ascontiguousarray(gray[:, ::-1]), mins)
+                mirrored = self._run(
+                    self._profile, np.ascontiguousarray(gray[:, ::-1]), mins, scale
+                )
                 found += [(sw - x - bw, y, bw, bh) for x, y, bw, bh in mirrored]
         back = 1.0 / factor
-        return [Box(x, y, bw, bh).scaled(back) for x, y, bw, bh in found]
+        return [Box(x + ox, y + oy, bw, bh).scaled(back) for x, y, bw, bh in found]
 
     def _run_turned(
-        self, gray: Image, angle_deg: float, mins: tuple[int, int]
+        self, gray: Image, angle_deg: float, mins: tuple[int, int], scale: float
     ) -> list[tuple[int, int, int, int]]:
         """Search ``gray`` turned by ``angle_deg``; boxes are mapped back (the upright box
         around each turned detection)."""
@@ -230,7 +230,7 @@ class FaceDetector:
         )
         back = cv2.invertAffineTransform(m)
         out: list[tuple[int, int, int, int]] = []
-        for x, y, bw, bh in self._run(self._frontal, turned, mins):
+        for x, y, bw, bh in self._run(self._frontal, turned, mins, scale):
             corners = np.array(
                 [[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], np.float64
             )
@@ -241,11 +241,14 @@ class FaceDetector:
         return out
 
     def _run(
-        self, cascade: cv2.CascadeClassifier, gray: Image, mins: tuple[int, int]
+        self,
+        cascade: cv2.CascadeClassifier,
+        gray: Image,
+        mins: tuple[int, int],
+        scale: float,
     ) -> list[tuple[int, int, int, int]]:
-        cfg = self.config
         rects = cascade.detectMultiScale(
-            gray, scaleFactor=cfg.scale_factor, minNeighbors=cfg.min_neighbors, minSize=mins
+            gray, scaleFactor=scale, minNeighbors=self.config.min_neighbors, minSize=mins
         )
         return [(int(x), int(y), int(bw), int(bh)) for x, y, bw, bh in rects]
 
@@ -292,12 +295,14 @@ def fill_boxes(image: Image, boxes: list[Box] | tuple[Box, ...]) -> Image:
 @dataclass(frozen=True)
 class Redacted:
     """The redacted image and what was done: ``faces`` blurred (incl. held ones), ``detected``
-    in this very frame, ``excluded`` rectangles filled."""
+    in this very frame (found by this frame's search or carried over from an unchanged part),
+    ``excluded`` rectangles filled, ``searched`` share of the frame searched for faces (0..1)."""
 
     image: Image
     faces: tuple[Box, ...]
     detected: int
     excluded: tuple[Box, ...]
+    searched: float = 1.0
 
 
 class Redactor:
@@ -306,11 +311,15 @@ class Redactor:
     def __init__(self, config: RedactConfig | None = None) -> None:
         self.config = config or RedactConfig()
         self._detector = FaceDetector(self.config) if self.config.faces else None
+        change = self.config.change
+        self._gate = ChangeGate(change) if change is not None and self._detector else None
         self._held: list[tuple[int, Box, tuple[int, int]]] = []  # (seen t_ns, box, frame size)
 
     def reset(self) -> None:
         """Forget held faces (new source or scene)."""
         self._held = []
+        if self._gate is not None:
+            self._gate.reset()
 
     def apply(self, image: Image, t_ns: int, exclude: tuple[Box, ...] = ()) -> Redacted:
         """Redact ``image`` captured at ``t_ns`` (monotonic ns). ``exclude`` adds rectangles
@@ -321,8 +330,9 @@ class Redactor:
             out = fill_boxes(out, excluded)
         faces: list[Box] = []
         detected = 0
+        searched = 0.0
         if self._detector is not None:
-            found = self._detector.detect(out)
+            found, searched = self._find(self._detector, out, t_ns)
             detected = len(found)
             size = (int(out.shape[1]), int(out.shape[0]))
             hold_ns = int(self.config.hold_s * 1e9)
@@ -340,4 +350,19 @@ class Redactor:
                 out = blur_boxes(out, faces)
         if out is image:
             out = image.copy()
-        return Redacted(out, tuple(faces), detected, tuple(excluded))
+        return Redacted(out, tuple(faces), detected, tuple(excluded), searched)
+
+    def _find(self, detector: FaceDetector, image: Image, t_ns: int) -> tuple[list[Box], float]:
+        """Faces in ``image`` and the share of it searched (the change gate skips unchanged
+        parts)."""
+        if self._gate is None:
+            return detector.detect(image), 1.0
+        gray = detector.shrink(image)
+        width = int(image.shape[1])
+        done = self._gate.search(
+            gray,
+            detector.factor(width),
+            t_ns,
+            lambda area: detector.detect_gray(gray, width, area),
+        )
+        return list(done.faces), done.share

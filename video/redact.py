@@ -116,8 +116,11 @@ class RedactConfig:
     ``detect_width``: px width of the grey copy searched for faces (cost ~ its area);
     ``min_face_px``: smallest face searched for, in ``detect_width`` pixels;
     ``scale_factor``: step between searched face sizes for a whole frame, and
-    ``region_scale_factor`` for a changed region (finer: the region is small, and a finer
-    search there finds at least what the whole-frame search would);
+    ``region_scale_factor`` for a changed region; ``min_neighbors`` and
+    ``region_min_neighbors``: overlapping hits needed to report a face (whole frame, region).
+    A region is searched more eagerly (finer steps, fewer hits) because its sampling grid is
+    shifted against the whole frame's: the eager search finds at least what the whole-frame
+    search would there (``tests/video/test_redact_change.py`` checks it);
     ``profile``: also look for faces in profile (about doubles the cost);
     ``tilts_deg``: also search the image turned by these angles, for tilted heads (each angle
     costs about one more search; ``(-20.0, 20.0)`` finds most heads tilted up to ~30°);
@@ -134,6 +137,7 @@ class RedactConfig:
     scale_factor: float = 1.15
     region_scale_factor: float = 1.08
     min_neighbors: int = 3
+    region_min_neighbors: int = 1
     profile: bool = False
     tilts_deg: tuple[float, ...] = (-20.0, 20.0)
     hold_s: float = 2.0
@@ -151,6 +155,11 @@ class RedactConfig:
             raise ValueError(
                 f"scale factors must be > 1, got {self.scale_factor}, {self.region_scale_factor}"
             )
+        if not 1 <= self.region_min_neighbors <= self.min_neighbors:
+            raise ValueError(
+                f"region_min_neighbors must be in 1..min_neighbors ({self.min_neighbors}), "
+                f"got {self.region_min_neighbors}"
+            )
         if self.hold_s < 0:
             raise ValueError(f"hold_s must be >= 0 seconds, got {self.hold_s}")
 
@@ -166,8 +175,9 @@ class FaceDetector:
 
     def detect(self, image: Image, area: Box | None = None) -> list[Box]:
         """Faces in ``image`` (BGR or grey uint8), as boxes in its own pixels. ``area`` (frame
-        pixels) limits the search to that rectangle, at the same scale as a whole-frame search
-        (a face must lie inside it to be found); None searches everything."""
+        pixels) limits the search to that rectangle with the eager region settings
+        (``region_scale_factor``, ``region_min_neighbors``; a face must lie inside it to be
+        found); None searches everything."""
         return self.detect_gray(self.shrink(image), image.shape[1], area)
 
     def shrink(self, image: Image) -> Image:
@@ -193,8 +203,10 @@ class FaceDetector:
         factor = self.factor(frame_width)
         ox = oy = 0
         scale = cfg.scale_factor
+        hits = cfg.min_neighbors
         if area is not None:
             scale = cfg.region_scale_factor
+            hits = cfg.region_min_neighbors
             part = area.scaled(factor).clipped(gray.shape[1], gray.shape[0])
             if part is None or min(part.w, part.h) < cfg.min_face_px:
                 return []
@@ -205,21 +217,21 @@ class FaceDetector:
         found: list[tuple[int, int, int, int]] = []
         mins = (cfg.min_face_px, cfg.min_face_px)
         with self._lock:
-            found += self._run(self._frontal, gray, mins, scale)
+            found += self._run(self._frontal, gray, mins, scale, hits)
             for angle in cfg.tilts_deg:
-                found += self._run_turned(gray, angle, mins, scale)
+                found += self._run_turned(gray, angle, mins, scale, hits)
             if self._profile is not None:
-                found += self._run(self._profile, gray, mins, scale)
+                found += self._run(self._profile, gray, mins, scale, hits)
                 sw = gray.shape[1]
                 mirrored = self._run(
-                    self._profile, np.ascontiguousarray(gray[:, ::-1]), mins, scale
+                    self._profile, np.ascontiguousarray(gray[:, ::-1]), mins, scale, hits
                 )
                 found += [(sw - x - bw, y, bw, bh) for x, y, bw, bh in mirrored]
         back = 1.0 / factor
         return [Box(x + ox, y + oy, bw, bh).scaled(back) for x, y, bw, bh in found]
 
     def _run_turned(
-        self, gray: Image, angle_deg: float, mins: tuple[int, int], scale: float
+        self, gray: Image, angle_deg: float, mins: tuple[int, int], scale: float, hits: int
     ) -> list[tuple[int, int, int, int]]:
         """Search ``gray`` turned by ``angle_deg``; boxes are mapped back (the upright box
         around each turned detection)."""
@@ -230,7 +242,7 @@ class FaceDetector:
         )
         back = cv2.invertAffineTransform(m)
         out: list[tuple[int, int, int, int]] = []
-        for x, y, bw, bh in self._run(self._frontal, turned, mins, scale):
+        for x, y, bw, bh in self._run(self._frontal, turned, mins, scale, hits):
             corners = np.array(
                 [[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], np.float64
             )
@@ -246,10 +258,9 @@ class FaceDetector:
         gray: Image,
         mins: tuple[int, int],
         scale: float,
+        hits: int,
     ) -> list[tuple[int, int, int, int]]:
-        rects = cascade.detectMultiScale(
-            gray, scaleFactor=scale, minNeighbors=self.config.min_neighbors, minSize=mins
-        )
+        rects = cascade.detectMultiScale(gray, scaleFactor=scale, minNeighbors=hits, minSize=mins)
         return [(int(x), int(y), int(bw), int(bh)) for x, y, bw, bh in rects]
 
 

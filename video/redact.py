@@ -135,7 +135,7 @@ class RedactConfig:
     detect_width: int = 320
     min_face_px: int = 18
     scale_factor: float = 1.15
-    region_scale_factor: float = 1.08
+    region_scale_factor: float = 1.12
     min_neighbors: int = 3
     region_min_neighbors: int = 1
     profile: bool = False
@@ -184,13 +184,13 @@ class FaceDetector:
         """The grey copy searched for faces: ``image`` shrunk to ``detect_width`` px wide."""
         h, w = image.shape[:2]
         factor = self.factor(w)
-        small = image
+        # grey first, then shrink one channel: 0.6 ms instead of 1.4 ms for 768x432 (the
+        # result differs by at most one grey level)
+        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         if factor < 1.0:
             size = (max(1, round(w * factor)), max(1, round(h * factor)))
-            small = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
-        return np.asarray(
-            small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), np.uint8
-        )
+            gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        return np.asarray(gray, np.uint8)
 
     def factor(self, frame_width: int) -> float:
         """Search pixels per frame pixel for a frame ``frame_width`` px wide."""

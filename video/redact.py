@@ -10,11 +10,12 @@ Detector choice (``bench/bench_redact.py``: LFW faces + the astronaut from sciki
 48–260 px, upright and tilted ±20°, in 768×432 scene photos; this 2-core machine under load):
 the OpenCV Haar cascades shipped inside ``opencv-python-headless`` (``cv2.data``).
 ``haarcascade_frontalface_alt2`` searched upright and turned by ±20° (``tilts_deg``, the
-default) blurs 0.78 of all faces — 0.88–1.00 of faces ≥ 110 px, 0.58–0.88 at 72 px, about a
-third at 48 px — at p50 74 / p95 104 ms CPU per frame; every face it blurs is unreadable to a
-more eager search. Upright only is ~3× cheaper and misses most tilted heads. The default is the
-thorough setting: frames go out at most once a second, so ~75 ms is ~7 % of one core, and a
-missed face is a privacy failure. The issue's 15 ms target is NOT met by any cascade setting.
+default) blurs 0.76 of all faces — 0.85–1.00 of faces ≥ 110 px, 0.58–0.88 at 72 px, about a
+third at 48 px — at p50 71 / p95 99 ms CPU per whole-frame search (three passes of ~23 ms:
+upright, ±20°); every cheaper cascade setting measured loses recall. Upright only is ~3×
+cheaper and misses most tilted heads. The default is the thorough setting: frames go out at
+most once a second, so ~75 ms is ~7 % of one core, and a missed face is a privacy failure.
+The issue's 15 ms target is NOT met by any cascade setting for a whole-frame search.
 
 No better face detector ships inside a package this project can depend on: YuNet's ONNX file
 is not in the OpenCV wheels (``detekface``/``alchemyface`` download it at run time),
@@ -27,6 +28,10 @@ Detection runs on a grey copy shrunk to ``detect_width`` px wide (cost grows wit
 faces narrower than ``min_face_px * frame_width / detect_width`` px are not searched for. A face
 seen recently stays blurred for ``hold_s`` seconds where it was last seen (a face the cascade
 misses for a frame or two — turned head, motion blur — is still covered).
+
+Whole-frame searches are rarer: :mod:`video.redact_change` searches only around what changed
+since the last search (more eagerly than a whole search, so it blurs every face a whole search
+would: tested against it), and keeps tracked faces until a whole search releases them.
 
 Thread contract: one :class:`Redactor` is used from one thread at a time (the feed's lock);
 :func:`blur_boxes` and :func:`fill_boxes` are pure and thread-safe.

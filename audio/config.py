@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from audio.errors import AudioConfigError
+from audio.priority import Priority
 
 
 class TalkMode(StrEnum):
@@ -43,6 +44,8 @@ class AudioConfig:
     ``vad_min_speech_ms`` + 64 ms. Cuts barge-in latency by about the confirmation time.
     ``barge_in_min_speech_ms``: voice needed to confirm a start while the speaker plays (echo
     leaking through a re-converging canceller is short; a user talking over the reply is not).
+    ``priority``: what the audio threads ask the OS for (``audio.priority``; a refusal is logged
+    once and changes nothing else).
     """
 
     input_device: str | None = None
@@ -70,6 +73,7 @@ class AudioConfig:
     adaptive_jitter: bool = True
     device_timeout_ms: int = 1000
     retry_interval_ms: int = 2000
+    priority: Priority = Priority.REALTIME
 
     def __post_init__(self) -> None:
         if self.block_ms <= 0 or self.block_ms % 10:

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from audio.player import Player
+from audio.priority import Priority
 from audio.ring import BlockRing
 
 Callback = Callable[[Any, Any, int, Any, Any], None]
@@ -41,6 +42,8 @@ class StreamSpec:
     #: two single-direction streams instead of one duplex stream (``audio.split_stream``: the
     #: duplex one busy-loops in PortAudio's ALSA host API on PulseAudio, 50–97 % of a core)
     split: bool = True
+    #: scheduling priority asked for the audio threads (``audio.priority``; split streams)
+    priority: Priority = Priority.NORMAL
 
 
 class StreamLike(Protocol):
@@ -97,7 +100,13 @@ def sounddevice_factory(
             )
 
         split = SplitDuplexStream(
-            make_input, make_output, callback, finished, spec.block_frames, spec.output_channels
+            make_input,
+            make_output,
+            callback,
+            finished,
+            spec.block_frames,
+            spec.output_channels,
+            priority=spec.priority,
         )
         holder.append(split)
         return split

@@ -119,6 +119,7 @@ class AudioEngine:
         self._retry: threading.Thread | None = None
         self._lock = threading.Lock()  # start/stop/retry bookkeeping only (never the callback)
         self._meters = Meters(aec_enabled=config.aec_enabled)
+        self._metered: Pipeline | None = None  # the stream meters() reads (None: keep the last)
         self._info: StreamInfo | None = None
         self._watchdog: StreamWatchdog | None = None
         self._struggling = False
@@ -160,7 +161,12 @@ class AudioEngine:
             self._capture.turns.close()
 
     def meters(self) -> Meters:
-        """Latest meter snapshot (any thread)."""
+        """Latest meter snapshot (any thread). Made when asked (the app asks every 50 ms, the
+        engine runs every 10 ms) from plain values the engine thread writes: at most one batch
+        stale, like a snapshot made by every ``process()``."""
+        pipe = self._metered
+        if pipe is not None:
+            self._meters = self._capture.meters(pipe)
         return self._meters
 
     @property
@@ -205,7 +211,7 @@ class AudioEngine:
             self._struggling = struggling
             events.append(AudioHealthChanged(struggling, health.text if struggling else ""))
         events.extend(self._capture.drain(pipe))
-        self._meters = self._capture.meters(pipe)
+        self._metered = pipe
         return events
 
     def play(self, item_id: str, pcm16: bytes, rate_hz: int) -> None:
@@ -329,6 +335,9 @@ class AudioEngine:
         return events
 
     def _lose(self, pipe: Pipeline, now: int, verdict: Verdict) -> list[AudioEvent]:
+        if self._metered is pipe:  # the last figures of the lost stream stay on show
+            self._meters = self._capture.meters(pipe)
+            self._metered = None
         self._pipe = None
         self._info = None
         self._retired.append(pipe.player)

@@ -83,7 +83,7 @@ def open_pipeline(
     for rate in dict.fromkeys(r for r in rates if r > 0 and r % 100 == 0):
         for out_ch in (1, 2):
             frames = rate * cfg.block_ms // 1000
-            spec = StreamSpec(in_dev, out_dev, rate, frames, 1, out_ch)
+            spec = StreamSpec(in_dev, out_dev, rate, frames, 1, out_ch, priority=cfg.priority)
             jitter = JitterBuffer(
                 rate,
                 prefill_ms=cfg.prefill_ms,

@@ -23,12 +23,9 @@ and sets ``Player.external_gain``), the output callback applies the duck ramp to
 sends, so a duck reaches the speaker without waiting for the queued blocks to drain (the cushion
 is 1–2 blocks: 10–20 ms sooner). The player still does the hold (fade and freeze).
 
-Real-time priority (``realtime=True``, off by default): on its first call each callback asks the
-OS to schedule its own thread ``SCHED_FIFO`` (falling back to nice -10, then nothing);
-``priority`` says what was granted. Off because it measured worse here: with both callback
-threads ``SCHED_FIFO`` the output stream lost 160 of 1500 callbacks in 15 s (the PulseAudio
-client's own threads and the GIL holder are not real-time and got preempted), against 8–25
-without. One syscall per thread, once, when on.
+Priority (``priority``, ``audio.priority``): on its first call each callback asks the OS for it
+for its own thread, and the input callback also for the sound server's client threads of this
+process; ``granted`` says what each got. One syscall per thread, once.
 
 Threads: two PortAudio callback threads (copies only, no locks: each FIFO counter has one
 writer); ``start``/``stop``/``close`` from any thread.
@@ -36,8 +33,8 @@ writer); ``start``/``stop``/``close`` from any thread.
 
 from __future__ import annotations
 
+import logging
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,25 +43,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["RT_PRIORITY", "SplitDuplexStream", "raise_thread_priority"]
+from audio.priority import Priority, raise_sound_server_threads, raise_thread_priority
 
-RT_PRIORITY = 3
+log = logging.getLogger(__name__)
+
+__all__ = ["SplitDuplexStream"]
+
 ACTIVE_POLL_S = 0.1
-
-
-def raise_thread_priority() -> str:
-    """Give the calling thread real-time scheduling where the OS allows (Linux: pid 0 is the
-    calling thread). Returns what was granted: "SCHED_FIFO n", "nice -10" or "normal"."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
-        return f"SCHED_FIFO {RT_PRIORITY}"
-    except (AttributeError, OSError):
-        pass
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, -10)  # Linux: the calling thread only
-        return "nice -10"
-    except (AttributeError, OSError):
-        return "normal"
 
 
 Callback = Callable[[Any, Any, int, Any, Any], None]
@@ -106,7 +91,7 @@ class SplitDuplexStream:
         out_channels: int = 1,
         max_queued: int = 8,
         prefill: int = 2,
-        realtime: bool = False,
+        priority: Priority = Priority.NORMAL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._callback = callback
@@ -137,8 +122,11 @@ class SplitDuplexStream:
         self._ended = False
         self._active = False
         self._active_at = -math.inf  # clock() of the last PortAudio answer in ``_active``
-        self.priority: dict[str, str] = {}  # side → what the OS granted its callback thread
-        self.realtime = realtime
+        #: "input" / "output" / sound-server thread id → what the OS granted
+        self.granted: dict[str, str] = {}
+        self.priority = priority
+        self._raised_tids: set[int] = set()
+        self._out_latency: float | None = None
         self._in = make_input(self._on_input)
         self._outs = make_output(self._on_output)
 
@@ -170,6 +158,7 @@ class SplitDuplexStream:
 
     def start(self) -> None:
         self._active_at = -math.inf
+        self._out_latency = None
         self._outs.start()
         self._in.start()
 
@@ -202,14 +191,16 @@ class SplitDuplexStream:
     # ------------------------------------------------------------------ callbacks
     def _on_input(self, indata: Any, frames: int, ptime: Any, status: Any) -> None:
         self.input_calls += 1
-        if "input" not in self.priority:
-            self.priority["input"] = raise_thread_priority() if self.realtime else "normal"
+        if "input" not in self.granted:
+            self._raise("input")
         cur = float(getattr(ptime, "currentTime", 0.0) or 0.0)
         adc = float(getattr(ptime, "inputBufferAdcTime", 0.0) or 0.0)
         queued = self._written - self._read
         if not cur:  # no timing from the host API: use our clock
             cur = adc = self._clock()
-        out_lat = float(self._outs.latency)
+        out_lat = self._out_latency
+        if out_lat is None:  # fixed once the stream runs; asking PortAudio costs a cffi call
+            out_lat = self._out_latency = float(self._outs.latency)
         dac = cur + out_lat + (queued + 1) * frames / self.samplerate
         flags = _Status(
             input_overflow=bool(getattr(status, "input_overflow", False)),
@@ -226,6 +217,13 @@ class SplitDuplexStream:
         self._fifo[self._written % self._n] = out[:, 0]
         self._written += 1
 
+    def _raise(self, side: str) -> None:
+        self.granted[side] = raise_thread_priority(self.priority)
+        if side == "input":  # the client threads exist once the streams run
+            found = raise_sound_server_threads(self.priority, self._raised_tids)
+            self.granted.update({str(tid): got for tid, got in found.items()})
+        log.debug("audio thread priority: %s", self.granted)
+
     def _read_skip(self) -> None:
         # Only the output callback moves ``_read``; here we count the loss and let the output
         # side skip ahead when it next runs (it sees more than ``max_queued`` waiting).
@@ -235,8 +233,8 @@ class SplitDuplexStream:
         self.output_calls += 1
         if status and getattr(status, "output_underflow", False):
             self.output_underflows += 1
-        if "output" not in self.priority:
-            self.priority["output"] = raise_thread_priority() if self.realtime else "normal"
+        if "output" not in self.granted:
+            self._raise("output")
         avail = self._written - self._read
         if avail > self.max_queued:  # skip the oldest blocks (the input side counted them)
             self._read += avail - self.max_queued

@@ -34,6 +34,10 @@ baseline measured in the same run; no pass/fail.
 10. Duck-and-judge through the wired engine on the real rig (bench/bench_wired_interruptions.py):
    onset → −20 dB, onset → silent, backchannels passed out of N, vs the VAD barge-in; false
    ducks from the reply's echo per minute.
+11. Under CPU load (two busy processes started and ended here, bench/bench_audio_load.py), per
+   audio-thread priority (normal, nice -10, SCHED_FIFO): underruns, false "device lost",
+   "struggling" reports, replies cut when talked over, onset → VoiceStarted and speech end →
+   VoiceStopped.
 """
 
 from __future__ import annotations
@@ -591,7 +595,7 @@ def _engine_cpu(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11")
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--cpu-seconds", type=float, default=20.0)
@@ -601,7 +605,7 @@ def main() -> None:
     print(f"bench_audio: {os.cpu_count()} cores, load avg {os.getloadavg()[0]:.1f}")
     server = None
     try:
-        if which & {1, 2, 4, 7, 8, 10}:
+        if which & {1, 2, 4, 7, 8, 10, 11}:
             server = start_pulse(Path(tempfile.mkdtemp(prefix="bench-pulse-")))
             os.environ["PULSE_SERVER"] = server.env["PULSE_SERVER"]
             os.environ["PULSE_RUNTIME_PATH"] = server.env["PULSE_RUNTIME_PATH"]
@@ -628,6 +632,10 @@ def main() -> None:
             from bench.bench_wired_interruptions import bench_wired_interruptions
 
             bench_wired_interruptions(server, args.trials)
+        if 11 in which and server:
+            from bench.bench_audio_load import bench_load_priority
+
+            bench_load_priority(server, args.load_seconds)
     finally:
         if server is not None:
             stop_pulse(server)

@@ -117,17 +117,38 @@ def test_a_stalled_output_keeps_the_newest_blocks() -> None:
 def test_callback_threads_ask_for_realtime_priority_once() -> None:
     import threading
 
-    from audio.split_stream import raise_thread_priority
+    from audio.priority import Priority, raise_thread_priority
 
     got: list[str] = []
-    t = threading.Thread(target=lambda: got.append(raise_thread_priority()))
+    t = threading.Thread(target=lambda: got.append(raise_thread_priority(Priority.REALTIME)))
     t.start()
     t.join()
     assert got[0] in ("SCHED_FIFO 3", "nice -10", "normal")
     s, _calls, halves = make()
     run_in(s, halves, 1.0)
     run_out(halves)
-    assert s.priority == {"input": "normal", "output": "normal"}
+    assert s.granted == {"input": "normal", "output": "normal"}
+
+
+def test_a_refused_priority_is_logged_once_and_never_raises(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+
+    from audio import priority
+    from audio.priority import Priority, raise_thread_priority
+
+    def refuse(*_a: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "sched_setscheduler", refuse)
+    monkeypatch.setattr(os, "setpriority", refuse)
+    monkeypatch.setattr(priority, "_said", set())
+    caplog.set_level("INFO", logger="audio.priority")
+    assert [raise_thread_priority(Priority.REALTIME) for _ in range(3)] == ["normal"] * 3
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refusals) == 2  # SCHED_FIFO once, nice once
+    assert all(r.levelname == "INFO" for r in refusals)
 
 
 def test_a_duck_applies_to_blocks_already_queued() -> None:

@@ -32,6 +32,7 @@ def main(out: Path) -> int:
     from app.gui.main import build_window
     from app.gui.theme import apply_theme
     from app.model import Loading, Meters, Spend, State, Turn, TurnLatency, Usage
+    from app.privacy_status import Destination, SendingState, VideoKind
     from tests.app.gui.fake_assistant import FakeAssistant
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -101,6 +102,8 @@ def main(out: Path) -> int:
     # The speaking state shows a cloud conversation (OpenAI): it has a per-turn cost and a
     # session cap; the offline backend is free, has no cap and cannot name objects.
     w.ui.backend_box.setCurrentIndex(w.ui.backend_box.findData("openai"))
+    # the privacy chip tells the truth about this cloud session: mic and camera go to OpenAI
+    fake.sending = SendingState(Destination("OpenAI"), video=VideoKind.CAMERA, frame_interval_s=1.0)
     jpg = cv2.imencode(".jpg", cv2.resize(desk, (640, 360)))[1].tobytes()
     for _ in range(3):
         fake.emit_frame_sent(jpg)
@@ -138,6 +141,7 @@ def main(out: Path) -> int:
             latency=latency(95, 340, 520),
         )
     )
+    w.privacy_chip.refresh()  # its poll would show it within a second; show it now
     shot("speaking")
 
     # dark scheme (Xvfb has no desktop theme to report one, so force it like VOICECAM_THEME)

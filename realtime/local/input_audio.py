@@ -33,6 +33,7 @@ from realtime.local.outbox import Outbox
 from realtime.local.protocol import ClientEventError
 from realtime.local.replies import Replies
 from realtime.local.reply_prefetch import ReplyPrefetch
+from realtime.local.stage_log import mark
 from realtime.local.stt import Speculator
 from realtime.local.stt_context import whisper_prompt
 from realtime.local.turn_commit import TurnCommit
@@ -148,6 +149,7 @@ class InputAudio:
             print(f"voicecam-server: turn judgement failed: {exc!r}", file=sys.stderr, flush=True)
         async with self._turn_lock:
             events = self._input.judged(ask.ask_id, acoustic, text)
+            mark("judged", ended=any(isinstance(ev, TurnCommitted) for ev in events))
             eot = self._input.end_of_turn
             if (
                 not events
@@ -172,6 +174,7 @@ class InputAudio:
                 item_id=ev.item_id,
             )
         elif isinstance(ev, SilenceBegan):
+            mark("silence", voice_end_ms=ev.voice_end_sample // 16)
             self._live.pause()
             prompt = whisper_prompt(self._conversation.items)
             if self._input.end_of_turn is not None:  # judged: a function of the audio only
@@ -195,6 +198,7 @@ class InputAudio:
             if self._input.end_of_turn is None:  # semantic_vad prepares after its judgement
                 self._prefetch.start()
         elif isinstance(ev, JudgeTurn):
+            mark("ask", silence_ms=ev.silence_ms)
             self._judging = asyncio.ensure_future(self._judge_turn(ev))
         elif isinstance(ev, SpeechResumed):
             self._live.resume()

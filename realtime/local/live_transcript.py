@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from realtime.local.models import Models
+from realtime.local.stage_log import mark
 from realtime.local.stt import DEFAULT_OPTIONS, decode_locked, prepare
 
 #: Re-decode the utterance every this many ms of audio.
@@ -219,11 +220,14 @@ class LiveTranscript:
         if audio is None:
             return ""
         if not self._models.whisper_lock.acquire(blocking=False):
+            mark("live_skip")
             return None
         try:
+            mark("live_start", samples=len(pcm16_16k) // 2)
             return decode_locked(self._models, audio, LIVE_OPTIONS, prompt=prompt, prefix=prefix)
         finally:
             self._models.whisper_lock.release()
+            mark("live_done")
 
     def _decoded(self, fut: asyncio.Future[str | None], generation: int, item: str) -> None:
         """Loop: a re-decode finished; send what became stable."""

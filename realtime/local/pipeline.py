@@ -39,6 +39,7 @@ from realtime.local import protocol
 from realtime.local.brain import Brain, BrainError, BrainRequest, TokenUsage
 from realtime.local.conversation import Conversation, Item, Part
 from realtime.local.speculation import END, Prefetch, build_request, start_workers
+from realtime.local.stage_log import mark
 from realtime.local.tts import OUTPUT_RATE_HZ, Speaker, chunk_audio
 from realtime.local.vision import SceneFacts
 
@@ -194,6 +195,7 @@ class Response:
                 "response.created", response=self._response_object("in_progress", None)
             )
             request = await self._context()
+            mark("context", speculative=self._prefetch is not None)
             await self._open_item()
             await self._generate(request)
             await self._close("completed", None)

@@ -31,6 +31,7 @@ from typing import Any
 from realtime.local.brain import Brain, BrainError, BrainRequest, TokenUsage
 from realtime.local.conversation import Item, Turn
 from realtime.local.models import trim_memory
+from realtime.local.stage_log import mark
 from realtime.local.tts import SentenceBuffer, Speaker
 from realtime.local.vision import SceneFacts
 
@@ -85,17 +86,28 @@ def think(
     """Worker: brain → text pieces (text mode) or complete sentences (audio mode)."""
     splitter = SentenceBuffer()
     pieces = brain.generate(request, cancel, usage)
+    first = True
+    said = False
     try:
         for piece in pieces:
             if cancel.is_set():
                 break
+            if first:
+                mark("first_piece")
+                first = False
             if audio:
                 for s in splitter.push(piece):
+                    if not said:
+                        mark("first_sentence", chars=len(s))
+                        said = True
                     sentences.put(s)
             else:
                 post(("text", piece))
         if audio and not cancel.is_set():
             for s in splitter.flush():
+                if not said:
+                    mark("first_sentence", chars=len(s))
+                    said = True
                 sentences.put(s)
     except BrainError as exc:
         post(("error", str(exc)))
@@ -122,6 +134,7 @@ def voice(
 ) -> None:
     """Worker: sentences → piper → ("sentence", text, pcm24k), at ``usage.length_scale``
     (set by the brain before its first sentence is queued)."""
+    spoken = False
     try:
         while True:
             s = sentences.get()
@@ -129,6 +142,9 @@ def voice(
                 break
             pace = usage.length_scale if usage is not None else 1.0
             pcm = b"".join(speaker.speak(s, cancel, length_scale=pace))
+            if not spoken:
+                mark("tts_done", chars=len(s))
+                spoken = True
             if pcm and not cancel.is_set():
                 post(("sentence", s, pcm))
     except Exception as exc:

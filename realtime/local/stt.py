@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from dsp.vad import StreamingVad, VoiceEnd, VoiceStart
 from realtime.local.models import Models
+from realtime.local.stage_log import mark
 
 #: Whisper hallucinates on near-silence; below this RMS (dBFS) we return "" without decoding.
 _SILENCE_DBFS = -60.0
@@ -142,8 +144,12 @@ def transcribe(
     audio = prepare(pcm16_16k, options)
     if audio is None:
         return ""
+    asked = time.monotonic()
     with models.whisper_lock:
-        return decode_locked(models, audio, options, prompt=prompt, prefix=prefix)
+        mark("stt_start", wait_ms=round((time.monotonic() - asked) * 1000), beam=options.beam_size)
+        text = decode_locked(models, audio, options, prompt=prompt, prefix=prefix)
+    mark("stt_done", samples=len(pcm16_16k) // 2)
+    return text
 
 
 def prepare(pcm16_16k: bytes, options: DecodeOptions) -> np.ndarray | None:

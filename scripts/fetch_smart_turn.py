@@ -12,12 +12,12 @@ Usage: python scripts/fetch_smart_turn.py [--dest DIR]
 from __future__ import annotations
 
 import argparse
-import hashlib
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from wheel_download import default_dest, download_wheel, sha256_of
 
 WHEEL_REQUIREMENT = "pipecat-ai==1.14.0"
 WHEEL_NAME = "pipecat_ai-1.14.0-py3-none-any.whl"
@@ -29,37 +29,14 @@ MODEL_FILE = "smart-turn-v3.2-cpu.onnx"
 LICENSE_FILE = "smart-turn-v3.2-LICENSE.txt"
 
 
-def default_dest() -> Path:
-    """Where the app looks for the model: ``share/voicecam`` under the interpreter's prefix."""
-    return Path(sys.prefix) / "share" / "voicecam"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch(dest: Path) -> Path:
     """Make sure ``dest/MODEL_FILE`` holds the verified model; return its path."""
     model = dest / MODEL_FILE
-    if model.is_file() and _sha256(model) == MODEL_SHA256 and (dest / LICENSE_FILE).is_file():
+    if model.is_file() and sha256_of(model) == MODEL_SHA256 and (dest / LICENSE_FILE).is_file():
         return model
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="voicecam-smart-turn-") as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "-q", "-d", tmp, WHEEL_REQUIREMENT],
-            check=True,
-        )  # fmt: skip
-        wheel = Path(tmp) / WHEEL_NAME
-        if not wheel.is_file():
-            raise SystemExit(f"pip did not produce {WHEEL_NAME} in {tmp}")
-        got = _sha256(wheel)
-        if got != WHEEL_SHA256:
-            raise SystemExit(f"{WHEEL_NAME}: sha256 {got} is not the expected {WHEEL_SHA256}")
+        wheel = download_wheel(WHEEL_REQUIREMENT, WHEEL_NAME, WHEEL_SHA256, Path(tmp))
         with zipfile.ZipFile(wheel) as archive:
             partial = model.with_suffix(".part")
             partial.write_bytes(archive.read(MODEL_MEMBER))
@@ -67,7 +44,7 @@ def fetch(dest: Path) -> Path:
                 b"Smart Turn v3.2 model, extracted from the pipecat-ai 1.14.0 wheel.\n\n"
                 + archive.read(LICENSE_MEMBER)
             )
-    got = _sha256(partial)
+    got = sha256_of(partial)
     if got != MODEL_SHA256:
         partial.unlink()
         raise SystemExit(f"{MODEL_FILE}: sha256 {got} is not the expected {MODEL_SHA256}")

@@ -230,7 +230,15 @@ class LocalServer:
                 log.debug("server stderr: %s", line)
 
     def recent_crash(self, within_s: float = 60.0) -> str:
-        """Why the server died, if it died unexpectedly in the last ``within_s`` s, else ""."""
+        """Why the server died, if it died unexpectedly in the last ``within_s`` s, else "".
+
+        A child that has exited but that the watchdog has not polled yet (it looks every 0.5 s,
+        while a dropped connection is seen at once) counts too, so the first reconnect notice
+        can already say the server stopped."""
+        with self._lock:
+            proc = self._proc
+            if not self._stopping and proc is not None and proc.poll() is not None:
+                return self._exit_message(proc)
         if time.monotonic() - self._last_crash_at <= within_s:
             return self.last_crash
         return ""

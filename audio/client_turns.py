@@ -171,8 +171,11 @@ class ClientTurnEnd:
 
     # ------------------------------------------------------------------ lifecycle
     def warm(self) -> None:
-        """Load the model on the worker now (any later checkpoint then runs at once)."""
+        """Load the model on its worker now, and the word readers on theirs (any later
+        checkpoint then runs at once, the first turn's too)."""
         self._submit(bytes(RATE_HZ))
+        if self._readers.words is not None or self._readers.scorer is not None:
+            self._words_pool().submit(self._readers.load)
 
     def close(self) -> None:
         """Stop the worker (a pending judgement is dropped). Any thread."""
@@ -243,15 +246,7 @@ class ClientTurnEnd:
         words = self._readers.words
         voiced_ms = (sample - self._voice_from) * 1000 // RATE_HZ
         if words is not None and not self._broken and voiced_ms >= MIN_JUDGED_MS:
-            if self._words_executor is None:
-                self._words_executor = concurrent.futures.ThreadPoolExecutor(
-                    1, thread_name_prefix="turn-words"
-                )
-                self._own_executor = True
-            self._heard = (
-                sample,
-                self._words_executor.submit(words.transcribe, self._turn_audio()),
-            )
+            self._heard = (sample, self._words_pool().submit(words.transcribe, self._turn_audio()))
 
     def advance(self) -> TurnEnded | None:
         """After a batch was fed: the end of the turn, if it is decided now."""
@@ -351,6 +346,14 @@ class ClientTurnEnd:
         return self._executor.submit(
             judge_turn, self._judge, self._readers, threshold, pcm16, known
         )
+
+    def _words_pool(self) -> concurrent.futures.Executor:
+        if self._words_executor is None:
+            self._words_executor = concurrent.futures.ThreadPoolExecutor(
+                1, thread_name_prefix="turn-words"
+            )
+            self._own_executor = True
+        return self._words_executor
 
     def _drop_job(self) -> None:
         if self._job is not None:

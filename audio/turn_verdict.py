@@ -49,12 +49,18 @@ class TurnTranscriber(Protocol):
     """The words of 16 kHz PCM16 speech (``dsp.snippet_stt.SnippetTranscriber``); blocking,
     called on the worker thread."""
 
+    def load(self) -> None:
+        """Load the model now (blocking); raises what ``transcribe`` would."""
+
     def transcribe(self, pcm16_16k: bytes) -> str: ...
 
 
 class TextScorer(Protocol):
     """P(the words are a finished utterance) (``dsp.text_end.TextEndScorer``); blocking,
     called on the worker thread."""
+
+    def load(self) -> None:
+        """Load the model now (blocking); raises what ``complete_p`` would."""
 
     def complete_p(self, text: str) -> float: ...
 
@@ -117,6 +123,18 @@ class Readers:
 
     words: TurnTranscriber | None
     scorer: TextScorer | None
+
+    def load(self) -> None:
+        """Load both now (blocking; a worker thread), so the first turn's checkpoint does not
+        wait for them: cold from disk they took longer than medium patience's 1.3 s cap. A
+        reader that cannot load is only logged here; its checkpoint says so (``judge_turn``)."""
+        for reader in (self.words, self.scorer):
+            if reader is None:
+                continue
+            try:
+                reader.load()
+            except Exception as exc:
+                log.info("a turn word reader could not load ahead: %s", exc)
 
 
 Heard = str | concurrent.futures.Future[str]

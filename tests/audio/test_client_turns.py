@@ -291,6 +291,30 @@ def test_with_the_words_a_pause_that_sounds_final_is_waited_through(
     )
 
 
+def test_warming_loads_the_word_readers_too_so_the_first_turn_does_not_wait_for_them() -> None:
+    loaded: list[str] = []
+
+    class Words:
+        def load(self) -> None:
+            loaded.append("words")
+
+        def transcribe(self, pcm16_16k: bytes) -> str:
+            return "What is this?"
+
+    class Scorer:
+        def load(self) -> None:
+            raise RuntimeError("SmolLM2 is missing")  # only logged: its checkpoint says so
+
+        def complete_p(self, text: str) -> float:
+            return 0.9
+
+    turns = ClientTurnEnd(
+        "medium", ScriptedJudge([0.9]), words=Words(), scorer=Scorer(), executor=InlineExecutor()
+    )
+    turns.warm()
+    assert loaded == ["words"] and turns.warning is None
+
+
 def test_words_that_cannot_be_read_leave_the_models_verdict_standing() -> None:
     class Deaf:
         def transcribe(self, pcm16_16k: bytes) -> str:

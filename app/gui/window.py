@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import Settings
-from app.core_budget import frame_cost_text
 from app.gui.backend_selector import BackendSelector
 from app.gui.budget_view import BudgetView
 from app.gui.camera_file import FileDropTarget
@@ -41,28 +40,22 @@ from app.gui.privacy_chip import install_privacy_chip
 from app.gui.shortcuts import make_actions
 from app.gui.space_key import SpaceToTalk
 from app.gui.state_line import ACTIVE_STATES, StateView, render_state
+from app.gui.status_events import show_on_widgets
 from app.gui.talk_control import TalkControl
 from app.gui.tasks import TaskRunner
-from app.gui.transcript_view import conversation_label, latency_parts
 from app.gui.video_switches import VideoSwitches
 from app.local_models import with_brain
 from app.model import (
     BudgetChanged,
     CameraChanged,
-    FrameSent,
     Loading,
     LoadingChanged,
     Mode,
     ModeChanged,
     ModelEvent,
-    NoticeChanged,
     RecordingChanged,
-    SpendChanged,
     State,
     StateChanged,
-    TimeLeftChanged,
-    TranscriptReset,
-    TurnUpdated,
 )
 from app.scrubbed_output import scrub_event
 
@@ -301,32 +294,16 @@ class MainWindow(QMainWindow):
         for shown in events:
             # Held secrets never reach a widget, whatever sent them (issue 17, item 6).
             event = scrub_event(shown)
+            if show_on_widgets(ui, event):
+                continue
             if isinstance(event, StateChanged):
                 self._on_state(event.state, event.message)
                 render = True
-            elif isinstance(event, TurnUpdated):
-                turn = event.turn
-                ui.transcript.update_turn(turn)
-                if turn.role == "assistant" and turn.latency is not None:
-                    lat = turn.latency
-                    ui.status.set_latency_ms(lat.total_ms, latency_parts(lat))
-            elif isinstance(event, TranscriptReset):  # earlier conversations stay (issue 14)
-                ui.transcript.start_conversation(conversation_label(ui.backend_box.currentText()))
-            elif isinstance(event, SpendChanged):
-                ui.status.set_spend(event.spend)
-            elif isinstance(event, TimeLeftChanged):
-                ui.status.set_time_left(event.seconds)
             elif isinstance(event, LoadingChanged):
                 loading = event.loading
                 self._loading = None if loading.done else loading
                 ui.progress.setValue(int(max(0.0, min(1.0, loading.fraction)) * 1000))
                 render = True
-            elif isinstance(event, FrameSent):  # decoded on the strip's worker
-                ui.thumbs.add_jpeg(
-                    event.frame.jpeg,
-                    event.frame.snapshot,
-                    frame_cost_text(event.cost_usd, event.free),
-                )
             elif isinstance(event, BudgetChanged):
                 self.budget.show(event.status)
             elif isinstance(event, RecordingChanged):
@@ -334,11 +311,6 @@ class MainWindow(QMainWindow):
                 ui.status.set_recording(event.on, event.error)
                 if event.error:  # said plainly, not only in the indicator's tooltip (issue 17)
                     ui.status.showMessage(event.error, 15000)
-            elif isinstance(event, NoticeChanged):
-                if event.message:
-                    ui.status.showMessage(event.message, 8000)
-                else:
-                    ui.status.clearMessage()
             elif isinstance(event, CameraChanged):
                 self.video.reflect_camera(event.on)
             elif isinstance(event, ModeChanged):

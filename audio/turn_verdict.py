@@ -78,11 +78,6 @@ def text_cue(transcript: str, complete_p: float | None = None) -> TextCue | None
     return TextCue(continuation=True, complete_p=complete_p) if trailing_ellipsis else cue
 
 
-#: Smart Turn is averaged over the audio ending this many ms before the checkpoint (as the
-#: offline server's ``realtime.local.turn_judge``).
-ACOUSTIC_OFFSETS_MS = (0, 10, 20)
-
-
 class SharedTurnModel:
     """The process's one Smart Turn model, loaded on first use (any thread; thread-safe).
 
@@ -93,12 +88,11 @@ class SharedTurnModel:
     _model: TurnModel | None = None
 
     def probability(self, audio: FloatArray) -> float:
-        """P(complete) averaged over the audio ending 0, 10 and 20 ms earlier: the model's
+        """P(complete) averaged over the audio ending 0, 10 and 20 ms earlier, in one batched
+        model call (``TurnModel.mean_probability``, as the offline server judges): the model's
         output jumps with the exact last sample (0.32 vs 0.54 averaged on one complete clip's
         first checkpoint), so one evaluation would let the engine's batching decide."""
-        model = self.model()
-        ends = [audio.size - 16 * ms for ms in ACOUSTIC_OFFSETS_MS if audio.size > 16 * ms]
-        return sum(model.probability(audio[:end]) for end in ends) / max(1, len(ends))
+        return self.model().mean_probability(audio)
 
     @classmethod
     def model(cls) -> TurnModel:

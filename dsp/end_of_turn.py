@@ -172,6 +172,13 @@ class EndOfTurn:
         self._pending = False
         self._checks = 0
 
+    @property
+    def rechecks_left(self) -> bool:
+        """Whether this silence may still be judged again (``max_rechecks`` not used up): when
+        not, it ends at the cap unless speech resumes first."""
+        limit = self.policy.max_rechecks
+        return limit is None or self._checks <= limit
+
     def silence(self, silence_ms: int) -> TurnDecision:
         """The silence after speech has grown to ``silence_ms``."""
         if silence_ms >= self._cap_ms:

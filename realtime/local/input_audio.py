@@ -92,7 +92,11 @@ class InputAudio:
         async with self._turn_lock:
             for ev in self._input.append(pcm):
                 await self._turn_event(ev)
-            self._live.feed(self._input.stream_samples, self._input.speech_so_far)
+            self._live.feed(
+                self._input.stream_samples,
+                self._input.speech_so_far,
+                voice_stopped=self._input.end_of_turn is not None and self._input.quiet,
+            )
 
     async def on_commit(self, event: dict[str, Any]) -> None:
         """``input_audio_buffer.commit``: the client ends the turn (never creates a response)."""
@@ -131,8 +135,13 @@ class InputAudio:
 
     async def _judge_turn(self, ask: JudgeTurn) -> None:
         """A semantic_vad checkpoint (audio is held meanwhile): judge it, then let the buffer go
-        on. When the turn model says complete but the words hold the turn open, the reply is
-        prepared speculatively (adopted if the turn then ends without more speech)."""
+        on. When the turn goes on, the reply is prepared speculatively (adopted if the turn then
+        ends without more speech) if the turn model says complete but the words hold the turn
+        open, or if this was the silence's last check (``EndOfTurn.rechecks_left``): the turn
+        then ends at the cap unless speech resumes, and the reply is ready by then instead of
+        starting at the commit (measured: 0.15-0.6 s from the commit to its first audio). Not
+        before the last check: the reply holds the language model, which a re-check's words
+        score would wait for."""
         acoustic, text = 0.0, None  # on failure: wait for the cap
         eot = self._input.end_of_turn
         try:
@@ -154,7 +163,7 @@ class InputAudio:
             if (
                 not events
                 and eot is not None
-                and acoustic >= eot.policy.acoustic_threshold
+                and (acoustic >= eot.policy.acoustic_threshold or not eot.rechecks_left)
                 and self._prefetch.idle
             ):
                 self._prefetch.start()

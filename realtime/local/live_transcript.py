@@ -194,10 +194,21 @@ class LiveTranscript:
         self._paused = False
         self._next_at = 0
 
-    def feed(self, stream_samples: int, speech: Callable[[], tuple[int, bytes] | None]) -> None:
+    def feed(
+        self,
+        stream_samples: int,
+        speech: Callable[[], tuple[int, bytes] | None],
+        *,
+        voice_stopped: bool = False,
+    ) -> None:
         """Audio was appended (``stream_samples`` in total); ``speech()`` gives the utterance so
-        far. Starts a re-decode when one is due and none is in flight."""
+        far. Starts a re-decode when one is due and none is in flight, unless ``voice_stopped``
+        (semantic_vad, the voice has stopped and ``pause()`` is yet to come): such a re-decode
+        is dropped by that pause if the silence goes on, yet holds Whisper for ~0.5 s while
+        the judged transcript waits for it (measured: up to 0.64 s at the end of a turn)."""
         if self._item is None or self._paused or self._busy or stream_samples < self._next_at:
+            return
+        if voice_stopped:
             return
         if not self._enabled():
             return

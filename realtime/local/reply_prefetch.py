@@ -1,7 +1,8 @@
 """Speculative replies of one offline-server session: prepare the answer during a pause.
 
 When silence begins inside an utterance (server VAD with ``create_response``), or a semantic_vad
-checkpoint finds the turn acoustically complete, ``start`` waits for the speculative transcript
+checkpoint that did not end the turn found it acoustically complete or was the silence's last
+check (``input_audio.InputAudio._judge_turn``), ``start`` waits for the speculative transcript
 and prepares the reply to it (``speculation.Prefetch``: language model and speech on the
 workers) without sending anything. If the turn then commits from the same audio,
 ``turn_commit`` adopts it with ``take``; speech resuming, a buffer change or a session change

@@ -111,10 +111,8 @@ class CommitTooShort(ValueError):
 
     def __init__(self, buffered_ms: float) -> None:
         self.buffered_ms = buffered_ms
-        super().__init__(
-            f"buffer too small. Expected at least {MIN_COMMIT_MS}ms of audio, but buffer only "
-            f"has {buffered_ms:.2f}ms of audio."
-        )
+        why = f"Expected at least {MIN_COMMIT_MS}ms of audio, but buffer only has "
+        super().__init__(f"buffer too small. {why}{buffered_ms:.2f}ms of audio.")
 
 
 class InputBuffer:
@@ -156,8 +154,6 @@ class InputBuffer:
         self._speculated = False
         self.configure(vad)
 
-    # ------------------------------------------------------------------ configuration
-
     def configure(self, vad: ServerVadParams | None) -> None:
         """Switch detection on/off or change its parameters (``session.update``)."""
         if vad == self.params and (vad is None) == (self._vad is None):
@@ -188,8 +184,6 @@ class InputBuffer:
             stop_ms = policy.hold_cap_ms
         return StreamingVad(rate_hz=VAD_RATE_HZ, threshold=params.threshold, min_silence_ms=stop_ms)
 
-    # ------------------------------------------------------------------ state
-
     @property
     def stream_samples(self) -> int:
         """16 kHz samples appended since the session began."""
@@ -204,6 +198,11 @@ class InputBuffer:
     def in_speech(self) -> bool:
         return self._speech_item is not None
 
+    @property
+    def quiet(self) -> bool:
+        """Inside an utterance and the voice has stopped (``SilenceBegan`` may be yet to come)."""
+        return self._silence_from is not None
+
     def speech_so_far(self) -> tuple[int, bytes] | None:
         """The utterance in progress (prefix padding included) as 16 kHz PCM16 with its start
         sample, or None outside speech (for streaming transcription)."""
@@ -211,8 +210,6 @@ class InputBuffer:
             return None
         start = self._turn_start()
         return start, bytes(self._pcm16[(start - self._buf_start) * 2 :])
-
-    # ------------------------------------------------------------------ input
 
     @property
     def end_of_turn(self) -> EndOfTurn | None:
@@ -362,8 +359,6 @@ class InputBuffer:
         self._vad = self._new_vad()  # the detector still thinks it is inside speech
         self._vad_base = self.stream_samples
         return events
-
-    # ------------------------------------------------------------------ client commands
 
     def commit(self) -> TurnCommitted:
         """``input_audio_buffer.commit``: the whole buffer becomes a user item.

@@ -356,3 +356,23 @@ def test_at_the_default_patience_a_paused_question_is_committed_once_after_its_r
     stops = of(events, VoiceStopped)
     assert len(of(events, VoiceStarted)) == 1 and len(stops) == 1, turns.decisions
     assert (stops[0].t_ns - t0) / MS >= entry["speech_end_ms"] - 60, "after its real end"
+
+
+def test_the_shared_model_judges_its_three_end_points_in_one_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The client's judge averages the same end points as the server, in one batched call."""
+    from pathlib import Path
+
+    from dsp.turn_model import TurnModel
+
+    batches: list[int] = []
+
+    class Session:
+        def run(self, _outputs: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+            batches.append(feeds["input_features"].shape[0])
+            return [np.full((batches[-1], 1), 0.25, dtype=np.float32)]
+
+    monkeypatch.setattr(SharedTurnModel, "_model", TurnModel(_session=Session(), path=Path("x")))
+    p = SharedTurnModel().probability(np.ones(16000, dtype=np.float32))
+    assert abs(p - 0.25) < 1e-6 and batches == [3]

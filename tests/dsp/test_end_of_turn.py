@@ -118,6 +118,22 @@ def test_max_rechecks_limits_the_questions_per_silence() -> None:
     assert out[-1] == (Reason.CAP, 1300)
 
 
+def test_rechecks_left_says_when_only_the_cap_or_speech_can_end_the_silence() -> None:
+    from dataclasses import replace
+
+    eot = EndOfTurn(replace(policy_for("medium"), max_rechecks=1))
+    assert eot.rechecks_left
+    assert eot.silence(200).action is Action.ASK
+    eot.judged(200, 0.1)
+    assert eot.rechecks_left  # the re-check is still to come
+    assert eot.silence(460).action is Action.ASK
+    eot.judged(460, 0.1)
+    assert not eot.rechecks_left  # only the cap (or speech) ends this silence now
+    eot.speech()
+    assert eot.rechecks_left
+    assert EndOfTurn(policy_for("medium")).rechecks_left  # no limit: always
+
+
 def test_the_shared_clips_checkpoints_that_chose_the_thresholds() -> None:
     """(Smart Turn P, words' P) measured at the checkpoints of the shared turn clips (audio time,
     so the same on every run): the hesitation in paused05_espeak ("What is weld?") waits at the

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from dsp.turn_model import (
+    ACOUSTIC_OFFSETS_MS,
     SAMPLE_RATE_HZ,
     WINDOW_SAMPLES,
     TurnModel,
@@ -69,3 +70,44 @@ def test_model_tells_a_finished_question_from_a_hesitation(turn_model: TurnModel
 def test_silence_is_not_a_finished_turn_with_certainty(turn_model: TurnModel) -> None:
     p = turn_model.probability(np.zeros(SAMPLE_RATE_HZ, dtype=np.float32))
     assert 0.0 <= p <= 1.0
+
+
+class _RecordingSession:
+    """An onnxruntime stand-in: records each run's batch and answers P = 0.1, 0.2, ... ."""
+
+    def __init__(self) -> None:
+        self.batches: list[np.ndarray] = []
+
+    def run(self, _outputs: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        batch = feeds["input_features"]
+        self.batches.append(batch)
+        return [np.arange(1, batch.shape[0] + 1, dtype=np.float32).reshape(-1, 1) / 10]
+
+
+def test_the_three_end_points_are_judged_in_one_batched_call() -> None:
+    session = _RecordingSession()
+    model = TurnModel(_session=session, path=Path("fake.onnx"))
+    audio = np.sin(np.arange(SAMPLE_RATE_HZ, dtype=np.float32) / 7).astype(np.float32)
+    assert model.mean_probability(audio) == pytest.approx((0.1 + 0.2 + 0.3) / 3)
+    assert len(session.batches) == 1 and session.batches[0].shape == (3, 80, 800)
+    for i, ms in enumerate(ACOUSTIC_OFFSETS_MS):  # each row is its own end point's window
+        expected = log_mel_features(audio[: audio.size - 16 * ms])
+        assert np.array_equal(session.batches[0][i], expected)
+
+
+def test_end_points_longer_than_the_audio_are_left_out() -> None:
+    session = _RecordingSession()
+    model = TurnModel(_session=session, path=Path("fake.onnx"))
+    assert model.mean_probability(np.ones(200, dtype=np.float32)) == pytest.approx(0.15)
+    assert session.batches[0].shape[0] == 2  # 0 and 10 ms: 20 ms is longer than 12.5 ms
+    assert model.mean_probability(np.zeros(0, dtype=np.float32)) == 0.0
+    assert len(session.batches) == 1  # nothing to judge: the model is not run
+
+
+def test_the_batched_mean_equals_the_mean_of_single_calls(turn_model: TurnModel) -> None:
+    entries = _entries()
+    audio = _clip("paused08_piper.wav")
+    pause_ms = int(entries["paused08_piper.wav"]["pause_start_ms"])  # type: ignore[call-overload]
+    audio = audio[: (pause_ms + 200) * 16]
+    singles = [turn_model.probability(audio[: audio.size - 16 * ms]) for ms in ACOUSTIC_OFFSETS_MS]
+    assert turn_model.mean_probability(audio) == pytest.approx(sum(singles) / 3, abs=1e-5)

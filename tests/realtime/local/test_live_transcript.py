@@ -22,7 +22,14 @@ from openai.types.realtime import (
 )
 
 from dsp.pcm import read_wav
-from realtime.local.live_transcript import Handoff, StablePrefix, agreeing, rest_of
+from realtime.local.live_transcript import (
+    MIN_AUDIO_MS,
+    Handoff,
+    LiveTranscript,
+    StablePrefix,
+    agreeing,
+    rest_of,
+)
 from realtime.local.models import Models, load_whisper
 from realtime.local.stt import GREEDY_OPTIONS, transcribe
 from realtime.local.turn_judge import JUDGE_OPTIONS
@@ -74,6 +81,30 @@ def test_the_stable_text_never_shrinks_and_the_deltas_add_up_to_it() -> None:
     assert rest_of(Handoff(sent), "What does the sign say?") == " say?"
     # A final text that does not start with what was sent adds nothing (completed corrects).
     assert rest_of(Handoff(sent), "Which sign?") == ""
+
+
+def test_no_re_decode_starts_once_the_voice_has_stopped() -> None:
+    """semantic_vad: between the voice stopping and ``pause()`` a re-decode would only be
+    dropped, while holding Whisper from the judged transcript; none starts then."""
+    import threading
+    from types import SimpleNamespace
+
+    models: Any = SimpleNamespace(whisper_lock=threading.Lock())
+    speech = bytes(MIN_AUDIO_MS * 32)  # silent: the decode, once started, ends at once
+
+    async def main() -> tuple[bool, bool]:
+        live = LiveTranscript(
+            models, lambda _i, _d: asyncio.sleep(0), enabled=lambda: True, prompt=lambda: None
+        )
+        live.begin("item_1")
+        live.feed(len(speech) // 2, lambda: (0, speech), voice_stopped=True)
+        held = live.running_decode(0, 1) is None
+        live.feed(len(speech) // 2, lambda: (0, speech))  # the voice is back: due, so it runs
+        started = live.running_decode(0, 1) is not None
+        await asyncio.sleep(0.05)
+        return held, started
+
+    assert asyncio.run(main()) == (True, True)
 
 
 def test_a_transcript_made_without_the_deltas_is_redone_when_it_contradicts_them() -> None:

@@ -17,7 +17,13 @@ import pytest
 from dsp.end_of_turn import Reason, policy_for
 from dsp.resample import StreamResampler
 from dsp.turn_model import TurnModel
-from realtime.local.turns import InputBuffer, JudgeTurn, ServerVadParams, TurnCommitted
+from realtime.local.turns import (
+    InputBuffer,
+    JudgeTurn,
+    ServerVadParams,
+    SilenceBegan,
+    TurnCommitted,
+)
 
 TURNS = Path("/work/shared/media/turns")
 CHUNK_BYTES_24K = 24000 * 2 * 20 // 1000
@@ -137,3 +143,27 @@ def test_a_stale_answer_is_ignored_after_clear(judge: object) -> None:
     assert buf.asking is None
     assert buf.judged(ask.ask_id, 0.99, None) == []
     assert buf.decisions == []
+
+
+def test_the_buffer_says_quiet_from_the_voice_stopping_until_the_turn_ends() -> None:
+    """``quiet`` (which keeps the live transcript from starting a re-decode) turns on before
+    ``SilenceBegan`` and off when the turn is committed."""
+    ids = itertools.count()
+    params = ServerVadParams(silence_duration_ms=500)
+    buf = InputBuffer(lambda: f"item_{next(ids)}", params, None)
+    pcm24 = _pcm24(COMPLETE[0])
+    quiet_before_silence = loud_in_speech = False
+    seen: list[str] = []
+    for i in range(0, len(pcm24), CHUNK_BYTES_24K):
+        was_quiet = buf.quiet
+        events = buf.append(pcm24[i : i + CHUNK_BYTES_24K])
+        for ev in events:
+            seen.append(type(ev).__name__)
+            if isinstance(ev, SilenceBegan) and len(seen) <= 2:
+                quiet_before_silence = was_quiet and buf.quiet
+        if seen == ["SpeechBegan"] and not buf.quiet:
+            loud_in_speech = True
+    assert loud_in_speech
+    assert seen[:2] == ["SpeechBegan", "SilenceBegan"] and "TurnCommitted" in seen
+    assert quiet_before_silence
+    assert not buf.quiet  # committed: no utterance

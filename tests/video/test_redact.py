@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -46,11 +47,13 @@ def astronaut_frame(size: int = 170) -> tuple[np.ndarray, Box]:
     return paste(background, crops["astronaut"], size, 0.0, 300, 100)
 
 
-def test_a_face_is_blurred_beyond_recognition_and_the_input_is_untouched():
+def test_a_face_is_blurred_beyond_recognition_and_the_input_is_untouched(
+    redact_config: RedactConfig,
+):
     image, face = astronaut_frame()
     before = image.copy()
     assert any(b.overlap(face) > 0.5 for b in sensitive_faces(image))  # readable before
-    out = Redactor(RedactConfig(hold_s=0)).apply(image, 0)
+    out = Redactor(redact_config).apply(image, 0)
     assert np.array_equal(image, before)
     assert out.detected >= 1 and covered(face, out.faces)
     assert not any(b.overlap(face) > 0.3 for b in sensitive_faces(out.image))
@@ -58,9 +61,16 @@ def test_a_face_is_blurred_beyond_recognition_and_the_input_is_untouched():
     assert detail(out.image, core) < 0.05 * detail(image, core)
 
 
-def test_every_face_found_in_the_synthetic_set_is_unreadable_and_most_are_found():
+#: Share of the faces below found by each detector (measured: CenterFace 95/99, Haar 88/99).
+FOUND_AT_LEAST = {"CenterFace": 0.93, "Haar cascades": 0.85}
+
+
+def test_every_face_found_in_the_synthetic_set_is_unreadable_and_most_are_found(
+    redact_config: RedactConfig,
+):
     """LFW faces + the astronaut at 72-170 px, upright and tilted ±20° (every 10th face)."""
-    redactor = Redactor(RedactConfig(hold_s=0))
+    redactor = Redactor(redact_config)
+    assert redactor.fallback is None, redactor.fallback
     found: list[bool] = []
     for f in face_frames(sizes=(72, 110, 170), angles=(-20.0, 0.0, 20.0), step=10):
         out = redactor.apply(f.image, 0)
@@ -68,15 +78,15 @@ def test_every_face_found_in_the_synthetic_set_is_unreadable_and_most_are_found(
             leaks = [b for b in sensitive_faces(out.image, f.face) if b.overlap(f.face) > 0.3]
             assert not leaks, f"{f.face_id} {f.size_px}px {f.angle_deg}° still readable"
         found.append(covered(f.face, out.faces))
-    # measured 88/99 (bench/bench_redact.py prints the full table); upright search only, or
+    # bench/bench_redact.py prints the full table; for Haar, an upright search only, or
     # histogram equalisation, or the default cascade, each drop below this
-    assert sum(found) / len(found) >= 0.85, sum(found)
+    assert sum(found) / len(found) >= FOUND_AT_LEAST[redactor.detector], sum(found)
 
 
-def test_a_face_stays_blurred_for_hold_s_where_it_was_last_seen():
+def test_a_face_stays_blurred_for_hold_s_where_it_was_last_seen(redact_config: RedactConfig):
     image, face = astronaut_frame()
     empty = np.full_like(image, 120)
-    r = Redactor(RedactConfig(hold_s=2.0))
+    r = Redactor(replace(redact_config, hold_s=2.0))
     assert covered(face, r.apply(image, 1 * S).faces)
     held = r.apply(empty, 2 * S)  # detector sees nothing now; the old place stays covered
     assert held.detected == 0 and covered(face, held.faces)
@@ -111,7 +121,10 @@ def test_an_altered_cascade_file_is_refused(tmp_path: Path, monkeypatch: pytest.
         redact.load_cascade(name)
     (tmp_path / name).unlink()
     with pytest.raises(RedactionError, match="Reinstall"):
-        Redactor()
+        Redactor(RedactConfig(model=None))
+    absent = redact.FaceModelConfig(path=tmp_path / "absent.onnx")
+    with pytest.raises(RedactionError, match="Reinstall"):  # no model, no fallback either
+        Redactor(RedactConfig(model=absent))
 
 
 def feed_with(redactor: Redactor | None) -> tuple[VideoFeed, ManualSource, Box]:
@@ -130,8 +143,10 @@ def feed_with(redactor: Redactor | None) -> tuple[VideoFeed, ManualSource, Box]:
     return feed, src, face
 
 
-def test_the_feed_sends_the_redacted_frame_and_previews_get_the_same():
-    feed, _, face = feed_with(Redactor(RedactConfig(hold_s=0)))
+def test_the_feed_sends_the_redacted_frame_and_previews_get_the_same(
+    redact_config: RedactConfig,
+):
+    feed, _, face = feed_with(Redactor(redact_config))
     sent = feed.poll(3 * S)
     assert sent is not None and sent.redacted and sent.faces_blurred >= 1
     assert (sent.width, sent.height) == (768, 432)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from tests.fixtures.faces import covered, face_crops, paste
 from tests.video.redact_clips import DESK, ClipFrame, appearing, desk_clips, face_clips, noisy
-from video.redact import Box, FaceDetector, RedactConfig, Redactor
+from video.redact import Box, FaceFinder, RedactConfig, Redactor, load_detector
 from video.redact_change import ChangeConfig, ChangeGate
 
 S = 1_000_000_000
@@ -27,8 +28,10 @@ def scene(face_at: tuple[int, int] | None, seed: int, size: int = 150) -> tuple[
     return noisy(base, rng), box
 
 
-def test_a_face_appearing_in_a_still_scene_is_blurred_in_its_first_frame():
-    r = Redactor(RedactConfig(hold_s=0))
+def test_a_face_appearing_in_a_still_scene_is_blurred_in_its_first_frame(
+    redact_config: RedactConfig,
+):
+    r = Redactor(redact_config)
     empty, _ = scene(None, 1)
     first = r.apply(empty, 0)
     assert first.searched == 1.0 and first.faces == ()
@@ -40,8 +43,10 @@ def test_a_face_appearing_in_a_still_scene_is_blurred_in_its_first_frame():
     assert covered(face, out.faces)
 
 
-def test_a_still_face_stays_blurred_without_searching_longer_than_hold_s():
-    r = Redactor(RedactConfig(hold_s=1.0, change=ChangeConfig(full_every_s=60.0)))
+def test_a_still_face_stays_blurred_without_searching_longer_than_hold_s(
+    redact_config: RedactConfig,
+):
+    r = Redactor(replace(redact_config, hold_s=1.0, change=ChangeConfig(full_every_s=60.0)))
     image, face = scene((100, 120), 1)
     assert r.apply(image, 0).searched == 1.0
     for k in range(1, 6):  # 5 s of the same scene: carried over, never searched
@@ -50,8 +55,8 @@ def test_a_still_face_stays_blurred_without_searching_longer_than_hold_s():
         assert out.detected >= 1
 
 
-def test_a_moving_face_is_followed_and_its_old_place_released():
-    r = Redactor(RedactConfig(hold_s=0))
+def test_a_moving_face_is_followed_and_its_old_place_released(redact_config: RedactConfig):
+    r = Redactor(redact_config)
     a, face_a = scene((100, 120), 1)
     b, face_b = scene((400, 160), 2)
     assert covered(face_a, r.apply(a, 0).faces)
@@ -76,17 +81,27 @@ def test_whole_frame_searches_after_a_new_size_a_reset_a_big_change_and_periodic
     assert off.apply(image, 0).searched == off.apply(image, 1 * S).searched == 1.0
 
 
-def whole_frame(detector: FaceDetector, image: np.ndarray) -> list[Box]:
+def detector_of(config: RedactConfig) -> FaceFinder:
+    """The detector ``config`` asks for (the test fails if it would fall back)."""
+    detector, fallback = load_detector(config)
+    assert fallback is None, fallback
+    return detector
+
+
+def whole_frame(detector: FaceFinder, image: np.ndarray) -> list[Box]:
     """What a whole-frame search of ``image`` blurs (no hold, no gate)."""
-    cfg = detector.config
+    cfg = RedactConfig()
     return [b.padded(cfg.pad_x, cfg.pad_y) for b in detector.detect(image)]
 
 
-def gate_misses(clips: Iterable[list[ClipFrame]]) -> tuple[list[tuple[object, ...]], int]:
+def gate_misses(
+    clips: Iterable[list[ClipFrame]], config: RedactConfig
+) -> tuple[list[tuple[object, ...]], int]:
     """Faces a whole-frame search of a clip frame blurs but the gated redactor does not, and
-    how many faces the whole-frame search blurred."""
-    gated = Redactor(RedactConfig(hold_s=0))
-    whole = FaceDetector(RedactConfig(hold_s=0, change=None))
+    how many faces the whole-frame search blurred (same detector)."""
+    gated = Redactor(config)
+    assert gated.fallback is None, gated.fallback
+    whole = detector_of(replace(config, change=None))
     missed: list[tuple[object, ...]] = []
     blurred = 0
     for clip in clips:
@@ -101,30 +116,37 @@ def gate_misses(clips: Iterable[list[ClipFrame]]) -> tuple[list[tuple[object, ..
     return missed, blurred
 
 
-def test_in_camera_like_clips_the_gate_blurs_what_a_whole_frame_search_blurs():
+def test_in_camera_like_clips_the_gate_blurs_what_a_whole_frame_search_blurs(
+    redact_config: RedactConfig,
+):
     """Every 20th face of the synthetic set at every size, appearing, moving and holding
     still in a noisy scene: the gated redactor covers the face wherever a whole-frame search
-    of the same frame does (hold 0: the gate alone)."""
-    missed, blurred = gate_misses(face_clips(step=20))
+    of the same frame does (hold 0: the gate alone), with either detector."""
+    missed, blurred = gate_misses(face_clips(step=20), redact_config)
     assert blurred > 150  # the comparison has faces to compare
     assert not missed
 
 
-def test_in_the_desk_clip_the_gate_blurs_what_a_whole_frame_search_blurs(media_dir):
+def test_in_the_desk_clip_the_gate_blurs_what_a_whole_frame_search_blurs(
+    media_dir, redact_config: RedactConfig
+):
     """Faces walking into the shared desk video (2 frames/s, the lights dimming at the end):
     the gate covers every face a whole-frame search of the same frame covers."""
     assert (media_dir / "video" / "desk.mp4").resolve() == DESK.resolve()
-    missed, blurred = gate_misses(desk_clips())
+    missed, blurred = gate_misses(desk_clips(), redact_config)
     assert blurred > 60
     assert not missed
 
 
-def test_every_face_of_the_synthetic_set_appearing_is_found_by_the_region_search():
+def test_every_face_of_the_synthetic_set_appearing_is_found_by_the_region_search(
+    redact_config: RedactConfig,
+):
     """The bench's set (every 4th face, 48-260 px, upright and tilted): after a whole-frame
     search of the empty scene, the face appears; the gate searches only around it and must
     find it wherever a whole-frame search of that frame does. No camera noise: the changed
-    area is the face alone, the tightest case for the margin."""
-    detector = FaceDetector(RedactConfig(hold_s=0))
+    area is the face alone, the tightest case for the margin. The model is given the colour
+    frame (not the gate's grey copy) in both searches."""
+    detector = detector_of(redact_config)
     scenes: dict[int, ChangeGate] = {}
     missed, regional = [], 0
     for background, f in appearing(step=4):
@@ -142,16 +164,16 @@ def test_every_face_of_the_synthetic_set_appearing_is_found_by_the_region_search
         if not covered(f.face, whole_frame(detector, f.image)):
             continue
         regional += done.share < 1.0
-        faces = [b.padded(detector.config.pad_x, detector.config.pad_y) for b in done.faces]
+        faces = [b.padded(redact_config.pad_x, redact_config.pad_y) for b in done.faces]
         if not covered(f.face, faces):
             missed.append((f.face_id, f.size_px, f.angle_deg, done.share))
     assert regional > 50  # most appearances were searched as a region, not the whole frame
     assert not missed
 
 
-def whole(detector: FaceDetector, image: np.ndarray) -> Callable[[Box | None], list[Box]]:
+def whole(detector: FaceFinder, image: np.ndarray) -> Callable[[Box | None], list[Box]]:
     gray = detector.shrink(image)
-    return lambda area: detector.detect_gray(gray, image.shape[1], area)
+    return lambda area: detector.search(image, gray, area)
 
 
 def test_a_face_the_region_search_loses_stays_blurred_until_a_whole_frame_search():

@@ -96,7 +96,9 @@ def patch_instances(eng: AudioEngine) -> None:
                 setattr(rs, method, timed(label, getattr(rs, method)))
     if cap.turns is not None:
         cap.turns.feed = timed("turns: feed", cap.turns.feed)
-    if cap._monitor_factory is not None:
+    if cap.monitor is not None:  # made on first use, before this ran
+        cap.monitor.process = timed("monitor: process", cap.monitor.process)
+    elif cap._monitor_factory is not None:
         orig = cap._monitor_factory
 
         def factory(rate: int, player: Any) -> Any:

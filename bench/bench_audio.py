@@ -527,9 +527,9 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
     print(f"   engine, one duplex stream        {old_full:5.2f} %   (before; whole process)")
     print(f"   of which engine.process() (now)  {engine_thread:5.2f} %")
     print(
-        "   device blocks and engine cadence (the app calls process() every 10 ms today; "
-        "each wake-up costs: the same work takes 2.5x longer after a 10 ms sleep than in a "
-        "hot loop)"
+        "   device blocks and engine cadence (the app calls process() every 10 ms while a "
+        "reply plays, every listen_period_ms while only listening; each wake-up costs: the "
+        "same work takes 2.5x longer after a 10 ms sleep than in a hot loop)"
     )
     print(f"     10 ms blocks, process() every 10 ms  {full:5.2f} %   (default)")
     for ms, (cpu, thread, mm) in larger.items():

@@ -52,7 +52,14 @@ from app.effects import (
 from app.frames import FrameFeed
 from app.model import Loading, Meters, ModelEvent
 from app.played_audio import PlayedAudio
-from app.ports import AudioPort, ConnectSpec, RecorderPort, SessionPort, WaitsForSession
+from app.ports import (
+    AudioPort,
+    ConnectSpec,
+    PacedAudio,
+    RecorderPort,
+    SessionPort,
+    WaitsForSession,
+)
 from app.recording import perform_record
 from app.state import ConversationState as S
 from app.transcript import TranscriptHistory
@@ -71,8 +78,12 @@ log = logging.getLogger(__name__)
 #: so does the end of speech: a turn in progress when the pause came ends with what was sent).
 _MIC_EVENTS = (MicAudio, VoiceStarted, BargeIn, Backchannel)
 
-#: Audio pump period: the core's ``Tick`` and the microphone drain.
+#: Audio pump period: the core's ``Tick``, and the microphone drain unless the audio port asks
+#: for less (``PacedAudio``: the engine batches two 10 ms blocks while no reply plays).
 TICK_S = 0.01
+#: A drain is due this much before its period is over (sleeps overshoot; a 20 ms period must
+#: not become 30 ms).
+_PERIOD_SLACK_S = 0.005
 #: Frame pump period.
 FRAME_TICK_S = 0.05
 
@@ -321,8 +332,15 @@ class Conversation:
 
     async def _pump_audio(self) -> None:
         tick = 0
+        loop = asyncio.get_running_loop()
+        paced = self.audio if isinstance(self.audio, PacedAudio) else None
+        last = -1.0
         while True:
-            if self.audio is not None:
+            if self.audio is not None and (
+                paced is None
+                or loop.time() - last >= paced.process_period_ms / 1000 - _PERIOD_SLACK_S
+            ):
+                last = loop.time()
                 for ev in self.audio.process():
                     if self.sending_paused and isinstance(ev, _MIC_EVENTS):
                         continue  # drained and dropped: nothing piles up to send on resume

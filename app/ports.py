@@ -37,7 +37,7 @@ class AudioPort(Protocol):
 
     def process(self) -> Sequence[AudioEvent]:
         """Drain captured audio; returns ``audio.events`` values in capture order. Called
-        every ~10 ms."""
+        every ~10 ms tick, or at the port's ``PacedAudio.process_period_ms``."""
         ...
 
     def play(self, item_id: str, pcm16: bytes, rate_hz: int) -> None: ...
@@ -57,6 +57,16 @@ class AudioPort(Protocol):
 
     def talk_press(self) -> None: ...
     def talk_release(self) -> None: ...
+
+
+@runtime_checkable
+class PacedAudio(Protocol):
+    """An ``AudioPort`` that says how often ``process()`` must run (``audio.engine.AudioEngine``:
+    every 10 ms while a reply plays, every 20 ms while only listening). Ports without it are
+    processed every tick."""
+
+    @property
+    def process_period_ms(self) -> int: ...
 
 
 @runtime_checkable

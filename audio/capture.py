@@ -33,7 +33,7 @@ from audio.modes import TalkGate
 from audio.opener import Pipeline
 from audio.player import Player
 from audio.timeline import ClockMap, History
-from dsp.resample import StreamResampler
+from dsp.resample import PairResampler, StreamResampler
 from dsp.vad import VoiceEnd, VoiceStart
 
 VAD_RATE = 16000
@@ -69,8 +69,8 @@ class Capture:
         self._clock = clock
         self.send_rate = config.send_rate_hz
         self._rs16: StreamResampler | None = None
-        self._rs16_raw: StreamResampler | None = None
-        self._rs16_vad: StreamResampler | None = None
+        #: the VAD's two inputs, echo-cancelled and raw, in one two-channel resampler
+        self._rs16_vad: PairResampler | None = None
         self._rs_send: StreamResampler | None = None
         self._far_active_until = 0
         #: 16 kHz samples produced since the stream opened (the gate's and VAD's position).
@@ -96,8 +96,7 @@ class Capture:
         self._rate = rate
         self._rs16 = StreamResampler(rate, VAD_RATE)
         # VAD inputs use soxr "LQ": ~20 ms less latency than "HQ" (faster barge-in and stop)
-        self._rs16_raw = StreamResampler(rate, VAD_RATE, quality="LQ")
-        self._rs16_vad = StreamResampler(rate, VAD_RATE, quality="LQ")
+        self._rs16_vad = PairResampler(rate, VAD_RATE, quality="LQ")
         self._far_active_until = 0
         self._rs_send = (
             StreamResampler(rate, self.send_rate) if self.send_rate != VAD_RATE else None
@@ -152,18 +151,14 @@ class Capture:
         self, pipe: Pipeline, near: np.ndarray, far: np.ndarray, t0: int
     ) -> list[AudioEvent]:
         clean = pipe.aec.process(near, far)
-        raw_bytes = near.tobytes()
         self._mic_dbfs = level_dbfs(pipe.aec.near_power)  # measured by the canceller
         self._spk_dbfs = level_dbfs(pipe.aec.far_power)
         if self._spk_dbfs > FAR_ACTIVE_DBFS:
             self._far_active_until = t0 + ECHO_TAIL_MS * 1_000_000
-        cleaned = clean.tobytes()
-        assert self._rs16 is not None and self._rs16_raw is not None
-        assert self._rs16_vad is not None
-        pcm16 = self._rs16.process(cleaned)
-        vad_clean = self._rs16_vad.process(cleaned)
-        vad_raw = self._rs16_raw.process(raw_bytes)
-        pcm_send = self._rs_send.process(cleaned) if self._rs_send is not None else pcm16
+        assert self._rs16 is not None and self._rs16_vad is not None
+        pcm16 = self._rs16.process_samples(clean)
+        vad_clean, vad_raw = self._rs16_vad.process(clean, near)
+        pcm_send = self._rs_send.process_samples(clean) if self._rs_send is not None else pcm16
         # VAD input: the echo-cancelled mic while the speaker plays (and its echo tail rings);
         # otherwise the raw mic, because AEC3/noise suppression soften speech onsets (measured:
         # up to +128 ms late starts on the shared media).
@@ -302,6 +297,16 @@ class Capture:
             confirm = (cfg.vad_min_speech_ms + 64) * VAD_RATE // 1000
             self._pause_until = self.pos16 + confirm
             self._voice_pauses += 1
+
+    def duck_due(self, player: Player) -> bool:
+        """A duck, pause or clear of ``player`` may be due within a block: it plays, a provisional
+        pause waits for its confirmation, or the interruption judge is deciding."""
+        monitor = self.monitor
+        return (
+            player.is_playing
+            or self._pause_until is not None
+            or (monitor is not None and monitor.judge.deciding)
+        )
 
     def with_barge_in(
         self, gate_events: list[VoiceStarted | VoiceStopped], player: Player | None

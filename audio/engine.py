@@ -4,25 +4,27 @@ and reply playback.
 Threads (every public method names its own):
 
 * **any thread**: ``start()``, ``stop()``, ``meters()``, ``info``.
-* **engine thread** (the app's asyncio thread; one thread only): ``process()`` every ~10 ms,
-  ``play()``, ``end_item()``, ``clear_playback()``, ``played_ms()``, ``first_audible_ns()``,
-  ``is_playing``, ``set_send_rate()``, ``set_mode()``, ``talk_press()``, ``talk_release()``,
-  ``set_volume()``.
+* **engine thread** (the app's asyncio thread; one thread only): ``process()`` at the cadence
+  ``process_period_ms`` asks for (one block, 10 ms, while a reply plays or a pause is pending;
+  ``config.listen_period_ms``, 20 ms, while only listening), ``play()``, ``end_item()``,
+  ``clear_playback()``, ``played_ms()``, ``first_audible_ns()``, ``is_playing``,
+  ``set_send_rate()``, ``set_mode()``, ``talk_press()``, ``talk_release()``, ``set_volume()``.
 * **PortAudio callback**: ``audio.duplex.DuplexIO.callback`` (copies only).
 * **device retry thread** (internal): reopens the stream after a device failure.
 
-``process()`` installs a (re)opened stream, watches the device, and hands the captured blocks to
-``audio.capture.Capture``: echo cancellation (mic block against exactly the block the speaker
-got) → streaming resampling (device → 16 kHz, device → send rate) → voice detection (16 kHz) →
-talk gate (mode) → barge-in → levels. With ``judge_interruptions`` (the app's default), the
-reply is ducked on a voice onset and ``audio.interruptions`` decides: ``BargeIn`` for a real
-interruption, ``Backchannel`` for a nod-along (its audio never reaches the backend as speech,
-``audio.mic_hold``). With ``end_of_turn`` (client turn detection) a hands-free turn ends when
-``audio.client_turns`` says so: after a short silence the turn model judges complete, or at
-the cap for the eagerness through a hesitation. It never raises for device trouble: a lost
-or unopenable device becomes an ``AudioDeviceError`` event, the engine keeps running, a background
-thread retries every ``retry_interval_ms`` (re-resolving device names) and ``DeviceRecovered``
-follows when it works again.
+``process()`` installs a (re)opened stream, watches the device, and hands every block captured
+since the last call to ``audio.capture.Capture`` as one batch (the device blocks stay 10 ms; a
+batch of two gives the same events, at most one block later): echo cancellation (mic block against
+exactly the block the speaker got) → streaming resampling (device → 16 kHz, device → send rate) →
+voice detection (16 kHz) → talk gate (mode) → barge-in → levels. With ``judge_interruptions`` (the
+app's default), the reply is ducked on a voice onset and ``audio.interruptions`` decides:
+``BargeIn`` for a real interruption, ``Backchannel`` for a nod-along (its audio never reaches the
+backend as speech, ``audio.mic_hold``). With ``end_of_turn`` (client turn detection) a hands-free
+turn ends when ``audio.client_turns`` says so: after a short silence the turn model judges
+complete, or at the cap for the eagerness through a hesitation. It never raises for device trouble:
+a lost or unopenable device becomes an ``AudioDeviceError`` event, the engine keeps running, a
+background thread retries every ``retry_interval_ms`` (re-resolving device names) and
+``DeviceRecovered`` follows when it works again.
 """
 
 from __future__ import annotations
@@ -162,7 +164,7 @@ class AudioEngine:
 
     def meters(self) -> Meters:
         """Latest meter snapshot (any thread). Made when asked (the app asks every 50 ms, the
-        engine runs every 10 ms) from plain values the engine thread writes: at most one batch
+        engine runs every 10–20 ms) from plain values the engine thread writes: at most one batch
         stale, like a snapshot made by every ``process()``."""
         pipe = self._metered
         if pipe is not None:
@@ -176,7 +178,8 @@ class AudioEngine:
 
     # ================================================================== engine thread
     def process(self) -> list[AudioEvent]:
-        """Engine thread, every ~10 ms: drain captured audio; return events in time order."""
+        """Engine thread, every ``process_period_ms``: drain captured audio; return events in
+        time order."""
         events: list[AudioEvent] = []
         while self._events:
             events.append(self._events.popleft())
@@ -213,6 +216,17 @@ class AudioEngine:
         events.extend(self._capture.drain(pipe))
         self._metered = pipe
         return events
+
+    @property
+    def process_period_ms(self) -> int:
+        """Engine thread: the longest the caller should wait before the next ``process()``: one
+        device block while a duck or clear may be due (``Capture.duck_due``: a reply plays, a
+        pause or the judge is pending), else ``config.listen_period_ms`` (20 ms; a voice start or
+        stop comes at most that much later, and the CPU cost drops: issue 16 item 4)."""
+        pipe, block = self._pipe, self.config.block_ms
+        if pipe is not None and self._capture.duck_due(pipe.player):
+            return block
+        return max(block, self.config.listen_period_ms)
 
     def play(self, item_id: str, pcm16: bytes, rate_hz: int) -> None:
         """Engine thread: queue reply audio (PCM16 mono at ``rate_hz``) for playback.

@@ -19,7 +19,10 @@ baseline measured in the same run; no pass/fail.
    duration: bare streams whose callbacks do nothing — one duplex stream (what the engine opened
    before issue 16) and an input + an output stream (what it opens now) — and the engine on the
    old duplex stream; then the engine with 20 and 30 ms device blocks and process() cadence
-   (the wake-ups, not the DSP, are most of the cost).
+   (the wake-ups, not the DSP, are most of the cost); then only listening (speech in the mic, no
+   reply) with process() every 10 ms vs every ``listen_period_ms`` (20 ms: the engine's
+   ``process_period_ms`` while no reply plays, which the app follows). Stage by stage:
+   bench/profile_audio_cpu.py.
 5. Duck at once, decide after (issue 16): onset → −20 dB, onset → silent on interruptions,
    backchannels passed out of N, vs today's VAD barge-in on the same clips; false ducks from
    echo per minute (bench/bench_audio_turns.py).
@@ -509,6 +512,11 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
     larger = {
         ms: _engine_cpu(server, seconds, reply, feeder, split=True, block_ms=ms) for ms in (20, 30)
     }
+    listen_period = AudioConfig().listen_period_ms
+    listening = {
+        ms: _engine_cpu(server, seconds, None, feeder, split=True, period_ms=ms)
+        for ms in (10, listen_period)
+    }
     print(f"   baseline bare duplex stream      {base:5.2f} %   (latency 'low', as opened before)")
     print(f"   baseline bare input + output     {base_split:5.2f} %")
     print(
@@ -519,9 +527,9 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
     print(f"   engine, one duplex stream        {old_full:5.2f} %   (before; whole process)")
     print(f"   of which engine.process() (now)  {engine_thread:5.2f} %")
     print(
-        "   device blocks and engine cadence (the app calls process() every 10 ms today; "
-        "each wake-up costs: the same work takes 2.5x longer after a 10 ms sleep than in a "
-        "hot loop)"
+        "   device blocks and engine cadence (the app calls process() every 10 ms while a "
+        "reply plays, every listen_period_ms while only listening; each wake-up costs: the "
+        "same work takes 2.5x longer after a 10 ms sleep than in a hot loop)"
     )
     print(f"     10 ms blocks, process() every 10 ms  {full:5.2f} %   (default)")
     for ms, (cpu, thread, mm) in larger.items():
@@ -529,6 +537,11 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
             f"     {ms} ms blocks, process() every {ms} ms  {cpu:5.2f} %   engine.process() "
             f"{thread:4.2f} %, underruns {mm.underruns}, stream latency in/out "
             f"{mm.latency_in_ms:.0f}/{mm.latency_out_ms:.0f} ms"
+        )
+    for ms, (cpu, thread, _mm) in listening.items():
+        print(
+            f"     listening only, process() every {ms} ms  {cpu:5.2f} %   engine.process() "
+            f"{thread:4.2f} %{'   (the app: process_period_ms)' if ms == listen_period else ''}"
         )
     print(
         f"   meters: underruns {m.underruns}, overflows {m.overflows}, ERLE "
@@ -539,13 +552,15 @@ def bench_cpu(server: PulseServer, seconds: float) -> None:
 def _engine_cpu(
     server: PulseServer,
     seconds: float,
-    reply: np.ndarray,
+    reply: np.ndarray | None,
     feeder: Any,
     split: bool,
     block_ms: int = 10,
+    period_ms: int | None = None,
 ) -> tuple[float, float, Any]:
     """Whole-process CPU % with the engine running (split streams or one duplex stream), its
-    ``process()`` called every ``block_ms``. The meters get the stream's latencies added as
+    ``process()`` called every ``period_ms`` (default ``block_ms``); ``reply`` None: nothing
+    plays. The meters get the stream's latencies added as
     ``latency_in_ms`` / ``latency_out_ms``."""
     from dataclasses import replace
 
@@ -560,7 +575,7 @@ def _engine_cpu(
     cfg = AudioConfig(
         input_device="pulse", output_device="pulse", barge_in=False, block_ms=block_ms
     )
-    with EngineRunner(AudioEngine(cfg, factory), period_ms=block_ms) as run:
+    with EngineRunner(AudioEngine(cfg, factory), period_ms=period_ms or block_ms) as run:
         orig = run.engine.process
 
         def timed() -> Any:
@@ -572,8 +587,9 @@ def _engine_cpu(
         run.engine.process = timed  # type: ignore[method-assign]
         run.wait_for(MicAudio)
         th.start()
-        for k in range(int(seconds / 4) + 2):
-            run.call(lambda k=k: run.engine.play(f"c{k}", reply.tobytes(), 24000))
+        for k in range(int(seconds / 4) + 2 if reply is not None else 0):
+            pcm = reply.tobytes() if reply is not None else b""
+            run.call(lambda k=k, pcm=pcm: run.engine.play(f"c{k}", pcm, 24000))
         time.sleep(1.0)
         proc_time[0] = 0.0
         c0, w0 = time.process_time(), time.monotonic()

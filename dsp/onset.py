@@ -131,6 +131,7 @@ class OnsetDetector:
         self._window: npt.NDArray[np.float64] | None = None
         self._band: slice | None = None
         self._n = 0
+        self._pair: npt.NDArray[np.float64] = np.empty((2, 0), dtype=np.float64)
         self.reset()
 
     def reset(self) -> None:
@@ -148,8 +149,8 @@ class OnsetDetector:
         self.onsets = 0
 
     # ------------------------------------------------------------------ features
-    def _band_power(self, block: Int16Array) -> float:
-        n = int(block.shape[0])
+    def _window_for(self, n: int) -> npt.NDArray[np.float64]:
+        """The Hann window (and band slice and scale) for ``n``-sample blocks."""
         if self._window is None or self._n != n:
             self._n = n
             self._window = np.hanning(n)
@@ -159,9 +160,27 @@ class OnsetDetector:
             self._band = slice(lo, max(lo + 1, hi))
             # Parseval with the Hann window: scale so a full-band signal gives its mean square
             self._scale = 2.0 / (n * float(np.sum(self._window**2)))
-        spec = np.fft.rfft(block * self._window)
+        return self._window
+
+    def _band_power(self, block: Int16Array) -> float:
+        """Power of the 150–7600 Hz band of one block (int16 units², like a mean square)."""
+        spec = np.fft.rfft(block * self._window_for(int(block.shape[0])))
         band = spec[self._band]
         return float(np.sum(band.real**2 + band.imag**2)) * self._scale
+
+    def _band_powers(self, clean: Int16Array, raw: Int16Array) -> tuple[float, float]:
+        """``_band_power`` of both blocks in one FFT call (rows are transformed and summed
+        exactly as one block alone: the same figures, half the numpy calls)."""
+        window = self._window_for(int(clean.shape[0]))
+        n = int(window.shape[0])
+        pair = self._pair
+        if pair.shape != (2, n):
+            pair = self._pair = np.empty((2, n), dtype=np.float64)
+        np.multiply(clean, window, out=pair[0])
+        np.multiply(raw, window, out=pair[1])
+        band = np.fft.rfft(pair, axis=-1)[:, self._band]
+        p = np.sum(band.real**2 + band.imag**2, axis=-1) * self._scale
+        return float(p[0]), float(p[1])
 
     @staticmethod
     def _power(block: Int16Array) -> float:
@@ -173,8 +192,8 @@ class OnsetDetector:
         """Judge one block (``t_ns``: capture time of its first sample, monotonic ns)."""
         cfg = self.config
         block_ms = 1000 * int(clean.shape[0]) / cfg.rate_hz
-        level = _db(self._band_power(clean))
-        raw_db = _db(self._band_power(raw))
+        p_clean, p_raw = self._band_powers(clean, raw)
+        level, raw_db = _db(p_clean), _db(p_raw)
         far_db = _db(self._power(far))
         self._far_hist.append(far_db)
         far_env = max(self._far_hist)

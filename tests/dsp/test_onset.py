@@ -58,3 +58,15 @@ def test_quiet_room_onset_and_release_without_a_reply() -> None:
     first = reasons.index(Reason.ONSET)
     assert 58 <= first <= 62  # speech starts at 600 ms
     assert Reason.RELEASED in reasons[first:]
+
+
+def test_clean_and_raw_band_powers_in_one_fft_equal_one_block_at_a_time() -> None:
+    """Issue 16 item 4: both band powers come from one FFT call; the figures are bit-for-bit
+    those of a block alone (so the detector's decisions cannot move)."""
+    det = OnsetDetector(OnsetConfig(rate_hz=48000))
+    voice = clip("interrupt01_piper.wav")
+    rng = np.random.default_rng(5)
+    for k in range(0, len(voice) - 480, 480):
+        clean = voice[k : k + 480]
+        raw = (clean + rng.normal(0, 300, 480)).clip(-32768, 32767).astype(np.int16)
+        assert det._band_powers(clean, raw) == (det._band_power(clean), det._band_power(raw))

@@ -90,3 +90,38 @@ def test_resampling_is_deterministic_and_adds_no_dither() -> None:
     assert len(chunked) == 1
     assert len({resample(pcm, 24000, 16000) for _ in range(3)}) == 1
     assert resample(bytes(48000), 24000, 16000) == bytes(32000)
+
+
+def _reference_pcm16(samples: np.ndarray) -> bytes:
+    """The rounding the resampler used before issue 16 item 4 (float64), for comparison."""
+    scaled = np.rint(np.asarray(samples, dtype=np.float64).reshape(-1) * 32768.0)
+    return np.clip(scaled, -32768, 32767).astype("<i2").tobytes()
+
+
+def test_fast_paths_give_the_bytes_of_the_plain_path() -> None:
+    """``process_samples`` (array in) and ``PairResampler`` (two streams in one soxr call) are
+    bit-for-bit what one ``StreamResampler`` per stream gives, block by block, and the float32
+    rounding equals the float64 one it replaced (loud enough to clip, too)."""
+    import soxr
+
+    from dsp.resample import PairResampler
+
+    rng = np.random.default_rng(3)
+    a = np.clip(rng.normal(0, 12000, 48000), -32768, 32767).astype(np.int16)
+    b = (np.sin(np.arange(48000) / 9.0) * 32767).astype(np.int16)
+    plain_a, plain_b = StreamResampler(48000, 16000, "LQ"), StreamResampler(48000, 16000, "LQ")
+    fast = StreamResampler(48000, 16000, "LQ")
+    pair = PairResampler(48000, 16000, quality="LQ")
+    ref = soxr.ResampleStream(48000, 16000, 1, dtype="float32", quality="LQ")
+    for k in range(0, 48000, 480):
+        blk_a, blk_b = a[k : k + 480], b[k : k + 480]
+        want_a = plain_a.process(blk_a.tobytes())
+        want_b = plain_b.process(blk_b.tobytes())
+        assert fast.process_samples(blk_a) == want_a
+        assert pair.process(blk_a, blk_b) == (want_a, want_b)
+        assert want_a == _reference_pcm16(
+            ref.resample_chunk(blk_a.astype(np.float32) / np.float32(32768.0))
+        )
+    assert PairResampler(16000, 16000).process(a[:4], b[:4]) == (a[:4].tobytes(), b[:4].tobytes())
+    with pytest.raises(ValueError):
+        pair.process(a[:480], b[:320])

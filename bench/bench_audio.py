@@ -54,7 +54,6 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -64,7 +63,7 @@ sys.path.insert(0, str(REPO))
 
 from audio.config import AudioConfig  # noqa: E402
 from audio.engine import AudioEngine  # noqa: E402
-from audio.events import MicAudio, VoiceStarted  # noqa: E402
+from audio.events import MicAudio  # noqa: E402
 from audio.jitter import JitterBuffer  # noqa: E402
 from dsp.pcm import read_wav  # noqa: E402
 from dsp.resample import resample  # noqa: E402
@@ -273,7 +272,6 @@ def bench_first_sample(server: PulseServer, trials: int) -> None:
         print(f"   ratio p50 engine/naive     {pct(eng_lat, 50) / pct(naive_lat, 50):.2f}")
 
 
-# ----------------------------------------------------------------------------- 2
 def speech_reply(rate: int, seconds: float) -> np.ndarray:
     """A speech reply (the piper files back to back) over a -30 dBFS tone, so the speaker is never
     silent until cleared, while AEC3 still gets speech as its far end (a pure tone keeps it from
@@ -285,119 +283,6 @@ def speech_reply(rate: int, seconds: float) -> np.ndarray:
     speech = np.resize(speech, n)
     bed = tone(int(seconds * 1000), rate, level=0.03)[:n].astype(np.float64)
     return np.clip(speech * 0.7 + bed, -32768, 32767).astype(np.int16)
-
-
-def bench_barge_in(server: PulseServer, trials: int) -> None:
-    print("\n2. Barge-in: speech onset in mic → playback silent at speaker.monitor (ms)")
-    files = ["q01_piper.wav", "q02_espeak.wav", "q03_piper.wav", "q04_espeak.wav"]
-    spk = Monitor(server, "speaker.monitor")
-    mic = Monitor(server, "micfeed.monitor")
-
-    def trial_set(
-        run: EngineRunner, start_playback: Any
-    ) -> tuple[list[float], list[float], list[float], int]:
-        total, detect, stop = [], [], []
-        missed = 0
-        for k in range(trials):
-            start_playback(k)
-            time.sleep(1.5)  # the reply plays alone first (AEC3 sees its far end)
-            t_feed = time.monotonic_ns()
-            server.play_to_mic(SPEECH / files[k % len(files)], wait=False)
-            t_onset = None
-            deadline = time.monotonic() + 4
-            while time.monotonic() < deadline and t_onset is None:
-                time.sleep(0.05)
-                t_onset = mic.first_loud_after(t_feed, threshold=300)
-            time.sleep(1.0)
-            t_quiet = spk.first_quiet_after(t_onset) if t_onset else None
-            t_voice = next(
-                (t for t, e in list(run.events) if t >= t_feed and isinstance(e, VoiceStarted)),
-                None,
-            )
-            if t_onset is None or t_quiet is None or t_voice is None:
-                missed += 1
-                print(f"     (meters: {run.engine.meters()})")
-                why = "no onset" if t_onset is None else "no VAD start" if t_voice is None else ""
-                print(f"     (trial {k}: missed: {why or 'playback never went silent'})")
-            else:
-                total.append((t_quiet - t_onset) / MS)
-                detect.append((t_voice - t_onset) / MS)
-                stop.append((t_quiet - t_voice) / MS)
-            time.sleep(3.0)  # the rest of the utterance + the stop delay
-        return total, detect, stop, missed
-
-    reply24 = speech_reply(24000, 60)
-    with EngineRunner(engine(), period_ms=2) as run:
-        run.wait_for(MicAudio)
-        time.sleep(1.0)
-        eng = trial_set(
-            run,
-            lambda k: run.call(lambda: run.engine.play(f"b{k}", reply24.tobytes(), 24000)),
-        )
-        m = run.engine.meters()
-        print(f"     (engine AEC engaged {m.aec_engaged}, coupling {m.coupling_db:.1f} dB)")
-    naive = NaivePlayer()
-    reply48 = speech_reply(RATE, 60)
-
-    def on_event(ev: Any, _t: int) -> None:
-        if isinstance(ev, VoiceStarted):
-            naive.clear()
-
-    with EngineRunner(engine(barge_in=False), period_ms=2, on_event=on_event) as run:
-        run.wait_for(MicAudio)
-        time.sleep(1.0)
-        nai = trial_set(run, lambda k: naive.play(reply48))
-    naive.close()
-    spk.close()
-    mic.close()
-    for name, (total, detect, stop, missed) in (
-        ("engine (clear at next 10 ms block)", eng),
-        ("baseline same VAD, naive 50 ms list", nai),
-    ):
-        print(f"   {name}")
-        print(f"     onset → silent        {summary(total)}  missed {missed}/{trials}")
-        print(f"     onset → VoiceStarted  {summary(detect)}")
-        print(f"     VoiceStarted → silent {summary(stop)}")
-
-
-def bench_barge_in_virtual() -> None:
-    """The same path in virtual time (fake stream + fake clock): what the algorithm costs with no
-    scheduling delay. Speaker silent = first all-zero output block after the true onset."""
-    import json
-
-    from tests.audio.fakes import FakeClock, FakeFactory
-    from tests.audio.helpers import load
-
-    utts = [u for u in json.loads((SPEECH / "utterances.json").read_text()) if u.get("text")]
-    for pause in (True, False):
-        silent, started = [], []
-        for u in utts:
-            clock = FakeClock()
-            factory = FakeFactory(clock)
-            eng = AudioEngine(AudioConfig(pause_on_voice_hint=pause), factory, clock=clock)
-            eng.start()
-            eng.process()
-            eng.play("r", speech_reply(24000, 8).tobytes(), 24000)
-            lead = np.zeros(RATE, dtype=np.int16)  # the reply plays alone for 1 s
-            mic = np.concatenate([lead, load(u["file"])])
-            onset = clock() + (1000 + u["speech_start_ms"]) * MS
-            t_silent = t_voice = None
-            for k in range(len(mic) // 480):
-                out = factory.stream.tick(mic[k * 480 : (k + 1) * 480])
-                for ev in eng.process():
-                    if isinstance(ev, VoiceStarted) and t_voice is None:
-                        t_voice = clock()
-                if t_silent is None and clock() > onset and not out.any():
-                    t_silent = clock() - 10 * MS  # the block started 10 ms before now
-            eng.stop()
-            if t_silent is not None:
-                silent.append((t_silent - onset) / MS)
-            if t_voice is not None:
-                started.append((t_voice - onset) / MS)
-        label = "with provisional pause" if pause else "confirmed start only  "
-        print(f"   virtual time, {label}: onset → last block out {summary(silent)}")
-    print(f"   virtual time, onset → VoiceStarted decided      {summary(started)}")
-    print("   (add the device output latency for the time at the speaker)")
 
 
 # ----------------------------------------------------------------------------- 3
@@ -438,177 +323,6 @@ def bench_jitter(minutes: float) -> None:
         )
 
 
-# ----------------------------------------------------------------------------- 4
-def cpu_virtual() -> float:
-    """CPU % of one core for the engine's own work (callbacks + process() every 10 ms) driven by a
-    fake stream: capture, AEC+NS at 48 kHz, 4 resamplers, VAD and playback of a reply, with speech
-    in the mic: no PulseAudio client, no thread wake-ups."""
-    from tests.audio.fakes import FakeClock, FakeFactory
-    from tests.audio.helpers import load
-
-    clock = FakeClock()
-    factory = FakeFactory(clock)
-    eng = AudioEngine(AudioConfig(barge_in=False), factory, clock=clock)
-    eng.start()
-    eng.process()
-    eng.play("r", speech_reply(24000, 30).tobytes(), 24000)
-    mic = np.concatenate([load("q05_piper.wav"), load("q06_espeak.wav")] * 3)
-    n = len(mic) // 480
-    t = time.process_time()
-    for k in range(n):
-        factory.stream.tick(mic[k * 480 : (k + 1) * 480])
-        eng.process()
-    eng.stop()
-    return (time.process_time() - t) / (n / 100) * 100
-
-
-def bench_cpu(server: PulseServer, seconds: float) -> None:
-    import sounddevice as sd
-
-    print(f"\n4. CPU per second of audio ({seconds:g} s each, % of one core, whole process)")
-
-    def feeder(stop: threading.Event) -> None:
-        files = [SPEECH / f for f in ("q05_piper.wav", "q06_espeak.wav", "q07_piper.wav")]
-        k = 0
-        while not stop.is_set():
-            server.play_to_mic(files[k % len(files)])
-            k += 1
-
-    # baselines: bare streams, callbacks do nothing
-    def cb(indata: Any, outdata: Any, frames: int, t: Any, status: Any) -> None:
-        outdata.fill(0)
-
-    def bare(streams: list[Any]) -> float:
-        for st in streams:
-            st.start()
-        time.sleep(1.0)
-        c0, w0 = time.process_time(), time.monotonic()
-        time.sleep(seconds)
-        cpu = (time.process_time() - c0) / (time.monotonic() - w0) * 100
-        for st in streams:
-            st.stop()
-            st.close()
-        return cpu
-
-    common: dict[str, Any] = {
-        "samplerate": RATE,
-        "blocksize": 480,
-        "dtype": "int16",
-        "latency": "low",
-    }
-    base = bare([sd.Stream(device=("pulse", "pulse"), channels=(1, 1), callback=cb, **common)])
-    base_split = bare(
-        [
-            sd.InputStream(device="pulse", channels=1, callback=lambda *a: None, **common),
-            sd.OutputStream(device="pulse", channels=1, callback=lambda o, *a: o.fill(0), **common),
-        ]
-    )
-
-    reply = np.frombuffer(
-        resample(read_wav(SPEECH / "q08_piper.wav")[0], 16000, 24000), dtype=np.int16
-    )
-    full, engine_thread, m = _engine_cpu(server, seconds, reply, feeder, split=True)
-    old_full, _old_thread, _ = _engine_cpu(server, seconds, reply, feeder, split=False)
-    larger = {
-        ms: _engine_cpu(server, seconds, reply, feeder, split=True, block_ms=ms) for ms in (20, 30)
-    }
-    listen_period = AudioConfig().listen_period_ms
-    listening = {
-        ms: _engine_cpu(server, seconds, None, feeder, split=True, period_ms=ms)
-        for ms in (10, listen_period)
-    }
-    print(f"   baseline bare duplex stream      {base:5.2f} %   (latency 'low', as opened before)")
-    print(f"   baseline bare input + output     {base_split:5.2f} %")
-    print(
-        f"   engine work alone (fake stream)  {cpu_virtual():5.2f} %"
-        "   (callbacks + process(), one thread)"
-    )
-    print(f"   engine, input + output streams   {full:5.2f} %   (now; whole process)")
-    print(f"   engine, one duplex stream        {old_full:5.2f} %   (before; whole process)")
-    print(f"   of which engine.process() (now)  {engine_thread:5.2f} %")
-    print(
-        "   device blocks and engine cadence (the app calls process() every 10 ms while a "
-        "reply plays, every listen_period_ms while only listening; each wake-up costs: the "
-        "same work takes 2.5x longer after a 10 ms sleep than in a hot loop)"
-    )
-    print(f"     10 ms blocks, process() every 10 ms  {full:5.2f} %   (default)")
-    for ms, (cpu, thread, mm) in larger.items():
-        print(
-            f"     {ms} ms blocks, process() every {ms} ms  {cpu:5.2f} %   engine.process() "
-            f"{thread:4.2f} %, underruns {mm.underruns}, stream latency in/out "
-            f"{mm.latency_in_ms:.0f}/{mm.latency_out_ms:.0f} ms"
-        )
-    for ms, (cpu, thread, _mm) in listening.items():
-        print(
-            f"     listening only, process() every {ms} ms  {cpu:5.2f} %   engine.process() "
-            f"{thread:4.2f} %{'   (the app: process_period_ms)' if ms == listen_period else ''}"
-        )
-    print(
-        f"   meters: underruns {m.underruns}, overflows {m.overflows}, ERLE "
-        f"{m.erle_db if m.erle_db is None else round(m.erle_db, 1)} dB, hint {m.echo_hint}"
-    )
-
-
-def _engine_cpu(
-    server: PulseServer,
-    seconds: float,
-    reply: np.ndarray | None,
-    feeder: Any,
-    split: bool,
-    block_ms: int = 10,
-    period_ms: int | None = None,
-) -> tuple[float, float, Any]:
-    """Whole-process CPU % with the engine running (split streams or one duplex stream), its
-    ``process()`` called every ``period_ms`` (default ``block_ms``); ``reply`` None: nothing
-    plays. The meters get the stream's latencies added as
-    ``latency_in_ms`` / ``latency_out_ms``."""
-    from dataclasses import replace
-
-    from audio.duplex import StreamSpec, sounddevice_factory
-
-    def factory(spec: StreamSpec, cb: Any, fin: Any) -> Any:
-        return sounddevice_factory(replace(spec, split=split), cb, fin)
-
-    stop = threading.Event()
-    th = threading.Thread(target=feeder, args=(stop,), daemon=True)
-    proc_time = [0.0]
-    cfg = AudioConfig(
-        input_device="pulse", output_device="pulse", barge_in=False, block_ms=block_ms
-    )
-    with EngineRunner(AudioEngine(cfg, factory), period_ms=period_ms or block_ms) as run:
-        orig = run.engine.process
-
-        def timed() -> Any:
-            t = time.perf_counter()
-            r = orig()
-            proc_time[0] += time.perf_counter() - t
-            return r
-
-        run.engine.process = timed  # type: ignore[method-assign]
-        run.wait_for(MicAudio)
-        th.start()
-        for k in range(int(seconds / 4) + 2 if reply is not None else 0):
-            pcm = reply.tobytes() if reply is not None else b""
-            run.call(lambda k=k, pcm=pcm: run.engine.play(f"c{k}", pcm, 24000))
-        time.sleep(1.0)
-        proc_time[0] = 0.0
-        c0, w0 = time.process_time(), time.monotonic()
-        time.sleep(seconds)
-        wall = time.monotonic() - w0
-        full = (time.process_time() - c0) / wall * 100
-        engine_thread = proc_time[0] / wall * 100
-        m = run.engine.meters()
-        info = run.engine.info
-        m = SimpleNamespace(
-            **vars(m),
-            latency_in_ms=info.input_latency_ms if info else float("nan"),
-            latency_out_ms=info.output_latency_ms if info else float("nan"),
-        )
-    stop.set()
-    th.join(timeout=15)  # the last question must not spill into the next section's mic
-    return full, engine_thread, m
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11")
@@ -628,12 +342,16 @@ def main() -> None:
             reinit_portaudio()
             time.sleep(1.0)
         if 4 in which and server:  # first: later sections leave threads that would count
+            from bench.bench_audio_cpu import bench_cpu
+
             bench_cpu(server, args.cpu_seconds)
         if 1 in which and server:
             bench_first_sample(server, args.trials)
-        if 2 in which and server:
-            bench_barge_in(server, max(5, args.trials // 2))
         if 2 in which:
+            from bench.bench_barge_in import bench_barge_in, bench_barge_in_virtual
+
+            if server:
+                bench_barge_in(server, max(5, args.trials // 2))
             bench_barge_in_virtual()
         if 3 in which:
             bench_jitter(args.minutes)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.fixtures.faces import covered, face_crops, paste
+from tests.video.conftest import require_face_model
 from tests.video.redact_clips import DESK, ClipFrame, appearing, desk_clips, face_clips, noisy
 from video.redact import Box, FaceFinder, RedactConfig, Redactor, load_detector
 from video.redact_change import ChangeConfig, ChangeGate
@@ -122,15 +123,14 @@ def gate_misses(
     return missed, blurred
 
 
-def test_in_camera_like_clips_the_gate_blurs_what_a_whole_frame_search_blurs(
-    redact_config: RedactConfig,
-):
+def test_in_camera_like_clips_the_gate_blurs_what_a_whole_frame_search_blurs():
     """Every 20th face of the synthetic set at every size, appearing, moving and holding
     still in a noisy scene: the gated redactor covers the face wherever a whole-frame search
-    of the same frame does (hold 0: the gate alone), with either detector."""
-    thin = fallback_thinning(redact_config)
-    missed, blurred = gate_misses(face_clips(step=20 * thin), redact_config)
-    assert blurred > 150 // thin  # the comparison has faces to compare
+    of the same frame does (hold 0: the gate alone). The default detector only: the Haar
+    fallback goes through the same gate in the desk clip below (the suite's time budget)."""
+    require_face_model()
+    missed, blurred = gate_misses(face_clips(step=20), RedactConfig(hold_s=0))
+    assert blurred > 150  # the comparison has faces to compare
     assert not missed
 
 

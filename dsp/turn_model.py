@@ -20,7 +20,6 @@ Contracts:
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
+
+from dsp.model_files import shared_model_path
 
 SAMPLE_RATE_HZ: Final = 16_000
 WINDOW_S: Final = 8.0
@@ -54,10 +55,7 @@ class TurnModelMissing(FileNotFoundError):
 
 def default_model_path() -> Path:
     """``$VOICECAM_SMART_TURN_MODEL`` if set, else ``<sys.prefix>/share/voicecam/MODEL_FILE``."""
-    override = os.environ.get(ENV_MODEL_PATH)
-    if override:
-        return Path(override)
-    return Path(sys.prefix) / "share" / "voicecam" / MODEL_FILE
+    return shared_model_path(MODEL_FILE, ENV_MODEL_PATH)
 
 
 def _mel_filterbank() -> npt.NDArray[np.float64]:

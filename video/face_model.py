@@ -72,8 +72,6 @@ Contracts:
 from __future__ import annotations
 
 import math
-import os
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +81,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from dsp.model_files import shared_model_path
 from video.errors import VideoError
 from video.frame import Image
 from video.redact_box import Box
@@ -122,10 +121,7 @@ class FaceModelMissing(VideoError):
 
 def default_model_path() -> Path:
     """``$VOICECAM_FACE_MODEL`` if set, else ``<sys.prefix>/share/voicecam/MODEL_FILE``."""
-    override = os.environ.get(ENV_MODEL_PATH)
-    if override:
-        return Path(override)
-    return Path(sys.prefix) / "share" / "voicecam" / MODEL_FILE
+    return shared_model_path(MODEL_FILE, ENV_MODEL_PATH)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,16 @@ pytestmark = pytest.mark.gui
 REPO = Path(__file__).resolve().parents[3]
 
 
+def _catches_sigterm(proc: subprocess.Popen[str]) -> bool:
+    """Linux: the process has a handler for SIGTERM (``SigCgt`` in /proc/PID/status)."""
+    try:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next((ln.split()[1] for ln in status.splitlines() if ln.startswith("SigCgt:")), "0")
+    return bool(int(caught, 16) >> (signal.SIGTERM - 1) & 1)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_main_starts_and_quits_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     ini = tmp_path / "gui.ini"
@@ -34,11 +44,13 @@ def test_main_starts_and_quits_cleanly(tmp_path: Path, sig: signal.Signals) -> N
         text=True,
     )
     try:
-        # the window saves nothing until it closes: give it time to start, then signal
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.2)
+        # signal once the app has installed its handlers (SIGTERM caught: Python catches only
+        # SIGINT by itself); the window saves its geometry when it closes
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not _catches_sigterm(proc):
+            time.sleep(0.05)
         assert proc.poll() is None, proc.communicate()[1][-2000:]
+        assert _catches_sigterm(proc), "the app never installed its quit handlers"
         proc.send_signal(sig)
         _out, err = proc.communicate(timeout=30)
     finally:

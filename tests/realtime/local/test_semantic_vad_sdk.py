@@ -31,6 +31,8 @@ ENTRIES: list[dict[str, Any]] = (
 PAUSED = [e for e in ENTRIES if e["kind"] == "paused"]
 COMPLETE = [e for e in ENTRIES if e["kind"] == "complete"]
 TRANSCRIBE = {"model": "whisper-1", "language": "en"}
+#: The replies are short: these tests judge when turns end, not what is answered (suite time).
+REPLY_TOKENS = 12
 #: Longer than the longest hold of semantic_vad "auto" (2.5 s), so every turn ends in the clip.
 TAIL_SILENCE_S = 3.0
 
@@ -101,7 +103,8 @@ async def run_clips(
     for entry in entries:
         async with connect(server) as peer:  # a fresh conversation per clip
             await peer.update(
-                audio={"input": {"transcription": TRANSCRIBE, "turn_detection": detection}}
+                audio={"input": {"transcription": TRANSCRIBE, "turn_detection": detection}},
+                max_output_tokens=REPLY_TOKENS,
             )
             out.append(await spoken(peer, entry))
     return out

@@ -63,6 +63,7 @@ from app.ports import (
 from app.recording import perform_record
 from app.state import ConversationState as S
 from app.transcript import TranscriptHistory
+from app.until_stopped import unless_stopped
 from audio.events import Backchannel, BargeIn, MicAudio, VoiceStarted
 from realtime.events import (
     AppendAudio,
@@ -270,7 +271,11 @@ class Conversation:
             await self.feed(LoadingProgress(Loading(1, 1, "ready")))
             history = TranscriptHistory(self.core.transcript)  # reconnects replay the same turns
             self.session = self.spec.make_session(self.recorder, history)
-            await self.session.connect(self.core.session_config())
+            connected = await unless_stopped(self._connect(self.session), self._stop)
+            if connected is None:  # stopped while connecting: the handshake was cancelled
+                await self._teardown()
+                await self.feed(Ended())
+                return
         except Exception as exc:  # connect errors carry a person-actionable message
             # said to the user through the state (the CLI's "error:" line, the window's status)
             log.info("connect failed: %s", exc)
@@ -297,6 +302,10 @@ class Conversation:
                 await task
         await self._teardown()
         await self.feed(Ended())
+
+    async def _connect(self, session: SessionPort) -> bool:
+        await session.connect(self.core.session_config())
+        return True
 
     async def stop(self) -> None:
         """The user ends the conversation (the close that follows is not an error)."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import copy
 import json
 import random
 import sys
@@ -32,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.json_mutation import CaseMix, TreeMutator  # noqa: E402
 from realtime.events import (  # noqa: E402
     ActivityEnd,
     ActivityStart,
@@ -79,9 +79,21 @@ def seeds(prefix: str) -> list[dict[str, Any]]:
     return out
 
 
-class Mutator:
+class Mutator(TreeMutator):
+    """Damage to a golden server message, for a protocol core's ``receive()``."""
+
+    mix = CaseMix(
+        untouched=0.08,
+        tree=0.78,
+        text=0.93,
+        raw_bytes=0.5,
+        raw_texts=("", "null", "[]", "1", '"x"', "{" * 2000, "[" * 5000, "{}"),
+        binary=0.3,
+        bad_utf8=0.05,
+    )
+
     def __init__(self, rng: random.Random, types: list[str], keys: list[str]) -> None:
-        self.rng = rng
+        super().__init__(rng)
         self.types = types
         self.keys = keys
 
@@ -109,79 +121,6 @@ class Mutator:
         if kind in (8, 9):
             return [self.json_value(depth + 1) for _ in range(r.randrange(4))]
         return {r.choice(self.keys): self.json_value(depth + 1) for _ in range(r.randrange(4))}
-
-    def _containers(self, value: Any, out: list[Any]) -> None:
-        if isinstance(value, dict | list):
-            out.append(value)
-            for v in value.values() if isinstance(value, dict) else value:
-                self._containers(v, out)
-
-    def mutate_tree(self, msg: dict[str, Any]) -> Any:
-        r = self.rng
-        msg = copy.deepcopy(msg)
-        for _ in range(r.randrange(1, 4)):
-            containers: list[Any] = []
-            self._containers(msg, containers)
-            target = r.choice(containers)
-            op = r.randrange(6)
-            if isinstance(target, dict):
-                key = r.choice(list(target) or [r.choice(self.keys)])
-                if op == 0 and target:
-                    target.pop(key, None)
-                elif op == 1:
-                    target[r.choice(self.keys)] = self.json_value()
-                elif op == 2 and "type" in target:
-                    target["type"] = r.choice(self.types)
-                elif op == 3 and isinstance(target.get(key), str):
-                    s = target[key]
-                    cut = r.randrange(len(s) + 1)
-                    target[key] = s[:cut] + r.choice(["", "!", "=", "A", "-", "_", "\u00e9"])
-                else:
-                    target[key] = self.json_value()
-            elif target:
-                i = r.randrange(len(target))
-                if op == 0:
-                    target.pop(i)
-                else:
-                    target[i] = self.json_value()
-            else:
-                target.append(self.json_value())
-        if r.random() < 0.03:
-            return [msg]
-        return msg
-
-    def case(self, seed: dict[str, Any]) -> str | bytes:
-        r = self.rng
-        mode = r.random()
-        if mode < 0.08:  # the seed untouched (keeps the state machine moving)
-            text = json.dumps(seed)
-        elif mode < 0.78:
-            text = json.dumps(self.mutate_tree(seed), ensure_ascii=r.random() < 0.5)
-        elif mode < 0.93:  # text-level damage
-            text = json.dumps(seed)
-            chars = list(text)
-            for _ in range(r.randrange(1, 6)):
-                if not chars:
-                    break
-                i = r.randrange(len(chars))
-                op = r.randrange(3)
-                if op == 0:
-                    del chars[i:]
-                elif op == 1:
-                    chars[i] = r.choice('{}[]",:0a\\\x00\ud800')
-                else:
-                    chars.insert(i, r.choice('{}[]",:0a\\'))
-            text = "".join(chars)
-        else:  # raw random frames
-            if r.random() < 0.5:
-                return r.randbytes(r.randrange(64))
-            text = r.choice(["", "null", "[]", "1", '"x"', "{" * 2000, "[" * 5000, "{}"])
-        if r.random() < 0.3:  # binary frame, sometimes with invalid UTF-8
-            data = text.encode("utf-8", errors="surrogatepass")
-            if r.random() < 0.05 and data:
-                data = data[:-1] + b"\xff"
-            return data
-        return text
 
 
 def random_command(rng: random.Random, rate_hz: int) -> Command:

@@ -8,11 +8,10 @@ flipped JSON text, binary frames, invalid UTF-8, deep nesting). Pure, seeded by 
 from __future__ import annotations
 
 import base64
-import copy
-import json
 import random
 from typing import Any
 
+from bench.json_mutation import CaseMix, TreeMutator
 from realtime.local.protocol import CLIENT_EVENT_TYPES
 
 # Every event type the server accepts (from the server itself), plus unknown ones.
@@ -187,11 +186,21 @@ def seed_events(rng: random.Random) -> list[dict[str, Any]]:
     ]
 
 
-class Mutator:
+class Mutator(TreeMutator):
     """Random damage to one seed event (see module docstring)."""
 
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
+    keys = KEYS
+    types = CLIENT_TYPES
+    mix = CaseMix(
+        untouched=0.15,
+        tree=0.80,
+        text=0.93,
+        raw_bytes=0.4,
+        raw_texts=("", "null", "[]", "1", '"x"', "{" * 2000, "[" * 50000, "{}", '{"type":null}'),
+        binary=0.25,
+        bad_utf8=0.1,
+        valid_text=True,
+    )
 
     def json_value(self, depth: int = 0) -> Any:
         r = self.rng
@@ -230,78 +239,3 @@ class Mutator:
         if kind in (9, 10):
             return [self.json_value(depth + 1) for _ in range(r.randrange(4))]
         return {r.choice(KEYS): self.json_value(depth + 1) for _ in range(r.randrange(4))}
-
-    def _containers(self, value: Any, out: list[Any]) -> None:
-        if isinstance(value, dict | list):
-            out.append(value)
-            for v in value.values() if isinstance(value, dict) else value:
-                self._containers(v, out)
-
-    def mutate_tree(self, msg: dict[str, Any]) -> Any:
-        r = self.rng
-        msg = copy.deepcopy(msg)
-        for _ in range(r.randrange(1, 4)):
-            containers: list[Any] = []
-            self._containers(msg, containers)
-            target = r.choice(containers)
-            op = r.randrange(6)
-            if isinstance(target, dict):
-                key = r.choice(list(target) or [r.choice(KEYS)])
-                if op == 0 and target:
-                    target.pop(key, None)
-                elif op == 1:
-                    target[r.choice(KEYS)] = self.json_value()
-                elif op == 2 and "type" in target:
-                    target["type"] = r.choice(CLIENT_TYPES)
-                elif op == 3 and isinstance(target.get(key), str):
-                    s = target[key]
-                    cut = r.randrange(len(s) + 1)
-                    target[key] = s[:cut] + r.choice(["", "!", "=", "A", "-", "_", "\u00e9"])
-                else:
-                    target[key] = self.json_value()
-            elif target:
-                i = r.randrange(len(target))
-                if op == 0:
-                    target.pop(i)
-                else:
-                    target[i] = self.json_value()
-            else:
-                target.append(self.json_value())
-        if r.random() < 0.03:
-            return [msg]
-        return msg
-
-    def case(self, seed: dict[str, Any]) -> str | bytes:
-        r = self.rng
-        mode = r.random()
-        if mode < 0.15:  # the seed untouched (keeps the state machine moving)
-            text = json.dumps(seed)
-        elif mode < 0.80:
-            text = json.dumps(self.mutate_tree(seed), ensure_ascii=r.random() < 0.5)
-        elif mode < 0.93:  # text-level damage
-            text = json.dumps(seed)
-            chars = list(text)
-            for _ in range(r.randrange(1, 6)):
-                if not chars:
-                    break
-                i = r.randrange(len(chars))
-                op = r.randrange(3)
-                if op == 0:
-                    del chars[i:]
-                elif op == 1:
-                    chars[i] = r.choice('{}[]",:0a\\\x00\ud800')
-                else:
-                    chars.insert(i, r.choice('{}[]",:0a\\'))
-            text = "".join(chars)
-        else:  # raw frames
-            if r.random() < 0.4:
-                return r.randbytes(r.randrange(64))
-            text = r.choice(
-                ["", "null", "[]", "1", '"x"', "{" * 2000, "[" * 50000, "{}", '{"type":null}']
-            )
-        if r.random() < 0.25:  # binary frame, sometimes with invalid UTF-8
-            data = text.encode("utf-8", errors="surrogatepass")
-            if r.random() < 0.1 and data:
-                data = data[:-1] + b"\xff"
-            return data
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")

@@ -157,6 +157,12 @@ def _room_run(server: PulseServer, aec_on: bool) -> str | None:
             t_play = time.monotonic_ns()
             run.call(lambda: run.engine.play("r", reply.tobytes(), 24000))
             run.call(lambda: run.engine.end_item("r"))
+            if not aec_on:  # the control ends as soon as the echo fires the detector
+                try:
+                    run.wait_for(VoiceStarted, timeout=6.0, after=t_play)
+                    return None
+                except TimeoutError:
+                    return "control: without AEC the echo must trigger the detector"
             time.sleep(6.0)  # the assistant talks alone for 6 s
             t_user = time.monotonic_ns()
             server.play_to_mic(SPEECH / "q05_espeak.wav")
@@ -165,8 +171,6 @@ def _room_run(server: PulseServer, aec_on: bool) -> str | None:
         own_voice = [e for e in run.of(VoiceStarted) if t_play <= e.t_ns < t_user]
         user = [e for e in run.of(VoiceStarted) if e.t_ns >= t_user]
         m = run.engine.meters()
-        if not aec_on:
-            return None if own_voice else "control: without AEC the echo must trigger the detector"
         if own_voice:
             return f"detector fired on the assistant's voice {own_voice} (meters {m})"
         if not user:

@@ -75,6 +75,9 @@ class TokenUsage:
     output_tokens: int = 0
     source: str = ""
     length_scale: float = 1.0
+    #: The model stopped because it reached the request's ``max_tokens`` (SmolLM2's
+    #: ``finish_reason`` "length"), not because its answer was over.
+    hit_token_limit: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -261,7 +264,10 @@ class Brain:
                 for chunk in stream:
                     if cancel.is_set():
                         return
-                    piece = chunk["choices"][0].get("delta", {}).get("content")
+                    choice = chunk["choices"][0]
+                    if choice.get("finish_reason") == "length":
+                        usage.hit_token_limit = True
+                    piece = choice.get("delta", {}).get("content")
                     if not piece:
                         continue
                     usage.output_tokens += 1

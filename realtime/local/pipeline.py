@@ -55,6 +55,9 @@ class ResponseOptions:
     modalities: tuple[str, ...] = ("audio",)
     instructions: str = ""
     max_tokens: int = 96
+    #: The client set ``max_output_tokens`` (a number, not "inf"): reaching it ends the
+    #: response ``incomplete`` (reason ``max_output_tokens``), as OpenAI does.
+    limit_asked: bool = False
     temperature: float | None = None
     voice: str = "joe"
     #: False for ``conversation: "none"`` (out-of-band): the output is not added to history.
@@ -164,7 +167,7 @@ class Response:
             "output": output,
             "conversation_id": "conv_local" if self.options.in_conversation else None,
             "output_modalities": list(self.options.modalities),
-            "max_output_tokens": self.options.max_tokens,
+            "max_output_tokens": self.options.max_tokens if self.options.limit_asked else "inf",
             "audio": {
                 "output": {
                     "format": {"type": "audio/pcm", "rate": OUTPUT_RATE_HZ},
@@ -198,7 +201,12 @@ class Response:
             mark("context", speculative=self._prefetch is not None)
             await self._open_item()
             await self._generate(request)
-            await self._close("completed", None)
+            if self._usage.hit_token_limit and self.options.limit_asked:
+                await self._close(
+                    "incomplete", {"type": "incomplete", "reason": "max_output_tokens"}
+                )
+            else:
+                await self._close("completed", None)
         except asyncio.CancelledError:
             self._cancel.set()
             await self._close("cancelled", {"type": "cancelled", "reason": self._reason})

@@ -58,6 +58,7 @@ class Replies:
             modalities=self._config.modalities,
             instructions=self._config.instructions,
             max_tokens=96 if mot == "inf" else min(int(mot), 256),
+            limit_asked=mot != "inf",
             temperature=self._config.temperature,
             voice=self._config.voice,
         )
@@ -179,6 +180,7 @@ class Replies:
         mot = r.get("max_output_tokens")
         if isinstance(mot, int) and not isinstance(mot, bool):
             options.max_tokens = max(1, min(mot, 256))
+            options.limit_asked = True
         return options
 
     async def on_cancel(self, event: dict[str, Any]) -> None:

@@ -33,6 +33,8 @@ COMPLETE = [e for e in ENTRIES if e["kind"] == "complete"]
 TRANSCRIBE = {"model": "whisper-1", "language": "en"}
 #: The replies are short: these tests judge when turns end, not what is answered (suite time).
 REPLY_TOKENS = 12
+#: Answered: to its end, or cut at REPLY_TOKENS (``incomplete``); never cancelled or failed.
+ANSWERED = ("completed", "incomplete")
 #: Longer than the longest hold of semantic_vad "auto" (2.5 s), so every turn ends in the clip.
 TAIL_SILENCE_S = 3.0
 
@@ -139,7 +141,7 @@ def test_semantic_vad_waits_through_the_hesitations(local_server: Any) -> None:
         assert abs(turns[-1][0] - entry["speech_end_ms"]) < 300, entry["file"]
         # ... and is answered with audio.
         done = [e for e in events if e["type"] == "response.done"][-1]
-        assert done["response"]["status"] == "completed", entry["file"]
+        assert done["response"]["status"] in ANSWERED, entry["file"]
         assert audio_bytes(events), entry["file"]
         # A turn ends before its response starts: no response.created precedes the first commit.
         kinds = [e["type"] for e in events]
@@ -159,7 +161,7 @@ def test_semantic_vad_answers_every_complete_question(local_server: Any) -> None
         assert turns[0][1].strip(), entry["file"]
         check_deltas(events)
         responses = [e for e in events if e["type"] == "response.done"]
-        assert len(responses) == 1 and responses[0]["response"]["status"] == "completed"
+        assert len(responses) == 1 and responses[0]["response"]["status"] in ANSWERED
         assert audio_bytes(events), entry["file"]
 
 

@@ -100,3 +100,31 @@ def test_a_local_model_server_is_the_brain(server_on_llama: ServerProcess) -> No
     assert usage["output_token_details"]["text_tokens"] > 0
     assert "81" in answer_text(skill)
     assert MODEL_ALIAS  # chosen by discovery of --llm-url (no --llm-model given)
+
+
+def test_an_answer_cut_at_max_output_tokens_is_incomplete(local_server: Any) -> None:
+    """As OpenAI: the reply stopped at the client's ``max_output_tokens`` ends ``incomplete``
+    (reason ``max_output_tokens``), its item too; without a limit the same answer completes.
+    (SmolLM2 answers the open question: skills and memory answer in whole sentences.)"""
+    question = "Tell me about the history of the bicycle."
+
+    async def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        async with connect(local_server) as peer:
+            await peer.say_text(question)
+            await peer.conn.response.create(
+                response={"output_modalities": ["text"], "max_output_tokens": 3}
+            )
+            cut = await peer.until("response.done")
+        async with connect(local_server) as peer:
+            whole = await ask(peer, question, output_modalities=["text"])
+        return cut, whole
+
+    cut, whole = asyncio.run(run())
+    done = cut[-1]["response"]
+    assert done["status"] == "incomplete", done
+    assert done["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
+    assert done["max_output_tokens"] == 3
+    assert done["output"][0]["status"] == "incomplete"
+    assert answer_text(cut).strip()
+    assert whole[-1]["response"]["max_output_tokens"] == "inf"
+    assert len(answer_text(whole)) > len(answer_text(cut))

@@ -83,3 +83,48 @@ def test_chip_on_the_real_adapter(
     qtbot.waitUntil(lambda: chip.text() == "Not connected: nothing is sent", timeout=10000)
     w.close()
     adapter.close()
+
+
+def test_chip_says_when_the_fallback_detector_blurs_the_faces(
+    qtbot,
+    qsettings,
+    memory_keyring,
+    config_dir,
+    tmp_path: Path,
+    media_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 15: the face model is missing, so the Haar cascades blur instead; the chip says
+    so (the warning used to reach only the log)."""
+    monkeypatch.setenv("VOICECAM_FACE_MODEL", str(tmp_path / "absent.onnx"))
+    spec = FakeSpec(name="openai", model="gpt-realtime")
+    audio = FakeAudio()
+
+    def source(_spec: str):
+        from video.file import FileSource
+
+        return FileSource(str(media_dir / "video" / "desk.png"), loop=True, still_fps=5.0)
+
+    settings = Settings(
+        recording=False,
+        camera="desk",
+        blur_faces="cloud",
+        frame_policy="continuous",
+        frames_per_minute=60,
+    )
+    adapter = AssistantAdapter(
+        settings, resolve=lambda s, **kw: spec, make_audio=lambda s, r: audio, make_source=source
+    )
+    w = build_window(adapter, qsettings, settings, save_settings=None)
+    qtbot.addWidget(w)
+    w.show()
+    chip = w.privacy_chip
+    w.ui.backend_box.setCurrentIndex(w.ui.backend_box.findData("openai"))
+    qtbot.mouseClick(w.ui.camera_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
+    want = "Mic + camera 1 fps, faces blurred (fallback detector) → OpenAI"
+    qtbot.waitUntil(lambda: chip.text() == want, timeout=15000)
+    qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: chip.text() == "Not connected: nothing is sent", timeout=10000)
+    w.close()
+    adapter.close()

@@ -85,7 +85,11 @@ def test_chip_on_the_real_adapter(
     adapter.close()
 
 
-def test_chip_says_when_the_fallback_detector_blurs_the_faces(
+@pytest.mark.parametrize(
+    ("broken", "said"),
+    [("model", "faces blurred (fallback detector)"), ("redactor", "faces NOT blurred")],
+)
+def test_chip_says_when_the_fallback_detector_or_none_blurs_the_faces(
     qtbot,
     qsettings,
     memory_keyring,
@@ -93,10 +97,16 @@ def test_chip_says_when_the_fallback_detector_blurs_the_faces(
     tmp_path: Path,
     media_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
+    broken: str,
+    said: str,
 ) -> None:
-    """Issue 15: the face model is missing, so the Haar cascades blur instead; the chip says
-    so (the warning used to reach only the log)."""
-    monkeypatch.setenv("VOICECAM_FACE_MODEL", str(tmp_path / "absent.onnx"))
+    """Issue 15: the face model is missing, so the Haar cascades blur instead; or the feed got
+    no redactor at all although blurring is on. The chip says so (the fallback's warning used
+    to reach only the log, and the chip said "faces blurred" from the settings alone)."""
+    if broken == "model":
+        monkeypatch.setenv("VOICECAM_FACE_MODEL", str(tmp_path / "absent.onnx"))
+    else:
+        monkeypatch.setattr("app.compose.build_redactor", lambda blur, backend: None)
     spec = FakeSpec(name="openai", model="gpt-realtime")
     audio = FakeAudio()
 
@@ -122,8 +132,7 @@ def test_chip_says_when_the_fallback_detector_blurs_the_faces(
     w.ui.backend_box.setCurrentIndex(w.ui.backend_box.findData("openai"))
     qtbot.mouseClick(w.ui.camera_btn, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
-    want = "Mic + camera 1 fps, faces blurred (fallback detector) → OpenAI"
-    qtbot.waitUntil(lambda: chip.text() == want, timeout=15000)
+    qtbot.waitUntil(lambda: chip.text() == f"Mic + camera 1 fps, {said} → OpenAI", timeout=15000)
     qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: chip.text() == "Not connected: nothing is sent", timeout=10000)
     w.close()

@@ -22,7 +22,7 @@ from video.feed import SentFrame, VideoFeed
 from video.frame import Frame
 from video.opencv import limit_threads
 from video.pacing import Pacer, PacerConfig
-from video.redact import Redactor
+from video.redact import FaceDetection, Redactor
 from video.source import FrameSource
 
 __all__ = ["FrameFeed", "FrameSource", "SentFrame"]
@@ -101,6 +101,11 @@ class FrameFeed(VideoFeed):
     def sent_frames(self) -> tuple[SentFrame, ...]:
         with self._sent_lock:
             return tuple(self._sent)
+
+    def face_detection(self) -> FaceDetection | None:
+        """The face search the current redactor runs, None without one (the privacy line)."""
+        redactor = self.redactor
+        return None if redactor is None else redactor.detection
 
     def error_messages(self) -> list[str]:
         """Camera/screen problems since the last call, as sentences for the user."""

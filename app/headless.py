@@ -117,7 +117,9 @@ class Headless:
         from app.privacy_cli import PrivacyLinePrinter, video_kind
 
         self.privacy = PrivacyLinePrinter(
-            settings, video_kind(args.camera, args.image is not None or args.video is not None)
+            settings,
+            video_kind(args.camera, args.image is not None or args.video is not None),
+            frames=parts.frames,
         )
         code = 1
         try:

@@ -17,6 +17,7 @@ from app.sending import sending_state
 
 if TYPE_CHECKING:
     from app.assistant import Assistant
+    from app.frames import FrameFeed
 
 __all__ = ["PrivacyLinePrinter", "video_kind"]
 
@@ -30,11 +31,20 @@ def video_kind(camera: str | None, has_file: bool) -> VideoKind:
 
 
 class PrivacyLinePrinter:
-    """Prints the privacy line when it changes (see module docstring)."""
+    """Prints the privacy line when it changes (see module docstring). ``frames``: the feed
+    whose redactor's face search the line reports (None: no video)."""
 
-    def __init__(self, settings: Settings, video: VideoKind, out: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        video: VideoKind,
+        out: TextIO | None = None,
+        *,
+        frames: FrameFeed | None = None,
+    ) -> None:
         self._settings = settings
         self._video = video
+        self._frames = frames
         self._out = out
         self._tracker = PrivacyLineTracker()
         #: True once a line has been printed (the closing line is only said after an opening one).
@@ -50,6 +60,7 @@ class PrivacyLinePrinter:
             mode=snap.mode,
             video=self._video,
             video_on=snap.camera_on,
+            detection=None if self._frames is None else self._frames.face_detection(),
         )
         status = self._tracker.update(state)
         if status is None:

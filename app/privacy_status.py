@@ -6,6 +6,8 @@ the session, the audio engine, the video feed and the settings) into a :class:`P
 * ``"Mic + camera 1 fps → OpenAI"``            cloud, both streams flowing
 * ``"Mic → Gemini, camera paused"``            cloud, camera turned off during the session
 * ``"Mic + screen 1 frame/3 s, faces blurred → OpenAI"``
+* ``"Mic + camera 1 fps, faces blurred (fallback detector) → OpenAI"``   face model missing
+* ``"Mic + camera 1 fps, faces NOT blurred → OpenAI"``   blurring asked for but unavailable
 * ``"Paused: nothing is sent to OpenAI"``      the pause hotkey is on
 * ``"Local only"``                             the offline server on this computer
 * ``"Not connected: nothing is sent"``
@@ -20,7 +22,9 @@ import enum
 from dataclasses import dataclass
 
 __all__ = [
+    "FACE_BLUR_TEXT",
     "Destination",
+    "FaceBlur",
     "PrivacyLevel",
     "PrivacyLineTracker",
     "PrivacyStatus",
@@ -35,6 +39,28 @@ class VideoKind(enum.StrEnum):
     NONE = "none"  # no video source chosen
     CAMERA = "camera"
     SCREEN = "screen"  # a monitor, a region or a window
+
+
+class FaceBlur(enum.StrEnum):
+    """Face blurring of the frames sent: what the person asked for and what actually runs."""
+
+    #: Not asked for on this backend.
+    OFF = "off"
+    #: Faces are blurred with the face model (CenterFace).
+    ON = "on"
+    #: Faces are blurred with the fallback detector (the face model did not load): slower, and
+    #: it misses more faces.
+    FALLBACK = "fallback"
+    #: Asked for, but no face detector runs: faces in the frames are sent as they are.
+    UNAVAILABLE = "unavailable"
+
+
+#: What the line says of each :class:`FaceBlur` (nothing for OFF).
+FACE_BLUR_TEXT = {
+    FaceBlur.ON: "faces blurred",
+    FaceBlur.FALLBACK: "faces blurred (fallback detector)",
+    FaceBlur.UNAVAILABLE: "faces NOT blurred",
+}
 
 
 class PrivacyLevel(enum.StrEnum):
@@ -63,7 +89,8 @@ class SendingState:
     ``mic_sending``: microphone audio goes out (not muted, not push-to-talk released);
     ``video``: the chosen source kind; ``video_on``: the source is on (False: camera paused);
     ``frame_interval_s``: seconds between frames actually sent (None: on change/speech only);
-    ``faces_blurred`` / ``regions_hidden``: redaction in force for the frames.
+    ``faces``: face blurring of the frames (asked for, and which detector runs);
+    ``regions_hidden``: excluded windows/rectangles filled in screen frames.
     """
 
     destination: Destination
@@ -73,7 +100,7 @@ class SendingState:
     video: VideoKind = VideoKind.NONE
     video_on: bool = True
     frame_interval_s: float | None = None
-    faces_blurred: bool = False
+    faces: FaceBlur = FaceBlur.OFF
     regions_hidden: int = 0
 
 
@@ -113,8 +140,8 @@ def privacy_line(state: SendingState) -> PrivacyStatus:
     if video_sending:
         what = f"{state.video.value} {format_frame_rate(state.frame_interval_s)}"
         hidden = []
-        if state.faces_blurred:
-            hidden.append("faces blurred")
+        if state.faces is not FaceBlur.OFF:
+            hidden.append(FACE_BLUR_TEXT[state.faces])
         if state.regions_hidden:
             n = state.regions_hidden
             hidden.append(f"{n} area{'s' if n != 1 else ''} hidden")

@@ -22,10 +22,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from app.privacy_status import Destination
+from app.privacy_status import Destination, FaceBlur
 
 if TYPE_CHECKING:  # OpenCV is loaded only when a redactor is built (the window opens fast)
-    from video.redact import Redactor
+    from video.redact import FaceDetection, Redactor
 
 __all__ = [
     "BLUR_CHOICES",
@@ -33,6 +33,7 @@ __all__ = [
     "build_redactor",
     "destination",
     "exclusion_problem",
+    "face_blur",
     "parse_exclude_region",
     "parse_exclude_windows",
     "regions_hidden",
@@ -60,6 +61,23 @@ def blur_active(blur_faces: str, backend: str) -> bool:
     if blur_faces == "always":
         return True
     return blur_faces == "cloud" and not destination(backend).local
+
+
+def face_blur(blur_faces: str, backend: str, detection: FaceDetection | None) -> FaceBlur:
+    """What the privacy line says of faces: ``detection`` is what the feed's redactor runs
+    (``Redactor.detection``; None: the feed has no redactor). Blurring asked for but not
+    running (the detector could not load, or is not installed yet) is UNAVAILABLE, never ON."""
+    if not blur_active(blur_faces, backend):
+        return FaceBlur.OFF
+    if detection is None:
+        return FaceBlur.UNAVAILABLE
+    from video.redact import FaceDetection  # loaded already: the redactor exists
+
+    if detection is FaceDetection.FALLBACK:
+        return FaceBlur.FALLBACK
+    if detection is FaceDetection.OFF:
+        return FaceBlur.UNAVAILABLE
+    return FaceBlur.ON
 
 
 def parse_exclude_windows(text: str) -> tuple[str, ...]:

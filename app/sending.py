@@ -8,12 +8,17 @@ when it changes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.config import Settings
 from app.modes import Mode
 from app.privacy_status import SendingState, VideoKind
-from app.redaction import blur_active, destination, regions_hidden
+from app.redaction import destination, face_blur, regions_hidden
 from app.state import ConversationState
 from video.pacing import Policy
+
+if TYPE_CHECKING:
+    from video.redact import FaceDetection
 
 __all__ = ["frame_interval_s", "is_sending_state", "mic_sending", "sending_state"]
 
@@ -54,9 +59,12 @@ def sending_state(
     mode: Mode,
     video: VideoKind,
     video_on: bool,
+    detection: FaceDetection | None,
 ) -> SendingState:
     """The ``SendingState`` of a conversation on ``settings.backend`` (see module docstring).
-    ``video``: the chosen source kind (``NONE`` when there is no camera at all)."""
+    ``video``: the chosen source kind (``NONE`` when there is no camera at all);
+    ``detection``: the face search the frame feed's redactor runs (``Redactor.detection``), None
+    when the feed has no redactor (or there is no feed)."""
     return SendingState(
         destination=destination(settings.backend),
         connected=is_sending_state(state),
@@ -65,7 +73,7 @@ def sending_state(
         video=video,
         video_on=video_on,
         frame_interval_s=frame_interval_s(settings),
-        faces_blurred=blur_active(settings.blur_faces, settings.backend),
+        faces=face_blur(settings.blur_faces, settings.backend, detection),
         regions_hidden=regions_hidden(settings.exclude_windows, settings.exclude_region)
         if video is VideoKind.SCREEN
         else 0,

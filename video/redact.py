@@ -32,6 +32,7 @@ Thread contract: one :class:`Redactor` is used from one thread at a time (the fe
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -47,6 +48,7 @@ from video.redact_change import ChangeConfig, ChangeGate
 __all__ = [
     "CASCADE_SHA256",
     "Box",
+    "FaceDetection",
     "FaceDetector",
     "FaceFinder",
     "FaceModelConfig",
@@ -60,6 +62,8 @@ __all__ = [
     "load_detector",
 ]
 
+#: Cells across a blurred face (see :func:`blur_boxes`).
+BLUR_CELLS = 3
 #: Grey used for excluded rectangles (not black: a black window looks like a capture failure).
 FILL_BGR = (64, 64, 64)
 
@@ -83,6 +87,9 @@ class RedactConfig:
     ``tilts_deg``: also search the image turned by these angles, for tilted heads (each angle
     costs about one more search; ``(-20.0, 20.0)`` finds most heads tilted up to ~30°);
     ``hold_s``: how long a face stays blurred where it was last seen;
+    ``pad_x`` / ``pad_y``: margin added to each side of a detected face before blurring, as a
+    fraction of its width / height (0.25 across left the core of a tilted 48 px face 2 px short
+    of the blur in ``bench/bench_redact.py --clips``' gated search: 0.3);
     ``exclude``: rectangles of the frame (frame pixels) that are always filled with grey;
     ``change``: search only where the frame changed since the last search
     (:mod:`video.redact_change`); None searches every frame whole;
@@ -101,7 +108,7 @@ class RedactConfig:
     profile: bool = False
     tilts_deg: tuple[float, ...] = (-20.0, 20.0)
     hold_s: float = 2.0
-    pad_x: float = 0.25
+    pad_x: float = 0.3
     pad_y: float = 0.4
     exclude: tuple[Box, ...] = ()
     change: ChangeConfig | None = field(default_factory=ChangeConfig)
@@ -123,6 +130,20 @@ class RedactConfig:
             )
         if self.hold_s < 0:
             raise ValueError(f"hold_s must be >= 0 seconds, got {self.hold_s}")
+
+
+class FaceDetection(enum.StrEnum):
+    """Which face search a :class:`Redactor` runs (for the privacy chip and the CLI's line)."""
+
+    #: CenterFace, as configured.
+    MODEL = "model"
+    #: The Haar cascades because the configured model did not load (:attr:`Redactor.fallback`
+    #: says why): slower, and they miss more faces.
+    FALLBACK = "fallback"
+    #: The Haar cascades, asked for (``RedactConfig(model=None)``).
+    CASCADES = "cascades"
+    #: No face search (``RedactConfig(faces=False)``: only excluded rectangles are filled).
+    OFF = "off"
 
 
 class FaceFinder(Protocol):
@@ -149,12 +170,13 @@ class FaceFinder(Protocol):
 
 
 def blur_boxes(image: Image, boxes: list[Box] | tuple[Box, ...]) -> Image:
-    """A copy of ``image`` with each box pixelated to 4 cells across and then blurred.
+    """A copy of ``image`` with each box pixelated to 3 cells across and then blurred.
 
-    Four cells across a face keep its position and skin tone and nothing that identifies it —
-    eyes, mouth and outline merge, and not even a face-shaped pattern is left for a detector
-    (six cells still let a Haar cascade find "a face" there); the Gaussian pass removes the
-    cell edges."""
+    Three cells across a face keep its position and skin tone and nothing that identifies it —
+    eyes, mouth and outline merge, and not even a face-shaped pattern is left for a detector:
+    with four cells an eager Haar search (``bench/bench_redact.py``'s "still detectable") found
+    "a face" in 1 of the 322 blurred faces of the bench set, with three in none (six cells let
+    even the default cascade find one); the Gaussian pass removes the cell edges."""
     out = image.copy()
     h, w = out.shape[:2]
     for box in boxes:
@@ -162,7 +184,7 @@ def blur_boxes(image: Image, boxes: list[Box] | tuple[Box, ...]) -> Image:
         if b is None or b.w < 2 or b.h < 2:
             continue
         roi = out[b.y : b.y + b.h, b.x : b.x + b.w]
-        cells_x = max(2, min(4, b.w // 4))
+        cells_x = max(2, min(BLUR_CELLS, b.w // 4))
         cells_y = max(2, round(cells_x * b.h / b.w))
         tiny = cv2.resize(roi, (cells_x, cells_y), interpolation=cv2.INTER_AREA)
         # soften the cell edges at a small size (a Gaussian at full size costs ~40 ms for a
@@ -230,6 +252,15 @@ class Redactor:
         if self.fallback is not None:
             _log.warning("%s", self.fallback)
         return detector
+
+    @property
+    def detection(self) -> FaceDetection:
+        """Which face search runs; fixed when the redactor is built."""
+        if self._detector is None:
+            return FaceDetection.OFF
+        if self.fallback is not None:
+            return FaceDetection.FALLBACK
+        return FaceDetection.MODEL if self.config.model is not None else FaceDetection.CASCADES
 
     @property
     def detector(self) -> str:

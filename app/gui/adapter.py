@@ -341,6 +341,7 @@ class AssistantAdapter:
             mode=snap.mode,
             video=video,
             video_on=video_on,
+            detection=None if self._feed is None else self._feed.face_detection(),
         )
 
     def send_text(self, text: str) -> None:

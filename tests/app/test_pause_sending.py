@@ -126,6 +126,37 @@ def test_the_cli_prints_the_privacy_line_when_it_changes(rig) -> None:
     ]
 
 
+def test_the_cli_line_says_when_faces_are_blurred_by_the_fallback_detector(
+    media_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 15: the face model is missing, so the feed's redactor blurs with the Haar
+    cascades; the headless line says it (it used to reach only the log). Without a redactor,
+    blurring asked for is said to be off."""
+    from video.face_model import FaceModelConfig
+    from video.file import FileSource
+    from video.redact import RedactConfig, Redactor
+
+    source = FileSource(str(media_dir / "video" / "desk.png"), loop=True, still_fps=10.0)
+    frames = FrameFeed(source, PacerConfig(policy=Policy.CONTINUOUS, budget_per_minute=60))
+    missing = FaceModelConfig(path=tmp_path / "absent.onnx")
+    frames.set_redactor(Redactor(RedactConfig(model=missing)))
+    options = ConversationOptions(mode=Mode.HANDS_FREE, turn_detection="server")
+    a = Assistant(FakeSpec(name="openai"), FakeAudio(), frames, options)
+    try:
+        out = io.StringIO()
+        settings = Settings(backend="openai", blur_faces="cloud")
+        printer = PrivacyLinePrinter(settings, VideoKind.CAMERA, out, frames=frames)
+        a.start()
+        assert a.wait_for(lambda s: s.state == S.LISTENING, T) is not None
+        assert printer.poll(a) == (
+            "Mic + camera on change, faces blurred (fallback detector) → OpenAI"
+        )
+        frames.set_redactor(None)
+        assert printer.poll(a) == "Mic + camera on change, faces NOT blurred → OpenAI"
+    finally:
+        a.close()
+
+
 def test_a_turn_in_progress_when_paused_ends_with_what_was_sent(media_dir: Path) -> None:
     """Client voice detection: the user is speaking when the pause comes; the end of speech
     still ends the turn (the audio sent before the pause is committed), nothing more is sent,

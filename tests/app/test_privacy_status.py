@@ -6,6 +6,7 @@ import pytest
 
 from app.privacy_status import (
     Destination,
+    FaceBlur,
     PrivacyLevel,
     PrivacyLineTracker,
     SendingState,
@@ -50,7 +51,7 @@ def test_redaction_and_rates_are_shown():
         OPENAI,
         video=VideoKind.SCREEN,
         frame_interval_s=3.0,
-        faces_blurred=True,
+        faces=FaceBlur.ON,
         regions_hidden=2,
     )
     status = privacy_line(s)
@@ -62,6 +63,23 @@ def test_redaction_and_rates_are_shown():
     assert format_frame_rate(0.5) == "2 fps" and format_frame_rate(0.4) == "2.5 fps"
     with pytest.raises(ValueError):
         format_frame_rate(0)
+
+
+def test_a_fallback_or_missing_face_detector_is_said_on_the_line():
+    """Issue 15: the face model did not load (the Haar cascades blur instead), or no detector
+    runs at all: the line says so, not just the log."""
+    camera = {"destination": OPENAI, "video": VideoKind.CAMERA, "frame_interval_s": 1.0}
+    assert line(**camera, faces=FaceBlur.FALLBACK) == (
+        "Mic + camera 1 fps, faces blurred (fallback detector) → OpenAI"
+    )
+    assert line(**camera, faces=FaceBlur.UNAVAILABLE) == (
+        "Mic + camera 1 fps, faces NOT blurred → OpenAI"
+    )
+    assert line(**camera, faces=FaceBlur.OFF) == "Mic + camera 1 fps → OpenAI"
+    # nothing about faces when no frame is sent
+    assert line(
+        destination=OPENAI, video=VideoKind.CAMERA, video_on=False, faces=FaceBlur.UNAVAILABLE
+    ) == ("Mic → OpenAI, camera paused")
 
 
 def test_the_cli_tracker_reports_only_changes():

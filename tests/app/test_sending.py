@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from app.config import Settings
 from app.modes import Mode
 from app.privacy_status import VideoKind, privacy_line
 from app.sending import frame_interval_s, mic_sending, sending_state
 from app.state import ConversationState as S
+from video.redact import FaceDetection
 
 
 def line(settings: Settings, **kw: object) -> str:
     args: dict = {"state": S.LISTENING, "paused": False, "mode": Mode.HANDS_FREE}
-    args |= {"video": VideoKind.NONE, "video_on": False} | kw
+    args |= {"video": VideoKind.NONE, "video_on": False, "detection": FaceDetection.MODEL} | kw
     return privacy_line(sending_state(settings, **args)).line
 
 
@@ -45,3 +48,23 @@ def test_frames_rate_blurring_and_hidden_areas() -> None:
     assert line(Settings(backend="local", blur_faces="cloud")) == "Local only"
     assert line(Settings(backend="openai"), state=S.CONNECTING) == "Not connected: nothing is sent"
     assert line(Settings(backend="openai"), paused=True) == "Paused: nothing is sent to OpenAI"
+
+
+def test_the_line_reports_the_face_search_the_feed_runs() -> None:
+    """Issue 15: the redactor fell back to the Haar cascades, or the feed has none although
+    blurring is asked for: the chip and the CLI say it; with blurring off, nothing is said."""
+    s = Settings(backend="openai", frame_policy="continuous", frames_per_minute=60)
+    on = replace(s, blur_faces="cloud")
+    camera = {"video": VideoKind.CAMERA, "video_on": True}
+    assert line(on, **camera, detection=FaceDetection.FALLBACK) == (
+        "Mic + camera 1 fps, faces blurred (fallback detector) → OpenAI"
+    )
+    assert line(on, **camera, detection=None) == "Mic + camera 1 fps, faces NOT blurred → OpenAI"
+    assert line(on, **camera, detection=FaceDetection.OFF) == (
+        "Mic + camera 1 fps, faces NOT blurred → OpenAI"
+    )
+    assert line(on, **camera, detection=FaceDetection.CASCADES) == (
+        "Mic + camera 1 fps, faces blurred → OpenAI"
+    )
+    assert line(s, **camera, detection=None) == "Mic + camera 1 fps → OpenAI"
+    assert line(s, **camera, detection=FaceDetection.FALLBACK) == "Mic + camera 1 fps → OpenAI"

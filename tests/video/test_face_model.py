@@ -15,7 +15,7 @@ from tests.video.conftest import require_face_model
 from tests.video.redact_clips import face_free_frames
 from tests.video.test_redact import astronaut_frame, sensitive_faces
 from video.face_model import FaceModelConfig, ModelFaceDetector, decode, net_side
-from video.redact import Box, RedactConfig, Redactor
+from video.redact import Box, FaceDetection, RedactConfig, Redactor
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,10 @@ def test_the_redactor_uses_the_model_by_default():
     require_face_model()
     redactor = Redactor()
     assert redactor.detector == "CenterFace" and redactor.fallback is None
-    assert Redactor(RedactConfig(model=None)).detector == "Haar cascades"
+    assert redactor.detection is FaceDetection.MODEL
+    asked = Redactor(RedactConfig(model=None))
+    assert asked.detector == "Haar cascades" and asked.detection is FaceDetection.CASCADES
+    assert Redactor(RedactConfig(faces=False)).detection is FaceDetection.OFF
 
 
 def test_the_model_finds_the_faces_of_the_synthetic_set(model: ModelFaceDetector):
@@ -81,6 +84,7 @@ def test_a_missing_model_falls_back_to_haar_with_the_fetch_command(
     with caplog.at_level(logging.WARNING, logger="video.redact"):
         redactor = Redactor(RedactConfig(hold_s=0, model=absent))
     assert redactor.detector == "Haar cascades"
+    assert redactor.detection is FaceDetection.FALLBACK  # what the privacy line reports
     assert redactor.fallback is not None and "scripts/fetch_face_model.py" in redactor.fallback
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "\n" not in warnings[0].getMessage()
@@ -96,6 +100,7 @@ def test_a_broken_model_file_falls_back_too(tmp_path: Path):
     broken.write_bytes(b"not an onnx model")
     redactor = Redactor(RedactConfig(model=FaceModelConfig(path=broken)))
     assert redactor.detector == "Haar cascades"
+    assert redactor.detection is FaceDetection.FALLBACK
     assert redactor.fallback is not None
     assert "cannot be loaded" in redactor.fallback and "fetch_face_model.py" in redactor.fallback
     assert "\n" not in redactor.fallback

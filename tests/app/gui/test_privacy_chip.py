@@ -83,3 +83,57 @@ def test_chip_on_the_real_adapter(
     qtbot.waitUntil(lambda: chip.text() == "Not connected: nothing is sent", timeout=10000)
     w.close()
     adapter.close()
+
+
+@pytest.mark.parametrize(
+    ("broken", "said"),
+    [("model", "faces blurred (fallback detector)"), ("redactor", "faces NOT blurred")],
+)
+def test_chip_says_when_the_fallback_detector_or_none_blurs_the_faces(
+    qtbot,
+    qsettings,
+    memory_keyring,
+    config_dir,
+    tmp_path: Path,
+    media_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    broken: str,
+    said: str,
+) -> None:
+    """Issue 15: the face model is missing, so the Haar cascades blur instead; or the feed got
+    no redactor at all although blurring is on. The chip says so (the fallback's warning used
+    to reach only the log, and the chip said "faces blurred" from the settings alone)."""
+    if broken == "model":
+        monkeypatch.setenv("VOICECAM_FACE_MODEL", str(tmp_path / "absent.onnx"))
+    else:
+        monkeypatch.setattr("app.compose.build_redactor", lambda blur, backend: None)
+    spec = FakeSpec(name="openai", model="gpt-realtime")
+    audio = FakeAudio()
+
+    def source(_spec: str):
+        from video.file import FileSource
+
+        return FileSource(str(media_dir / "video" / "desk.png"), loop=True, still_fps=5.0)
+
+    settings = Settings(
+        recording=False,
+        camera="desk",
+        blur_faces="cloud",
+        frame_policy="continuous",
+        frames_per_minute=60,
+    )
+    adapter = AssistantAdapter(
+        settings, resolve=lambda s, **kw: spec, make_audio=lambda s, r: audio, make_source=source
+    )
+    w = build_window(adapter, qsettings, settings, save_settings=None)
+    qtbot.addWidget(w)
+    w.show()
+    chip = w.privacy_chip
+    w.ui.backend_box.setCurrentIndex(w.ui.backend_box.findData("openai"))
+    qtbot.mouseClick(w.ui.camera_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: chip.text() == f"Mic + camera 1 fps, {said} → OpenAI", timeout=15000)
+    qtbot.mouseClick(w.ui.connect_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: chip.text() == "Not connected: nothing is sent", timeout=10000)
+    w.close()
+    adapter.close()

@@ -41,6 +41,7 @@ class Headless:
         from app.config import SettingsError
         from app.core_budget import budget_figure
         from app.recording_notes import cli_notices
+        from video.errors import VideoError
 
         args = self.args
         file_mode = args.audio_in is not None or args.text is not None
@@ -99,7 +100,7 @@ class Headless:
                 # said on stderr and the conversation goes on (issue 17, items 1-3).
                 recording_notices=cli_notices(),
             )
-        except BackendError as exc:
+        except (BackendError, VideoError) as exc:  # e.g. no face detector could load
             print(f"voicecam: {exc}", file=sys.stderr)
             return 2
         file_in = file_audio[0] if file_audio else None

@@ -114,3 +114,41 @@ def test_redaction_rules() -> None:
     assert parse_exclude_region(" 0,0,640,480 ") == (0, 0, 640, 480)
     assert parse_exclude_region("") is None
     assert regions_hidden("Password, Slack,", "1,2,3,4") == 3
+
+
+def test_no_face_detector_is_said_and_nothing_starts(
+    media_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Blurring asked for but no detector can load (model and cascades missing): the headless
+    CLI says the detector's own actionable message and exits 2, before connecting (it used to
+    end in a traceback)."""
+    from app import compose
+    from video.face_haar import RedactionError
+
+    def broken(blur_faces: str, backend: str) -> None:
+        raise RedactionError("Face blurring is unavailable: reinstall opencv-python-headless.")
+
+    monkeypatch.setattr(compose, "build_redactor", broken)
+    monkeypatch.setenv("VOICECAM_CONFIG_DIR", str(tmp_path / "config"))
+    code = cli.main(
+        [
+            "--headless",
+            "--backend",
+            "ws://127.0.0.1:9/v1/realtime",
+            "--image",
+            str(media_dir / "video" / "desk.png"),
+            "--blur-faces",
+            "always",
+            "--text",
+            "hi",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.strip().splitlines()[-1] == (
+        "voicecam: Face blurring is unavailable: reinstall opencv-python-headless."
+    )
+    assert "Traceback" not in err

@@ -10,9 +10,15 @@ is always a prefix of the completed transcript.
 
 Bounded work on a 2-core machine (the reply path comes first):
 
-- one re-decode in flight per session, on ONE shared worker thread for all sessions;
-- a re-decode is skipped (not queued) when Whisper is busy with another decode (a final or
-  speculative transcript of any session): the worker only try-locks ``models.whisper_lock``;
+- one re-decode in flight per session, on ONE shared worker thread for all sessions, which
+  decodes at the lowest CPU priority on its own copy of Whisper (``live_worker``): a re-decode
+  in flight never delays the turn's judged or final transcript (it used to hold the shared
+  Whisper for up to ~1 s at the end of a turn), it only uses idle CPU time;
+- without that copy (``live_worker.background_whisper()`` is None), a re-decode is skipped
+  (not queued) when the shared Whisper is busy with another decode (a final or speculative
+  transcript of any session): the worker only try-locks ``models.whisper_lock``;
+- a re-decode still queued on the worker when ``pause()``, ``end()`` or ``clear()`` comes is
+  dropped unstarted (its result would be dropped anyway);
 - re-decodes use the final decode's options, so when silence begins while a re-decode of the
   whole utterance is running, the ``Speculator`` takes its text (``running_decode``) instead
   of queueing a second decode behind it;
@@ -30,10 +36,12 @@ import concurrent.futures
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
+from realtime.local import live_worker
 from realtime.local.models import Models
 from realtime.local.stage_log import mark
-from realtime.local.stt import DEFAULT_OPTIONS, decode_locked, prepare
+from realtime.local.stt import DEFAULT_OPTIONS, decode_locked, decode_on, prepare
 
 #: Re-decode the utterance every this many ms of audio.
 INTERVAL_MS = 700
@@ -46,20 +54,6 @@ RETRY_MS = 120
 LIVE_OPTIONS = DEFAULT_OPTIONS
 _SENTENCE_END = ".?!,;:"
 _BYTES_PER_MS_16K = 32
-
-_worker_lock = threading.Lock()
-_worker: concurrent.futures.ThreadPoolExecutor | None = None
-
-
-def _shared_worker() -> concurrent.futures.ThreadPoolExecutor:
-    """The one re-decode thread of this process (created on first use, never shut down)."""
-    global _worker
-    with _worker_lock:
-        if _worker is None:
-            _worker = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="voicecam-live-stt"
-            )
-        return _worker
 
 
 def _norm(word: str) -> str:
@@ -137,10 +131,18 @@ class LiveTranscript:
         enabled: Callable[[], bool],
         prompt: Callable[[], str | None],
         interval_ms: int = INTERVAL_MS,
+        whisper: Callable[[], Any | None] = live_worker.background_whisper,
+        worker: Callable[[], concurrent.futures.Executor] = live_worker.shared_worker,
     ) -> None:
         """``send_delta(item_id, delta)`` sends one delta event; ``enabled()`` says whether the
-        session wants transcription events; ``prompt()`` is the Whisper prompt for this turn."""
+        session wants transcription events; ``prompt()`` is the Whisper prompt for this turn.
+        ``whisper()`` (called on the worker) is the model re-decodes run on, None for the
+        shared one; ``worker()`` the executor they run on (both: ``live_worker``'s)."""
         self._models = models
+        self._whisper = whisper
+        self._worker = worker
+        #: Set when the current re-decode's result can no longer be used (pause/end/clear).
+        self._stale = threading.Event()
         self._send_delta = send_delta
         self._enabled = enabled
         self._prompt = prompt
@@ -174,6 +176,7 @@ class LiveTranscript:
         (the speculative transcript is forced to start with ``stable_text`` as it is now)."""
         self._generation += 1
         self._paused = True
+        self._stale.set()
 
     def running_decode(
         self, start_sample: int, voice_end_sample: int
@@ -204,8 +207,8 @@ class LiveTranscript:
         """Audio was appended (``stream_samples`` in total); ``speech()`` gives the utterance so
         far. Starts a re-decode when one is due and none is in flight, unless ``voice_stopped``
         (semantic_vad, the voice has stopped and ``pause()`` is yet to come): such a re-decode
-        is dropped by that pause if the silence goes on, yet holds Whisper for ~0.5 s while
-        the judged transcript waits for it (measured: up to 0.64 s at the end of a turn)."""
+        is dropped by that pause if the silence goes on, yet takes CPU time from the judged
+        transcript (and, without ``live_worker``'s copy, holds Whisper ~0.5 s from it)."""
         if self._item is None or self._paused or self._busy or stream_samples < self._next_at:
             return
         if voice_stopped:
@@ -219,17 +222,36 @@ class LiveTranscript:
         self._retry_at = stream_samples + RETRY_MS * 16
         self._busy = True
         generation, item = self._generation, self._item
-        fut = _shared_worker().submit(
-            self._decode, got[1], self._prompt(), self._stable.text or None
+        self._stale = threading.Event()
+        fut = self._worker().submit(
+            self._decode, got[1], self._prompt(), self._stable.text or None, self._stale
         )
         self._running = (got[0], got[0] + len(got[1]) // 2, self._stable.text, fut)
         asyncio.wrap_future(fut).add_done_callback(lambda f: self._decoded(f, generation, item))
 
-    def _decode(self, pcm16_16k: bytes, prompt: str | None, prefix: str | None) -> str | None:
-        """Worker: one decode, or None when Whisper is busy (skipped, not queued)."""
+    def _decode(
+        self, pcm16_16k: bytes, prompt: str | None, prefix: str | None, stale: threading.Event
+    ) -> str | None:
+        """Worker: one decode ("" when there is nothing to decode), or None when it did not
+        run: ``stale`` was set before it started (its result would be dropped; a
+        ``running_decode`` taker then decodes itself) or it falls back to the shared Whisper
+        and that is busy (skipped, not queued)."""
+        if stale.is_set():
+            mark("live_drop")
+            return None
         audio = prepare(pcm16_16k, LIVE_OPTIONS)
         if audio is None:
             return ""
+        if stale.is_set():
+            mark("live_drop")
+            return None
+        whisper = self._whisper()
+        if whisper is not None:
+            mark("live_start", samples=len(pcm16_16k) // 2, own=True)
+            try:
+                return decode_on(whisper, audio, LIVE_OPTIONS, prompt=prompt, prefix=prefix)
+            finally:
+                mark("live_done")
         if not self._models.whisper_lock.acquire(blocking=False):
             mark("live_skip")
             return None
@@ -298,6 +320,7 @@ class LiveTranscript:
 
     def _reset(self) -> None:
         self._generation += 1
+        self._stale.set()
         self._item = None
         self._stable = StablePrefix()
         self._paused = False

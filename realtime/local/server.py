@@ -64,6 +64,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 from websockets.http11 import Response as HttpResponse
 
+from realtime.local import live_worker
 from realtime.local.brain import Brain
 from realtime.local.connection import Connection
 from realtime.local.discovery import EndpointChoiceError, discover, listing_lines, resolve_endpoint
@@ -307,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         models = load_all(progress, with_llm=with_llm)
+        live_worker.warm()  # the streaming re-decodes' own Whisper, loaded in the background
         from dsp.vad import StreamingVad, VadModelError
 
         try:

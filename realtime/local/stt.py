@@ -25,6 +25,7 @@ import concurrent.futures
 import contextlib
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -179,8 +180,21 @@ def decode_locked(
     prefix: str | None = None,
 ) -> str:
     """Run Whisper on float32 16 kHz ``audio``; the caller holds ``models.whisper_lock``."""
+    return decode_on(models.whisper, audio, options, prompt=prompt, prefix=prefix)
+
+
+def decode_on(
+    whisper: Any,
+    audio: np.ndarray,
+    options: DecodeOptions,
+    *,
+    prompt: str | None = None,
+    prefix: str | None = None,
+) -> str:
+    """Run the faster-whisper model ``whisper`` on float32 16 kHz ``audio``; the caller makes
+    sure nobody else uses that model meanwhile (``decode_locked``: ``whisper_lock``)."""
     temps = options.temperatures
-    segments, _info = models.whisper.transcribe(
+    segments, _info = whisper.transcribe(
         audio,
         language="en",
         beam_size=options.beam_size,
